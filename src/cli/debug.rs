@@ -1,0 +1,172 @@
+//! `vigil debug STAGE FILE`: print one stage's representation.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{out, Global};
+use crate::diagnostics::{Severity, CATALOG};
+use crate::model::load::FsReader;
+use crate::yaml::{Kind, Node};
+use crate::{pipeline, workspace};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Stage {
+    /// The span-bearing YAML tree.
+    Yaml,
+    /// The typed definition (after coercions), as JSON.
+    Model,
+    /// The compiled payloads, as JSON.
+    Payload,
+    /// The diagnostic catalog (no FILE).
+    Codes,
+}
+
+#[derive(Args, Debug)]
+pub struct DebugArgs {
+    pub stage: Stage,
+    /// The definition file (not for `codes`).
+    pub file: Option<PathBuf>,
+    /// For `payload`: apply this environment's overrides.
+    #[arg(long)]
+    pub env: Option<String>,
+    /// For `codes`: print the Markdown reference (docs/diagnostics.md).
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+pub fn exec(g: &Global, a: DebugArgs) -> anyhow::Result<i32> {
+    if a.stage == Stage::Codes {
+        out(&if a.markdown { codes_markdown() } else { codes_text() })?;
+        return Ok(0);
+    }
+    let Some(file) = a.file else {
+        anyhow::bail!("debug {:?} needs a FILE", a.stage);
+    };
+    let root = g.root()?;
+    let abs = if file.is_absolute() { file.clone() } else { std::env::current_dir()?.join(&file) };
+    let ws = workspace::open(&root, &[abs]);
+    let Some(&fid) = ws.files.first() else {
+        anyhow::bail!("{} is not a content file", file.display());
+    };
+    match a.stage {
+        Stage::Yaml => {
+            let src = ws.db.get(fid);
+            let parsed = crate::yaml::parse(fid, &src.text);
+            let mut s = String::new();
+            if let Some(root) = &parsed.root {
+                tree(&mut s, src, root, 0);
+            }
+            for d in &parsed.diagnostics {
+                let _ = writeln!(s, "{}: {}", d.code, d.message);
+            }
+            out(&s)?;
+        }
+        Stage::Model | Stage::Payload => {
+            let reader = FsReader { root: root.clone() };
+            let checked = pipeline::check(&ws, &reader, None);
+            for d in &checked.diagnostics {
+                super::err(&format!("{} {}: {}\n", d.severity.as_str(), d.code, d.message));
+            }
+            let Some(def) = checked.definitions.first() else {
+                return Ok(1);
+            };
+            if a.stage == Stage::Model {
+                let v = match &def.item {
+                    crate::model::Item::Rule(r) => serde_json::to_value(r)?,
+                    crate::model::Item::Hunt(h) => serde_json::to_value(h)?,
+                    crate::model::Item::Function(f) => serde_json::to_value(f)?,
+                    crate::model::Item::Anomaly(x) => serde_json::to_value(x)?,
+                    crate::model::Item::Watchlist(w, items) => serde_json::json!({
+                        "watchlist": w, "header": items.header, "rows": items.rows,
+                    }),
+                };
+                out(&(serde_json::to_string_pretty(&v)? + "\n"))?;
+            } else {
+                let outp = pipeline::compile(&ws, &checked, a.env.as_deref());
+                let Some(art) = outp.artifacts.first() else {
+                    return Ok(1);
+                };
+                let v = serde_json::json!({ "artifact": art, "arm": art.arm_resources });
+                out(&(serde_json::to_string_pretty(&v)? + "\n"))?;
+            }
+        }
+        Stage::Codes => unreachable!("handled above"),
+    }
+    Ok(0)
+}
+
+fn tree(s: &mut String, src: &crate::source::SourceFile, n: &Node, depth: usize) {
+    let lc = src.line_col(n.span.start);
+    let pad = "  ".repeat(depth);
+    match &n.kind {
+        Kind::Scalar(sc) => {
+            let mut t: String = sc.text.chars().take(60).collect();
+            if sc.text.chars().count() > 60 {
+                t.push('…');
+            }
+            let _ = writeln!(s, "{pad}{:?} {}:{} {:?} {:?}", sc.style, lc.line, lc.col, n.span, t);
+        }
+        Kind::Seq(items) => {
+            let _ = writeln!(s, "{pad}Seq {}:{} {:?}", lc.line, lc.col, n.span);
+            for i in items {
+                tree(s, src, i, depth + 1);
+            }
+        }
+        Kind::Map(entries) => {
+            let _ = writeln!(s, "{pad}Map {}:{} {:?}", lc.line, lc.col, n.span);
+            for e in entries {
+                let klc = src.line_col(e.key_span.start);
+                let _ = writeln!(s, "{pad}  key {:?} {}:{}", e.key, klc.line, klc.col);
+                tree(s, src, &e.value, depth + 2);
+            }
+        }
+    }
+}
+
+fn codes_text() -> String {
+    let mut s = String::new();
+    for c in CATALOG {
+        let _ = writeln!(s, "{:<7} {:<8} {:<36} {}", c.code, c.default_severity.as_str(), c.name, c.summary);
+    }
+    s
+}
+
+/// The Markdown reference of every diagnostic code (committed as docs/diagnostics.md).
+pub fn codes_markdown() -> String {
+    let mut s = String::from(
+        "# vigil diagnostics\n\n<!-- Generated by `vigil debug codes --markdown`; do not edit. -->\n\n\
+         Every diagnostic has a stable code. Prefixes: `VG0xx` files, `VG1xx` YAML and the content model, \
+         `VG2xx` Sentinel's limits, `VG3xx` provenance, `VG4xx` compilation, `POL` policy.\n\n\
+         | code | name | default | summary |\n|---|---|---|---|\n",
+    );
+    for c in CATALOG {
+        let _ = writeln!(
+            s,
+            "| [{}](#{}) | `{}` | {} | {} |",
+            c.code,
+            c.code.to_lowercase(),
+            c.name,
+            c.default_severity.as_str(),
+            c.summary.replace('|', "\\|")
+        );
+    }
+    for c in CATALOG {
+        let _ = write!(
+            s,
+            "\n## {}\n\n`{}` ({})\n\n{}\n\n**Why:** {}\n\n**Example:**\n\n```yaml\n{}\n```\n",
+            c.code,
+            c.name,
+            match c.default_severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Note => "note",
+            },
+            c.summary,
+            c.why,
+            c.example
+        );
+    }
+    s
+}

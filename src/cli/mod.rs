@@ -1,0 +1,159 @@
+//! Command-line interface: argument parsing, output and exit codes. The only module that prints.
+//!
+//! Exit codes everywhere: 0 clean, 1 findings at or above the failing level (or failed checks),
+//! 2 usage or internal error.
+
+mod compile;
+mod debug;
+mod hash;
+mod report;
+mod schema;
+mod validate;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diagnostics::render::Format;
+
+/// Detection-as-code for Microsoft Sentinel: validate, compile and deploy analytics rules,
+/// hunting queries, functions, anomaly settings and watchlists from a git repository.
+#[derive(Parser, Debug)]
+#[command(name = "vigil", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Repository root (default: the nearest folder holding vigil.toml, else the current folder).
+    #[arg(short = 'C', long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Print only findings and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more about what vigil does.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// When to use colour.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check definitions: YAML, schema, Sentinel's limits, provenance and review fields.
+    Validate(validate::ValidateArgs),
+    /// Compile definitions to REST payloads and ARM templates.
+    Compile(compile::CompileArgs),
+    /// Print or write the JSON Schemas of the content kinds.
+    Schema(schema::SchemaArgs),
+    /// Print the review hash of each file's query (what review.query_sha256 must hold).
+    Hash(hash::HashArgs),
+    /// Print an internal stage for one file (yaml, model, payload) or the diagnostic catalog.
+    Debug(debug::DebugArgs),
+}
+
+/// Output options shared by commands that report diagnostics.
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Format of the report on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also write a JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write a SARIF 2.1.0 report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// Fail (exit 1) on warnings too, not only on errors.
+    #[arg(long, value_name = "LEVEL", value_parser = ["warnings"])]
+    pub deny: Option<String>,
+}
+
+/// Run the CLI with the process arguments; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    run(cli)
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Validate(a) => validate::exec(&cli.global, a),
+        Command::Compile(a) => compile::exec(&cli.global, a),
+        Command::Schema(a) => schema::exec(&cli.global, a),
+        Command::Hash(a) => hash::exec(&cli.global, a),
+        Command::Debug(a) => debug::exec(&cli.global, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return 0;
+            }
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            2
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+impl Global {
+    pub fn color(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
+    /// The repository root to work in.
+    pub fn root(&self) -> anyhow::Result<PathBuf> {
+        let start = match &self.root {
+            Some(r) => r.clone(),
+            None => std::env::current_dir()?,
+        };
+        if !start.is_dir() {
+            anyhow::bail!("{} is not a folder", start.display());
+        }
+        Ok(crate::workspace::find_root(&start))
+    }
+}
+
+/// Write to stdout, returning IO errors (a closed pipe ends the program quietly).
+pub fn out(text: &str) -> anyhow::Result<()> {
+    let mut o = std::io::stdout().lock();
+    o.write_all(text.as_bytes())?;
+    o.flush()?;
+    Ok(())
+}
+
+/// Write to stderr.
+pub fn err(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}

@@ -1,0 +1,577 @@
+//! Compilation: definitions → REST payloads, Sentinel metadata, ARM templates.
+//!
+//! Stage entry: [`compile`]. Pure and deterministic: the same definitions and options give the
+//! same bytes. Payloads are typed structs ([`payload`]); Handlebars renders only the parts
+//! users customise (the ARM wrapper and the Markdown summary, [`templates`]).
+
+pub mod payload;
+pub mod templates;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::config::{CompileConfig, Project};
+use crate::diagnostics::{code, Diagnostic};
+use crate::hash;
+use crate::model::duration::Duration;
+use crate::model::{
+    footer, ContentKind, Definition, EnvOverride, EventGroupingSettings, Item, Rule, RuleKind,
+    Severity, WatchlistItems,
+};
+use payload::*;
+
+/// Options of one compilation.
+pub struct Options<'a> {
+    pub config: &'a CompileConfig,
+    pub project: &'a Project,
+    /// Apply the per-environment overrides of this environment.
+    pub environment: Option<&'a str>,
+}
+
+/// A REST request vigil will send: path relative to the workspace resource id.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    pub method: &'static str,
+    /// e.g. `providers/Microsoft.SecurityInsights/alertRules/<id>`.
+    pub path: String,
+    pub api_version: String,
+    pub body: Value,
+}
+
+/// One compiled definition.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Artifact {
+    pub kind: &'static str,
+    /// Resource name (the id; the alias for watchlists).
+    pub name: String,
+    pub display_name: String,
+    pub source: String,
+    pub resource: Request,
+    pub metadata: Request,
+    /// SHA-256 (hex, 16 digits) of the resource body, also stored as metadata customVersion.
+    pub content_hash: String,
+    /// Who drafted and approved the item, when the definition says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<ProvenanceSummary>,
+    #[serde(skip)]
+    pub arm_resources: Vec<Value>,
+    #[serde(skip)]
+    pub content_kind: Option<ContentKind>,
+}
+
+/// Provenance as reports show it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvenanceSummary {
+    pub origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    pub approved_by: Vec<String>,
+}
+
+/// Everything one compilation produces.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub artifacts: Vec<Artifact>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+const SI: &str = "providers/Microsoft.SecurityInsights";
+
+fn strip_quotes(desc: &str) -> String {
+    let t = desc.trim();
+    if t.len() >= 2 && t.starts_with('\'') && t.ends_with('\'') {
+        t[1..t.len() - 1].trim().to_string()
+    } else {
+        t.to_string()
+    }
+}
+
+fn description(opts: &Options<'_>, def: &Definition, text: &str) -> String {
+    let mut d = strip_quotes(text);
+    if opts.config.provenance_footer {
+        if let Some(f) = footer::footer(def.provenance(), def.review()) {
+            d.push_str(&f);
+        }
+    }
+    d
+}
+
+fn iso(s: &str) -> String {
+    Duration::parse(s)
+        .map(|d| d.to_iso())
+        .unwrap_or_else(|| s.to_string())
+}
+
+fn split_techniques(list: Option<&Vec<String>>) -> (Vec<String>, Vec<String>) {
+    let mut techniques: Vec<String> = Vec::new();
+    let mut subs: Vec<String> = Vec::new();
+    for t in list.into_iter().flatten() {
+        let parent = t.split('.').next().unwrap_or(t).to_string();
+        if t.contains('.') && !subs.contains(t) {
+            subs.push(t.clone());
+        }
+        if !techniques.contains(&parent) {
+            techniques.push(parent);
+        }
+    }
+    (techniques, subs)
+}
+
+fn env_override<'d>(def: &'d Definition, env: Option<&str>) -> Option<&'d EnvOverride> {
+    def.environments()?.get(env?)
+}
+
+fn rule_body(opts: &Options<'_>, def: &Definition, r: &Rule) -> (AlertRule, String) {
+    let o = env_override(def, opts.environment).cloned().unwrap_or_default();
+    let (techniques, subs) = split_techniques(r.relevant_techniques.as_ref());
+    let preview_fields = !subs.is_empty() || r.sentinel_entities_mappings.is_some();
+    let nrt = r.kind == RuleKind::Nrt;
+    let api = if nrt || preview_fields {
+        opts.config.api_versions.preview.clone()
+    } else {
+        opts.config.api_versions.scheduled.clone()
+    };
+    let scheduled = !nrt;
+    let grouping = r
+        .incident_configuration
+        .as_ref()
+        .and_then(|ic| ic.grouping_configuration.as_ref());
+    let props = AlertRuleProperties {
+        display_name: r.name.clone(),
+        description: description(opts, def, &r.description),
+        severity: o.severity.unwrap_or(r.severity),
+        enabled: o.enabled.or(r.enabled).unwrap_or(true),
+        query: r.query.clone(),
+        query_frequency: scheduled
+            .then(|| o.query_frequency.as_ref().or(r.query_frequency.as_ref()).map(|s| iso(s)))
+            .flatten(),
+        query_period: scheduled
+            .then(|| o.query_period.as_ref().or(r.query_period.as_ref()).map(|s| iso(s)))
+            .flatten(),
+        trigger_operator: scheduled
+            .then(|| o.trigger_operator.or(r.trigger_operator).map(|t| t.api_name()))
+            .flatten(),
+        trigger_threshold: scheduled
+            .then(|| o.trigger_threshold.or(r.trigger_threshold))
+            .flatten(),
+        suppression_duration: iso(
+            o.suppression_duration
+                .as_deref()
+                .or(r.suppression_duration.as_deref())
+                .unwrap_or("PT5H"),
+        ),
+        suppression_enabled: o
+            .suppression_enabled
+            .or(r.suppression_enabled)
+            .unwrap_or(false),
+        tactics: r.tactics.clone().unwrap_or_default(),
+        techniques,
+        sub_techniques: (!subs.is_empty()).then_some(subs),
+        alert_rule_template_name: r.alert_rule_template_name.clone(),
+        entity_mappings: r.entity_mappings.clone().unwrap_or_default(),
+        custom_details: r.custom_details.clone().filter(|c| !c.is_empty()),
+        alert_details_override: r.alert_details_override.clone(),
+        event_grouping_settings: r.event_grouping_settings.clone().unwrap_or(
+            EventGroupingSettings {
+                aggregation_kind: crate::model::AggregationKind::SingleAlert,
+            },
+        ),
+        incident_configuration: IncidentConfiguration {
+            create_incident: r
+                .incident_configuration
+                .as_ref()
+                .map(|ic| ic.create_incident)
+                .unwrap_or(true),
+            grouping_configuration: GroupingConfiguration {
+                enabled: grouping.map(|g| g.enabled).unwrap_or(false),
+                reopen_closed_incident: grouping.map(|g| g.reopen_closed_incident).unwrap_or(false),
+                lookback_duration: iso(grouping.map(|g| g.lookback_duration.as_str()).unwrap_or("PT5H")),
+                matching_method: grouping
+                    .map(|g| g.matching_method)
+                    .unwrap_or(crate::model::MatchingMethod::AllEntities),
+                group_by_entities: grouping
+                    .and_then(|g| g.group_by_entities.clone())
+                    .unwrap_or_default(),
+                group_by_alert_details: grouping
+                    .and_then(|g| g.group_by_alert_details.clone())
+                    .unwrap_or_default(),
+                group_by_custom_details: grouping
+                    .and_then(|g| g.group_by_custom_details.clone())
+                    .unwrap_or_default(),
+            },
+        },
+        sentinel_entities_mappings: r.sentinel_entities_mappings.clone(),
+    };
+    (
+        AlertRule {
+            kind: if nrt { "NRT" } else { "Scheduled" },
+            properties: props,
+        },
+        api,
+    )
+}
+
+fn hunt_tags(description: &str, tactics: &[String], techniques: &[String]) -> Vec<Tag> {
+    let mut tags = vec![Tag {
+        name: "description".into(),
+        value: description.to_string(),
+    }];
+    if !tactics.is_empty() {
+        let names: Vec<String> = tactics
+            .iter()
+            .map(|t| {
+                crate::model::Tactic::parse_loose(t)
+                    .map(|t| t.name().to_string())
+                    .unwrap_or_else(|| t.trim().to_string())
+            })
+            .collect();
+        tags.push(Tag {
+            name: "tactics".into(),
+            value: names.join(","),
+        });
+    }
+    if !techniques.is_empty() {
+        tags.push(Tag {
+            name: "techniques".into(),
+            value: techniques.join(","),
+        });
+    }
+    tags
+}
+
+fn function_parameters(f: &crate::model::Function) -> Option<String> {
+    let ps = f.function_parameters.as_ref()?;
+    if ps.is_empty() {
+        return None;
+    }
+    Some(
+        ps.iter()
+            .map(|p| match &p.default {
+                Some(d) => format!("{}:{}={}", p.name, p.ty, d),
+                None => format!("{}:{}", p.name, p.ty),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+fn metadata_kind(kind: ContentKind) -> &'static str {
+    match kind {
+        ContentKind::Rule => "AnalyticsRule",
+        ContentKind::Hunt => "HuntingQuery",
+        ContentKind::Function => "Parser",
+        ContentKind::Anomaly => "AnomalyRule",
+        ContentKind::Watchlist => "Watchlist",
+    }
+}
+
+fn to_value<T: Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).expect("payload types serialize")
+}
+
+/// Compile every definition. Definitions must have passed validation.
+pub fn compile(defs: &[Definition], opts: &Options<'_>) -> Output {
+    let mut out = Output::default();
+    for def in defs {
+        out.artifacts.push(compile_one(def, opts));
+    }
+    out
+}
+
+/// Compile one definition.
+pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
+    let v = &opts.config.api_versions;
+    let name = def.resource_name().to_string();
+    let (path, api, body, arm_type, arm_name, arm_kind, id_expr) = match &def.item {
+        Item::Rule(r) => {
+            let (body, api) = rule_body(opts, def, r);
+            (
+                format!("{SI}/alertRules/{name}"),
+                api,
+                to_value(&body),
+                "Microsoft.OperationalInsights/workspaces/providers/alertRules",
+                format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{name}')]"),
+                Some(body.kind),
+                format!("[concat(resourceId('Microsoft.OperationalInsights/workspaces/providers', parameters('workspace'), 'Microsoft.SecurityInsights'),'/alertRules/{name}')]"),
+            )
+        }
+        Item::Hunt(h) => {
+            let desc = description(opts, def, &h.description);
+            let (techniques, _) = split_techniques(h.relevant_techniques.as_ref());
+            let body = SavedSearch {
+                properties: SavedSearchProperties {
+                    category: "Hunting Queries".into(),
+                    display_name: h.name.clone(),
+                    query: h.query.clone(),
+                    function_alias: None,
+                    function_parameters: None,
+                    version: 2,
+                    tags: hunt_tags(&desc, h.tactics.as_deref().unwrap_or(&[]), &techniques),
+                },
+            };
+            (
+                format!("savedSearches/{name}"),
+                v.saved_searches.clone(),
+                to_value(&body),
+                "Microsoft.OperationalInsights/workspaces/savedSearches",
+                format!("[concat(parameters('workspace'),'/{name}')]"),
+                None,
+                format!("[resourceId('Microsoft.OperationalInsights/workspaces/savedSearches', parameters('workspace'), '{name}')]"),
+            )
+        }
+        Item::Function(f) => {
+            let mut tags = Vec::new();
+            if let Some(d) = &f.description {
+                tags.push(Tag {
+                    name: "description".into(),
+                    value: description(opts, def, d),
+                });
+            }
+            let body = SavedSearch {
+                properties: SavedSearchProperties {
+                    category: f.category.clone().unwrap_or_else(|| "Functions".into()),
+                    display_name: f.name.clone(),
+                    query: f.query.clone(),
+                    function_alias: Some(f.function_alias.clone()),
+                    function_parameters: function_parameters(f),
+                    version: 2,
+                    tags,
+                },
+            };
+            (
+                format!("savedSearches/{name}"),
+                v.saved_searches.clone(),
+                to_value(&body),
+                "Microsoft.OperationalInsights/workspaces/savedSearches",
+                format!("[concat(parameters('workspace'),'/{name}')]"),
+                None,
+                format!("[resourceId('Microsoft.OperationalInsights/workspaces/savedSearches', parameters('workspace'), '{name}')]"),
+            )
+        }
+        Item::Anomaly(a) => {
+            let o = env_override(def, opts.environment).cloned().unwrap_or_default();
+            let (techniques, _) = split_techniques(a.relevant_techniques.as_ref());
+            let body = MlAnalyticsSettings {
+                kind: "Anomaly",
+                properties: MlAnalyticsSettingsProperties {
+                    display_name: a.name.clone(),
+                    description: a.description.as_ref().map(|d| description(opts, def, d)),
+                    enabled: o.enabled.unwrap_or(a.enabled),
+                    anomaly_version: a.anomaly_version.clone(),
+                    frequency: iso(&a.frequency),
+                    settings_status: a.settings_status,
+                    is_default_settings: a.is_default_settings,
+                    settings_definition_id: a.settings_definition_id.clone(),
+                    anomaly_settings_version: a.anomaly_settings_version,
+                    customizable_observations: a.customizable_observations.clone(),
+                    required_data_connectors: a
+                        .required_data_connectors
+                        .iter()
+                        .flatten()
+                        .map(|c| RequiredDataConnector {
+                            connector_id: c.connector_id.clone().unwrap_or_default(),
+                            data_types: c.data_types.clone().unwrap_or_default(),
+                        })
+                        .collect(),
+                    tactics: a.tactics.clone().unwrap_or_default(),
+                    techniques,
+                },
+            };
+            (
+                format!("{SI}/securityMLAnalyticsSettings/{name}"),
+                v.anomalies.clone(),
+                to_value(&body),
+                "Microsoft.OperationalInsights/workspaces/providers/securityMLAnalyticsSettings",
+                format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{name}')]"),
+                Some("Anomaly"),
+                format!("[concat(resourceId('Microsoft.OperationalInsights/workspaces/providers', parameters('workspace'), 'Microsoft.SecurityInsights'),'/securityMLAnalyticsSettings/{name}')]"),
+            )
+        }
+        Item::Watchlist(w, items) => {
+            let body = Watchlist {
+                properties: WatchlistProperties {
+                    display_name: w.name.clone(),
+                    description: w.description.as_ref().map(|d| description(opts, def, d)),
+                    provider: w.provider.clone().unwrap_or_else(|| "Custom".into()),
+                    source: w
+                        .source
+                        .clone()
+                        .unwrap_or_else(|| format!("{}.csv", w.alias)),
+                    source_type: "Local",
+                    items_search_key: w.items_search_key.clone(),
+                    content_type: "text/csv",
+                    number_of_lines_to_skip: 0,
+                    raw_content: raw_csv(items),
+                    watchlist_id: w.id.clone(),
+                    watchlist_alias: w.alias.clone(),
+                    labels: w.labels.clone().unwrap_or_default(),
+                    default_duration: w.default_duration.as_deref().map(iso),
+                },
+            };
+            (
+                format!("{SI}/watchlists/{name}"),
+                v.watchlists.clone(),
+                to_value(&body),
+                "Microsoft.OperationalInsights/workspaces/providers/watchlists",
+                format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{name}')]"),
+                None,
+                format!("[concat(resourceId('Microsoft.OperationalInsights/workspaces/providers', parameters('workspace'), 'Microsoft.SecurityInsights'),'/watchlists/{name}')]"),
+            )
+        }
+    };
+    let kind = def.kind();
+    let content_hash = hash::sha256_hex(body.to_string().as_bytes())[..16].to_string();
+    let meta_name = format!("{}-{}", metadata_kind(kind).to_lowercase(), name);
+    let author = match def.provenance() {
+        Some(p) if p.origin == crate::model::Origin::Ai => format!(
+            "{} (AI: {}{})",
+            opts.project.author,
+            p.model.as_deref().unwrap_or("unknown model"),
+            p.model_version.as_deref().map(|v| format!(" {v}")).unwrap_or_default()
+        ),
+        _ => opts.project.author.clone(),
+    };
+    let meta_props = |parent: String| MetadataProperties {
+        content_id: name.clone(),
+        parent_id: parent,
+        kind: metadata_kind(kind),
+        version: def.version().map(String::from),
+        source: MetadataSource {
+            kind: "SourceRepository",
+            name: opts.project.id.clone(),
+            source_id: format!("vigil:{}", opts.project.id),
+        },
+        author: MetadataAuthor {
+            name: author.clone(),
+        },
+        support: MetadataSupport { tier: "Community" },
+        custom_version: content_hash.clone(),
+    };
+    let metadata = Request {
+        method: "PUT",
+        path: format!("{SI}/metadata/{meta_name}"),
+        api_version: v.metadata.clone(),
+        body: to_value(&Metadata {
+            properties: meta_props(path.clone()),
+        }),
+    };
+    let mut item_res = json!({
+        "type": arm_type,
+        "apiVersion": api,
+        "name": arm_name,
+    });
+    if let Some(k) = arm_kind {
+        item_res["kind"] = json!(k);
+    }
+    item_res["properties"] = body.get("properties").cloned().unwrap_or(Value::Null);
+    let meta_res = json!({
+        "type": "Microsoft.OperationalInsights/workspaces/providers/metadata",
+        "apiVersion": v.metadata,
+        "name": format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{meta_name}')]"),
+        "dependsOn": [id_expr],
+        "properties": to_value(&meta_props(id_expr.clone())),
+    });
+    Artifact {
+        kind: kind.as_str(),
+        name,
+        display_name: def.name().to_string(),
+        source: crate::diagnostics::render::display_path(&def.path),
+        resource: Request {
+            method: "PUT",
+            path,
+            api_version: api,
+            body,
+        },
+        metadata,
+        content_hash,
+        provenance: def.provenance().map(|p| ProvenanceSummary {
+            origin: match p.origin {
+                crate::model::Origin::Ai => "ai",
+                crate::model::Origin::Human => "human",
+                crate::model::Origin::Imported => "imported",
+            },
+            model: p.model.as_ref().map(|m| match &p.model_version {
+                Some(v) => format!("{m} {v}"),
+                None => m.clone(),
+            }),
+            approved_by: def.review().map(|r| r.approved_by.to_vec()).unwrap_or_default(),
+        }),
+        arm_resources: vec![item_res, meta_res],
+        content_kind: Some(kind),
+    }
+}
+
+fn raw_csv(items: &WatchlistItems) -> String {
+    let mut records = vec![items.header.clone()];
+    records.extend(items.rows.iter().cloned());
+    crate::model::csv::write(&records)
+}
+
+/// Deployment order: what others depend on first.
+pub fn order(kind: ContentKind) -> u8 {
+    match kind {
+        ContentKind::Watchlist => 0,
+        ContentKind::Function => 1,
+        ContentKind::Anomaly => 2,
+        ContentKind::Hunt => 3,
+        ContentKind::Rule => 4,
+    }
+}
+
+/// Split artifacts into combined templates within ARM's limits (resources and bytes).
+/// Each artifact's resources stay together. Returns the resource groups, one per template.
+pub fn split_combined(
+    artifacts: &[Artifact],
+    max_resources: usize,
+    max_bytes: usize,
+) -> (Vec<Vec<Value>>, Vec<Diagnostic>) {
+    let mut sorted: Vec<&Artifact> = artifacts.iter().collect();
+    sorted.sort_by_key(|a| (a.content_kind.map(order).unwrap_or(9), a.name.clone()));
+    let overhead = 1024usize;
+    let mut groups: Vec<Vec<Value>> = Vec::new();
+    let mut current: Vec<Value> = Vec::new();
+    let mut bytes = overhead;
+    let mut diags = Vec::new();
+    for a in sorted {
+        let size: usize = a
+            .arm_resources
+            .iter()
+            .map(|r| serde_json::to_string_pretty(r).map(|s| s.len() + 8).unwrap_or(0))
+            .sum();
+        if size + overhead > max_bytes {
+            diags.push(Diagnostic::new(
+                code::COMBINED_TEMPLATE_LIMIT,
+                crate::source::Span::default(),
+                format!(
+                    "{} `{}` alone is {size} bytes of ARM, over the {max_bytes}-byte template limit",
+                    a.kind, a.name
+                ),
+            ));
+        }
+        if !current.is_empty()
+            && (current.len() + a.arm_resources.len() > max_resources || bytes + size > max_bytes)
+        {
+            groups.push(std::mem::take(&mut current));
+            bytes = overhead;
+        }
+        current.extend(a.arm_resources.iter().cloned());
+        bytes += size;
+    }
+    if !current.is_empty() {
+        groups.push(current);
+    }
+    (groups, diags)
+}
+
+/// The severity enum's API name.
+pub fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Informational => "Informational",
+        Severity::Low => "Low",
+        Severity::Medium => "Medium",
+        Severity::High => "High",
+    }
+}

@@ -1,0 +1,175 @@
+//! `vigil.toml`: the one configuration file at a content repository's root.
+//!
+//! Every key has a default, so a repository without the file works. Sections owned by later
+//! stages (`[policy]`, `[lints]`, `[sandbox]`, `[schemas]`) are accepted and kept as raw
+//! tables until those stages read them.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::diagnostics::{code, Diagnostic};
+use crate::model::ContentKind;
+use crate::source::{FileId, Span};
+
+/// Folder names (any path component, case-insensitive) that decide each content kind.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContentFolders {
+    pub rules: Vec<String>,
+    pub hunts: Vec<String>,
+    pub functions: Vec<String>,
+    pub anomalies: Vec<String>,
+    pub watchlists: Vec<String>,
+}
+
+impl Default for ContentFolders {
+    fn default() -> Self {
+        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect();
+        ContentFolders {
+            rules: v(&[
+                "detections",
+                "rules",
+                "analytic rules",
+                "analytics rules",
+                "analytical rules",
+                "detection queries",
+            ]),
+            hunts: v(&["hunts", "hunting queries", "hunting"]),
+            functions: v(&["functions"]),
+            anomalies: v(&["anomalies"]),
+            watchlists: v(&["watchlists"]),
+        }
+    }
+}
+
+impl ContentFolders {
+    pub fn all(&self) -> [(ContentKind, &Vec<String>); 5] {
+        [
+            (ContentKind::Rule, &self.rules),
+            (ContentKind::Hunt, &self.hunts),
+            (ContentKind::Function, &self.functions),
+            (ContentKind::Anomaly, &self.anomalies),
+            (ContentKind::Watchlist, &self.watchlists),
+        ]
+    }
+}
+
+/// Identity of the repository that manages the deployed content.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Project {
+    /// Owner id written into each item's metadata, so `plan` only deletes what this repo owns.
+    pub id: String,
+    /// Author name written into metadata for human content.
+    pub author: String,
+}
+
+impl Default for Project {
+    fn default() -> Self {
+        Project {
+            id: "vigil".into(),
+            author: "vigil".into(),
+        }
+    }
+}
+
+/// api-versions used in payloads and templates, per resource type.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiVersions {
+    /// Scheduled rules without preview-only fields.
+    pub scheduled: String,
+    /// NRT rules and rules that use preview-only fields (subTechniques, sentinelEntitiesMappings).
+    pub preview: String,
+    pub saved_searches: String,
+    pub anomalies: String,
+    pub watchlists: String,
+    pub metadata: String,
+}
+
+impl Default for ApiVersions {
+    fn default() -> Self {
+        ApiVersions {
+            scheduled: "2025-09-01".into(),
+            preview: "2025-07-01-preview".into(),
+            saved_searches: "2025-07-01".into(),
+            anomalies: "2025-09-01".into(),
+            watchlists: "2025-09-01".into(),
+            metadata: "2025-09-01".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompileConfig {
+    pub api_versions: ApiVersions,
+    /// Append the provenance footer to descriptions.
+    pub provenance_footer: bool,
+    /// Resources per combined ARM template (ARM allows 800).
+    pub max_resources_per_template: usize,
+    /// Bytes per combined ARM template (ARM allows 4 MB).
+    pub max_template_bytes: usize,
+}
+
+impl Default for CompileConfig {
+    fn default() -> Self {
+        CompileConfig {
+            api_versions: ApiVersions::default(),
+            provenance_footer: true,
+            max_resources_per_template: 800,
+            max_template_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ValidateConfig {
+    /// Files larger than this are rejected unread (VG002).
+    pub max_file_size: u64,
+}
+
+impl Default for ValidateConfig {
+    fn default() -> Self {
+        ValidateConfig {
+            max_file_size: 1024 * 1024,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub project: Project,
+    pub content: ContentFolders,
+    pub compile: CompileConfig,
+    pub validate: ValidateConfig,
+    /// `[environments.NAME]`; read fully by the deploy stage.
+    pub environments: BTreeMap<String, toml::Value>,
+    pub policy: Option<toml::Value>,
+    pub lints: Option<toml::Value>,
+    pub sandbox: Option<toml::Value>,
+    pub schemas: Option<toml::Value>,
+}
+
+/// Parse `vigil.toml`. Errors become diagnostics; the defaults are used for a broken file.
+pub fn parse(file: FileId, text: &str) -> (Config, Vec<Diagnostic>) {
+    match toml::from_str::<Config>(text) {
+        Ok(c) => (c, Vec::new()),
+        Err(e) => {
+            let span = e
+                .span()
+                .map(|r| Span::new(file, r.start, r.end))
+                .unwrap_or(Span::file_start(file));
+            let msg = e.message().to_string();
+            (
+                Config::default(),
+                vec![Diagnostic::new(code::CONFIG_ERROR, span, format!("vigil.toml: {msg}"))
+                    .with_hint("see README.md, section Configuration, for every key and its default")],
+            )
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! The one catalog of diagnostic codes.
+//!
+//! Each code is stable: once released it keeps its meaning. Prefixes by stage:
+//! `VG0xx` files, `VG1xx` YAML and the content model, `VG2xx` Sentinel's limits,
+//! `VG3xx` provenance and review fields, `VG4xx` compilation, `POL` policy.
+//! `docs/diagnostics.md` is generated from this table (`vigil debug codes --markdown`)
+//! and a test fails when it drifts.
+
+use super::Severity;
+
+/// A stable diagnostic code such as `VG101`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code(pub &'static str);
+
+impl Code {
+    /// The catalog entry for this code.
+    pub fn info(self) -> &'static CodeInfo {
+        CATALOG
+            .iter()
+            .find(|c| c.code == self.0)
+            .expect("every Code constant is in the catalog")
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// Documentation of one code.
+#[derive(Debug)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    /// snake_case name of the pattern it flags.
+    pub name: &'static str,
+    pub default_severity: Severity,
+    pub summary: &'static str,
+    pub why: &'static str,
+    pub example: &'static str,
+}
+
+macro_rules! catalog {
+    ($( $konst:ident = $code:literal $sev:ident $name:literal
+        summary $summary:literal why $why:literal example $example:literal; )*) => {
+        /// Constants for every code, by name.
+        pub mod code {
+            $( pub const $konst: super::Code = super::Code($code); )*
+        }
+        /// Every code, in order.
+        pub static CATALOG: &[CodeInfo] = &[
+            $( CodeInfo {
+                code: $code,
+                name: $name,
+                default_severity: Severity::$sev,
+                summary: $summary,
+                why: $why,
+                example: $example,
+            }, )*
+        ];
+    };
+}
+
+catalog! {
+    IO_ERROR = "VG001" Error "unreadable_file"
+        summary "The file could not be read."
+        why "vigil cannot check what it cannot read; the rest of the run goes on."
+        example "a file removed while vigil was running";
+    FILE_TOO_LARGE = "VG002" Error "file_too_large"
+        summary "The file is larger than the configured limit (`[validate] max_file_size`, 1 MiB by default)."
+        why "No Sentinel definition is this large (a query is at most 10,000 characters); a huge file is a mistake or an attack on the CI runner."
+        example "a 40 MB log export committed under detections/";
+    BINARY_FILE = "VG003" Error "binary_file"
+        summary "The file contains NUL bytes: it is binary, not YAML."
+        why "Binary files in content folders are usually committed by accident."
+        example "a .yaml file that is really a zip archive";
+    NOT_UTF8 = "VG004" Error "not_utf8"
+        summary "The file is not valid UTF-8."
+        why "Sentinel stores rule text as Unicode; a file in another encoding would deploy garbled text."
+        example "a rule saved as Windows-1252 with an accented author name";
+    EMPTY_FILE = "VG005" Warning "empty_file"
+        summary "The file is empty or holds only comments."
+        why "An empty file defines nothing; it is usually a leftover."
+        example "detections/new-rule.yaml with no content";
+    BYTE_ORDER_MARK = "VG006" Note "byte_order_mark"
+        summary "The file starts with a UTF-8 byte-order mark; it is ignored."
+        why "Some Windows editors add one. It is harmless for vigil, but some tools choke on it."
+        example "a rule saved by Notepad";
+
+    YAML_SYNTAX = "VG101" Error "yaml_syntax"
+        summary "The YAML does not parse."
+        why "Sentinel's tooling cannot read the file at all."
+        example "name: Rule {{Title}}  # unquoted braces";
+    DUPLICATE_KEY = "VG102" Error "duplicate_key"
+        summary "The same key appears twice in one mapping."
+        why "YAML forbids duplicate keys; parsers disagree on which value wins, so what you review may not be what deploys."
+        example "severity: Low\nseverity: High";
+    NESTING_TOO_DEEP = "VG103" Error "nesting_too_deep"
+        summary "The YAML nests deeper than vigil's limit (64 levels)."
+        why "No definition needs it; unbounded nesting is a denial-of-service vector."
+        example "[[[[[[...]]]]]] nested thousands of times";
+    NOT_A_MAPPING = "VG104" Error "not_a_mapping"
+        summary "The document is not a mapping of keys to values."
+        why "Every definition is a YAML mapping (`id:`, `name:`, `query:` ...)."
+        example "- just\n- a list";
+    MOVED_STUB = "VG105" Note "moved_stub"
+        summary "Not a definition: the file only says that its content moved elsewhere."
+        why "Azure-Sentinel left such stubs behind after a content migration; they have no query and deploy nothing."
+        example "description: As part of content migration, this file is moved to new location.";
+    UNKNOWN_KEY = "VG106" Warning "unknown_key"
+        summary "A key that this kind of definition does not have; it is ignored."
+        why "Most unknown keys are typos of real ones, which then silently fall back to defaults."
+        example "queryFrequncy: 1h";
+    WRONG_TYPE = "VG107" Error "wrong_type"
+        summary "A value has the wrong type."
+        why "Sentinel rejects the definition, or reads something else than intended."
+        example "triggerThreshold: many";
+    MISSING_FIELD = "VG108" Error "missing_field"
+        summary "A required field is missing."
+        why "Sentinel (or the Azure-Sentinel validator) requires it."
+        example "a Scheduled rule without queryFrequency";
+    INVALID_VALUE = "VG109" Error "invalid_value"
+        summary "A value is not one of the allowed values."
+        why "Sentinel accepts only the listed values."
+        example "severity: Hight";
+    NONCANONICAL_SPELLING = "VG110" Warning "noncanonical_spelling"
+        summary "A value is accepted but spelled differently from Sentinel's canonical form."
+        why "The Azure-Sentinel tooling reads enum values case-insensitively, so vigil accepts them and compiles the canonical spelling; writing it that way keeps diffs clean."
+        example "severity: HIGH";
+    COERCED_VALUE = "VG111" Warning "coerced_value"
+        summary "A value of another shape was converted (a comma-separated string into a list, a number into a string)."
+        why "Real content has these shapes and the Azure-Sentinel tooling tolerates them; the canonical shape avoids surprises."
+        example "tactics: CommandAndControl";
+    UNCLASSIFIED_FILE = "VG112" Warning "unclassified_file"
+        summary "vigil cannot tell from the folder what kind of content this file is; it is skipped."
+        why "The folder decides the kind (detections/, hunts/, ...), so a file elsewhere is ambiguous. Configure `[content]` in vigil.toml to add folders."
+        example "queries/my-rule.yaml";
+    IGNORED_RULE_KEY = "VG113" Warning "ignored_rule_key"
+        summary "A hunting query carries keys that only analytics rules use; they are ignored and no alert rule is created."
+        why "Hunting queries deploy as saved searches, which never run on a schedule or raise alerts. If you meant a detection, move the file to a rules folder."
+        example "a file under Hunting Queries/ with kind: Scheduled and queryFrequency: 1h";
+    MULTIPLE_DOCUMENTS = "VG114" Error "multiple_documents"
+        summary "The file holds more than one YAML document."
+        why "One file defines one item; extra documents would be silently dropped by other tools."
+        example "---\nid: ...\n---\nid: ...";
+    SCHEMA_VIOLATION = "VG115" Error "schema_violation"
+        summary "A value breaks a rule of the definition's JSON Schema (length, pattern, range)."
+        why "The generated schema in schemas/ states what each field may hold."
+        example "triggerThreshold: -1";
+    UNKNOWN_RULE_KIND = "VG116" Error "unknown_rule_kind"
+        summary "The rule's kind is not Scheduled or NRT."
+        why "vigil deploys Scheduled and NRT analytics rules; other kinds are managed by Microsoft templates."
+        example "kind: Fusion";
+    UNSUPPORTED_YAML = "VG117" Warning "unsupported_yaml"
+        summary "A YAML feature that definitions do not need (an unknown tag or a non-string key)."
+        why "Such features are read as plain values, which may not be what the author meant."
+        example "query: !include query.kql";
+
+    DURATION_SYNTAX = "VG201" Error "duration_syntax"
+        summary "A duration is neither `<n>m`/`<n>h`/`<n>d`, an ISO-8601 duration nor a .NET TimeSpan."
+        why "Sentinel stores durations as ISO-8601; vigil converts from the short forms only when it can read them."
+        example "queryFrequency: 1 hour";
+    FREQUENCY_RANGE = "VG202" Error "frequency_out_of_range"
+        summary "queryFrequency is outside 5 minutes to 14 days."
+        why "Sentinel rejects scheduled rules that run more often than every 5 minutes or less often than every 14 days."
+        example "queryFrequency: 1m";
+    PERIOD_RANGE = "VG203" Error "period_out_of_range"
+        summary "queryPeriod is outside 5 minutes to 14 days."
+        why "Sentinel cannot look back further than 14 days in a scheduled rule."
+        example "queryPeriod: P180D";
+    PERIOD_BELOW_FREQUENCY = "VG204" Error "period_below_frequency"
+        summary "queryPeriod is shorter than queryFrequency."
+        why "Events between two runs would never be queried."
+        example "queryFrequency: 1h\nqueryPeriod: 30m";
+    LONG_PERIOD_FAST_FREQUENCY = "VG205" Error "long_period_fast_frequency"
+        summary "A queryPeriod of 2 days or more needs a queryFrequency of at least 1 hour."
+        why "Sentinel's limit: long look-backs may run at most hourly."
+        example "queryFrequency: 5m\nqueryPeriod: 2d";
+    SUPPRESSION_RANGE = "VG206" Error "suppression_out_of_range"
+        summary "suppressionDuration is outside 5 minutes to 24 hours."
+        why "Sentinel suppresses a rule for at most 24 hours after it fires."
+        example "suppressionDuration: 2d";
+    LOOKBACK_RANGE = "VG207" Error "grouping_lookback_out_of_range"
+        summary "incidentConfiguration.groupingConfiguration.lookbackDuration is outside 5 minutes to 7 days."
+        why "Sentinel groups alerts into incidents over at most 7 days."
+        example "lookbackDuration: 14d";
+    NRT_IGNORED_KEY = "VG208" Warning "nrt_ignored_key"
+        summary "An NRT rule carries scheduling keys; NRT rules run every minute and trigger on any result, so they are ignored."
+        why "The NRT API has no queryFrequency, queryPeriod, triggerOperator or triggerThreshold."
+        example "kind: NRT\nqueryFrequency: 5m";
+    TOO_MANY_NRT = "VG209" Error "too_many_nrt_rules"
+        summary "More than 50 NRT rules in the repository."
+        why "Sentinel allows at most 50 NRT rules per workspace."
+        example "51 files with kind: NRT";
+    ENTITY_MAPPING_COUNT = "VG210" Error "entity_mapping_count"
+        summary "More than 10 entity mappings (error), or more than 5 (warning: the Azure-Sentinel repository validator's limit)."
+        why "Sentinel accepts up to 10 entity mappings per rule."
+        example "eleven entries under entityMappings";
+    FIELD_MAPPING_COUNT = "VG211" Error "field_mapping_count"
+        summary "An entity mapping has no identifiers or more than 3."
+        why "Sentinel accepts 1 to 3 identifiers per entity mapping."
+        example "fieldMappings: []";
+    INVALID_IDENTIFIER = "VG212" Error "invalid_entity_identifier"
+        summary "The identifier is not valid for this entity type."
+        why "Sentinel rejects the rule at deploy time. Note the spellings: Account uses Sid, SecurityGroup uses SID."
+        example "entityType: IP\nfieldMappings:\n  - identifier: IPAddress";
+    REPEATED_IDENTIFIER = "VG213" Error "repeated_entity_identifier"
+        summary "The same identifier appears twice in one entity mapping."
+        why "Sentinel rejects duplicate identifiers in a mapping."
+        example "two `identifier: Name` under one Account mapping";
+    MISSING_REQUIRED_IDENTIFIER = "VG214" Error "missing_required_identifier"
+        summary "The entity mapping lacks every identifier that can identify the entity on its own."
+        why "Sentinel needs at least one strong identifier (for example Account needs FullName, Sid, Name, AadUserId, PUID or ObjectGuid)."
+        example "entityType: Account\nfieldMappings:\n  - identifier: NTDomain";
+    UNKNOWN_ENTITY_TYPE = "VG215" Error "unknown_entity_type"
+        summary "The entity type is not one Sentinel knows."
+        why "Sentinel rejects unknown entity types."
+        example "entityType: User";
+    INVALID_COLUMN_NAME = "VG216" Error "invalid_column_name"
+        summary "A column name (in a mapping, custom detail or override) is not a valid identifier or is longer than 500 characters."
+        why "Sentinel expects the name of a result column: letters, digits and underscores, not starting with a digit."
+        example "columnName: Account Name";
+    CUSTOM_DETAILS_COUNT = "VG217" Error "custom_details_count"
+        summary "More than 20 custom details."
+        why "Sentinel accepts up to 20 custom details per rule."
+        example "21 keys under customDetails";
+    CUSTOM_DETAILS_KEY = "VG218" Error "custom_details_key"
+        summary "A custom detail key is longer than 20 characters or does not start with a letter and continue with letters, digits or underscores."
+        why "Sentinel rejects such keys."
+        example "customDetails:\n  1stSeen: FirstSeen";
+    CUSTOM_DETAILS_VALUE = "VG219" Error "custom_details_value"
+        summary "A custom detail value is not a column name."
+        why "Custom detail values name result columns."
+        example "customDetails:\n  Host: Computer Name";
+    OVERRIDE_FORMAT = "VG220" Error "alert_details_override_format"
+        summary "An alertDetailsOverride format is empty or too long (name 256, description 5000 characters)."
+        why "Sentinel rejects such overrides."
+        example "alertDisplayNameFormat: ''";
+    OVERRIDE_PLACEHOLDERS = "VG221" Error "alert_details_override_placeholders"
+        summary "An alertDetailsOverride format uses more than 3 `{{column}}` placeholders."
+        why "Sentinel substitutes at most 3 columns per format."
+        example "alertDisplayNameFormat: '{{A}} {{B}} {{C}} {{D}}'";
+    QUERY_LENGTH = "VG222" Error "query_length"
+        summary "The query is empty or longer than 10,000 characters."
+        why "Sentinel stores at most 10,000 characters of query text in a rule."
+        example "a query pasted twice";
+    UNKNOWN_TACTIC = "VG223" Error "unknown_tactic"
+        summary "A tactic that is not one of Sentinel's MITRE ATT&CK tactics."
+        why "Sentinel rejects unknown tactics."
+        example "tactics: [Exfil]";
+    TECHNIQUE_ID = "VG224" Error "technique_id"
+        summary "A technique id is not of the form T1234 or T1234.001."
+        why "Sentinel and ATT&CK use these forms; others break the portal's MITRE view."
+        example "relevantTechniques: [T12345]";
+    VERSION_FORMAT = "VG225" Error "version_format"
+        summary "The version is not X.Y.Z with numbers, or is longer than 20 characters."
+        why "Sentinel templates use semantic versions; the Azure-Sentinel validator rejects others."
+        example "version: 1.0";
+    DUPLICATE_ID = "VG226" Error "duplicate_id"
+        summary "Two definitions share one id."
+        why "The id is the Sentinel resource name: the second would overwrite the first."
+        example "two files with id: 2c55fe7a-...";
+    DUPLICATE_NAME = "VG227" Error "duplicate_name"
+        summary "Two definitions of one kind share a display name (or two functions an alias, two watchlists an alias)."
+        why "Sentinel requires unique display names per workspace, and analysts cannot tell the two apart."
+        example "two rules named 'Suspicious sign-in'";
+    ID_NOT_GUID = "VG228" Error "id_not_guid"
+        summary "The id is not a GUID."
+        why "The id becomes the Sentinel resource name; GUIDs keep export and re-import round-tripping and are what the Azure-Sentinel validator requires."
+        example "id: my-rule";
+    TEXT_TOO_LONG = "VG229" Error "text_too_long"
+        summary "A name is longer than 256 characters or a description longer than 5000."
+        why "Sentinel's limits on displayName and description."
+        example "a description that pastes a whole threat report";
+    TRIGGER_THRESHOLD_RANGE = "VG230" Error "trigger_threshold_range"
+        summary "triggerThreshold is outside 0 to 10000."
+        why "The Azure-Sentinel validator and the portal accept 0 to 10000."
+        example "triggerThreshold: 20000";
+    GROUPING_NOTHING_SELECTED = "VG231" Error "grouping_nothing_selected"
+        summary "Incident grouping uses matchingMethod Selected but selects no entities, alert details or custom details."
+        why "Sentinel rejects the rule: with Selected, at least one group-by list must be non-empty."
+        example "matchingMethod: Selected";
+    GROUPING_REFERENCE = "VG232" Error "grouping_reference"
+        summary "Incident grouping refers to an entity type that the rule does not map, or a custom detail it does not define."
+        why "Sentinel only groups by entities and custom details that the rule produces."
+        example "groupByEntities: [Host] in a rule mapping only Account";
+    LEGACY_CUSTOM_ENTITY = "VG233" Error "legacy_custom_entity"
+        summary "The query produces a legacy `*CustomEntity` column that no entity mapping uses."
+        why "Those columns were mapped implicitly in old rules; today only entityMappings map entities, so the entity would be lost (the Azure-Sentinel validator checks the same)."
+        example "extend AccountCustomEntity = UserPrincipalName, with no entityMappings";
+    WATCHLIST_CONTENT = "VG234" Error "watchlist_content"
+        summary "The watchlist's items are missing or inconsistent (CSV file absent or malformed, search key not a column, rows of unequal width)."
+        why "Sentinel rejects the upload, or _GetWatchlist returns rows without the key the rules join on."
+        example "itemsSearchKey: Hostname with a CSV whose header is Host,Owner";
+    FUNCTION_SIGNATURE = "VG235" Error "function_signature"
+        summary "A function's alias or parameters are malformed."
+        why "The alias is how queries call the function; parameters must be `name:type` with an optional default."
+        example "functionAlias: my parser";
+    ANOMALY_SETTINGS = "VG236" Error "anomaly_settings"
+        summary "An anomaly setting is inconsistent (for example a customized copy marked as default)."
+        why "Sentinel keeps the built-in default settings read-only; tuning happens on a copy."
+        example "isDefaultSettings: true with changed customizableObservations";
+    ENVIRONMENT_OVERRIDE = "VG238" Error "environment_override"
+        summary "A per-environment override is invalid or names an environment that vigil.toml does not define."
+        why "An override for a misspelled environment never applies."
+        example "environments:\n  prdo:\n    enabled: true";
+    DEPRECATED_ENTITY_LIMIT = "VG239" Warning "entity_mapping_count_validator"
+        summary "More than 5 entity mappings: Sentinel accepts up to 10, the Azure-Sentinel repository validator only 5."
+        why "Content meant for the Azure-Sentinel repository must stay within 5."
+        example "six entries under entityMappings";
+
+    PROVENANCE_FORMAT = "VG301" Error "provenance_format"
+        summary "A provenance or review field is malformed (hash not 64 hex digits, timestamp not RFC 3339, empty source)."
+        why "Provenance is evidence; malformed evidence cannot be checked later."
+        example "prompt_sha256: abc";
+    DESCRIPTION_WITH_FOOTER_TOO_LONG = "VG302" Error "description_with_footer_too_long"
+        summary "With vigil's provenance footer added, the description exceeds Sentinel's 5000 characters."
+        why "vigil appends who drafted and approved the item to its description; the whole must fit."
+        example "a 4990-character description on an AI-drafted rule";
+
+    COMBINED_TEMPLATE_LIMIT = "VG401" Error "template_limit"
+        summary "One resource alone exceeds ARM's template size limit (4 MB)."
+        why "ARM rejects templates over 4 MB; vigil splits combined templates, but cannot split one resource."
+        example "a watchlist with a 5 MB CSV";
+    UNKNOWN_ENVIRONMENT = "VG402" Error "unknown_environment"
+        summary "The environment passed to --env is not defined."
+        why "vigil applies per-environment overrides only for environments vigil.toml (or the definitions) name."
+        example "vigil compile --env prdo";
+    CONFIG_ERROR = "VG403" Error "config_error"
+        summary "vigil.toml is malformed or has a wrong value."
+        why "vigil cannot run with a configuration it does not understand."
+        example "[content]\nrules = 'detections'";
+
+    STALE_APPROVAL = "POL001" Error "stale_approval"
+        summary "Approval is stale: the query changed after review (review.query_sha256 differs from `vigil hash`)."
+        why "A review approves one exact query; any later edit needs a new review."
+        example "review.query_sha256 computed before the last edit of query";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_sorted_within_prefix() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in CATALOG {
+            assert!(seen.insert(c.code), "duplicate code {}", c.code);
+            assert!(!c.summary.is_empty() && !c.why.is_empty());
+        }
+    }
+}

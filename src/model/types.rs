@@ -1,0 +1,536 @@
+//! The typed content model: one struct per content kind, in the Azure-Sentinel YAML spelling
+//! (camelCase keys) plus vigil's additive extensions (`provenance`, `review`, `rollout`,
+//! `environments`, snake_case inside, as the design fixes them).
+//!
+//! These types are the single source of the JSON Schemas in `schemas/` (schemars). Shapes and
+//! enums live here; numeric and textual limits are checked in `validate::limits` with specific
+//! codes, so the schema stays readable and each limit has one message.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Alert severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Severity {
+    Informational,
+    Low,
+    Medium,
+    High,
+}
+
+/// Analytics rule kinds that vigil deploys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum RuleKind {
+    Scheduled,
+    #[serde(rename = "NRT")]
+    Nrt,
+}
+
+/// Trigger operator: the short Azure-Sentinel spelling or the API's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TriggerOperator {
+    #[serde(rename = "gt")]
+    Gt,
+    #[serde(rename = "lt")]
+    Lt,
+    #[serde(rename = "eq")]
+    Eq,
+    #[serde(rename = "ne")]
+    Ne,
+    GreaterThan,
+    LessThan,
+    Equal,
+    NotEqual,
+}
+
+impl Tactic {
+    pub const ALL: [Tactic; 17] = [
+        Tactic::Reconnaissance,
+        Tactic::ResourceDevelopment,
+        Tactic::InitialAccess,
+        Tactic::Execution,
+        Tactic::Persistence,
+        Tactic::PrivilegeEscalation,
+        Tactic::DefenseEvasion,
+        Tactic::CredentialAccess,
+        Tactic::Discovery,
+        Tactic::LateralMovement,
+        Tactic::Collection,
+        Tactic::Exfiltration,
+        Tactic::CommandAndControl,
+        Tactic::Impact,
+        Tactic::PreAttack,
+        Tactic::ImpairProcessControl,
+        Tactic::InhibitResponseFunction,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tactic::Reconnaissance => "Reconnaissance",
+            Tactic::ResourceDevelopment => "ResourceDevelopment",
+            Tactic::InitialAccess => "InitialAccess",
+            Tactic::Execution => "Execution",
+            Tactic::Persistence => "Persistence",
+            Tactic::PrivilegeEscalation => "PrivilegeEscalation",
+            Tactic::DefenseEvasion => "DefenseEvasion",
+            Tactic::CredentialAccess => "CredentialAccess",
+            Tactic::Discovery => "Discovery",
+            Tactic::LateralMovement => "LateralMovement",
+            Tactic::Collection => "Collection",
+            Tactic::Exfiltration => "Exfiltration",
+            Tactic::CommandAndControl => "CommandAndControl",
+            Tactic::Impact => "Impact",
+            Tactic::PreAttack => "PreAttack",
+            Tactic::ImpairProcessControl => "ImpairProcessControl",
+            Tactic::InhibitResponseFunction => "InhibitResponseFunction",
+        }
+    }
+
+    /// Parse a tactic written with any case or spacing (`Initial access` → InitialAccess).
+    pub fn parse_loose(s: &str) -> Option<Tactic> {
+        let norm: String = s
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        Tactic::ALL
+            .into_iter()
+            .find(|t| t.name().to_ascii_lowercase() == norm)
+    }
+}
+
+impl TriggerOperator {
+    /// The REST API's spelling.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            TriggerOperator::Gt | TriggerOperator::GreaterThan => "GreaterThan",
+            TriggerOperator::Lt | TriggerOperator::LessThan => "LessThan",
+            TriggerOperator::Eq | TriggerOperator::Equal => "Equal",
+            TriggerOperator::Ne | TriggerOperator::NotEqual => "NotEqual",
+        }
+    }
+}
+
+/// MITRE ATT&CK tactics as Sentinel names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub enum Tactic {
+    Reconnaissance,
+    ResourceDevelopment,
+    InitialAccess,
+    Execution,
+    Persistence,
+    PrivilegeEscalation,
+    DefenseEvasion,
+    CredentialAccess,
+    Discovery,
+    LateralMovement,
+    Collection,
+    Exfiltration,
+    CommandAndControl,
+    Impact,
+    PreAttack,
+    ImpairProcessControl,
+    InhibitResponseFunction,
+}
+
+/// A data connector and the tables (data types) it provides.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DataConnector {
+    pub connector_id: Option<String>,
+    pub data_types: Option<Vec<String>>,
+}
+
+/// Maps result columns to one Sentinel entity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityMapping {
+    /// Account, Host, IP, URL, File, FileHash, Process, ... (18 types).
+    pub entity_type: String,
+    /// 1 to 3 identifiers, each taken from a result column.
+    pub field_mappings: Vec<FieldMapping>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldMapping {
+    pub identifier: String,
+    pub column_name: String,
+}
+
+/// Per-alert overrides of name, description, tactics, severity and dynamic properties.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertDetailsOverride {
+    /// At most 256 characters and 3 `{{Column}}` placeholders.
+    pub alert_display_name_format: Option<String>,
+    /// At most 5000 characters and 3 `{{Column}}` placeholders.
+    pub alert_description_format: Option<String>,
+    pub alert_tactics_column_name: Option<String>,
+    pub alert_severity_column_name: Option<String>,
+    pub alert_dynamic_properties: Option<Vec<AlertDynamicProperty>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertDynamicProperty {
+    pub alert_property: AlertProperty,
+    pub value: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AlertProperty {
+    AlertLink,
+    ConfidenceLevel,
+    ConfidenceScore,
+    ExtendedLinks,
+    ProductName,
+    ProviderName,
+    ProductComponentName,
+    RemediationSteps,
+    Techniques,
+    SubTechniques,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventGroupingSettings {
+    pub aggregation_kind: AggregationKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AggregationKind {
+    SingleAlert,
+    AlertPerResult,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IncidentConfiguration {
+    pub create_incident: bool,
+    pub grouping_configuration: Option<GroupingConfiguration>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupingConfiguration {
+    pub enabled: bool,
+    pub reopen_closed_incident: bool,
+    /// 5 minutes to 7 days.
+    pub lookback_duration: String,
+    pub matching_method: MatchingMethod,
+    pub group_by_entities: Option<Vec<String>>,
+    pub group_by_alert_details: Option<Vec<AlertDetail>>,
+    pub group_by_custom_details: Option<Vec<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum MatchingMethod {
+    AllEntities,
+    AnyAlert,
+    Selected,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AlertDetail {
+    DisplayName,
+    Severity,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SentinelEntityMapping {
+    pub column_name: String,
+}
+
+/// Who or what wrote the definition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Human,
+    Ai,
+    Imported,
+}
+
+/// A generator's confidence: a word or a score between 0 and 1.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Confidence {
+    Level(ConfidenceLevel),
+    Score(f64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfidenceLevel {
+    Low,
+    Medium,
+    High,
+}
+
+/// Where a definition came from (vigil extension).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Provenance {
+    pub origin: Origin,
+    /// Model name, e.g. `gpt-5` (AI content).
+    pub model: Option<String>,
+    pub model_version: Option<String>,
+    /// SHA-256 of the prompt, 64 hex digits.
+    pub prompt_sha256: Option<String>,
+    /// RFC 3339 timestamp.
+    pub generated_at: Option<String>,
+    /// The tool or pipeline that produced the draft.
+    pub generator: Option<String>,
+    /// URLs or report ids the draft was based on.
+    pub sources: Option<Vec<String>>,
+    pub confidence: Option<Confidence>,
+}
+
+/// One name or a list of names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// The human review that approved the definition's query (vigil extension).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Review {
+    /// GitHub login(s) of the approving reviewer(s).
+    pub approved_by: OneOrMany,
+    /// RFC 3339 timestamp.
+    pub approved_at: Option<String>,
+    /// `vigil hash` of the query that was approved.
+    pub query_sha256: String,
+}
+
+/// Phased rollout stage (vigil extension).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Rollout {
+    Shadow,
+    Canary,
+    Active,
+}
+
+/// Values that differ in one environment (vigil extension), applied by `vigil compile --env`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvOverride {
+    pub enabled: Option<bool>,
+    pub severity: Option<Severity>,
+    pub trigger_operator: Option<TriggerOperator>,
+    pub trigger_threshold: Option<i64>,
+    pub query_frequency: Option<String>,
+    pub query_period: Option<String>,
+    pub suppression_enabled: Option<bool>,
+    pub suppression_duration: Option<String>,
+    pub rollout: Option<Rollout>,
+}
+
+/// A Scheduled or NRT analytics rule (a detection), in the Azure-Sentinel format.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "vigil analytics rule")]
+pub struct Rule {
+    /// GUID; also the rule's resource name in Sentinel.
+    pub id: String,
+    /// Display name, at most 256 characters, unique in the workspace.
+    pub name: String,
+    /// At most 5000 characters.
+    pub description: String,
+    #[serde(rename = "description-detailed")]
+    pub description_detailed: Option<String>,
+    pub severity: Severity,
+    pub kind: RuleKind,
+    pub status: Option<String>,
+    pub required_data_connectors: Option<Vec<DataConnector>>,
+    /// `5m`, `1h`, `1d` or ISO-8601; 5 minutes to 14 days. Scheduled only.
+    pub query_frequency: Option<String>,
+    /// `5m`, `1h`, `1d` or ISO-8601; 5 minutes to 14 days, at least queryFrequency. Scheduled only.
+    pub query_period: Option<String>,
+    pub trigger_operator: Option<TriggerOperator>,
+    /// 0 to 10000.
+    pub trigger_threshold: Option<i64>,
+    pub tactics: Option<Vec<Tactic>>,
+    /// `T1234` or `T1234.001`.
+    pub relevant_techniques: Option<Vec<String>>,
+    /// KQL, 1 to 10,000 characters.
+    pub query: String,
+    pub entity_mappings: Option<Vec<EntityMapping>>,
+    /// Up to 20 `Key: ResultColumn` pairs.
+    pub custom_details: Option<IndexMap<String, String>>,
+    pub alert_details_override: Option<AlertDetailsOverride>,
+    pub event_grouping_settings: Option<EventGroupingSettings>,
+    pub incident_configuration: Option<IncidentConfiguration>,
+    pub sentinel_entities_mappings: Option<Vec<SentinelEntityMapping>>,
+    pub suppression_enabled: Option<bool>,
+    /// Up to 24 hours; defaults to `PT5H`.
+    pub suppression_duration: Option<String>,
+    /// Defaults to true.
+    pub enabled: Option<bool>,
+    /// `X.Y.Z`.
+    pub version: Option<String>,
+    pub tags: Option<Vec<Value>>,
+    pub metadata: Option<Value>,
+    pub alert_rule_template_name: Option<String>,
+    pub provenance: Option<Provenance>,
+    pub review: Option<Review>,
+    pub rollout: Option<Rollout>,
+    pub environments: Option<IndexMap<String, EnvOverride>>,
+}
+
+/// A hunting query, in the Azure-Sentinel format. Deployed as a saved search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "vigil hunting query")]
+pub struct Hunt {
+    /// GUID; also the saved search's resource name.
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    #[serde(rename = "description-detailed")]
+    pub description_detailed: Option<String>,
+    pub severity: Option<Severity>,
+    pub status: Option<String>,
+    pub required_data_connectors: Option<Vec<DataConnector>>,
+    /// MITRE ATT&CK tactics; free text is tolerated (warned) since saved searches store a tag.
+    pub tactics: Option<Vec<String>>,
+    pub relevant_techniques: Option<Vec<String>>,
+    pub query: String,
+    pub entity_mappings: Option<Vec<EntityMapping>>,
+    pub version: Option<String>,
+    pub tags: Option<Vec<Value>>,
+    pub metadata: Option<Value>,
+    pub provenance: Option<Provenance>,
+    pub review: Option<Review>,
+    pub rollout: Option<Rollout>,
+    pub environments: Option<IndexMap<String, EnvOverride>>,
+    /// Ignored in hunting queries (`Hunting` is accepted silently).
+    pub kind: Option<Value>,
+    /// Rule-only key, ignored in hunting queries.
+    pub query_frequency: Option<Value>,
+    /// Rule-only key, ignored in hunting queries.
+    pub query_period: Option<Value>,
+    /// Rule-only key, ignored in hunting queries.
+    pub trigger_operator: Option<Value>,
+    /// Rule-only key, ignored in hunting queries.
+    pub trigger_threshold: Option<Value>,
+    /// Rule-only key, ignored in hunting queries.
+    pub custom_details: Option<Value>,
+    /// Rule-only key, ignored in hunting queries.
+    pub alert_details_override: Option<Value>,
+    /// Rule-only key, ignored in hunting queries.
+    pub event_grouping_settings: Option<Value>,
+    /// Rule-only key, ignored in hunting queries.
+    pub incident_configuration: Option<Value>,
+    /// Rule-only key, ignored in hunting queries.
+    pub suppression_enabled: Option<Value>,
+    /// Rule-only key, ignored in hunting queries.
+    pub suppression_duration: Option<Value>,
+}
+
+/// A parameter of a workspace function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FunctionParameter {
+    pub name: String,
+    /// A KQL scalar type (`string`, `datetime`, `dynamic`, ...) or `table:(Col:type, ...)`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// A KQL literal used when the caller omits the argument.
+    pub default: Option<String>,
+}
+
+/// A KQL function saved in the workspace (a parser), deployed as a saved search with an alias.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "vigil workspace function")]
+pub struct Function {
+    /// GUID; also the saved search's resource name.
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// The name queries call the function by.
+    pub function_alias: String,
+    pub function_parameters: Option<Vec<FunctionParameter>>,
+    pub query: String,
+    /// Saved-search category; defaults to `Functions`.
+    pub category: Option<String>,
+    pub version: Option<String>,
+    pub tags: Option<Vec<Value>>,
+    pub provenance: Option<Provenance>,
+    pub review: Option<Review>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum SettingsStatus {
+    Production,
+    Flighting,
+}
+
+/// Settings of a built-in anomaly (ML analytics) rule, kind `Anomaly`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "vigil anomaly settings")]
+pub struct Anomaly {
+    /// GUID; also the settings resource name.
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub enabled: bool,
+    /// Version of the anomaly definition, `X.Y.Z`.
+    pub anomaly_version: String,
+    /// How often the anomaly runs: `1h`, `PT1H`, ...
+    pub frequency: String,
+    pub settings_status: SettingsStatus,
+    pub is_default_settings: bool,
+    /// GUID of the built-in anomaly definition being tuned.
+    pub settings_definition_id: Option<String>,
+    pub anomaly_settings_version: Option<i64>,
+    /// Thresholds, prioritized and excluded values, as the anomaly definition names them.
+    pub customizable_observations: Option<Value>,
+    pub required_data_connectors: Option<Vec<DataConnector>>,
+    pub tactics: Option<Vec<Tactic>>,
+    pub relevant_techniques: Option<Vec<String>>,
+    pub provenance: Option<Provenance>,
+    pub review: Option<Review>,
+    pub environments: Option<IndexMap<String, EnvOverride>>,
+}
+
+/// A watchlist: items inline or from a CSV file beside the YAML.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "vigil watchlist")]
+pub struct Watchlist {
+    /// The alias queries use in `_GetWatchlist('alias')`; also the resource name.
+    pub alias: String,
+    /// Optional GUID (watchlistId).
+    pub id: Option<String>,
+    pub name: String,
+    pub description: Option<String>,
+    /// Defaults to `Custom`.
+    pub provider: Option<String>,
+    /// The column used as SearchKey.
+    pub items_search_key: String,
+    /// CSV file (relative to this YAML) holding the items, with a header row.
+    pub source: Option<String>,
+    /// Items inline, one mapping per row.
+    pub items: Option<Vec<IndexMap<String, Value>>>,
+    pub labels: Option<Vec<String>>,
+    /// ISO-8601 or `1d` style: how long items live.
+    pub default_duration: Option<String>,
+    pub provenance: Option<Provenance>,
+    pub review: Option<Review>,
+}

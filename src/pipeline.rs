@@ -1,0 +1,119 @@
+//! The pipeline driver: load every file of a workspace, validate, compile.
+//!
+//! `load (YAML + spans) → validate (schema, limits, KQL seam) → compile (payloads)`.
+//! Each command stops at the stage it needs and none re-implements a stage.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::compile;
+use crate::diagnostics::{self, Diagnostic};
+use crate::model::load::{self, SiblingReader};
+use crate::model::{ContentKind, Definition};
+use crate::validate::{self, QueryAnalyzer};
+use crate::workspace::Workspace;
+
+/// Counts of what a run saw.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Stats {
+    pub files: usize,
+    pub definitions: usize,
+    pub rules: usize,
+    pub hunts: usize,
+    pub functions: usize,
+    pub anomalies: usize,
+    pub watchlists: usize,
+    pub stubs: usize,
+    pub unclassified: usize,
+}
+
+/// The result of checking a workspace.
+pub struct Checked {
+    pub definitions: Vec<Definition>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub stats: Stats,
+    /// Files (by index in `definitions`' order) that had at least one error.
+    pub files_with_errors: usize,
+}
+
+/// Load and validate every content file of the workspace.
+pub fn check(
+    ws: &Workspace,
+    siblings: &dyn SiblingReader,
+    analyzer: Option<&dyn QueryAnalyzer>,
+) -> Checked {
+    let loaded: Vec<load::Loaded> = ws
+        .files
+        .par_iter()
+        .map(|&f| load::load(f, ws.db.get(f), &ws.config.content, siblings))
+        .collect();
+    let mut stats = Stats {
+        files: ws.files.len(),
+        ..Stats::default()
+    };
+    let mut diags = ws.diagnostics.clone();
+    let mut defs = Vec::new();
+    for l in loaded {
+        stats.stubs += l.stub as usize;
+        stats.unclassified += l.unclassified as usize;
+        diags.extend(l.diagnostics);
+        if let Some(d) = l.definition {
+            defs.push(d);
+        }
+    }
+    for d in &defs {
+        stats.definitions += 1;
+        match d.kind() {
+            ContentKind::Rule => stats.rules += 1,
+            ContentKind::Hunt => stats.hunts += 1,
+            ContentKind::Function => stats.functions += 1,
+            ContentKind::Anomaly => stats.anomalies += 1,
+            ContentKind::Watchlist => stats.watchlists += 1,
+        }
+    }
+    let ctx = validate::Context {
+        environments: ws.config.environments.keys().cloned().collect(),
+        analyzer,
+    };
+    diags.extend(validate::validate(&defs, &ctx));
+    diagnostics::sort(&mut diags);
+    let mut err_files: Vec<_> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.span.file)
+        .collect();
+    err_files.dedup();
+    Checked {
+        files_with_errors: err_files.len(),
+        definitions: defs,
+        diagnostics: diags,
+        stats,
+    }
+}
+
+/// Compile the definitions of a checked workspace whose files have no errors.
+pub fn compile(ws: &Workspace, checked: &Checked, environment: Option<&str>) -> compile::Output {
+    let opts = compile::Options {
+        config: &ws.config.compile,
+        project: &ws.config.project,
+        environment,
+    };
+    let mut bad: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.span.file)
+        .collect();
+    bad.sort();
+    bad.dedup();
+    let artifacts: Vec<compile::Artifact> = checked
+        .definitions
+        .par_iter()
+        .filter(|d| bad.binary_search(&d.file).is_err())
+        .map(|d| compile::compile_one(d, &opts))
+        .collect();
+    compile::Output {
+        artifacts,
+        diagnostics: Vec::new(),
+    }
+}

@@ -1,0 +1,130 @@
+//! Validation: Sentinel's limits per definition, repository-wide uniqueness, and the seam where
+//! KQL analysis plugs in.
+//!
+//! Stage entry: [`validate`]. Input: loaded definitions; output: diagnostics. Pure: no IO.
+
+pub mod entities;
+pub mod limits;
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use crate::diagnostics::{code, Diagnostic};
+use crate::model::{ContentKind, Definition, Item, RuleKind};
+use crate::yaml::Node;
+
+/// Analysis of a definition's KQL query. The KQL front end implements it; validation calls it
+/// for every query with the YAML node the query came from, so positions map back into the file.
+pub trait QueryAnalyzer: Sync {
+    fn analyze(&self, def: &Definition, query: &str, node: &Node) -> Vec<Diagnostic>;
+}
+
+/// What validation needs besides the definitions.
+pub struct Context<'a> {
+    /// Environment names from vigil.toml (empty: any name is accepted).
+    pub environments: Vec<String>,
+    /// KQL analysis, when enabled.
+    pub analyzer: Option<&'a dyn QueryAnalyzer>,
+}
+
+/// Validate loaded definitions. Returns diagnostics in no particular order (callers sort).
+pub fn validate(defs: &[Definition], ctx: &Context<'_>) -> Vec<Diagnostic> {
+    let mut diags: Vec<Diagnostic> = defs
+        .par_iter()
+        .flat_map_iter(|d| {
+            let mut out = limits::check(d, &ctx.environments);
+            if let (Some(a), Some(q), Some(node)) = (ctx.analyzer, d.query(), d.doc.get("query")) {
+                out.extend(a.analyze(d, q, node));
+            }
+            out
+        })
+        .collect();
+    diags.extend(repo_checks(defs));
+    diags
+}
+
+/// Checks across files: unique ids, unique names per kind, the NRT rule cap.
+pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut ids: BTreeMap<String, &Definition> = BTreeMap::new();
+    let mut names: BTreeMap<(ContentKind, String), &Definition> = BTreeMap::new();
+    let mut aliases: BTreeMap<(ContentKind, String), &Definition> = BTreeMap::new();
+    let mut nrt: Vec<&Definition> = Vec::new();
+    for d in defs {
+        if let Some(id) = d.id() {
+            let key = id.to_ascii_lowercase();
+            match ids.get(&key) {
+                Some(first) => diags.push(
+                    Diagnostic::new(
+                        code::DUPLICATE_ID,
+                        d.doc.span_at(&["id".into()], false),
+                        format!("id `{id}` is already used by {}", first.path.display()),
+                    )
+                    .with_related(first.doc.span_at(&["id".into()], false), "first used here")
+                    .with_hint("each definition needs its own GUID: the id is its resource name"),
+                ),
+                None => {
+                    ids.insert(key, d);
+                }
+            }
+        }
+        let name_key = (d.kind(), d.name().trim().to_lowercase());
+        match names.get(&name_key) {
+            Some(first) => diags.push(
+                Diagnostic::new(
+                    code::DUPLICATE_NAME,
+                    d.doc.span_at(&["name".into()], false),
+                    format!(
+                        "another {} is already named `{}` ({})",
+                        d.kind().as_str(),
+                        d.name(),
+                        first.path.display()
+                    ),
+                )
+                .with_related(first.doc.span_at(&["name".into()], false), "first named here"),
+            ),
+            None => {
+                names.insert(name_key, d);
+            }
+        }
+        let alias = match &d.item {
+            Item::Function(f) => Some(("functionAlias", f.function_alias.to_lowercase())),
+            Item::Watchlist(w, _) => Some(("alias", w.alias.to_lowercase())),
+            _ => None,
+        };
+        if let Some((key, alias)) = alias {
+            let k = (d.kind(), alias.clone());
+            match aliases.get(&k) {
+                Some(first) => diags.push(
+                    Diagnostic::new(
+                        code::DUPLICATE_NAME,
+                        d.doc.span_at(&[key.into()], false),
+                        format!("alias `{alias}` is already used by {}", first.path.display()),
+                    )
+                    .with_related(first.doc.span_at(&[key.into()], false), "first used here"),
+                ),
+                None => {
+                    aliases.insert(k, d);
+                }
+            }
+        }
+        if let Item::Rule(r) = &d.item {
+            if r.kind == RuleKind::Nrt {
+                nrt.push(d);
+            }
+        }
+    }
+    if nrt.len() > 50 {
+        let d = nrt[50];
+        diags.push(
+            Diagnostic::new(
+                code::TOO_MANY_NRT,
+                d.doc.span_at(&["kind".into()], false),
+                format!("{} NRT rules; Sentinel allows 50 per workspace", nrt.len()),
+            )
+            .with_hint("turn the least urgent NRT rules into Scheduled rules running every 5 minutes"),
+        );
+    }
+    diags
+}

@@ -1,0 +1,196 @@
+//! The file-system edge: find the repository root and `vigil.toml`, discover content files,
+//! read them into a [`SourceDb`] with file-level checks (size, binary, encoding, BOM).
+//!
+//! Everything after this module works on text in memory.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::config::{self, Config};
+use crate::diagnostics::{code, Diagnostic};
+use crate::model::classify;
+use crate::source::{FileId, SourceDb, Span};
+
+/// A content repository: its root, configuration, and the loaded sources.
+pub struct Workspace {
+    pub root: PathBuf,
+    pub config: Config,
+    pub db: SourceDb,
+    /// Content files, in sorted path order.
+    pub files: Vec<FileId>,
+    /// Problems found while reading files or the configuration.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The nearest ancestor of `start` (itself included) holding `vigil.toml`, else `start`.
+pub fn find_root(start: &Path) -> PathBuf {
+    let start = start
+        .canonicalize()
+        .unwrap_or_else(|_| start.to_path_buf());
+    let mut dir = Some(start.as_path());
+    while let Some(d) = dir {
+        if d.join("vigil.toml").is_file() {
+            return d.to_path_buf();
+        }
+        dir = d.parent();
+    }
+    start
+}
+
+fn skip_dir(name: &str) -> bool {
+    name.starts_with('.') || name == "target" || name == "node_modules"
+}
+
+/// Content files under `paths` (files as given; directories walked), sorted, deduplicated.
+pub fn discover(root: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack: Vec<PathBuf> = if paths.is_empty() {
+        vec![root.to_path_buf()]
+    } else {
+        paths
+            .iter()
+            .map(|p| if p.is_absolute() { p.clone() } else { root.join(p) })
+            .collect()
+    };
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                for e in rd.flatten() {
+                    let path = e.path();
+                    let name = e.file_name().to_string_lossy().to_string();
+                    if path.is_dir() {
+                        if !skip_dir(&name) {
+                            stack.push(path);
+                        }
+                    } else if classify::is_content_file(&path) {
+                        out.push(path);
+                    }
+                }
+            }
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The path shown to users and used for classification: relative to the root when inside it.
+pub fn relative(root: &Path, p: &Path) -> PathBuf {
+    p.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| p.to_path_buf())
+}
+
+enum Read {
+    Text(String, Vec<(crate::diagnostics::Code, String, usize)>),
+    Failed(crate::diagnostics::Code, String),
+}
+
+fn read_one(path: &Path, max: u64) -> Read {
+    match std::fs::metadata(path) {
+        Err(e) => return Read::Failed(code::IO_ERROR, format!("cannot read the file: {e}") ),
+        Ok(m) if m.len() > max => {
+            return Read::Failed(
+                code::FILE_TOO_LARGE,
+                format!("the file is {} bytes; the limit is {max}", m.len()),
+            )
+        }
+        Ok(_) => {}
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return Read::Failed(code::IO_ERROR, format!("cannot read the file: {e}") ),
+    };
+    decode(bytes)
+}
+
+fn decode(bytes: Vec<u8>) -> Read {
+    if let Some(pos) = bytes.iter().position(|b| *b == 0) {
+        return Read::Failed(
+            code::BINARY_FILE,
+            format!("the file is binary (NUL byte at offset {pos})"));
+    }
+    let mut notes = Vec::new();
+    let bytes = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        notes.push((
+            code::BYTE_ORDER_MARK,
+            "the file starts with a UTF-8 byte-order mark; it is ignored".to_string(),
+            0,
+        ));
+        bytes[3..].to_vec()
+    } else {
+        bytes
+    };
+    match String::from_utf8(bytes) {
+        Ok(s) => Read::Text(s, notes),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            Read::Failed(
+                code::NOT_UTF8,
+                format!("the file is not valid UTF-8 (first bad byte at offset {at})"),
+            )
+        }
+    }
+}
+
+/// Open a workspace: read `vigil.toml` (if any) and the content files under `paths`.
+pub fn open(root: &Path, paths: &[PathBuf]) -> Workspace {
+    let mut db = SourceDb::new();
+    let mut diagnostics = Vec::new();
+    let config_path = root.join("vigil.toml");
+    let config = match std::fs::read_to_string(&config_path) {
+        Ok(text) => {
+            let id = db.add("vigil.toml", text.as_str());
+            let (c, d) = config::parse(id, &text);
+            diagnostics.extend(d);
+            c
+        }
+        Err(_) => Config::default(),
+    };
+    let found = discover(root, paths);
+    let max = config.validate.max_file_size;
+    let read: Vec<Read> = found.par_iter().map(|p| read_one(p, max)).collect();
+    let mut files = Vec::with_capacity(found.len());
+    for (path, r) in found.iter().zip(read) {
+        let rel = relative(root, path);
+        match r {
+            Read::Text(text, notes) => {
+                let id = db.add(rel, text);
+                for (c, m, at) in notes {
+                    diagnostics.push(Diagnostic::new(c, Span::new(id, at, at), m));
+                }
+                files.push(id);
+            }
+            Read::Failed(c, m) => {
+                let id = db.add(rel, "");
+                diagnostics.push(Diagnostic::new(c, Span::file_start(id), m));
+            }
+        }
+    }
+    Workspace {
+        root: root.to_path_buf(),
+        config,
+        db,
+        files,
+        diagnostics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_rejects_binary_and_bad_utf8_and_strips_bom() {
+        assert!(matches!(decode(b"a\0b".to_vec()), Read::Failed(c, ..) if c == code::BINARY_FILE));
+        assert!(matches!(decode(vec![b'a', 0xff]), Read::Failed(c, ..) if c == code::NOT_UTF8));
+        match decode(b"\xEF\xBB\xBFid: x".to_vec()) {
+            Read::Text(t, notes) => {
+                assert_eq!(t, "id: x");
+                assert_eq!(notes.len(), 1);
+            }
+            Read::Failed(..) => panic!("BOM file should decode"),
+        }
+    }
+}
