@@ -21,6 +21,8 @@ pub struct ContentFolders {
     pub functions: Vec<String>,
     pub anomalies: Vec<String>,
     pub watchlists: Vec<String>,
+    /// Paths (relative to the root, `/`-separated prefixes) that are never content.
+    pub exclude: Vec<String>,
 }
 
 impl Default for ContentFolders {
@@ -39,11 +41,21 @@ impl Default for ContentFolders {
             functions: v(&["functions"]),
             anomalies: v(&["anomalies"]),
             watchlists: v(&["watchlists"]),
+            exclude: Vec::new(),
         }
     }
 }
 
 impl ContentFolders {
+    /// Whether a root-relative path is excluded.
+    pub fn excluded(&self, rel: &std::path::Path) -> bool {
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        self.exclude.iter().any(|e| {
+            let e = e.trim_end_matches('/');
+            rel == e || rel.starts_with(&format!("{e}/"))
+        })
+    }
+
     pub fn all(&self) -> [(ContentKind, &Vec<String>); 5] {
         [
             (ContentKind::Rule, &self.rules),

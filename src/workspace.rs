@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, ContentFolders};
 use crate::diagnostics::{code, Diagnostic};
 use crate::model::classify;
 use crate::source::{FileId, SourceDb, Span};
@@ -43,7 +43,7 @@ fn skip_dir(name: &str) -> bool {
 }
 
 /// Content files under `paths` (files as given; directories walked), sorted, deduplicated.
-pub fn discover(root: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
+pub fn discover(root: &Path, paths: &[PathBuf], folders: &ContentFolders) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack: Vec<PathBuf> = if paths.is_empty() {
         vec![root.to_path_buf()]
@@ -59,6 +59,9 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
                 for e in rd.flatten() {
                     let path = e.path();
                     let name = e.file_name().to_string_lossy().to_string();
+                    if folders.excluded(&relative(root, &path)) {
+                        continue;
+                    }
                     if path.is_dir() {
                         if !skip_dir(&name) {
                             stack.push(path);
@@ -148,7 +151,7 @@ pub fn open(root: &Path, paths: &[PathBuf]) -> Workspace {
         }
         Err(_) => Config::default(),
     };
-    let found = discover(root, paths);
+    let found = discover(root, paths, &config.content);
     let max = config.validate.max_file_size;
     let read: Vec<Read> = found.par_iter().map(|p| read_one(p, max)).collect();
     let mut files = Vec::with_capacity(found.len());

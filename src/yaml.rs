@@ -426,7 +426,18 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
                 let Some(frame) = stack.pop() else {
                     continue;
                 };
-                let end = offsets.byte(ev_span.end.index()).max(frame.start);
+                let flow = matches!(text.as_bytes().get(frame.start), Some(b'[') | Some(b'{'));
+                let last_child_end = match &frame.kind {
+                    FrameKind::Seq(items) => items.last().map(|n| n.span.end as usize),
+                    FrameKind::Map { entries, .. } => entries.last().map(|e| e.value.span.end as usize),
+                };
+                // Block collections end where their last child ends (the parser's end marker
+                // sits on the next token); flow collections end at their closing bracket.
+                let end = match (flow, last_child_end) {
+                    (false, Some(e)) => e,
+                    _ => offsets.byte(ev_span.end.index()),
+                }
+                .max(frame.start);
                 let kind = match frame.kind {
                     FrameKind::Seq(items) => Kind::Seq(items),
                     FrameKind::Map { entries, .. } => Kind::Map(entries),

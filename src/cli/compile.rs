@@ -46,7 +46,8 @@ pub fn exec(g: &Global, a: CompileArgs) -> anyhow::Result<i32> {
         if !ws.config.environments.is_empty() && !ws.config.environments.contains_key(env) {
             let known: Vec<&str> = ws.config.environments.keys().map(|s| s.as_str()).collect();
             anyhow::bail!(
-                "[VG402] environment `{env}` is not defined in vigil.toml (defined: {})",
+                "[{}] environment `{env}` is not defined in vigil.toml (defined: {})",
+                crate::diagnostics::code::UNKNOWN_ENVIRONMENT,
                 known.join(", ")
             );
         }

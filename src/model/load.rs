@@ -151,7 +151,7 @@ pub fn load(
     let json = walker.convert(&root, Some(schema));
     let before = out.diagnostics.len();
     for err in schema::validator(kind).iter_errors(&json) {
-        out.diagnostics.push(schema_diagnostic(&root, &err));
+        out.diagnostics.push(schema_diagnostic(&root, &err, kind));
     }
     dedupe_schema_errors(&mut out.diagnostics, before);
     if out.diagnostics.iter().any(|d| d.is_error()) {
@@ -499,7 +499,7 @@ fn field_name(path: &[Seg<'_>]) -> String {
     }
 }
 
-fn schema_diagnostic(root: &Node, err: &jsonschema::ValidationError<'_>) -> Diagnostic {
+fn schema_diagnostic(root: &Node, err: &jsonschema::ValidationError<'_>, kind: ContentKind) -> Diagnostic {
     use jsonschema::error::ValidationErrorKind as K;
     let path = segs(err.instance_path());
     let span = root.span_at(&path, false);
@@ -542,6 +542,14 @@ fn schema_diagnostic(root: &Node, err: &jsonschema::ValidationError<'_>) -> Diag
                 .map(|a| a.iter().filter_map(|o| o.as_str()).collect())
                 .unwrap_or_default();
             let got = instance.as_str().map(|s| s.to_string()).unwrap_or_else(|| instance.to_string());
+            if kind == ContentKind::Rule && path == [Seg::from("kind")] {
+                return Diagnostic::new(
+                    code::UNKNOWN_RULE_KIND,
+                    span,
+                    format!("`{got}` rules are not managed by vigil; kind must be Scheduled or NRT"),
+                )
+                .with_hint("Fusion, ML behaviour analytics and threat-intelligence rules are enabled from Microsoft's templates");
+            }
             let mut d = Diagnostic::new(
                 code::INVALID_VALUE,
                 span,

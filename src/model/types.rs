@@ -139,7 +139,9 @@ pub enum Tactic {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DataConnector {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connector_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_types: Option<Vec<String>>,
 }
 
@@ -165,11 +167,16 @@ pub struct FieldMapping {
 #[serde(rename_all = "camelCase")]
 pub struct AlertDetailsOverride {
     /// At most 256 characters and 3 `{{Column}}` placeholders.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_display_name_format: Option<String>,
     /// At most 5000 characters and 3 `{{Column}}` placeholders.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_description_format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_tactics_column_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_severity_column_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_dynamic_properties: Option<Vec<AlertDynamicProperty>>,
 }
 
@@ -210,6 +217,7 @@ pub enum AggregationKind {
 #[serde(rename_all = "camelCase")]
 pub struct IncidentConfiguration {
     pub create_incident: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub grouping_configuration: Option<GroupingConfiguration>,
 }
 
@@ -221,8 +229,11 @@ pub struct GroupingConfiguration {
     /// 5 minutes to 7 days.
     pub lookback_duration: String,
     pub matching_method: MatchingMethod,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_by_entities: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_by_alert_details: Option<Vec<AlertDetail>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_by_custom_details: Option<Vec<String>>,
 }
 
@@ -275,16 +286,23 @@ pub enum ConfidenceLevel {
 pub struct Provenance {
     pub origin: Origin,
     /// Model name, e.g. `gpt-5` (AI content).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub model_version: Option<String>,
     /// SHA-256 of the prompt, 64 hex digits.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_sha256: Option<String>,
     /// RFC 3339 timestamp.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub generated_at: Option<String>,
     /// The tool or pipeline that produced the draft.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub generator: Option<String>,
     /// URLs or report ids the draft was based on.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sources: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub confidence: Option<Confidence>,
 }
 
@@ -311,6 +329,7 @@ pub struct Review {
     /// GitHub login(s) of the approving reviewer(s).
     pub approved_by: OneOrMany,
     /// RFC 3339 timestamp.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub approved_at: Option<String>,
     /// `vigil hash` of the query that was approved.
     pub query_sha256: String,
@@ -329,14 +348,23 @@ pub enum Rollout {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvOverride {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trigger_operator: Option<TriggerOperator>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trigger_threshold: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_frequency: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_period: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression_duration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rollout: Option<Rollout>,
 }
 
@@ -352,43 +380,69 @@ pub struct Rule {
     /// At most 5000 characters.
     pub description: String,
     #[serde(rename = "description-detailed")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_detailed: Option<String>,
     pub severity: Severity,
     pub kind: RuleKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required_data_connectors: Option<Vec<DataConnector>>,
     /// `5m`, `1h`, `1d` or ISO-8601; 5 minutes to 14 days. Scheduled only.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_frequency: Option<String>,
     /// `5m`, `1h`, `1d` or ISO-8601; 5 minutes to 14 days, at least queryFrequency. Scheduled only.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_period: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trigger_operator: Option<TriggerOperator>,
     /// 0 to 10000.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trigger_threshold: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tactics: Option<Vec<Tactic>>,
     /// `T1234` or `T1234.001`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub relevant_techniques: Option<Vec<String>>,
     /// KQL, 1 to 10,000 characters.
     pub query: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_mappings: Option<Vec<EntityMapping>>,
     /// Up to 20 `Key: ResultColumn` pairs.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_details: Option<IndexMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_details_override: Option<AlertDetailsOverride>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_grouping_settings: Option<EventGroupingSettings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub incident_configuration: Option<IncidentConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentinel_entities_mappings: Option<Vec<SentinelEntityMapping>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression_enabled: Option<bool>,
     /// Up to 24 hours; defaults to `PT5H`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression_duration: Option<String>,
     /// Defaults to true.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// `X.Y.Z`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_rule_template_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rollout: Option<Rollout>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub environments: Option<IndexMap<String, EnvOverride>>,
 }
 
@@ -402,43 +456,68 @@ pub struct Hunt {
     pub name: String,
     pub description: String,
     #[serde(rename = "description-detailed")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_detailed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required_data_connectors: Option<Vec<DataConnector>>,
     /// MITRE ATT&CK tactics; free text is tolerated (warned) since saved searches store a tag.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tactics: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub relevant_techniques: Option<Vec<String>>,
     pub query: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_mappings: Option<Vec<EntityMapping>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rollout: Option<Rollout>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub environments: Option<IndexMap<String, EnvOverride>>,
     /// Ignored in hunting queries (`Hunting` is accepted silently).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<Value>,
     /// Rule-only key, ignored in hunting queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_frequency: Option<Value>,
     /// Rule-only key, ignored in hunting queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_period: Option<Value>,
     /// Rule-only key, ignored in hunting queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trigger_operator: Option<Value>,
     /// Rule-only key, ignored in hunting queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trigger_threshold: Option<Value>,
     /// Rule-only key, ignored in hunting queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_details: Option<Value>,
     /// Rule-only key, ignored in hunting queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_details_override: Option<Value>,
     /// Rule-only key, ignored in hunting queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_grouping_settings: Option<Value>,
     /// Rule-only key, ignored in hunting queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub incident_configuration: Option<Value>,
     /// Rule-only key, ignored in hunting queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression_enabled: Option<Value>,
     /// Rule-only key, ignored in hunting queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression_duration: Option<Value>,
 }
 
@@ -450,6 +529,7 @@ pub struct FunctionParameter {
     #[serde(rename = "type")]
     pub ty: String,
     /// A KQL literal used when the caller omits the argument.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
 }
 
@@ -461,16 +541,23 @@ pub struct Function {
     /// GUID; also the saved search's resource name.
     pub id: String,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The name queries call the function by.
     pub function_alias: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub function_parameters: Option<Vec<FunctionParameter>>,
     pub query: String,
     /// Saved-search category; defaults to `Functions`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
 }
 
@@ -488,6 +575,7 @@ pub struct Anomaly {
     /// GUID; also the settings resource name.
     pub id: String,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub enabled: bool,
     /// Version of the anomaly definition, `X.Y.Z`.
@@ -497,15 +585,24 @@ pub struct Anomaly {
     pub settings_status: SettingsStatus,
     pub is_default_settings: bool,
     /// GUID of the built-in anomaly definition being tuned.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub settings_definition_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub anomaly_settings_version: Option<i64>,
     /// Thresholds, prioritized and excluded values, as the anomaly definition names them.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customizable_observations: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required_data_connectors: Option<Vec<DataConnector>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tactics: Option<Vec<Tactic>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub relevant_techniques: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub environments: Option<IndexMap<String, EnvOverride>>,
 }
 
@@ -517,20 +614,29 @@ pub struct Watchlist {
     /// The alias queries use in `_GetWatchlist('alias')`; also the resource name.
     pub alias: String,
     /// Optional GUID (watchlistId).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Defaults to `Custom`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// The column used as SearchKey.
     pub items_search_key: String,
     /// CSV file (relative to this YAML) holding the items, with a header row.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Items inline, one mapping per row.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<IndexMap<String, Value>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
     /// ISO-8601 or `1d` style: how long items live.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_duration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
 }

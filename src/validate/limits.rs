@@ -51,6 +51,12 @@ impl<'a> Ck<'a> {
         self.diags.push(d);
     }
 
+    fn err_key(&mut self, code: Code, path: &[Seg<'_>], msg: impl Into<String>) -> &mut Diagnostic {
+        let d = Diagnostic::new(code, self.key_span(path), msg);
+        self.push(d);
+        self.diags.last_mut().expect("just pushed")
+    }
+
     fn err(&mut self, code: Code, path: &[Seg<'_>], msg: impl Into<String>) -> &mut Diagnostic {
         let d = Diagnostic::new(code, self.span(path), msg);
         self.push(d);
@@ -380,7 +386,7 @@ fn rule(ck: &mut Ck<'_>, r: &Rule) {
     techniques(ck, r.relevant_techniques.as_ref());
     let qlen = utf16_len(&r.query);
     if r.query.trim().is_empty() || qlen > 10_000 {
-        ck.err(
+        ck.err_key(
             code::QUERY_LENGTH,
             &[seg("query")],
             if r.query.trim().is_empty() {
@@ -480,7 +486,7 @@ fn column(ck: &mut Ck<'_>, name: &str, path: &[Seg<'_>]) {
 fn entity_mappings(ck: &mut Ck<'_>, maps: Option<&[EntityMapping]>, query: &str) {
     let maps = maps.unwrap_or(&[]);
     if maps.len() > 10 {
-        ck.err(
+        ck.err_key(
             code::ENTITY_MAPPING_COUNT,
             &[seg("entityMappings")],
             format!("{} entity mappings; Sentinel allows 10", maps.len()),
@@ -514,7 +520,7 @@ fn entity_mappings(ck: &mut Ck<'_>, maps: Option<&[EntityMapping]>, query: &str)
         };
         let n = m.field_mappings.len();
         if n == 0 || n > 3 {
-            ck.err(
+            ck.err_key(
                 code::FIELD_MAPPING_COUNT,
                 &[base[0].clone(), base[1].clone(), seg("fieldMappings")],
                 format!("{n} identifiers in this {} mapping; Sentinel allows 1 to 3", et.name),
@@ -555,7 +561,7 @@ fn entity_mappings(ck: &mut Ck<'_>, maps: Option<&[EntityMapping]>, query: &str)
             .any(|alt| alt.iter().all(|id| used.contains(id)));
         if !has_required && n > 0 {
             let alts: Vec<String> = et.required.iter().map(|a| a.join(" + ")).collect();
-            ck.err(
+            ck.err_key(
                 code::MISSING_REQUIRED_IDENTIFIER,
                 &[base[0].clone(), base[1].clone(), seg("fieldMappings")],
                 format!("this {} mapping has no identifier that identifies it on its own", et.name),
@@ -607,7 +613,7 @@ fn contains_word(text: &str, word: &str) -> bool {
 fn custom_details(ck: &mut Ck<'_>, r: &Rule) {
     let Some(cd) = &r.custom_details else { return };
     if cd.len() > 20 {
-        ck.err(
+        ck.err_key(
             code::CUSTOM_DETAILS_COUNT,
             &[seg("customDetails")],
             format!("{} custom details; Sentinel allows 20", cd.len()),

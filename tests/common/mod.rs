@@ -1,0 +1,49 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use vigil::diagnostics::render::{self, HumanOptions};
+use vigil::diagnostics::Diagnostic;
+use vigil::model::load::FsReader;
+use vigil::pipeline::{self, Checked};
+use vigil::workspace::{self, Workspace};
+
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Open a folder as a workspace and run load + validate on it.
+pub fn check_root(root: &Path) -> (Workspace, Checked) {
+    let ws = workspace::open(root, &[]);
+    let reader = FsReader {
+        root: root.to_path_buf(),
+    };
+    let checked = pipeline::check(&ws, &reader, None);
+    (ws, checked)
+}
+
+/// Human rendering without colour at a fixed width, as snapshots store it.
+pub fn render(ws: &Workspace, diags: &[Diagnostic]) -> String {
+    render::human(
+        &ws.db,
+        diags,
+        HumanOptions {
+            color: false,
+            width: 100,
+        },
+    )
+}
+
+/// The shared corpus, if present: `$VIGIL_CORPUS`, else `../shared/corpus`.
+pub fn corpus() -> Option<PathBuf> {
+    let p = std::env::var_os("VIGIL_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("../shared/corpus"));
+    p.join("MANIFEST.md").is_file().then_some(p)
+}
+
+/// Path of the built `vigil` binary.
+pub fn vigil_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_vigil"))
+}
