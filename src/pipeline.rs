@@ -48,7 +48,7 @@ pub fn check(
         .map(|&f| load::load(f, ws.db.get(f), &ws.config.content, siblings))
         .collect();
     let mut stats = Stats {
-        files: ws.files.len(),
+        files: ws.files.len() + ws.unreadable.len(),
         ..Stats::default()
     };
     let mut diags = ws.diagnostics.clone();

@@ -19,6 +19,8 @@ pub struct Workspace {
     pub db: SourceDb,
     /// Content files, in sorted path order.
     pub files: Vec<FileId>,
+    /// Files that could not be read as text (each has a diagnostic).
+    pub unreadable: Vec<FileId>,
     /// Problems found while reading files or the configuration.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -155,6 +157,7 @@ pub fn open(root: &Path, paths: &[PathBuf]) -> Workspace {
     let max = config.validate.max_file_size;
     let read: Vec<Read> = found.par_iter().map(|p| read_one(p, max)).collect();
     let mut files = Vec::with_capacity(found.len());
+    let mut unreadable = Vec::new();
     for (path, r) in found.iter().zip(read) {
         let rel = relative(root, path);
         match r {
@@ -168,6 +171,7 @@ pub fn open(root: &Path, paths: &[PathBuf]) -> Workspace {
             Read::Failed(c, m) => {
                 let id = db.add(rel, "");
                 diagnostics.push(Diagnostic::new(c, Span::file_start(id), m));
+                unreadable.push(id);
             }
         }
     }
@@ -176,6 +180,7 @@ pub fn open(root: &Path, paths: &[PathBuf]) -> Workspace {
         config,
         db,
         files,
+        unreadable,
         diagnostics,
     }
 }
