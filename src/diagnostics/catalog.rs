@@ -288,9 +288,9 @@ catalog! {
         summary "Incident grouping refers to an entity type that the rule does not map, or a custom detail it does not define."
         why "Sentinel only groups by entities and custom details that the rule produces."
         example "groupByEntities: [Host] in a rule mapping only Account";
-    LEGACY_CUSTOM_ENTITY = "VG233" Error "legacy_custom_entity"
+    LEGACY_CUSTOM_ENTITY = "VG233" Warning "legacy_custom_entity"
         summary "The query produces a legacy `*CustomEntity` column that no entity mapping uses."
-        why "Those columns were mapped implicitly in old rules; today only entityMappings map entities, so the entity would be lost (the Azure-Sentinel validator checks the same)."
+        why "Those columns were mapped implicitly in old rules; today only entityMappings map entities, so the entity is lost. Sentinel accepts the rule, so this is a warning (older Azure-Sentinel validators made it an error)."
         example "extend AccountCustomEntity = UserPrincipalName, with no entityMappings";
     WATCHLIST_CONTENT = "VG234" Error "watchlist_content"
         summary "The watchlist's items are missing or inconsistent (CSV file absent or malformed, search key not a column, rows of unequal width)."

@@ -19,6 +19,7 @@ fn generate(kind: ContentKind) -> Value {
         ContentKind::Watchlist => schemars::schema_for!(Watchlist),
     }
     .to_value();
+    inline_optional_enums(&mut schema);
     if let Some(obj) = schema.as_object_mut() {
         obj.insert(
             "$id".into(),
@@ -29,6 +30,41 @@ fn generate(kind: ContentKind) -> Value {
         );
     }
     schema
+}
+
+/// `Option<Enum>` comes out of schemars as `anyOf: [{$ref}, {type: null}]`; inline it as one
+/// nullable `enum`, so a wrong value is reported as "not one of ..." rather than "no branch
+/// matched", and editors complete the values.
+fn inline_optional_enums(schema: &mut Value) {
+    let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
+    fn walk(v: &mut Value, defs: &Value) {
+        match v {
+            Value::Object(map) => {
+                let replacement = map.get("anyOf").and_then(|a| a.as_array()).and_then(|branches| {
+                    if branches.len() != 2 || branches[1] != serde_json::json!({"type": "null"}) {
+                        return None;
+                    }
+                    let name = branches[0].get("$ref")?.as_str()?.rsplit('/').next()?;
+                    let def = defs.get(name)?;
+                    let mut values = def.get("enum")?.as_array()?.clone();
+                    values.push(Value::Null);
+                    Some(serde_json::json!({ "type": ["string", "null"], "enum": values }))
+                });
+                if let Some(r) = replacement {
+                    map.remove("anyOf");
+                    if let Value::Object(rm) = r {
+                        map.extend(rm);
+                    }
+                }
+                for (_, child) in map.iter_mut() {
+                    walk(child, defs);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, defs)),
+            _ => {}
+        }
+    }
+    walk(schema, &defs);
 }
 
 struct Compiled {

@@ -458,20 +458,24 @@ pub struct Hunt {
     #[serde(rename = "description-detailed")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description_detailed: Option<String>,
+    /// Not deployed with a saved search; checked with warnings only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub severity: Option<Severity>,
+    pub severity: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Not deployed with a saved search; checked with warnings only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub required_data_connectors: Option<Vec<DataConnector>>,
+    pub required_data_connectors: Option<Vec<Value>>,
     /// MITRE ATT&CK tactics; free text is tolerated (warned) since saved searches store a tag.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tactics: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relevant_techniques: Option<Vec<String>>,
     pub query: String,
+    /// Used when a hunt is promoted to a rule; not deployed with a saved search, so checked
+    /// with warnings only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub entity_mappings: Option<Vec<EntityMapping>>,
+    pub entity_mappings: Option<Vec<Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

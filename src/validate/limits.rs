@@ -864,9 +864,62 @@ const RULE_ONLY_KEYS: &[&str] = &[
 ];
 
 fn hunt(ck: &mut Ck<'_>, h: &Hunt) {
-    common(ck, Some(&h.id), &h.name, Some(&h.description));
+    // A hunt deploys as a saved search: its resource name, display name, query and tags. Fields
+    // that are not deployed (severity, connectors, entity mappings) and free-text tags (version,
+    // techniques) are checked with warnings only, as the Azure-Sentinel tooling does not check
+    // hunting queries' structure at all.
+    common(ck, None, &h.name, Some(&h.description));
+    if !is_guid(&h.id) {
+        let span = ck.span(&[seg("id")]);
+        ck.push(
+            Diagnostic::new(code::ID_NOT_GUID, span, format!("id `{}` is not a GUID", h.id))
+                .with_severity(Severity::Warning)
+                .with_hint("saved searches accept any name, but GUIDs keep export and re-import round-tripping"),
+        );
+    }
+    ck.cap = Some(Severity::Warning);
     version(ck, "version", h.version.as_deref());
     techniques(ck, h.relevant_techniques.as_ref());
+    if let Some(sev) = &h.severity {
+        let names = ["Informational", "Low", "Medium", "High"];
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(sev.trim())) {
+            let mut d = Diagnostic::new(
+                code::INVALID_VALUE,
+                ck.span(&[seg("severity")]),
+                format!("`{sev}` is not a severity"),
+            );
+            if let Some(m) = did_you_mean(sev, names) {
+                d = d.with_hint(format!("did you mean `{m}`?"));
+            }
+            ck.push(d);
+        }
+    }
+    for (i, c) in h.required_data_connectors.iter().flatten().enumerate() {
+        if serde_json::from_value::<crate::model::DataConnector>(c.clone()).is_err() || !c.is_object() {
+            let d = Diagnostic::new(
+                code::WRONG_TYPE,
+                ck.span(&[seg("requiredDataConnectors"), Seg::Index(i)]),
+                "a data connector is a mapping with connectorId and dataTypes",
+            );
+            ck.push(d);
+        }
+    }
+    let mut typed_maps = Vec::new();
+    for (i, m) in h.entity_mappings.iter().flatten().enumerate() {
+        match serde_json::from_value::<EntityMapping>(m.clone()) {
+            Ok(t) => typed_maps.push(t),
+            Err(e) => {
+                let d = Diagnostic::new(
+                    code::WRONG_TYPE,
+                    ck.span(&[seg("entityMappings"), Seg::Index(i)]),
+                    format!("this entity mapping is malformed: {e}"),
+                )
+                .with_hint("entityType: a string; fieldMappings: a list of {identifier, columnName}");
+                ck.push(d);
+            }
+        }
+    }
+    ck.cap = None;
     if h.query.trim().is_empty() {
         ck.err(code::QUERY_LENGTH, &[seg("query")], "the query is empty");
     }
@@ -924,7 +977,9 @@ fn hunt(ck: &mut Ck<'_>, h: &Hunt) {
     }
     // Entity mappings in hunts only matter when the query is promoted; findings are warnings.
     ck.cap = Some(Severity::Warning);
-    entity_mappings(ck, h.entity_mappings.as_deref(), "");
+    if h.entity_mappings.as_ref().is_some_and(|m| m.len() == typed_maps.len()) {
+        entity_mappings(ck, Some(&typed_maps), "");
+    }
     ck.cap = None;
     provenance_review(
         ck,

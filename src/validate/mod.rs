@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::diagnostics::{code, Diagnostic};
+use crate::diagnostics::{code, Diagnostic, Severity};
 use crate::model::{ContentKind, Definition, Item, RuleKind};
 use crate::yaml::Node;
 
@@ -44,22 +44,50 @@ pub fn validate(defs: &[Definition], ctx: &Context<'_>) -> Vec<Diagnostic> {
     diags
 }
 
-/// Checks across files: unique ids, unique names per kind, the NRT rule cap.
+/// The Sentinel resource type a definition deploys to: ids must be unique per type.
+fn resource_type(kind: ContentKind) -> &'static str {
+    match kind {
+        ContentKind::Rule => "alertRules",
+        ContentKind::Hunt | ContentKind::Function => "savedSearches",
+        ContentKind::Anomaly => "securityMLAnalyticsSettings",
+        ContentKind::Watchlist => "watchlists",
+    }
+}
+
+/// Whether two definitions are identical copies (same kind, name and query or body).
+fn identical(a: &Definition, b: &Definition) -> bool {
+    a.kind() == b.kind() && a.item == b.item
+}
+
+/// Checks across files: unique ids per resource type, unique rule names, the NRT rule cap.
 pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    let mut ids: BTreeMap<String, &Definition> = BTreeMap::new();
+    let mut ids: BTreeMap<(&'static str, String), &Definition> = BTreeMap::new();
     let mut names: BTreeMap<(ContentKind, String), &Definition> = BTreeMap::new();
     let mut aliases: BTreeMap<(ContentKind, String), &Definition> = BTreeMap::new();
     let mut nrt: Vec<&Definition> = Vec::new();
     for d in defs {
         if let Some(id) = d.id() {
-            let key = id.to_ascii_lowercase();
+            let key = (resource_type(d.kind()), id.to_ascii_lowercase());
             match ids.get(&key) {
+                Some(first) if identical(first, d) => diags.push(
+                    Diagnostic::new(
+                        code::DUPLICATE_ID,
+                        d.doc.span_at(&["id".into()], false),
+                        format!("this file is an identical copy of {}; it is deployed once", first.path.display()),
+                    )
+                    .with_severity(Severity::Warning)
+                    .with_related(first.doc.span_at(&["id".into()], false), "the same definition")
+                    .with_hint("delete one of the copies"),
+                ),
                 Some(first) => diags.push(
                     Diagnostic::new(
                         code::DUPLICATE_ID,
                         d.doc.span_at(&["id".into()], false),
-                        format!("id `{id}` is already used by {}", first.path.display()),
+                        format!(
+                            "id `{id}` is already used by {}, with different content: one would overwrite the other",
+                            first.path.display()
+                        ),
                     )
                     .with_related(first.doc.span_at(&["id".into()], false), "first used here")
                     .with_hint("each definition needs its own GUID: the id is its resource name"),
@@ -71,19 +99,30 @@ pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
         }
         let name_key = (d.kind(), d.name().trim().to_lowercase());
         match names.get(&name_key) {
-            Some(first) => diags.push(
-                Diagnostic::new(
-                    code::DUPLICATE_NAME,
-                    d.doc.span_at(&["name".into()], false),
-                    format!(
-                        "another {} is already named `{}` ({})",
-                        d.kind().as_str(),
-                        d.name(),
-                        first.path.display()
-                    ),
+            Some(first) if !identical(first, d) => {
+                // Sentinel requires unique rule display names per workspace; saved searches and
+                // others only get confusing.
+                let severity = if d.kind() == ContentKind::Rule {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
+                diags.push(
+                    Diagnostic::new(
+                        code::DUPLICATE_NAME,
+                        d.doc.span_at(&["name".into()], false),
+                        format!(
+                            "another {} is already named `{}` ({})",
+                            d.kind().as_str(),
+                            d.name(),
+                            first.path.display()
+                        ),
+                    )
+                    .with_severity(severity)
+                    .with_related(first.doc.span_at(&["name".into()], false), "first named here"),
                 )
-                .with_related(first.doc.span_at(&["name".into()], false), "first named here"),
-            ),
+            }
+            Some(_) => {}
             None => {
                 names.insert(name_key, d);
             }
