@@ -179,8 +179,12 @@ pub fn parse(file: FileId, text: &str) -> (Config, Vec<Diagnostic>) {
             let msg = e.message().to_string();
             (
                 Config::default(),
-                vec![Diagnostic::new(code::CONFIG_ERROR, span, format!("vigil.toml: {msg}"))
-                    .with_hint("see README.md, section Configuration, for every key and its default")],
+                vec![
+                    Diagnostic::new(code::CONFIG_ERROR, span, format!("vigil.toml: {msg}"))
+                        .with_hint(
+                            "see README.md, section Configuration, for every key and its default",
+                        ),
+                ],
             )
         }
     }

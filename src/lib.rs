@@ -1,13 +1,13 @@
 #![doc = include_str!("../ARCHITECTURE.md")]
 
+pub mod cli;
+pub mod compile;
 pub mod config;
 pub mod diagnostics;
-pub mod model;
-pub mod source;
-pub mod yaml;
-pub mod compile;
 pub mod hash;
+pub mod model;
+pub mod pipeline;
+pub mod source;
 pub mod validate;
 pub mod workspace;
-pub mod pipeline;
-pub mod cli;
+pub mod yaml;

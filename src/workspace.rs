@@ -27,9 +27,7 @@ pub struct Workspace {
 
 /// The nearest ancestor of `start` (itself included) holding `vigil.toml`, else `start`.
 pub fn find_root(start: &Path) -> PathBuf {
-    let start = start
-        .canonicalize()
-        .unwrap_or_else(|_| start.to_path_buf());
+    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
     let mut dir = Some(start.as_path());
     while let Some(d) = dir {
         if d.join("vigil.toml").is_file() {
@@ -52,7 +50,13 @@ pub fn discover(root: &Path, paths: &[PathBuf], folders: &ContentFolders) -> Vec
     } else {
         paths
             .iter()
-            .map(|p| if p.is_absolute() { p.clone() } else { root.join(p) })
+            .map(|p| {
+                if p.is_absolute() {
+                    p.clone()
+                } else {
+                    root.join(p)
+                }
+            })
             .collect()
     };
     while let Some(p) = stack.pop() {
@@ -84,7 +88,9 @@ pub fn discover(root: &Path, paths: &[PathBuf], folders: &ContentFolders) -> Vec
 
 /// The path shown to users and used for classification: relative to the root when inside it.
 pub fn relative(root: &Path, p: &Path) -> PathBuf {
-    p.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| p.to_path_buf())
+    p.strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| p.to_path_buf())
 }
 
 enum Read {
@@ -94,7 +100,7 @@ enum Read {
 
 fn read_one(path: &Path, max: u64) -> Read {
     match std::fs::metadata(path) {
-        Err(e) => return Read::Failed(code::IO_ERROR, format!("cannot read the file: {e}") ),
+        Err(e) => return Read::Failed(code::IO_ERROR, format!("cannot read the file: {e}")),
         Ok(m) if m.len() > max => {
             return Read::Failed(
                 code::FILE_TOO_LARGE,
@@ -105,7 +111,7 @@ fn read_one(path: &Path, max: u64) -> Read {
     }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => return Read::Failed(code::IO_ERROR, format!("cannot read the file: {e}") ),
+        Err(e) => return Read::Failed(code::IO_ERROR, format!("cannot read the file: {e}")),
     };
     decode(bytes)
 }
@@ -114,7 +120,8 @@ fn decode(bytes: Vec<u8>) -> Read {
     if let Some(pos) = bytes.iter().position(|b| *b == 0) {
         return Read::Failed(
             code::BINARY_FILE,
-            format!("the file is binary (NUL byte at offset {pos})"));
+            format!("the file is binary (NUL byte at offset {pos})"),
+        );
     }
     let mut notes = Vec::new();
     let bytes = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {

@@ -345,7 +345,11 @@ fn count_nodes(n: &Node) -> usize {
 pub fn parse(file: FileId, text: &str) -> Parsed {
     let offsets = Offsets::new(text);
     let span = |s: &saphyr_parser::Span| {
-        Span::new(file, offsets.byte(s.start.index()), offsets.byte(s.end.index()))
+        Span::new(
+            file,
+            offsets.byte(s.start.index()),
+            offsets.byte(s.end.index()),
+        )
     };
     let mut out = Parsed::default();
     let mut stack: Vec<Frame> = Vec::new();
@@ -429,7 +433,9 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
                 let flow = matches!(text.as_bytes().get(frame.start), Some(b'[') | Some(b'{'));
                 let last_child_end = match &frame.kind {
                     FrameKind::Seq(items) => items.last().map(|n| n.span.end as usize),
-                    FrameKind::Map { entries, .. } => entries.last().map(|e| e.value.span.end as usize),
+                    FrameKind::Map { entries, .. } => {
+                        entries.last().map(|e| e.value.span.end as usize)
+                    }
                 };
                 // Block collections end where their last child ends (the parser's end marker
                 // sits on the next token); flow collections end at their closing bracket.
@@ -555,9 +561,14 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
                                 Diagnostic::new(
                                     code::YAML_SYNTAX,
                                     node.span,
-                                    format!("YAML reads this as {} used as a key, not as text", node.type_name()),
+                                    format!(
+                                        "YAML reads this as {} used as a key, not as text",
+                                        node.type_name()
+                                    ),
                                 )
-                                .with_hint("quote values that start with `{` or `[`, e.g. '{{Title}}'"),
+                                .with_hint(
+                                    "quote values that start with `{` or `[`, e.g. '{{Title}}'",
+                                ),
                             );
                             *pending_key = Some((String::new(), node.span));
                             *skip_value = true;
@@ -582,7 +593,8 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
 }
 
 fn yaml_hint(info: &str) -> &'static str {
-    if info.contains("did not find expected key") || info.contains("mapping values are not allowed") {
+    if info.contains("did not find expected key") || info.contains("mapping values are not allowed")
+    {
         "check the indentation and quote values that contain `: `, `{`, `[`, `#` or start with `*`/`&`"
     } else if info.contains("unclosed") || info.contains("did not find expected") {
         "a bracket, brace or quote is not closed"
@@ -641,7 +653,11 @@ mod tests {
     fn alias_bombs_are_stopped() {
         let mut t = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..9 {
-            let prev = if i == 0 { "a".to_string() } else { format!("a{}", i - 1) };
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("a{}", i - 1)
+            };
             t.push_str(&format!(
                 "a{i}: &a{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
             ));

@@ -30,12 +30,21 @@ fn err_dir() -> std::path::PathBuf {
 fn exit_codes() {
     assert_eq!(vigil(&["validate"], &ok_dir()).status.code(), Some(0));
     assert_eq!(vigil(&["validate"], &err_dir()).status.code(), Some(1));
-    assert_eq!(vigil(&["validate", "--bogus"], &ok_dir()).status.code(), Some(2));
+    assert_eq!(
+        vigil(&["validate", "--bogus"], &ok_dir()).status.code(),
+        Some(2)
+    );
     // Warnings alone pass, unless --deny warnings.
     let hunts = err_dir().join("hunts");
-    assert_eq!(vigil(&["validate", "hunts"], &err_dir()).status.code(), Some(0), "{hunts:?}");
     assert_eq!(
-        vigil(&["validate", "hunts", "--deny", "warnings"], &err_dir()).status.code(),
+        vigil(&["validate", "hunts"], &err_dir()).status.code(),
+        Some(0),
+        "{hunts:?}"
+    );
+    assert_eq!(
+        vigil(&["validate", "hunts", "--deny", "warnings"], &err_dir())
+            .status
+            .code(),
         Some(1)
     );
 }
@@ -60,22 +69,32 @@ fn json_sarif_and_github_formats_in_one_run() {
     assert_eq!(o.status.code(), Some(1));
     let gh = stdout(&o);
     assert!(gh.lines().all(|l| l.starts_with("::")), "{gh}");
-    assert!(gh.contains("::error file=detections/frequency_out_of_range.yaml,line=6,col=17"), "{gh}");
+    assert!(
+        gh.contains("::error file=detections/frequency_out_of_range.yaml,line=6,col=17"),
+        "{gh}"
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     let diags = json["diagnostics"].as_array().unwrap();
     assert!(diags.len() > 40);
-    assert_eq!(json["summary"]["errors"].as_u64().unwrap() as usize,
-        diags.iter().filter(|d| d["severity"] == "error").count());
+    assert_eq!(
+        json["summary"]["errors"].as_u64().unwrap() as usize,
+        diags.iter().filter(|d| d["severity"] == "error").count()
+    );
     let d = diags.iter().find(|d| d["code"] == "VG202").unwrap();
     assert_eq!(d["file"], "detections/frequency_out_of_range.yaml");
-    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(6), Some(17)));
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(6), Some(17))
+    );
     let sarif: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&sarif_path).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), diags.len());
-    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
     for r in results {
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);
@@ -86,7 +105,11 @@ fn json_sarif_and_github_formats_in_one_run() {
 fn hash_agrees_with_an_independent_implementation() {
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("r.yaml");
-    std::fs::write(&f, "id: x\r\nquery: |\r\n  SigninLogs\r\n  | where UserPrincipalName =~ \"é\"\r\n\r\n").unwrap();
+    std::fs::write(
+        &f,
+        "id: x\r\nquery: |\r\n  SigninLogs\r\n  | where UserPrincipalName =~ \"é\"\r\n\r\n",
+    )
+    .unwrap();
     let o = vigil(&["hash", f.to_str().unwrap()], tmp.path());
     assert_eq!(o.status.code(), Some(0));
     let ours = stdout(&o).split_whitespace().next().unwrap().to_string();
@@ -133,7 +156,10 @@ fn compile_writes_deterministic_parseable_output() {
     let a = tmp.path().join("a");
     let b = tmp.path().join("b");
     for out in [&a, &b] {
-        let o = vigil(&["compile", "--out", out.to_str().unwrap(), "--env", "prod"], &ok_dir());
+        let o = vigil(
+            &["compile", "--out", out.to_str().unwrap(), "--env", "prod"],
+            &ok_dir(),
+        );
         assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     }
     let ta = read_tree(&a);
@@ -141,18 +167,32 @@ fn compile_writes_deterministic_parseable_output() {
     assert!(ta.iter().any(|(p, _)| p == "manifest.json"));
     for (p, bytes) in &ta {
         if p.ends_with(".json") {
-            let v: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{p}: {e}"));
+            let v: serde_json::Value =
+                serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{p}: {e}"));
             if p.ends_with(".arm.json") || p.starts_with("arm/") {
                 assert_eq!(v["contentVersion"], "1.0.0.0", "{p}");
-                assert!(v["resources"].as_array().is_some_and(|r| !r.is_empty()), "{p}");
+                assert!(
+                    v["resources"].as_array().is_some_and(|r| !r.is_empty()),
+                    "{p}"
+                );
             }
         }
     }
-    let summary = String::from_utf8(ta.iter().find(|(p, _)| p == "summary.md").unwrap().1.clone()).unwrap();
+    let summary = String::from_utf8(
+        ta.iter()
+            .find(|(p, _)| p == "summary.md")
+            .unwrap()
+            .1
+            .clone(),
+    )
+    .unwrap();
     assert!(summary.contains("| rules | 3 |"), "{summary}");
     assert!(summary.contains("gpt-5 2026-08-01"), "{summary}");
     // An unknown environment is a usage error.
-    let o = vigil(&["compile", "--out", a.to_str().unwrap(), "--env", "prdo"], &ok_dir());
+    let o = vigil(
+        &["compile", "--out", a.to_str().unwrap(), "--env", "prdo"],
+        &ok_dir(),
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("VG402"));
 }
@@ -177,7 +217,16 @@ fn bad_input_never_panics_and_every_bad_file_is_reported() {
         ("comments.yaml", b"# nothing here\n".to_vec()),
         ("huge.yaml", vec![b'a'; 2 * 1024 * 1024]),
         ("deep.yaml", "[".repeat(50_000).into_bytes()),
-        ("deepmap.yaml", "a:\n".chars().cycle().take(3).collect::<String>().repeat(1).into_bytes()),
+        (
+            "deepmap.yaml",
+            "a:\n"
+                .chars()
+                .cycle()
+                .take(3)
+                .collect::<String>()
+                .repeat(1)
+                .into_bytes(),
+        ),
         ("dupkeys.yaml", b"id: 1\nid: 2\n".to_vec()),
         ("list.yaml", b"- a\n- b\n".to_vec()),
         ("scalar.yaml", b"just text\n".to_vec()),
@@ -185,8 +234,14 @@ fn bad_input_never_panics_and_every_bad_file_is_reported() {
         ("bomb.yaml", {
             let mut t = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
             for i in 0..9 {
-                let p = if i == 0 { "a".to_string() } else { format!("a{}", i - 1) };
-                t.push_str(&format!("a{i}: &a{i} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"));
+                let p = if i == 0 {
+                    "a".to_string()
+                } else {
+                    format!("a{}", i - 1)
+                };
+                t.push_str(&format!(
+                    "a{i}: &a{i} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+                ));
             }
             t.into_bytes()
         }),
@@ -195,7 +250,12 @@ fn bad_input_never_panics_and_every_bad_file_is_reported() {
         std::fs::write(d.join(name), bytes).unwrap();
     }
     let o = vigil(&["validate", "--format", "json"], tmp.path());
-    assert_eq!(o.status.code(), Some(1), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["summary"]["files"], 2000 + bad.len());
     let files: std::collections::BTreeSet<String> = json["diagnostics"]
@@ -205,7 +265,10 @@ fn bad_input_never_panics_and_every_bad_file_is_reported() {
         .map(|d| d["file"].as_str().unwrap().to_string())
         .collect();
     for (name, _) in &bad {
-        assert!(files.contains(&format!("detections/{name}")), "{name} got no diagnostic");
+        assert!(
+            files.contains(&format!("detections/{name}")),
+            "{name} got no diagnostic"
+        );
     }
     assert!(!files.iter().any(|f| f.contains("good")), "{files:?}");
 }
@@ -213,14 +276,24 @@ fn bad_input_never_panics_and_every_bad_file_is_reported() {
 #[test]
 fn schema_and_debug_commands() {
     let root = common::manifest_dir();
-    assert_eq!(vigil(&["schema", "--check", "schemas"], &root).status.code(), Some(0));
+    assert_eq!(
+        vigil(&["schema", "--check", "schemas"], &root)
+            .status
+            .code(),
+        Some(0)
+    );
     let o = vigil(&["schema", "rule"], &root);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["title"], "vigil analytics rule");
     let f = "detections/folded_and_anchors.yaml";
     for stage in ["yaml", "model", "payload"] {
         let o = vigil(&["debug", stage, f], &ok_dir());
-        assert_eq!(o.status.code(), Some(0), "{stage}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{stage}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         assert!(!o.stdout.is_empty());
     }
     let o = vigil(&["debug", "codes"], &root);
@@ -242,7 +315,12 @@ fn more_than_fifty_nrt_rules_is_an_error() {
     let o = vigil(&["validate", "--format", "json"], tmp.path());
     assert_eq!(o.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let codes: Vec<&str> = json["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, vec!["VG209"]);
     std::fs::remove_file(d.join("nrt50.yaml")).unwrap();
     assert_eq!(vigil(&["validate"], tmp.path()).status.code(), Some(0));

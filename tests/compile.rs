@@ -9,7 +9,10 @@ use vigil::pipeline;
 fn compiled(env: Option<&str>) -> Vec<compile::Artifact> {
     let root = common::manifest_dir().join("tests/data/validate/ok");
     let (ws, checked) = common::check_root(&root);
-    assert_eq!(vigil::diagnostics::Counts::of(&checked.diagnostics).errors, 0);
+    assert_eq!(
+        vigil::diagnostics::Counts::of(&checked.diagnostics).errors,
+        0
+    );
     let mut arts = pipeline::compile(&ws, &checked, env).artifacts;
     arts.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     arts
@@ -23,7 +26,12 @@ fn every_kind_compiles_to_its_payload() {
     settings.bind(|| {
         for env in [None, Some("prod")] {
             for a in compiled(env) {
-                let name = format!("{}-{}{}", a.kind, a.name, env.map(|e| format!("-{e}")).unwrap_or_default());
+                let name = format!(
+                    "{}-{}{}",
+                    a.kind,
+                    a.name,
+                    env.map(|e| format!("-{e}")).unwrap_or_default()
+                );
                 let v = serde_json::json!({ "artifact": a, "arm": a.arm_resources });
                 insta::assert_json_snapshot!(name, v);
             }
@@ -67,8 +75,14 @@ fn sub_techniques_use_the_preview_api() {
         .find(|a| a.name == "7a1d2a40-0001-4000-8000-000000000002")
         .unwrap();
     assert!(a.resource.api_version.ends_with("-preview"));
-    assert_eq!(a.resource.body["properties"]["techniques"], serde_json::json!(["T1078"]));
-    assert_eq!(a.resource.body["properties"]["subTechniques"], serde_json::json!(["T1078.004"]));
+    assert_eq!(
+        a.resource.body["properties"]["techniques"],
+        serde_json::json!(["T1078"])
+    );
+    assert_eq!(
+        a.resource.body["properties"]["subTechniques"],
+        serde_json::json!(["T1078.004"])
+    );
 }
 
 #[test]

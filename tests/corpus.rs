@@ -49,7 +49,11 @@ fn corpus_validates_with_reviewed_rejections() {
         considered += defs;
         passed += defs - failed;
         stubs += checked.stats.stubs;
-        warnings += checked.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+        warnings += checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count();
         let _ = writeln!(
             report,
             "{name}: {files} files, {} moved stubs, {defs} definitions, {failed} rejected",
@@ -99,7 +103,11 @@ fn corpus_validates_with_reviewed_rejections() {
     // The goal: 99% of real definitions validate on their own. Repository-level conflicts are
     // reported (and listed above) but are properties of the corpus's snapshots, which keep legacy
     // and solution copies of the same items side by side.
-    assert!(own_rate >= 0.99, "only {:.2}% of real definitions validate", own_rate * 100.0);
+    assert!(
+        own_rate >= 0.99,
+        "only {:.2}% of real definitions validate",
+        own_rate * 100.0
+    );
 }
 
 fn diff(old: &str, new: &str) -> String {

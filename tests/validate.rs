@@ -59,7 +59,10 @@ fn err_files_report_and_snapshot() {
             if diags.is_empty() {
                 continue;
             }
-            let name = path.replace(['/', ' '], "__").trim_end_matches(".yaml").to_string();
+            let name = path
+                .replace(['/', ' '], "__")
+                .trim_end_matches(".yaml")
+                .to_string();
             insta::assert_snapshot!(name, common::render(&ws, diags));
         }
     });

@@ -30,7 +30,10 @@ pub struct CompileArgs {
 /// Load user overrides of the built-in templates from `<root>/templates/`.
 pub fn templates(root: &Path) -> anyhow::Result<Templates> {
     let mut t = Templates::new();
-    for name in [compile::templates::ARM_TEMPLATE, compile::templates::SUMMARY] {
+    for name in [
+        compile::templates::ARM_TEMPLATE,
+        compile::templates::SUMMARY,
+    ] {
         let p = root.join("templates").join(name);
         if let Ok(text) = std::fs::read_to_string(&p) {
             t.set(name, &text).map_err(anyhow::Error::msg)?;
@@ -66,7 +69,13 @@ pub fn exec(g: &Global, a: CompileArgs) -> anyhow::Result<i32> {
         ws.config.compile.max_resources_per_template,
         ws.config.compile.max_template_bytes,
     );
-    write_outputs(&out_dir, &output.artifacts, &groups, &templates, a.env.as_deref())?;
+    write_outputs(
+        &out_dir,
+        &output.artifacts,
+        &groups,
+        &templates,
+        a.env.as_deref(),
+    )?;
     let mut diags = checked.diagnostics.clone();
     diags.append(&mut extra_diags);
     let summary = format!(
@@ -110,30 +119,43 @@ pub fn write_outputs(
         std::fs::create_dir_all(out_dir.join(k.plural()))?;
     }
     std::fs::create_dir_all(out_dir.join("arm"))?;
-    artifacts.par_iter().try_for_each(|a| -> anyhow::Result<()> {
-        let plural = a.content_kind.map(|k| k.plural()).unwrap_or("other");
-        let dir = out_dir.join(plural);
-        let mut body = serde_json::to_string_pretty(a)?;
-        body.push('\n');
-        std::fs::write(dir.join(format!("{}.json", a.name)), body)?;
-        let arm = templates
-            .arm(&a.arm_resources, &format!("{} {} ({})", a.kind, a.display_name, a.source))
-            .map_err(anyhow::Error::msg)?;
-        let mut text = serde_json::to_string_pretty(&arm)?;
-        text.push('\n');
-        std::fs::write(dir.join(format!("{}.arm.json", a.name)), text)?;
-        Ok(())
-    })?;
+    artifacts
+        .par_iter()
+        .try_for_each(|a| -> anyhow::Result<()> {
+            let plural = a.content_kind.map(|k| k.plural()).unwrap_or("other");
+            let dir = out_dir.join(plural);
+            let mut body = serde_json::to_string_pretty(a)?;
+            body.push('\n');
+            std::fs::write(dir.join(format!("{}.json", a.name)), body)?;
+            let arm = templates
+                .arm(
+                    &a.arm_resources,
+                    &format!("{} {} ({})", a.kind, a.display_name, a.source),
+                )
+                .map_err(anyhow::Error::msg)?;
+            let mut text = serde_json::to_string_pretty(&arm)?;
+            text.push('\n');
+            std::fs::write(dir.join(format!("{}.arm.json", a.name)), text)?;
+            Ok(())
+        })?;
     groups
         .par_iter()
         .enumerate()
         .try_for_each(|(i, g)| -> anyhow::Result<()> {
             let arm = templates
-                .arm(g, &format!("vigil combined template {} of {}", i + 1, groups.len()))
+                .arm(
+                    g,
+                    &format!("vigil combined template {} of {}", i + 1, groups.len()),
+                )
                 .map_err(anyhow::Error::msg)?;
             let mut text = serde_json::to_string_pretty(&arm)?;
             text.push('\n');
-            std::fs::write(out_dir.join("arm").join(format!("combined-{:03}.json", i + 1)), text)?;
+            std::fs::write(
+                out_dir
+                    .join("arm")
+                    .join(format!("combined-{:03}.json", i + 1)),
+                text,
+            )?;
             Ok(())
         })?;
     let mut sorted: Vec<&Artifact> = artifacts.iter().collect();

@@ -38,14 +38,22 @@ pub struct DebugArgs {
 
 pub fn exec(g: &Global, a: DebugArgs) -> anyhow::Result<i32> {
     if a.stage == Stage::Codes {
-        out(&if a.markdown { crate::diagnostics::catalog::markdown() } else { codes_text() })?;
+        out(&if a.markdown {
+            crate::diagnostics::catalog::markdown()
+        } else {
+            codes_text()
+        })?;
         return Ok(0);
     }
     let Some(file) = a.file else {
         anyhow::bail!("debug {:?} needs a FILE", a.stage);
     };
     let root = g.root()?;
-    let abs = if file.is_absolute() { file.clone() } else { std::env::current_dir()?.join(&file) };
+    let abs = if file.is_absolute() {
+        file.clone()
+    } else {
+        std::env::current_dir()?.join(&file)
+    };
     let ws = workspace::open(&root, &[abs]);
     let Some(&fid) = ws.files.first() else {
         anyhow::bail!("{} is not a content file", file.display());
@@ -67,7 +75,12 @@ pub fn exec(g: &Global, a: DebugArgs) -> anyhow::Result<i32> {
             let reader = FsReader { root: root.clone() };
             let checked = pipeline::check(&ws, &reader, None);
             for d in &checked.diagnostics {
-                super::err(&format!("{} {}: {}\n", d.severity.as_str(), d.code, d.message));
+                super::err(&format!(
+                    "{} {}: {}\n",
+                    d.severity.as_str(),
+                    d.code,
+                    d.message
+                ));
             }
             let Some(def) = checked.definitions.first() else {
                 return Ok(1);
@@ -106,7 +119,11 @@ fn tree(s: &mut String, src: &crate::source::SourceFile, n: &Node, depth: usize)
             if sc.text.chars().count() > 60 {
                 t.push('…');
             }
-            let _ = writeln!(s, "{pad}{:?} {}:{} {:?} {:?}", sc.style, lc.line, lc.col, n.span, t);
+            let _ = writeln!(
+                s,
+                "{pad}{:?} {}:{} {:?} {:?}",
+                sc.style, lc.line, lc.col, n.span, t
+            );
         }
         Kind::Seq(items) => {
             let _ = writeln!(s, "{pad}Seq {}:{} {:?}", lc.line, lc.col, n.span);
@@ -128,8 +145,14 @@ fn tree(s: &mut String, src: &crate::source::SourceFile, n: &Node, depth: usize)
 fn codes_text() -> String {
     let mut s = String::new();
     for c in CATALOG {
-        let _ = writeln!(s, "{:<7} {:<8} {:<36} {}", c.code, c.default_severity.as_str(), c.name, c.summary);
+        let _ = writeln!(
+            s,
+            "{:<7} {:<8} {:<36} {}",
+            c.code,
+            c.default_severity.as_str(),
+            c.name,
+            c.summary
+        );
     }
     s
 }
-

@@ -47,7 +47,11 @@ pub fn exec(_g: &Global, a: HashArgs) -> anyhow::Result<i32> {
                 .map(|s| s.text.clone())
         };
         match query {
-            Some(q) => out(&format!("{}  {}\n", crate::hash::query_sha256(&q), f.display()))?,
+            Some(q) => out(&format!(
+                "{}  {}\n",
+                crate::hash::query_sha256(&q),
+                f.display()
+            ))?,
             None => {
                 err(&format!("{}: no `query` field to hash\n", f.display()));
                 code = 1;

@@ -29,7 +29,7 @@ pub fn report(
     let counts = Counts::of(diags);
     match args.format {
         Format::Human => {
-            let width = if g.color() { 100 } else { 100 };
+            let width = 100;
             let text = render::human(
                 db,
                 &shown,

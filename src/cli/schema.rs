@@ -52,7 +52,9 @@ pub fn exec(_g: &Global, a: SchemaArgs) -> anyhow::Result<i32> {
         return Ok(1);
     }
     if kinds.len() != 1 {
-        anyhow::bail!("name a kind to print (rule, hunt, function, anomaly, watchlist), or use --write DIR");
+        anyhow::bail!(
+            "name a kind to print (rule, hunt, function, anomaly, watchlist), or use --write DIR"
+        );
     }
     out(&schema::render(kinds[0]))?;
     Ok(0)

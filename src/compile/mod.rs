@@ -125,7 +125,9 @@ fn env_override<'d>(def: &'d Definition, env: Option<&str>) -> Option<&'d EnvOve
 }
 
 fn rule_body(opts: &Options<'_>, def: &Definition, r: &Rule) -> (AlertRule, String) {
-    let o = env_override(def, opts.environment).cloned().unwrap_or_default();
+    let o = env_override(def, opts.environment)
+        .cloned()
+        .unwrap_or_default();
     let (techniques, subs) = split_techniques(r.relevant_techniques.as_ref());
     let preview_fields = !subs.is_empty() || r.sentinel_entities_mappings.is_some();
     let nrt = r.kind == RuleKind::Nrt;
@@ -146,23 +148,36 @@ fn rule_body(opts: &Options<'_>, def: &Definition, r: &Rule) -> (AlertRule, Stri
         enabled: o.enabled.or(r.enabled).unwrap_or(true),
         query: r.query.clone(),
         query_frequency: scheduled
-            .then(|| o.query_frequency.as_ref().or(r.query_frequency.as_ref()).map(|s| iso(s)))
+            .then(|| {
+                o.query_frequency
+                    .as_ref()
+                    .or(r.query_frequency.as_ref())
+                    .map(|s| iso(s))
+            })
             .flatten(),
         query_period: scheduled
-            .then(|| o.query_period.as_ref().or(r.query_period.as_ref()).map(|s| iso(s)))
+            .then(|| {
+                o.query_period
+                    .as_ref()
+                    .or(r.query_period.as_ref())
+                    .map(|s| iso(s))
+            })
             .flatten(),
         trigger_operator: scheduled
-            .then(|| o.trigger_operator.or(r.trigger_operator).map(|t| t.api_name()))
+            .then(|| {
+                o.trigger_operator
+                    .or(r.trigger_operator)
+                    .map(|t| t.api_name())
+            })
             .flatten(),
         trigger_threshold: scheduled
             .then(|| o.trigger_threshold.or(r.trigger_threshold))
             .flatten(),
-        suppression_duration: iso(
-            o.suppression_duration
-                .as_deref()
-                .or(r.suppression_duration.as_deref())
-                .unwrap_or("PT5H"),
-        ),
+        suppression_duration: iso(o
+            .suppression_duration
+            .as_deref()
+            .or(r.suppression_duration.as_deref())
+            .unwrap_or("PT5H")),
         suppression_enabled: o
             .suppression_enabled
             .or(r.suppression_enabled)
@@ -188,7 +203,9 @@ fn rule_body(opts: &Options<'_>, def: &Definition, r: &Rule) -> (AlertRule, Stri
             grouping_configuration: GroupingConfiguration {
                 enabled: grouping.map(|g| g.enabled).unwrap_or(false),
                 reopen_closed_incident: grouping.map(|g| g.reopen_closed_incident).unwrap_or(false),
-                lookback_duration: iso(grouping.map(|g| g.lookback_duration.as_str()).unwrap_or("PT5H")),
+                lookback_duration: iso(grouping
+                    .map(|g| g.lookback_duration.as_str())
+                    .unwrap_or("PT5H")),
                 matching_method: grouping
                     .map(|g| g.matching_method)
                     .unwrap_or(crate::model::MatchingMethod::AllEntities),
@@ -352,7 +369,9 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
             )
         }
         Item::Anomaly(a) => {
-            let o = env_override(def, opts.environment).cloned().unwrap_or_default();
+            let o = env_override(def, opts.environment)
+                .cloned()
+                .unwrap_or_default();
             let (techniques, _) = split_techniques(a.relevant_techniques.as_ref());
             let body = MlAnalyticsSettings {
                 kind: "Anomaly",
@@ -430,7 +449,10 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
             "{} (AI: {}{})",
             opts.project.author,
             p.model.as_deref().unwrap_or("unknown model"),
-            p.model_version.as_deref().map(|v| format!(" {v}")).unwrap_or_default()
+            p.model_version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default()
         ),
         _ => opts.project.author.clone(),
     };
@@ -497,7 +519,10 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
                 Some(v) => format!("{m} {v}"),
                 None => m.clone(),
             }),
-            approved_by: def.review().map(|r| r.approved_by.to_vec()).unwrap_or_default(),
+            approved_by: def
+                .review()
+                .map(|r| r.approved_by.to_vec())
+                .unwrap_or_default(),
         }),
         arm_resources: vec![item_res, meta_res],
         content_kind: Some(kind),
@@ -539,7 +564,11 @@ pub fn split_combined(
         let size: usize = a
             .arm_resources
             .iter()
-            .map(|r| serde_json::to_string_pretty(r).map(|s| s.len() + 8).unwrap_or(0))
+            .map(|r| {
+                serde_json::to_string_pretty(r)
+                    .map(|s| s.len() + 8)
+                    .unwrap_or(0)
+            })
             .sum();
         if size + overhead > max_bytes {
             diags.push(Diagnostic::new(

@@ -64,6 +64,7 @@ impl Templates {
             "resources": serde_json::to_string_pretty(resources).map_err(|e| e.to_string())?,
         });
         let text = self.render(ARM_TEMPLATE, &data)?;
-        serde_json::from_str(&text).map_err(|e| format!("template {ARM_TEMPLATE} did not render JSON: {e}"))
+        serde_json::from_str(&text)
+            .map_err(|e| format!("template {ARM_TEMPLATE} did not render JSON: {e}"))
     }
 }

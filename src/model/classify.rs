@@ -60,7 +60,10 @@ mod tests {
             k("Hunting Queries/Microsoft 365 Defender/AV Detections/a.yaml"),
             Some(ContentKind::Hunt)
         );
-        assert_eq!(k("Detections/Hunting Queries/a.yaml"), Some(ContentKind::Hunt));
+        assert_eq!(
+            k("Detections/Hunting Queries/a.yaml"),
+            Some(ContentKind::Hunt)
+        );
         assert_eq!(k("watchlists/a.yaml"), Some(ContentKind::Watchlist));
         assert_eq!(k("misc/a.yaml"), None);
         // The file name never decides.

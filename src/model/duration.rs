@@ -169,7 +169,9 @@ fn parse_timespan(s: &str) -> Option<Duration> {
     if nums[1] >= 60 || nums[2] >= 60 {
         return None;
     }
-    Some(Duration(days * DAY + nums[0] * HOUR + nums[1] * MINUTE + nums[2]))
+    Some(Duration(
+        days * DAY + nums[0] * HOUR + nums[1] * MINUTE + nums[2],
+    ))
 }
 
 #[cfg(test)]
@@ -195,7 +197,9 @@ mod tests {
         ] {
             assert_eq!(Duration::parse(s), Some(Duration(secs)), "{s}");
         }
-        for bad in ["", "1 hour", "5x", "P", "PT", "P1H", "PTD", "m", "1.5h", "-5m", "25:61"] {
+        for bad in [
+            "", "1 hour", "5x", "P", "PT", "P1H", "PTD", "m", "1.5h", "-5m", "25:61",
+        ] {
             assert_eq!(Duration::parse(bad), None, "{bad}");
         }
     }

@@ -30,7 +30,10 @@ pub fn footer(provenance: Option<&Provenance>, review: Option<&Review>) -> Optio
         if let Some(at) = &r.approved_at {
             s.push_str(&format!(" on {}", at.get(..10).unwrap_or(at)));
         }
-        s.push_str(&format!(" (query {})", r.query_sha256.get(..12).unwrap_or(&r.query_sha256)));
+        s.push_str(&format!(
+            " (query {})",
+            r.query_sha256.get(..12).unwrap_or(&r.query_sha256)
+        ));
         parts.push(s);
     }
     if parts.is_empty() {

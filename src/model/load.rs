@@ -93,7 +93,10 @@ pub fn load(
                 Diagnostic::new(
                     code::NOT_A_MAPPING,
                     root.span,
-                    format!("a definition is a mapping of keys to values, not {}", root.type_name()),
+                    format!(
+                        "a definition is a mapping of keys to values, not {}",
+                        root.type_name()
+                    ),
                 )
                 .with_hint("start the file with `id:`, `name:`, `query:` ..."),
             );
@@ -161,9 +164,7 @@ pub fn load(
     let item = match kind {
         ContentKind::Rule => serde_json::from_value(json).map(|r| Item::Rule(Box::new(r))),
         ContentKind::Hunt => serde_json::from_value(json).map(|h| Item::Hunt(Box::new(h))),
-        ContentKind::Function => {
-            serde_json::from_value(json).map(|f| Item::Function(Box::new(f)))
-        }
+        ContentKind::Function => serde_json::from_value(json).map(|f| Item::Function(Box::new(f))),
         ContentKind::Anomaly => serde_json::from_value(json).map(|a| Item::Anomaly(Box::new(a))),
         ContentKind::Watchlist => serde_json::from_value::<super::Watchlist>(json).map(|w| {
             let items = watchlist_items(&w, &root, &src.path, siblings, &mut out.diagnostics);
@@ -182,7 +183,10 @@ pub fn load(
         Err(e) => out.diagnostics.push(Diagnostic::new(
             code::WRONG_TYPE,
             Span::file_start(file),
-            format!("the definition does not fit the {} model: {e}", kind.as_str()),
+            format!(
+                "the definition does not fit the {} model: {e}",
+                kind.as_str()
+            ),
         )),
     }
     out
@@ -262,7 +266,10 @@ impl<'a> Walker<'a, '_> {
         };
         let natural = natural_type(node);
         let resolved: Vec<&'a Value> = branches.iter().map(|b| self.pick(b, node)).collect();
-        if let Some(b) = resolved.iter().find(|b| type_matches(&types_of(b), natural)) {
+        if let Some(b) = resolved
+            .iter()
+            .find(|b| type_matches(&types_of(b), natural))
+        {
             return b;
         }
         if matches!(node.kind, Kind::Scalar(_)) {
@@ -281,7 +288,9 @@ impl<'a> Walker<'a, '_> {
         let schema = schema.map(|s| self.pick(s, node));
         match &node.kind {
             Kind::Map(entries) => {
-                let props = schema.and_then(|s| s.get("properties")).and_then(|p| p.as_object());
+                let props = schema
+                    .and_then(|s| s.get("properties"))
+                    .and_then(|p| p.as_object());
                 let additional = schema
                     .and_then(|s| s.get("additionalProperties"))
                     .filter(|a| a.is_object());
@@ -315,11 +324,16 @@ impl<'a> Walker<'a, '_> {
                     .unwrap_or(true);
                 let mut out = Vec::with_capacity(items.len());
                 for n in items {
-                    let is_null = matches!(&n.kind, Kind::Scalar(sc) if sc.resolve() == Resolved::Null);
+                    let is_null =
+                        matches!(&n.kind, Kind::Scalar(sc) if sc.resolve() == Resolved::Null);
                     if is_null && !nullable {
                         self.diags.push(
-                            Diagnostic::new(code::COERCED_VALUE, n.span, "an empty list item is ignored")
-                                .with_hint("remove the empty `-` line"),
+                            Diagnostic::new(
+                                code::COERCED_VALUE,
+                                n.span,
+                                "an empty list item is ignored",
+                            )
+                            .with_hint("remove the empty `-` line"),
                         );
                         continue;
                     }
@@ -349,7 +363,13 @@ impl<'a> Walker<'a, '_> {
         self.diags.push(d);
     }
 
-    fn coerce(&mut self, node: &Node, s: &yaml::Scalar, natural: Value, schema: &'a Value) -> Value {
+    fn coerce(
+        &mut self,
+        node: &Node,
+        s: &yaml::Scalar,
+        natural: Value,
+        schema: &'a Value,
+    ) -> Value {
         let types = types_of(schema);
         let nat_type = natural_type(node);
         if type_matches(&types, nat_type) || types.is_empty() {
@@ -499,7 +519,11 @@ fn field_name(path: &[Seg<'_>]) -> String {
     }
 }
 
-fn schema_diagnostic(root: &Node, err: &jsonschema::ValidationError<'_>, kind: ContentKind) -> Diagnostic {
+fn schema_diagnostic(
+    root: &Node,
+    err: &jsonschema::ValidationError<'_>,
+    kind: ContentKind,
+) -> Diagnostic {
     use jsonschema::error::ValidationErrorKind as K;
     let path = segs(err.instance_path());
     let span = root.span_at(&path, false);
@@ -513,9 +537,17 @@ fn schema_diagnostic(root: &Node, err: &jsonschema::ValidationError<'_>, kind: C
                 Some(e) if path.is_empty() => e.key_span,
                 _ => node.span,
             };
-            let place = if path.is_empty() { String::new() } else { format!(" in {what}") };
-            Diagnostic::new(code::MISSING_FIELD, at, format!("missing required field `{prop}`{place}"))
-                .with_hint(format!("add `{prop}:`"))
+            let place = if path.is_empty() {
+                String::new()
+            } else {
+                format!(" in {what}")
+            };
+            Diagnostic::new(
+                code::MISSING_FIELD,
+                at,
+                format!("missing required field `{prop}`{place}"),
+            )
+            .with_hint(format!("add `{prop}:`"))
         }
         K::Type { kind } => {
             let expected = format!("{kind:?}")
@@ -533,7 +565,10 @@ fn schema_diagnostic(root: &Node, err: &jsonschema::ValidationError<'_>, kind: C
             Diagnostic::new(
                 code::WRONG_TYPE,
                 span,
-                format!("{what} should be {expected}, found {}", json_type_name(instance)),
+                format!(
+                    "{what} should be {expected}, found {}",
+                    json_type_name(instance)
+                ),
             )
         }
         K::Enum { options } => {
@@ -541,7 +576,10 @@ fn schema_diagnostic(root: &Node, err: &jsonschema::ValidationError<'_>, kind: C
                 .as_array()
                 .map(|a| a.iter().filter_map(|o| o.as_str()).collect())
                 .unwrap_or_default();
-            let got = instance.as_str().map(|s| s.to_string()).unwrap_or_else(|| instance.to_string());
+            let got = instance
+                .as_str()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| instance.to_string());
             if kind == ContentKind::Rule && path == [Seg::from("kind")] {
                 return Diagnostic::new(
                     code::UNKNOWN_RULE_KIND,
@@ -565,7 +603,10 @@ fn schema_diagnostic(root: &Node, err: &jsonschema::ValidationError<'_>, kind: C
         K::AnyOf { .. } | K::OneOfNotValid { .. } => Diagnostic::new(
             code::WRONG_TYPE,
             span,
-            format!("{what} has the wrong shape: found {}", json_type_name(instance)),
+            format!(
+                "{what} has the wrong shape: found {}",
+                json_type_name(instance)
+            ),
         ),
         _ => Diagnostic::new(code::SCHEMA_VIOLATION, span, format!("{what}: {err}")),
     }
@@ -688,7 +729,8 @@ fn watchlist_items(
                 items.header.join(", ")
             ),
         );
-        if let Some(m) = did_you_mean(&w.items_search_key, items.header.iter().map(|s| s.as_str())) {
+        if let Some(m) = did_you_mean(&w.items_search_key, items.header.iter().map(|s| s.as_str()))
+        {
             d = d.with_hint(format!("did you mean `{m}`?"));
         }
         diags.push(d);

@@ -40,16 +40,21 @@ fn inline_optional_enums(schema: &mut Value) {
     fn walk(v: &mut Value, defs: &Value) {
         match v {
             Value::Object(map) => {
-                let replacement = map.get("anyOf").and_then(|a| a.as_array()).and_then(|branches| {
-                    if branches.len() != 2 || branches[1] != serde_json::json!({"type": "null"}) {
-                        return None;
-                    }
-                    let name = branches[0].get("$ref")?.as_str()?.rsplit('/').next()?;
-                    let def = defs.get(name)?;
-                    let mut values = def.get("enum")?.as_array()?.clone();
-                    values.push(Value::Null);
-                    Some(serde_json::json!({ "type": ["string", "null"], "enum": values }))
-                });
+                let replacement =
+                    map.get("anyOf")
+                        .and_then(|a| a.as_array())
+                        .and_then(|branches| {
+                            if branches.len() != 2
+                                || branches[1] != serde_json::json!({"type": "null"})
+                            {
+                                return None;
+                            }
+                            let name = branches[0].get("$ref")?.as_str()?.rsplit('/').next()?;
+                            let def = defs.get(name)?;
+                            let mut values = def.get("enum")?.as_array()?.clone();
+                            values.push(Value::Null);
+                            Some(serde_json::json!({ "type": ["string", "null"], "enum": values }))
+                        });
                 if let Some(r) = replacement {
                     map.remove("anyOf");
                     if let Value::Object(rm) = r {

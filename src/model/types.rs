@@ -114,7 +114,9 @@ impl TriggerOperator {
 }
 
 /// MITRE ATT&CK tactics as Sentinel names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Tactic {
     Reconnaissance,
     ResourceDevelopment,

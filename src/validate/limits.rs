@@ -132,8 +132,14 @@ pub fn check(def: &Definition, config_envs: &[String]) -> Vec<Diagnostic> {
 fn common(ck: &mut Ck<'_>, id: Option<&str>, name: &str, description: Option<&str>) {
     if let Some(id) = id {
         if !is_guid(id) {
-            ck.err(code::ID_NOT_GUID, &[seg("id")], format!("id `{id}` is not a GUID"))
-                .hint = Some("generate one with `uuidgen`; the id becomes the resource name in Sentinel".into());
+            ck.err(
+                code::ID_NOT_GUID,
+                &[seg("id")],
+                format!("id `{id}` is not a GUID"),
+            )
+            .hint = Some(
+                "generate one with `uuidgen`; the id becomes the resource name in Sentinel".into(),
+            );
         }
     }
     if name.trim().is_empty() {
@@ -142,7 +148,10 @@ fn common(ck: &mut Ck<'_>, id: Option<&str>, name: &str, description: Option<&st
         ck.err(
             code::TEXT_TOO_LONG,
             &[seg("name")],
-            format!("name is {} characters long; Sentinel allows 256", utf16_len(name)),
+            format!(
+                "name is {} characters long; Sentinel allows 256",
+                utf16_len(name)
+            ),
         );
     }
     if let Some(d) = description {
@@ -150,7 +159,10 @@ fn common(ck: &mut Ck<'_>, id: Option<&str>, name: &str, description: Option<&st
             ck.err(
                 code::TEXT_TOO_LONG,
                 &[seg("description")],
-                format!("description is {} characters long; Sentinel allows 5000", utf16_len(d)),
+                format!(
+                    "description is {} characters long; Sentinel allows 5000",
+                    utf16_len(d)
+                ),
             );
         }
     }
@@ -229,7 +241,9 @@ fn provenance_review(
         }
     }
     if let Some(r) = r {
-        if r.approved_by.to_vec().iter().any(|a| a.trim().is_empty()) || r.approved_by.to_vec().is_empty() {
+        if r.approved_by.to_vec().iter().any(|a| a.trim().is_empty())
+            || r.approved_by.to_vec().is_empty()
+        {
             ck.err(
                 code::PROVENANCE_FORMAT,
                 &[seg("review"), seg("approved_by")],
@@ -333,12 +347,28 @@ fn schedule(
 ) {
     let f = freq.and_then(|(v, p)| {
         let d = duration_at(ck, &p, v)?;
-        in_range(ck, code::FREQUENCY_RANGE, &p, "queryFrequency", d, 5 * MINUTE, 14 * DAY);
+        in_range(
+            ck,
+            code::FREQUENCY_RANGE,
+            &p,
+            "queryFrequency",
+            d,
+            5 * MINUTE,
+            14 * DAY,
+        );
         Some((d, p))
     });
     let pe = period.and_then(|(v, p)| {
         let d = duration_at(ck, &p, v)?;
-        in_range(ck, code::PERIOD_RANGE, &p, "queryPeriod", d, 5 * MINUTE, 14 * DAY);
+        in_range(
+            ck,
+            code::PERIOD_RANGE,
+            &p,
+            "queryPeriod",
+            d,
+            5 * MINUTE,
+            14 * DAY,
+        );
         Some((d, p))
     });
     if let (Some((f, fp)), Some((p, pp))) = (&f, &pe) {
@@ -424,7 +454,9 @@ fn rule(ck: &mut Ck<'_>, r: &Rule) {
             }
             schedule(
                 ck,
-                r.query_frequency.as_deref().map(|v| (v, p("queryFrequency"))),
+                r.query_frequency
+                    .as_deref()
+                    .map(|v| (v, p("queryFrequency"))),
                 r.query_period.as_deref().map(|v| (v, p("queryPeriod"))),
                 r.trigger_threshold.map(|t| (t, p("triggerThreshold"))),
             );
@@ -450,13 +482,29 @@ fn rule(ck: &mut Ck<'_>, r: &Rule) {
     if let Some(s) = &r.suppression_duration {
         let path = p("suppressionDuration");
         if let Some(d) = duration_at(ck, &path, s) {
-            in_range(ck, code::SUPPRESSION_RANGE, &path, "suppressionDuration", d, 5 * MINUTE, DAY);
+            in_range(
+                ck,
+                code::SUPPRESSION_RANGE,
+                &path,
+                "suppressionDuration",
+                d,
+                5 * MINUTE,
+                DAY,
+            );
         }
     }
     entity_mappings(ck, r.entity_mappings.as_deref(), &r.query);
     if let Some(sem) = &r.sentinel_entities_mappings {
         for (i, m) in sem.iter().enumerate() {
-            column(ck, &m.column_name, &[seg("sentinelEntitiesMappings"), Seg::Index(i), seg("columnName")]);
+            column(
+                ck,
+                &m.column_name,
+                &[
+                    seg("sentinelEntitiesMappings"),
+                    Seg::Index(i),
+                    seg("columnName"),
+                ],
+            );
         }
     }
     custom_details(ck, r);
@@ -479,7 +527,10 @@ fn column(ck: &mut Ck<'_>, name: &str, path: &[Seg<'_>]) {
             path,
             format!("`{name}` is not a valid column name"),
         )
-        .hint = Some("name a result column: letters, digits and underscores, not starting with a digit".into());
+        .hint = Some(
+            "name a result column: letters, digits and underscores, not starting with a digit"
+                .into(),
+        );
     }
 }
 
@@ -523,28 +574,55 @@ fn entity_mappings(ck: &mut Ck<'_>, maps: Option<&[EntityMapping]>, query: &str)
             ck.err_key(
                 code::FIELD_MAPPING_COUNT,
                 &[base[0].clone(), base[1].clone(), seg("fieldMappings")],
-                format!("{n} identifiers in this {} mapping; Sentinel allows 1 to 3", et.name),
+                format!(
+                    "{n} identifiers in this {} mapping; Sentinel allows 1 to 3",
+                    et.name
+                ),
             );
         }
         let mut used: Vec<&str> = Vec::new();
         for (j, f) in m.field_mappings.iter().enumerate() {
-            let fp = [base[0].clone(), base[1].clone(), seg("fieldMappings"), Seg::Index(j)];
+            let fp = [
+                base[0].clone(),
+                base[1].clone(),
+                seg("fieldMappings"),
+                Seg::Index(j),
+            ];
             if !et.identifiers.contains(&f.identifier.as_str()) {
                 let hint = match did_you_mean(&f.identifier, et.identifiers.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`? {} takes: {}", et.name, et.identifiers.join(", ")),
+                    Some(s) => format!(
+                        "did you mean `{s}`? {} takes: {}",
+                        et.name,
+                        et.identifiers.join(", ")
+                    ),
                     None => format!("{} takes: {}", et.name, et.identifiers.join(", ")),
                 };
                 ck.err(
                     code::INVALID_IDENTIFIER,
-                    &[fp[0].clone(), fp[1].clone(), fp[2].clone(), fp[3].clone(), seg("identifier")],
+                    &[
+                        fp[0].clone(),
+                        fp[1].clone(),
+                        fp[2].clone(),
+                        fp[3].clone(),
+                        seg("identifier"),
+                    ],
                     format!("`{}` is not an identifier of {}", f.identifier, et.name),
                 )
                 .hint = Some(hint);
             } else if used.contains(&f.identifier.as_str()) {
                 ck.err(
                     code::REPEATED_IDENTIFIER,
-                    &[fp[0].clone(), fp[1].clone(), fp[2].clone(), fp[3].clone(), seg("identifier")],
-                    format!("identifier `{}` appears twice in this mapping", f.identifier),
+                    &[
+                        fp[0].clone(),
+                        fp[1].clone(),
+                        fp[2].clone(),
+                        fp[3].clone(),
+                        seg("identifier"),
+                    ],
+                    format!(
+                        "identifier `{}` appears twice in this mapping",
+                        f.identifier
+                    ),
                 );
             } else {
                 used.push(&f.identifier);
@@ -552,7 +630,13 @@ fn entity_mappings(ck: &mut Ck<'_>, maps: Option<&[EntityMapping]>, query: &str)
             column(
                 ck,
                 &f.column_name,
-                &[fp[0].clone(), fp[1].clone(), fp[2].clone(), fp[3].clone(), seg("columnName")],
+                &[
+                    fp[0].clone(),
+                    fp[1].clone(),
+                    fp[2].clone(),
+                    fp[3].clone(),
+                    seg("columnName"),
+                ],
             );
         }
         let has_required = et
@@ -564,7 +648,10 @@ fn entity_mappings(ck: &mut Ck<'_>, maps: Option<&[EntityMapping]>, query: &str)
             ck.err_key(
                 code::MISSING_REQUIRED_IDENTIFIER,
                 &[base[0].clone(), base[1].clone(), seg("fieldMappings")],
-                format!("this {} mapping has no identifier that identifies it on its own", et.name),
+                format!(
+                    "this {} mapping has no identifier that identifies it on its own",
+                    et.name
+                ),
             )
             .hint = Some(format!("map one of: {}", alts.join(", ")));
         }
@@ -644,10 +731,20 @@ fn custom_details(ck: &mut Ck<'_>, r: &Rule) {
 }
 
 fn alert_details_override(ck: &mut Ck<'_>, r: &Rule) {
-    let Some(o) = &r.alert_details_override else { return };
+    let Some(o) = &r.alert_details_override else {
+        return;
+    };
     for (key, val, max) in [
-        ("alertDisplayNameFormat", &o.alert_display_name_format, 256usize),
-        ("alertDescriptionFormat", &o.alert_description_format, 5000usize),
+        (
+            "alertDisplayNameFormat",
+            &o.alert_display_name_format,
+            256usize,
+        ),
+        (
+            "alertDescriptionFormat",
+            &o.alert_description_format,
+            5000usize,
+        ),
     ] {
         let Some(v) = val else { continue };
         let path = [seg("alertDetailsOverride"), seg(key)];
@@ -668,7 +765,9 @@ fn alert_details_override(ck: &mut Ck<'_>, r: &Rule) {
             ck.err(
                 code::OVERRIDE_PLACEHOLDERS,
                 &path,
-                format!("{key} uses {n} {{{{column}}}} placeholders; Sentinel substitutes at most 3"),
+                format!(
+                    "{key} uses {n} {{{{column}}}} placeholders; Sentinel substitutes at most 3"
+                ),
             );
         }
     }
@@ -684,18 +783,35 @@ fn alert_details_override(ck: &mut Ck<'_>, r: &Rule) {
         column(
             ck,
             &p.value,
-            &[seg("alertDetailsOverride"), seg("alertDynamicProperties"), Seg::Index(i), seg("value")],
+            &[
+                seg("alertDetailsOverride"),
+                seg("alertDynamicProperties"),
+                Seg::Index(i),
+                seg("value"),
+            ],
         );
     }
 }
 
 fn incident_configuration(ck: &mut Ck<'_>, r: &Rule) {
-    let Some(ic) = &r.incident_configuration else { return };
-    let Some(g) = &ic.grouping_configuration else { return };
+    let Some(ic) = &r.incident_configuration else {
+        return;
+    };
+    let Some(g) = &ic.grouping_configuration else {
+        return;
+    };
     let base = [seg("incidentConfiguration"), seg("groupingConfiguration")];
     let lb = [base[0].clone(), base[1].clone(), seg("lookbackDuration")];
     if let Some(d) = duration_at(ck, &lb, &g.lookback_duration) {
-        in_range(ck, code::LOOKBACK_RANGE, &lb, "lookbackDuration", d, 5 * MINUTE, 7 * DAY);
+        in_range(
+            ck,
+            code::LOOKBACK_RANGE,
+            &lb,
+            "lookbackDuration",
+            d,
+            5 * MINUTE,
+            7 * DAY,
+        );
     }
     let ents = g.group_by_entities.as_deref().unwrap_or(&[]);
     let details = g.group_by_alert_details.as_deref().unwrap_or(&[]);
@@ -721,16 +837,30 @@ fn incident_configuration(ck: &mut Ck<'_>, r: &Rule) {
         if !mapped.contains(&e.as_str()) {
             ck.err(
                 code::GROUPING_REFERENCE,
-                &[base[0].clone(), base[1].clone(), seg("groupByEntities"), Seg::Index(i)],
+                &[
+                    base[0].clone(),
+                    base[1].clone(),
+                    seg("groupByEntities"),
+                    Seg::Index(i),
+                ],
                 format!("groupByEntities names `{e}`, but the rule maps no {e} entity"),
             );
         }
     }
     for (i, c) in customs.iter().enumerate() {
-        if !r.custom_details.as_ref().is_some_and(|cd| cd.contains_key(c)) {
+        if !r
+            .custom_details
+            .as_ref()
+            .is_some_and(|cd| cd.contains_key(c))
+        {
             ck.err(
                 code::GROUPING_REFERENCE,
-                &[base[0].clone(), base[1].clone(), seg("groupByCustomDetails"), Seg::Index(i)],
+                &[
+                    base[0].clone(),
+                    base[1].clone(),
+                    seg("groupByCustomDetails"),
+                    Seg::Index(i),
+                ],
                 format!("groupByCustomDetails names `{c}`, which customDetails does not define"),
             );
         }
@@ -788,16 +918,32 @@ fn environments(
                         .query_frequency
                         .as_deref()
                         .map(|v| (v, owned("queryFrequency")))
-                        .or_else(|| r.query_frequency.as_deref().map(|v| (v, vec![Seg::from("queryFrequency")])));
+                        .or_else(|| {
+                            r.query_frequency
+                                .as_deref()
+                                .map(|v| (v, vec![Seg::from("queryFrequency")]))
+                        });
                     let period = o
                         .query_period
                         .as_deref()
                         .map(|v| (v, owned("queryPeriod")))
-                        .or_else(|| r.query_period.as_deref().map(|v| (v, vec![Seg::from("queryPeriod")])));
-                    if o.query_frequency.is_some() || o.query_period.is_some() || o.trigger_threshold.is_some() {
+                        .or_else(|| {
+                            r.query_period
+                                .as_deref()
+                                .map(|v| (v, vec![Seg::from("queryPeriod")]))
+                        });
+                    if o.query_frequency.is_some()
+                        || o.query_period.is_some()
+                        || o.trigger_threshold.is_some()
+                    {
                         // Report only findings that involve the override.
                         let before = ck.diags.len();
-                        schedule(ck, freq, period, o.trigger_threshold.map(|t| (t, owned("triggerThreshold"))));
+                        schedule(
+                            ck,
+                            freq,
+                            period,
+                            o.trigger_threshold.map(|t| (t, owned("triggerThreshold"))),
+                        );
                         let env_span = ck.key_span(&base);
                         for d in &mut ck.diags[before..] {
                             if !d.message.contains(&format!("environment `{name}`")) {
@@ -813,7 +959,11 @@ fn environments(
                         let keep: Vec<Diagnostic> = ck.diags.drain(before..).collect();
                         // Drop findings that only repeat a problem of the base rule.
                         for d in keep {
-                            if !ck.diags.iter().any(|x| x.code == d.code && x.span == d.span) {
+                            if !ck
+                                .diags
+                                .iter()
+                                .any(|x| x.code == d.code && x.span == d.span)
+                            {
                                 ck.diags.push(d);
                             }
                         }
@@ -822,7 +972,15 @@ fn environments(
                 if let Some(s) = &o.suppression_duration {
                     let path = owned("suppressionDuration");
                     if let Some(d) = duration_at(ck, &path, s) {
-                        in_range(ck, code::SUPPRESSION_RANGE, &path, "suppressionDuration", d, 5 * MINUTE, DAY);
+                        in_range(
+                            ck,
+                            code::SUPPRESSION_RANGE,
+                            &path,
+                            "suppressionDuration",
+                            d,
+                            5 * MINUTE,
+                            DAY,
+                        );
                     }
                 }
             }
@@ -895,7 +1053,9 @@ fn hunt(ck: &mut Ck<'_>, h: &Hunt) {
         }
     }
     for (i, c) in h.required_data_connectors.iter().flatten().enumerate() {
-        if serde_json::from_value::<crate::model::DataConnector>(c.clone()).is_err() || !c.is_object() {
+        if serde_json::from_value::<crate::model::DataConnector>(c.clone()).is_err()
+            || !c.is_object()
+        {
             let d = Diagnostic::new(
                 code::WRONG_TYPE,
                 ck.span(&[seg("requiredDataConnectors"), Seg::Index(i)]),
@@ -914,7 +1074,9 @@ fn hunt(ck: &mut Ck<'_>, h: &Hunt) {
                     ck.span(&[seg("entityMappings"), Seg::Index(i)]),
                     format!("this entity mapping is malformed: {e}"),
                 )
-                .with_hint("entityType: a string; fieldMappings: a list of {identifier, columnName}");
+                .with_hint(
+                    "entityType: a string; fieldMappings: a list of {identifier, columnName}",
+                );
                 ck.push(d);
             }
         }
@@ -930,8 +1092,12 @@ fn hunt(ck: &mut Ck<'_>, h: &Hunt) {
             Some(c) => {
                 let span = ck.span(&path);
                 ck.push(
-                    Diagnostic::new(code::NONCANONICAL_SPELLING, span, format!("`{t}` is read as `{}`", c.name()))
-                        .with_hint(format!("write `{}`", c.name())),
+                    Diagnostic::new(
+                        code::NONCANONICAL_SPELLING,
+                        span,
+                        format!("`{t}` is read as `{}`", c.name()),
+                    )
+                    .with_hint(format!("write `{}`", c.name())),
                 );
             }
             None => {
@@ -942,9 +1108,13 @@ fn hunt(ck: &mut Ck<'_>, h: &Hunt) {
                 };
                 let span = ck.span(&path);
                 ck.push(
-                    Diagnostic::new(code::UNKNOWN_TACTIC, span, format!("`{t}` is not a MITRE ATT&CK tactic"))
-                        .with_severity(Severity::Warning)
-                        .with_hint(hint),
+                    Diagnostic::new(
+                        code::UNKNOWN_TACTIC,
+                        span,
+                        format!("`{t}` is not a MITRE ATT&CK tactic"),
+                    )
+                    .with_severity(Severity::Warning)
+                    .with_hint(hint),
                 );
             }
         }
@@ -977,7 +1147,10 @@ fn hunt(ck: &mut Ck<'_>, h: &Hunt) {
     }
     // Entity mappings in hunts only matter when the query is promoted; findings are warnings.
     ck.cap = Some(Severity::Warning);
-    if h.entity_mappings.as_ref().is_some_and(|m| m.len() == typed_maps.len()) {
+    if h.entity_mappings
+        .as_ref()
+        .is_some_and(|m| m.len() == typed_maps.len())
+    {
         entity_mappings(ck, Some(&typed_maps), "");
     }
     ck.cap = None;
@@ -1006,12 +1179,19 @@ fn function(ck: &mut Ck<'_>, f: &Function) {
         ck.err(
             code::FUNCTION_SIGNATURE,
             &[seg("functionAlias")],
-            format!("functionAlias `{}` is not a KQL identifier", f.function_alias),
+            format!(
+                "functionAlias `{}` is not a KQL identifier",
+                f.function_alias
+            ),
         )
         .hint = Some("letters, digits and underscores, not starting with a digit".into());
     }
     if f.query.trim().is_empty() {
-        ck.err(code::QUERY_LENGTH, &[seg("query")], "the function body is empty");
+        ck.err(
+            code::QUERY_LENGTH,
+            &[seg("query")],
+            "the function body is empty",
+        );
     }
     let mut seen_default = false;
     let mut names: Vec<&str> = Vec::new();
@@ -1051,7 +1231,10 @@ fn function(ck: &mut Ck<'_>, f: &Function) {
             ck.err(
                 code::FUNCTION_SIGNATURE,
                 &[base[0].clone(), base[1].clone(), seg("name")],
-                format!("parameter `{}` has no default but follows one that has", p.name),
+                format!(
+                    "parameter `{}` has no default but follows one that has",
+                    p.name
+                ),
             )
             .hint = Some("KQL requires parameters with defaults to come last".into());
         }
@@ -1095,7 +1278,13 @@ fn anomaly(ck: &mut Ck<'_>, a: &Anomaly) {
             .with_hint("set isDefaultSettings: false and settingsStatus: Flighting to test the tuned copy"),
         );
     }
-    provenance_review(ck, a.provenance.as_ref(), a.review.as_ref(), None, a.description.as_deref());
+    provenance_review(
+        ck,
+        a.provenance.as_ref(),
+        a.review.as_ref(),
+        None,
+        a.description.as_deref(),
+    );
     environments(ck, a.environments.as_ref(), None);
 }
 
@@ -1106,7 +1295,10 @@ fn watchlist(ck: &mut Ck<'_>, w: &Watchlist, items: &WatchlistItems) {
         ck.err(
             code::WATCHLIST_CONTENT,
             &[seg("alias")],
-            format!("alias `{}` must be 1 to 64 letters, digits, `_` or `-`", w.alias),
+            format!(
+                "alias `{}` must be 1 to 64 letters, digits, `_` or `-`",
+                w.alias
+            ),
         );
     }
     if let Some(d) = &w.default_duration {
@@ -1125,5 +1317,11 @@ fn watchlist(ck: &mut Ck<'_>, w: &Watchlist, items: &WatchlistItems) {
             format!("the items are {size} bytes; a local watchlist upload allows about 3.8 MB"),
         );
     }
-    provenance_review(ck, w.provenance.as_ref(), w.review.as_ref(), None, w.description.as_deref());
+    provenance_review(
+        ck,
+        w.provenance.as_ref(),
+        w.review.as_ref(),
+        None,
+        w.description.as_deref(),
+    );
 }

@@ -119,7 +119,10 @@ pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
                         ),
                     )
                     .with_severity(severity)
-                    .with_related(first.doc.span_at(&["name".into()], false), "first named here"),
+                    .with_related(
+                        first.doc.span_at(&["name".into()], false),
+                        "first named here",
+                    ),
                 )
             }
             Some(_) => {}
@@ -139,7 +142,10 @@ pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
                     Diagnostic::new(
                         code::DUPLICATE_NAME,
                         d.doc.span_at(&[key.into()], false),
-                        format!("alias `{alias}` is already used by {}", first.path.display()),
+                        format!(
+                            "alias `{alias}` is already used by {}",
+                            first.path.display()
+                        ),
                     )
                     .with_related(first.doc.span_at(&[key.into()], false), "first used here"),
                 ),
@@ -162,7 +168,9 @@ pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
                 d.doc.span_at(&["kind".into()], false),
                 format!("{} NRT rules; Sentinel allows 50 per workspace", nrt.len()),
             )
-            .with_hint("turn the least urgent NRT rules into Scheduled rules running every 5 minutes"),
+            .with_hint(
+                "turn the least urgent NRT rules into Scheduled rules running every 5 minutes",
+            ),
         );
     }
     diags
