@@ -4,6 +4,7 @@ pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod diagnostics;
+pub mod emit;
 pub mod hash;
 pub mod model;
 pub mod pipeline;

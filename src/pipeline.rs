@@ -36,16 +36,41 @@ pub struct Checked {
     pub files_with_errors: usize,
 }
 
-/// Load and validate every content file of the workspace.
+/// Load and validate every content file of the workspace. Each file is loaded and checked on
+/// its own in parallel; unless `keep_trees`, its YAML tree is released right after, so memory
+/// stays proportional to the typed items, not to the trees.
 pub fn check(
     ws: &Workspace,
     siblings: &dyn SiblingReader,
     analyzer: Option<&dyn QueryAnalyzer>,
 ) -> Checked {
+    check_with(ws, siblings, analyzer, true)
+}
+
+/// [`check`], choosing whether definitions keep their YAML trees.
+pub fn check_with(
+    ws: &Workspace,
+    siblings: &dyn SiblingReader,
+    analyzer: Option<&dyn QueryAnalyzer>,
+    keep_trees: bool,
+) -> Checked {
+    let ctx = validate::Context {
+        environments: ws.config.environments.keys().cloned().collect(),
+        analyzer,
+    };
     let loaded: Vec<load::Loaded> = ws
         .files
         .par_iter()
-        .map(|&f| load::load(f, ws.db.get(f), &ws.config.content, siblings))
+        .map(|&f| {
+            let mut l = load::load(f, ws.db.get(f), &ws.config.content, siblings);
+            if let Some(d) = &mut l.definition {
+                l.diagnostics.extend(validate::check_definition(d, &ctx));
+                if !keep_trees {
+                    d.doc = crate::yaml::Node::empty();
+                }
+            }
+            l
+        })
         .collect();
     let mut stats = Stats {
         files: ws.files.len() + ws.unreadable.len(),
@@ -71,11 +96,7 @@ pub fn check(
             ContentKind::Watchlist => stats.watchlists += 1,
         }
     }
-    let ctx = validate::Context {
-        environments: ws.config.environments.keys().cloned().collect(),
-        analyzer,
-    };
-    diags.extend(validate::validate(&defs, &ctx));
+    diags.extend(validate::repo_checks(&defs));
     diagnostics::sort(&mut diags);
     let mut err_files: Vec<_> = diags
         .iter()
@@ -91,13 +112,8 @@ pub fn check(
     }
 }
 
-/// Compile the definitions of a checked workspace whose files have no errors.
-pub fn compile(ws: &Workspace, checked: &Checked, environment: Option<&str>) -> compile::Output {
-    let opts = compile::Options {
-        config: &ws.config.compile,
-        project: &ws.config.project,
-        environment,
-    };
+/// The definitions whose files have no errors: what may be compiled.
+pub fn compilable(checked: &Checked) -> Vec<&Definition> {
     let mut bad: Vec<_> = checked
         .diagnostics
         .iter()
@@ -106,10 +122,27 @@ pub fn compile(ws: &Workspace, checked: &Checked, environment: Option<&str>) -> 
         .collect();
     bad.sort();
     bad.dedup();
-    let artifacts: Vec<compile::Artifact> = checked
+    checked
         .definitions
-        .par_iter()
+        .iter()
         .filter(|d| bad.binary_search(&d.file).is_err())
+        .collect()
+}
+
+/// Compile options from a workspace's configuration.
+pub fn options<'a>(ws: &'a Workspace, environment: Option<&'a str>) -> compile::Options<'a> {
+    compile::Options {
+        config: &ws.config.compile,
+        project: &ws.config.project,
+        environment,
+    }
+}
+
+/// Compile the definitions of a checked workspace whose files have no errors.
+pub fn compile(ws: &Workspace, checked: &Checked, environment: Option<&str>) -> compile::Output {
+    let opts = options(ws, environment);
+    let artifacts: Vec<compile::Artifact> = compilable(checked)
+        .par_iter()
         .map(|d| compile::compile_one(d, &opts))
         .collect();
     compile::Output {

@@ -174,6 +174,14 @@ impl From<usize> for Seg<'_> {
 }
 
 impl Node {
+    /// An empty mapping, to release a tree that is no longer needed.
+    pub fn empty() -> Node {
+        Node {
+            span: Span::default(),
+            kind: Kind::Map(Vec::new()),
+        }
+    }
+
     pub fn as_map(&self) -> Option<&[Entry]> {
         match &self.kind {
             Kind::Map(m) => Some(m),

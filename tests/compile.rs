@@ -32,7 +32,7 @@ fn every_kind_compiles_to_its_payload() {
                     a.name,
                     env.map(|e| format!("-{e}")).unwrap_or_default()
                 );
-                let v = serde_json::json!({ "artifact": a, "arm": a.arm_resources });
+                let v = serde_json::json!({ "artifact": a, "arm": a.arm_resources() });
                 insta::assert_json_snapshot!(name, v);
             }
         }
@@ -88,23 +88,58 @@ fn sub_techniques_use_the_preview_api() {
 #[test]
 fn combined_templates_split_within_limits_and_parse_back() {
     let arts = compiled(None);
+    let texts: Vec<String> = arts.iter().map(|a| a.arm_text()).collect();
+    let pieces: Vec<compile::Piece<'_>> = arts
+        .iter()
+        .zip(&texts)
+        .map(|(a, t)| compile::Piece {
+            kind: a.content_kind.unwrap(),
+            name: &a.name,
+            size: t.len(),
+        })
+        .collect();
     // Two resources per artifact; a limit of 4 forces splitting.
-    let (groups, diags) = compile::split_combined(&arts, 4, 4 * 1024 * 1024);
+    let (groups, diags) = compile::split_combined(&pieces, 4, 4 * 1024 * 1024);
     assert!(diags.is_empty());
     assert!(groups.len() >= arts.len() / 2);
-    assert!(groups.iter().all(|g| g.len() <= 4));
-    let total: usize = groups.iter().map(|g| g.len()).sum();
-    assert_eq!(total, arts.len() * 2);
+    assert!(groups.iter().all(|g| g.len() * 2 <= 4));
+    let mut all: Vec<usize> = groups.iter().flatten().copied().collect();
+    all.sort();
+    assert_eq!(all, (0..arts.len()).collect::<Vec<_>>());
     // Watchlists and functions come before the rules that use them.
-    let first = &groups[0][0]["type"];
-    assert!(first.as_str().unwrap().ends_with("watchlists"), "{first}");
-    let t = Templates::new();
+    assert_eq!(arts[groups[0][0]].kind, "watchlist");
+    assert_eq!(arts[*groups.last().unwrap().last().unwrap()].kind, "rule");
+    let w = Templates::new().arm_wrapper().unwrap();
     for g in &groups {
-        let arm = t.arm(g, "test").unwrap();
+        let joined = g
+            .iter()
+            .map(|&i| texts[i].as_str())
+            .collect::<Vec<_>>()
+            .join(",\n");
+        let text = w.assemble("a \"quoted\" description", &format!("[{joined}]"));
+        let arm: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(arm["parameters"]["workspace"]["type"], "String");
-        assert_eq!(arm["resources"].as_array().unwrap().len(), g.len());
+        assert_eq!(arm["metadata"]["description"], "a \"quoted\" description");
+        assert_eq!(arm["resources"].as_array().unwrap().len(), g.len() * 2);
     }
     // A byte limit smaller than any artifact reports it.
-    let (_, diags) = compile::split_combined(&arts, 800, 100);
+    let (_, diags) = compile::split_combined(&pieces, 800, 100);
     assert!(!diags.is_empty());
+}
+
+#[test]
+fn a_user_template_that_is_not_json_is_rejected() {
+    let mut t = Templates::new();
+    t.set(
+        vigil::compile::templates::ARM_TEMPLATE,
+        "{ \"resources\": {{{resources}}} ",
+    )
+    .unwrap();
+    assert!(t.arm_wrapper().is_err());
+    t.set(
+        vigil::compile::templates::ARM_TEMPLATE,
+        "{ \"resources\": {{{resources}}} }",
+    )
+    .unwrap();
+    assert!(t.arm_wrapper().is_ok());
 }

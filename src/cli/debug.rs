@@ -101,7 +101,7 @@ pub fn exec(g: &Global, a: DebugArgs) -> anyhow::Result<i32> {
                 let Some(art) = outp.artifacts.first() else {
                     return Ok(1);
                 };
-                let v = serde_json::json!({ "artifact": art, "arm": art.arm_resources });
+                let v = serde_json::json!({ "artifact": art, "arm": art.arm_resources() });
                 out(&(serde_json::to_string_pretty(&v)? + "\n"))?;
             }
         }

@@ -56,9 +56,64 @@ pub struct Artifact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<ProvenanceSummary>,
     #[serde(skip)]
-    pub arm_resources: Vec<Value>,
+    pub arm: ArmInfo,
     #[serde(skip)]
     pub content_kind: Option<ContentKind>,
+}
+
+/// What it takes to write an artifact as ARM resources (built on demand, not stored twice).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ArmInfo {
+    pub resource_type: &'static str,
+    pub name_expr: String,
+    pub kind: Option<&'static str>,
+    /// ARM expression of the item's resource id (for metadata parentId and dependsOn).
+    pub id_expr: String,
+    pub metadata_name: String,
+}
+
+impl Artifact {
+    /// The item and its metadata as ARM resources, in the portal-export form.
+    pub fn arm_resources(&self) -> [Value; 2] {
+        let mut item = json!({
+            "type": self.arm.resource_type,
+            "apiVersion": self.resource.api_version,
+            "name": self.arm.name_expr,
+        });
+        if let Some(k) = self.arm.kind {
+            item["kind"] = json!(k);
+        }
+        item["properties"] = self
+            .resource
+            .body
+            .get("properties")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let mut props = self
+            .metadata
+            .body
+            .get("properties")
+            .cloned()
+            .unwrap_or(Value::Null);
+        props["parentId"] = json!(self.arm.id_expr);
+        let meta = json!({
+            "type": "Microsoft.OperationalInsights/workspaces/providers/metadata",
+            "apiVersion": self.metadata.api_version,
+            "name": format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{}')]", self.arm.metadata_name),
+            "dependsOn": [self.arm.id_expr],
+            "properties": props,
+        });
+        [item, meta]
+    }
+
+    /// The ARM resources as pretty JSON array elements (without the brackets).
+    pub fn arm_text(&self) -> String {
+        self.arm_resources()
+            .iter()
+            .map(|r| serde_json::to_string_pretty(r).expect("JSON values serialize"))
+            .collect::<Vec<_>>()
+            .join(",\n")
+    }
 }
 
 /// Provenance as reports show it.
@@ -480,22 +535,6 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
             properties: meta_props(path.clone()),
         }),
     };
-    let mut item_res = json!({
-        "type": arm_type,
-        "apiVersion": api,
-        "name": arm_name,
-    });
-    if let Some(k) = arm_kind {
-        item_res["kind"] = json!(k);
-    }
-    item_res["properties"] = body.get("properties").cloned().unwrap_or(Value::Null);
-    let meta_res = json!({
-        "type": "Microsoft.OperationalInsights/workspaces/providers/metadata",
-        "apiVersion": v.metadata,
-        "name": format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{meta_name}')]"),
-        "dependsOn": [id_expr],
-        "properties": to_value(&meta_props(id_expr.clone())),
-    });
     Artifact {
         kind: kind.as_str(),
         name,
@@ -524,7 +563,13 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
                 .map(|r| r.approved_by.to_vec())
                 .unwrap_or_default(),
         }),
-        arm_resources: vec![item_res, meta_res],
+        arm: ArmInfo {
+            resource_type: arm_type,
+            name_expr: arm_name,
+            kind: arm_kind,
+            id_expr,
+            metadata_name: meta_name,
+        },
         content_kind: Some(kind),
     }
 }
@@ -546,47 +591,55 @@ pub fn order(kind: ContentKind) -> u8 {
     }
 }
 
-/// Split artifacts into combined templates within ARM's limits (resources and bytes).
-/// Each artifact's resources stay together. Returns the resource groups, one per template.
+/// One item to place in a combined template: its kind (for dependency order), its name (for a
+/// stable order within a kind) and the size in bytes of its ARM resources as written.
+#[derive(Clone, Debug)]
+pub struct Piece<'a> {
+    pub kind: ContentKind,
+    pub name: &'a str,
+    pub size: usize,
+}
+
+/// Split items into combined templates within ARM's limits (resources and bytes), in dependency
+/// order (watchlists, functions, anomalies, hunts, rules). Each item (a resource and its
+/// metadata) stays in one template. Returns groups of indexes into `pieces`.
 pub fn split_combined(
-    artifacts: &[Artifact],
+    pieces: &[Piece<'_>],
     max_resources: usize,
     max_bytes: usize,
-) -> (Vec<Vec<Value>>, Vec<Diagnostic>) {
-    let mut sorted: Vec<&Artifact> = artifacts.iter().collect();
-    sorted.sort_by_key(|a| (a.content_kind.map(order).unwrap_or(9), a.name.clone()));
-    let overhead = 1024usize;
-    let mut groups: Vec<Vec<Value>> = Vec::new();
-    let mut current: Vec<Value> = Vec::new();
-    let mut bytes = overhead;
+) -> (Vec<Vec<usize>>, Vec<Diagnostic>) {
+    let mut idx: Vec<usize> = (0..pieces.len()).collect();
+    idx.sort_by(|&a, &b| {
+        (order(pieces[a].kind), pieces[a].name).cmp(&(order(pieces[b].kind), pieces[b].name))
+    });
+    const OVERHEAD: usize = 1024;
+    const RESOURCES_PER_ITEM: usize = 2;
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    let mut bytes = OVERHEAD;
     let mut diags = Vec::new();
-    for a in sorted {
-        let size: usize = a
-            .arm_resources
-            .iter()
-            .map(|r| {
-                serde_json::to_string_pretty(r)
-                    .map(|s| s.len() + 8)
-                    .unwrap_or(0)
-            })
-            .sum();
-        if size + overhead > max_bytes {
+    for i in idx {
+        let p = &pieces[i];
+        let size = p.size + 2;
+        if size + OVERHEAD > max_bytes {
             diags.push(Diagnostic::new(
                 code::COMBINED_TEMPLATE_LIMIT,
                 crate::source::Span::default(),
                 format!(
                     "{} `{}` alone is {size} bytes of ARM, over the {max_bytes}-byte template limit",
-                    a.kind, a.name
+                    p.kind.as_str(),
+                    p.name
                 ),
             ));
         }
         if !current.is_empty()
-            && (current.len() + a.arm_resources.len() > max_resources || bytes + size > max_bytes)
+            && ((current.len() + 1) * RESOURCES_PER_ITEM > max_resources
+                || bytes + size > max_bytes)
         {
             groups.push(std::mem::take(&mut current));
-            bytes = overhead;
+            bytes = OVERHEAD;
         }
-        current.extend(a.arm_resources.iter().cloned());
+        current.push(i);
         bytes += size;
     }
     if !current.is_empty() {

@@ -55,16 +55,75 @@ impl Templates {
             .map_err(|e| format!("template {name}: {e}"))
     }
 
-    /// An ARM template holding `resources`, parsed back to check it is JSON.
-    pub fn arm(&self, resources: &[Value], description: &str) -> Result<Value, String> {
+    /// The ARM wrapper, rendered once and checked to produce JSON; [`ArmWrapper::assemble`]
+    /// then fills in each template's description and resources without re-rendering.
+    pub fn arm_wrapper(&self) -> Result<ArmWrapper, String> {
+        const DESC: &str = "\u{1}VIGIL_DESCRIPTION\u{1}";
+        const RES: &str = "\u{1}VIGIL_RESOURCES\u{1}";
         let data = serde_json::json!({
             "contentVersion": "1.0.0.0",
             "vigilVersion": env!("CARGO_PKG_VERSION"),
-            "description": description,
-            "resources": serde_json::to_string_pretty(resources).map_err(|e| e.to_string())?,
+            "description": DESC,
+            "resources": RES,
         });
         let text = self.render(ARM_TEMPLATE, &data)?;
-        serde_json::from_str(&text)
-            .map_err(|e| format!("template {ARM_TEMPLATE} did not render JSON: {e}"))
+        let desc_json = serde_json::to_string(DESC).map_err(|e| e.to_string())?;
+        let mut pieces = Vec::new();
+        let mut rest = text.as_str();
+        let mut slots = Vec::new();
+        loop {
+            let d = rest.find(&desc_json);
+            let r = rest.find(RES);
+            let (pos, len, slot) = match (d, r) {
+                (Some(d), Some(r)) if d < r => (d, desc_json.len(), Slot::Description),
+                (Some(d), None) => (d, desc_json.len(), Slot::Description),
+                (_, Some(r)) => (r, RES.len(), Slot::Resources),
+                (None, None) => break,
+            };
+            pieces.push(rest[..pos].to_string());
+            slots.push(slot);
+            rest = &rest[pos + len..];
+        }
+        pieces.push(rest.to_string());
+        if !slots.contains(&Slot::Resources) {
+            return Err(format!(
+                "template {ARM_TEMPLATE} does not place {{{{{{resources}}}}}}"
+            ));
+        }
+        let w = ArmWrapper { pieces, slots };
+        let probe = w.assemble("probe", "[]");
+        serde_json::from_str::<Value>(&probe)
+            .map_err(|e| format!("template {ARM_TEMPLATE} does not render JSON: {e}"))?;
+        Ok(w)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Description,
+    Resources,
+}
+
+/// A rendered ARM wrapper with holes for the description and the resources array.
+#[derive(Clone, Debug)]
+pub struct ArmWrapper {
+    pieces: Vec<String>,
+    slots: Vec<Slot>,
+}
+
+impl ArmWrapper {
+    /// A whole template: `resources` is the JSON text of the resources array.
+    pub fn assemble(&self, description: &str, resources: &str) -> String {
+        let desc = serde_json::to_string(description).expect("strings serialize");
+        let mut out = String::with_capacity(resources.len() + 1024);
+        for (i, piece) in self.pieces.iter().enumerate() {
+            out.push_str(piece);
+            match self.slots.get(i) {
+                Some(Slot::Description) => out.push_str(&desc),
+                Some(Slot::Resources) => out.push_str(resources),
+                None => {}
+            }
+        }
+        out
     }
 }

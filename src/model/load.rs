@@ -173,10 +173,22 @@ pub fn load(
     };
     match item {
         Ok(item) => {
+            let at = |k: &str| root.span_at(&[Seg::from(k)], false);
+            let spans = super::KeySpans {
+                id: at("id"),
+                name: at("name"),
+                kind: at("kind"),
+                alias: if root.get("functionAlias").is_some() {
+                    at("functionAlias")
+                } else {
+                    at("alias")
+                },
+            };
             out.definition = Some(Definition {
                 file,
                 path: src.path.clone(),
                 doc: root,
+                spans,
                 item,
             })
         }

@@ -14,7 +14,7 @@ pub mod types;
 
 use std::path::PathBuf;
 
-use crate::source::FileId;
+use crate::source::{FileId, Span};
 use crate::yaml::Node;
 
 pub use types::*;
@@ -82,12 +82,24 @@ pub enum Item {
     Watchlist(Box<Watchlist>, WatchlistItems),
 }
 
+/// Spans of the keys that repository-wide checks point at; kept when the tree is released.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct KeySpans {
+    pub id: Span,
+    pub name: Span,
+    pub kind: Span,
+    /// `functionAlias` or `alias`.
+    pub alias: Span,
+}
+
 /// One definition: the typed item, where it came from, and its YAML tree for spans.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Definition {
     pub file: FileId,
     pub path: PathBuf,
+    /// The YAML tree; empty once released after validation (see `pipeline::check`).
     pub doc: Node,
+    pub spans: KeySpans,
     pub item: Item,
 }
 

@@ -32,16 +32,19 @@ pub struct Context<'a> {
 pub fn validate(defs: &[Definition], ctx: &Context<'_>) -> Vec<Diagnostic> {
     let mut diags: Vec<Diagnostic> = defs
         .par_iter()
-        .flat_map_iter(|d| {
-            let mut out = limits::check(d, &ctx.environments);
-            if let (Some(a), Some(q), Some(node)) = (ctx.analyzer, d.query(), d.doc.get("query")) {
-                out.extend(a.analyze(d, q, node));
-            }
-            out
-        })
+        .flat_map_iter(|d| check_definition(d, ctx))
         .collect();
     diags.extend(repo_checks(defs));
     diags
+}
+
+/// The checks of one definition on its own (limits, provenance, KQL). Needs its YAML tree.
+pub fn check_definition(d: &Definition, ctx: &Context<'_>) -> Vec<Diagnostic> {
+    let mut out = limits::check(d, &ctx.environments);
+    if let (Some(a), Some(q), Some(node)) = (ctx.analyzer, d.query(), d.doc.get("query")) {
+        out.extend(a.analyze(d, q, node));
+    }
+    out
 }
 
 /// The Sentinel resource type a definition deploys to: ids must be unique per type.
@@ -60,6 +63,7 @@ fn identical(a: &Definition, b: &Definition) -> bool {
 }
 
 /// Checks across files: unique ids per resource type, unique rule names, the NRT rule cap.
+/// Uses only the key spans, so it works on definitions whose trees were released.
 pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut ids: BTreeMap<(&'static str, String), &Definition> = BTreeMap::new();
@@ -73,23 +77,23 @@ pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
                 Some(first) if identical(first, d) => diags.push(
                     Diagnostic::new(
                         code::DUPLICATE_ID,
-                        d.doc.span_at(&["id".into()], false),
+                        d.spans.id,
                         format!("this file is an identical copy of {}; it is deployed once", first.path.display()),
                     )
                     .with_severity(Severity::Warning)
-                    .with_related(first.doc.span_at(&["id".into()], false), "the same definition")
+                    .with_related(first.spans.id, "the same definition")
                     .with_hint("delete one of the copies"),
                 ),
                 Some(first) => diags.push(
                     Diagnostic::new(
                         code::DUPLICATE_ID,
-                        d.doc.span_at(&["id".into()], false),
+                        d.spans.id,
                         format!(
                             "id `{id}` is already used by {}, with different content: one would overwrite the other",
                             first.path.display()
                         ),
                     )
-                    .with_related(first.doc.span_at(&["id".into()], false), "first used here")
+                    .with_related(first.spans.id, "first used here")
                     .with_hint("each definition needs its own GUID: the id is its resource name"),
                 ),
                 None => {
@@ -110,7 +114,7 @@ pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
                 diags.push(
                     Diagnostic::new(
                         code::DUPLICATE_NAME,
-                        d.doc.span_at(&["name".into()], false),
+                        d.spans.name,
                         format!(
                             "another {} is already named `{}` ({})",
                             d.kind().as_str(),
@@ -119,10 +123,7 @@ pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
                         ),
                     )
                     .with_severity(severity)
-                    .with_related(
-                        first.doc.span_at(&["name".into()], false),
-                        "first named here",
-                    ),
+                    .with_related(first.spans.name, "first named here"),
                 )
             }
             Some(_) => {}
@@ -131,23 +132,23 @@ pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
             }
         }
         let alias = match &d.item {
-            Item::Function(f) => Some(("functionAlias", f.function_alias.to_lowercase())),
-            Item::Watchlist(w, _) => Some(("alias", w.alias.to_lowercase())),
+            Item::Function(f) => Some(f.function_alias.to_lowercase()),
+            Item::Watchlist(w, _) => Some(w.alias.to_lowercase()),
             _ => None,
         };
-        if let Some((key, alias)) = alias {
+        if let Some(alias) = alias {
             let k = (d.kind(), alias.clone());
             match aliases.get(&k) {
                 Some(first) => diags.push(
                     Diagnostic::new(
                         code::DUPLICATE_NAME,
-                        d.doc.span_at(&[key.into()], false),
+                        d.spans.alias,
                         format!(
                             "alias `{alias}` is already used by {}",
                             first.path.display()
                         ),
                     )
-                    .with_related(first.doc.span_at(&[key.into()], false), "first used here"),
+                    .with_related(first.spans.alias, "first used here"),
                 ),
                 None => {
                     aliases.insert(k, d);
@@ -165,7 +166,7 @@ pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
         diags.push(
             Diagnostic::new(
                 code::TOO_MANY_NRT,
-                d.doc.span_at(&["kind".into()], false),
+                d.spans.kind,
                 format!("{} NRT rules; Sentinel allows 50 per workspace", nrt.len()),
             )
             .with_hint(
