@@ -20,16 +20,41 @@ fn corpus() -> Option<PathBuf> {
     p.join("MANIFEST.md").is_file().then_some(p)
 }
 
-/// Load, validate, compile and write one repository; returns the number of definitions.
-fn run_once(root: &Path, out: &Path) -> usize {
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Load + validate only.
+    Validate,
+    /// Load + validate + compile, in memory.
+    Compile,
+    /// Load + validate + compile + write every file into a fresh folder.
+    Write,
+    /// The same into a folder that already holds identical output (an incremental re-run).
+    Rewrite,
+}
+
+/// One repository through the pipeline; returns the number of definitions (stubs excluded).
+fn run_once(root: &Path, out: &Path, mode: Mode) -> usize {
     let ws = workspace::open(root, &[]);
     let reader = FsReader {
         root: root.to_path_buf(),
     };
     let checked = pipeline::check_with(&ws, &reader, None, false);
-    let defs = pipeline::compilable(&checked);
-    emit::compile_and_write(out, &defs, &pipeline::options(&ws, None), &Templates::new())
-        .expect("write");
+    match mode {
+        Mode::Validate => {}
+        Mode::Compile => {
+            let opts = pipeline::options(&ws, None);
+            let n: usize = pipeline::compilable(&checked)
+                .iter()
+                .map(|d| vigil::compile::compile_one(d, &opts).content_hash.len())
+                .sum();
+            assert!(n > 0);
+        }
+        Mode::Write | Mode::Rewrite => {
+            let defs = pipeline::compilable(&checked);
+            emit::compile_and_write(out, &defs, &pipeline::options(&ws, None), &Templates::new())
+                .expect("write");
+        }
+    }
     checked.stats.files - checked.stats.stubs
 }
 
@@ -45,21 +70,34 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-/// Child mode: run the scenario's roots three times, print `defs best_seconds peak_kb`.
+/// Child mode: run the scenario's roots three times per mode, print one line per mode:
+/// `mode defs best_seconds`, then `peak peak_kb`.
 fn child(roots: &[PathBuf]) {
     let tmp = tempfile::tempdir().unwrap();
-    let mut best = f64::INFINITY;
-    let mut defs = 0;
-    for run in 0..3 {
-        let t = Instant::now();
-        defs = 0;
-        // A fresh output folder each run: every file is created, none is skipped as unchanged.
-        for (i, r) in roots.iter().enumerate() {
-            defs += run_once(r, &tmp.path().join(format!("out{run}-{i}")));
+    for (name, mode) in [
+        ("validate", Mode::Validate),
+        ("compile", Mode::Compile),
+        ("write", Mode::Write),
+        ("rewrite", Mode::Rewrite),
+    ] {
+        let mut best = f64::INFINITY;
+        let mut defs = 0;
+        for run in 0..3 {
+            let t = Instant::now();
+            defs = 0;
+            for (i, r) in roots.iter().enumerate() {
+                // `write` gets a fresh folder each run; `rewrite` reuses the last one.
+                let out = match mode {
+                    Mode::Rewrite => tmp.path().join(format!("out2-{i}")),
+                    _ => tmp.path().join(format!("out{run}-{i}")),
+                };
+                defs += run_once(r, &out, mode);
+            }
+            best = best.min(t.elapsed().as_secs_f64());
         }
-        best = best.min(t.elapsed().as_secs_f64());
+        println!("{name} {defs} {best}");
     }
-    println!("{defs} {best} {}", peak_rss_kb());
+    println!("peak {}", peak_rss_kb());
 }
 
 /// Build a repository of `n` definitions sampled from the corpus, with fresh ids and names.
@@ -115,24 +153,47 @@ fn sample_repo(corpus: &Path, n: usize, dir: &Path) {
     }
 }
 
-fn spawn(args: &[&str]) -> (usize, f64, u64) {
+fn spawn(args: &[&str]) -> (Vec<(String, usize, f64)>, u64) {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args(args)
         .output()
         .expect("bench child runs");
     let s = String::from_utf8_lossy(&out.stdout);
-    let line = s.lines().last().unwrap_or_default().to_string();
-    let f: Vec<&str> = line.split_whitespace().collect();
+    let mut rows = Vec::new();
+    let mut peak = 0;
+    for line in s.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.as_slice() {
+            ["peak", kb] => peak = kb.parse().unwrap(),
+            [name, defs, secs] => rows.push((
+                name.to_string(),
+                defs.parse().unwrap(),
+                secs.parse().unwrap(),
+            )),
+            _ => {}
+        }
+    }
     assert!(
-        f.len() == 3,
+        rows.len() == 4,
         "child failed: {s} {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    (
-        f[0].parse().unwrap(),
-        f[1].parse().unwrap(),
-        f[2].parse().unwrap(),
-    )
+    (rows, peak)
+}
+
+fn print(label: &str, rows: &[(String, usize, f64)], kb: u64) {
+    for (mode, defs, secs) in rows {
+        let rate = *defs as f64 / secs;
+        println!(
+            "{label:<8} {mode:<9} {defs:>6} definitions  best of 3 {secs:>7.3} s  {rate:>8.0} definitions/s  ({:.2}x the 20,000/s goal)",
+            rate / 20_000.0
+        );
+    }
+    println!(
+        "{label:<8} peak RSS {:.1} MB ({:.2}x the 200 MB budget)",
+        kb as f64 / 1024.0,
+        kb as f64 / 1024.0 / 200.0
+    );
 }
 
 fn main() {
@@ -156,24 +217,11 @@ fn main() {
     snaps.sort();
     let mut child_args = vec!["--child"];
     child_args.extend(snaps.iter().map(|s| s.as_str()));
-    let (defs, secs, kb) = spawn(&child_args);
-    println!(
-        "corpus: {defs} definitions, validate+compile+write best of 3: {:.3} s = {:.0} definitions/s, peak RSS {:.1} MB",
-        secs,
-        defs as f64 / secs,
-        kb as f64 / 1024.0
-    );
+    let (rows, kb) = spawn(&child_args);
+    print("corpus", &rows, kb);
     let tmp = tempfile::tempdir().unwrap();
     sample_repo(&corpus, 10_000, tmp.path());
     let root = tmp.path().to_string_lossy().into_owned();
-    let (defs, secs, kb) = spawn(&["--child", &root]);
-    let rate = defs as f64 / secs;
-    println!(
-        "sampled: {defs} definitions, validate+compile+write best of 3: {:.3} s = {:.0} definitions/s ({:.2}x the 20,000/s goal), peak RSS {:.1} MB ({:.2}x the 200 MB budget)",
-        secs,
-        rate,
-        rate / 20_000.0,
-        kb as f64 / 1024.0,
-        kb as f64 / 1024.0 / 200.0
-    );
+    let (rows, kb) = spawn(&["--child", &root]);
+    print("sampled", &rows, kb);
 }

@@ -62,7 +62,7 @@ fn io_pool() -> &'static rayon::ThreadPool {
             .map(|n| n.get())
             .unwrap_or(2);
         rayon::ThreadPoolBuilder::new()
-            .num_threads((n * 4).min(16))
+            .num_threads((n * 2).min(16))
             .build()
             .expect("thread pool")
     })
