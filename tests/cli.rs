@@ -322,3 +322,27 @@ fn more_than_fifty_nrt_rules_is_an_error() {
     std::fs::remove_file(d.join("nrt50.yaml")).unwrap();
     assert_eq!(vigil(&["validate"], tmp.path()).status.code(), Some(0));
 }
+
+#[test]
+fn bundled_content_is_clean_and_compiles() {
+    let root = common::manifest_dir();
+    let o = vigil(&["validate", "--deny", "warnings"], &root);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("7 rules, 4 hunts, 1 functions, 1 anomaly settings, 2 watchlists"),
+        "{}",
+        stdout(&o)
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    for env in ["staging", "prod"] {
+        let out = tmp.path().join(env);
+        let o = vigil(
+            &["compile", "--out", out.to_str().unwrap(), "--env", env],
+            &root,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(manifest["items"].as_array().unwrap().len(), 15);
+    }
+}

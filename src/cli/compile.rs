@@ -41,7 +41,7 @@ pub fn templates(root: &Path) -> anyhow::Result<Templates> {
 
 pub fn exec(g: &Global, a: CompileArgs) -> anyhow::Result<i32> {
     let root = g.root()?;
-    let ws = workspace::open(&root, &a.paths);
+    let ws = workspace::open(&root, &g.paths(&a.paths)?);
     if let Some(env) = &a.env {
         if !ws.config.environments.is_empty() && !ws.config.environments.contains_key(env) {
             let known: Vec<&str> = ws.config.environments.keys().map(|s| s.as_str()).collect();

@@ -20,7 +20,22 @@ use crate::diagnostics::render::Format;
 /// Detection-as-code for Microsoft Sentinel: validate, compile and deploy analytics rules,
 /// hunting queries, functions, anomaly settings and watchlists from a git repository.
 #[derive(Parser, Debug)]
-#[command(name = "vigil", version, about, long_about = None, max_term_width = 100)]
+#[command(
+    name = "vigil",
+    version,
+    about,
+    long_about = None,
+    max_term_width = 100,
+    after_help = "Examples:\n  \
+      vigil validate                          check the whole repository\n  \
+      vigil validate detections/ --format github --sarif vigil.sarif\n  \
+      vigil compile --out out --env prod      payloads and ARM templates with prod overrides\n  \
+      vigil hash detections/rule.yaml         the hash to put in review.query_sha256\n  \
+      vigil schema --write schemas            regenerate the JSON Schemas\n  \
+      vigil debug codes                       every diagnostic code\n\n\
+      Exit codes: 0 clean, 1 findings, 2 usage or internal error.\n\
+      Configuration: vigil.toml at the repository root (see README.md)."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -132,6 +147,21 @@ impl Global {
                 std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
             }
         }
+    }
+
+    /// User-given paths, resolved against the current folder.
+    pub fn paths(&self, paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+        let cwd = std::env::current_dir()?;
+        Ok(paths
+            .iter()
+            .map(|p| {
+                if p.is_absolute() {
+                    p.clone()
+                } else {
+                    cwd.join(p)
+                }
+            })
+            .collect())
     }
 
     /// The repository root to work in.

@@ -18,7 +18,7 @@ pub struct ValidateArgs {
 
 pub fn exec(g: &Global, a: ValidateArgs) -> anyhow::Result<i32> {
     let root = g.root()?;
-    let ws = workspace::open(&root, &a.paths);
+    let ws = workspace::open(&root, &g.paths(&a.paths)?);
     let reader = FsReader { root: root.clone() };
     let checked = pipeline::check(&ws, &reader, None);
     let s = &checked.stats;
