@@ -45,7 +45,8 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct Global {
-    /// Repository root (default: the nearest folder holding vigil.toml, else the current folder).
+    /// Run as if started in DIR: the repository root is the nearest folder holding vigil.toml
+    /// from there (else DIR itself), and relative paths are relative to DIR.
     #[arg(short = 'C', long, global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
     /// Print only findings and errors.
@@ -151,7 +152,12 @@ impl Global {
 
     /// User-given paths, resolved against the current folder.
     pub fn paths(&self, paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-        let cwd = std::env::current_dir()?;
+        // Like `git -C`, `-C DIR` runs as if vigil were started in DIR.
+        let cwd = match &self.root {
+            Some(r) if r.is_absolute() => r.clone(),
+            Some(r) => std::env::current_dir()?.join(r),
+            None => std::env::current_dir()?,
+        };
         Ok(paths
             .iter()
             .map(|p| {

@@ -417,7 +417,15 @@ impl<'a> Walker<'a, '_> {
         if types.contains(&"string") && matches!(nat_type, "integer" | "number" | "boolean") {
             return Value::String(s.text.clone());
         }
-        if types.contains(&"array") && nat_type == "string" {
+        let scalar_items = schema
+            .get("items")
+            .map(|i| {
+                let i = self.resolve(i);
+                let t = types_of(i);
+                t.contains(&"string") || i.get("enum").is_some()
+            })
+            .unwrap_or(false);
+        if types.contains(&"array") && nat_type == "string" && scalar_items {
             let items: Vec<&str> = s
                 .text
                 .split(',')
@@ -559,28 +567,41 @@ fn schema_diagnostic(
                 at,
                 format!("missing required field `{prop}`{place}"),
             )
+            .with_label(if path.is_empty() {
+                format!("this definition has no `{prop}`")
+            } else {
+                format!("no `{prop}` here")
+            })
             .with_hint(format!("add `{prop}:`"))
         }
         K::Type { kind } => {
-            let expected = format!("{kind:?}")
-                .to_lowercase()
-                .replace("single(", "")
-                .replace("multiple(", "")
-                .replace(')', "");
-            let expected = expected
-                .replace("object", "a mapping")
-                .replace("array", "a list")
-                .replace("string", "a string")
-                .replace("integer", "an integer")
-                .replace("boolean", "a boolean")
-                .replace("number", "a number");
+            use jsonschema::error::TypeKind;
+            let names: Vec<&'static str> = match kind {
+                TypeKind::Single(t) => vec![t.as_str()],
+                TypeKind::Multiple(set) => set.iter().map(|t| t.as_str()).collect(),
+            };
+            let expected: Vec<&'static str> = names
+                .into_iter()
+                .filter(|t| *t != "null")
+                .map(|t| match t {
+                    "object" => "a mapping",
+                    "array" => "a list",
+                    "string" => "a string",
+                    "integer" => "an integer",
+                    "boolean" => "a boolean (true or false)",
+                    "number" => "a number",
+                    _ => "a value",
+                })
+                .collect();
+            let expected = if expected.is_empty() {
+                "empty".to_string()
+            } else {
+                expected.join(" or ")
+            };
             Diagnostic::new(
                 code::WRONG_TYPE,
                 span,
-                format!(
-                    "{what} should be {expected}, found {}",
-                    json_type_name(instance)
-                ),
+                format!("{what} should be {expected}, found {}", json_type_name(instance)),
             )
         }
         K::Enum { options } => {
