@@ -12,3 +12,4 @@ pub mod source;
 pub mod validate;
 pub mod workspace;
 pub mod yaml;
+pub mod kql;

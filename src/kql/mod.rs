@@ -1,0 +1,7 @@
+//! The KQL front end: lexer, parser, binder and lints for Kusto queries as written in Sentinel
+//! content.
+//!
+//! This module knows nothing of YAML, ARM or Azure, so it could be published as its own crate.
+//! It works on query text and byte offsets; callers map offsets back to their files.
+
+pub mod catalog_gen;
