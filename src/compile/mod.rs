@@ -89,6 +89,13 @@ impl Artifact {
             .get("properties")
             .cloned()
             .unwrap_or(Value::Null);
+        // Saved searches carry their overwrite etag inside properties in templates, as the
+        // portal and Microsoft's packages write it.
+        if let Some(etag) = self.resource.body.get("etag") {
+            if let Some(p) = item["properties"].as_object_mut() {
+                p.insert("eTag".into(), etag.clone());
+            }
+        }
         let mut props = self
             .metadata
             .body
@@ -372,8 +379,15 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
         }
         Item::Hunt(h) => {
             let desc = description(opts, def, &h.description);
-            let (techniques, _) = split_techniques(h.relevant_techniques.as_ref());
+            // Saved-search tags are free text: keep sub-techniques as written (T1078.004).
+            let mut techniques: Vec<String> = Vec::new();
+            for t in h.relevant_techniques.iter().flatten() {
+                if !techniques.contains(t) {
+                    techniques.push(t.clone());
+                }
+            }
             let body = SavedSearch {
+                etag: "*",
                 properties: SavedSearchProperties {
                     category: "Hunting Queries".into(),
                     display_name: h.name.clone(),
@@ -403,6 +417,7 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
                 });
             }
             let body = SavedSearch {
+                etag: "*",
                 properties: SavedSearchProperties {
                     category: f.category.clone().unwrap_or_else(|| "Functions".into()),
                     display_name: f.name.clone(),

@@ -72,8 +72,10 @@ pub struct GroupingConfiguration {
 }
 
 /// `Microsoft.OperationalInsights/workspaces/savedSearches` body (hunts and functions).
+/// `etag: "*"` overwrites an existing saved search; without it a re-deploy fails with 409.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SavedSearch {
+    pub etag: &'static str,
     pub properties: SavedSearchProperties,
 }
 

@@ -5,3 +5,8 @@
 //! It works on query text and byte offsets; callers map offsets back to their files.
 
 pub mod catalog_gen;
+pub mod lexer;
+pub mod parser;
+pub mod syntax;
+
+pub use parser::{parse, ErrorKind, Parse, SyntaxError};

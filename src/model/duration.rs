@@ -29,6 +29,9 @@ impl Duration {
         if let Some(d) = parse_short(s) {
             return Some(d);
         }
+        if let Some(d) = parse_compound(s) {
+            return Some(d);
+        }
         if s.starts_with(['P', 'p']) {
             return parse_iso(s);
         }
@@ -98,6 +101,37 @@ fn parse_short(s: &str) -> Option<Duration> {
         _ => return None,
     };
     n.checked_mul(mult).map(Duration)
+}
+
+/// `1h10m`, `2d12h`: units in decreasing order, each once.
+fn parse_compound(s: &str) -> Option<Duration> {
+    let units = [('d', DAY), ('h', HOUR), ('m', MINUTE), ('s', 1u64)];
+    let mut total = 0u64;
+    let mut num = String::new();
+    let mut next_unit = 0usize;
+    let mut parts = 0;
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let c = c.to_ascii_lowercase();
+        let pos = units.iter().position(|(u, _)| *u == c)?;
+        if pos < next_unit || num.is_empty() {
+            return None;
+        }
+        next_unit = pos + 1;
+        total = total.checked_add(num.parse::<u64>().ok()?.checked_mul(units[pos].1)?)?;
+        num.clear();
+        parts += 1;
+    }
+    (num.is_empty() && parts >= 2).then_some(Duration(total))
+}
+
+/// Whether a duration is written with several units (`1h10m`), which the Azure-Sentinel
+/// validator does not read although Sentinel accepts the converted value.
+pub fn is_compound(s: &str) -> bool {
+    parse_short(s.trim()).is_none() && parse_compound(s.trim()).is_some()
 }
 
 fn parse_iso(s: &str) -> Option<Duration> {

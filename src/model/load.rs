@@ -601,7 +601,10 @@ fn schema_diagnostic(
             Diagnostic::new(
                 code::WRONG_TYPE,
                 span,
-                format!("{what} should be {expected}, found {}", json_type_name(instance)),
+                format!(
+                    "{what} should be {expected}, found {}",
+                    json_type_name(instance)
+                ),
             )
         }
         K::Enum { options } => {

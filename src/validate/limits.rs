@@ -301,7 +301,28 @@ fn provenance_review(
 
 fn duration_at(ck: &mut Ck<'_>, path: &[Seg<'_>], value: &str) -> Option<Duration> {
     match Duration::parse(value) {
-        Some(d) => Some(d),
+        Some(d) => {
+            if crate::model::duration::is_compound(value) {
+                let span = ck.span(path);
+                let short = if d.0 % 60 == 0 {
+                    format!("{}m", d.0 / 60)
+                } else {
+                    format!("{}s", d.0)
+                };
+                ck.push(
+                    Diagnostic::new(
+                        code::NONCANONICAL_SPELLING,
+                        span,
+                        format!("`{value}` is read as {}", d.to_iso()),
+                    )
+                    .with_hint(format!(
+                        "write {} or {short}: the Azure-Sentinel validator reads one unit only",
+                        d.to_iso()
+                    )),
+                );
+            }
+            Some(d)
+        }
         None => {
             ck.err(
                 code::DURATION_SYNTAX,
