@@ -175,15 +175,23 @@ impl<'a> Lexer<'a> {
             }
             _ if is_ident_start(b) => self.word(start),
             _ if b >= 0x80 => {
-                // A non-ASCII character outside a string: KQL identifiers are ASCII.
-                let ch = self.text[self.pos..]
-                    .chars()
-                    .next()
-                    .map(|c| c.len_utf8())
-                    .unwrap_or(1);
-                self.pos += ch;
-                self.error(start, "unexpected character");
-                self.push(T::Error, start);
+                let c = self.text[self.pos..].chars().next().unwrap_or(' ');
+                if c.is_whitespace() || matches!(c, '\u{200b}' | '\u{feff}' | '\u{2060}') {
+                    // Unicode spaces (no-break, zero-width) count as whitespace, as in Kusto.
+                    while let Some(c) = self.text[self.pos..].chars().next() {
+                        if c.is_whitespace() || matches!(c, '\u{200b}' | '\u{feff}' | '\u{2060}') {
+                            self.pos += c.len_utf8();
+                        } else {
+                            break;
+                        }
+                    }
+                    self.push(T::Whitespace, start);
+                } else {
+                    // Any other non-ASCII character outside a string: KQL names are ASCII.
+                    self.pos += c.len_utf8();
+                    self.error(start, format!("unexpected character `{c}`"));
+                    self.push(T::Error, start);
+                }
             }
             _ => self.punct(start),
         }
@@ -394,13 +402,9 @@ impl<'a> Lexer<'a> {
                 self.push(T::Timespan, start);
                 return;
             }
-            // `1abc`: a number glued to letters is not a token KQL knows.
+            // `5Minutebin`, `3rdPartyApp`: names may start with digits.
             self.pos = end;
-            self.error(
-                start,
-                format!("`{}` is not a number or a timespan", &self.text[start..end]),
-            );
-            self.push(T::Error, start);
+            self.push(T::Ident, start);
             return;
         }
         self.push(if is_real { T::Real } else { T::Int }, start);
@@ -556,7 +560,7 @@ line```, ~~~x~~~, ['col name'], ["x"]"#,
         assert!(k.contains(&(T::Placeholder, "{{Value}}")));
         let (_, errs) = lex("print 'unclosed");
         assert_eq!(errs.len(), 1);
-        let (_, errs) = lex("print 1abc");
-        assert_eq!(errs.len(), 1);
+        let k = kinds("print 5Minutebin, 3rdPartyApp\u{202f}\u{200b}");
+        assert!(k.contains(&(T::Ident, "5Minutebin")));
     }
 }

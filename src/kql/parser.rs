@@ -140,6 +140,9 @@ const WORD_OPS: &[&str] = &[
     "!endswith_cs",
     "like",
     "notlike",
+    "notcontains",
+    "notcontainscs",
+    "containscs",
     "likecs",
     "notlikecs",
 ];
@@ -165,6 +168,8 @@ struct Parser<'a> {
     depth: usize,
     /// Set when nesting overflowed: everything left is skipped.
     bailed: bool,
+    /// Inside a `search` predicate, where `Column:value` is allowed.
+    in_search: bool,
     eof: Token,
 }
 
@@ -180,6 +185,7 @@ impl<'a> Parser<'a> {
             errors: Vec::new(),
             depth: 0,
             bailed: false,
+            in_search: false,
             eof: Token {
                 kind: T::Eof,
                 start: end,
@@ -793,7 +799,7 @@ impl<'a> Parser<'a> {
                 self.bump();
                 self.operator_params(&[]);
                 if !self.eat(T::Star) {
-                    self.column_list(false, false);
+                    self.column_list(true, false);
                 }
             }
             "count" | "getschema" => {
@@ -987,7 +993,9 @@ impl<'a> Parser<'a> {
                     self.table_list();
                     self.finish();
                 }
+                self.in_search = true;
                 self.expr();
+                self.in_search = false;
             }
             "find" => {
                 self.bump();
@@ -1015,6 +1023,14 @@ impl<'a> Parser<'a> {
             "render" => {
                 self.bump();
                 self.expect_name();
+                // Legacy `render chart kind=stacked title="x"` properties.
+                while self.at_name() && self.nth(1).kind == T::Eq {
+                    self.start(N::OperatorParam);
+                    self.expect_name();
+                    self.bump();
+                    self.unary();
+                    self.finish();
+                }
                 if self.at_word("with") {
                     self.with_properties();
                 }
@@ -1147,7 +1163,9 @@ impl<'a> Parser<'a> {
                 self.bump();
                 self.schema();
                 self.start(N::List);
-                if self.expect(T::LBracket) {
+                if self.at(T::BracketedName) {
+                    self.bump();
+                } else if self.expect(T::LBracket) {
                     while !self.at(T::RBracket) && !self.at(T::Eof) {
                         self.expr();
                         if !self.eat(T::Comma) {
@@ -1163,7 +1181,9 @@ impl<'a> Parser<'a> {
                 self.operator_params(&["kind"]);
                 self.schema();
                 self.start(N::List);
-                if self.expect(T::LBracket) {
+                if self.at(T::BracketedName) {
+                    self.bump();
+                } else if self.expect(T::LBracket) {
                     while !self.at(T::RBracket) && !self.at(T::Eof) {
                         self.expr();
                         if !self.eat(T::Comma) {
@@ -1423,15 +1443,10 @@ impl<'a> Parser<'a> {
             || (self.at_name() && self.nth(1).kind == T::Star && self.tokens_glued_next())
         {
             self.start(N::Wildcard);
-            while matches!(self.kind(), T::Ident | T::Star) {
-                let glue = self.glued();
+            self.bump();
+            // The rest of the pattern: names, digits and `*` glued together (`*1`, `Col*x*`).
+            while self.glued() && matches!(self.kind(), T::Ident | T::Star | T::Int) {
                 self.bump();
-                if !glue && !self.glued() {
-                    break;
-                }
-                if !self.glued() {
-                    break;
-                }
             }
             self.finish();
             return;
@@ -1527,6 +1542,10 @@ impl<'a> Parser<'a> {
         let t = self.current();
         let bp = match t.kind {
             T::EqEq | T::NotEq | T::EqTilde | T::BangTilde | T::Lt | T::LtEq | T::Gt | T::GtEq => 3,
+            // `a = b` compares too (Kusto accepts it; vigil's lints flag it).
+            T::Eq => 3,
+            // `Column:value` in search predicates.
+            T::Colon if self.in_search => 3,
             T::Plus | T::Minus => 4,
             T::Star | T::Slash | T::Percent => 5,
             T::Ident => {
@@ -1781,6 +1800,13 @@ impl<'a> Parser<'a> {
             return;
         }
         match self.kind() {
+            T::BracketedName => {
+                // `['x']` lexes as a bracketed name; in a dynamic literal it is a one-element
+                // array.
+                self.start(N::DynamicArray);
+                self.bump();
+                self.finish();
+            }
             T::LBracket => {
                 self.start(N::DynamicArray);
                 self.bump();
@@ -1826,7 +1852,14 @@ impl<'a> Parser<'a> {
                 self.finish();
                 self.finish();
             }
-            T::Int | T::Real | T::Timespan | T::String | T::RawLiteral | T::Placeholder => {
+            T::String => {
+                self.start(N::Literal);
+                while self.at(T::String) {
+                    self.bump();
+                }
+                self.finish();
+            }
+            T::Int | T::Real | T::Timespan | T::RawLiteral | T::Placeholder => {
                 self.start(N::Literal);
                 self.bump();
                 self.finish();
