@@ -170,6 +170,9 @@ struct Parser<'a> {
     bailed: bool,
     /// Inside a `search` predicate, where `Column:value` is allowed.
     in_search: bool,
+    /// End of the last non-trivia token consumed: where a missing token is reported, as
+    /// Kusto.Language does.
+    last_end: u32,
     eof: Token,
 }
 
@@ -186,6 +189,7 @@ impl<'a> Parser<'a> {
             depth: 0,
             bailed: false,
             in_search: false,
+            last_end: 0,
             eof: Token {
                 kind: T::Eof,
                 start: end,
@@ -329,6 +333,7 @@ impl<'a> Parser<'a> {
         }
         self.attach_trivia();
         if self.pos < self.tokens.len() {
+            self.last_end = self.tokens[self.pos].end();
             let i = self.pos as u32;
             self.stack
                 .last_mut()
@@ -381,9 +386,19 @@ impl<'a> Parser<'a> {
         });
     }
 
+    /// "expected X, found Y", reported where X is missing: right after the previous token.
     fn expected(&mut self, what: &str) {
         let msg = format!("expected {what}, found {}", self.found());
-        self.error_here(ErrorKind::Expected, msg);
+        let at = if self.last_end > 0 { self.last_end } else { self.current().start };
+        if self.errors.last().is_some_and(|e| e.start == at) {
+            return;
+        }
+        self.errors.push(SyntaxError {
+            kind: ErrorKind::Expected,
+            start: at,
+            end: at,
+            message: msg,
+        });
     }
 
     fn expect(&mut self, kind: T) -> bool {
