@@ -269,13 +269,27 @@ impl<'a> Lexer<'a> {
         self.pos += 1;
         loop {
             if self.pos >= self.bytes.len() {
-                self.error(start, "string is not closed");
+                // Reported where the closing quote is missing, as Kusto does.
+                self.errors.push(LexError {
+                    start: self.pos as u32,
+                    end: self.pos as u32,
+                    message: "string is not closed".into(),
+                });
                 self.push(T::String, start);
                 return;
             }
             let c = self.bytes[self.pos];
             if c == b'\n' && !verbatim {
-                self.error(start, "string is not closed before the end of the line");
+                let at = if self.pos > 0 && self.bytes[self.pos - 1] == b'\r' {
+                    self.pos - 1
+                } else {
+                    self.pos
+                };
+                self.errors.push(LexError {
+                    start: at as u32,
+                    end: at as u32,
+                    message: "string is not closed before the end of the line".into(),
+                });
                 self.push(T::String, start);
                 return;
             }

@@ -389,7 +389,19 @@ impl<'a> Parser<'a> {
     /// "expected X, found Y", reported where X is missing: right after the previous token.
     fn expected(&mut self, what: &str) {
         let msg = format!("expected {what}, found {}", self.found());
-        let at = if self.last_end > 0 { self.last_end } else { self.current().start };
+        // Kusto.Language reports a missing token at the unexpected one when both are on one
+        // line, else right after the previous token; tokens that cannot start anything are
+        // reported where they are.
+        let cur = self.current();
+        let same_line = !self.src[self.last_end as usize..cur.start as usize].contains('\n');
+        let at = if self.last_end == 0
+            || same_line
+            || matches!(cur.kind, T::Error | T::DotDot | T::Hash)
+        {
+            cur.start
+        } else {
+            self.last_end
+        };
         if self.errors.last().is_some_and(|e| e.start == at) {
             return;
         }
