@@ -64,7 +64,8 @@ pub fn check_with(
         .map(|&f| {
             let mut l = load::load(f, ws.db.get(f), &ws.config.content, siblings);
             if let Some(d) = &mut l.definition {
-                l.diagnostics.extend(validate::check_definition(d, &ctx));
+                l.diagnostics
+                    .extend(validate::check_definition(d, &ws.db.get(f).text, &ctx));
                 if !keep_trees {
                     d.doc = crate::yaml::Node::empty();
                 }

@@ -37,14 +37,24 @@ fn exit_codes() {
     // Warnings alone pass, unless --deny warnings.
     let hunts = err_dir().join("hunts");
     assert_eq!(
-        vigil(&["validate", "hunts"], &err_dir()).status.code(),
+        vigil(&["validate", "hunts/rule_keys_in_hunt.yaml"], &err_dir())
+            .status
+            .code(),
         Some(0),
         "{hunts:?}"
     );
     assert_eq!(
-        vigil(&["validate", "hunts", "--deny", "warnings"], &err_dir())
-            .status
-            .code(),
+        vigil(
+            &[
+                "validate",
+                "hunts/rule_keys_in_hunt.yaml",
+                "--deny",
+                "warnings"
+            ],
+            &err_dir()
+        )
+        .status
+        .code(),
         Some(1)
     );
 }

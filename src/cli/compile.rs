@@ -54,7 +54,8 @@ pub fn exec(g: &Global, a: CompileArgs) -> anyhow::Result<i32> {
     }
     let reader = FsReader { root: root.clone() };
     // Compilation does not need the YAML trees: release them as soon as each file is checked.
-    let checked = pipeline::check_with(&ws, &reader, None, false);
+    let kql = crate::validate::kql::KqlAnalyzer;
+    let checked = pipeline::check_with(&ws, &reader, Some(&kql), false);
     let templates = templates(&root)?;
     let out_dir = if a.out.is_absolute() {
         a.out.clone()

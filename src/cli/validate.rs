@@ -12,6 +12,9 @@ use crate::{pipeline, workspace};
 pub struct ValidateArgs {
     /// Files or folders to check (default: the whole repository).
     pub paths: Vec<PathBuf>,
+    /// Skip KQL analysis (YAML, schema and Sentinel's limits only).
+    #[arg(long)]
+    pub no_kql: bool,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -20,7 +23,10 @@ pub fn exec(g: &Global, a: ValidateArgs) -> anyhow::Result<i32> {
     let root = g.root()?;
     let ws = workspace::open(&root, &g.paths(&a.paths)?);
     let reader = FsReader { root: root.clone() };
-    let checked = pipeline::check(&ws, &reader, None);
+    let kql = crate::validate::kql::KqlAnalyzer;
+    let analyzer: Option<&dyn crate::validate::QueryAnalyzer> =
+        if a.no_kql { None } else { Some(&kql) };
+    let checked = pipeline::check(&ws, &reader, analyzer);
     let s = &checked.stats;
     let extra = format!(
         " ({} definitions: {} rules, {} hunts, {} functions, {} anomaly settings, {} watchlists{})",

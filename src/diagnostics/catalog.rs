@@ -335,6 +335,23 @@ catalog! {
         why "vigil cannot run with a configuration it does not understand."
         example "[content]\nrules = 'detections'";
 
+    KQL_SYNTAX = "KQL101" Error "kql_syntax"
+        summary "The query does not parse: a token is missing or unexpected."
+        why "Sentinel rejects the rule at deploy time (SYN0001) or the hunt fails when run."
+        example "SigninLogs | where ResultType == | take 10";
+    KQL_LEXICAL = "KQL102" Error "kql_lexical"
+        summary "A string is not closed, or a character cannot appear in a query."
+        why "Kusto cannot tokenize the query."
+        example "T | where Name == 'unclosed";
+    KQL_TOO_DEEP = "KQL103" Error "kql_too_deep"
+        summary "The query nests deeper than vigil's limit (200 levels)."
+        why "Such queries are machine-generated or malicious; vigil refuses them instead of risking a stack overflow."
+        example "print ((((((...1))))))";
+    KQL_UNKNOWN_OPERATOR = "KQL104" Error "kql_unknown_operator"
+        summary "The name after `|` is not a tabular operator."
+        why "Usually a typo (`wher`, `projet`) or a function used as an operator."
+        example "T | wher x > 1";
+
     STALE_APPROVAL = "POL001" Error "stale_approval"
         summary "Approval is stale: the query changed after review (review.query_sha256 differs from `vigil hash`)."
         why "A review approves one exact query; any later edit needs a new review."

@@ -4,6 +4,7 @@
 //! Stage entry: [`validate`]. Input: loaded definitions; output: diagnostics. Pure: no IO.
 
 pub mod entities;
+pub mod kql;
 pub mod limits;
 
 use std::collections::BTreeMap;
@@ -17,7 +18,8 @@ use crate::yaml::Node;
 /// Analysis of a definition's KQL query. The KQL front end implements it; validation calls it
 /// for every query with the YAML node the query came from, so positions map back into the file.
 pub trait QueryAnalyzer: Sync {
-    fn analyze(&self, def: &Definition, query: &str, node: &Node) -> Vec<Diagnostic>;
+    /// `source` is the text of the definition's file; `node` the YAML node of the query.
+    fn analyze(&self, def: &Definition, source: &str, query: &str, node: &Node) -> Vec<Diagnostic>;
 }
 
 /// What validation needs besides the definitions.
@@ -32,17 +34,17 @@ pub struct Context<'a> {
 pub fn validate(defs: &[Definition], ctx: &Context<'_>) -> Vec<Diagnostic> {
     let mut diags: Vec<Diagnostic> = defs
         .par_iter()
-        .flat_map_iter(|d| check_definition(d, ctx))
+        .flat_map_iter(|d| check_definition(d, "", ctx))
         .collect();
     diags.extend(repo_checks(defs));
     diags
 }
 
 /// The checks of one definition on its own (limits, provenance, KQL). Needs its YAML tree.
-pub fn check_definition(d: &Definition, ctx: &Context<'_>) -> Vec<Diagnostic> {
+pub fn check_definition(d: &Definition, source: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
     let mut out = limits::check(d, &ctx.environments);
     if let (Some(a), Some(q), Some(node)) = (ctx.analyzer, d.query(), d.doc.get("query")) {
-        out.extend(a.analyze(d, q, node));
+        out.extend(a.analyze(d, source, q, node));
     }
     out
 }

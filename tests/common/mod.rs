@@ -13,13 +13,28 @@ pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Open a folder as a workspace and run load + validate on it.
+/// Open a folder as a workspace and run load + validate on it, as `vigil validate` does
+/// (KQL analysis included).
 pub fn check_root(root: &Path) -> (Workspace, Checked) {
+    check_root_with(root, true)
+}
+
+/// [`check_root`], choosing whether KQL analysis runs.
+pub fn check_root_with(root: &Path, kql: bool) -> (Workspace, Checked) {
     let ws = workspace::open(root, &[]);
     let reader = FsReader {
         root: root.to_path_buf(),
     };
-    let checked = pipeline::check(&ws, &reader, None);
+    let analyzer = vigil::validate::kql::KqlAnalyzer;
+    let checked = pipeline::check(
+        &ws,
+        &reader,
+        if kql {
+            Some(&analyzer as &dyn vigil::validate::QueryAnalyzer)
+        } else {
+            None
+        },
+    );
     (ws, checked)
 }
 

@@ -5,6 +5,8 @@
 //! Duplicate keys, alias bombs and deep nesting become diagnostics here; nothing panics or
 //! recurses without bound. This module knows nothing about Sentinel.
 
+pub mod offsets;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 
