@@ -356,3 +356,58 @@ fn bundled_content_is_clean_and_compiles() {
         assert_eq!(manifest["items"].as_array().unwrap().len(), 15);
     }
 }
+
+#[test]
+fn kql_check_and_debug_views() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.kql");
+    let bad = tmp.path().join("bad.kql");
+    std::fs::write(&good, "SigninLogs | where ResultType == '0' | take 5\n").unwrap();
+    std::fs::write(&bad, "SigninLogs\n| wher ResultType == '0'\n").unwrap();
+    let o = vigil(&["kql", "check", good.to_str().unwrap()], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = vigil(
+        &["kql", "check", bad.to_str().unwrap(), "--format", "json"],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["diagnostics"][0]["code"], "KQL104");
+    assert_eq!(v["diagnostics"][0]["line"], 2);
+    // JSONL in the oracle's format: UTF-16 and byte offsets.
+    let mut child = Command::new(common::vigil_bin())
+        .args(["kql", "check", "--jsonl"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let stdin = child.stdin.as_mut().unwrap();
+        writeln!(stdin, r#"{{"id":1,"query":"print 'é' | wher x"}}"#).unwrap();
+        writeln!(stdin, r#"{{"id":2,"query":"print 1"}}"#).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["ok"], false);
+    assert_eq!(lines[0]["diagnostics"][0]["byte_start"], 13);
+    assert_eq!(lines[0]["diagnostics"][0]["start"], 12);
+    assert_eq!(lines[1]["ok"], true);
+    for stage in ["tokens", "ast"] {
+        let o = vigil(&["debug", stage, bad.to_str().unwrap()], tmp.path());
+        assert_eq!(o.status.code(), Some(0));
+        assert!(stdout(&o).contains("wher"));
+    }
+    // Binding is not there yet, and says so.
+    let o = vigil(
+        &["kql", "check", good.to_str().unwrap(), "--schema", "x.json"],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not supported yet"));
+}

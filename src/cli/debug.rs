@@ -15,6 +15,10 @@ use crate::{pipeline, workspace};
 pub enum Stage {
     /// The span-bearing YAML tree.
     Yaml,
+    /// The KQL tokens of a query (a `.kql` file, or a definition's `query`).
+    Tokens,
+    /// The KQL syntax tree of a query, with its errors.
+    Ast,
     /// The typed definition (after coercions), as JSON.
     Model,
     /// The compiled payloads, as JSON.
@@ -48,6 +52,47 @@ pub fn exec(g: &Global, a: DebugArgs) -> anyhow::Result<i32> {
     let Some(file) = a.file else {
         anyhow::bail!("debug {:?} needs a FILE", a.stage);
     };
+    if matches!(a.stage, Stage::Tokens | Stage::Ast) {
+        let text = std::fs::read_to_string(&file)?;
+        let is_kql = file.extension().is_some_and(|e| e == "kql" || e == "txt");
+        let query = if is_kql {
+            text
+        } else {
+            let t = text.strip_prefix('\u{feff}').unwrap_or(&text);
+            crate::yaml::parse(crate::source::FileId(0), t)
+                .root
+                .as_ref()
+                .and_then(|r| r.get("query"))
+                .and_then(|q| q.as_scalar())
+                .map(|s| s.text.clone())
+                .ok_or_else(|| anyhow::anyhow!("{} has no `query`", file.display()))?
+        };
+        let mut s = String::new();
+        if a.stage == Stage::Tokens {
+            let (tokens, errors) = crate::kql::lexer::lex(&query);
+            for t in tokens.iter().filter(|t| !t.kind.is_trivia()) {
+                let _ = writeln!(
+                    s,
+                    "{:?} {}..{} {:?}",
+                    t.kind,
+                    t.start,
+                    t.end(),
+                    &query[t.range()]
+                );
+            }
+            for e in errors {
+                let _ = writeln!(s, "error {}..{}: {}", e.start, e.end, e.message);
+            }
+        } else {
+            let p = crate::kql::parse(&query);
+            s.push_str(&p.tree.dump(&query));
+            for e in &p.errors {
+                let _ = writeln!(s, "error {}..{}: {}", e.start, e.end, e.message);
+            }
+        }
+        out(&s)?;
+        return Ok(0);
+    }
     let root = g.root()?;
     let abs = if file.is_absolute() {
         file.clone()
@@ -105,7 +150,7 @@ pub fn exec(g: &Global, a: DebugArgs) -> anyhow::Result<i32> {
                 out(&(serde_json::to_string_pretty(&v)? + "\n"))?;
             }
         }
-        Stage::Codes => unreachable!("handled above"),
+        Stage::Codes | Stage::Tokens | Stage::Ast => unreachable!("handled above"),
     }
     Ok(0)
 }

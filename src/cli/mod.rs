@@ -6,6 +6,7 @@
 mod compile;
 mod debug;
 mod hash;
+mod kql;
 mod report;
 mod schema;
 mod validate;
@@ -77,7 +78,10 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// Print the review hash of each file's query (what review.query_sha256 must hold).
     Hash(hash::HashArgs),
-    /// Print an internal stage for one file (yaml, model, payload) or the diagnostic catalog.
+    /// Check standalone KQL queries (also as JSONL, in the kql-oracle format).
+    Kql(kql::KqlArgs),
+    /// Print an internal stage for one file (yaml, tokens, ast, model, payload) or the
+    /// diagnostic catalog.
     Debug(debug::DebugArgs),
 }
 
@@ -118,6 +122,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Compile(a) => compile::exec(&cli.global, a),
         Command::Schema(a) => schema::exec(&cli.global, a),
         Command::Hash(a) => hash::exec(&cli.global, a),
+        Command::Kql(a) => kql::exec(&cli.global, a),
         Command::Debug(a) => debug::exec(&cli.global, a),
     };
     match result {
