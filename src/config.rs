@@ -162,7 +162,8 @@ pub struct Config {
     /// `[environments.NAME]`; read fully by the deploy stage.
     pub environments: BTreeMap<String, toml::Value>,
     pub policy: Option<toml::Value>,
-    pub lints: Option<toml::Value>,
+    /// Severity per diagnostic code or name: `KQL302 = "warning"`, `contains_where_has_serves = "off"`.
+    pub lints: BTreeMap<String, String>,
     pub sandbox: Option<toml::Value>,
     pub schemas: Option<toml::Value>,
 }

@@ -98,6 +98,7 @@ pub fn check_with(
         }
     }
     diags.extend(validate::repo_checks(&defs));
+    apply_severity_overrides(ws, &mut diags);
     diagnostics::sort(&mut diags);
     let mut err_files: Vec<_> = diags
         .iter()
@@ -111,6 +112,56 @@ pub fn check_with(
         diagnostics: diags,
         stats,
     }
+}
+
+/// `[lints]` in vigil.toml: per-code (or per-name) severity, or `off`.
+fn apply_severity_overrides(ws: &Workspace, diags: &mut Vec<Diagnostic>) {
+    if ws.config.lints.is_empty() {
+        return;
+    }
+    let mut table: Vec<(&'static str, Option<diagnostics::Severity>)> = Vec::new();
+    let config_file = ws
+        .db
+        .iter()
+        .find(|(_, f)| f.path.as_os_str() == "vigil.toml")
+        .map(|(id, _)| id);
+    for (key, value) in &ws.config.lints {
+        let info = diagnostics::CATALOG
+            .iter()
+            .find(|c| c.code == key || c.name == key);
+        let sev = match value.as_str() {
+            "off" => Some(None),
+            "note" => Some(Some(diagnostics::Severity::Note)),
+            "warning" => Some(Some(diagnostics::Severity::Warning)),
+            "error" => Some(Some(diagnostics::Severity::Error)),
+            _ => None,
+        };
+        match (info, sev) {
+            (Some(i), Some(s)) => table.push((i.code, s)),
+            _ => {
+                if let Some(f) = config_file {
+                    diags.push(
+                        Diagnostic::new(
+                            diagnostics::code::CONFIG_ERROR,
+                            crate::source::Span::file_start(f),
+                            format!("[lints] {key} = \"{value}\": unknown code or level"),
+                        )
+                        .with_hint("use a code or name from docs/diagnostics.md and off, note, warning or error"),
+                    );
+                }
+            }
+        }
+    }
+    diags.retain_mut(
+        |d| match table.iter().find(|(c, _)| *c == d.code.as_str()) {
+            Some((_, None)) => false,
+            Some((_, Some(s))) => {
+                d.severity = *s;
+                true
+            }
+            None => true,
+        },
+    );
 }
 
 /// The definitions whose files have no errors: what may be compiled.

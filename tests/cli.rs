@@ -411,3 +411,38 @@ fn kql_check_and_debug_views() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not supported yet"));
 }
+
+#[test]
+fn lint_severities_follow_vigil_toml() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("hunts")).unwrap();
+    std::fs::write(
+        tmp.path().join("hunts/h.yaml"),
+        "id: 00000000-0000-4000-8000-000000000001\nname: h\ndescription: d\nquery: SecurityEvent | where EventID == 4688\n",
+    )
+    .unwrap();
+    let run = |toml: &str| {
+        std::fs::write(tmp.path().join("vigil.toml"), toml).unwrap();
+        let o = vigil(&["validate", "--format", "json"], tmp.path());
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let sev: Vec<String> = v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["code"] == "KQL304")
+            .map(|d| d["severity"].as_str().unwrap().to_string())
+            .collect();
+        (o.status.code(), sev)
+    };
+    assert_eq!(run(""), (Some(0), vec!["warning".to_string()]));
+    assert_eq!(
+        run("[lints]\nKQL304 = \"error\"\n"),
+        (Some(1), vec!["error".to_string()])
+    );
+    assert_eq!(
+        run("[lints]\nhunt_without_time_filter = \"off\"\n"),
+        (Some(0), vec![])
+    );
+    let (code, _) = run("[lints]\nKQL999 = \"off\"\n");
+    assert_eq!(code, Some(1));
+}

@@ -58,7 +58,12 @@ fn syntax_verdicts_agree_with_kusto_language() {
         let Some(o) = oracle.get(&q.id) else { continue };
         total += 1;
         let p = vigil::kql::parse(&q.query);
-        assert_eq!(p.tree.text(&q.query), q.query, "{}: the tree must reproduce the text", q.id);
+        assert_eq!(
+            p.tree.text(&q.query),
+            q.query,
+            "{}: the tree must reproduce the text",
+            q.id
+        );
         let ours = p.errors.is_empty();
         let o_first = o
             .diagnostics

@@ -352,6 +352,31 @@ catalog! {
         why "Usually a typo (`wher`, `projet`) or a function used as an operator."
         example "T | wher x > 1";
 
+    KQL_SEARCH_STAR = "KQL301" Error "search_or_union_star"
+        summary "The query uses `search *` or `union *` (an error in rules, a warning in hunts)."
+        why "Sentinel rejects analytics rules that contain them; in hunts they scan every table of the workspace."
+        example "union * | where Account == 'x'";
+    KQL_CONTAINS_HAS = "KQL302" Note "contains_where_has_serves"
+        summary "`contains` with a whole word, where `has` would use the term index."
+        why "`has` is much faster than `contains`, and `contains` also matches inside longer words."
+        example "where CommandLine contains \"mimikatz\"";
+    KQL_INVALID_REGEX = "KQL303" Error "invalid_regex"
+        summary "A literal regular expression that Kusto's RE2 engine rejects (lookaround, backreferences) or that is malformed."
+        why "The query fails at run time or never matches."
+        example "extract(@\"(?<=user=)\\w+\", 0, Msg)";
+    KQL_HUNT_NO_TIME_FILTER = "KQL304" Warning "hunt_without_time_filter"
+        summary "A hunting query that never filters on time."
+        why "Outside the portal's time picker it reads the whole retention period: slow and expensive."
+        example "SecurityEvent | where EventID == 4688";
+    KQL_ASSIGNMENT_AS_COMPARISON = "KQL306" Warning "assignment_as_comparison"
+        summary "`=` used to compare; write `==`."
+        why "Kusto accepts it, but it reads as an assignment and is a common slip."
+        example "where ActingProcessName = \"cmd.exe\"";
+    KQL_CROSS_RESOURCE = "KQL307" Warning "cross_resource_query"
+        summary "The query reads outside the workspace (workspace(), app(), resource(), externaldata, ...)."
+        why "External data is outside the repository's review, and NRT rules cannot query other workspaces."
+        example "externaldata(ip:string)[\"https://example.org/list.csv\"]";
+
     STALE_APPROVAL = "POL001" Error "stale_approval"
         summary "Approval is stale: the query changed after review (review.query_sha256 differs from `vigil hash`)."
         why "A review approves one exact query; any later edit needs a new review."

@@ -6,6 +6,8 @@
 
 pub mod catalog_gen;
 pub mod lexer;
+pub mod lints;
+pub mod literal;
 pub mod parser;
 pub mod syntax;
 

@@ -4,8 +4,8 @@
 
 use super::QueryAnalyzer;
 use crate::diagnostics::{code, Diagnostic};
-use crate::kql;
-use crate::model::Definition;
+use crate::kql::{self, lints, lints::QueryUse};
+use crate::model::{ContentKind, Definition};
 use crate::source::Span;
 use crate::yaml::{offsets, Node};
 
@@ -31,18 +31,34 @@ pub fn map_span(map: Option<&[u32]>, node: &Node, start: u32, end: u32) -> Span 
 }
 
 impl QueryAnalyzer for KqlAnalyzer {
-    fn analyze(
-        &self,
-        _def: &Definition,
-        source: &str,
-        query: &str,
-        node: &Node,
-    ) -> Vec<Diagnostic> {
+    fn analyze(&self, def: &Definition, source: &str, query: &str, node: &Node) -> Vec<Diagnostic> {
         let parse = kql::parse(query);
-        if parse.errors.is_empty() {
-            return Vec::new();
-        }
         let map = offsets::value_offsets(source, node);
+        if parse.errors.is_empty() {
+            // Lints run on queries that parse.
+            let usage = match def.kind() {
+                ContentKind::Rule => QueryUse::Rule,
+                ContentKind::Hunt => QueryUse::Hunt,
+                _ => QueryUse::Other,
+            };
+            return lints::run(query, &parse.tree, usage)
+                .into_iter()
+                .map(|f| {
+                    let mut d = Diagnostic::new(
+                        f.code,
+                        map_span(map.as_deref(), node, f.start, f.end),
+                        f.message,
+                    );
+                    if let Some(s) = f.severity {
+                        d.severity = s;
+                    }
+                    if let Some(h) = f.hint {
+                        d.hint = Some(h);
+                    }
+                    d
+                })
+                .collect();
+        }
         parse
             .errors
             .iter()

@@ -1,0 +1,111 @@
+//! KQL304 `hunt_without_time_filter`
+//!
+//! **What it does:** flags hunting queries that never restrict time (no `ago()`, no time
+//! placeholder, no comparison on `TimeGenerated` or `Timestamp`).
+//!
+//! **Why:** without a filter a hunt reads the whole retention period when it runs outside the
+//! portal's time picker (API, notebooks, scheduled exports), which is slow and expensive.
+//!
+//! **Example:** `SecurityEvent | where EventID == 4688` →
+//! `SecurityEvent | where TimeGenerated > ago(7d) | where EventID == 4688`.
+
+use super::{Finding, LintContext, QueryUse};
+use crate::diagnostics::code;
+use crate::kql::syntax::{NodeKind, TokenKind};
+
+const TIME_COLUMNS: &[&str] = &[
+    "TimeGenerated",
+    "Timestamp",
+    "EventTime",
+    "StartTime",
+    "starttime",
+];
+const TIME_FUNCTIONS: &[&str] = &[
+    "ago",
+    "now",
+    "startofday",
+    "startofweek",
+    "startofmonth",
+    "datetime_add",
+];
+
+pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
+    if cx.usage != QueryUse::Hunt {
+        return Vec::new();
+    }
+    let mut filtered = false;
+    for id in cx.nodes() {
+        let kind = cx.kind(id);
+        if kind == NodeKind::Call
+            && cx
+                .call_name(id)
+                .is_some_and(|n| TIME_FUNCTIONS.contains(&n))
+        {
+            filtered = true;
+        }
+        if kind == NodeKind::Literal
+            && cx
+                .tokens(id)
+                .iter()
+                .any(|t| matches!(t.kind, TokenKind::Placeholder | TokenKind::RawLiteral))
+        {
+            filtered = true;
+        }
+        if kind == NodeKind::Operator {
+            let kw = cx.operator_keyword(id).unwrap_or("");
+            if (kw == "where" || kw == "filter")
+                && cx.nodes_under(id).into_iter().any(|n| {
+                    cx.kind(n) == NodeKind::Name
+                        && cx
+                            .tokens(n)
+                            .first()
+                            .is_some_and(|t| TIME_COLUMNS.contains(&cx.text_of(*t)))
+                })
+            {
+                filtered = true;
+            }
+        }
+        if filtered {
+            return Vec::new();
+        }
+    }
+    let end = cx.text.trim_end().len() as u32;
+    vec![Finding {
+        severity: None,
+        code: code::KQL_HUNT_NO_TIME_FILTER,
+        start: 0,
+        end: end.min(cx.text.find('\n').map(|i| i as u32).unwrap_or(end)),
+        message: "this hunting query never filters on time".into(),
+        hint: Some(
+            "add `| where TimeGenerated > ago(7d)` (or the window you hunt in) early in the query"
+                .into(),
+        ),
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{lint, QueryUse};
+
+    #[test]
+    fn pass_and_fail() {
+        let flagged = |q: &str, u| lint(q, u).iter().any(|f| f.code.as_str() == "KQL304");
+        assert!(flagged(
+            "SecurityEvent | where EventID == 4688",
+            QueryUse::Hunt
+        ));
+        assert!(!flagged(
+            "SecurityEvent | where EventID == 4688",
+            QueryUse::Rule
+        ));
+        assert!(!flagged(
+            "SecurityEvent | where TimeGenerated > ago(7d)",
+            QueryUse::Hunt
+        ));
+        assert!(!flagged(
+            "let lookback = 7d; T | where Timestamp between (now(-lookback) .. now())",
+            QueryUse::Hunt
+        ));
+        assert!(!flagged("T | where TimeGenerated between (todatetime('{{StartTimeISO}}') .. todatetime('{{EndTimeISO}}'))", QueryUse::Hunt));
+    }
+}

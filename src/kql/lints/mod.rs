@@ -1,0 +1,184 @@
+//! Lints on KQL queries, aimed at what AI-written queries get wrong. One rule per file, each
+//! with its documentation (what, why, example) and pass/fail cases; codes live in the
+//! diagnostics catalog (KQL3xx). Lints work on the syntax tree only; they know nothing of
+//! YAML or Sentinel's API.
+
+mod assignment_as_comparison;
+mod contains_where_has_serves;
+mod cross_resource_query;
+mod hunt_without_time_filter;
+mod invalid_regex;
+mod search_or_union_star;
+
+use super::literal::decode_string;
+use super::syntax::{Child, NodeKind, SyntaxTree, Token, TokenKind};
+use crate::diagnostics::Code;
+
+/// What the query is used for; some lints apply only to some uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryUse {
+    /// A scheduled or NRT analytics rule.
+    Rule,
+    /// A hunting query.
+    Hunt,
+    /// A workspace function, or a standalone query.
+    Other,
+}
+
+/// One lint finding, in query byte offsets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub code: Code,
+    /// Overrides the code's default severity (e.g. a rule-only error that is a warning in hunts).
+    pub severity: Option<crate::diagnostics::Severity>,
+    pub start: u32,
+    pub end: u32,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// What a lint sees.
+pub struct LintContext<'a> {
+    pub text: &'a str,
+    pub tree: &'a SyntaxTree,
+    pub usage: QueryUse,
+}
+
+impl<'a> LintContext<'a> {
+    /// Every node id, in document order.
+    pub fn nodes(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.tree.root];
+        while let Some(n) = stack.pop() {
+            out.push(n);
+            for c in self.tree.node(n).children.iter().rev() {
+                if let Child::Node(id) = c {
+                    stack.push(*id);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn kind(&self, id: u32) -> NodeKind {
+        self.tree.node(id).kind
+    }
+
+    /// The non-trivia tokens directly under a node.
+    pub fn tokens(&self, id: u32) -> Vec<Token> {
+        self.tree
+            .node(id)
+            .children
+            .iter()
+            .filter_map(|c| match c {
+                Child::Token(t) => Some(self.tree.tokens[*t as usize]),
+                Child::Node(_) => None,
+            })
+            .filter(|t| !t.kind.is_trivia())
+            .collect()
+    }
+
+    /// Every node under `id` (itself included), in document order.
+    pub fn nodes_under(&self, id: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            out.push(n);
+            for c in self.tree.node(n).children.iter().rev() {
+                if let Child::Node(c) = c {
+                    stack.push(*c);
+                }
+            }
+        }
+        out
+    }
+
+    /// The child nodes of a node.
+    pub fn children(&self, id: u32) -> Vec<u32> {
+        self.tree
+            .node(id)
+            .children
+            .iter()
+            .filter_map(|c| match c {
+                Child::Node(n) => Some(*n),
+                Child::Token(_) => None,
+            })
+            .collect()
+    }
+
+    pub fn text_of(&self, t: Token) -> &'a str {
+        &self.text[t.range()]
+    }
+
+    /// The keyword of an `Operator` node (`where`, `project`, ...).
+    pub fn operator_keyword(&self, id: u32) -> Option<&'a str> {
+        let t = *self.tokens(id).first()?;
+        (t.kind == TokenKind::Ident).then(|| self.text_of(t))
+    }
+
+    /// The operator token of a `Binary` node.
+    pub fn binary_operator(&self, id: u32) -> Option<Token> {
+        self.tokens(id).into_iter().next()
+    }
+
+    /// The called name of a `Call` node (`extract`, `workspace`, ...).
+    pub fn call_name(&self, id: u32) -> Option<&'a str> {
+        let first = *self.children(id).first()?;
+        if self.kind(first) != NodeKind::Name {
+            return None;
+        }
+        let t = *self.tokens(first).first()?;
+        Some(self.text_of(t))
+    }
+
+    /// The argument nodes of a `Call` node.
+    pub fn call_args(&self, id: u32) -> Vec<u32> {
+        self.children(id)
+            .into_iter()
+            .find(|c| self.kind(*c) == NodeKind::List)
+            .map(|l| self.children(l))
+            .unwrap_or_default()
+    }
+
+    /// The value of a string literal node (adjacent literals concatenated).
+    pub fn string_value(&self, id: u32) -> Option<(String, u32, u32)> {
+        if self.kind(id) != NodeKind::Literal {
+            return None;
+        }
+        let toks = self.tokens(id);
+        if toks.is_empty() || toks.iter().any(|t| t.kind != TokenKind::String) {
+            return None;
+        }
+        let mut s = String::new();
+        for t in &toks {
+            s.push_str(&decode_string(self.text_of(*t))?);
+        }
+        Some((s, toks[0].start, toks[toks.len() - 1].end()))
+    }
+
+    /// The byte range of a node.
+    pub fn range(&self, id: u32) -> (u32, u32) {
+        self.tree.node_range(id).unwrap_or((0, 0))
+    }
+}
+
+/// Run every lint on a parsed query.
+pub fn run(text: &str, tree: &SyntaxTree, usage: QueryUse) -> Vec<Finding> {
+    let cx = LintContext { text, tree, usage };
+    let mut out = Vec::new();
+    out.extend(search_or_union_star::check(&cx));
+    out.extend(contains_where_has_serves::check(&cx));
+    out.extend(invalid_regex::check(&cx));
+    out.extend(hunt_without_time_filter::check(&cx));
+    out.extend(assignment_as_comparison::check(&cx));
+    out.extend(cross_resource_query::check(&cx));
+    out.sort_by_key(|f| (f.start, f.end, f.code));
+    out
+}
+
+#[cfg(test)]
+pub(crate) fn lint(query: &str, usage: QueryUse) -> Vec<Finding> {
+    let p = super::parse(query);
+    assert!(p.errors.is_empty(), "{query}: {:?}", p.errors);
+    run(query, &p.tree, usage)
+}
