@@ -145,27 +145,6 @@ pub fn compile_and_write(
     write_rest(out_dir, records, opts, templates, &wrapper, before)
 }
 
-/// Write already compiled artifacts (for callers that keep them).
-pub fn write_outputs(
-    out_dir: &Path,
-    artifacts: Vec<Artifact>,
-    opts: &compile::Options<'_>,
-    templates: &Templates,
-) -> anyhow::Result<Written> {
-    let wrapper = templates.arm_wrapper().map_err(anyhow::Error::msg)?;
-    let before = existing_files(out_dir);
-    for d in owned_dirs() {
-        std::fs::create_dir_all(out_dir.join(d))?;
-    }
-    let records: Vec<Record> = io_pool().install(|| {
-        artifacts
-            .into_par_iter()
-            .map(|a| write_item(out_dir, a, &wrapper))
-            .collect::<anyhow::Result<_>>()
-    })?;
-    write_rest(out_dir, records, opts, templates, &wrapper, before)
-}
-
 fn write_rest(
     out_dir: &Path,
     mut records: Vec<Record>,

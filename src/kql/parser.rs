@@ -1192,14 +1192,8 @@ impl<'a> Parser<'a> {
                 self.start(N::List);
                 if self.at(T::BracketedName) {
                     self.bump();
-                } else if self.expect(T::LBracket) {
-                    while !self.at(T::RBracket) && !self.at(T::Eof) {
-                        self.expr();
-                        if !self.eat(T::Comma) {
-                            break;
-                        }
-                    }
-                    self.expect(T::RBracket);
+                } else {
+                    self.delimited(T::LBracket, T::RBracket, |p| p.expr());
                 }
                 self.finish();
             }
@@ -1210,14 +1204,8 @@ impl<'a> Parser<'a> {
                 self.start(N::List);
                 if self.at(T::BracketedName) {
                     self.bump();
-                } else if self.expect(T::LBracket) {
-                    while !self.at(T::RBracket) && !self.at(T::Eof) {
-                        self.expr();
-                        if !self.eat(T::Comma) {
-                            break;
-                        }
-                    }
-                    self.expect(T::RBracket);
+                } else {
+                    self.delimited(T::LBracket, T::RBracket, |p| p.expr());
                 }
                 self.finish();
                 if self.at_word("with") {
@@ -1260,67 +1248,61 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// `open item, item, ... close`; the items are parsed by `item`. Returns false when `open`
+    /// was missing.
+    fn delimited(&mut self, open: T, close: T, mut item: impl FnMut(&mut Self)) -> bool {
+        if !self.expect(open) {
+            return false;
+        }
+        while !self.at(close) && !self.at(T::Eof) {
+            item(self);
+            if !self.eat(T::Comma) {
+                break;
+            }
+        }
+        self.expect(close);
+        true
+    }
+
     /// `with (name=value, ...)` property lists (render, externaldata, parse-kv).
     fn with_properties(&mut self) {
         self.start(N::Clause);
         self.bump(); // with
-        if self.expect(T::LParen) {
-            while !self.at(T::RParen) && !self.at(T::Eof) {
-                self.start(N::Assignment);
-                if self.expect_name() {
-                    if self.expect(T::Eq) {
-                        // Values may be lists: `ycolumns=a, b` is ambiguous; take one expression,
-                        // then further names separated by commas are treated as more values.
-                        self.expr();
-                    }
-                } else {
-                    self.recover(true);
+        self.delimited(T::LParen, T::RParen, |p| {
+            p.start(N::Assignment);
+            if p.expect_name() {
+                if p.expect(T::Eq) {
+                    p.expr();
                 }
-                self.finish();
-                if !self.eat(T::Comma) {
-                    break;
-                }
+            } else {
+                p.recover(true);
             }
-            self.expect(T::RParen);
-        }
+            p.finish();
+        });
         self.finish();
     }
 
     /// `(col:type, ...)` schemas of datatable, externaldata, parse-kv.
     fn schema(&mut self) {
         self.start(N::Schema);
-        if self.expect(T::LParen) {
-            while !self.at(T::RParen) && !self.at(T::Eof) {
-                self.start(N::ColumnDecl);
-                if self.expect_name() {
-                    if self.expect(T::Colon) {
-                        self.type_ref();
-                    }
-                } else {
-                    self.recover(true);
+        self.delimited(T::LParen, T::RParen, |p| {
+            p.start(N::ColumnDecl);
+            if p.expect_name() {
+                if p.expect(T::Colon) {
+                    p.type_ref();
                 }
-                self.finish();
-                if !self.eat(T::Comma) {
-                    break;
-                }
+            } else {
+                p.recover(true);
             }
-            self.expect(T::RParen);
-        }
+            p.finish();
+        });
         self.finish();
     }
 
     /// `(T1, T2*)` in search/find.
     fn table_list(&mut self) {
         self.start(N::List);
-        if self.expect(T::LParen) {
-            while !self.at(T::RParen) && !self.at(T::Eof) {
-                self.tabular_operand();
-                if !self.eat(T::Comma) {
-                    break;
-                }
-            }
-            self.expect(T::RParen);
-        }
+        self.delimited(T::LParen, T::RParen, |p| p.tabular_operand());
         self.finish();
     }
 
