@@ -4,6 +4,8 @@
 //! This module knows nothing of YAML, ARM or Azure, so it could be published as its own crate.
 //! It works on query text and byte offsets; callers map offsets back to their files.
 
+pub mod binder;
+pub mod catalog;
 pub mod catalog_gen;
 pub mod lexer;
 pub mod lints;

@@ -1,0 +1,1281 @@
+//! The binder: resolves names in a parsed query against a [`Catalog`], flows column schemas
+//! through every tabular operator, infers basic scalar types, and exposes the query's result
+//! schema.
+//!
+//! It is deliberately conservative: where vigil cannot know a schema exactly (plugins,
+//! `mv-apply`, unusual default column names), the schema becomes *open* and unknown names in it
+//! are not reported, so a finding is always a real one. Work on syntax trees with errors is
+//! best-effort.
+
+use std::collections::HashMap;
+
+use super::catalog::{BuiltinKind, Catalog, Schema, Type};
+use super::syntax::{Child, NodeKind as N, SyntaxTree, Token, TokenKind as T};
+
+/// Kinds of binding errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindErrorKind {
+    /// A name that is not a column, variable, table or function.
+    UnknownName,
+    /// A name used as a table that is not one.
+    UnknownTable,
+    /// A call of a function that does not exist.
+    UnknownFunction,
+    /// A function called with the wrong number of arguments.
+    ArgumentCount,
+    /// A join key missing on one side.
+    JoinColumn,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BindError {
+    pub kind: BindErrorKind,
+    pub start: u32,
+    pub end: u32,
+    pub message: String,
+}
+
+/// The result of binding.
+#[derive(Clone, Debug, Default)]
+pub struct Bound {
+    pub errors: Vec<BindError>,
+    /// The schema of the query's final tabular statement, if it has one.
+    pub result: Option<Schema>,
+}
+
+#[derive(Clone, Debug)]
+enum Value {
+    Scalar(Type),
+    Table(Schema),
+    Func { decl: u32, params: Vec<String> },
+}
+
+struct Binder<'a> {
+    text: &'a str,
+    tree: &'a SyntaxTree,
+    catalog: &'a Catalog,
+    scopes: Vec<HashMap<String, Value>>,
+    errors: Vec<BindError>,
+    depth: usize,
+    /// Inside `union isfuzzy=true`: unknown tables are skipped, not errors.
+    fuzzy: bool,
+}
+
+/// Bind a parsed query.
+pub fn bind(text: &str, tree: &SyntaxTree, catalog: &Catalog) -> Bound {
+    let mut b = Binder {
+        text,
+        tree,
+        catalog,
+        scopes: vec![HashMap::new()],
+        errors: Vec::new(),
+        depth: 0,
+        fuzzy: false,
+    };
+    let result = b.statements(tree.root);
+    b.errors.sort_by_key(|e| (e.start, e.end));
+    b.errors.dedup();
+    Bound {
+        errors: b.errors,
+        result,
+    }
+}
+
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let mut rest = name;
+    for (i, p) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(p) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(p);
+        } else {
+            match rest.find(p) {
+                Some(k) => rest = &rest[k + p.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+impl<'a> Binder<'a> {
+    // ---- tree access ----
+
+    fn kind(&self, id: u32) -> N {
+        self.tree.node(id).kind
+    }
+
+    fn children(&self, id: u32) -> Vec<u32> {
+        self.tree
+            .node(id)
+            .children
+            .iter()
+            .filter_map(|c| match c {
+                Child::Node(n) => Some(*n),
+                Child::Token(_) => None,
+            })
+            .collect()
+    }
+
+    fn tokens(&self, id: u32) -> Vec<Token> {
+        self.tree
+            .node(id)
+            .children
+            .iter()
+            .filter_map(|c| match c {
+                Child::Token(t) => Some(self.tree.tokens[*t as usize]),
+                Child::Node(_) => None,
+            })
+            .filter(|t| !t.kind.is_trivia())
+            .collect()
+    }
+
+    fn tok_text(&self, t: Token) -> &'a str {
+        &self.text[t.range()]
+    }
+
+    /// The name a `Name` node holds (bracketed names unwrapped).
+    fn name_of(&self, id: u32) -> Option<(String, Token)> {
+        if self.kind(id) != N::Name {
+            return None;
+        }
+        let t = *self.tokens(id).first()?;
+        let raw = self.tok_text(t);
+        let name = if t.kind == T::BracketedName {
+            let inner = raw.trim_start_matches('[').trim_end_matches(']').trim();
+            super::literal::decode_string(inner).unwrap_or_else(|| inner.to_string())
+        } else {
+            raw.to_string()
+        };
+        Some((name, t))
+    }
+
+    fn error(&mut self, kind: BindErrorKind, t: Token, message: String) {
+        self.errors.push(BindError {
+            kind,
+            start: t.start,
+            end: t.end(),
+            message,
+        });
+    }
+
+    fn lookup_var(&self, name: &str) -> Option<&Value> {
+        self.scopes.iter().rev().find_map(|s| s.get(name))
+    }
+
+    // ---- statements ----
+
+    fn statements(&mut self, id: u32) -> Option<Schema> {
+        let mut result = None;
+        for s in self.children(id) {
+            match self.kind(s) {
+                N::LetStatement => self.let_statement(s),
+                N::ExprStatement => {
+                    if let Some(e) = self.children(s).first() {
+                        result = match self.expr(*e, None) {
+                            Value::Table(schema) => Some(schema),
+                            _ => None,
+                        };
+                    }
+                }
+                N::Block => result = self.statements(s),
+                _ => {}
+            }
+        }
+        result
+    }
+
+    fn let_statement(&mut self, id: u32) {
+        let kids = self.children(id);
+        let Some((name, _)) = kids.first().and_then(|n| self.name_of(*n)) else {
+            return;
+        };
+        let Some(&value_node) = kids.get(1) else { return };
+        let value = if self.kind(value_node) == N::FunctionDecl {
+            let params = self
+                .children(value_node)
+                .first()
+                .map(|pl| {
+                    self.children(*pl)
+                        .into_iter()
+                        .filter_map(|p| self.children(p).first().and_then(|n| self.name_of(*n)).map(|(n, _)| n))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Value::Func {
+                decl: value_node,
+                params,
+            }
+        } else {
+            self.expr(value_node, None)
+        };
+        self.scopes.last_mut().expect("a scope").insert(name, value);
+    }
+
+    // ---- expressions ----
+
+    fn expr(&mut self, id: u32, row: Option<&Schema>) -> Value {
+        self.depth += 1;
+        if self.depth > 150 {
+            self.depth -= 1;
+            return Value::Scalar(Type::Unknown);
+        }
+        let v = self.expr_inner(id, row);
+        self.depth -= 1;
+        v
+    }
+
+    fn expr_inner(&mut self, id: u32, row: Option<&Schema>) -> Value {
+        match self.kind(id) {
+            N::Pipeline => self.pipeline(id, row),
+            N::Operator => {
+                let s = self.operator(id, None);
+                Value::Table(s)
+            }
+            N::Name => self.name(id, row),
+            N::Literal => Value::Scalar(self.literal_type(id)),
+            N::DynamicLiteral => Value::Scalar(Type::Dynamic),
+            N::Paren => match self.children(id).first() {
+                Some(c) => self.expr(*c, row),
+                None => Value::Scalar(Type::Unknown),
+            },
+            N::Binary => self.binary(id, row),
+            N::Unary => {
+                let c = self.children(id);
+                match c.first() {
+                    Some(c) => self.expr(*c, row),
+                    None => Value::Scalar(Type::Unknown),
+                }
+            }
+            N::Call => self.call(id, row, BuiltinKind::Scalar),
+            N::Member => {
+                let kids = self.children(id);
+                // `$left.Col` / `$right.Col` are checked by join; other members are dynamic.
+                if let Some((n, _)) = kids.first().and_then(|k| self.name_of(*k)) {
+                    if n == "$left" || n == "$right" {
+                        return Value::Scalar(Type::Unknown);
+                    }
+                }
+                let obj = match kids.first() {
+                    Some(k) => self.expr(*k, row),
+                    None => Value::Scalar(Type::Unknown),
+                };
+                for k in kids.iter().skip(1) {
+                    if self.kind(*k) != N::Name {
+                        self.expr(*k, row);
+                    }
+                }
+                match obj {
+                    Value::Table(_) => Value::Table(Schema::open()),
+                    _ => Value::Scalar(Type::Dynamic),
+                }
+            }
+            N::Index => {
+                let kids = self.children(id);
+                for k in &kids {
+                    self.expr(*k, row);
+                }
+                Value::Scalar(Type::Dynamic)
+            }
+            N::ExprList | N::Range | N::List => {
+                for k in self.children(id) {
+                    self.expr(k, row);
+                }
+                Value::Scalar(Type::Unknown)
+            }
+            N::NamedArg => {
+                let kids = self.children(id);
+                match kids.get(1) {
+                    Some(v) => self.expr(*v, row),
+                    None => Value::Scalar(Type::Unknown),
+                }
+            }
+            _ => Value::Scalar(Type::Unknown),
+        }
+    }
+
+    fn literal_type(&self, id: u32) -> Type {
+        let Some(t) = self.tokens(id).into_iter().next() else {
+            return Type::Unknown;
+        };
+        match t.kind {
+            T::String => Type::String,
+            T::Int => Type::Long,
+            T::Real => Type::Real,
+            T::Timespan => Type::TimeSpan,
+            T::RawLiteral => {
+                let s = self.tok_text(t);
+                if s.starts_with("datetime") || s.starts_with("date") {
+                    Type::DateTime
+                } else if s.starts_with("guid") {
+                    Type::Guid
+                } else {
+                    Type::TimeSpan
+                }
+            }
+            T::Ident => match self.tok_text(t) {
+                "true" | "false" => Type::Bool,
+                _ => Type::Unknown,
+            },
+            _ => Type::Unknown,
+        }
+    }
+
+    fn name(&mut self, id: u32, row: Option<&Schema>) -> Value {
+        let Some((name, tok)) = self.name_of(id) else {
+            return Value::Scalar(Type::Unknown);
+        };
+        if let Some(r) = row {
+            if let Some(t) = r.get(&name) {
+                return Value::Scalar(t);
+            }
+        }
+        if let Some(v) = self.lookup_var(&name) {
+            return match v {
+                Value::Func { .. } => Value::Table(Schema::open()),
+                other => other.clone(),
+            };
+        }
+        if let Some(t) = self.catalog.tables.get(&name) {
+            return Value::Table(t.clone());
+        }
+        if let Some(f) = self.catalog.functions.get(&name) {
+            if f.min_args == 0 {
+                return Value::Table(f.result.clone());
+            }
+        }
+        if row.is_some_and(|r| r.open) {
+            return Value::Scalar(Type::Unknown);
+        }
+        if self.fuzzy && row.is_none() {
+            return Value::Table(Schema::default());
+        }
+        if row.is_none() {
+            self.error(
+                BindErrorKind::UnknownTable,
+                tok,
+                format!("`{name}` is not a known table, tabular variable or function"),
+            );
+        } else {
+            self.error(
+                BindErrorKind::UnknownName,
+                tok,
+                format!("`{name}` is not a known column, table, variable or function"),
+            );
+        }
+        Value::Scalar(Type::Unknown)
+    }
+
+    fn binary(&mut self, id: u32, row: Option<&Schema>) -> Value {
+        let kids = self.children(id);
+        let op = self.tokens(id).into_iter().next();
+        let op_text = op.map(|t| self.tok_text(t)).unwrap_or("");
+        let l = kids.first().map(|k| self.expr(*k, row));
+        let r = kids.get(1).map(|k| self.expr(*k, row));
+        let ty = |v: &Option<Value>| match v {
+            Some(Value::Scalar(t)) => *t,
+            _ => Type::Unknown,
+        };
+        let (lt, rt) = (ty(&l), ty(&r));
+        let result = match op_text {
+            "+" | "-" | "*" | "/" | "%" => match (lt, rt) {
+                (Type::DateTime, Type::DateTime) if op_text == "-" => Type::TimeSpan,
+                (Type::DateTime, Type::TimeSpan) | (Type::TimeSpan, Type::DateTime) => Type::DateTime,
+                (Type::TimeSpan, Type::TimeSpan) => Type::TimeSpan,
+                (Type::TimeSpan, t) | (t, Type::TimeSpan) if t.is_numeric() => Type::TimeSpan,
+                (Type::Real, t) | (t, Type::Real) if t.is_numeric() => Type::Real,
+                (Type::Long, Type::Long) | (Type::Long, Type::Int) | (Type::Int, Type::Long) => Type::Long,
+                (Type::Int, Type::Int) => Type::Int,
+                _ => Type::Unknown,
+            },
+            _ => Type::Bool,
+        };
+        Value::Scalar(result)
+    }
+
+    fn args(&self, call: u32) -> Vec<u32> {
+        self.children(call)
+            .into_iter()
+            .find(|c| self.kind(*c) == N::List)
+            .map(|l| self.children(l))
+            .unwrap_or_default()
+    }
+
+    fn call(&mut self, id: u32, row: Option<&Schema>, ctx: BuiltinKind) -> Value {
+        let kids = self.children(id);
+        let Some(&callee) = kids.first() else {
+            return Value::Scalar(Type::Unknown);
+        };
+        let args = self.args(id);
+        if self.kind(callee) == N::Member {
+            // `cluster('x').database('y')`, `workspace('w').T`: cross-resource, not checked.
+            for a in &args {
+                self.expr(*a, row);
+            }
+            return Value::Table(Schema::open());
+        }
+        let Some((name, tok)) = self.name_of(callee) else {
+            return Value::Scalar(Type::Unknown);
+        };
+        match name.as_str() {
+            "typeof" => return Value::Scalar(Type::Unknown),
+            "materialize" | "view" => {
+                return match args.first() {
+                    Some(a) => self.expr(*a, None),
+                    None => Value::Table(Schema::open()),
+                };
+            }
+            "toscalar" => {
+                if let Some(a) = args.first() {
+                    self.expr(*a, row);
+                }
+                return Value::Scalar(Type::Unknown);
+            }
+            "column_ifexists" => {
+                return match args.get(1) {
+                    Some(a) => self.expr(*a, row),
+                    None => Value::Scalar(Type::Unknown),
+                };
+            }
+            "workspace" | "app" | "resource" | "cluster" | "database" | "adx" | "arg" => {
+                return Value::Table(Schema::open());
+            }
+            _ => {}
+        }
+        // A let-bound function.
+        if let Some(Value::Func { decl, params }) = self.lookup_var(&name).cloned() {
+            let mut scope = HashMap::new();
+            for (i, p) in params.iter().enumerate() {
+                let v = match args.get(i) {
+                    Some(a) => self.expr(*a, row),
+                    None => Value::Scalar(Type::Unknown),
+                };
+                scope.insert(p.clone(), v);
+            }
+            if self.depth > 40 {
+                return Value::Table(Schema::open());
+            }
+            self.scopes.push(scope);
+            let body = self.children(decl).into_iter().find(|c| self.kind(*c) == N::Block);
+            let r = body.and_then(|b| self.statements(b));
+            self.scopes.pop();
+            return match r {
+                Some(s) => Value::Table(s),
+                None => Value::Scalar(Type::Unknown),
+            };
+        }
+        if let Some(v) = self.lookup_var(&name) {
+            // Calling a let-bound table or scalar: treat as a reference.
+            let v = v.clone();
+            for a in &args {
+                self.expr(*a, row);
+            }
+            return v;
+        }
+        // Stored functions (ASIM parsers, _GetWatchlist, ...).
+        if let Some(f) = self.catalog.functions.get(&name).cloned() {
+            for a in &args {
+                self.expr(*a, row);
+            }
+            if args.len() > f.max_args {
+                self.error(
+                    BindErrorKind::ArgumentCount,
+                    tok,
+                    format!("`{name}` takes at most {} arguments, not {}", f.max_args, args.len()),
+                );
+            }
+            return Value::Table(f.result.clone());
+        }
+        // Built-ins: the kind the context asks for first, then any.
+        let b = self
+            .catalog
+            .builtin(&name, ctx)
+            .or_else(|| self.catalog.builtins.get(&name).and_then(|v| v.first()))
+            .cloned();
+        let Some(b) = b else {
+            for a in &args {
+                self.expr(*a, row);
+            }
+            self.error(
+                BindErrorKind::UnknownFunction,
+                tok,
+                format!("`{name}` is not a known function"),
+            );
+            return Value::Scalar(Type::Unknown);
+        };
+        let arg_types: Vec<Type> = args
+            .iter()
+            .map(|a| match self.expr(*a, row) {
+                Value::Scalar(t) => t,
+                _ => Type::Unknown,
+            })
+            .collect();
+        if args.len() < b.min_args || args.len() > b.max_args {
+            let expect = if b.min_args == b.max_args {
+                format!("{}", b.min_args)
+            } else if b.max_args == usize::MAX {
+                format!("at least {}", b.min_args)
+            } else {
+                format!("{} to {}", b.min_args, b.max_args)
+            };
+            self.error(
+                BindErrorKind::ArgumentCount,
+                tok,
+                format!("`{name}` takes {expect} argument(s), not {}", args.len()),
+            );
+        }
+        if b.kind == BuiltinKind::Tabular || b.kind == BuiltinKind::Plugin {
+            return Value::Table(Schema::open());
+        }
+        let ret = match b.returns.as_str() {
+            "arg1" => arg_types.first().copied().unwrap_or(Type::Unknown),
+            "arg2" => arg_types.get(1).copied().unwrap_or(Type::Unknown),
+            "arg3" => arg_types.get(2).copied().unwrap_or(Type::Unknown),
+            "numeric" => {
+                if arg_types.contains(&Type::Real) {
+                    Type::Real
+                } else {
+                    arg_types.first().copied().unwrap_or(Type::Unknown)
+                }
+            }
+            other => Type::parse(other),
+        };
+        Value::Scalar(ret)
+    }
+
+    // ---- tabular ----
+
+    fn pipeline(&mut self, id: u32, row: Option<&Schema>) -> Value {
+        let kids = self.children(id);
+        let mut iter = kids.into_iter().peekable();
+        let mut current: Schema = match iter.peek() {
+            // A subquery (`mv-apply ... on (op | op)`): the input is the outer row set.
+            Some(first) if self.kind(*first) == N::Operator && row.is_some() => {
+                row.cloned().unwrap_or_else(Schema::open)
+            }
+            Some(first) => {
+                let first = *first;
+                iter.next();
+                match self.expr(first, row) {
+                    Value::Table(s) => s,
+                    Value::Scalar(_) => Schema::open(),
+                    Value::Func { .. } => Schema::open(),
+                }
+            }
+            None => return Value::Table(Schema::open()),
+        };
+        for op in iter {
+            if self.kind(op) == N::Operator {
+                current = self.operator(op, Some(current));
+            }
+        }
+        Value::Table(current)
+    }
+
+    fn operator_param(&self, op: u32, key: &str) -> Option<String> {
+        for c in self.children(op) {
+            if self.kind(c) == N::OperatorParam {
+                let toks = self.tokens(c);
+                if toks.first().is_some_and(|t| self.tok_text(*t) == key) {
+                    let lit = self.children(c).into_iter().find(|n| self.kind(*n) == N::Literal)?;
+                    let v = self.tokens(lit).into_iter().last()?;
+                    return Some(self.tok_text(v).to_string());
+                }
+            }
+        }
+        None
+    }
+
+    /// The default column name Kusto gives an unnamed expression, if vigil knows it.
+    fn default_name(&self, id: u32) -> Option<String> {
+        match self.kind(id) {
+            N::Name => self.name_of(id).map(|(n, _)| n),
+            N::Member => {
+                let mut parts = Vec::new();
+                for k in self.children(id) {
+                    match self.kind(k) {
+                        N::Name => parts.push(self.name_of(k)?.0),
+                        N::Member => parts.push(self.default_name(k)?),
+                        _ => return None,
+                    }
+                }
+                Some(parts.join("_"))
+            }
+            _ => None,
+        }
+    }
+
+    /// Aggregation default names: `count()` → `count_`, `dcount(x)` → `dcount_x`, ...
+    fn aggregate_default(&self, call: u32, input: &Schema, out: &mut Schema) -> bool {
+        let Some(name) = self.children(call).first().and_then(|c| self.name_of(*c)).map(|(n, _)| n) else {
+            return false;
+        };
+        let args = self.args(call);
+        let first = args.first().and_then(|a| self.default_name(*a));
+        let prefix = match name.as_str() {
+            "count" | "countif" => {
+                out.set(&format!("{name}_"), Type::Long);
+                return true;
+            }
+            "dcount" | "dcountif" | "sum" | "sumif" | "avg" | "avgif" | "min" | "max" | "minif"
+            | "maxif" | "stdev" | "stdevif" | "variance" | "varianceif" | "hll" | "tdigest" => name.clone(),
+            "make_set" | "make_set_if" => "set".into(),
+            "make_list" | "make_list_if" | "make_list_with_nulls" => "list".into(),
+            "make_bag" | "make_bag_if" => "bag".into(),
+            "take_any" | "any" | "take_anyif" | "anyif" => "any".into(),
+            "arg_max" | "arg_min" => {
+                let mut ok = true;
+                for a in &args {
+                    if self.kind(*a) == N::Wildcard {
+                        for (c, t) in &input.columns {
+                            out.set(c, *t);
+                        }
+                        out.open |= input.open;
+                    } else {
+                        match self.default_name(*a) {
+                            Some(n) => out.set(&n, input.get(&n).unwrap_or(Type::Unknown)),
+                            None => ok = false,
+                        }
+                    }
+                }
+                return ok;
+            }
+            _ => return false,
+        };
+        match first {
+            Some(f) => {
+                let ty = match prefix.as_str() {
+                    "dcount" | "dcountif" => Type::Long,
+                    "set" | "list" | "bag" => Type::Dynamic,
+                    "avg" | "avgif" | "stdev" | "variance" => Type::Real,
+                    _ => input.get(&f).unwrap_or(Type::Unknown),
+                };
+                out.set(&format!("{prefix}_{f}"), ty);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Columns of a project/extend/summarize-style list.
+    fn assign_list(&mut self, list: u32, input: &Schema, out: &mut Schema, aggregate: bool, keep_existing: bool) {
+        for item in self.children(list) {
+            match self.kind(item) {
+                N::Assignment => {
+                    let kids = self.children(item);
+                    let value = kids.last().copied();
+                    let v = value.map(|v| self.value_in(v, input, aggregate));
+                    let ty = match v {
+                        Some(Value::Scalar(t)) => t,
+                        _ => Type::Unknown,
+                    };
+                    match kids.first().map(|k| self.kind(*k)) {
+                        Some(N::Name) => {
+                            if let Some((n, _)) = self.name_of(kids[0]) {
+                                out.set(&n, ty);
+                            }
+                        }
+                        Some(N::List) => {
+                            for n in self.children(kids[0]) {
+                                if let Some((n, _)) = self.name_of(n) {
+                                    out.set(&n, Type::Unknown);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                N::Wildcard => {
+                    let pat: String = self.tokens(item).iter().map(|t| self.tok_text(*t)).collect();
+                    for (c, t) in &input.columns {
+                        if glob_match(&pat, c) {
+                            out.set(c, *t);
+                        }
+                    }
+                    out.open |= input.open;
+                }
+                N::SortKey => {
+                    if let Some(e) = self.children(item).first() {
+                        self.value_in(*e, input, aggregate);
+                    }
+                }
+                _ => {
+                    let v = self.value_in(item, input, aggregate);
+                    let ty = match v {
+                        Value::Scalar(t) => t,
+                        _ => Type::Unknown,
+                    };
+                    if let Some(n) = self.default_name(item) {
+                        if keep_existing || !out.columns.iter().any(|(c, _)| *c == n) {
+                            out.set(&n, ty);
+                        }
+                    } else if aggregate && self.kind(item) == N::Call && self.aggregate_default(item, input, out) {
+                    } else if self.kind(item) == N::Call
+                        && self
+                            .children(item)
+                            .first()
+                            .and_then(|c| self.name_of(*c))
+                            .is_some_and(|(n, _)| n == "bin" || n == "bin_at" || n == "floor")
+                    {
+                        // `by bin(TimeGenerated, 1h)` keeps the column's name.
+                        match self.args(item).first().and_then(|a| self.default_name(*a)) {
+                            Some(n) => out.set(&n, ty),
+                            None => out.open = true,
+                        }
+                    } else {
+                        out.open = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bind an expression in an operator: aggregates resolve as aggregates.
+    fn value_in(&mut self, id: u32, input: &Schema, aggregate: bool) -> Value {
+        if aggregate && self.kind(id) == N::Call {
+            return self.call(id, Some(input), BuiltinKind::Aggregate);
+        }
+        self.expr(id, Some(input))
+    }
+
+    fn check_names(&mut self, list: u32, input: &Schema) {
+        for item in self.children(list) {
+            if self.kind(item) == N::Name {
+                self.expr(item, Some(input));
+            }
+        }
+    }
+
+    fn operator(&mut self, op: u32, input: Option<Schema>) -> Schema {
+        let Some(kw_tok) = self.tokens(op).into_iter().next() else {
+            return Schema::open();
+        };
+        let kw = self.tok_text(kw_tok).to_string();
+        let input = input.unwrap_or_else(Schema::open);
+        let kids = self.children(op);
+        let first_list = kids.iter().copied().find(|k| self.kind(*k) == N::List);
+        let clauses: Vec<u32> = kids.iter().copied().filter(|k| self.kind(*k) == N::Clause).collect();
+        match kw.as_str() {
+            "where" | "filter" | "take" | "limit" | "sample" => {
+                for k in &kids {
+                    if self.kind(*k) != N::OperatorParam {
+                        self.expr(*k, Some(&input));
+                    }
+                }
+                input
+            }
+            "sort" | "order" | "top" => {
+                for k in &kids {
+                    if self.kind(*k) != N::OperatorParam {
+                        self.bind_all(*k, &input);
+                    }
+                }
+                input
+            }
+            "project" => {
+                let mut out = Schema::default();
+                if let Some(l) = first_list {
+                    self.assign_list(l, &input, &mut out, false, true);
+                }
+                out
+            }
+            "extend" | "serialize" => {
+                let mut out = input.clone();
+                if let Some(l) = first_list {
+                    self.assign_list(l, &input, &mut out, false, true);
+                }
+                out
+            }
+            "project-away" | "project-keep" => {
+                let mut out = Schema {
+                    columns: Vec::new(),
+                    open: input.open,
+                };
+                let mut patterns = Vec::new();
+                if let Some(l) = first_list {
+                    self.check_names(l, &input);
+                    for item in self.children(l) {
+                        match self.kind(item) {
+                            N::Name => patterns.extend(self.name_of(item).map(|(n, _)| n)),
+                            N::Wildcard => patterns
+                                .push(self.tokens(item).iter().map(|t| self.tok_text(*t)).collect::<String>()),
+                            _ => {}
+                        }
+                    }
+                }
+                for (c, t) in &input.columns {
+                    let hit = patterns.iter().any(|p| glob_match(p, c));
+                    if hit == (kw == "project-keep") {
+                        out.columns.push((c.clone(), *t));
+                    }
+                }
+                out
+            }
+            "project-rename" => {
+                let mut out = input.clone();
+                if let Some(l) = first_list {
+                    for item in self.children(l) {
+                        if self.kind(item) != N::Assignment {
+                            continue;
+                        }
+                        let k = self.children(item);
+                        let (Some((new, _)), Some(old)) = (k.first().and_then(|n| self.name_of(*n)), k.get(1)) else {
+                            continue;
+                        };
+                        let ty = match self.expr(*old, Some(&input)) {
+                            Value::Scalar(t) => t,
+                            _ => Type::Unknown,
+                        };
+                        if let Some((old_name, _)) = self.name_of(*old) {
+                            if let Some(c) = out.columns.iter_mut().find(|(c, _)| *c == old_name) {
+                                *c = (new.clone(), ty);
+                                continue;
+                            }
+                        }
+                        out.set(&new, ty);
+                    }
+                }
+                out
+            }
+            "project-reorder" => {
+                if let Some(l) = first_list {
+                    self.check_names(l, &input);
+                }
+                input
+            }
+            "summarize" => {
+                let mut out = Schema::default();
+                let mut aggs = Schema::default();
+                if let Some(l) = first_list {
+                    self.assign_list(l, &input, &mut aggs, true, false);
+                }
+                for c in &clauses {
+                    if let Some(l) = self.children(*c).into_iter().find(|k| self.kind(*k) == N::List) {
+                        self.assign_list(l, &input, &mut out, false, false);
+                    }
+                }
+                for (c, t) in aggs.columns {
+                    out.set(&c, t);
+                }
+                out.open |= aggs.open;
+                out
+            }
+            "distinct" => {
+                let mut out = Schema::default();
+                match first_list {
+                    Some(l) => self.assign_list(l, &input, &mut out, false, false),
+                    None => out = input.clone(),
+                }
+                out
+            }
+            "count" => Schema::new(vec![("Count".into(), Type::Long)]),
+            "getschema" => Schema::new(vec![
+                ("ColumnName".into(), Type::String),
+                ("ColumnOrdinal".into(), Type::Int),
+                ("DataType".into(), Type::String),
+                ("ColumnType".into(), Type::String),
+            ]),
+            "as" => {
+                if let Some((n, _)) = kids.iter().find_map(|k| self.name_of(*k)) {
+                    self.scopes
+                        .last_mut()
+                        .expect("a scope")
+                        .insert(n, Value::Table(input.clone()));
+                }
+                input
+            }
+            "render" | "consume" => input,
+            "join" | "lookup" => self.join(op, &kw, input),
+            "union" => {
+                let fuzzy = self.operator_param(op, "isfuzzy").is_some_and(|v| v == "true");
+                let mut out = input.clone();
+                if let Some(src) = self.operator_param(op, "withsource") {
+                    out.set(&src, Type::String);
+                }
+                let saved = self.fuzzy;
+                self.fuzzy = fuzzy;
+                if let Some(l) = first_list {
+                    for t in self.children(l) {
+                        if self.kind(t) == N::Wildcard {
+                            out.open = true;
+                            continue;
+                        }
+                        match self.expr(t, None) {
+                            Value::Table(s) => {
+                                for (c, ty) in s.columns {
+                                    if out.get(&c).is_none() {
+                                        out.set(&c, ty);
+                                    }
+                                }
+                                out.open |= s.open;
+                            }
+                            _ => out.open = true,
+                        }
+                    }
+                }
+                self.fuzzy = saved;
+                out
+            }
+            "mv-expand" | "mvexpand" => {
+                let mut out = input.clone();
+                if let Some(idx) = self.operator_param(op, "with_itemindex") {
+                    out.set(&idx, Type::Long);
+                }
+                if let Some(l) = first_list {
+                    for item in self.children(l) {
+                        match self.kind(item) {
+                            N::Assignment => {
+                                let k = self.children(item);
+                                if let Some(v) = k.get(1) {
+                                    self.expr(*v, Some(&input));
+                                }
+                                if let Some((n, _)) = k.first().and_then(|n| self.name_of(*n)) {
+                                    out.set(&n, Type::Dynamic);
+                                }
+                            }
+                            N::Clause => {}
+                            _ => {
+                                self.expr(item, Some(&input));
+                                match self.default_name(item) {
+                                    Some(n) => out.set(&n, Type::Dynamic),
+                                    None => out.open = true,
+                                }
+                            }
+                        }
+                    }
+                }
+                out
+            }
+            "parse" | "parse-where" => {
+                let mut out = input.clone();
+                if let Some(e) = kids.iter().find(|k| !matches!(self.kind(**k), N::OperatorParam | N::Clause)) {
+                    self.expr(*e, Some(&input));
+                }
+                for c in &clauses {
+                    for p in self.children(*c) {
+                        if self.kind(p) != N::Pattern {
+                            continue;
+                        }
+                        let items = self.children(p);
+                        let mut i = 0;
+                        while i < items.len() {
+                            if let Some((n, _)) = self.name_of(items[i]) {
+                                let ty = match items.get(i + 1) {
+                                    Some(t) if self.kind(*t) == N::TypeRef => {
+                                        i += 1;
+                                        self.tokens(*t)
+                                            .first()
+                                            .map(|t| Type::parse(self.tok_text(*t)))
+                                            .unwrap_or(Type::String)
+                                    }
+                                    _ => Type::String,
+                                };
+                                out.set(&n, ty);
+                            }
+                            i += 1;
+                        }
+                    }
+                }
+                out
+            }
+            "parse-kv" => {
+                let mut out = input.clone();
+                for c in &clauses {
+                    for s in self.children(*c) {
+                        if self.kind(s) == N::Schema {
+                            for (n, t) in self.schema_columns(s) {
+                                out.set(&n, t);
+                            }
+                        }
+                    }
+                }
+                out
+            }
+            "make-series" => {
+                let mut out = Schema::default();
+                let mut aggs = Schema::default();
+                if let Some(l) = first_list {
+                    self.assign_list(l, &input, &mut aggs, true, false);
+                }
+                for c in &clauses {
+                    let ck = self.children(*c);
+                    let word = self.tokens(*c).first().map(|t| self.tok_text(*t).to_string()).unwrap_or_default();
+                    match word.as_str() {
+                        "by" => {
+                            if let Some(l) = ck.iter().find(|k| self.kind(**k) == N::List) {
+                                self.assign_list(*l, &input, &mut out, false, false);
+                            }
+                        }
+                        "on" => {
+                            if let Some(e) = ck.first() {
+                                self.expr(*e, Some(&input));
+                                if let Some(n) = self.default_name(*e) {
+                                    aggs.set(&n, Type::Dynamic);
+                                }
+                            }
+                        }
+                        _ => {
+                            for e in ck {
+                                self.expr(e, Some(&input));
+                            }
+                        }
+                    }
+                }
+                for (c, _) in aggs.columns {
+                    out.set(&c, Type::Dynamic);
+                }
+                out.open |= aggs.open;
+                out
+            }
+            "print" => {
+                let mut out = Schema::default();
+                if let Some(l) = first_list {
+                    let mut i = 0;
+                    for item in self.children(l) {
+                        if self.kind(item) == N::Assignment {
+                            let k = self.children(item);
+                            let v = k.last().map(|v| self.expr(*v, None));
+                            if let Some((n, _)) = k.first().and_then(|n| self.name_of(*n)) {
+                                out.set(&n, if let Some(Value::Scalar(t)) = v { t } else { Type::Unknown });
+                            }
+                        } else {
+                            let v = self.expr(item, None);
+                            out.set(
+                                &format!("print_{i}"),
+                                if let Value::Scalar(t) = v { t } else { Type::Unknown },
+                            );
+                            i += 1;
+                        }
+                    }
+                }
+                out
+            }
+            "range" => {
+                let name = kids.iter().find_map(|k| self.name_of(*k)).map(|(n, _)| n).unwrap_or_default();
+                let mut ty = Type::Long;
+                for c in &clauses {
+                    for e in self.children(*c) {
+                        if let Value::Scalar(t) = self.expr(e, None) {
+                            if t != Type::Unknown && t != Type::Long {
+                                ty = t;
+                            }
+                        }
+                    }
+                }
+                Schema::new(vec![(name, ty)])
+            }
+            "datatable" | "externaldata" | "external_data" => {
+                let schema = kids.iter().find(|k| self.kind(**k) == N::Schema);
+                match schema {
+                    Some(s) => Schema::new(self.schema_columns(*s)),
+                    None => Schema::open(),
+                }
+            }
+            "evaluate" => {
+                for k in &kids {
+                    if self.kind(*k) == N::Call {
+                        self.call(*k, Some(&input), BuiltinKind::Plugin);
+                    }
+                }
+                Schema::open()
+            }
+            "invoke" => {
+                for k in &kids {
+                    self.expr(*k, Some(&input));
+                }
+                Schema::open()
+            }
+            // Operators whose output vigil does not model yet: keep going with an open schema.
+            _ => Schema::open(),
+        }
+    }
+
+    fn bind_all(&mut self, id: u32, input: &Schema) {
+        match self.kind(id) {
+            N::List | N::Clause | N::SortKey => {
+                for k in self.children(id) {
+                    self.bind_all(k, input);
+                }
+            }
+            _ => {
+                self.expr(id, Some(input));
+            }
+        }
+    }
+
+    fn schema_columns(&self, schema: u32) -> Vec<(String, Type)> {
+        self.children(schema)
+            .into_iter()
+            .filter(|c| self.kind(*c) == N::ColumnDecl)
+            .filter_map(|c| {
+                let k = self.children(c);
+                let (n, _) = self.name_of(*k.first()?)?;
+                let ty = k
+                    .get(1)
+                    .and_then(|t| self.tokens(*t).first().map(|t| Type::parse(self.tok_text(*t))))
+                    .unwrap_or(Type::Unknown);
+                Some((n, ty))
+            })
+            .collect()
+    }
+
+    fn join(&mut self, op: u32, kw: &str, left: Schema) -> Schema {
+        let kids = self.children(op);
+        let right_node = kids
+            .iter()
+            .copied()
+            .find(|k| !matches!(self.kind(*k), N::OperatorParam | N::Clause));
+        let right = match right_node.map(|r| self.expr(r, None)) {
+            Some(Value::Table(s)) => s,
+            _ => Schema::open(),
+        };
+        let kind = self
+            .operator_param(op, "kind")
+            .unwrap_or_else(|| if kw == "lookup" { "leftouter".into() } else { "innerunique".into() });
+        let mut keys: Vec<String> = Vec::new();
+        let clauses: Vec<u32> = kids.iter().copied().filter(|k| self.kind(*k) == N::Clause).collect();
+        for c in clauses {
+            for l in self.children(c) {
+                if self.kind(l) != N::List {
+                    continue;
+                }
+                for e in self.children(l) {
+                    self.join_condition(e, &left, &right, &mut keys);
+                }
+            }
+        }
+        let mut out = Schema {
+            columns: Vec::new(),
+            open: left.open || right.open,
+        };
+        let take_left = !matches!(kind.as_str(), "rightsemi" | "rightanti" | "rightantisemi");
+        let take_right = !matches!(kind.as_str(), "leftsemi" | "leftanti" | "leftantisemi" | "anti" | "semi");
+        if take_left {
+            out.columns.extend(left.columns.iter().cloned());
+        }
+        if take_right {
+            for (c, t) in &right.columns {
+                if kw == "lookup" && keys.contains(c) {
+                    continue;
+                }
+                if take_left && out.get(c).is_some() {
+                    let mut n = 1;
+                    let mut name = format!("{c}{n}");
+                    while out.get(&name).is_some() {
+                        n += 1;
+                        name = format!("{c}{n}");
+                    }
+                    out.columns.push((name, *t));
+                } else {
+                    out.columns.push((c.clone(), *t));
+                }
+            }
+        }
+        out
+    }
+
+    /// `Key`, `$left.A == $right.B`, conjunctions of those.
+    fn join_condition(&mut self, e: u32, left: &Schema, right: &Schema, keys: &mut Vec<String>) {
+        match self.kind(e) {
+            N::Name => {
+                let Some((n, tok)) = self.name_of(e) else { return };
+                let missing_left = left.get(&n).is_none() && !left.open;
+                let missing_right = right.get(&n).is_none() && !right.open;
+                if missing_left || missing_right {
+                    self.error(
+                        BindErrorKind::JoinColumn,
+                        tok,
+                        format!("the join column `{n}` must exist on both sides"),
+                    );
+                }
+                keys.push(n);
+            }
+            N::Binary => {
+                for k in self.children(e) {
+                    self.join_condition(k, left, right, keys);
+                }
+            }
+            N::Member => {
+                let k = self.children(e);
+                let side = k.first().and_then(|s| self.name_of(*s)).map(|(n, _)| n);
+                let col = k.get(1).and_then(|c| self.name_of(*c));
+                if let (Some(side), Some((col, tok))) = (side, col) {
+                    let schema = if side == "$left" { left } else { right };
+                    if (side == "$left" || side == "$right") && schema.get(&col).is_none() && !schema.open {
+                        self.error(
+                            BindErrorKind::UnknownName,
+                            tok,
+                            format!("`{col}` is not a column of the join's {} side", &side[1..]),
+                        );
+                    }
+                    keys.push(col);
+                }
+            }
+            _ => {
+                self.expr(e, Some(left));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bind_str(q: &str) -> Bound {
+        let p = super::super::parse(q);
+        assert!(p.errors.is_empty(), "{q}: {:?}", p.errors);
+        bind(q, &p.tree, Catalog::embedded())
+    }
+
+    fn columns(q: &str) -> Vec<String> {
+        let b = bind_str(q);
+        assert!(b.errors.is_empty(), "{q}: {:?}", b.errors);
+        b.result.unwrap().columns.into_iter().map(|(c, _)| c).collect()
+    }
+
+    #[test]
+    fn columns_flow_through_operators() {
+        assert_eq!(
+            columns("SigninLogs | summarize Failures = countif(ResultType != '0'), dcount(IPAddress) by UserPrincipalName, bin(TimeGenerated, 1h)"),
+            vec!["UserPrincipalName", "TimeGenerated", "Failures", "dcount_IPAddress"]
+        );
+        assert_eq!(
+            columns("SigninLogs | project UserPrincipalName, IPAddress | extend Host = 'x' | project-rename User = UserPrincipalName"),
+            vec!["User", "IPAddress", "Host"]
+        );
+        assert_eq!(columns("SigninLogs | count"), vec!["Count"]);
+        assert_eq!(
+            columns("let t = datatable(a:string, b:long) ['x', 1]; t | join kind=leftsemi (t | project a) on a"),
+            vec!["a", "b"]
+        );
+    }
+
+    #[test]
+    fn unknown_names_are_reported_with_positions() {
+        let b = bind_str("SigninLogs | where UserPrincipalNme == 'x'");
+        assert_eq!(b.errors.len(), 1);
+        assert_eq!(b.errors[0].kind, BindErrorKind::UnknownName);
+        assert_eq!(b.errors[0].start, 19);
+        let b = bind_str("SigninLog | take 1");
+        assert_eq!(b.errors[0].kind, BindErrorKind::UnknownTable);
+        let b = bind_str("SigninLogs | extend x = tolowr(UserPrincipalName)");
+        assert_eq!(b.errors[0].kind, BindErrorKind::UnknownFunction);
+        let b = bind_str("union isfuzzy=true SigninLogs, NoSuchTable_CL | take 1");
+        assert!(b.errors.is_empty());
+    }
+
+    #[test]
+    fn lets_functions_and_watchlists() {
+        assert!(bind_str("let f = (n:string) { SigninLogs | where UserPrincipalName == n }; f('x') | project IPAddress").errors.is_empty());
+        assert!(bind_str("_GetWatchlist('HighValue') | project SearchKey").errors.is_empty());
+        assert!(bind_str("let x = 5; SigninLogs | where toint(ResultType) > x").errors.is_empty());
+    }
+}
