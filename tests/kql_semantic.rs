@@ -56,10 +56,11 @@ fn binding_verdicts_agree_with_kusto_language() {
         return;
     };
     let queries: Vec<Query> = read_jsonl(&corpus.join("kql/queries.jsonl"));
-    let oracle: BTreeMap<String, Verdict> = read_jsonl::<Verdict>(&corpus.join("kql/oracle-semantic.jsonl"))
-        .into_iter()
-        .map(|v| (v.id.clone(), v))
-        .collect();
+    let oracle: BTreeMap<String, Verdict> =
+        read_jsonl::<Verdict>(&corpus.join("kql/oracle-semantic.jsonl"))
+            .into_iter()
+            .map(|v| (v.id.clone(), v))
+            .collect();
     let catalog = Catalog::embedded();
     let (mut total, mut agree, mut oracle_fails, mut caught) = (0usize, 0usize, 0usize, 0usize);
     let (mut both_ok, mut cols_agree) = (0usize, 0usize);
@@ -92,22 +93,40 @@ fn binding_verdicts_agree_with_kusto_language() {
                         if mine == theirs {
                             cols_agree += 1;
                         } else {
-                            lines.push(format!("{}\tresult-columns\tvigil [{}] / kusto [{}]", q.id, mine.join(","), theirs.join(",")));
+                            lines.push(format!(
+                                "{}\tresult-columns\tvigil [{}] / kusto [{}]",
+                                q.id,
+                                mine.join(","),
+                                theirs.join(",")
+                            ));
                         }
                     }
-                    _ => lines.push(format!("{}\tresult-columns\tvigil cannot tell (open schema)", q.id)),
+                    _ => lines.push(format!(
+                        "{}\tresult-columns\tvigil cannot tell (open schema)",
+                        q.id
+                    )),
                 }
             }
         } else if ours {
-            let d = first_oracle.map(|d| format!("kusto at {}: {}", d.byte_start, d.message)).unwrap_or_default();
-            lines.push(format!("{}\tvigil-accepts\t{}", q.id, d.replace(['\t', '\n'], " ")));
+            let d = first_oracle
+                .map(|d| format!("kusto at {}: {}", d.byte_start, d.message))
+                .unwrap_or_default();
+            lines.push(format!(
+                "{}\tvigil-accepts\t{}",
+                q.id,
+                d.replace(['\t', '\n'], " ")
+            ));
         } else {
             let d = match (p.errors.first(), b.errors.first()) {
                 (Some(e), _) => format!("vigil at {}: {}", e.start, e.message),
                 (None, Some(e)) => format!("vigil at {}: {}", e.start, e.message),
                 _ => String::new(),
             };
-            lines.push(format!("{}\tvigil-rejects\t{}", q.id, d.replace(['\t', '\n'], " ")));
+            lines.push(format!(
+                "{}\tvigil-rejects\t{}",
+                q.id,
+                d.replace(['\t', '\n'], " ")
+            ));
         }
     }
     let report = format!(
@@ -127,5 +146,8 @@ fn binding_verdicts_agree_with_kusto_language() {
         std::fs::write(&path, &text).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == text, "binding disagreements changed; review and bless with VIGIL_BLESS=1");
+    assert!(
+        committed == text,
+        "binding disagreements changed; review and bless with VIGIL_BLESS=1"
+    );
 }

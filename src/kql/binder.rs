@@ -197,7 +197,9 @@ impl<'a> Binder<'a> {
         let Some((name, _)) = kids.first().and_then(|n| self.name_of(*n)) else {
             return;
         };
-        let Some(&value_node) = kids.get(1) else { return };
+        let Some(&value_node) = kids.get(1) else {
+            return;
+        };
         let value = if self.kind(value_node) == N::FunctionDecl {
             let params = self
                 .children(value_node)
@@ -205,7 +207,12 @@ impl<'a> Binder<'a> {
                 .map(|pl| {
                     self.children(*pl)
                         .into_iter()
-                        .filter_map(|p| self.children(p).first().and_then(|n| self.name_of(*n)).map(|(n, _)| n))
+                        .filter_map(|p| {
+                            self.children(p)
+                                .first()
+                                .and_then(|n| self.name_of(*n))
+                                .map(|(n, _)| n)
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -343,6 +350,9 @@ impl<'a> Binder<'a> {
                 other => other.clone(),
             };
         }
+        if matches!(name.as_str(), "True" | "False" | "TRUE" | "FALSE") {
+            return Value::Scalar(Type::Bool);
+        }
         if let Some(t) = self.catalog.tables.get(&name) {
             return Value::Table(t.clone());
         }
@@ -387,11 +397,15 @@ impl<'a> Binder<'a> {
         let result = match op_text {
             "+" | "-" | "*" | "/" | "%" => match (lt, rt) {
                 (Type::DateTime, Type::DateTime) if op_text == "-" => Type::TimeSpan,
-                (Type::DateTime, Type::TimeSpan) | (Type::TimeSpan, Type::DateTime) => Type::DateTime,
+                (Type::DateTime, Type::TimeSpan) | (Type::TimeSpan, Type::DateTime) => {
+                    Type::DateTime
+                }
                 (Type::TimeSpan, Type::TimeSpan) => Type::TimeSpan,
                 (Type::TimeSpan, t) | (t, Type::TimeSpan) if t.is_numeric() => Type::TimeSpan,
                 (Type::Real, t) | (t, Type::Real) if t.is_numeric() => Type::Real,
-                (Type::Long, Type::Long) | (Type::Long, Type::Int) | (Type::Int, Type::Long) => Type::Long,
+                (Type::Long, Type::Long) | (Type::Long, Type::Int) | (Type::Int, Type::Long) => {
+                    Type::Long
+                }
                 (Type::Int, Type::Int) => Type::Int,
                 _ => Type::Unknown,
             },
@@ -426,6 +440,12 @@ impl<'a> Binder<'a> {
         };
         match name.as_str() {
             "typeof" => return Value::Scalar(Type::Unknown),
+            // Typed literals: int(1), long(null), real(nan), bool(true), decimal(1.5).
+            "int" | "long" | "real" | "double" | "bool" | "boolean" | "decimal" | "string"
+                if args.len() == 1 =>
+            {
+                return Value::Scalar(Type::parse(&name));
+            }
             "materialize" | "view" => {
                 return match args.first() {
                     Some(a) => self.expr(*a, None),
@@ -463,7 +483,10 @@ impl<'a> Binder<'a> {
                 return Value::Table(Schema::open());
             }
             self.scopes.push(scope);
-            let body = self.children(decl).into_iter().find(|c| self.kind(*c) == N::Block);
+            let body = self
+                .children(decl)
+                .into_iter()
+                .find(|c| self.kind(*c) == N::Block);
             let r = body.and_then(|b| self.statements(b));
             self.scopes.pop();
             return match r {
@@ -488,7 +511,11 @@ impl<'a> Binder<'a> {
                 self.error(
                     BindErrorKind::ArgumentCount,
                     tok,
-                    format!("`{name}` takes at most {} arguments, not {}", f.max_args, args.len()),
+                    format!(
+                        "`{name}` takes at most {} arguments, not {}",
+                        f.max_args,
+                        args.len()
+                    ),
                 );
             }
             return Value::Table(f.result.clone());
@@ -584,7 +611,10 @@ impl<'a> Binder<'a> {
             if self.kind(c) == N::OperatorParam {
                 let toks = self.tokens(c);
                 if toks.first().is_some_and(|t| self.tok_text(*t) == key) {
-                    let lit = self.children(c).into_iter().find(|n| self.kind(*n) == N::Literal)?;
+                    let lit = self
+                        .children(c)
+                        .into_iter()
+                        .find(|n| self.kind(*n) == N::Literal)?;
                     let v = self.tokens(lit).into_iter().last()?;
                     return Some(self.tok_text(v).to_string());
                 }
@@ -614,7 +644,12 @@ impl<'a> Binder<'a> {
 
     /// Aggregation default names: `count()` → `count_`, `dcount(x)` → `dcount_x`, ...
     fn aggregate_default(&self, call: u32, input: &Schema, out: &mut Schema) -> bool {
-        let Some(name) = self.children(call).first().and_then(|c| self.name_of(*c)).map(|(n, _)| n) else {
+        let Some(name) = self
+            .children(call)
+            .first()
+            .and_then(|c| self.name_of(*c))
+            .map(|(n, _)| n)
+        else {
             return false;
         };
         let args = self.args(call);
@@ -625,11 +660,31 @@ impl<'a> Binder<'a> {
                 return true;
             }
             "dcount" | "dcountif" | "sum" | "sumif" | "avg" | "avgif" | "min" | "max" | "minif"
-            | "maxif" | "stdev" | "stdevif" | "variance" | "varianceif" | "hll" | "tdigest" => name.clone(),
+            | "maxif" | "stdev" | "stdevif" | "variance" | "varianceif" | "hll" | "tdigest" => {
+                name.clone()
+            }
             "make_set" | "make_set_if" => "set".into(),
             "make_list" | "make_list_if" | "make_list_with_nulls" => "list".into(),
             "make_bag" | "make_bag_if" => "bag".into(),
-            "take_any" | "any" | "take_anyif" | "anyif" => "any".into(),
+            "take_any" | "any" | "take_anyif" | "anyif" => {
+                // take_any(a, b) keeps the columns' names.
+                let n = if name.ends_with("if") { 1 } else { args.len() };
+                let mut ok = true;
+                for a in args.iter().take(n) {
+                    if self.kind(*a) == N::Wildcard {
+                        for (c, t) in &input.columns {
+                            out.set(c, *t);
+                        }
+                        out.open |= input.open;
+                    } else {
+                        match self.default_name(*a) {
+                            Some(c) => out.set(&c, input.get(&c).unwrap_or(Type::Unknown)),
+                            None => ok = false,
+                        }
+                    }
+                }
+                return ok;
+            }
             "arg_max" | "arg_min" => {
                 let mut ok = true;
                 for a in &args {
@@ -665,12 +720,51 @@ impl<'a> Binder<'a> {
     }
 
     /// Columns of a project/extend/summarize-style list.
-    fn assign_list(&mut self, list: u32, input: &Schema, out: &mut Schema, aggregate: bool, keep_existing: bool) {
+    fn assign_list(
+        &mut self,
+        list: u32,
+        input: &Schema,
+        out: &mut Schema,
+        aggregate: bool,
+        keep_existing: bool,
+    ) {
         for item in self.children(list) {
             match self.kind(item) {
                 N::Assignment => {
                     let kids = self.children(item);
                     let value = kids.last().copied();
+                    // `Latest = arg_max(TimeGenerated, *)`: the name goes to the first column,
+                    // the other arguments expand as usual.
+                    if aggregate {
+                        if let (Some(v), Some(first)) = (value, kids.first()) {
+                            let fname = self
+                                .children(v)
+                                .first()
+                                .and_then(|c| self.name_of(*c))
+                                .map(|(n, _)| n)
+                                .unwrap_or_default();
+                            if self.kind(v) == N::Call
+                                && matches!(fname.as_str(), "arg_max" | "arg_min")
+                                && self.args(v).len() > 1
+                            {
+                                self.call(v, Some(input), BuiltinKind::Aggregate);
+                                let mut tmp = Schema::default();
+                                self.aggregate_default(v, input, &mut tmp);
+                                if let (Some((n, _)), Some(firstcol)) =
+                                    (self.name_of(*first), tmp.columns.first().cloned())
+                                {
+                                    out.set(&n, firstcol.1);
+                                    for (c, t) in tmp.columns.into_iter().skip(1) {
+                                        if c != firstcol.0 {
+                                            out.set(&c, t);
+                                        }
+                                    }
+                                    out.open |= tmp.open;
+                                }
+                                continue;
+                            }
+                        }
+                    }
                     let v = value.map(|v| self.value_in(v, input, aggregate));
                     let ty = match v {
                         Some(Value::Scalar(t)) => t,
@@ -693,7 +787,11 @@ impl<'a> Binder<'a> {
                     }
                 }
                 N::Wildcard => {
-                    let pat: String = self.tokens(item).iter().map(|t| self.tok_text(*t)).collect();
+                    let pat: String = self
+                        .tokens(item)
+                        .iter()
+                        .map(|t| self.tok_text(*t))
+                        .collect();
                     for (c, t) in &input.columns {
                         if glob_match(&pat, c) {
                             out.set(c, *t);
@@ -716,7 +814,10 @@ impl<'a> Binder<'a> {
                         if keep_existing || !out.columns.iter().any(|(c, _)| *c == n) {
                             out.set(&n, ty);
                         }
-                    } else if aggregate && self.kind(item) == N::Call && self.aggregate_default(item, input, out) {
+                    } else if aggregate
+                        && self.kind(item) == N::Call
+                        && self.aggregate_default(item, input, out)
+                    {
                     } else if self.kind(item) == N::Call
                         && self
                             .children(item)
@@ -761,7 +862,11 @@ impl<'a> Binder<'a> {
         let input = input.unwrap_or_else(Schema::open);
         let kids = self.children(op);
         let first_list = kids.iter().copied().find(|k| self.kind(*k) == N::List);
-        let clauses: Vec<u32> = kids.iter().copied().filter(|k| self.kind(*k) == N::Clause).collect();
+        let clauses: Vec<u32> = kids
+            .iter()
+            .copied()
+            .filter(|k| self.kind(*k) == N::Clause)
+            .collect();
         match kw.as_str() {
             "where" | "filter" | "take" | "limit" | "sample" => {
                 for k in &kids {
@@ -804,8 +909,12 @@ impl<'a> Binder<'a> {
                     for item in self.children(l) {
                         match self.kind(item) {
                             N::Name => patterns.extend(self.name_of(item).map(|(n, _)| n)),
-                            N::Wildcard => patterns
-                                .push(self.tokens(item).iter().map(|t| self.tok_text(*t)).collect::<String>()),
+                            N::Wildcard => patterns.push(
+                                self.tokens(item)
+                                    .iter()
+                                    .map(|t| self.tok_text(*t))
+                                    .collect::<String>(),
+                            ),
                             _ => {}
                         }
                     }
@@ -826,7 +935,9 @@ impl<'a> Binder<'a> {
                             continue;
                         }
                         let k = self.children(item);
-                        let (Some((new, _)), Some(old)) = (k.first().and_then(|n| self.name_of(*n)), k.get(1)) else {
+                        let (Some((new, _)), Some(old)) =
+                            (k.first().and_then(|n| self.name_of(*n)), k.get(1))
+                        else {
                             continue;
                         };
                         let ty = match self.expr(*old, Some(&input)) {
@@ -857,7 +968,11 @@ impl<'a> Binder<'a> {
                     self.assign_list(l, &input, &mut aggs, true, false);
                 }
                 for c in &clauses {
-                    if let Some(l) = self.children(*c).into_iter().find(|k| self.kind(*k) == N::List) {
+                    if let Some(l) = self
+                        .children(*c)
+                        .into_iter()
+                        .find(|k| self.kind(*k) == N::List)
+                    {
                         self.assign_list(l, &input, &mut out, false, false);
                     }
                 }
@@ -894,7 +1009,9 @@ impl<'a> Binder<'a> {
             "render" | "consume" => input,
             "join" | "lookup" => self.join(op, &kw, input),
             "union" => {
-                let fuzzy = self.operator_param(op, "isfuzzy").is_some_and(|v| v == "true");
+                let fuzzy = self
+                    .operator_param(op, "isfuzzy")
+                    .is_some_and(|v| v == "true");
                 let mut out = input.clone();
                 if let Some(src) = self.operator_param(op, "withsource") {
                     out.set(&src, Type::String);
@@ -955,7 +1072,10 @@ impl<'a> Binder<'a> {
             }
             "parse" | "parse-where" => {
                 let mut out = input.clone();
-                if let Some(e) = kids.iter().find(|k| !matches!(self.kind(**k), N::OperatorParam | N::Clause)) {
+                if let Some(e) = kids
+                    .iter()
+                    .find(|k| !matches!(self.kind(**k), N::OperatorParam | N::Clause))
+                {
                     self.expr(*e, Some(&input));
                 }
                 for c in &clauses {
@@ -1006,7 +1126,11 @@ impl<'a> Binder<'a> {
                 }
                 for c in &clauses {
                     let ck = self.children(*c);
-                    let word = self.tokens(*c).first().map(|t| self.tok_text(*t).to_string()).unwrap_or_default();
+                    let word = self
+                        .tokens(*c)
+                        .first()
+                        .map(|t| self.tok_text(*t).to_string())
+                        .unwrap_or_default();
                     match word.as_str() {
                         "by" => {
                             if let Some(l) = ck.iter().find(|k| self.kind(**k) == N::List) {
@@ -1043,13 +1167,24 @@ impl<'a> Binder<'a> {
                             let k = self.children(item);
                             let v = k.last().map(|v| self.expr(*v, None));
                             if let Some((n, _)) = k.first().and_then(|n| self.name_of(*n)) {
-                                out.set(&n, if let Some(Value::Scalar(t)) = v { t } else { Type::Unknown });
+                                out.set(
+                                    &n,
+                                    if let Some(Value::Scalar(t)) = v {
+                                        t
+                                    } else {
+                                        Type::Unknown
+                                    },
+                                );
                             }
                         } else {
                             let v = self.expr(item, None);
                             out.set(
                                 &format!("print_{i}"),
-                                if let Value::Scalar(t) = v { t } else { Type::Unknown },
+                                if let Value::Scalar(t) = v {
+                                    t
+                                } else {
+                                    Type::Unknown
+                                },
                             );
                             i += 1;
                         }
@@ -1058,7 +1193,11 @@ impl<'a> Binder<'a> {
                 out
             }
             "range" => {
-                let name = kids.iter().find_map(|k| self.name_of(*k)).map(|(n, _)| n).unwrap_or_default();
+                let name = kids
+                    .iter()
+                    .find_map(|k| self.name_of(*k))
+                    .map(|(n, _)| n)
+                    .unwrap_or_default();
                 let mut ty = Type::Long;
                 for c in &clauses {
                     for e in self.children(*c) {
@@ -1079,9 +1218,15 @@ impl<'a> Binder<'a> {
                 }
             }
             "evaluate" => {
+                // Plugin arguments name columns of the input or of other tables (ipv4_lookup);
+                // they are bound against an open row set so only unknown functions report.
+                let open = Schema {
+                    columns: input.columns.clone(),
+                    open: true,
+                };
                 for k in &kids {
                     if self.kind(*k) == N::Call {
-                        self.call(*k, Some(&input), BuiltinKind::Plugin);
+                        self.call(*k, Some(&open), BuiltinKind::Plugin);
                     }
                 }
                 Schema::open()
@@ -1119,7 +1264,11 @@ impl<'a> Binder<'a> {
                 let (n, _) = self.name_of(*k.first()?)?;
                 let ty = k
                     .get(1)
-                    .and_then(|t| self.tokens(*t).first().map(|t| Type::parse(self.tok_text(*t))))
+                    .and_then(|t| {
+                        self.tokens(*t)
+                            .first()
+                            .map(|t| Type::parse(self.tok_text(*t)))
+                    })
                     .unwrap_or(Type::Unknown);
                 Some((n, ty))
             })
@@ -1136,11 +1285,19 @@ impl<'a> Binder<'a> {
             Some(Value::Table(s)) => s,
             _ => Schema::open(),
         };
-        let kind = self
-            .operator_param(op, "kind")
-            .unwrap_or_else(|| if kw == "lookup" { "leftouter".into() } else { "innerunique".into() });
+        let kind = self.operator_param(op, "kind").unwrap_or_else(|| {
+            if kw == "lookup" {
+                "leftouter".into()
+            } else {
+                "innerunique".into()
+            }
+        });
         let mut keys: Vec<String> = Vec::new();
-        let clauses: Vec<u32> = kids.iter().copied().filter(|k| self.kind(*k) == N::Clause).collect();
+        let clauses: Vec<u32> = kids
+            .iter()
+            .copied()
+            .filter(|k| self.kind(*k) == N::Clause)
+            .collect();
         for c in clauses {
             for l in self.children(c) {
                 if self.kind(l) != N::List {
@@ -1156,7 +1313,10 @@ impl<'a> Binder<'a> {
             open: left.open || right.open,
         };
         let take_left = !matches!(kind.as_str(), "rightsemi" | "rightanti" | "rightantisemi");
-        let take_right = !matches!(kind.as_str(), "leftsemi" | "leftanti" | "leftantisemi" | "anti" | "semi");
+        let take_right = !matches!(
+            kind.as_str(),
+            "leftsemi" | "leftanti" | "leftantisemi" | "anti" | "semi"
+        );
         if take_left {
             out.columns.extend(left.columns.iter().cloned());
         }
@@ -1185,7 +1345,9 @@ impl<'a> Binder<'a> {
     fn join_condition(&mut self, e: u32, left: &Schema, right: &Schema, keys: &mut Vec<String>) {
         match self.kind(e) {
             N::Name => {
-                let Some((n, tok)) = self.name_of(e) else { return };
+                let Some((n, tok)) = self.name_of(e) else {
+                    return;
+                };
                 let missing_left = left.get(&n).is_none() && !left.open;
                 let missing_right = right.get(&n).is_none() && !right.open;
                 if missing_left || missing_right {
@@ -1208,7 +1370,10 @@ impl<'a> Binder<'a> {
                 let col = k.get(1).and_then(|c| self.name_of(*c));
                 if let (Some(side), Some((col, tok))) = (side, col) {
                     let schema = if side == "$left" { left } else { right };
-                    if (side == "$left" || side == "$right") && schema.get(&col).is_none() && !schema.open {
+                    if (side == "$left" || side == "$right")
+                        && schema.get(&col).is_none()
+                        && !schema.open
+                    {
                         self.error(
                             BindErrorKind::UnknownName,
                             tok,
@@ -1238,7 +1403,12 @@ mod tests {
     fn columns(q: &str) -> Vec<String> {
         let b = bind_str(q);
         assert!(b.errors.is_empty(), "{q}: {:?}", b.errors);
-        b.result.unwrap().columns.into_iter().map(|(c, _)| c).collect()
+        b.result
+            .unwrap()
+            .columns
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect()
     }
 
     #[test]
@@ -1275,7 +1445,13 @@ mod tests {
     #[test]
     fn lets_functions_and_watchlists() {
         assert!(bind_str("let f = (n:string) { SigninLogs | where UserPrincipalName == n }; f('x') | project IPAddress").errors.is_empty());
-        assert!(bind_str("_GetWatchlist('HighValue') | project SearchKey").errors.is_empty());
-        assert!(bind_str("let x = 5; SigninLogs | where toint(ResultType) > x").errors.is_empty());
+        assert!(bind_str("_GetWatchlist('HighValue') | project SearchKey")
+            .errors
+            .is_empty());
+        assert!(
+            bind_str("let x = 5; SigninLogs | where toint(ResultType) > x")
+                .errors
+                .is_empty()
+        );
     }
 }

@@ -87,7 +87,10 @@ impl Schema {
     }
 
     pub fn get(&self, name: &str) -> Option<Type> {
-        self.columns.iter().find(|(n, _)| n == name).map(|(_, t)| *t)
+        self.columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| *t)
     }
 
     /// Add or replace a column, keeping the order (replaced columns stay in place).
@@ -192,7 +195,10 @@ impl Catalog {
                 let cols = f.next().unwrap_or("");
                 c.add_function(name, params, cols);
             }
-            for line in BUILTINS.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+            for line in BUILTINS
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            {
                 let f: Vec<&str> = line.split('\t').collect();
                 if f.len() < 5 {
                     continue;
@@ -204,16 +210,19 @@ impl Catalog {
                     "window" => BuiltinKind::Window,
                     _ => BuiltinKind::Tabular,
                 };
-                c.builtins.entry(f[1].to_string()).or_default().push(Builtin {
-                    kind,
-                    min_args: f[2].parse().unwrap_or(0),
-                    max_args: if f[3] == "*" {
-                        usize::MAX
-                    } else {
-                        f[3].parse().unwrap_or(usize::MAX)
-                    },
-                    returns: f[4].to_string(),
-                });
+                c.builtins
+                    .entry(f[1].to_string())
+                    .or_default()
+                    .push(Builtin {
+                        kind,
+                        min_args: f[2].parse().unwrap_or(0),
+                        max_args: if f[3] == "*" {
+                            usize::MAX
+                        } else {
+                            f[3].parse().unwrap_or(usize::MAX)
+                        },
+                        returns: f[4].to_string(),
+                    });
             }
             c
         })
@@ -268,10 +277,16 @@ mod tests {
     fn embedded_catalog_loads() {
         let c = Catalog::embedded();
         assert!(c.tables.len() > 1000);
-        assert_eq!(c.tables["SigninLogs"].get("UserPrincipalName"), Some(Type::String));
+        assert_eq!(
+            c.tables["SigninLogs"].get("UserPrincipalName"),
+            Some(Type::String)
+        );
         assert!(c.functions.contains_key("_GetWatchlist"));
         assert!(c.builtin("strcat", BuiltinKind::Scalar).is_some());
         assert!(c.builtin("dcount", BuiltinKind::Aggregate).is_some());
-        assert_eq!(count_params("(a:string, b:long = 1, c:dynamic=dynamic([1,2]))"), (1, 3));
+        assert_eq!(
+            count_params("(a:string, b:long = 1, c:dynamic=dynamic([1,2]))"),
+            (1, 3)
+        );
     }
 }
