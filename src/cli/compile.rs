@@ -54,7 +54,7 @@ pub fn exec(g: &Global, a: CompileArgs) -> anyhow::Result<i32> {
     }
     let reader = FsReader { root: root.clone() };
     // Compilation does not need the YAML trees: release them as soon as each file is checked.
-    let kql = crate::validate::kql::KqlAnalyzer;
+    let kql = crate::validate::kql::KqlAnalyzer::for_workspace(&ws);
     let checked = pipeline::check_with(&ws, &reader, Some(&kql), false);
     let templates = templates(&root)?;
     let out_dir = if a.out.is_absolute() {

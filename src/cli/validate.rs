@@ -23,7 +23,7 @@ pub fn exec(g: &Global, a: ValidateArgs) -> anyhow::Result<i32> {
     let root = g.root()?;
     let ws = workspace::open(&root, &g.paths(&a.paths)?);
     let reader = FsReader { root: root.clone() };
-    let kql = crate::validate::kql::KqlAnalyzer;
+    let kql = crate::validate::kql::KqlAnalyzer::for_workspace(&ws);
     let analyzer: Option<&dyn crate::validate::QueryAnalyzer> =
         if a.no_kql { None } else { Some(&kql) };
     let checked = pipeline::check(&ws, &reader, analyzer);

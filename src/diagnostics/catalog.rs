@@ -352,6 +352,31 @@ catalog! {
         why "Usually a typo (`wher`, `projet`) or a function used as an operator."
         example "T | wher x > 1";
 
+    KQL_UNKNOWN_NAME = "KQL201" Error "kql_unknown_name"
+        summary "A name that is not a column of the rows at that point, nor a variable, table or function."
+        why "Sentinel rejects the query at deploy time (SEM0100); usually a misspelt column, or one dropped by an earlier project."
+        example "SigninLogs | project IPAddress | where UserPrincipalName has 'admin'";
+    KQL_UNKNOWN_TABLE = "KQL202" Error "kql_unknown_table"
+        summary "A table, tabular variable or function that the catalog does not know."
+        why "Sentinel rejects the rule: \"One of the tables does not exist\". Custom tables (`*_CL`) must be declared (or the check turned down with [lints])."
+        example "SigninLog | take 10";
+    KQL_UNKNOWN_FUNCTION = "KQL203" Error "kql_unknown_function"
+        summary "A call of a function that is neither built in, stored in the workspace, nor defined with let."
+        why "Sentinel rejects the query; often a typo or a Defender-only function."
+        example "extend x = tolowr(Name)";
+    KQL_ARGUMENT_COUNT = "KQL204" Error "kql_argument_count"
+        summary "A function called with the wrong number of arguments."
+        why "Kusto rejects the call."
+        example "extend x = substring(Name)";
+    KQL_JOIN_COLUMN = "KQL205" Error "kql_join_column"
+        summary "A join key that does not exist on both sides."
+        why "Kusto rejects the join."
+        example "T1 | join T2 on KeyOnlyInT1";
+    KQL_RESULT_COLUMN = "KQL206" Error "kql_result_column"
+        summary "An entity mapping, custom detail or alert details override names a column that the query does not output."
+        why "Sentinel checks it only at deploy time and rejects the rule; vigil knows the query's result columns."
+        example "columnName: AccountName with a query that projects UserPrincipalName only";
+
     KQL_SEARCH_STAR = "KQL301" Error "search_or_union_star"
         summary "The query uses `search *` or `union *` (an error in rules, a warning in hunts)."
         why "Sentinel rejects analytics rules that contain them; in hunts they scan every table of the workspace."

@@ -1,17 +1,124 @@
 //! The KQL analysis that `vigil validate` runs on every query: the seam between the KQL front
 //! end (which works on query text and byte offsets) and the content model (YAML files). Query
 //! offsets are mapped back into the YAML file line by line (`yaml::offsets`).
+//!
+//! Per query: syntax errors; then, for queries that parse, lints and binding against the
+//! catalog (embedded Sentinel tables and functions plus the repository's own functions); for
+//! rules, the columns that entity mappings, custom details and alert details override name are
+//! checked against the query's result schema.
 
 use super::QueryAnalyzer;
-use crate::diagnostics::{code, Diagnostic};
+use crate::diagnostics::{code, Code, Diagnostic};
+use crate::kql::binder::{self, BindErrorKind};
+use crate::kql::catalog::{Catalog, Schema};
 use crate::kql::{self, lints, lints::QueryUse};
-use crate::model::{ContentKind, Definition};
+use crate::model::{classify, ContentKind, Definition, Item};
 use crate::source::Span;
-use crate::yaml::{offsets, Node};
+use crate::workspace::Workspace;
+use crate::yaml::{offsets, Node, Seg};
 
-/// Parses each query and reports syntax errors at their place in the file.
-#[derive(Default)]
-pub struct KqlAnalyzer;
+/// Parses, lints and binds each query, and reports at the query's place in the file.
+pub struct KqlAnalyzer {
+    catalog: Catalog,
+}
+
+impl Default for KqlAnalyzer {
+    fn default() -> Self {
+        KqlAnalyzer {
+            catalog: Catalog::embedded().clone(),
+        }
+    }
+}
+
+impl KqlAnalyzer {
+    /// The embedded catalog plus the workspace functions defined in this repository
+    /// (`functions/`), so rules that call them bind.
+    pub fn for_workspace(ws: &Workspace) -> KqlAnalyzer {
+        let mut a = KqlAnalyzer::default();
+        // `[schemas.tables]` in vigil.toml: custom tables, or columns missing from the embedded
+        // lists: `MyTable_CL = { Col = "string" }`.
+        if let Some(tables) = ws
+            .config
+            .schemas
+            .as_ref()
+            .and_then(|s| s.get("tables"))
+            .and_then(|t| t.as_table())
+        {
+            for (name, cols) in tables {
+                let Some(cols) = cols.as_table() else {
+                    continue;
+                };
+                let entry = a.catalog.tables.entry(name.clone()).or_default();
+                for (c, t) in cols {
+                    entry.set(
+                        c,
+                        crate::kql::catalog::Type::parse(t.as_str().unwrap_or("dynamic")),
+                    );
+                }
+            }
+        }
+        for &f in &ws.files {
+            let src = ws.db.get(f);
+            if classify::by_folder(&src.path, &ws.config.content) != Some(ContentKind::Function) {
+                continue;
+            }
+            let parsed = crate::yaml::parse(f, &src.text);
+            let Some(root) = parsed.root else { continue };
+            let text = |k: &str| {
+                root.get(k)
+                    .and_then(|n| n.as_scalar())
+                    .map(|s| s.text.clone())
+            };
+            let (Some(alias), Some(query)) = (text("functionAlias"), text("query")) else {
+                continue;
+            };
+            let params: Vec<String> = root
+                .get("functionParameters")
+                .and_then(|n| n.as_seq())
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|p| {
+                    let name = p.get("name")?.as_scalar()?.text.clone();
+                    let ty = p.get("type")?.as_scalar()?.text.clone();
+                    Some(match p.get("default").and_then(|d| d.as_scalar()) {
+                        Some(d) => format!("{name}:{ty}={}", d.text),
+                        None => format!("{name}:{ty}"),
+                    })
+                })
+                .collect();
+            let param_text = format!("({})", params.join(", "));
+            // The body binds with its parameters as let-bound names.
+            let lets: String = root
+                .get("functionParameters")
+                .and_then(|n| n.as_seq())
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|p| {
+                    let name = p.get("name")?.as_scalar()?.text.clone();
+                    let ty = p.get("type")?.as_scalar()?.text.clone();
+                    Some(format!("let {name} = {ty}(null);\n"))
+                })
+                .collect();
+            let body = format!("{lets}{query}");
+            let parse = kql::parse(&body);
+            let result = binder::bind(&body, &parse.tree, &a.catalog)
+                .result
+                .unwrap_or_else(Schema::open);
+            let cols: Vec<String> = result
+                .columns
+                .iter()
+                .map(|(c, t)| format!("{c}:{}", t.name()))
+                .collect();
+            let cols = if result.open {
+                String::new()
+            } else {
+                cols.join(",")
+            };
+            a.catalog.add_function(&alias, &param_text, &cols);
+        }
+        a
+    }
+}
 
 /// Map a query byte range to a file span, or to the whole query node when positions inside
 /// the scalar cannot be established.
@@ -30,55 +137,194 @@ pub fn map_span(map: Option<&[u32]>, node: &Node, start: u32, end: u32) -> Span 
     }
 }
 
+fn bind_code(kind: BindErrorKind) -> Code {
+    match kind {
+        BindErrorKind::UnknownName => code::KQL_UNKNOWN_NAME,
+        BindErrorKind::UnknownTable => code::KQL_UNKNOWN_TABLE,
+        BindErrorKind::UnknownFunction => code::KQL_UNKNOWN_FUNCTION,
+        BindErrorKind::ArgumentCount => code::KQL_ARGUMENT_COUNT,
+        BindErrorKind::JoinColumn => code::KQL_JOIN_COLUMN,
+    }
+}
+
+/// Columns a rule's settings name, with where they are in the YAML.
+fn named_columns(def: &Definition) -> Vec<(String, Vec<Seg<'static>>, &'static str)> {
+    let Item::Rule(r) = &def.item else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, m) in r.entity_mappings.iter().flatten().enumerate() {
+        for (j, f) in m.field_mappings.iter().enumerate() {
+            out.push((
+                f.column_name.clone(),
+                vec![
+                    Seg::from("entityMappings"),
+                    Seg::Index(i),
+                    Seg::from("fieldMappings"),
+                    Seg::Index(j),
+                    Seg::from("columnName"),
+                ],
+                "entity mapping",
+            ));
+        }
+    }
+    for (k, v) in r.custom_details.iter().flatten() {
+        out.push((
+            v.clone(),
+            vec![Seg::from("customDetails"), Seg::Key(k.clone().into())],
+            "custom detail",
+        ));
+    }
+    if let Some(o) = &r.alert_details_override {
+        for (key, val) in [
+            ("alertTacticsColumnName", &o.alert_tactics_column_name),
+            ("alertSeverityColumnName", &o.alert_severity_column_name),
+        ] {
+            if let Some(v) = val {
+                out.push((
+                    v.clone(),
+                    vec![Seg::from("alertDetailsOverride"), Seg::from(key)],
+                    "alert details override",
+                ));
+            }
+        }
+        for (key, val) in [
+            ("alertDisplayNameFormat", &o.alert_display_name_format),
+            ("alertDescriptionFormat", &o.alert_description_format),
+        ] {
+            for cap in val.iter().flat_map(|v| placeholders(v)) {
+                out.push((
+                    cap,
+                    vec![Seg::from("alertDetailsOverride"), Seg::from(key)],
+                    "alert details placeholder",
+                ));
+            }
+        }
+        for (i, p) in o.alert_dynamic_properties.iter().flatten().enumerate() {
+            out.push((
+                p.value.clone(),
+                vec![
+                    Seg::from("alertDetailsOverride"),
+                    Seg::from("alertDynamicProperties"),
+                    Seg::Index(i),
+                    Seg::from("value"),
+                ],
+                "alert dynamic property",
+            ));
+        }
+    }
+    for (i, m) in r.sentinel_entities_mappings.iter().flatten().enumerate() {
+        out.push((
+            m.column_name.clone(),
+            vec![
+                Seg::from("sentinelEntitiesMappings"),
+                Seg::Index(i),
+                Seg::from("columnName"),
+            ],
+            "sentinel entities mapping",
+        ));
+    }
+    out
+}
+
+fn placeholders(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("{{") {
+        let Some(j) = rest[i + 2..].find("}}") else {
+            break;
+        };
+        out.push(rest[i + 2..i + 2 + j].trim().to_string());
+        rest = &rest[i + 2 + j + 2..];
+    }
+    out
+}
+
 impl QueryAnalyzer for KqlAnalyzer {
     fn analyze(&self, def: &Definition, source: &str, query: &str, node: &Node) -> Vec<Diagnostic> {
         let parse = kql::parse(query);
         let map = offsets::value_offsets(source, node);
-        if parse.errors.is_empty() {
-            // Lints run on queries that parse.
-            let usage = match def.kind() {
-                ContentKind::Rule => QueryUse::Rule,
-                ContentKind::Hunt => QueryUse::Hunt,
-                _ => QueryUse::Other,
-            };
-            return lints::run(query, &parse.tree, usage)
-                .into_iter()
-                .map(|f| {
+        if !parse.errors.is_empty() {
+            return parse
+                .errors
+                .iter()
+                .map(|e| {
+                    let c = match e.kind {
+                        kql::ErrorKind::Expected => code::KQL_SYNTAX,
+                        kql::ErrorKind::Lexical => code::KQL_LEXICAL,
+                        kql::ErrorKind::TooDeep => code::KQL_TOO_DEEP,
+                        kql::ErrorKind::UnknownOperator => code::KQL_UNKNOWN_OPERATOR,
+                    };
                     let mut d = Diagnostic::new(
-                        f.code,
-                        map_span(map.as_deref(), node, f.start, f.end),
-                        f.message,
+                        c,
+                        map_span(map.as_deref(), node, e.start, e.end),
+                        e.message.clone(),
                     );
-                    if let Some(s) = f.severity {
-                        d.severity = s;
-                    }
-                    if let Some(h) = f.hint {
-                        d.hint = Some(h);
+                    if map.is_none() {
+                        d.message = format!("{} (at byte {} of the query)", d.message, e.start);
                     }
                     d
                 })
                 .collect();
         }
-        parse
-            .errors
-            .iter()
-            .map(|e| {
-                let c = match e.kind {
-                    kql::ErrorKind::Expected => code::KQL_SYNTAX,
-                    kql::ErrorKind::Lexical => code::KQL_LEXICAL,
-                    kql::ErrorKind::TooDeep => code::KQL_TOO_DEEP,
-                    kql::ErrorKind::UnknownOperator => code::KQL_UNKNOWN_OPERATOR,
-                };
+        let usage = match def.kind() {
+            ContentKind::Rule => QueryUse::Rule,
+            ContentKind::Hunt => QueryUse::Hunt,
+            _ => QueryUse::Other,
+        };
+        let mut out: Vec<Diagnostic> = lints::run(query, &parse.tree, usage)
+            .into_iter()
+            .map(|f| {
                 let mut d = Diagnostic::new(
-                    c,
-                    map_span(map.as_deref(), node, e.start, e.end),
-                    e.message.clone(),
+                    f.code,
+                    map_span(map.as_deref(), node, f.start, f.end),
+                    f.message,
                 );
-                if map.is_none() {
-                    d.message = format!("{} (at byte {} of the query)", d.message, e.start);
+                if let Some(s) = f.severity {
+                    d.severity = s;
                 }
+                d.hint = f.hint;
                 d
             })
-            .collect()
+            .collect();
+        // Functions are bound with their parameters when they are called; their bodies alone
+        // refer to names they do not define.
+        if def.kind() == ContentKind::Function {
+            return out;
+        }
+        let bound = binder::bind(query, &parse.tree, &self.catalog);
+        for e in &bound.errors {
+            out.push(Diagnostic::new(
+                bind_code(e.kind),
+                map_span(map.as_deref(), node, e.start, e.end),
+                e.message.clone(),
+            ));
+        }
+        if bound.errors.is_empty() {
+            if let Some(result) = bound.result.filter(|r| !r.open) {
+                for (col, path, what) in named_columns(def) {
+                    if result.get(&col).is_none() {
+                        let mut d = Diagnostic::new(
+                            code::KQL_RESULT_COLUMN,
+                            def.doc.span_at(&path, false),
+                            format!("the {what} names `{col}`, which the query does not output"),
+                        );
+                        let names: Vec<&str> =
+                            result.columns.iter().map(|(c, _)| c.as_str()).collect();
+                        d.hint = Some(
+                            match crate::diagnostics::did_you_mean(&col, names.iter().copied()) {
+                                Some(m) => format!(
+                                    "did you mean `{m}`? the query outputs: {}",
+                                    names.join(", ")
+                                ),
+                                None => format!("the query outputs: {}", names.join(", ")),
+                            },
+                        );
+                        out.push(d);
+                    }
+                }
+            }
+        }
+        out
     }
 }

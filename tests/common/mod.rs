@@ -25,7 +25,7 @@ pub fn check_root_with(root: &Path, kql: bool) -> (Workspace, Checked) {
     let reader = FsReader {
         root: root.to_path_buf(),
     };
-    let analyzer = vigil::validate::kql::KqlAnalyzer;
+    let analyzer = vigil::validate::kql::KqlAnalyzer::for_workspace(&ws);
     let checked = pipeline::check(
         &ws,
         &reader,
