@@ -403,13 +403,39 @@ fn kql_check_and_debug_views() {
         assert_eq!(o.status.code(), Some(0));
         assert!(stdout(&o).contains("wher"));
     }
-    // Binding is not there yet, and says so.
+    // Binding against a schema in the oracle's format.
+    let schema = tmp.path().join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"tables": {"MyTable_CL": {"User_s": "string"}}, "functions": {}}"#,
+    )
+    .unwrap();
+    let q = tmp.path().join("custom.kql");
+    std::fs::write(&q, "MyTable_CL | where User_s == 'x' | project Usr_s\n").unwrap();
+    let args = [
+        "kql",
+        "check",
+        q.to_str().unwrap(),
+        "--schema",
+        schema.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let o = vigil(&args, tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["diagnostics"][0]["code"], "KQL201");
     let o = vigil(
-        &["kql", "check", good.to_str().unwrap(), "--schema", "x.json"],
+        &[
+            "kql",
+            "check",
+            good.to_str().unwrap(),
+            "--schema",
+            schema.to_str().unwrap(),
+        ],
         tmp.path(),
     );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not supported yet"));
+    assert_eq!(o.status.code(), Some(1), "SigninLogs is not in this schema");
 }
 
 #[test]

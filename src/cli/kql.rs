@@ -12,6 +12,7 @@ use super::report::report;
 use super::{Global, ReportArgs};
 use crate::diagnostics::{code, Code, Diagnostic};
 use crate::kql;
+use crate::kql::catalog::Catalog;
 use crate::source::{SourceDb, Span};
 
 #[derive(Args, Debug)]
@@ -34,9 +35,13 @@ pub struct CheckArgs {
     /// (`{"id", "ok", "mode", "diagnostics": [...]}`), as the kql-oracle harness does.
     #[arg(long)]
     pub jsonl: bool,
-    /// A schema file (the oracle's format) for binding. Binding is not supported yet.
+    /// A schema file in the oracle's format (`{"tables": ..., "functions": ...}`) to bind
+    /// against instead of the embedded Sentinel catalog.
     #[arg(long, value_name = "FILE")]
     pub schema: Option<PathBuf>,
+    /// Parse only; do not bind names (in `--jsonl`, `"mode": "semantic"` also binds).
+    #[arg(long)]
+    pub syntax_only: bool,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -65,34 +70,93 @@ fn utf16_offset(text: &str, byte: usize) -> usize {
     text[..b].encode_utf16().count()
 }
 
-/// One JSONL answer for one query.
-pub fn answer(id: &Value, query: &str) -> Value {
+fn bind_code(kind: kql::binder::BindErrorKind) -> Code {
+    use kql::binder::BindErrorKind as B;
+    match kind {
+        B::UnknownName => code::KQL_UNKNOWN_NAME,
+        B::UnknownTable => code::KQL_UNKNOWN_TABLE,
+        B::UnknownFunction => code::KQL_UNKNOWN_FUNCTION,
+        B::ArgumentCount => code::KQL_ARGUMENT_COUNT,
+        B::JoinColumn => code::KQL_JOIN_COLUMN,
+    }
+}
+
+fn diag_json(
+    query: &str,
+    code: Code,
+    category: &str,
+    message: &str,
+    start: u32,
+    end: u32,
+) -> Value {
+    let s16 = utf16_offset(query, start as usize);
+    let e16 = utf16_offset(query, end as usize);
+    json!({
+        "code": code.as_str(),
+        "severity": "Error",
+        "category": category,
+        "message": message,
+        "start": s16,
+        "length": e16 - s16,
+        "byte_start": start,
+        "byte_length": end - start,
+    })
+}
+
+/// One JSONL answer for one query: syntax, or (with a catalog) syntax and binding, with the
+/// result columns as the harness reports them.
+pub fn answer(id: &Value, query: &str, catalog: Option<&Catalog>) -> Value {
     let p = kql::parse(query);
-    let diags: Vec<Value> = p
+    let mut diags: Vec<Value> = p
         .errors
         .iter()
         .map(|e| {
-            let s16 = utf16_offset(query, e.start as usize);
-            let e16 = utf16_offset(query, e.end as usize);
-            json!({
-                "code": error_code(e.kind).as_str(),
-                "severity": "Error",
-                "category": "Syntax",
-                "message": e.message,
-                "start": s16,
-                "length": e16 - s16,
-                "byte_start": e.start,
-                "byte_length": e.end - e.start,
-            })
+            diag_json(
+                query,
+                error_code(e.kind),
+                "Syntax",
+                &e.message,
+                e.start,
+                e.end,
+            )
         })
         .collect();
-    json!({ "id": id, "ok": diags.is_empty(), "mode": "syntax", "diagnostics": diags })
+    let Some(catalog) = catalog else {
+        return json!({ "id": id, "ok": diags.is_empty(), "mode": "syntax", "diagnostics": diags });
+    };
+    let b = kql::binder::bind(query, &p.tree, catalog);
+    diags.extend(b.errors.iter().map(|e| {
+        diag_json(
+            query,
+            bind_code(e.kind),
+            "Semantic",
+            &e.message,
+            e.start,
+            e.end,
+        )
+    }));
+    let result = b.result.map(|s| {
+        json!({
+            "kind": "Query",
+            "type": "Table",
+            "open": s.open,
+            "columns": s.columns.iter().map(|(c, t)| json!([c, t.name()])).collect::<Vec<_>>(),
+        })
+    });
+    json!({ "id": id, "ok": diags.is_empty(), "mode": "semantic", "diagnostics": diags, "result": result })
 }
 
 fn check(g: &Global, a: CheckArgs) -> anyhow::Result<i32> {
-    if a.schema.is_some() {
-        anyhow::bail!("not supported yet: binding queries against --schema (vigil checks KQL syntax only so far)");
-    }
+    let catalog = match &a.schema {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            let json: Value =
+                serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            Catalog::from_oracle_schema(&json)
+        }
+        None => Catalog::embedded().clone(),
+    };
     if a.jsonl {
         let stdin = std::io::stdin();
         let mut out = std::io::stdout().lock();
@@ -110,11 +174,12 @@ fn check(g: &Global, a: CheckArgs) -> anyhow::Result<i32> {
                     let mode = req.get("mode").and_then(|m| m.as_str()).unwrap_or("syntax");
                     match (req.get("query").and_then(|q| q.as_str()), mode) {
                         (None, _) => json!({ "id": id, "ok": false, "error": "no query" }),
-                        (Some(_), m) if m != "syntax" => json!({
+                        (Some(q), "syntax") => answer(&id, q, None),
+                        (Some(q), "semantic") => answer(&id, q, Some(&catalog)),
+                        (Some(_), m) => json!({
                             "id": id, "ok": false, "mode": m,
-                            "error": format!("not supported yet: mode `{m}` (syntax only so far)"),
+                            "error": format!("not supported yet: mode `{m}` (syntax and semantic only)"),
                         }),
-                        (Some(q), _) => answer(&id, q),
                     }
                 }
             };
@@ -136,12 +201,36 @@ fn check(g: &Global, a: CheckArgs) -> anyhow::Result<i32> {
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?
         };
         let id = db.add(f.clone(), text.as_str());
-        for e in kql::parse(&text).errors {
+        let p = kql::parse(&text);
+        for e in &p.errors {
             diags.push(Diagnostic::new(
                 error_code(e.kind),
                 Span::new(id, e.start as usize, e.end as usize),
-                e.message,
+                e.message.clone(),
             ));
+        }
+        if p.errors.is_empty() {
+            for f in kql::lints::run(&text, &p.tree, kql::lints::QueryUse::Other) {
+                let mut d = Diagnostic::new(
+                    f.code,
+                    Span::new(id, f.start as usize, f.end as usize),
+                    f.message,
+                );
+                if let Some(s) = f.severity {
+                    d.severity = s;
+                }
+                d.hint = f.hint;
+                diags.push(d);
+            }
+            if !a.syntax_only {
+                for e in kql::binder::bind(&text, &p.tree, &catalog).errors {
+                    diags.push(Diagnostic::new(
+                        bind_code(e.kind),
+                        Span::new(id, e.start as usize, e.end as usize),
+                        e.message,
+                    ));
+                }
+            }
         }
     }
     report(g, &a.report, &db, &diags, a.files.len(), "")

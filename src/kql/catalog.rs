@@ -255,6 +255,45 @@ impl Catalog {
         );
     }
 
+    /// A catalog from a schema file in the format of Microsoft's parser harness (kql-oracle):
+    /// `{"tables": {"T": {"Col": "type"}}, "functions": {"f": "body" | {"params": "(...)",
+    /// "columns": {"Col": "type"}}}}`. Built-in functions stay available.
+    pub fn from_oracle_schema(json: &serde_json::Value) -> Catalog {
+        let mut c = Catalog {
+            builtins: Catalog::embedded().builtins.clone(),
+            ..Catalog::default()
+        };
+        if let Some(tables) = json.get("tables").and_then(|t| t.as_object()) {
+            for (name, cols) in tables {
+                let columns = cols
+                    .as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), Type::parse(v.as_str().unwrap_or(""))))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                c.add_table(name, columns);
+            }
+        }
+        if let Some(funcs) = json.get("functions").and_then(|f| f.as_object()) {
+            for (name, f) in funcs {
+                let params = f.get("params").and_then(|p| p.as_str()).unwrap_or("()");
+                let cols: Vec<String> = f
+                    .get("columns")
+                    .and_then(|c| c.as_object())
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| format!("{k}:{}", v.as_str().unwrap_or("dynamic")))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                c.add_function(name, params, &cols.join(","));
+            }
+        }
+        c
+    }
+
     /// Add a table.
     pub fn add_table(&mut self, name: &str, columns: Vec<(String, Type)>) {
         self.tables.insert(name.to_string(), Schema::new(columns));
