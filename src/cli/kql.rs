@@ -78,6 +78,8 @@ fn bind_code(kind: kql::binder::BindErrorKind) -> Code {
         B::UnknownFunction => code::KQL_UNKNOWN_FUNCTION,
         B::ArgumentCount => code::KQL_ARGUMENT_COUNT,
         B::JoinColumn => code::KQL_JOIN_COLUMN,
+        B::DuplicateLet => code::KQL_DUPLICATE_LET,
+        B::TypeMismatch => code::KQL_TYPE_MISMATCH,
     }
 }
 

@@ -372,6 +372,14 @@ catalog! {
         summary "A join key that does not exist on both sides."
         why "Kusto rejects the join."
         example "T1 | join T2 on KeyOnlyInT1";
+    KQL_DUPLICATE_LET = "KQL207" Error "kql_duplicate_let"
+        summary "The same name is declared twice with let in one scope."
+        why "Kusto rejects the query; usually a pasted block."
+        example "let w = 10d;\nlet w = 10d;";
+    KQL_TYPE_MISMATCH = "KQL208" Error "kql_type_mismatch"
+        summary "An operation on values of types it does not accept (ordering a string against a number, grouping by a dynamic value)."
+        why "Kusto rejects the query at bind time."
+        example "where HttpStatusCode >= 500  // HttpStatusCode is a string";
     KQL_RESULT_COLUMN = "KQL206" Error "kql_result_column"
         summary "An entity mapping, custom detail or alert details override names a column that the query does not output."
         why "Sentinel checks it only at deploy time and rejects the rule; vigil knows the query's result columns."

@@ -25,6 +25,10 @@ pub enum BindErrorKind {
     ArgumentCount,
     /// A join key missing on one side.
     JoinColumn,
+    /// A name declared twice with `let` in one scope.
+    DuplicateLet,
+    /// An operand or grouping key of a type the operation does not accept.
+    TypeMismatch,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,6 +204,15 @@ impl<'a> Binder<'a> {
         let Some(&value_node) = kids.get(1) else {
             return;
         };
+        if self.scopes.last().is_some_and(|s| s.contains_key(&name)) {
+            if let Some((_, tok)) = kids.first().and_then(|n| self.name_of(*n)) {
+                self.error(
+                    BindErrorKind::DuplicateLet,
+                    tok,
+                    format!("`{name}` is already declared with let"),
+                );
+            }
+        }
         let value = if self.kind(value_node) == N::FunctionDecl {
             let params = self
                 .children(value_node)
@@ -394,6 +407,21 @@ impl<'a> Binder<'a> {
             _ => Type::Unknown,
         };
         let (lt, rt) = (ty(&l), ty(&r));
+        if matches!(op_text, "<" | "<=" | ">" | ">=")
+            && ((lt == Type::String && rt.is_numeric()) || (lt.is_numeric() && rt == Type::String))
+        {
+            if let Some(t) = op {
+                self.error(
+                    BindErrorKind::TypeMismatch,
+                    t,
+                    format!(
+                        "`{op_text}` is not defined for {} and {}",
+                        lt.name(),
+                        rt.name()
+                    ),
+                );
+            }
+        }
         let result = match op_text {
             "+" | "-" | "*" | "/" | "%" => match (lt, rt) {
                 (Type::DateTime, Type::DateTime) if op_text == "-" => Type::TimeSpan,
@@ -464,7 +492,7 @@ impl<'a> Binder<'a> {
                     None => Value::Scalar(Type::Unknown),
                 };
             }
-            "workspace" | "app" | "resource" | "cluster" | "database" | "adx" | "arg" => {
+            "workspace" | "app" | "resource" | "cluster" | "database" | "adx" => {
                 return Value::Table(Schema::open());
             }
             _ => {}
@@ -544,6 +572,34 @@ impl<'a> Binder<'a> {
                 _ => Type::Unknown,
             })
             .collect();
+        // A few argument types Kusto insists on, checked where the type is known.
+        let expect = |i: usize| -> Option<Type> {
+            match (name.as_str(), i) {
+                ("ago", 0) => Some(Type::TimeSpan),
+                ("count" | "countif", 0) => Some(Type::Bool),
+                _ => None,
+            }
+        };
+        for (i, t) in arg_types.iter().enumerate() {
+            if let Some(want) = expect(i) {
+                if *t != Type::Unknown && *t != want && *t != Type::Dynamic {
+                    let (s, e) = self
+                        .tree
+                        .node_range(args[i])
+                        .unwrap_or((tok.start, tok.end()));
+                    self.errors.push(BindError {
+                        kind: BindErrorKind::TypeMismatch,
+                        start: s,
+                        end: e,
+                        message: format!(
+                            "`{name}` expects a {} here, not a {}",
+                            want.name(),
+                            t.name()
+                        ),
+                    });
+                }
+            }
+        }
         if args.len() < b.min_args || args.len() > b.max_args {
             let expect = if b.min_args == b.max_args {
                 format!("{}", b.min_args)
@@ -974,6 +1030,21 @@ impl<'a> Binder<'a> {
                         .find(|k| self.kind(*k) == N::List)
                     {
                         self.assign_list(l, &input, &mut out, false, false);
+                        // Kusto does not group by dynamic values.
+                        for item in self.children(l) {
+                            if self.kind(item) != N::Name {
+                                continue;
+                            }
+                            if let Some((n, tok)) = self.name_of(item) {
+                                if input.get(&n) == Some(Type::Dynamic) {
+                                    self.error(
+                                        BindErrorKind::TypeMismatch,
+                                        tok,
+                                        format!("`{n}` is dynamic: summarize cannot group by a dynamic value"),
+                                    );
+                                }
+                            }
+                        }
                     }
                 }
                 for (c, t) in aggs.columns {

@@ -144,6 +144,8 @@ fn bind_code(kind: BindErrorKind) -> Code {
         BindErrorKind::UnknownFunction => code::KQL_UNKNOWN_FUNCTION,
         BindErrorKind::ArgumentCount => code::KQL_ARGUMENT_COUNT,
         BindErrorKind::JoinColumn => code::KQL_JOIN_COLUMN,
+        BindErrorKind::DuplicateLet => code::KQL_DUPLICATE_LET,
+        BindErrorKind::TypeMismatch => code::KQL_TYPE_MISMATCH,
     }
 }
 
