@@ -16,7 +16,7 @@
 //! 6. `_GetWatchlist`.
 //!
 //! The output is two TSV files, written by `cargo run --example gen_catalog` to `src/kql/data/`:
-//! `tables.tsv` (`Table\tColumn\ttype`, tables sorted by name, columns in source order) and
+//! `tables.tsv` (`Table\tColumn\ttype`, tables sorted by name, columns sorted as the reference JSON sorts them) and
 //! `functions.tsv` (`name\t(params)\tCol:type,Col:type,...`, sorted by name).
 
 use std::io;
@@ -443,7 +443,11 @@ pub fn generate(schemas_dir: &Path) -> io::Result<Generated> {
         if cols.is_empty() {
             warnings.push(format!("table {t} has no columns and is left out"));
         }
-        for (c, ty) in cols {
+        // Columns in the order of the reference schema (sentinel-schema.json writes keys
+        // sorted), so result columns compare with the oracle's.
+        let mut sorted: Vec<_> = cols.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        for (c, ty) in sorted {
             check_field(c)?;
             tables_tsv.push_str(&format!("{t}\t{c}\t{ty}\n"));
         }
@@ -454,9 +458,10 @@ pub fn generate(schemas_dir: &Path) -> io::Result<Generated> {
     for n in names {
         let f = &functions[n];
         check_field(&f.params)?;
-        let cols: Vec<String> = f
-            .columns
-            .iter()
+        let mut fcols: Vec<_> = f.columns.iter().collect();
+        fcols.sort_by(|a, b| a.0.cmp(&b.0));
+        let cols: Vec<String> = fcols
+            .into_iter()
             .map(|(c, t)| {
                 check_field(c)?;
                 if c.contains(',') {
