@@ -446,7 +446,7 @@ pub fn generate(schemas_dir: &Path) -> io::Result<Generated> {
         // Columns in the order of the reference schema (sentinel-schema.json writes keys
         // sorted), so result columns compare with the oracle's.
         let mut sorted: Vec<_> = cols.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
         for (c, ty) in sorted {
             check_field(c)?;
             tables_tsv.push_str(&format!("{t}\t{c}\t{ty}\n"));
@@ -459,7 +459,7 @@ pub fn generate(schemas_dir: &Path) -> io::Result<Generated> {
         let f = &functions[n];
         check_field(&f.params)?;
         let mut fcols: Vec<_> = f.columns.iter().collect();
-        fcols.sort_by(|a, b| a.0.cmp(&b.0));
+        fcols.sort_by(|a, b| a.0.cmp(b.0));
         let cols: Vec<String> = fcols
             .into_iter()
             .map(|(c, t)| {
@@ -802,12 +802,12 @@ mod tests {
                 "Arm\tk\tlong",
                 "DeviceX\tTimeGenerated\tdatetime",
                 "DeviceX\tTimestamp\tdatetime",
-                "Sorted\tfrom_A-b\tint",
                 "Sorted\tfrom_A\tstring",
+                "Sorted\tfrom_A-b\tint",
                 "T1\ta\tstring",
                 "T1\tb\tstring",
-                "T1\tn\tbool",
                 "T1\te\tstring",
+                "T1\tn\tbool",
                 "T2\tc\treal",
                 "T3\tx\tdynamic",
             ]
