@@ -821,7 +821,7 @@ mod tests {
             format!("_Im_Dns\t{ASIM_PARAMS}\tEventCount:long,Q:string,TimeGenerated:datetime");
         assert!(functions.contains(&asim_dns.as_str()), "{functions:?}");
         let agent =
-            format!("imAgentEvent\t{ASIM_PARAMS}\tEventCount:int,Y:guid,TimeGenerated:datetime");
+            format!("imAgentEvent\t{ASIM_PARAMS}\tEventCount:int,TimeGenerated:datetime,Y:guid");
         assert!(functions.contains(&agent.as_str()), "{functions:?}");
         assert_eq!(g.warnings.len(), 1, "{:?}", g.warnings);
         assert!(g.warnings[0].contains("bad.json"));
