@@ -294,7 +294,13 @@ impl<'a> Lexer<'a> {
                 return;
             }
             if c == b'\\' && !verbatim {
-                self.pos += 2;
+                // An escape: skip the backslash and the whole character after it.
+                let next = self.text[self.pos + 1..]
+                    .chars()
+                    .next()
+                    .map(|c| c.len_utf8())
+                    .unwrap_or(0);
+                self.pos += 1 + next;
                 continue;
             }
             if c == q {
