@@ -24,7 +24,7 @@ fn ratio(make: impl Fn(usize) -> String, n: usize) -> f64 {
     // Warm up allocator and caches, and repeat enough that one measurement lasts a while.
     let t = Instant::now();
     let _ = vigil::kql::parse(&small);
-    let reps = ((0.02 / t.elapsed().as_secs_f64().max(1e-6)) as usize).clamp(1, 200);
+    let reps = ((0.04 / t.elapsed().as_secs_f64().max(1e-6)) as usize).clamp(1, 400);
     let run = |q: &str| {
         for _ in 0..reps {
             std::hint::black_box(vigil::kql::parse(q));
@@ -33,7 +33,7 @@ fn ratio(make: impl Fn(usize) -> String, n: usize) -> f64 {
     // Interleave the two sizes so a burst of load on the machine hits both.
     let mut a = f64::INFINITY;
     let mut b = f64::INFINITY;
-    for _ in 0..7 {
+    for _ in 0..11 {
         a = a.min(best_of(1, || run(&small)));
         b = b.min(best_of(1, || run(&large)));
     }
