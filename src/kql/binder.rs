@@ -694,6 +694,27 @@ impl<'a> Binder<'a> {
                 }
                 Some(parts.join("_"))
             }
+            // `d["key"]` → `d_key`.
+            N::Index => {
+                let k = self.children(id);
+                let base = self.default_name(*k.first()?)?;
+                let key = *k.get(1)?;
+                let lit = self.tokens(key).into_iter().next()?;
+                let part = match lit.kind {
+                    T::String => super::literal::decode_string(self.tok_text(lit))?,
+                    T::Int => self.tok_text(lit).to_string(),
+                    _ => return None,
+                };
+                Some(format!("{base}_{part}"))
+            }
+            // `tostring(x)`, `bin(x, 1h)`: the name of the first argument.
+            N::Call => {
+                let callee = *self.children(id).first()?;
+                self.name_of(callee)?;
+                let first = *self.args(id).first()?;
+                self.default_name(first)
+            }
+            N::Paren => self.default_name(*self.children(id).first()?),
             _ => None,
         }
     }
@@ -866,25 +887,15 @@ impl<'a> Binder<'a> {
                         Value::Scalar(t) => t,
                         _ => Type::Unknown,
                     };
-                    if let Some(n) = self.default_name(item) {
+                    let is_call = self.kind(item) == N::Call;
+                    if aggregate && is_call {
+                        // Aggregations have their own default names (`count_`, `dcount_x`).
+                        if !self.aggregate_default(item, input, out) {
+                            out.open = true;
+                        }
+                    } else if let Some(n) = self.default_name(item) {
                         if keep_existing || !out.columns.iter().any(|(c, _)| *c == n) {
                             out.set(&n, ty);
-                        }
-                    } else if aggregate
-                        && self.kind(item) == N::Call
-                        && self.aggregate_default(item, input, out)
-                    {
-                    } else if self.kind(item) == N::Call
-                        && self
-                            .children(item)
-                            .first()
-                            .and_then(|c| self.name_of(*c))
-                            .is_some_and(|(n, _)| n == "bin" || n == "bin_at" || n == "floor")
-                    {
-                        // `by bin(TimeGenerated, 1h)` keeps the column's name.
-                        match self.args(item).first().and_then(|a| self.default_name(*a)) {
-                            Some(n) => out.set(&n, ty),
-                            None => out.open = true,
                         }
                     } else {
                         out.open = true;
