@@ -1023,10 +1023,46 @@ impl<'a> Binder<'a> {
                 out
             }
             "project-reorder" => {
+                // The named columns first, in the order given (patterns in table order), then
+                // the rest as they were.
+                let mut out = Schema {
+                    columns: Vec::new(),
+                    open: input.open,
+                };
                 if let Some(l) = first_list {
                     self.check_names(l, &input);
+                    for item in self.children(l) {
+                        let item = match self.kind(item) {
+                            N::SortKey => match self.children(item).first() {
+                                Some(c) => *c,
+                                None => continue,
+                            },
+                            _ => item,
+                        };
+                        let pattern = match self.kind(item) {
+                            N::Name => self.name_of(item).map(|(n, _)| n),
+                            N::Wildcard => Some(
+                                self.tokens(item)
+                                    .iter()
+                                    .map(|t| self.tok_text(*t))
+                                    .collect(),
+                            ),
+                            _ => None,
+                        };
+                        let Some(pattern) = pattern else { continue };
+                        for (c, t) in &input.columns {
+                            if glob_match(&pattern, c) && out.get(c).is_none() {
+                                out.columns.push((c.clone(), *t));
+                            }
+                        }
+                    }
                 }
-                input
+                for (c, t) in &input.columns {
+                    if out.get(c).is_none() {
+                        out.columns.push((c.clone(), *t));
+                    }
+                }
+                out
             }
             "summarize" => {
                 let mut out = Schema::default();
