@@ -29,24 +29,15 @@ struct OracleDiag {
     byte_start: u32,
 }
 
-fn read_jsonl<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Vec<T> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn syntax_verdicts_agree_with_kusto_language() {
     let Some(corpus) = common::corpus() else {
         eprintln!("SKIPPED syntax_verdicts_agree_with_kusto_language: corpus not found (set VIGIL_CORPUS)");
         return;
     };
-    let queries: Vec<Query> = read_jsonl(&corpus.join("kql/queries.jsonl"));
+    let queries: Vec<Query> = common::read_jsonl(&corpus.join("kql/queries.jsonl"));
     let oracle: BTreeMap<String, Verdict> =
-        read_jsonl::<Verdict>(&corpus.join("kql/oracle-syntax.jsonl"))
+        common::read_jsonl::<Verdict>(&corpus.join("kql/oracle-syntax.jsonl"))
             .into_iter()
             .map(|v| (v.id.clone(), v))
             .collect();

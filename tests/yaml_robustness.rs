@@ -9,19 +9,7 @@ use vigil::model::load::{self, NoSiblings};
 use vigil::source::SourceDb;
 use vigil::validate::{self, kql::KqlAnalyzer};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use common::Rng;
 
 const INSERTS: &[&str] = &[
     ":", "- ", "\n  ", "\n", "'", "\"", "{{x}}", "[", "]", "{", "}", "&a ", "*a", "!!str ", "|",

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use super::catalog::{BuiltinKind, Catalog, Schema, Type};
-use super::syntax::{Child, NodeKind as N, SyntaxTree, Token, TokenKind as T};
+use super::syntax::{NodeKind as N, SyntaxTree, Token, TokenKind as T};
 
 /// Kinds of binding errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,28 +117,11 @@ impl<'a> Binder<'a> {
     }
 
     fn children(&self, id: u32) -> Vec<u32> {
-        self.tree
-            .node(id)
-            .children
-            .iter()
-            .filter_map(|c| match c {
-                Child::Node(n) => Some(*n),
-                Child::Token(_) => None,
-            })
-            .collect()
+        self.tree.child_nodes(id)
     }
 
     fn tokens(&self, id: u32) -> Vec<Token> {
-        self.tree
-            .node(id)
-            .children
-            .iter()
-            .filter_map(|c| match c {
-                Child::Token(t) => Some(self.tree.tokens[*t as usize]),
-                Child::Node(_) => None,
-            })
-            .filter(|t| !t.kind.is_trivia())
-            .collect()
+        self.tree.child_tokens(id)
     }
 
     fn tok_text(&self, t: Token) -> &'a str {

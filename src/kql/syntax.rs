@@ -226,6 +226,31 @@ impl SyntaxTree {
         &self.nodes[id as usize]
     }
 
+    /// The child nodes of a node, in order.
+    pub fn child_nodes(&self, id: u32) -> Vec<u32> {
+        self.node(id)
+            .children
+            .iter()
+            .filter_map(|c| match c {
+                Child::Node(n) => Some(*n),
+                Child::Token(_) => None,
+            })
+            .collect()
+    }
+
+    /// The non-trivia tokens directly under a node, in order.
+    pub fn child_tokens(&self, id: u32) -> Vec<Token> {
+        self.node(id)
+            .children
+            .iter()
+            .filter_map(|c| match c {
+                Child::Token(t) => Some(self.tokens[*t as usize]),
+                Child::Node(_) => None,
+            })
+            .filter(|t| !t.kind.is_trivia())
+            .collect()
+    }
+
     /// The byte range of a node: from its first to its last token (trivia excluded at the edges).
     pub fn node_range(&self, id: u32) -> Option<(u32, u32)> {
         let first = self.first_token(id, true)?;

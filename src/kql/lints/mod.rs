@@ -66,16 +66,7 @@ impl<'a> LintContext<'a> {
 
     /// The non-trivia tokens directly under a node.
     pub fn tokens(&self, id: u32) -> Vec<Token> {
-        self.tree
-            .node(id)
-            .children
-            .iter()
-            .filter_map(|c| match c {
-                Child::Token(t) => Some(self.tree.tokens[*t as usize]),
-                Child::Node(_) => None,
-            })
-            .filter(|t| !t.kind.is_trivia())
-            .collect()
+        self.tree.child_tokens(id)
     }
 
     /// Every node under `id` (itself included), in document order.
@@ -95,15 +86,7 @@ impl<'a> LintContext<'a> {
 
     /// The child nodes of a node.
     pub fn children(&self, id: u32) -> Vec<u32> {
-        self.tree
-            .node(id)
-            .children
-            .iter()
-            .filter_map(|c| match c {
-                Child::Node(n) => Some(*n),
-                Child::Token(_) => None,
-            })
-            .collect()
+        self.tree.child_nodes(id)
     }
 
     pub fn text_of(&self, t: Token) -> &'a str {
