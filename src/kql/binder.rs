@@ -727,41 +727,11 @@ impl<'a> Binder<'a> {
             "make_list" | "make_list_if" | "make_list_with_nulls" => "list".into(),
             "make_bag" | "make_bag_if" => "bag".into(),
             "take_any" | "any" | "take_anyif" | "anyif" => {
-                // take_any(a, b) keeps the columns' names.
+                // take_any(a, b) keeps the columns' names; the *if forms take one column.
                 let n = if name.ends_with("if") { 1 } else { args.len() };
-                let mut ok = true;
-                for a in args.iter().take(n) {
-                    if self.kind(*a) == N::Wildcard {
-                        for (c, t) in &input.columns {
-                            out.set(c, *t);
-                        }
-                        out.open |= input.open;
-                    } else {
-                        match self.default_name(*a) {
-                            Some(c) => out.set(&c, input.get(&c).unwrap_or(Type::Unknown)),
-                            None => ok = false,
-                        }
-                    }
-                }
-                return ok;
+                return self.pass_through(&args[..n.min(args.len())], input, out);
             }
-            "arg_max" | "arg_min" => {
-                let mut ok = true;
-                for a in &args {
-                    if self.kind(*a) == N::Wildcard {
-                        for (c, t) in &input.columns {
-                            out.set(c, *t);
-                        }
-                        out.open |= input.open;
-                    } else {
-                        match self.default_name(*a) {
-                            Some(n) => out.set(&n, input.get(&n).unwrap_or(Type::Unknown)),
-                            None => ok = false,
-                        }
-                    }
-                }
-                return ok;
-            }
+            "arg_max" | "arg_min" => return self.pass_through(&args, input, out),
             _ => return false,
         };
         match first {
@@ -777,6 +747,26 @@ impl<'a> Binder<'a> {
             }
             None => false,
         }
+    }
+
+    /// Aggregates whose arguments come out as columns of the same name (`arg_max(T, a, *)`,
+    /// `take_any(a, b)`); false if an argument has no name vigil can tell.
+    fn pass_through(&self, args: &[u32], input: &Schema, out: &mut Schema) -> bool {
+        let mut ok = true;
+        for a in args {
+            if self.kind(*a) == N::Wildcard {
+                for (c, t) in &input.columns {
+                    out.set(c, *t);
+                }
+                out.open |= input.open;
+            } else {
+                match self.default_name(*a) {
+                    Some(n) => out.set(&n, input.get(&n).unwrap_or(Type::Unknown)),
+                    None => ok = false,
+                }
+            }
+        }
+        ok
     }
 
     /// Columns of a project/extend/summarize-style list.
