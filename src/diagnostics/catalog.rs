@@ -401,6 +401,10 @@ catalog! {
         summary "A hunting query that never filters on time."
         why "Outside the portal's time picker it reads the whole retention period: slow and expensive."
         example "SecurityEvent | where EventID == 4688";
+    KQL_JOIN_NO_TIME_BOUND = "KQL305" Warning "join_without_time_bound"
+        summary "The right side of a join or lookup reads a table without a time filter."
+        why "It scans the table's whole retention: slow, costly, and rules can time out."
+        example "T | join (SigninLogs | where ResultType == 0) on UserPrincipalName";
     KQL_ASSIGNMENT_AS_COMPARISON = "KQL306" Warning "assignment_as_comparison"
         summary "`=` used to compare; write `==`."
         why "Kusto accepts it, but it reads as an assignment and is a common slip."

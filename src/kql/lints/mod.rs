@@ -8,6 +8,7 @@ mod contains_where_has_serves;
 mod cross_resource_query;
 mod hunt_without_time_filter;
 mod invalid_regex;
+mod join_without_time_bound;
 mod search_or_union_star;
 
 use super::literal::decode_string;
@@ -153,6 +154,7 @@ pub fn run(text: &str, tree: &SyntaxTree, usage: QueryUse) -> Vec<Finding> {
     out.extend(contains_where_has_serves::check(&cx));
     out.extend(invalid_regex::check(&cx));
     out.extend(hunt_without_time_filter::check(&cx));
+    out.extend(join_without_time_bound::check(&cx));
     out.extend(assignment_as_comparison::check(&cx));
     out.extend(cross_resource_query::check(&cx));
     out.sort_by_key(|f| (f.start, f.end, f.code));
