@@ -13,7 +13,8 @@ use crate::compile::{self, templates::Templates, Artifact, ProvenanceSummary};
 use crate::diagnostics::Diagnostic;
 use crate::model::{ContentKind, Definition};
 
-fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+/// Write a file, creating its folder.
+pub fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
     if let Some(parent) = path.parent() {
         if !parent.as_os_str().is_empty() {
             std::fs::create_dir_all(parent)?;
@@ -101,7 +102,7 @@ fn write_item(
     a: Artifact,
     wrapper: &compile::templates::ArmWrapper,
 ) -> anyhow::Result<Record> {
-    let kind = a.content_kind.expect("compiled artifacts have a kind");
+    let kind = a.content_kind;
     let mut body = serde_json::to_string_pretty(&a)?;
     body.push('\n');
     write_if_changed(&item_file(out_dir, kind, &a.name, ".json"), &body)?;

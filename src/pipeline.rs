@@ -191,14 +191,14 @@ pub fn options<'a>(ws: &'a Workspace, environment: Option<&'a str>) -> compile::
 }
 
 /// Compile the definitions of a checked workspace whose files have no errors.
-pub fn compile(ws: &Workspace, checked: &Checked, environment: Option<&str>) -> compile::Output {
+pub fn compile(
+    ws: &Workspace,
+    checked: &Checked,
+    environment: Option<&str>,
+) -> Vec<compile::Artifact> {
     let opts = options(ws, environment);
-    let artifacts: Vec<compile::Artifact> = compilable(checked)
+    compilable(checked)
         .par_iter()
         .map(|d| compile::compile_one(d, &opts))
-        .collect();
-    compile::Output {
-        artifacts,
-        diagnostics: Vec::new(),
-    }
+        .collect()
 }

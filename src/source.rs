@@ -103,11 +103,6 @@ impl SourceFile {
             col: u32::try_from(col + 1).unwrap_or(u32::MAX),
         }
     }
-
-    /// Byte offset of the start of a 1-based line.
-    pub fn line_start(&self, line: u32) -> Option<u32> {
-        self.line_starts.get(line.checked_sub(1)? as usize).copied()
-    }
 }
 
 /// All files of one run. File ids are indexes into it.

@@ -364,7 +364,7 @@ fn compile_yaml(corpus: &Path, rel: &str) -> Result<Value, Vec<String>> {
     let ws = workspace::open(&root, &[root.join(inside)]);
     let checked = pipeline::check(&ws, &FsReader { root: root.clone() }, None);
     let out = pipeline::compile(&ws, &checked, None);
-    if let Some(a) = out.artifacts.first() {
+    if let Some(a) = out.first() {
         let [item, _meta] = a.arm_resources();
         return Ok(item);
     }

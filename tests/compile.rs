@@ -13,7 +13,7 @@ fn compiled(env: Option<&str>) -> Vec<compile::Artifact> {
         vigil::diagnostics::Counts::of(&checked.diagnostics).errors,
         0
     );
-    let mut arts = pipeline::compile(&ws, &checked, env).artifacts;
+    let mut arts = pipeline::compile(&ws, &checked, env);
     arts.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     arts
 }
@@ -93,7 +93,7 @@ fn combined_templates_split_within_limits_and_parse_back() {
         .iter()
         .zip(&texts)
         .map(|(a, t)| compile::Piece {
-            kind: a.content_kind.unwrap(),
+            kind: a.content_kind,
             name: &a.name,
             size: t.len(),
         })

@@ -12,12 +12,6 @@ use std::fmt::Write as _;
 use vigil::kql::catalog::Catalog;
 
 #[derive(serde::Deserialize)]
-struct Query {
-    id: String,
-    query: String,
-}
-
-#[derive(serde::Deserialize)]
 struct Verdict {
     id: String,
     ok: bool,
@@ -46,7 +40,7 @@ fn binding_verdicts_agree_with_kusto_language() {
         eprintln!("SKIPPED binding_verdicts_agree_with_kusto_language: corpus not found (set VIGIL_CORPUS)");
         return;
     };
-    let queries: Vec<Query> = common::read_jsonl(&corpus.join("kql/queries.jsonl"));
+    let queries: Vec<common::CorpusQuery> = common::read_jsonl(&corpus.join("kql/queries.jsonl"));
     let oracle: BTreeMap<String, Verdict> =
         common::read_jsonl::<Verdict>(&corpus.join("kql/oracle-semantic.jsonl"))
             .into_iter()

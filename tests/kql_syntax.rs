@@ -9,12 +9,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 #[derive(serde::Deserialize)]
-struct Query {
-    id: String,
-    query: String,
-}
-
-#[derive(serde::Deserialize)]
 struct Verdict {
     id: String,
     ok: bool,
@@ -35,7 +29,7 @@ fn syntax_verdicts_agree_with_kusto_language() {
         eprintln!("SKIPPED syntax_verdicts_agree_with_kusto_language: corpus not found (set VIGIL_CORPUS)");
         return;
     };
-    let queries: Vec<Query> = common::read_jsonl(&corpus.join("kql/queries.jsonl"));
+    let queries: Vec<common::CorpusQuery> = common::read_jsonl(&corpus.join("kql/queries.jsonl"));
     let oracle: BTreeMap<String, Verdict> =
         common::read_jsonl::<Verdict>(&corpus.join("kql/oracle-syntax.jsonl"))
             .into_iter()

@@ -143,7 +143,7 @@ pub fn exec(g: &Global, a: DebugArgs) -> anyhow::Result<i32> {
                 out(&(serde_json::to_string_pretty(&v)? + "\n"))?;
             } else {
                 let outp = pipeline::compile(&ws, &checked, a.env.as_deref());
-                let Some(art) = outp.artifacts.first() else {
+                let Some(art) = outp.first() else {
                     return Ok(1);
                 };
                 let v = serde_json::json!({ "artifact": art, "arm": art.arm_resources() });

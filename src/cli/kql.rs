@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::report::report;
 use super::{Global, ReportArgs};
-use crate::diagnostics::{code, Code, Diagnostic};
+use crate::diagnostics::{Code, Diagnostic};
 use crate::kql;
 use crate::kql::catalog::Catalog;
 use crate::source::{SourceDb, Span};
@@ -52,15 +52,6 @@ pub fn exec(g: &Global, a: KqlArgs) -> anyhow::Result<i32> {
     }
 }
 
-fn error_code(kind: kql::ErrorKind) -> Code {
-    match kind {
-        kql::ErrorKind::Expected => code::KQL_SYNTAX,
-        kql::ErrorKind::Lexical => code::KQL_LEXICAL,
-        kql::ErrorKind::TooDeep => code::KQL_TOO_DEEP,
-        kql::ErrorKind::UnknownOperator => code::KQL_UNKNOWN_OPERATOR,
-    }
-}
-
 /// UTF-16 offset of a byte offset, as Kusto reports positions.
 fn utf16_offset(text: &str, byte: usize) -> usize {
     let mut b = byte.min(text.len());
@@ -68,19 +59,6 @@ fn utf16_offset(text: &str, byte: usize) -> usize {
         b -= 1;
     }
     text[..b].encode_utf16().count()
-}
-
-fn bind_code(kind: kql::binder::BindErrorKind) -> Code {
-    use kql::binder::BindErrorKind as B;
-    match kind {
-        B::UnknownName => code::KQL_UNKNOWN_NAME,
-        B::UnknownTable => code::KQL_UNKNOWN_TABLE,
-        B::UnknownFunction => code::KQL_UNKNOWN_FUNCTION,
-        B::ArgumentCount => code::KQL_ARGUMENT_COUNT,
-        B::JoinColumn => code::KQL_JOIN_COLUMN,
-        B::DuplicateLet => code::KQL_DUPLICATE_LET,
-        B::TypeMismatch => code::KQL_TYPE_MISMATCH,
-    }
 }
 
 fn diag_json(
@@ -112,31 +90,17 @@ pub fn answer(id: &Value, query: &str, catalog: Option<&Catalog>) -> Value {
     let mut diags: Vec<Value> = p
         .errors
         .iter()
-        .map(|e| {
-            diag_json(
-                query,
-                error_code(e.kind),
-                "Syntax",
-                &e.message,
-                e.start,
-                e.end,
-            )
-        })
+        .map(|e| diag_json(query, e.kind.code(), "Syntax", &e.message, e.start, e.end))
         .collect();
     let Some(catalog) = catalog else {
         return json!({ "id": id, "ok": diags.is_empty(), "mode": "syntax", "diagnostics": diags });
     };
     let b = kql::binder::bind(query, &p.tree, catalog);
-    diags.extend(b.errors.iter().map(|e| {
-        diag_json(
-            query,
-            bind_code(e.kind),
-            "Semantic",
-            &e.message,
-            e.start,
-            e.end,
-        )
-    }));
+    diags.extend(
+        b.errors
+            .iter()
+            .map(|e| diag_json(query, e.kind.code(), "Semantic", &e.message, e.start, e.end)),
+    );
     let result = b.result.map(|s| {
         json!({
             "kind": "Query",
@@ -206,7 +170,7 @@ fn check(g: &Global, a: CheckArgs) -> anyhow::Result<i32> {
         let p = kql::parse(&text);
         for e in &p.errors {
             diags.push(Diagnostic::new(
-                error_code(e.kind),
+                e.kind.code(),
                 Span::new(id, e.start as usize, e.end as usize),
                 e.message.clone(),
             ));
@@ -227,7 +191,7 @@ fn check(g: &Global, a: CheckArgs) -> anyhow::Result<i32> {
             if !a.syntax_only {
                 for e in kql::binder::bind(&text, &p.tree, &catalog).errors {
                     diags.push(Diagnostic::new(
-                        bind_code(e.kind),
+                        e.kind.code(),
                         Span::new(id, e.start as usize, e.end as usize),
                         e.message,
                     ));

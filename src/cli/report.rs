@@ -1,12 +1,11 @@
 //! Reporting diagnostics: stdout in the chosen format, plus per-artifact files in the same run.
 
-use std::path::Path;
-
 use crate::diagnostics::render::{self, Format, HumanOptions};
 use crate::diagnostics::{Counts, Diagnostic, Severity};
 use crate::source::SourceDb;
 
 use super::{out, Global, ReportArgs};
+use crate::emit::write_file;
 
 /// Print and write the reports; returns the exit code the findings call for.
 pub fn report(
@@ -59,13 +58,4 @@ pub fn report(
     }
     let fail = counts.errors > 0 || (args.deny.is_some() && counts.warnings > 0);
     Ok(if fail { 1 } else { 0 })
-}
-
-pub fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
-    if let Some(parent) = path.parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)?;
-        }
-    }
-    std::fs::write(path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }

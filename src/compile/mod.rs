@@ -1,7 +1,7 @@
 //! Compilation: definitions → REST payloads, Sentinel metadata, ARM templates.
 //!
-//! Stage entry: [`compile`]. Pure and deterministic: the same definitions and options give the
-//! same bytes. Payloads are typed structs ([`payload`]); Handlebars renders only the parts
+//! Stage entry: [`compile_one`] (one definition; `pipeline::compile` runs it over a
+//! workspace). Pure and deterministic: the same definitions and options give the same bytes. Payloads are typed structs ([`payload`]); Handlebars renders only the parts
 //! users customise (the ARM wrapper and the Markdown summary, [`templates`]).
 
 pub mod payload;
@@ -16,7 +16,7 @@ use crate::hash;
 use crate::model::duration::Duration;
 use crate::model::{
     footer, ContentKind, Definition, EnvOverride, EventGroupingSettings, Item, Rule, RuleKind,
-    Severity, WatchlistItems,
+    WatchlistItems,
 };
 use payload::*;
 
@@ -58,7 +58,7 @@ pub struct Artifact {
     #[serde(skip)]
     pub arm: ArmInfo,
     #[serde(skip)]
-    pub content_kind: Option<ContentKind>,
+    pub content_kind: ContentKind,
 }
 
 /// What it takes to write an artifact as ARM resources (built on demand, not stored twice).
@@ -131,13 +131,6 @@ pub struct ProvenanceSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     pub approved_by: Vec<String>,
-}
-
-/// Everything one compilation produces.
-#[derive(Debug, Default)]
-pub struct Output {
-    pub artifacts: Vec<Artifact>,
-    pub diagnostics: Vec<Diagnostic>,
 }
 
 const SI: &str = "providers/Microsoft.SecurityInsights";
@@ -349,15 +342,6 @@ fn metadata_kind(kind: ContentKind) -> &'static str {
 
 fn to_value<T: Serialize>(t: &T) -> Value {
     serde_json::to_value(t).expect("payload types serialize")
-}
-
-/// Compile every definition. Definitions must have passed validation.
-pub fn compile(defs: &[Definition], opts: &Options<'_>) -> Output {
-    let mut out = Output::default();
-    for def in defs {
-        out.artifacts.push(compile_one(def, opts));
-    }
-    out
 }
 
 /// Compile one definition.
@@ -585,7 +569,7 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
             id_expr,
             metadata_name: meta_name,
         },
-        content_kind: Some(kind),
+        content_kind: kind,
     }
 }
 
@@ -661,14 +645,4 @@ pub fn split_combined(
         groups.push(current);
     }
     (groups, diags)
-}
-
-/// The severity enum's API name.
-pub fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Informational => "Informational",
-        Severity::Low => "Low",
-        Severity::Medium => "Medium",
-        Severity::High => "High",
-    }
 }

@@ -31,6 +31,22 @@ pub enum BindErrorKind {
     TypeMismatch,
 }
 
+impl BindErrorKind {
+    /// The diagnostic code of this kind of error.
+    pub fn code(self) -> crate::diagnostics::Code {
+        use crate::diagnostics::code;
+        match self {
+            BindErrorKind::UnknownName => code::KQL_UNKNOWN_NAME,
+            BindErrorKind::UnknownTable => code::KQL_UNKNOWN_TABLE,
+            BindErrorKind::UnknownFunction => code::KQL_UNKNOWN_FUNCTION,
+            BindErrorKind::ArgumentCount => code::KQL_ARGUMENT_COUNT,
+            BindErrorKind::JoinColumn => code::KQL_JOIN_COLUMN,
+            BindErrorKind::DuplicateLet => code::KQL_DUPLICATE_LET,
+            BindErrorKind::TypeMismatch => code::KQL_TYPE_MISMATCH,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BindError {
     pub kind: BindErrorKind,

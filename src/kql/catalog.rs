@@ -302,10 +302,6 @@ impl Catalog {
     pub fn builtin(&self, name: &str, kind: BuiltinKind) -> Option<&Builtin> {
         self.builtins.get(name)?.iter().find(|b| b.kind == kind)
     }
-
-    pub fn is_builtin(&self, name: &str) -> bool {
-        self.builtins.contains_key(name)
-    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,19 @@ pub enum ErrorKind {
     UnknownOperator,
 }
 
+impl ErrorKind {
+    /// The diagnostic code of this kind of error.
+    pub fn code(self) -> crate::diagnostics::Code {
+        use crate::diagnostics::code;
+        match self {
+            ErrorKind::Expected => code::KQL_SYNTAX,
+            ErrorKind::Lexical => code::KQL_LEXICAL,
+            ErrorKind::TooDeep => code::KQL_TOO_DEEP,
+            ErrorKind::UnknownOperator => code::KQL_UNKNOWN_OPERATOR,
+        }
+    }
+}
+
 /// A syntax error: byte range in the query and a message saying what was expected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyntaxError {

@@ -8,8 +8,8 @@
 //! checked against the query's result schema.
 
 use super::QueryAnalyzer;
-use crate::diagnostics::{code, Code, Diagnostic};
-use crate::kql::binder::{self, BindErrorKind};
+use crate::diagnostics::{code, Diagnostic};
+use crate::kql::binder;
 use crate::kql::catalog::{Catalog, Schema};
 use crate::kql::{self, lints, lints::QueryUse};
 use crate::model::{classify, ContentKind, Definition, Item};
@@ -137,18 +137,6 @@ pub fn map_span(map: Option<&[u32]>, node: &Node, start: u32, end: u32) -> Span 
     }
 }
 
-fn bind_code(kind: BindErrorKind) -> Code {
-    match kind {
-        BindErrorKind::UnknownName => code::KQL_UNKNOWN_NAME,
-        BindErrorKind::UnknownTable => code::KQL_UNKNOWN_TABLE,
-        BindErrorKind::UnknownFunction => code::KQL_UNKNOWN_FUNCTION,
-        BindErrorKind::ArgumentCount => code::KQL_ARGUMENT_COUNT,
-        BindErrorKind::JoinColumn => code::KQL_JOIN_COLUMN,
-        BindErrorKind::DuplicateLet => code::KQL_DUPLICATE_LET,
-        BindErrorKind::TypeMismatch => code::KQL_TYPE_MISMATCH,
-    }
-}
-
 /// Columns a rule's settings name, with where they are in the YAML.
 fn named_columns(def: &Definition) -> Vec<(String, Vec<Seg<'static>>, &'static str)> {
     let Item::Rule(r) = &def.item else {
@@ -251,12 +239,7 @@ impl QueryAnalyzer for KqlAnalyzer {
                 .errors
                 .iter()
                 .map(|e| {
-                    let c = match e.kind {
-                        kql::ErrorKind::Expected => code::KQL_SYNTAX,
-                        kql::ErrorKind::Lexical => code::KQL_LEXICAL,
-                        kql::ErrorKind::TooDeep => code::KQL_TOO_DEEP,
-                        kql::ErrorKind::UnknownOperator => code::KQL_UNKNOWN_OPERATOR,
-                    };
+                    let c = e.kind.code();
                     let mut d = Diagnostic::new(
                         c,
                         map_span(map.as_deref(), node, e.start, e.end),
@@ -297,7 +280,7 @@ impl QueryAnalyzer for KqlAnalyzer {
         let bound = binder::bind(query, &parse.tree, &self.catalog);
         for e in &bound.errors {
             out.push(Diagnostic::new(
-                bind_code(e.kind),
+                e.kind.code(),
                 map_span(map.as_deref(), node, e.start, e.end),
                 e.message.clone(),
             ));

@@ -359,7 +359,6 @@ fn in_range(
 }
 
 /// Scheduling checks shared by a rule and its per-environment overrides.
-#[allow(clippy::too_many_arguments)]
 fn schedule(
     ck: &mut Ck<'_>,
     freq: Option<(&str, Vec<Seg<'static>>)>,

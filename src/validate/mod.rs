@@ -1,15 +1,14 @@
 //! Validation: Sentinel's limits per definition, repository-wide uniqueness, and the seam where
 //! KQL analysis plugs in.
 //!
-//! Stage entry: [`validate`]. Input: loaded definitions; output: diagnostics. Pure: no IO.
+//! Stage entries: [`check_definition`] (one definition, while its YAML tree is at hand) and
+//! [`repo_checks`] (across definitions). Output: diagnostics. Pure: no IO.
 
 pub mod entities;
 pub mod kql;
 pub mod limits;
 
 use std::collections::BTreeMap;
-
-use rayon::prelude::*;
 
 use crate::diagnostics::{code, Diagnostic, Severity};
 use crate::model::{ContentKind, Definition, Item, RuleKind};
@@ -28,16 +27,6 @@ pub struct Context<'a> {
     pub environments: Vec<String>,
     /// KQL analysis, when enabled.
     pub analyzer: Option<&'a dyn QueryAnalyzer>,
-}
-
-/// Validate loaded definitions. Returns diagnostics in no particular order (callers sort).
-pub fn validate(defs: &[Definition], ctx: &Context<'_>) -> Vec<Diagnostic> {
-    let mut diags: Vec<Diagnostic> = defs
-        .par_iter()
-        .flat_map_iter(|d| check_definition(d, "", ctx))
-        .collect();
-    diags.extend(repo_checks(defs));
-    diags
 }
 
 /// The checks of one definition on its own (limits, provenance, KQL). Needs its YAML tree.

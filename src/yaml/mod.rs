@@ -32,12 +32,6 @@ pub enum Style {
     Folded,
 }
 
-impl Style {
-    pub fn is_quoted_or_block(self) -> bool {
-        !matches!(self, Style::Plain)
-    }
-}
-
 /// A scalar: its text after YAML unescaping and folding, how it was written, and its tag.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scalar {
@@ -543,16 +537,11 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
                     },
                 ..
             }) => match pending_key.take() {
-                None => {
-                    if *skip_value {
-                        // Unreachable by construction: skip_value is only set with a key.
-                        *skip_value = false;
-                    }
-                    match &node.kind {
-                        Kind::Scalar(s) => {
-                            let key = s.text.clone();
-                            if let Some(prev) = entries.iter().find(|e| e.key == key) {
-                                out.diagnostics.push(
+                None => match &node.kind {
+                    Kind::Scalar(s) => {
+                        let key = s.text.clone();
+                        if let Some(prev) = entries.iter().find(|e| e.key == key) {
+                            out.diagnostics.push(
                                     Diagnostic::new(
                                         code::DUPLICATE_KEY,
                                         node.span,
@@ -562,29 +551,26 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
                                     .with_related(prev.key_span, "first defined here")
                                     .with_hint("remove one of the two; YAML tools disagree on which value wins"),
                                 );
-                                *skip_value = true;
-                            }
-                            *pending_key = Some((key, node.span));
-                        }
-                        _ => {
-                            out.diagnostics.push(
-                                Diagnostic::new(
-                                    code::YAML_SYNTAX,
-                                    node.span,
-                                    format!(
-                                        "YAML reads this as {} used as a key, not as text",
-                                        node.type_name()
-                                    ),
-                                )
-                                .with_hint(
-                                    "quote values that start with `{` or `[`, e.g. '{{Title}}'",
-                                ),
-                            );
-                            *pending_key = Some((String::new(), node.span));
                             *skip_value = true;
                         }
+                        *pending_key = Some((key, node.span));
                     }
-                }
+                    _ => {
+                        out.diagnostics.push(
+                            Diagnostic::new(
+                                code::YAML_SYNTAX,
+                                node.span,
+                                format!(
+                                    "YAML reads this as {} used as a key, not as text",
+                                    node.type_name()
+                                ),
+                            )
+                            .with_hint("quote values that start with `{` or `[`, e.g. '{{Title}}'"),
+                        );
+                        *pending_key = Some((String::new(), node.span));
+                        *skip_value = true;
+                    }
+                },
                 Some((key, key_span)) => {
                     if *skip_value {
                         *skip_value = false;

@@ -88,3 +88,10 @@ impl Rng {
         (self.next() % n.max(1) as u64) as usize
     }
 }
+
+/// A query of ../shared/corpus/kql/queries.jsonl (the fields the tests use).
+#[derive(serde::Deserialize)]
+pub struct CorpusQuery {
+    pub id: String,
+    pub query: String,
+}

@@ -17,13 +17,14 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
         .filter(|&id| cx.kind(id) == NodeKind::Binary)
         .filter_map(|id| cx.binary_operator(id))
         .filter(|op| op.kind == TokenKind::Eq)
-        .map(|op| Finding {
-            severity: None,
-            code: code::KQL_ASSIGNMENT_AS_COMPARISON,
-            start: op.start,
-            end: op.end(),
-            message: "`=` compares here; write `==`".into(),
-            hint: Some("use `==` (or `=~` for a case-insensitive comparison)".into()),
+        .map(|op| {
+            Finding::new(
+                code::KQL_ASSIGNMENT_AS_COMPARISON,
+                op.start,
+                op.end(),
+                "`=` compares here; write `==`",
+            )
+            .with_hint("use `==` (or `=~` for a case-insensitive comparison)")
         })
         .collect()
 }

@@ -37,18 +37,19 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
             continue;
         };
         if value.len() >= 3 && value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            out.push(Finding {
-                severity: None,
-                code: code::KQL_CONTAINS_HAS,
-                start: op.start,
-                end: op.end(),
-                message: format!(
-                    "`{op_text} \"{value}\"` scans every value; `{better}` uses the term index"
-                ),
-                hint: Some(format!(
+            out.push(
+                Finding::new(
+                    code::KQL_CONTAINS_HAS,
+                    op.start,
+                    op.end(),
+                    format!(
+                        "`{op_text} \"{value}\"` scans every value; `{better}` uses the term index"
+                    ),
+                )
+                .with_hint(format!(
                     "use `{better}` if you mean the whole word `{value}`"
                 )),
-            });
+            );
         }
     }
     out

@@ -32,14 +32,15 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
         };
         let (start, end) = cx.range(id);
         let end = end.min(start + 64);
-        out.push(Finding {
-            severity: None,
-            code: code::KQL_CROSS_RESOURCE,
-            start,
-            end,
-            message: format!("the query reads outside the workspace with {what}"),
-            hint: Some("keep external lists in a watchlist, or allow this source under [lints] in vigil.toml".into()),
-        });
+        out.push(
+            Finding::new(
+                code::KQL_CROSS_RESOURCE,
+                start,
+                end,
+                format!("the query reads outside the workspace with {what}"),
+            )
+            .with_hint("keep external lists in a watchlist, or allow this source under [lints] in vigil.toml"),
+        );
     }
     out
 }

@@ -11,23 +11,7 @@
 
 use super::{Finding, LintContext, QueryUse};
 use crate::diagnostics::code;
-use crate::kql::syntax::{NodeKind, TokenKind};
-
-const TIME_COLUMNS: &[&str] = &[
-    "TimeGenerated",
-    "Timestamp",
-    "EventTime",
-    "StartTime",
-    "starttime",
-];
-const TIME_FUNCTIONS: &[&str] = &[
-    "ago",
-    "now",
-    "startofday",
-    "startofweek",
-    "startofmonth",
-    "datetime_add",
-];
+use crate::kql::syntax::NodeKind;
 
 pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
     if cx.usage != QueryUse::Hunt {
@@ -35,32 +19,13 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
     }
     let mut filtered = false;
     for id in cx.nodes() {
-        let kind = cx.kind(id);
-        if kind == NodeKind::Call
-            && cx
-                .call_name(id)
-                .is_some_and(|n| TIME_FUNCTIONS.contains(&n))
-        {
+        if cx.is_time_expression(id) {
             filtered = true;
         }
-        if kind == NodeKind::Literal
-            && cx
-                .tokens(id)
-                .iter()
-                .any(|t| matches!(t.kind, TokenKind::Placeholder | TokenKind::RawLiteral))
-        {
-            filtered = true;
-        }
-        if kind == NodeKind::Operator {
+        if cx.kind(id) == NodeKind::Operator {
             let kw = cx.operator_keyword(id).unwrap_or("");
             if (kw == "where" || kw == "filter")
-                && cx.nodes_under(id).into_iter().any(|n| {
-                    cx.kind(n) == NodeKind::Name
-                        && cx
-                            .tokens(n)
-                            .first()
-                            .is_some_and(|t| TIME_COLUMNS.contains(&cx.text_of(*t)))
-                })
+                && cx.nodes_under(id).into_iter().any(|n| cx.is_time_column(n))
             {
                 filtered = true;
             }
@@ -70,17 +35,15 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
         }
     }
     let end = cx.text.trim_end().len() as u32;
-    vec![Finding {
-        severity: None,
-        code: code::KQL_HUNT_NO_TIME_FILTER,
-        start: 0,
-        end: end.min(cx.text.find('\n').map(|i| i as u32).unwrap_or(end)),
-        message: "this hunting query never filters on time".into(),
-        hint: Some(
-            "add `| where TimeGenerated > ago(7d)` (or the window you hunt in) early in the query"
-                .into(),
-        ),
-    }]
+    vec![Finding::new(
+        code::KQL_HUNT_NO_TIME_FILTER,
+        0,
+        end.min(cx.text.find('\n').map(|i| i as u32).unwrap_or(end)),
+        "this hunting query never filters on time",
+    )
+    .with_hint(
+        "add `| where TimeGenerated > ago(7d)` (or the window you hunt in) early in the query",
+    )]
 }
 
 #[cfg(test)]

@@ -41,29 +41,26 @@ fn check_pattern(pattern: &str, start: u32, end: u32, out: &mut Vec<Finding>) {
                 .map(|i| format!("backreference `{}`", &pattern[i..i + 2]))
         });
     if let Some(what) = pcre_only {
-        out.push(Finding {
-            severity: None,
-            code: code::KQL_INVALID_REGEX,
-            start,
-            end,
-            message: format!("Kusto's regex engine (RE2) does not support {what}"),
-            hint: Some(
-                "rewrite with a capture group, e.g. extract(@\"user=(\\w+)\", 1, Msg)".into(),
-            ),
-        });
+        out.push(
+            Finding::new(
+                code::KQL_INVALID_REGEX,
+                start,
+                end,
+                format!("Kusto's regex engine (RE2) does not support {what}"),
+            )
+            .with_hint("rewrite with a capture group, e.g. extract(@\"user=(\\w+)\", 1, Msg)"),
+        );
         return;
     }
     if let Err(e) = regex::Regex::new(pattern) {
         let text = e.to_string();
         let msg = text.lines().last().unwrap_or(&text).trim().to_string();
-        let mut f = Finding {
-            severity: None,
-            code: code::KQL_INVALID_REGEX,
+        let mut f = Finding::new(
+            code::KQL_INVALID_REGEX,
             start,
             end,
-            message: format!("invalid regular expression: {msg}"),
-            hint: None,
-        };
+            format!("invalid regular expression: {msg}"),
+        );
         // Escape rules differ slightly between engines: report those as warnings.
         if msg.contains("escape") {
             f.severity = Some(Severity::Warning);

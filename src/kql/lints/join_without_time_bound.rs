@@ -11,25 +11,13 @@
 
 use super::{Finding, LintContext};
 use crate::diagnostics::code;
-use crate::kql::syntax::{NodeKind, TokenKind};
-
-const TIME_COLUMNS: &[&str] = &["TimeGenerated", "Timestamp", "EventTime", "StartTime"];
-const TIME_FUNCTIONS: &[&str] = &["ago", "now", "startofday", "startofweek", "startofmonth"];
+use crate::kql::syntax::NodeKind;
 
 /// Whether a subtree restricts time somewhere.
 fn time_bounded(cx: &LintContext<'_>, id: u32) -> bool {
-    cx.nodes_under(id).into_iter().any(|n| match cx.kind(n) {
-        NodeKind::Call => cx.call_name(n).is_some_and(|c| TIME_FUNCTIONS.contains(&c)),
-        NodeKind::Name => cx
-            .tokens(n)
-            .first()
-            .is_some_and(|t| TIME_COLUMNS.contains(&cx.text_of(*t))),
-        NodeKind::Literal => cx
-            .tokens(n)
-            .iter()
-            .any(|t| matches!(t.kind, TokenKind::Placeholder | TokenKind::RawLiteral)),
-        _ => false,
-    })
+    cx.nodes_under(id)
+        .into_iter()
+        .any(|n| cx.is_time_expression(n) || cx.is_time_column(n))
 }
 
 pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
@@ -67,14 +55,15 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
             continue;
         }
         let (start, end) = cx.range(right);
-        out.push(Finding {
-            severity: None,
-            code: code::KQL_JOIN_NO_TIME_BOUND,
-            start,
-            end: end.min(start + 80),
-            message: format!("the right side of this {kw} reads its table without a time filter"),
-            hint: Some("add `| where TimeGenerated > ago(...)` inside the parentheses".into()),
-        });
+        out.push(
+            Finding::new(
+                code::KQL_JOIN_NO_TIME_BOUND,
+                start,
+                end.min(start + 80),
+                format!("the right side of this {kw} reads its table without a time filter"),
+            )
+            .with_hint("add `| where TimeGenerated > ago(...)` inside the parentheses"),
+        );
     }
     out
 }

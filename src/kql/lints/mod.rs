@@ -38,6 +38,43 @@ pub struct Finding {
     pub hint: Option<String>,
 }
 
+impl Finding {
+    /// A finding with the code's default severity and no hint.
+    pub fn new(code: Code, start: u32, end: u32, message: impl Into<String>) -> Finding {
+        Finding {
+            code,
+            severity: None,
+            start,
+            end,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Finding {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// Columns that hold an event's time.
+const TIME_COLUMNS: &[&str] = &[
+    "TimeGenerated",
+    "Timestamp",
+    "EventTime",
+    "StartTime",
+    "starttime",
+];
+/// Functions whose use means the query reasons about a time window.
+const TIME_FUNCTIONS: &[&str] = &[
+    "ago",
+    "now",
+    "startofday",
+    "startofweek",
+    "startofmonth",
+    "datetime_add",
+];
+
 /// What a lint sees.
 pub struct LintContext<'a> {
     pub text: &'a str,
@@ -138,6 +175,30 @@ impl<'a> LintContext<'a> {
             s.push_str(&decode_string(self.text_of(*t))?);
         }
         Some((s, toks[0].start, toks[toks.len() - 1].end()))
+    }
+
+    /// Whether `id` is a time function call or a literal that fixes a time (a `{{placeholder}}`,
+    /// `datetime(...)`).
+    pub fn is_time_expression(&self, id: u32) -> bool {
+        match self.kind(id) {
+            NodeKind::Call => self
+                .call_name(id)
+                .is_some_and(|n| TIME_FUNCTIONS.contains(&n)),
+            NodeKind::Literal => self
+                .tokens(id)
+                .iter()
+                .any(|t| matches!(t.kind, TokenKind::Placeholder | TokenKind::RawLiteral)),
+            _ => false,
+        }
+    }
+
+    /// Whether `id` names an event-time column.
+    pub fn is_time_column(&self, id: u32) -> bool {
+        self.kind(id) == NodeKind::Name
+            && self
+                .tokens(id)
+                .first()
+                .is_some_and(|t| TIME_COLUMNS.contains(&self.text_of(*t)))
     }
 
     /// The byte range of a node.
