@@ -231,6 +231,23 @@ fn invalid(msg: String) -> io::Error {
 
 /// Builds the catalog from a `schemas` folder (the one holding `sentinelninja/` and the
 /// Azure-Sentinel snapshots).
+/// The JSON documents of one kind of Azure-Sentinel validation file; unreadable ones are skipped
+/// with a warning, as build-schema.py does.
+fn validation_objects(
+    schemas_dir: &Path,
+    kind: &str,
+    warnings: &mut Vec<String>,
+) -> io::Result<Vec<(PathBuf, Value)>> {
+    let mut out = Vec::new();
+    for path in kql_validation_files(schemas_dir, kind)? {
+        match lenient_json(&path) {
+            Ok(d) => out.push((path, d)),
+            Err(e) => warnings.push(format!("skip {}: {e}", path.display())),
+        }
+    }
+    Ok(out)
+}
+
 pub fn generate(schemas_dir: &Path) -> io::Result<Generated> {
     let mut warnings = Vec::new();
     let mut tables: IndexMap<String, Columns> = IndexMap::new();
@@ -252,14 +269,7 @@ pub fn generate(schemas_dir: &Path) -> io::Result<Generated> {
     }
 
     // 2. Custom tables of Azure-Sentinel's KQL validation tests.
-    for path in kql_validation_files(schemas_dir, "CustomTables")? {
-        let d = match lenient_json(&path) {
-            Ok(d) => d,
-            Err(e) => {
-                warnings.push(format!("skip {}: {e}", path.display()));
-                continue;
-            }
-        };
+    for (path, d) in validation_objects(schemas_dir, "CustomTables", &mut warnings)? {
         let ctx = path.display();
         let obj = d
             .as_object()
@@ -345,14 +355,7 @@ pub fn generate(schemas_dir: &Path) -> io::Result<Generated> {
     }
 
     // 5. Custom functions of Azure-Sentinel's KQL validation tests.
-    for path in kql_validation_files(schemas_dir, "CustomFunctions")? {
-        let d = match lenient_json(&path) {
-            Ok(d) => d,
-            Err(e) => {
-                warnings.push(format!("skip {}: {e}", path.display()));
-                continue;
-            }
-        };
+    for (path, d) in validation_objects(schemas_dir, "CustomFunctions", &mut warnings)? {
         let ctx = path.display();
         let obj = d
             .as_object()
