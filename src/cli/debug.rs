@@ -19,6 +19,8 @@ pub enum Stage {
     Tokens,
     /// The KQL syntax tree of a query, with its errors.
     Ast,
+    /// The engine's lowered form of a query (what `vigil query` and `vigil test` run).
+    Ir,
     /// The typed definition (after coercions), as JSON.
     Model,
     /// The compiled payloads, as JSON.
@@ -52,7 +54,7 @@ pub fn exec(g: &Global, a: DebugArgs) -> anyhow::Result<i32> {
     let Some(file) = a.file else {
         anyhow::bail!("debug {:?} needs a FILE", a.stage);
     };
-    if matches!(a.stage, Stage::Tokens | Stage::Ast) {
+    if matches!(a.stage, Stage::Tokens | Stage::Ast | Stage::Ir) {
         let text = std::fs::read_to_string(&file)?;
         let is_kql = file.extension().is_some_and(|e| e == "kql" || e == "txt");
         let query = if is_kql {
@@ -81,6 +83,13 @@ pub fn exec(g: &Global, a: DebugArgs) -> anyhow::Result<i32> {
                 );
             }
             for e in errors {
+                let _ = writeln!(s, "error {}..{}: {}", e.start, e.end, e.message);
+            }
+        } else if a.stage == Stage::Ir {
+            let p = crate::kql::parse(&query);
+            let q = crate::engine::lower::lower(&query, &p.tree);
+            let _ = writeln!(s, "{q:#?}");
+            for e in &p.errors {
                 let _ = writeln!(s, "error {}..{}: {}", e.start, e.end, e.message);
             }
         } else {
@@ -150,7 +159,7 @@ pub fn exec(g: &Global, a: DebugArgs) -> anyhow::Result<i32> {
                 out(&(serde_json::to_string_pretty(&v)? + "\n"))?;
             }
         }
-        Stage::Codes | Stage::Tokens | Stage::Ast => unreachable!("handled above"),
+        Stage::Codes | Stage::Tokens | Stage::Ast | Stage::Ir => unreachable!("handled above"),
     }
     Ok(0)
 }

@@ -7,6 +7,7 @@ mod compile;
 mod debug;
 mod hash;
 mod kql;
+mod query;
 mod report;
 mod schema;
 mod validate;
@@ -80,6 +81,8 @@ pub enum Command {
     Hash(hash::HashArgs),
     /// Check standalone KQL queries (also as JSONL, in the kql-oracle format).
     Kql(kql::KqlArgs),
+    /// Run a KQL query over the sandbox data with the embedded engine.
+    Query(query::QueryArgs),
     /// Print an internal stage for one file (yaml, tokens, ast, model, payload) or the
     /// diagnostic catalog.
     Debug(debug::DebugArgs),
@@ -123,6 +126,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Schema(a) => schema::exec(&cli.global, a),
         Command::Hash(a) => hash::exec(&cli.global, a),
         Command::Kql(a) => kql::exec(&cli.global, a),
+        Command::Query(a) => query::exec(&cli.global, a),
         Command::Debug(a) => debug::exec(&cli.global, a),
     };
     match result {

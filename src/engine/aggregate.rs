@@ -1,0 +1,634 @@
+//! Aggregation functions of `summarize` (and `make-series`), computed per group.
+//!
+//! `dcount` is exact here; Kusto's is a HyperLogLog estimate that equals the exact count for
+//! the small cardinalities of sample data. Percentiles use the nearest-rank method.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::exec::{infer_type, Cv, EngineError, R};
+use super::ir::{Assign, Span};
+use super::table::{Column, Table};
+use super::value::{sort_cmp, Key, Type, Value};
+
+pub enum Arg {
+    Col(Cv, Option<String>),
+    Star,
+    Wildcard(String),
+}
+
+const NAMES: &[&str] = &[
+    "count",
+    "countif",
+    "dcount",
+    "dcountif",
+    "count_distinct",
+    "count_distinctif",
+    "sum",
+    "sumif",
+    "avg",
+    "avgif",
+    "min",
+    "max",
+    "minif",
+    "maxif",
+    "arg_max",
+    "arg_min",
+    "make_set",
+    "make_set_if",
+    "makeset",
+    "make_list",
+    "make_list_if",
+    "makelist",
+    "make_list_with_nulls",
+    "make_bag",
+    "make_bag_if",
+    "take_any",
+    "any",
+    "take_anyif",
+    "anyif",
+    "percentile",
+    "percentiles",
+    "percentiles_array",
+    "stdev",
+    "stdevif",
+    "stdevp",
+    "variance",
+    "varianceif",
+    "variancep",
+    "hll",
+    "hll_merge",
+    "tdigest",
+    "tdigest_merge",
+    "binary_all_and",
+    "binary_all_or",
+    "binary_all_xor",
+    "buildschema",
+];
+
+pub fn is_aggregate(name: &str) -> bool {
+    NAMES.contains(&name)
+}
+
+fn col<'a>(args: &'a [Arg], i: usize, name: &str, span: Span) -> R<&'a Cv> {
+    match args.get(i) {
+        Some(Arg::Col(c, _)) => Ok(c),
+        _ => Err(EngineError::new(
+            format!("{name}() is missing an argument"),
+            Some(span),
+        )),
+    }
+}
+
+fn scalar_arg(args: &[Arg], i: usize) -> Option<Value> {
+    match args.get(i) {
+        Some(Arg::Col(c, _)) => Some(c.get(0).clone()),
+        _ => None,
+    }
+}
+
+/// Rows per group, honouring an optional predicate column.
+fn rows_by_group(ids: &[u32], ngroups: usize, pred: Option<&Cv>) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); ngroups];
+    for (i, g) in ids.iter().enumerate() {
+        if pred.is_none_or(|p| p.get(i).truthy()) {
+            out[*g as usize].push(i);
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    name: &str,
+    args: &[Arg],
+    a: &Assign,
+    t: &Table,
+    ids: &[u32],
+    ngroups: usize,
+    by: &[String],
+    span: Span,
+) -> R<Vec<Column>> {
+    let out_name = |default: &str| {
+        a.names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    };
+    let one = |data: Vec<Value>, ty: Type, default: &str| -> R<Vec<Column>> {
+        let ty = if ty == Type::Unknown {
+            infer_type(&data)
+        } else {
+            ty
+        };
+        Ok(vec![Column::new(out_name(default), ty, data)])
+    };
+    match name {
+        "count" => {
+            let mut n = vec![0i64; ngroups];
+            for g in ids {
+                n[*g as usize] += 1;
+            }
+            one(
+                n.into_iter().map(Value::Long).collect(),
+                Type::Long,
+                "count_",
+            )
+        }
+        "countif" => {
+            let p = col(args, 0, name, span)?;
+            let mut n = vec![0i64; ngroups];
+            for (i, g) in ids.iter().enumerate() {
+                if p.get(i).truthy() {
+                    n[*g as usize] += 1;
+                }
+            }
+            one(
+                n.into_iter().map(Value::Long).collect(),
+                Type::Long,
+                "countif_",
+            )
+        }
+        "dcount" | "dcountif" | "count_distinct" | "count_distinctif" => {
+            let x = col(args, 0, name, span)?;
+            let pred = if name.ends_with("if") {
+                Some(col(args, 1, name, span)?)
+            } else {
+                None
+            };
+            let mut sets: Vec<HashSet<Key>> = vec![HashSet::new(); ngroups];
+            for (i, g) in ids.iter().enumerate() {
+                if pred.is_some_and(|p| !p.get(i).truthy()) {
+                    continue;
+                }
+                let v = x.get(i);
+                if !v.is_null() {
+                    sets[*g as usize].insert(v.key());
+                }
+            }
+            one(
+                sets.into_iter()
+                    .map(|s| Value::Long(s.len() as i64))
+                    .collect(),
+                Type::Long,
+                "dcount_",
+            )
+        }
+        "sum" | "sumif" => {
+            let x = col(args, 0, name, span)?;
+            let pred = if name == "sumif" {
+                Some(col(args, 1, name, span)?)
+            } else {
+                None
+            };
+            let mut longs = vec![Some(0i64); ngroups];
+            let mut reals = vec![0f64; ngroups];
+            let mut is_real = false;
+            let mut ts = false;
+            for (i, g) in ids.iter().enumerate() {
+                if pred.is_some_and(|p| !p.get(i).truthy()) {
+                    continue;
+                }
+                let g = *g as usize;
+                match x.get(i).unwrap_dynamic() {
+                    Value::Long(v) => {
+                        longs[g] = longs[g].and_then(|s| s.checked_add(v));
+                        reals[g] += v as f64;
+                    }
+                    Value::TimeSpan(v) => {
+                        ts = true;
+                        longs[g] = longs[g].and_then(|s| s.checked_add(v));
+                    }
+                    Value::Real(v) => {
+                        is_real = true;
+                        reals[g] += v;
+                    }
+                    _ => {}
+                }
+            }
+            let data = (0..ngroups)
+                .map(|g| {
+                    if ts {
+                        longs[g].map(Value::TimeSpan).unwrap_or(Value::Null)
+                    } else if is_real {
+                        Value::Real(reals[g])
+                    } else {
+                        longs[g].map(Value::Long).unwrap_or(Value::Real(reals[g]))
+                    }
+                })
+                .collect();
+            one(data, Type::Unknown, "sum_")
+        }
+        "avg" | "avgif" => {
+            let x = col(args, 0, name, span)?;
+            let pred = if name == "avgif" {
+                Some(col(args, 1, name, span)?)
+            } else {
+                None
+            };
+            let mut sum = vec![0f64; ngroups];
+            let mut n = vec![0u64; ngroups];
+            for (i, g) in ids.iter().enumerate() {
+                if pred.is_some_and(|p| !p.get(i).truthy()) {
+                    continue;
+                }
+                if let Some(v) = numeric(x.get(i)) {
+                    sum[*g as usize] += v;
+                    n[*g as usize] += 1;
+                }
+            }
+            let data = (0..ngroups)
+                .map(|g| {
+                    if n[g] == 0 {
+                        Value::Null
+                    } else {
+                        Value::Real(sum[g] / n[g] as f64)
+                    }
+                })
+                .collect();
+            one(data, Type::Real, "avg_")
+        }
+        "min" | "max" | "minif" | "maxif" => {
+            let x = col(args, 0, name, span)?;
+            let pred = if name.ends_with("if") {
+                Some(col(args, 1, name, span)?)
+            } else {
+                None
+            };
+            let want_max = name.starts_with("max");
+            let mut best: Vec<Option<usize>> = vec![None; ngroups];
+            for (i, g) in ids.iter().enumerate() {
+                if pred.is_some_and(|p| !p.get(i).truthy()) {
+                    continue;
+                }
+                let v = x.get(i);
+                if v.is_null() {
+                    continue;
+                }
+                let g = *g as usize;
+                let better = match best[g] {
+                    None => true,
+                    Some(b) => {
+                        let o = sort_cmp(v, x.get(b));
+                        if want_max {
+                            o.is_gt()
+                        } else {
+                            o.is_lt()
+                        }
+                    }
+                };
+                if better {
+                    best[g] = Some(i);
+                }
+            }
+            let data = best
+                .iter()
+                .map(|b| b.map(|i| x.get(i).clone()).unwrap_or(Value::Null))
+                .collect();
+            let ty = match args.first() {
+                Some(Arg::Col(_, Some(n))) => t.column(n).map(|c| c.ty).unwrap_or(Type::Unknown),
+                _ => Type::Unknown,
+            };
+            one(data, ty, "min_")
+        }
+        "arg_max" | "arg_min" => {
+            let x = col(args, 0, name, span)?;
+            let want_max = name == "arg_max";
+            let mut best: Vec<Option<usize>> = vec![None; ngroups];
+            for (i, g) in ids.iter().enumerate() {
+                let v = x.get(i);
+                if v.is_null() {
+                    continue;
+                }
+                let g = *g as usize;
+                let better = match best[g] {
+                    None => true,
+                    Some(b) => {
+                        let o = sort_cmp(v, x.get(b));
+                        if want_max {
+                            o.is_gt()
+                        } else {
+                            o.is_lt()
+                        }
+                    }
+                };
+                if better {
+                    best[g] = Some(i);
+                }
+            }
+            let pick = |c: &Cv| -> Vec<Value> {
+                best.iter()
+                    .map(|b| b.map(|i| c.get(i).clone()).unwrap_or(Value::Null))
+                    .collect()
+            };
+            let mut out: Vec<Column> = Vec::new();
+            let first_name = match (&a.names.first(), args.first()) {
+                (Some(n), _) => (*n).clone(),
+                (None, Some(Arg::Col(_, Some(n)))) => n.clone(),
+                _ => format!("{name}_"),
+            };
+            let first_ty = match args.first() {
+                Some(Arg::Col(_, Some(n))) => t.column(n).map(|c| c.ty),
+                _ => None,
+            };
+            let d = pick(x);
+            out.push(Column::new(
+                first_name.clone(),
+                first_ty.unwrap_or_else(|| infer_type(&d)),
+                d,
+            ));
+            let source_first = match args.first() {
+                Some(Arg::Col(_, Some(n))) => Some(n.clone()),
+                _ => None,
+            };
+            let push = |out: &mut Vec<Column>, c: &Column| {
+                if out.iter().any(|o| o.name == c.name)
+                    || by.contains(&c.name)
+                    || source_first.as_deref() == Some(c.name.as_str())
+                {
+                    return;
+                }
+                out.push(Column {
+                    name: c.name.clone(),
+                    ty: c.ty,
+                    data: Arc::new(pick(&Cv::Col(c.data.clone()))),
+                });
+            };
+            for arg in &args[1..] {
+                match arg {
+                    Arg::Star => {
+                        for c in &t.columns {
+                            push(&mut out, c);
+                        }
+                    }
+                    Arg::Wildcard(p) => {
+                        for c in t.columns.iter().filter(|c| super::exec_glob(p, &c.name)) {
+                            push(&mut out, c);
+                        }
+                    }
+                    Arg::Col(cv, Some(n)) => {
+                        let ty = t.column(n).map(|c| c.ty).unwrap_or(Type::Unknown);
+                        let c = Column {
+                            name: n.clone(),
+                            ty,
+                            data: cv.clone().into_arc(t.rows),
+                        };
+                        push(&mut out, &c);
+                    }
+                    Arg::Col(cv, None) => {
+                        let d = pick(cv);
+                        let ty = infer_type(&d);
+                        let nm = format!("{name}_arg{}", out.len());
+                        out.push(Column::new(nm, ty, d));
+                    }
+                }
+            }
+            Ok(out)
+        }
+        "make_set"
+        | "makeset"
+        | "make_set_if"
+        | "make_list"
+        | "makelist"
+        | "make_list_if"
+        | "make_list_with_nulls" => {
+            let x = col(args, 0, name, span)?;
+            let is_if = name.ends_with("_if");
+            let pred = if is_if {
+                Some(col(args, 1, name, span)?)
+            } else {
+                None
+            };
+            let limit = scalar_arg(args, if is_if { 2 } else { 1 })
+                .and_then(|v| v.as_i64())
+                .unwrap_or(1_048_576)
+                .max(0) as usize;
+            let set = name.contains("set");
+            let keep_nulls = name == "make_list_with_nulls";
+            let groups = rows_by_group(ids, ngroups, pred);
+            let data = groups
+                .iter()
+                .map(|rows| {
+                    let mut seen: HashSet<Key> = HashSet::new();
+                    let mut items = Vec::new();
+                    for &i in rows {
+                        if items.len() >= limit {
+                            break;
+                        }
+                        let v = x.get(i);
+                        if v.is_null() && !keep_nulls {
+                            continue;
+                        }
+                        // Arrays are flattened into sets and lists, as Kusto does.
+                        let vals: Vec<Value> = match v {
+                            Value::Dyn(d) if d.is_array() => d
+                                .as_array()
+                                .map(|a| a.iter().map(|j| Value::dynamic(j.clone())).collect())
+                                .unwrap_or_default(),
+                            other => vec![other.clone()],
+                        };
+                        for v in vals {
+                            if items.len() >= limit {
+                                break;
+                            }
+                            if set && !seen.insert(v.unwrap_dynamic().key()) {
+                                continue;
+                            }
+                            items.push(v.to_json());
+                        }
+                    }
+                    Value::dynamic(serde_json::Value::Array(items))
+                })
+                .collect();
+            one(data, Type::Dynamic, if set { "set_" } else { "list_" })
+        }
+        "make_bag" | "make_bag_if" => {
+            let x = col(args, 0, name, span)?;
+            let pred = if name == "make_bag_if" {
+                Some(col(args, 1, name, span)?)
+            } else {
+                None
+            };
+            let groups = rows_by_group(ids, ngroups, pred);
+            let data = groups
+                .iter()
+                .map(|rows| {
+                    let mut m = serde_json::Map::new();
+                    for &i in rows {
+                        if let Value::Dyn(d) = x.get(i) {
+                            if let serde_json::Value::Object(o) = &**d {
+                                for (k, v) in o {
+                                    m.entry(k.clone()).or_insert_with(|| v.clone());
+                                }
+                            }
+                        }
+                    }
+                    Value::dynamic(serde_json::Value::Object(m))
+                })
+                .collect();
+            one(data, Type::Dynamic, "bag_")
+        }
+        "take_any" | "any" | "take_anyif" | "anyif" => {
+            let is_if = name.ends_with("if");
+            let pred = if is_if {
+                Some(col(args, 1, name, span)?)
+            } else {
+                None
+            };
+            let groups = rows_by_group(ids, ngroups, pred);
+            let first: Vec<Option<usize>> = groups.iter().map(|r| r.first().copied()).collect();
+            let cols: Vec<(Option<String>, &Cv)> = if is_if {
+                vec![match args.first() {
+                    Some(Arg::Col(c, n)) => (n.clone(), c),
+                    _ => {
+                        return Err(EngineError::new(
+                            format!("{name}() needs a column"),
+                            Some(span),
+                        ))
+                    }
+                }]
+            } else {
+                let mut v = Vec::new();
+                for x in args {
+                    match x {
+                        Arg::Col(c, n) => v.push((n.clone(), c)),
+                        _ => {
+                            return Err(EngineError::unsupported(format!("{name}(*)"), Some(span)))
+                        }
+                    }
+                }
+                v
+            };
+            let single = cols.len() == 1;
+            Ok(cols
+                .into_iter()
+                .enumerate()
+                .map(|(k, (n, c))| {
+                    let d: Vec<Value> = first
+                        .iter()
+                        .map(|f| f.map(|i| c.get(i).clone()).unwrap_or(Value::Null))
+                        .collect();
+                    let ty = n
+                        .as_ref()
+                        .and_then(|n| t.column(n).map(|c| c.ty))
+                        .unwrap_or_else(|| infer_type(&d));
+                    let nm = if single {
+                        a.names
+                            .first()
+                            .cloned()
+                            .or(n)
+                            .unwrap_or_else(|| format!("{name}_"))
+                    } else {
+                        n.unwrap_or_else(|| format!("{name}_{k}"))
+                    };
+                    Column::new(nm, ty, d)
+                })
+                .collect())
+        }
+        "percentile" | "percentiles" | "percentiles_array" => {
+            let x = col(args, 0, name, span)?;
+            let ps: Vec<f64> = (1..args.len())
+                .filter_map(|i| scalar_arg(args, i).and_then(|v| v.as_f64()))
+                .collect();
+            if ps.is_empty() {
+                return Err(EngineError::new(
+                    format!("{name}() needs a percentile"),
+                    Some(span),
+                ));
+            }
+            let groups = rows_by_group(ids, ngroups, None);
+            let sorted: Vec<Vec<Value>> = groups
+                .iter()
+                .map(|rows| {
+                    let mut v: Vec<Value> = rows
+                        .iter()
+                        .map(|&i| x.get(i).clone())
+                        .filter(|v| !v.is_null())
+                        .collect();
+                    v.sort_by(sort_cmp);
+                    v
+                })
+                .collect();
+            let nearest = |v: &Vec<Value>, p: f64| -> Value {
+                if v.is_empty() {
+                    return Value::Null;
+                }
+                let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+                v[rank.clamp(1, v.len()) - 1].clone()
+            };
+            if name == "percentiles_array" {
+                let data = sorted
+                    .iter()
+                    .map(|v| {
+                        Value::dynamic(serde_json::Value::Array(
+                            ps.iter().map(|p| nearest(v, *p).to_json()).collect(),
+                        ))
+                    })
+                    .collect();
+                return one(data, Type::Dynamic, "percentiles_");
+            }
+            let base = match args.first() {
+                Some(Arg::Col(_, Some(n))) => n.clone(),
+                _ => String::new(),
+            };
+            Ok(ps
+                .iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    let d: Vec<Value> = sorted.iter().map(|v| nearest(v, *p)).collect();
+                    let ty = infer_type(&d);
+                    let nm = match a.names.get(k) {
+                        Some(n) => n.clone(),
+                        None => format!(
+                            "percentile_{base}_{}",
+                            super::value::format_real(*p).replace('.', "_")
+                        ),
+                    };
+                    Column::new(nm, ty, d)
+                })
+                .collect())
+        }
+        "stdev" | "stdevif" | "stdevp" | "variance" | "varianceif" | "variancep" => {
+            let x = col(args, 0, name, span)?;
+            let pred = if name.ends_with("if") {
+                Some(col(args, 1, name, span)?)
+            } else {
+                None
+            };
+            let population = name.ends_with('p');
+            let groups = rows_by_group(ids, ngroups, pred);
+            let data = groups
+                .iter()
+                .map(|rows| {
+                    let v: Vec<f64> = rows.iter().filter_map(|&i| numeric(x.get(i))).collect();
+                    let n = v.len() as f64;
+                    let d = if population { n } else { n - 1.0 };
+                    if v.is_empty() || d <= 0.0 {
+                        return Value::Real(0.0);
+                    }
+                    let mean = v.iter().sum::<f64>() / n;
+                    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / d;
+                    Value::Real(if name.starts_with("stdev") {
+                        var.sqrt()
+                    } else {
+                        var
+                    })
+                })
+                .collect();
+            one(data, Type::Real, "stdev_")
+        }
+        other => Err(EngineError::unsupported(
+            format!("aggregation {other}()"),
+            Some(span),
+        )),
+    }
+}
+
+fn numeric(v: &Value) -> Option<f64> {
+    match v.unwrap_dynamic() {
+        Value::Long(i) => Some(i as f64),
+        Value::Real(r) => Some(r),
+        Value::Bool(b) => Some(b as i64 as f64),
+        _ => None,
+    }
+}

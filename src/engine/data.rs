@@ -1,0 +1,312 @@
+//! Sandbox data: one file per table in a folder (`SecurityEvent.jsonl`, `SigninLogs.csv`),
+//! loaded on first use. Column types come from the table's schema in the catalog when vigil
+//! knows the table, else from the values.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::exec::{infer_type, DataSource, StoredFunction};
+use super::table::{Column, Table};
+use super::value::{Type, Value};
+use crate::kql::catalog::Catalog;
+
+/// Extensions vigil reads, in order of preference.
+pub const EXTENSIONS: &[&str] = &["jsonl", "json", "csv"];
+
+/// Tables from files, plus in-memory tables, functions and watchlists.
+#[derive(Default)]
+pub struct Sandbox {
+    dir: Option<PathBuf>,
+    files: BTreeMap<String, PathBuf>,
+    loaded: Mutex<HashMap<String, Result<Arc<Table>, String>>>,
+    tables: BTreeMap<String, Arc<Table>>,
+    functions: BTreeMap<String, StoredFunction>,
+    watchlists: BTreeMap<String, Arc<Table>>,
+    schemas: BTreeMap<String, Vec<(String, Type)>>,
+}
+
+impl Sandbox {
+    /// A sandbox over a folder (missing folders give an empty sandbox).
+    pub fn open(dir: &Path) -> Sandbox {
+        let mut files = BTreeMap::new();
+        let mut unsupported = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+            entries.sort();
+            for p in entries {
+                let (Some(stem), Some(ext)) = (
+                    p.file_stem().and_then(|s| s.to_str()),
+                    p.extension().and_then(|s| s.to_str()),
+                ) else {
+                    continue;
+                };
+                let ext = ext.to_ascii_lowercase();
+                if EXTENSIONS.contains(&ext.as_str()) {
+                    files.entry(stem.to_string()).or_insert(p.clone());
+                } else if ext == "parquet" {
+                    unsupported.push(stem.to_string());
+                }
+            }
+        }
+        let loaded = unsupported
+            .into_iter()
+            .filter(|s| !files.contains_key(s))
+            .map(|s| {
+                (
+                    s,
+                    Err("not supported yet: Parquet sample data (use JSON Lines or CSV)".into()),
+                )
+            })
+            .collect();
+        Sandbox {
+            dir: Some(dir.to_path_buf()),
+            files,
+            loaded: Mutex::new(loaded),
+            ..Sandbox::default()
+        }
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Names of the tables available from files and memory.
+    pub fn table_names(&self) -> Vec<String> {
+        let mut n: Vec<String> = self.files.keys().cloned().collect();
+        n.extend(self.tables.keys().cloned());
+        n.sort();
+        n.dedup();
+        n
+    }
+
+    pub fn add_table(&mut self, name: &str, t: Table) {
+        self.tables.insert(name.to_string(), Arc::new(t));
+    }
+
+    pub fn add_function(&mut self, name: &str, f: StoredFunction) {
+        self.functions.insert(name.to_string(), f);
+    }
+
+    pub fn add_watchlist(&mut self, alias: &str, t: Table) {
+        self.watchlists.insert(alias.to_string(), Arc::new(t));
+    }
+
+    /// Declare a table's schema (used for typing file data of custom tables).
+    pub fn add_schema(&mut self, name: &str, cols: Vec<(String, Type)>) {
+        self.schemas.insert(name.to_string(), cols);
+    }
+
+    /// The load error of a table file, if loading it failed.
+    pub fn load(&self, name: &str) -> Result<Option<Arc<Table>>, String> {
+        if let Some(t) = self.tables.get(name) {
+            return Ok(Some(t.clone()));
+        }
+        {
+            let cache = self.loaded.lock().expect("sandbox cache");
+            if let Some(r) = cache.get(name) {
+                return r.clone().map(Some);
+            }
+        }
+        let Some(path) = self.files.get(name) else {
+            return Ok(None);
+        };
+        let schema = self.schemas.get(name).cloned().or_else(|| {
+            Catalog::embedded()
+                .tables
+                .get(name)
+                .map(|s| s.columns.clone())
+        });
+        let r = load_file(path, schema.as_deref());
+        self.loaded
+            .lock()
+            .expect("sandbox cache")
+            .insert(name.to_string(), r.clone());
+        r.map(Some)
+    }
+}
+
+impl DataSource for Sandbox {
+    fn table(&self, name: &str) -> Option<Arc<Table>> {
+        self.load(name).ok().flatten()
+    }
+
+    fn function(&self, name: &str) -> Option<StoredFunction> {
+        self.functions.get(name).cloned()
+    }
+
+    fn watchlist(&self, alias: &str) -> Option<Arc<Table>> {
+        self.watchlists.get(alias).cloned()
+    }
+}
+
+/// Load one table file.
+pub fn load_file(path: &Path, schema: Option<&[(String, Type)]>) -> Result<Arc<Table>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let rows: Vec<Vec<(String, Value)>> = match ext.as_str() {
+        "csv" => {
+            let recs = crate::model::csv::parse(&text)
+                .map_err(|e| format!("{}: {e:?}", path.display()))?;
+            let mut it = recs.into_iter();
+            let header = it.next().unwrap_or_default();
+            it.map(|r| {
+                header
+                    .iter()
+                    .cloned()
+                    .zip(r.into_iter().map(Value::string))
+                    .collect()
+            })
+            .collect()
+        }
+        _ => {
+            let mut rows = Vec::new();
+            let values: Vec<serde_json::Value> =
+                if ext == "json" && text.trim_start().starts_with('[') {
+                    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+                } else {
+                    let mut v = Vec::new();
+                    for (i, line) in text.lines().enumerate() {
+                        if line.trim().is_empty() {
+                            continue;
+                        }
+                        v.push(
+                            serde_json::from_str(line)
+                                .map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?,
+                        );
+                    }
+                    v
+                };
+            for v in values {
+                let serde_json::Value::Object(o) = v else {
+                    return Err(format!(
+                        "{}: each row must be a JSON object",
+                        path.display()
+                    ));
+                };
+                rows.push(
+                    o.into_iter()
+                        .map(|(k, v)| {
+                            let val = match v {
+                                serde_json::Value::String(s) => Value::string(s),
+                                serde_json::Value::Null => Value::Null,
+                                serde_json::Value::Bool(b) => Value::Bool(b),
+                                serde_json::Value::Number(n) => match n.as_i64() {
+                                    Some(i) => Value::Long(i),
+                                    None => Value::Real(n.as_f64().unwrap_or(f64::NAN)),
+                                },
+                                other => Value::dynamic(other),
+                            };
+                            (k, val)
+                        })
+                        .collect(),
+                );
+            }
+            rows
+        }
+    };
+    Ok(Arc::new(rows_to_table(rows, schema)))
+}
+
+/// Build a typed table from rows of named values: the schema's columns first (in its order,
+/// typed by it), then any other columns in order of first appearance, typed by their values.
+pub fn rows_to_table(rows: Vec<Vec<(String, Value)>>, schema: Option<&[(String, Type)]>) -> Table {
+    let mut names: Vec<(String, Option<Type>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    if let Some(s) = schema {
+        for (n, t) in s {
+            index.insert(n.clone(), names.len());
+            names.push((n.clone(), Some(*t)));
+        }
+    }
+    for r in &rows {
+        for (k, _) in r {
+            if !index.contains_key(k) {
+                index.insert(k.clone(), names.len());
+                names.push((k.clone(), None));
+            }
+        }
+    }
+    let n = rows.len();
+    let mut cols: Vec<Vec<Value>> = vec![Vec::with_capacity(n); names.len()];
+    let mut interner: HashMap<Arc<str>, ()> = HashMap::new();
+    for r in rows {
+        let mut present = vec![false; names.len()];
+        for (k, v) in r {
+            let i = index[&k];
+            present[i] = true;
+            cols[i].push(v);
+        }
+        for (i, p) in present.iter().enumerate() {
+            if !p {
+                cols[i].push(Value::Null);
+            }
+        }
+    }
+    let columns = names
+        .into_iter()
+        .zip(cols)
+        .map(|((name, ty), data)| {
+            let ty = ty.unwrap_or_else(|| {
+                // Strings that all parse as datetimes become datetimes (JSON has no datetime).
+                let t = infer_type(&data);
+                if t == Type::String
+                    && data.iter().all(|v| match v {
+                        Value::Str(s) => s.is_empty() || looks_like_datetime(s),
+                        Value::Null => true,
+                        _ => false,
+                    })
+                    && data
+                        .iter()
+                        .any(|v| matches!(v, Value::Str(s) if !s.is_empty()))
+                {
+                    Type::DateTime
+                } else if t == Type::Unknown {
+                    Type::String
+                } else {
+                    t
+                }
+            });
+            let data: Vec<Value> = data
+                .into_iter()
+                .map(|v| {
+                    let v = if ty == Type::Dynamic {
+                        match v {
+                            Value::Str(_) | Value::Dyn(_) | Value::Null => v.cast(Type::Dynamic),
+                            other => Value::dynamic(other.to_json()),
+                        }
+                    } else {
+                        v.cast(ty)
+                    };
+                    // Share repeated strings (sample data repeats hosts and accounts).
+                    match v {
+                        Value::Str(s) if s.len() <= 64 => {
+                            if let Some((k, _)) = interner.get_key_value(&s) {
+                                Value::Str(k.clone())
+                            } else {
+                                interner.insert(s.clone(), ());
+                                Value::Str(s)
+                            }
+                        }
+                        other => other,
+                    }
+                })
+                .collect();
+            Column::new(name, ty, data)
+        })
+        .collect();
+    Table { columns, rows: n }
+}
+
+fn looks_like_datetime(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[..4].iter().all(|c| c.is_ascii_digit())
+        && super::value::parse_datetime(s).is_some()
+}

@@ -1,0 +1,2212 @@
+//! Execution: runs the [`ir`](super::ir) over tables from a [`DataSource`].
+//!
+//! Operators work a column at a time: an expression evaluates to a whole column (or a constant
+//! broadcast over the rows), a predicate to a column of booleans, and rows move between
+//! operators as index selections over shared columns.
+
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::aggregate;
+use super::functions;
+use super::ir::*;
+use super::strings::{eq_ci, Needle};
+use super::table::{Column, Table};
+use super::value::{compare, equals, sort_cmp, Key, Type, Value};
+
+/// An error while running a query; `unsupported` marks features the engine lacks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EngineError {
+    pub message: String,
+    pub span: Option<Span>,
+    pub unsupported: bool,
+}
+
+impl EngineError {
+    pub fn new(message: impl Into<String>, span: Option<Span>) -> EngineError {
+        EngineError {
+            message: message.into(),
+            span,
+            unsupported: false,
+        }
+    }
+
+    pub fn unsupported(what: impl Into<String>, span: Option<Span>) -> EngineError {
+        EngineError {
+            message: format!("not supported yet: {}", what.into()),
+            span,
+            unsupported: true,
+        }
+    }
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub type R<T> = Result<T, EngineError>;
+
+/// A stored function: its parameter list as written (`(a:string, b:long)`, or empty) and body.
+#[derive(Clone, Debug)]
+pub struct StoredFunction {
+    pub params: String,
+    pub body: String,
+}
+
+/// Where tables, stored functions and watchlists come from.
+pub trait DataSource {
+    fn table(&self, name: &str) -> Option<Arc<Table>>;
+    fn function(&self, _name: &str) -> Option<StoredFunction> {
+        None
+    }
+    fn watchlist(&self, _alias: &str) -> Option<Arc<Table>> {
+        None
+    }
+}
+
+/// Settings of one run.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// `now()`, in ticks.
+    pub now: i64,
+    /// Only rows whose `TimeGenerated` lies in `[start, end)` are visible (a scheduled run's
+    /// query period).
+    pub window: Option<(i64, i64)>,
+}
+
+/// A column value or a constant for every row.
+#[derive(Clone, Debug)]
+pub enum Cv {
+    Const(Value),
+    Col(Arc<Vec<Value>>),
+}
+
+impl Cv {
+    #[inline]
+    pub fn get(&self, i: usize) -> &Value {
+        match self {
+            Cv::Const(v) => v,
+            Cv::Col(c) => &c[i],
+        }
+    }
+
+    pub fn into_vec(self, n: usize) -> Vec<Value> {
+        match self {
+            Cv::Const(v) => vec![v; n],
+            Cv::Col(c) => Arc::try_unwrap(c).unwrap_or_else(|a| (*a).clone()),
+        }
+    }
+
+    pub fn into_arc(self, n: usize) -> Arc<Vec<Value>> {
+        match self {
+            Cv::Const(v) => Arc::new(vec![v; n]),
+            Cv::Col(c) => c,
+        }
+    }
+
+    fn is_const(&self) -> bool {
+        matches!(self, Cv::Const(_))
+    }
+}
+
+#[derive(Clone)]
+enum Binding {
+    Scalar(Value),
+    Table(Arc<Table>),
+    Func(Rc<FuncDef>),
+    Failed(EngineError),
+}
+
+/// Runs one query.
+pub struct Exec<'a> {
+    data: &'a dyn DataSource,
+    pub opts: RunOptions,
+    scopes: Vec<HashMap<String, Binding>>,
+    windowed: HashMap<String, Arc<Table>>,
+    depth: usize,
+    /// Rows read from source tables (after the time window).
+    pub rows_scanned: u64,
+}
+
+/// Names of the aggregation functions (a call to one in `summarize` aggregates).
+pub fn is_aggregate(name: &str) -> bool {
+    aggregate::is_aggregate(name)
+}
+
+pub(crate) fn glob(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let mut rest = name;
+    for (i, p) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(p) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(p);
+        } else {
+            match rest.find(p) {
+                Some(k) => rest = &rest[k + p.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+/// The type a column gets from its values when no schema says otherwise.
+pub fn infer_type(data: &[Value]) -> Type {
+    for v in data {
+        match v {
+            Value::Null => continue,
+            Value::Long(_) => return Type::Long,
+            other => return other.type_of(),
+        }
+    }
+    Type::Unknown
+}
+
+fn unique_name(t: &Table, base: &str) -> String {
+    if t.index_of(base).is_none() {
+        return base.to_string();
+    }
+    (1..)
+        .map(|i| format!("{base}{i}"))
+        .find(|n| t.index_of(n).is_none())
+        .expect("a free name")
+}
+
+impl<'a> Exec<'a> {
+    pub fn new(data: &'a dyn DataSource, opts: RunOptions) -> Exec<'a> {
+        Exec {
+            data,
+            opts,
+            scopes: vec![HashMap::new()],
+            windowed: HashMap::new(),
+            depth: 0,
+            rows_scanned: 0,
+        }
+    }
+
+    /// Run a query's statements; the result is the last tabular statement.
+    pub fn run(&mut self, q: &Query) -> R<Table> {
+        let t = self.statements(&q.statements)?;
+        t.map(|t| (*t).clone())
+            .ok_or_else(|| EngineError::new("the query has no tabular result", None))
+    }
+
+    fn statements(&mut self, stmts: &[Stmt]) -> R<Option<Arc<Table>>> {
+        let mut result = None;
+        for s in stmts {
+            match s {
+                Stmt::Let(name, e) => {
+                    let b = match self.any(e) {
+                        Ok(Ok(t)) => Binding::Table(t),
+                        Ok(Err(v)) => Binding::Scalar(v),
+                        Err(err) => Binding::Failed(err),
+                    };
+                    self.bind(name, b);
+                }
+                Stmt::Func(name, f) => self.bind(name, Binding::Func(f.clone())),
+                Stmt::Expr(e) => {
+                    result = Some(self.tabular(e)?);
+                }
+            }
+        }
+        Ok(result)
+    }
+
+    fn bind(&mut self, name: &str, b: Binding) {
+        self.scopes
+            .last_mut()
+            .expect("a scope")
+            .insert(name.to_string(), b);
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Binding> {
+        self.scopes.iter().rev().find_map(|s| s.get(name))
+    }
+
+    /// Evaluate an expression that may be tabular (`Ok`) or scalar (`Err` holds the value).
+    fn any(&mut self, e: &Expr) -> R<Result<Arc<Table>, Value>> {
+        match e {
+            Expr::Pipe(..) | Expr::Source(_) => self.tabular(e).map(Ok),
+            Expr::Name(n, span) => match self.lookup(n).cloned() {
+                Some(Binding::Scalar(v)) => Ok(Err(v)),
+                Some(Binding::Table(t)) => Ok(Ok(t)),
+                Some(Binding::Failed(err)) => Err(err),
+                Some(Binding::Func(_)) => self.tabular(e).map(Ok),
+                None => self
+                    .tabular(e)
+                    .map(Ok)
+                    .map_err(|_| EngineError::new(format!("unknown name `{n}`"), Some(*span))),
+            },
+            Expr::Call(name, _, _) if self.is_tabular_call(name) => self.tabular(e).map(Ok),
+            _ => self.scalar(e).map(Err),
+        }
+    }
+
+    fn is_tabular_call(&self, name: &str) -> bool {
+        matches!(
+            name,
+            "materialize" | "_GetWatchlist" | "table" | "view" | "union"
+        ) || matches!(self.lookup(name), Some(Binding::Func(_)))
+            || (self.lookup(name).is_none() && self.data.function(name).is_some())
+    }
+
+    /// A scalar expression evaluated once (no row).
+    pub fn scalar(&mut self, e: &Expr) -> R<Value> {
+        let one = Table {
+            columns: Vec::new(),
+            rows: 1,
+        };
+        Ok(self.eval(e, &one)?.get(0).clone())
+    }
+
+    // ---- tabular expressions ----
+
+    pub fn tabular(&mut self, e: &Expr) -> R<Arc<Table>> {
+        self.depth += 1;
+        if self.depth > 100 {
+            self.depth -= 1;
+            return Err(EngineError::new("the query nests too deeply", None));
+        }
+        let r = self.tabular_inner(e);
+        self.depth -= 1;
+        r
+    }
+
+    fn tabular_inner(&mut self, e: &Expr) -> R<Arc<Table>> {
+        match e {
+            Expr::Pipe(source, ops) => {
+                let mut t = self.tabular(source)?;
+                for op in ops {
+                    t = Arc::new(self.op(t, op)?);
+                }
+                Ok(t)
+            }
+            Expr::Source(op) => Ok(Arc::new(self.op(Arc::new(Table::default()), op)?)),
+            Expr::Name(n, span) => self.named_table(n, *span),
+            Expr::Call(name, args, span) => self.tabular_call(name, args, *span, None),
+            Expr::Unsupported(what, span) => Err(EngineError::unsupported(what, Some(*span))),
+            _ => Err(EngineError::new(
+                "a scalar expression where a table is expected",
+                None,
+            )),
+        }
+    }
+
+    fn named_table(&mut self, n: &str, span: Span) -> R<Arc<Table>> {
+        match self.lookup(n).cloned() {
+            Some(Binding::Table(t)) => return Ok(t),
+            Some(Binding::Failed(err)) => return Err(err),
+            Some(Binding::Scalar(_)) => {
+                return Err(EngineError::new(
+                    format!("`{n}` is a scalar, not a table"),
+                    Some(span),
+                ))
+            }
+            Some(Binding::Func(_)) => return self.tabular_call(n, &[], span, None),
+            None => {}
+        }
+        if let Some(t) = self.windowed.get(n) {
+            return Ok(t.clone());
+        }
+        if let Some(t) = self.data.table(n) {
+            let t = self.apply_window(t);
+            self.rows_scanned += t.rows as u64;
+            self.windowed.insert(n.to_string(), t.clone());
+            return Ok(t);
+        }
+        if self.data.function(n).is_some() {
+            return self.tabular_call(n, &[], span, None);
+        }
+        Err(EngineError::new(
+            format!("`{n}` is not a table in the sandbox data, a variable or a function"),
+            Some(span),
+        ))
+    }
+
+    fn apply_window(&self, t: Arc<Table>) -> Arc<Table> {
+        let Some((start, end)) = self.opts.window else {
+            return t;
+        };
+        let Some(col) = t.column("TimeGenerated") else {
+            return t;
+        };
+        let idx: Vec<usize> = col
+            .data
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| matches!(v, Value::DateTime(x) if *x >= start && *x < end))
+            .map(|(i, _)| i)
+            .collect();
+        if idx.len() == t.rows {
+            t
+        } else {
+            Arc::new(t.take(&idx))
+        }
+    }
+
+    /// A call of a function that returns a table: a let function, a stored function, or a
+    /// tabular built-in. `input` is the piped table for `invoke`.
+    fn tabular_call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+        input: Option<Arc<Table>>,
+    ) -> R<Arc<Table>> {
+        match name {
+            "materialize" | "view" => {
+                let a = args.first().ok_or_else(|| {
+                    EngineError::new(format!("{name}() needs a table"), Some(span))
+                })?;
+                return self.tabular(a);
+            }
+            "table" => {
+                let n = match args.first() {
+                    Some(a) => self.scalar(a)?.to_kusto_string(),
+                    None => return Err(EngineError::new("table() needs a name", Some(span))),
+                };
+                return self.named_table(&n, span);
+            }
+            "_GetWatchlist" => {
+                let alias = match args.first() {
+                    Some(a) => self.scalar(a)?.to_kusto_string(),
+                    None => {
+                        return Err(EngineError::new(
+                            "_GetWatchlist() needs an alias",
+                            Some(span),
+                        ))
+                    }
+                };
+                return self.data.watchlist(&alias).ok_or_else(|| {
+                    EngineError::new(
+                        format!("no watchlist `{alias}` in the repository"),
+                        Some(span),
+                    )
+                });
+            }
+            _ => {}
+        }
+        let func = match self.lookup(name).cloned() {
+            Some(Binding::Func(f)) => f,
+            _ => match self.data.function(name) {
+                Some(sf) => Rc::new(stored_function(name, &sf)?),
+                None => {
+                    return Err(EngineError::new(
+                        format!("`{name}` is not a function that returns a table"),
+                        Some(span),
+                    ))
+                }
+            },
+        };
+        let mut scope = HashMap::new();
+        let mut args_iter = args.iter();
+        let mut input = input;
+        for p in &func.params {
+            if p.ty.is_none() {
+                // A tabular parameter: the piped input, or the next argument.
+                let t = match input.take() {
+                    Some(t) => t,
+                    None => match args_iter.next() {
+                        Some(a) => self.tabular(a)?,
+                        None => {
+                            return Err(EngineError::new(
+                                format!("`{name}` needs a table for `{}`", p.name),
+                                Some(span),
+                            ))
+                        }
+                    },
+                };
+                scope.insert(p.name.clone(), Binding::Table(t));
+                continue;
+            }
+            let v = match args_iter.next() {
+                Some(a) => match self.any(a)? {
+                    Ok(t) => Binding::Table(t),
+                    Err(v) => Binding::Scalar(v),
+                },
+                None => match &p.default {
+                    Some(d) => Binding::Scalar(self.scalar(d)?),
+                    None => {
+                        return Err(EngineError::new(
+                            format!("`{name}` is missing the argument `{}`", p.name),
+                            Some(span),
+                        ))
+                    }
+                },
+            };
+            let v = match (v, p.ty) {
+                (Binding::Scalar(v), Some(ty)) if ty != Type::Unknown => {
+                    Binding::Scalar(v.cast(ty))
+                }
+                (v, _) => v,
+            };
+            scope.insert(p.name.clone(), v);
+        }
+        self.scopes.push(scope);
+        let r = self.statements(&func.body);
+        self.scopes.pop();
+        r?.ok_or_else(|| EngineError::new(format!("`{name}` returns no table"), Some(span)))
+    }
+
+    // ---- operators ----
+
+    fn op(&mut self, t: Arc<Table>, op: &Op) -> R<Table> {
+        match op {
+            Op::Where(pred) => self.where_(&t, pred),
+            Op::Project(items) => self.project(&t, items),
+            Op::Extend(items) | Op::Serialize(items) => self.extend(&t, items),
+            Op::ProjectAway(pats) => Ok(Table {
+                columns: t
+                    .columns
+                    .iter()
+                    .filter(|c| !pats.iter().any(|p| glob(p, &c.name)))
+                    .cloned()
+                    .collect(),
+                rows: t.rows,
+            }),
+            Op::ProjectKeep(pats) => Ok(Table {
+                columns: t
+                    .columns
+                    .iter()
+                    .filter(|c| pats.iter().any(|p| glob(p, &c.name)))
+                    .cloned()
+                    .collect(),
+                rows: t.rows,
+            }),
+            Op::ProjectReorder(pats) => {
+                let mut first = Vec::new();
+                let mut used = vec![false; t.columns.len()];
+                for p in pats {
+                    for (i, c) in t.columns.iter().enumerate() {
+                        if !used[i] && glob(p, &c.name) {
+                            used[i] = true;
+                            first.push(c.clone());
+                        }
+                    }
+                }
+                for (i, c) in t.columns.iter().enumerate() {
+                    if !used[i] {
+                        first.push(c.clone());
+                    }
+                }
+                Ok(Table {
+                    columns: first,
+                    rows: t.rows,
+                })
+            }
+            Op::ProjectRename(pairs) => {
+                let mut out = (*t).clone();
+                for (new, old) in pairs {
+                    let i = out.index_of(old).ok_or_else(|| {
+                        EngineError::new(format!("no column `{old}` to rename"), None)
+                    })?;
+                    out.columns[i].name = new.clone();
+                }
+                Ok(out)
+            }
+            Op::Summarize { aggs, by } => self.summarize(&t, aggs, by),
+            Op::Join {
+                kind,
+                right,
+                on,
+                span,
+            } => {
+                let r = self.tabular(right)?;
+                self.join(&t, &r, *kind, on, *span, false)
+            }
+            Op::Lookup {
+                left_outer,
+                right,
+                on,
+                span,
+            } => {
+                let r = self.tabular(right)?;
+                let kind = if *left_outer {
+                    JoinKind::LeftOuter
+                } else {
+                    JoinKind::Inner
+                };
+                self.join(&t, &r, kind, on, *span, true)
+            }
+            Op::Union {
+                tables,
+                source_column,
+                outer,
+                fuzzy,
+            } => {
+                let mut parts: Vec<(String, Arc<Table>)> = Vec::new();
+                // As a pipe operator the input is the first table; as a source it is empty.
+                if !t.columns.is_empty() || t.rows > 0 {
+                    parts.push(("union_arg0".into(), t.clone()));
+                }
+                for (i, e) in tables.iter().enumerate() {
+                    let label = match e {
+                        Expr::Name(n, _) => n.clone(),
+                        _ => format!("union_arg{}", i + parts.len()),
+                    };
+                    if let Expr::Wildcard(p) = e {
+                        return Err(EngineError::unsupported(
+                            format!("union with a table wildcard `{p}`"),
+                            None,
+                        ));
+                    }
+                    match self.tabular(e) {
+                        Ok(t) => parts.push((label, t)),
+                        Err(_) if *fuzzy => {}
+                        Err(err) => return Err(err),
+                    }
+                }
+                Ok(union(&parts, source_column.as_deref(), *outer))
+            }
+            Op::Take(n) => {
+                let n = self.scalar(n)?.as_i64().unwrap_or(0).max(0) as usize;
+                if n >= t.rows {
+                    return Ok((*t).clone());
+                }
+                Ok(t.take(&(0..n).collect::<Vec<_>>()))
+            }
+            Op::Sort(keys) => {
+                let idx = self.sorted(&t, keys)?;
+                Ok(t.take(&idx))
+            }
+            Op::Top(n, keys) => {
+                let n = self.scalar(n)?.as_i64().unwrap_or(0).max(0) as usize;
+                let mut idx = self.sorted(&t, keys)?;
+                idx.truncate(n);
+                Ok(t.take(&idx))
+            }
+            Op::Distinct(items) => {
+                if items.len() == 1 && matches!(items[0].expr, Expr::Star) {
+                    let by: Vec<Assign> = t
+                        .columns
+                        .iter()
+                        .map(|c| Assign {
+                            names: vec![c.name.clone()],
+                            expr: Expr::Name(c.name.clone(), Span::default()),
+                        })
+                        .collect();
+                    return self.summarize(&t, &[], &by);
+                }
+                self.summarize(&t, &[], items)
+            }
+            Op::Count => Ok(Table::new(vec![Column::new(
+                "Count",
+                Type::Long,
+                vec![Value::Long(t.rows as i64)],
+            )])),
+            Op::MvExpand {
+                items,
+                index,
+                limit,
+                bag_as_array,
+            } => self.mv_expand(&t, items, index.as_deref(), limit.as_ref(), *bag_as_array),
+            Op::Parse {
+                expr,
+                regex,
+                relaxed,
+                flags,
+                pattern,
+                keep_unmatched,
+            } => self.parse(&t, expr, *regex, *relaxed, flags, pattern, *keep_unmatched),
+            Op::MakeSeries(ms) => self.make_series(&t, ms),
+            Op::Evaluate(name, args, span) => self.evaluate(&t, name, args, *span),
+            Op::As(name) => {
+                self.bind(name, Binding::Table(t.clone()));
+                Ok((*t).clone())
+            }
+            Op::Invoke(name, args, span) => {
+                Ok((*self.tabular_call(name, args, *span, Some(t.clone()))?).clone())
+            }
+            Op::GetSchema => {
+                let n = t.columns.len();
+                Ok(Table::new(vec![
+                    Column::new(
+                        "ColumnName",
+                        Type::String,
+                        t.columns.iter().map(|c| Value::str(&c.name)).collect(),
+                    ),
+                    Column::new(
+                        "ColumnOrdinal",
+                        Type::Int,
+                        (0..n).map(|i| Value::Long(i as i64)).collect(),
+                    ),
+                    Column::new(
+                        "DataType",
+                        Type::String,
+                        t.columns
+                            .iter()
+                            .map(|c| Value::str(clr_type(c.ty)))
+                            .collect(),
+                    ),
+                    Column::new(
+                        "ColumnType",
+                        Type::String,
+                        t.columns.iter().map(|c| Value::str(c.ty.name())).collect(),
+                    ),
+                ]))
+            }
+            Op::NoOp => Ok((*t).clone()),
+            Op::Print(items) => {
+                let one = Table {
+                    columns: Vec::new(),
+                    rows: 1,
+                };
+                let mut out = Table {
+                    columns: Vec::new(),
+                    rows: 1,
+                };
+                for (i, a) in items.iter().enumerate() {
+                    let v = self.eval(&a.expr, &one)?.get(0).clone();
+                    let name = a
+                        .names
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| format!("print_{i}"));
+                    out.set(Column::new(name, v.type_of(), vec![v]));
+                }
+                Ok(out)
+            }
+            Op::Range {
+                name,
+                from,
+                to,
+                step,
+            } => {
+                let (from, to, step) = (self.scalar(from)?, self.scalar(to)?, self.scalar(step)?);
+                let mut data = Vec::new();
+                let mut cur = from.clone();
+                let ascending = compare(&from, &to) != Some(std::cmp::Ordering::Greater);
+                while data.len() < 10_000_000 {
+                    match compare(&cur, &to) {
+                        Some(std::cmp::Ordering::Greater) if ascending => break,
+                        Some(std::cmp::Ordering::Less) if !ascending => break,
+                        None => break,
+                        _ => {}
+                    }
+                    data.push(cur.clone());
+                    cur = functions::add(&cur, &step);
+                    if cur.is_null() {
+                        break;
+                    }
+                }
+                let ty = from.type_of();
+                Ok(Table::new(vec![Column::new(name.clone(), ty, data)]))
+            }
+            Op::Datatable { columns, values } => {
+                if columns.is_empty() {
+                    return Err(EngineError::new("datatable without columns", None));
+                }
+                let mut data: Vec<Vec<Value>> = vec![Vec::new(); columns.len()];
+                for (i, v) in values.iter().enumerate() {
+                    let v = self.scalar(v)?;
+                    let c = i % columns.len();
+                    data[c].push(v.cast(columns[c].1));
+                }
+                let rows = data[0].len();
+                for d in data.iter_mut() {
+                    d.resize(rows, Value::Null);
+                }
+                Ok(Table::new(
+                    columns
+                        .iter()
+                        .zip(data)
+                        .map(|((n, t), d)| Column::new(n.clone(), *t, d))
+                        .collect(),
+                ))
+            }
+            Op::Unsupported(what, span) => Err(EngineError::unsupported(what, Some(*span))),
+        }
+    }
+
+    fn where_(&mut self, t: &Table, pred: &Expr) -> R<Table> {
+        let mask = self.eval(pred, t)?;
+        match mask {
+            Cv::Const(v) => {
+                if v.truthy() {
+                    Ok(t.clone())
+                } else {
+                    Ok(t.take(&[]))
+                }
+            }
+            Cv::Col(c) => {
+                let idx: Vec<usize> = c
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| matches!(v, Value::Bool(true)))
+                    .map(|(i, _)| i)
+                    .collect();
+                if idx.len() == t.rows {
+                    Ok(t.clone())
+                } else {
+                    Ok(t.take(&idx))
+                }
+            }
+        }
+    }
+
+    fn project(&mut self, t: &Table, items: &[Assign]) -> R<Table> {
+        let mut out = Table {
+            columns: Vec::new(),
+            rows: t.rows,
+        };
+        let mut unnamed = 0;
+        for a in items {
+            match &a.expr {
+                Expr::Star => {
+                    for c in &t.columns {
+                        out.set(c.clone());
+                    }
+                    continue;
+                }
+                Expr::Wildcard(p) => {
+                    for c in t.columns.iter().filter(|c| glob(p, &c.name)) {
+                        out.set(c.clone());
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            for col in self.assign_columns(t, a, &mut unnamed)? {
+                out.set(col);
+            }
+        }
+        Ok(out)
+    }
+
+    fn extend(&mut self, t: &Table, items: &[Assign]) -> R<Table> {
+        let mut out = t.clone();
+        let mut unnamed = 0;
+        for a in items {
+            // Later items see earlier ones.
+            for col in self.assign_columns(&out, a, &mut unnamed)? {
+                out.set(col);
+            }
+        }
+        Ok(out)
+    }
+
+    fn assign_columns(&mut self, t: &Table, a: &Assign, unnamed: &mut usize) -> R<Vec<Column>> {
+        let cv = self.eval(&a.expr, t)?;
+        let ty = match (&a.expr, &cv) {
+            (Expr::Name(n, _), _) => t.column(n).map(|c| c.ty),
+            _ => None,
+        };
+        let data = cv.into_arc(t.rows);
+        let name = match a.names.first() {
+            Some(n) => n.clone(),
+            None => {
+                *unnamed += 1;
+                format!("Column{unnamed}")
+            }
+        };
+        if a.names.len() > 1 {
+            // `(a, b) = f(...)`: the function returns an array.
+            return Ok(a
+                .names
+                .iter()
+                .enumerate()
+                .map(|(k, n)| {
+                    let d: Vec<Value> = data
+                        .iter()
+                        .map(|v| match v {
+                            Value::Dyn(j) => j
+                                .get(k)
+                                .map(|x| Value::dynamic(x.clone()).unwrap_dynamic())
+                                .unwrap_or(Value::Null),
+                            _ => Value::Null,
+                        })
+                        .collect();
+                    let ty = infer_type(&d);
+                    Column::new(n.clone(), ty, d)
+                })
+                .collect());
+        }
+        let ty = ty.unwrap_or_else(|| infer_type(&data));
+        Ok(vec![Column { name, ty, data }])
+    }
+
+    fn sorted(&mut self, t: &Table, keys: &[SortKey]) -> R<Vec<usize>> {
+        let cols: Vec<Cv> = keys
+            .iter()
+            .map(|k| self.eval(&k.expr, t))
+            .collect::<R<_>>()?;
+        let mut idx: Vec<usize> = (0..t.rows).collect();
+        idx.sort_by(|&a, &b| {
+            for (k, c) in keys.iter().zip(&cols) {
+                let (x, y) = (c.get(a), c.get(b));
+                let (xn, yn) = (x.is_null(), y.is_null());
+                let o = match (xn, yn) {
+                    (true, true) => std::cmp::Ordering::Equal,
+                    (true, false) => {
+                        if k.nulls_first {
+                            std::cmp::Ordering::Less
+                        } else {
+                            std::cmp::Ordering::Greater
+                        }
+                    }
+                    (false, true) => {
+                        if k.nulls_first {
+                            std::cmp::Ordering::Greater
+                        } else {
+                            std::cmp::Ordering::Less
+                        }
+                    }
+                    _ => {
+                        let o = sort_cmp(x, y);
+                        if k.desc {
+                            o.reverse()
+                        } else {
+                            o
+                        }
+                    }
+                };
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+        Ok(idx)
+    }
+
+    /// Group ids per row (in order of first appearance) and the first row of each group.
+    fn groups(&mut self, t: &Table, by: &[Cv]) -> (Vec<u32>, Vec<usize>) {
+        let mut ids = Vec::with_capacity(t.rows);
+        let mut firsts = Vec::new();
+        match by.len() {
+            0 => {
+                if t.rows > 0 {
+                    firsts.push(0);
+                }
+                ids.resize(t.rows, 0);
+            }
+            1 => {
+                let mut map: HashMap<Key, u32, foldhash::fast::FixedState> = HashMap::default();
+                for i in 0..t.rows {
+                    let k = by[0].get(i).key();
+                    let next = map.len() as u32;
+                    let id = *map.entry(k).or_insert_with(|| {
+                        firsts.push(i);
+                        next
+                    });
+                    ids.push(id);
+                }
+            }
+            _ => {
+                let mut map: HashMap<Vec<Key>, u32, foldhash::fast::FixedState> =
+                    HashMap::default();
+                let mut key = Vec::with_capacity(by.len());
+                for i in 0..t.rows {
+                    key.clear();
+                    key.extend(by.iter().map(|c| c.get(i).key()));
+                    let id = match map.get(&key) {
+                        Some(id) => *id,
+                        None => {
+                            let id = map.len() as u32;
+                            map.insert(key.clone(), id);
+                            firsts.push(i);
+                            id
+                        }
+                    };
+                    ids.push(id);
+                }
+            }
+        }
+        (ids, firsts)
+    }
+
+    fn summarize(&mut self, t: &Table, aggs: &[Assign], by: &[Assign]) -> R<Table> {
+        let mut by_cols = Vec::new();
+        let mut by_names = Vec::new();
+        let mut unnamed = 0;
+        for a in by {
+            let cv = self.eval(&a.expr, t)?;
+            let ty = match &a.expr {
+                Expr::Name(n, _) => t.column(n).map(|c| c.ty),
+                _ => None,
+            };
+            let name = match a.names.first() {
+                Some(n) => n.clone(),
+                None => {
+                    unnamed += 1;
+                    format!("Column{unnamed}")
+                }
+            };
+            by_names.push((name, ty));
+            by_cols.push(cv);
+        }
+        let (ids, firsts) = self.groups(t, &by_cols);
+        let ngroups = firsts.len();
+        // `summarize count()` over no rows still yields one row.
+        let (ids, ngroups, empty_total) = if by.is_empty() && ngroups == 0 && !aggs.is_empty() {
+            (ids, 1, true)
+        } else {
+            (ids, ngroups, false)
+        };
+        let mut out = Table {
+            columns: Vec::new(),
+            rows: ngroups,
+        };
+        for ((name, ty), cv) in by_names.iter().zip(&by_cols) {
+            let data: Vec<Value> = firsts.iter().map(|&i| cv.get(i).clone()).collect();
+            let ty = ty.unwrap_or_else(|| infer_type(&data));
+            out.set(Column::new(name.clone(), ty, data));
+        }
+        let by_set: Vec<String> = by_names.iter().map(|(n, _)| n.clone()).collect();
+        for a in aggs {
+            let cols = self.aggregate(t, a, &ids, ngroups, &by_set, empty_total)?;
+            for c in cols {
+                let name = if out.index_of(&c.name).is_some() && !by_set.contains(&c.name) {
+                    unique_name(&out, &c.name)
+                } else {
+                    c.name.clone()
+                };
+                if by_set.contains(&c.name) {
+                    continue;
+                }
+                out.set(Column { name, ..c });
+            }
+        }
+        Ok(out)
+    }
+
+    /// One aggregate item of summarize: a call to an aggregation, or an expression over
+    /// aggregations (`toint(avg(x))`, `count() * 2`).
+    fn aggregate(
+        &mut self,
+        t: &Table,
+        a: &Assign,
+        ids: &[u32],
+        ngroups: usize,
+        by: &[String],
+        empty_total: bool,
+    ) -> R<Vec<Column>> {
+        if let Expr::Call(name, args, span) = &a.expr {
+            if aggregate::is_aggregate(name) {
+                let mut argv = Vec::new();
+                for x in args {
+                    argv.push(match x {
+                        Expr::Star => aggregate::Arg::Star,
+                        Expr::Wildcard(p) => aggregate::Arg::Wildcard(p.clone()),
+                        other => {
+                            let name = match other {
+                                Expr::Name(n, _) => Some(n.clone()),
+                                _ => None,
+                            };
+                            aggregate::Arg::Col(self.eval(other, t)?, name)
+                        }
+                    });
+                }
+                let _ = empty_total;
+                return aggregate::run(name, &argv, a, t, ids, ngroups, by, *span);
+            }
+        }
+        // An expression over aggregates: compute each aggregate, then the expression per group.
+        let mut inner = Vec::new();
+        let rewritten = extract_aggregates(&a.expr, &mut inner);
+        if inner.is_empty() {
+            return Err(EngineError::new(
+                "summarize needs an aggregation function here",
+                None,
+            ));
+        }
+        let mut g = Table {
+            columns: Vec::new(),
+            rows: ngroups,
+        };
+        for (i, call) in inner.iter().enumerate() {
+            let tmp = Assign {
+                names: vec![format!("__agg{i}")],
+                expr: call.clone(),
+            };
+            let cols = self.aggregate(t, &tmp, ids, ngroups, by, empty_total)?;
+            if let Some(c) = cols.into_iter().next() {
+                g.set(Column {
+                    name: format!("__agg{i}"),
+                    ..c
+                });
+            }
+        }
+        let cv = self.eval(&rewritten, &g)?;
+        let data = cv.into_vec(ngroups);
+        let ty = infer_type(&data);
+        Ok(vec![Column::new(
+            a.names.first().cloned().unwrap_or_else(|| "Column1".into()),
+            ty,
+            data,
+        )])
+    }
+
+    fn join(
+        &mut self,
+        l: &Table,
+        r: &Table,
+        kind: JoinKind,
+        on: &[(Expr, Expr)],
+        span: Span,
+        lookup: bool,
+    ) -> R<Table> {
+        if on.is_empty() {
+            return Err(EngineError::new("join needs `on` keys", Some(span)));
+        }
+        let mut lk = Vec::new();
+        let mut rk = Vec::new();
+        let mut drop_right = Vec::new();
+        for (a, b) in on {
+            let (la, rb) = match (a, b) {
+                (Expr::Side(true, x), Expr::Side(false, y)) => (x, y),
+                (Expr::Side(false, y), Expr::Side(true, x)) => (x, y),
+                (Expr::Unsupported(w, s), _) => return Err(EngineError::unsupported(w, Some(*s))),
+                _ => {
+                    return Err(EngineError::unsupported(
+                        "join condition other than `$left.a == $right.b` or a column name",
+                        Some(span),
+                    ))
+                }
+            };
+            let lc = l.column(la).ok_or_else(|| {
+                EngineError::new(format!("the left side has no column `{la}`"), Some(span))
+            })?;
+            let rc = r.column(rb).ok_or_else(|| {
+                EngineError::new(format!("the right side has no column `{rb}`"), Some(span))
+            })?;
+            if la == rb {
+                drop_right.push(rb.clone());
+            }
+            lk.push(lc.data.clone());
+            rk.push(rc.data.clone());
+        }
+        let key_of = |cols: &[Arc<Vec<Value>>], i: usize| -> Option<Vec<Key>> {
+            let mut k = Vec::with_capacity(cols.len());
+            for c in cols {
+                let v = &c[i];
+                if v.is_null() {
+                    return None;
+                }
+                k.push(v.key());
+            }
+            Some(k)
+        };
+        // Hash the right side.
+        let mut right_rows: HashMap<Vec<Key>, Vec<usize>, foldhash::fast::FixedState> =
+            HashMap::default();
+        for i in 0..r.rows {
+            if let Some(k) = key_of(&rk, i) {
+                right_rows.entry(k).or_default().push(i);
+            }
+        }
+        let mut li: Vec<Option<usize>> = Vec::new();
+        let mut ri: Vec<Option<usize>> = Vec::new();
+        let mut right_matched = vec![false; r.rows];
+        let mut seen_left: HashMap<Vec<Key>, (), foldhash::fast::FixedState> = HashMap::default();
+        for i in 0..l.rows {
+            let k = key_of(&lk, i);
+            if kind == JoinKind::InnerUnique {
+                // Kusto keeps one left row per key.
+                if let Some(k) = &k {
+                    if seen_left.insert(k.clone(), ()).is_some() {
+                        continue;
+                    }
+                }
+            }
+            let matches = k.as_ref().and_then(|k| right_rows.get(k));
+            match kind {
+                JoinKind::InnerUnique
+                | JoinKind::Inner
+                | JoinKind::LeftOuter
+                | JoinKind::FullOuter
+                | JoinKind::RightOuter => match matches {
+                    Some(rows) => {
+                        for &j in rows {
+                            right_matched[j] = true;
+                            li.push(Some(i));
+                            ri.push(Some(j));
+                        }
+                    }
+                    None => {
+                        if matches!(kind, JoinKind::LeftOuter | JoinKind::FullOuter) {
+                            li.push(Some(i));
+                            ri.push(None);
+                        }
+                    }
+                },
+                JoinKind::LeftAnti => {
+                    if matches.is_none() {
+                        li.push(Some(i));
+                    }
+                }
+                JoinKind::LeftSemi => {
+                    if matches.is_some() {
+                        li.push(Some(i));
+                    }
+                }
+                JoinKind::RightAnti | JoinKind::RightSemi => {
+                    if let Some(rows) = matches {
+                        for &j in rows {
+                            right_matched[j] = true;
+                        }
+                    }
+                }
+            }
+        }
+        match kind {
+            JoinKind::LeftAnti | JoinKind::LeftSemi => {
+                let idx: Vec<usize> = li.into_iter().flatten().collect();
+                return Ok(l.take(&idx));
+            }
+            JoinKind::RightAnti | JoinKind::RightSemi => {
+                let want = kind == JoinKind::RightSemi;
+                let idx: Vec<usize> = (0..r.rows).filter(|j| right_matched[*j] == want).collect();
+                return Ok(r.take(&idx));
+            }
+            JoinKind::RightOuter | JoinKind::FullOuter => {
+                for (j, m) in right_matched.iter().enumerate() {
+                    if !m {
+                        li.push(None);
+                        ri.push(Some(j));
+                    }
+                }
+            }
+            _ => {}
+        }
+        let pick = |c: &Column, idx: &[Option<usize>]| -> Column {
+            let null = if c.ty == Type::String {
+                Value::empty_str()
+            } else {
+                Value::Null
+            };
+            Column {
+                name: c.name.clone(),
+                ty: c.ty,
+                data: Arc::new(
+                    idx.iter()
+                        .map(|i| i.map(|i| c.data[i].clone()).unwrap_or_else(|| null.clone()))
+                        .collect(),
+                ),
+            }
+        };
+        let mut out = Table {
+            columns: Vec::new(),
+            rows: li.len(),
+        };
+        for c in &l.columns {
+            out.columns.push(pick(c, &li));
+        }
+        if lookup {
+            // lookup keeps the key columns once, filled from either side.
+            for c in &r.columns {
+                if drop_right.contains(&c.name) {
+                    continue;
+                }
+                let mut col = pick(c, &ri);
+                col.name = unique_name(&out, &c.name);
+                out.columns.push(col);
+            }
+        } else {
+            for c in &r.columns {
+                let mut col = pick(c, &ri);
+                col.name = unique_name(&out, &c.name);
+                out.columns.push(col);
+            }
+            // In right/full outer joins, unmatched right rows have null left keys: Kusto keeps
+            // them as they are.
+        }
+        Ok(out)
+    }
+
+    fn mv_expand(
+        &mut self,
+        t: &Table,
+        items: &[MvItem],
+        index: Option<&str>,
+        limit: Option<&Expr>,
+        bag_as_array: bool,
+    ) -> R<Table> {
+        let limit = match limit {
+            Some(l) => self.scalar(l)?.as_i64().map(|x| x.max(0) as usize),
+            None => None,
+        };
+        let cols: Vec<Cv> = items
+            .iter()
+            .map(|it| self.eval(&it.expr, t))
+            .collect::<R<_>>()?;
+        let mut rows = Vec::new();
+        let mut expanded: Vec<Vec<Value>> = vec![Vec::new(); items.len()];
+        let mut indexes = Vec::new();
+        for i in 0..t.rows {
+            let lists: Vec<Vec<serde_json::Value>> = cols
+                .iter()
+                .map(|c| match c.get(i) {
+                    Value::Dyn(d) => match &**d {
+                        serde_json::Value::Array(a) => a.clone(),
+                        serde_json::Value::Object(o) => o
+                            .iter()
+                            .map(|(k, v)| {
+                                if bag_as_array {
+                                    serde_json::json!([k, v])
+                                } else {
+                                    let mut m = serde_json::Map::new();
+                                    m.insert(k.clone(), v.clone());
+                                    serde_json::Value::Object(m)
+                                }
+                            })
+                            .collect(),
+                        other => vec![other.clone()],
+                    },
+                    Value::Null => vec![],
+                    other => vec![other.to_json()],
+                })
+                .collect();
+            let mut n = lists.iter().map(|l| l.len()).max().unwrap_or(0);
+            if let Some(l) = limit {
+                n = n.min(l);
+            }
+            for k in 0..n {
+                rows.push(i);
+                indexes.push(Value::Long(k as i64));
+                for (j, l) in lists.iter().enumerate() {
+                    let v = match l.get(k) {
+                        Some(v) => Value::dynamic(v.clone()),
+                        None => Value::dynamic(serde_json::Value::Null),
+                    };
+                    let v = match items[j].to {
+                        Some(ty) => v.cast(ty),
+                        None => v,
+                    };
+                    expanded[j].push(v);
+                }
+            }
+        }
+        let mut out = t.take(&rows);
+        for (it, data) in items.iter().zip(expanded) {
+            let ty = it.to.unwrap_or(Type::Dynamic);
+            out.set(Column::new(it.name.clone(), ty, data));
+        }
+        if let Some(ix) = index {
+            out.set(Column::new(ix, Type::Long, indexes));
+        }
+        Ok(out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn parse(
+        &mut self,
+        t: &Table,
+        expr: &Expr,
+        regex: bool,
+        relaxed: bool,
+        flags: &str,
+        pattern: &[PatPart],
+        keep_unmatched: bool,
+    ) -> R<Table> {
+        let src = self.eval(expr, t)?;
+        let columns: Vec<(String, Type)> = pattern
+            .iter()
+            .filter_map(|p| match p {
+                PatPart::Column(n, ty) => Some((n.clone(), *ty)),
+                _ => None,
+            })
+            .collect();
+        // Build one regex for both kinds: simple patterns are literal text between lazy
+        // captures; the last capture takes the rest of the text.
+        let mut re = String::from("(?s)");
+        if flags.contains('i') {
+            re.push_str("(?i)");
+        }
+        if flags.contains('m') {
+            re.push_str("(?m)");
+        }
+        if !regex {
+            re.push('^');
+        }
+        let n = pattern.len();
+        for (k, p) in pattern.iter().enumerate() {
+            match p {
+                PatPart::Text(s) => {
+                    if regex {
+                        re.push_str(s);
+                    } else {
+                        re.push_str(&regex::escape(s));
+                    }
+                }
+                PatPart::Star => re.push_str(".*?"),
+                PatPart::Column(_, ty) => {
+                    let last = k + 1 == n;
+                    let body = match ty {
+                        Type::Long | Type::Int => r"[+-]?\d+",
+                        Type::Real | Type::Decimal => r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?",
+                        _ if last && !regex => ".*",
+                        _ => ".*?",
+                    };
+                    re.push('(');
+                    re.push_str(body);
+                    re.push(')');
+                }
+            }
+        }
+        if !regex
+            && !matches!(
+                pattern.last(),
+                Some(PatPart::Column(..)) | Some(PatPart::Star)
+            )
+        {
+            re.push('$');
+        }
+        let compiled = regex::Regex::new(&re)
+            .map_err(|e| EngineError::new(format!("bad parse pattern: {e}"), None))?;
+        let mut data: Vec<Vec<Value>> = vec![Vec::with_capacity(t.rows); columns.len()];
+        let mut keep = Vec::with_capacity(t.rows);
+        for i in 0..t.rows {
+            let s = src.get(i).text().into_owned();
+            match compiled.captures(&s) {
+                Some(c) => {
+                    keep.push(i);
+                    for (k, (_, ty)) in columns.iter().enumerate() {
+                        let v = c
+                            .get(k + 1)
+                            .map(|m| Value::str(m.as_str()).cast(*ty))
+                            .unwrap_or(Value::Null);
+                        data[k].push(v);
+                    }
+                }
+                None => {
+                    if keep_unmatched {
+                        keep.push(i);
+                        for (k, (_, ty)) in columns.iter().enumerate() {
+                            let _ = relaxed;
+                            data[k].push(if *ty == Type::String {
+                                Value::empty_str()
+                            } else {
+                                Value::Null
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = if keep.len() == t.rows {
+            t.clone()
+        } else {
+            t.take(&keep)
+        };
+        for ((name, ty), d) in columns.into_iter().zip(data) {
+            out.set(Column::new(name, ty, d));
+        }
+        Ok(out)
+    }
+
+    fn make_series(&mut self, t: &Table, ms: &MakeSeries) -> R<Table> {
+        let on = self.eval(&ms.on, t)?;
+        let step = self.scalar(&ms.step)?;
+        let from = match &ms.from {
+            Some(f) => self.scalar(f)?,
+            None => (0..t.rows)
+                .map(|i| on.get(i).clone())
+                .filter(|v| !v.is_null())
+                .min_by(sort_cmp)
+                .unwrap_or(Value::Null),
+        };
+        let to = match &ms.to {
+            Some(f) => self.scalar(f)?,
+            None => (0..t.rows)
+                .map(|i| on.get(i).clone())
+                .filter(|v| !v.is_null())
+                .max_by(sort_cmp)
+                .map(|v| functions::add(&v, &step))
+                .unwrap_or(Value::Null),
+        };
+        let (Some(f), Some(to_i), Some(s)) = (from.as_i64(), to.as_i64(), step.as_i64()) else {
+            return Ok(Table::default());
+        };
+        if s <= 0 {
+            return Err(EngineError::new("make-series needs a positive step", None));
+        }
+        // Bins start at `from` (Kusto aligns make-series bins to the range start).
+        let f_bin = f;
+        let nbins = ((to_i - f_bin).max(0) as usize)
+            .div_ceil(s as usize)
+            .min(1_000_000);
+        let by_cols: Vec<Cv> = ms
+            .by
+            .iter()
+            .map(|a| self.eval(&a.expr, t))
+            .collect::<R<_>>()?;
+        let (ids, firsts) = self.groups(t, &by_cols);
+        let ngroups = firsts.len();
+        // Row → (group, bin) → a combined group id for the aggregates.
+        let mut combined = Vec::with_capacity(t.rows);
+        let mut keep = Vec::with_capacity(t.rows);
+        for (i, g) in ids.iter().enumerate() {
+            let Some(x) = on.get(i).as_i64() else {
+                continue;
+            };
+            if x < f || x >= to_i {
+                continue;
+            }
+            let b = ((x - f_bin) / s) as usize;
+            if b >= nbins {
+                continue;
+            }
+            keep.push(i);
+            combined.push(*g * nbins as u32 + b as u32);
+        }
+        let sub = t.take(&keep);
+        let mut out = Table {
+            columns: Vec::new(),
+            rows: ngroups,
+        };
+        for (a, cv) in ms.by.iter().zip(&by_cols) {
+            let data: Vec<Value> = firsts.iter().map(|&i| cv.get(i).clone()).collect();
+            let ty = infer_type(&data);
+            out.set(Column::new(
+                a.names.first().cloned().unwrap_or_else(|| "Column1".into()),
+                ty,
+                data,
+            ));
+        }
+        let by_names: Vec<String> = out.columns.iter().map(|c| c.name.clone()).collect();
+        for (name, expr, default) in &ms.aggs {
+            let default = match default {
+                Some(d) => self.scalar(d)?,
+                None => Value::Long(0),
+            };
+            let a = Assign {
+                names: vec![name.clone()],
+                expr: expr.clone(),
+            };
+            let cols = self.aggregate(&sub, &a, &combined, ngroups * nbins, &by_names, false)?;
+            let Some(c) = cols.into_iter().next() else {
+                continue;
+            };
+            // Groups with rows in a bin get the value; others the default.
+            let mut present = vec![false; ngroups * nbins];
+            for g in &combined {
+                present[*g as usize] = true;
+            }
+            let data: Vec<Value> = (0..ngroups)
+                .map(|g| {
+                    let arr: Vec<serde_json::Value> = (0..nbins)
+                        .map(|b| {
+                            let k = g * nbins + b;
+                            if present[k] {
+                                c.data[k].to_json()
+                            } else {
+                                default.to_json()
+                            }
+                        })
+                        .collect();
+                    Value::dynamic(serde_json::Value::Array(arr))
+                })
+                .collect();
+            out.set(Column::new(name.clone(), Type::Dynamic, data));
+        }
+        let axis: Vec<serde_json::Value> = (0..nbins)
+            .map(|b| {
+                let v = match &from {
+                    Value::DateTime(_) => Value::DateTime(f_bin + b as i64 * s),
+                    Value::TimeSpan(_) => Value::TimeSpan(f_bin + b as i64 * s),
+                    Value::Real(_) => Value::Real((f_bin + b as i64 * s) as f64),
+                    _ => Value::Long(f_bin + b as i64 * s),
+                };
+                v.to_json()
+            })
+            .collect();
+        let axis = Value::dynamic(serde_json::Value::Array(axis));
+        out.set(Column::new(
+            ms.on_name.clone(),
+            Type::Dynamic,
+            vec![axis; ngroups],
+        ));
+        Ok(out)
+    }
+
+    fn evaluate(&mut self, t: &Table, name: &str, args: &[Expr], span: Span) -> R<Table> {
+        match name {
+            "bag_unpack" => {
+                let Some(col) = args.first() else {
+                    return Err(EngineError::new("bag_unpack needs a column", Some(span)));
+                };
+                let prefix = match args.get(1) {
+                    Some(p) => self.scalar(p)?.to_kusto_string(),
+                    None => String::new(),
+                };
+                let col_name = match col {
+                    Expr::Name(n, _) => Some(n.clone()),
+                    _ => None,
+                };
+                let cv = self.eval(col, t)?;
+                let mut keys: BTreeMap<String, ()> = BTreeMap::new();
+                for i in 0..t.rows {
+                    if let Value::Dyn(d) = cv.get(i) {
+                        if let serde_json::Value::Object(o) = &**d {
+                            for k in o.keys() {
+                                keys.insert(k.clone(), ());
+                            }
+                        }
+                    }
+                }
+                let mut out = t.clone();
+                if let Some(n) = col_name {
+                    out.columns.retain(|c| c.name != n);
+                }
+                for k in keys.keys() {
+                    let data: Vec<Value> = (0..t.rows)
+                        .map(|i| match cv.get(i) {
+                            Value::Dyn(d) => d
+                                .get(k)
+                                .map(|v| Value::dynamic(v.clone()).unwrap_dynamic())
+                                .unwrap_or(Value::Null),
+                            _ => Value::Null,
+                        })
+                        .collect();
+                    let ty = infer_type(&data);
+                    let name = unique_name(&out, &format!("{prefix}{k}"));
+                    out.set(Column::new(name, ty, data));
+                }
+                Ok(out)
+            }
+            other => Err(EngineError::unsupported(
+                format!("evaluate {other}()"),
+                Some(span),
+            )),
+        }
+    }
+
+    // ---- scalar expressions ----
+
+    pub fn eval(&mut self, e: &Expr, t: &Table) -> R<Cv> {
+        self.depth += 1;
+        if self.depth > 200 {
+            self.depth -= 1;
+            return Err(EngineError::new("the expression nests too deeply", None));
+        }
+        let r = self.eval_inner(e, t);
+        self.depth -= 1;
+        r
+    }
+
+    fn eval_inner(&mut self, e: &Expr, t: &Table) -> R<Cv> {
+        let n = t.rows;
+        match e {
+            Expr::Lit(v) => Ok(Cv::Const(v.clone())),
+            Expr::Name(name, span) => {
+                if let Some(c) = t.column(name) {
+                    return Ok(Cv::Col(c.data.clone()));
+                }
+                match self.lookup(name).cloned() {
+                    Some(Binding::Scalar(v)) => Ok(Cv::Const(v)),
+                    Some(Binding::Failed(err)) => Err(err),
+                    Some(Binding::Table(tab)) => {
+                        // A one-cell table used as a scalar.
+                        match tab.columns.first() {
+                            Some(c) if tab.rows >= 1 => Ok(Cv::Const(c.data[0].clone())),
+                            _ => Ok(Cv::Const(Value::Null)),
+                        }
+                    }
+                    Some(Binding::Func(_)) => {
+                        let tab = self.tabular_call(name, &[], *span, None)?;
+                        Ok(Cv::Const(
+                            tab.columns
+                                .first()
+                                .and_then(|c| c.data.first().cloned())
+                                .unwrap_or(Value::Null),
+                        ))
+                    }
+                    None => Err(EngineError::new(
+                        format!("`{name}` is not a column or variable here"),
+                        Some(*span),
+                    )),
+                }
+            }
+            Expr::Not(x) => {
+                let v = self.eval(x, t)?;
+                Ok(map1(v, n, |v| match v.as_bool() {
+                    Some(b) => Value::Bool(!b),
+                    None => Value::Null,
+                }))
+            }
+            Expr::Neg(x) => {
+                let v = self.eval(x, t)?;
+                Ok(map1(v, n, functions::negate))
+            }
+            Expr::Bin(op, a, b, span) => {
+                let (x, y) = (self.eval(a, t)?, self.eval(b, t)?);
+                binary(*op, x, y, n, *span)
+            }
+            Expr::Between(neg, x, lo, hi) => {
+                let (x, lo, hi) = (self.eval(x, t)?, self.eval(lo, t)?, self.eval(hi, t)?);
+                let neg = *neg;
+                let f = |i: usize| {
+                    let v = x.get(i);
+                    let (l, h) = (lo.get(i), hi.get(i));
+                    if v.is_null() || l.is_null() || h.is_null() {
+                        return Value::Null;
+                    }
+                    let inside = compare(v, l).is_some_and(|o| o.is_ge())
+                        && compare(v, h).is_some_and(|o| o.is_le());
+                    Value::Bool(inside != neg)
+                };
+                if x.is_const() && lo.is_const() && hi.is_const() {
+                    return Ok(Cv::Const(f(0)));
+                }
+                Ok(Cv::Col(Arc::new((0..n).map(f).collect())))
+            }
+            Expr::List(op, x, items, span) => self.list_op(*op, x, items, t, *span),
+            Expr::Call(name, args, span) => self.call(name, args, t, *span),
+            Expr::Member(x, prop) => {
+                let v = self.eval(x, t)?;
+                let prop = prop.clone();
+                Ok(map1(v, n, move |v| functions::member(v, &prop)))
+            }
+            Expr::Index(x, i) => {
+                let (v, i) = (self.eval(x, t)?, self.eval(i, t)?);
+                if v.is_const() && i.is_const() {
+                    return Ok(Cv::Const(functions::index(v.get(0), i.get(0))));
+                }
+                Ok(Cv::Col(Arc::new(
+                    (0..n)
+                        .map(|k| functions::index(v.get(k), i.get(k)))
+                        .collect(),
+                )))
+            }
+            Expr::Pipe(..) | Expr::Source(_) => {
+                // A subquery as a scalar: its first cell.
+                let tab = self.tabular(e)?;
+                Ok(Cv::Const(
+                    tab.columns
+                        .first()
+                        .and_then(|c| c.data.first().cloned())
+                        .unwrap_or(Value::Null),
+                ))
+            }
+            Expr::Star | Expr::Wildcard(_) => Err(EngineError::new(
+                "`*` is only valid as an argument of some aggregations",
+                None,
+            )),
+            Expr::Side(_, c) => Err(EngineError::new(
+                format!("`$left`/`$right` outside a join condition (`{c}`)"),
+                None,
+            )),
+            Expr::Unsupported(what, span) => Err(EngineError::unsupported(what, Some(*span))),
+        }
+    }
+
+    /// The values of an `in`/`has_any` list: literals, dynamic arrays, and the first column of
+    /// tabular expressions.
+    fn list_values(&mut self, items: &[Expr]) -> R<Option<Vec<Value>>> {
+        let mut out = Vec::new();
+        for it in items {
+            let v = match it {
+                Expr::Lit(v) => Err(v.clone()),
+                Expr::Name(n, _) if self.lookup(n).is_none() && self.data.table(n).is_none() => {
+                    return Ok(None)
+                }
+                Expr::Name(..) | Expr::Pipe(..) | Expr::Source(_) | Expr::Call(..) => {
+                    match self.any(it) {
+                        Ok(x) => x,
+                        Err(_) => return Ok(None),
+                    }
+                }
+                _ => return Ok(None),
+            };
+            match v {
+                Ok(tab) => {
+                    if let Some(c) = tab.columns.first() {
+                        out.extend(c.data.iter().cloned());
+                    }
+                }
+                Err(Value::Dyn(d)) => match &*d {
+                    serde_json::Value::Array(a) => {
+                        out.extend(a.iter().map(|x| Value::dynamic(x.clone()).unwrap_dynamic()))
+                    }
+                    other => out.push(Value::dynamic(other.clone()).unwrap_dynamic()),
+                },
+                Err(v) => out.push(v),
+            }
+        }
+        Ok(Some(out))
+    }
+
+    fn list_op(&mut self, op: ListOp, x: &Expr, items: &[Expr], t: &Table, span: Span) -> R<Cv> {
+        let n = t.rows;
+        let lhs = self.eval(x, t)?;
+        let values = match self.list_values(items)? {
+            Some(v) => v,
+            None => {
+                // Row-dependent list items: evaluate each per row.
+                let cols: Vec<Cv> = items.iter().map(|i| self.eval(i, t)).collect::<R<_>>()?;
+                let data = (0..n)
+                    .map(|i| {
+                        let vals: Vec<Value> = cols
+                            .iter()
+                            .flat_map(|c| match c.get(i) {
+                                Value::Dyn(d) if d.is_array() => d
+                                    .as_array()
+                                    .map(|a| {
+                                        a.iter()
+                                            .map(|x| Value::dynamic(x.clone()).unwrap_dynamic())
+                                            .collect()
+                                    })
+                                    .unwrap_or_default(),
+                                v => vec![v.clone()],
+                            })
+                            .collect();
+                        list_test(op, lhs.get(i), &vals)
+                    })
+                    .collect();
+                return Ok(Cv::Col(Arc::new(data)));
+            }
+        };
+        let _ = span;
+        match op {
+            ListOp::In | ListOp::NotIn => {
+                let neg = op == ListOp::NotIn;
+                let set: std::collections::HashSet<Key, foldhash::fast::FixedState> = values
+                    .iter()
+                    .filter(|v| !v.is_null())
+                    .map(|v| v.key())
+                    .collect();
+                Ok(map1(lhs, n, |v| {
+                    if v.is_null() {
+                        return Value::Bool(neg);
+                    }
+                    Value::Bool(set.contains(&v.unwrap_dynamic().key()) != neg)
+                }))
+            }
+            ListOp::InCi | ListOp::NotInCi => {
+                let neg = op == ListOp::NotInCi;
+                let set: std::collections::HashSet<String, foldhash::fast::FixedState> = values
+                    .iter()
+                    .map(|v| v.to_kusto_string().to_lowercase())
+                    .collect();
+                Ok(map1(lhs, n, |v| {
+                    let s = v.text();
+                    let hit = if s.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+                        set.contains(&s.to_lowercase())
+                    } else {
+                        set.contains(s.as_ref())
+                    };
+                    Value::Bool(hit != neg)
+                }))
+            }
+            ListOp::HasAny | ListOp::HasAll => {
+                let needles: Vec<Needle> = values
+                    .iter()
+                    .map(|v| Needle::new(&v.to_kusto_string(), false))
+                    .collect();
+                let all = op == ListOp::HasAll;
+                Ok(map1(lhs, n, |v| {
+                    let s = v.text();
+                    let hit = if all {
+                        needles.iter().all(|nd| nd.has(&s, true, true))
+                    } else {
+                        needles.iter().any(|nd| nd.has(&s, true, true))
+                    };
+                    Value::Bool(hit)
+                }))
+            }
+        }
+    }
+
+    fn call(&mut self, name: &str, args: &[Expr], t: &Table, span: Span) -> R<Cv> {
+        let n = t.rows;
+        match name {
+            "toscalar" => {
+                let a = args
+                    .first()
+                    .ok_or_else(|| EngineError::new("toscalar() needs a query", Some(span)))?;
+                return match self.any(a)? {
+                    Ok(tab) => Ok(Cv::Const(
+                        tab.columns
+                            .first()
+                            .and_then(|c| c.data.first().cloned())
+                            .unwrap_or(Value::Null),
+                    )),
+                    Err(v) => Ok(Cv::Const(v)),
+                };
+            }
+            "now" => {
+                let off = match args.first() {
+                    Some(a) => self.scalar(a)?.as_i64().unwrap_or(0),
+                    None => 0,
+                };
+                return Ok(Cv::Const(Value::DateTime(self.opts.now + off)));
+            }
+            "ago" => {
+                let a = args
+                    .first()
+                    .ok_or_else(|| EngineError::new("ago() needs a timespan", Some(span)))?;
+                let v = self.eval(a, t)?;
+                let now = self.opts.now;
+                return Ok(map1(v, n, |v| match v {
+                    Value::TimeSpan(d) => Value::DateTime(now - d),
+                    Value::Long(d) => Value::DateTime(now - d * super::value::DAY),
+                    _ => Value::Null,
+                }));
+            }
+            "column_ifexists" => {
+                let col = match args.first() {
+                    Some(a) => self.scalar(a)?.to_kusto_string(),
+                    None => {
+                        return Err(EngineError::new(
+                            "column_ifexists() needs a name",
+                            Some(span),
+                        ))
+                    }
+                };
+                if let Some(c) = t.column(&col) {
+                    return Ok(Cv::Col(c.data.clone()));
+                }
+                return match args.get(1) {
+                    Some(d) => self.eval(d, t),
+                    None => Ok(Cv::Const(Value::Null)),
+                };
+            }
+            "pack_all" | "bag_pack_all" => {
+                let data = (0..n)
+                    .map(|i| {
+                        let mut m = serde_json::Map::new();
+                        for c in &t.columns {
+                            let v = &c.data[i];
+                            if !v.is_null() {
+                                m.insert(c.name.clone(), v.to_json());
+                            }
+                        }
+                        Value::dynamic(serde_json::Value::Object(m))
+                    })
+                    .collect();
+                return Ok(Cv::Col(Arc::new(data)));
+            }
+            "row_number" => {
+                let start = match args.first() {
+                    Some(a) => self.scalar(a)?.as_i64().unwrap_or(1),
+                    None => 1,
+                };
+                return Ok(Cv::Col(Arc::new(
+                    (0..n).map(|i| Value::Long(start + i as i64)).collect(),
+                )));
+            }
+            "prev" | "next" => {
+                let a = args.first().ok_or_else(|| {
+                    EngineError::new(format!("{name}() needs a column"), Some(span))
+                })?;
+                let v = self.eval(a, t)?;
+                let off = match args.get(1) {
+                    Some(o) => self.scalar(o)?.as_i64().unwrap_or(1),
+                    None => 1,
+                };
+                let default = match args.get(2) {
+                    Some(d) => self.scalar(d)?,
+                    None => Value::Null,
+                };
+                let data = (0..n as i64)
+                    .map(|i| {
+                        let j = if name == "prev" { i - off } else { i + off };
+                        if j >= 0 && (j as usize) < n {
+                            v.get(j as usize).clone()
+                        } else {
+                            default.clone()
+                        }
+                    })
+                    .collect();
+                return Ok(Cv::Col(Arc::new(data)));
+            }
+            _ => {}
+        }
+        if aggregate::is_aggregate(name) && !functions::is_scalar(name) {
+            return Err(EngineError::new(
+                format!("`{name}()` is an aggregation: use it in summarize"),
+                Some(span),
+            ));
+        }
+        let argv: Vec<Cv> = args.iter().map(|a| self.eval(a, t)).collect::<R<_>>()?;
+        functions::call(name, argv, n, span)
+    }
+}
+
+fn list_test(op: ListOp, v: &Value, vals: &[Value]) -> Value {
+    match op {
+        ListOp::In => Value::Bool(vals.iter().any(|x| equals(v, x) == Some(true))),
+        ListOp::NotIn => Value::Bool(!vals.iter().any(|x| equals(v, x) == Some(true))),
+        ListOp::InCi => Value::Bool(vals.iter().any(|x| eq_ci(&v.text(), &x.text()))),
+        ListOp::NotInCi => Value::Bool(!vals.iter().any(|x| eq_ci(&v.text(), &x.text()))),
+        ListOp::HasAny => Value::Bool(
+            vals.iter()
+                .any(|x| Needle::new(&x.text(), false).has(&v.text(), true, true)),
+        ),
+        ListOp::HasAll => Value::Bool(
+            vals.iter()
+                .all(|x| Needle::new(&x.text(), false).has(&v.text(), true, true)),
+        ),
+    }
+}
+
+/// Replace aggregate calls inside an expression with `__aggN` names, collecting the calls.
+fn extract_aggregates(e: &Expr, out: &mut Vec<Expr>) -> Expr {
+    match e {
+        Expr::Call(name, args, span) => {
+            if aggregate::is_aggregate(name) {
+                out.push(e.clone());
+                return Expr::Name(format!("__agg{}", out.len() - 1), *span);
+            }
+            Expr::Call(
+                name.clone(),
+                args.iter().map(|a| extract_aggregates(a, out)).collect(),
+                *span,
+            )
+        }
+        Expr::Bin(op, a, b, s) => Expr::Bin(
+            *op,
+            Box::new(extract_aggregates(a, out)),
+            Box::new(extract_aggregates(b, out)),
+            *s,
+        ),
+        Expr::Not(a) => Expr::Not(Box::new(extract_aggregates(a, out))),
+        Expr::Neg(a) => Expr::Neg(Box::new(extract_aggregates(a, out))),
+        Expr::Member(a, p) => Expr::Member(Box::new(extract_aggregates(a, out)), p.clone()),
+        Expr::Index(a, b) => Expr::Index(
+            Box::new(extract_aggregates(a, out)),
+            Box::new(extract_aggregates(b, out)),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn clr_type(t: Type) -> &'static str {
+    match t {
+        Type::String => "System.String",
+        Type::Long => "System.Int64",
+        Type::Int => "System.Int32",
+        Type::Real => "System.Double",
+        Type::Decimal => "System.Data.SqlTypes.SqlDecimal",
+        Type::Bool => "System.SByte",
+        Type::DateTime => "System.DateTime",
+        Type::TimeSpan => "System.TimeSpan",
+        Type::Guid => "System.Guid",
+        Type::Dynamic => "System.Object",
+        Type::Unknown => "System.Object",
+    }
+}
+
+pub(crate) fn map1(v: Cv, n: usize, f: impl Fn(&Value) -> Value) -> Cv {
+    match v {
+        Cv::Const(c) => Cv::Const(f(&c)),
+        Cv::Col(c) => Cv::Col(Arc::new(c.iter().take(n).map(f).collect())),
+    }
+}
+
+fn union(parts: &[(String, Arc<Table>)], source: Option<&str>, outer: bool) -> Table {
+    let mut schema: Vec<(String, Type)> = Vec::new();
+    if outer {
+        for (_, t) in parts {
+            for c in &t.columns {
+                match schema.iter_mut().find(|(n, _)| *n == c.name) {
+                    Some(s) => {
+                        if s.1 != c.ty {
+                            if s.1 == Type::Unknown {
+                                s.1 = c.ty;
+                            } else if c.ty != Type::Unknown {
+                                // Kusto renames columns of clashing types (`Col_string`); vigil
+                                // keeps one column of values.
+                            }
+                        }
+                    }
+                    None => schema.push((c.name.clone(), c.ty)),
+                }
+            }
+        }
+    } else if let Some((_, first)) = parts.first() {
+        schema = first
+            .schema()
+            .into_iter()
+            .filter(|(n, _)| parts.iter().all(|(_, t)| t.index_of(n).is_some()))
+            .collect();
+    }
+    let mut cols: Vec<Vec<Value>> = vec![Vec::new(); schema.len()];
+    let mut src = Vec::new();
+    for (label, t) in parts {
+        for (k, (name, ty)) in schema.iter().enumerate() {
+            match t.column(name) {
+                Some(c) => cols[k].extend(c.data.iter().cloned()),
+                None => {
+                    let null = if *ty == Type::String {
+                        Value::empty_str()
+                    } else {
+                        Value::Null
+                    };
+                    cols[k].extend(std::iter::repeat_n(null, t.rows));
+                }
+            }
+        }
+        src.extend(std::iter::repeat_n(Value::str(label), t.rows));
+    }
+    let mut columns: Vec<Column> = schema
+        .into_iter()
+        .zip(cols)
+        .map(|((n, t), d)| Column::new(n, t, d))
+        .collect();
+    if let Some(s) = source {
+        columns.insert(0, Column::new(s, Type::String, src));
+    }
+    let rows = parts.iter().map(|(_, t)| t.rows).sum();
+    Table { columns, rows }
+}
+
+type BinFn = Box<dyn Fn(&Value, &Value) -> Value>;
+
+/// Binary operators over columns, with fast paths for a column against a constant.
+fn binary(op: BinOp, x: Cv, y: Cv, n: usize, span: Span) -> R<Cv> {
+    let _ = span;
+    let both_const = x.is_const() && y.is_const();
+    let f: BinFn = match op {
+        BinOp::And => Box::new(|a, b| match (a.as_bool(), b.as_bool()) {
+            (Some(false), _) | (_, Some(false)) => Value::Bool(false),
+            (Some(true), Some(true)) => Value::Bool(true),
+            _ => Value::Null,
+        }),
+        BinOp::Or => Box::new(|a, b| match (a.as_bool(), b.as_bool()) {
+            (Some(true), _) | (_, Some(true)) => Value::Bool(true),
+            (Some(false), Some(false)) => Value::Bool(false),
+            _ => Value::Null,
+        }),
+        BinOp::Add => Box::new(functions::add),
+        BinOp::Sub => Box::new(functions::sub),
+        BinOp::Mul => Box::new(functions::mul),
+        BinOp::Div => Box::new(functions::div),
+        BinOp::Mod => Box::new(functions::modulo),
+        BinOp::Eq => {
+            if let Cv::Const(Value::Long(k)) = &y {
+                let k = *k;
+                if let Cv::Col(c) = &x {
+                    return Ok(Cv::Col(Arc::new(
+                        c.iter()
+                            .map(|v| match v {
+                                Value::Long(a) => Value::Bool(*a == k),
+                                Value::Null => Value::Null,
+                                other => match equals(other, &Value::Long(k)) {
+                                    Some(b) => Value::Bool(b),
+                                    None => Value::Null,
+                                },
+                            })
+                            .collect(),
+                    )));
+                }
+            }
+            Box::new(|a, b| match equals(a, b) {
+                Some(r) => Value::Bool(r),
+                None => Value::Null,
+            })
+        }
+        BinOp::Ne => Box::new(|a, b| match equals(a, b) {
+            Some(r) => Value::Bool(!r),
+            None => Value::Null,
+        }),
+        BinOp::EqCi => Box::new(|a, b| Value::Bool(eq_ci(&a.text(), &b.text()))),
+        BinOp::NeCi => Box::new(|a, b| Value::Bool(!eq_ci(&a.text(), &b.text()))),
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => Box::new(move |a, b| {
+            if a.is_null() || b.is_null() {
+                return Value::Null;
+            }
+            match compare(a, b) {
+                Some(o) => Value::Bool(match op {
+                    BinOp::Lt => o.is_lt(),
+                    BinOp::Le => o.is_le(),
+                    BinOp::Gt => o.is_gt(),
+                    _ => o.is_ge(),
+                }),
+                None => Value::Null,
+            }
+        }),
+        BinOp::Str(sop, neg, cs) => {
+            // The needle is usually a constant: prepare it once.
+            if let Cv::Const(nv) = &y {
+                let needle = Needle::new(&nv.text(), cs);
+                let test = move |a: &Value| -> Value {
+                    let s = a.text();
+                    let hit = match sop {
+                        StrOp::Has => needle.has(&s, true, true),
+                        StrOp::HasPrefix => needle.has(&s, true, false),
+                        StrOp::HasSuffix => needle.has(&s, false, true),
+                        StrOp::Contains => needle.contains(&s),
+                        StrOp::StartsWith => needle.starts_with(&s),
+                        StrOp::EndsWith => needle.ends_with(&s),
+                    };
+                    Value::Bool(hit != neg)
+                };
+                return Ok(map1(x, n, test));
+            }
+            Box::new(move |a, b| {
+                let needle = Needle::new(&b.text(), cs);
+                let s = a.text();
+                let hit = match sop {
+                    StrOp::Has => needle.has(&s, true, true),
+                    StrOp::HasPrefix => needle.has(&s, true, false),
+                    StrOp::HasSuffix => needle.has(&s, false, true),
+                    StrOp::Contains => needle.contains(&s),
+                    StrOp::StartsWith => needle.starts_with(&s),
+                    StrOp::EndsWith => needle.ends_with(&s),
+                };
+                Value::Bool(hit != neg)
+            })
+        }
+        BinOp::Matches => {
+            if let Cv::Const(p) = &y {
+                let re = functions::regex(&p.text())?;
+                return Ok(map1(x, n, |a| Value::Bool(re.is_match(&a.text()))));
+            }
+            Box::new(|a, b| match functions::regex(&b.text()) {
+                Ok(re) => Value::Bool(re.is_match(&a.text())),
+                Err(_) => Value::Null,
+            })
+        }
+    };
+    if both_const {
+        return Ok(Cv::Const(f(x.get(0), y.get(0))));
+    }
+    // Fast paths: column against constant.
+    match (&x, &y) {
+        (Cv::Col(c), Cv::Const(k)) => Ok(Cv::Col(Arc::new(c.iter().map(|v| f(v, k)).collect()))),
+        (Cv::Const(k), Cv::Col(c)) => Ok(Cv::Col(Arc::new(c.iter().map(|v| f(k, v)).collect()))),
+        _ => Ok(Cv::Col(Arc::new(
+            (0..n).map(|i| f(x.get(i), y.get(i))).collect(),
+        ))),
+    }
+}
+
+/// Parse and lower a stored function into a callable definition.
+fn stored_function(name: &str, sf: &StoredFunction) -> R<FuncDef> {
+    let text = if sf.params.trim().is_empty() {
+        format!("let {name} = () {{ {} }};", sf.body)
+    } else {
+        format!("let {name} = {} {{ {} }};", sf.params, sf.body)
+    };
+    let parsed = crate::kql::parse(&text);
+    if let Some(e) = parsed.errors.first() {
+        return Err(EngineError::new(
+            format!("the function `{name}` does not parse: {}", e.message),
+            None,
+        ));
+    }
+    let q = super::lower::lower(&text, &parsed.tree);
+    for s in q.statements {
+        if let Stmt::Func(n, f) = s {
+            if n == name {
+                return Ok((*f).clone());
+            }
+        }
+    }
+    Err(EngineError::new(
+        format!("the function `{name}` has no body"),
+        None,
+    ))
+}

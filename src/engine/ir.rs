@@ -1,0 +1,239 @@
+//! The engine's representation of a query: statements, tabular operators and expressions,
+//! lowered from the syntax tree by [`super::lower`]. Names stay names (they resolve against
+//! the row or the let scope when the query runs); every node that can fail carries the byte
+//! span of its source text.
+
+use std::rc::Rc;
+
+use super::value::{Type, Value};
+
+/// A byte range in the query text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Query {
+    pub statements: Vec<Stmt>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    Let(String, Expr),
+    Func(String, Rc<FuncDef>),
+    /// An expression statement; the last one is the query's result.
+    Expr(Expr),
+}
+
+#[derive(Clone, Debug)]
+pub struct FuncDef {
+    pub params: Vec<Param>,
+    pub body: Vec<Stmt>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: String,
+    /// `None` for a tabular parameter `(T:(*))`.
+    pub ty: Option<Type>,
+    pub default: Option<Expr>,
+}
+
+/// `name = expr` (or an unnamed expression with the name Kusto gives it).
+#[derive(Clone, Debug)]
+pub struct Assign {
+    /// One name, or several for `(a, b) = f(...)`; empty when Kusto would invent `Column1`.
+    pub names: Vec<String>,
+    pub expr: Expr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    And,
+    Or,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Eq,
+    Ne,
+    EqCi,
+    NeCi,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// String operators: `(kind, negated, case_sensitive)` in [`StrOp`].
+    Str(StrOp, bool, bool),
+    Matches,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrOp {
+    Has,
+    HasPrefix,
+    HasSuffix,
+    Contains,
+    StartsWith,
+    EndsWith,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListOp {
+    In,
+    NotIn,
+    InCi,
+    NotInCi,
+    HasAny,
+    HasAll,
+}
+
+#[derive(Clone, Debug)]
+pub enum Expr {
+    Lit(Value),
+    Name(String, Span),
+    Bin(BinOp, Box<Expr>, Box<Expr>, Span),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    List(ListOp, Box<Expr>, Vec<Expr>, Span),
+    Between(bool, Box<Expr>, Box<Expr>, Box<Expr>),
+    Call(String, Vec<Expr>, Span),
+    /// `a.b`.
+    Member(Box<Expr>, String),
+    /// `a[i]`, `a['k']`.
+    Index(Box<Expr>, Box<Expr>),
+    /// `*` as an argument (`arg_max(T, *)`, `count(*)`).
+    Star,
+    /// `Col*` as an argument or list item.
+    Wildcard(String),
+    /// `$left.X` / `$right.X` in join conditions.
+    Side(bool, String),
+    /// A tabular expression: a source and operators.
+    Pipe(Box<Expr>, Vec<Op>),
+    /// A source operator (`union`, `print`, `range`, `datatable`, ...).
+    Source(Box<Op>),
+    /// A construct the engine cannot run yet.
+    Unsupported(String, Span),
+}
+
+#[derive(Clone, Debug)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub desc: bool,
+    pub nulls_first: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinKind {
+    InnerUnique,
+    Inner,
+    LeftOuter,
+    RightOuter,
+    FullOuter,
+    LeftAnti,
+    RightAnti,
+    LeftSemi,
+    RightSemi,
+}
+
+#[derive(Clone, Debug)]
+pub struct MvItem {
+    pub name: String,
+    pub expr: Expr,
+    pub to: Option<Type>,
+}
+
+#[derive(Clone, Debug)]
+pub enum PatPart {
+    Text(String),
+    Column(String, Type),
+    Star,
+}
+
+#[derive(Clone, Debug)]
+pub struct MakeSeries {
+    pub aggs: Vec<(String, Expr, Option<Expr>)>,
+    pub on: Expr,
+    pub on_name: String,
+    pub from: Option<Expr>,
+    pub to: Option<Expr>,
+    pub step: Expr,
+    pub by: Vec<Assign>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Op {
+    Where(Expr),
+    Project(Vec<Assign>),
+    Extend(Vec<Assign>),
+    ProjectAway(Vec<String>),
+    ProjectKeep(Vec<String>),
+    ProjectRename(Vec<(String, String)>),
+    ProjectReorder(Vec<String>),
+    Summarize {
+        aggs: Vec<Assign>,
+        by: Vec<Assign>,
+    },
+    Join {
+        kind: JoinKind,
+        right: Expr,
+        /// (left column expression, right column expression).
+        on: Vec<(Expr, Expr)>,
+        span: Span,
+    },
+    Lookup {
+        left_outer: bool,
+        right: Expr,
+        on: Vec<(Expr, Expr)>,
+        span: Span,
+    },
+    Union {
+        tables: Vec<Expr>,
+        source_column: Option<String>,
+        outer: bool,
+        fuzzy: bool,
+    },
+    Take(Expr),
+    Sort(Vec<SortKey>),
+    Top(Expr, Vec<SortKey>),
+    Distinct(Vec<Assign>),
+    Count,
+    MvExpand {
+        items: Vec<MvItem>,
+        index: Option<String>,
+        limit: Option<Expr>,
+        bag_as_array: bool,
+    },
+    Parse {
+        expr: Expr,
+        regex: bool,
+        relaxed: bool,
+        flags: String,
+        pattern: Vec<PatPart>,
+        keep_unmatched: bool,
+    },
+    MakeSeries(Box<MakeSeries>),
+    /// `evaluate plugin(args)`.
+    Evaluate(String, Vec<Expr>, Span),
+    Serialize(Vec<Assign>),
+    As(String),
+    Invoke(String, Vec<Expr>, Span),
+    GetSchema,
+    /// Operators with no effect on rows (`render`).
+    NoOp,
+    Print(Vec<Assign>),
+    Range {
+        name: String,
+        from: Expr,
+        to: Expr,
+        step: Expr,
+    },
+    Datatable {
+        columns: Vec<(String, Type)>,
+        values: Vec<Expr>,
+    },
+    Unsupported(String, Span),
+}

@@ -1,0 +1,1117 @@
+//! Lowering: the KQL syntax tree ([`crate::kql::syntax`]) to the engine's [`ir`](super::ir).
+//!
+//! Lowering never fails: constructs the engine cannot run become
+//! [`Expr::Unsupported`]/[`Op::Unsupported`] nodes that report "not supported yet" if (and
+//! only if) execution reaches them.
+
+use std::rc::Rc;
+
+use super::ir::*;
+use super::value::{parse_datetime, parse_timespan_text, Type, Value};
+use crate::kql::literal::decode_string;
+use crate::kql::syntax::{NodeKind as N, SyntaxTree, Token, TokenKind as T};
+
+/// Lower a parsed query.
+pub fn lower(text: &str, tree: &SyntaxTree) -> Query {
+    let l = Lower { text, tree };
+    Query {
+        statements: l.statements(tree.root),
+    }
+}
+
+struct Lower<'a> {
+    text: &'a str,
+    tree: &'a SyntaxTree,
+}
+
+impl<'a> Lower<'a> {
+    fn kind(&self, id: u32) -> N {
+        self.tree.node(id).kind
+    }
+
+    fn kids(&self, id: u32) -> Vec<u32> {
+        self.tree.child_nodes(id)
+    }
+
+    fn toks(&self, id: u32) -> Vec<Token> {
+        self.tree.child_tokens(id)
+    }
+
+    fn tok_text(&self, t: Token) -> &'a str {
+        &self.text[t.range()]
+    }
+
+    fn span(&self, id: u32) -> Span {
+        let (start, end) = self.tree.node_range(id).unwrap_or((0, 0));
+        Span { start, end }
+    }
+
+    fn name_of(&self, id: u32) -> Option<String> {
+        if self.kind(id) != N::Name {
+            return None;
+        }
+        let t = *self.toks(id).first()?;
+        let raw = self.tok_text(t);
+        Some(if t.kind == T::BracketedName {
+            let inner = raw.trim_start_matches('[').trim_end_matches(']').trim();
+            decode_string(inner).unwrap_or_else(|| inner.to_string())
+        } else {
+            raw.to_string()
+        })
+    }
+
+    fn unsupported(&self, what: String, id: u32) -> Expr {
+        Expr::Unsupported(what, self.span(id))
+    }
+
+    // ---- statements ----
+
+    fn statements(&self, id: u32) -> Vec<Stmt> {
+        let mut out = Vec::new();
+        for s in self.kids(id) {
+            match self.kind(s) {
+                N::LetStatement => {
+                    let k = self.kids(s);
+                    let (Some(name), Some(&value)) =
+                        (k.first().and_then(|n| self.name_of(*n)), k.get(1))
+                    else {
+                        continue;
+                    };
+                    if self.kind(value) == N::FunctionDecl {
+                        out.push(Stmt::Func(name, Rc::new(self.function(value))));
+                    } else {
+                        out.push(Stmt::Let(name, self.expr(value)));
+                    }
+                }
+                N::ExprStatement => {
+                    if let Some(e) = self.kids(s).first() {
+                        out.push(Stmt::Expr(self.expr(*e)));
+                    }
+                }
+                N::SetStatement | N::DeclareStatement | N::AliasStatement => {}
+                N::Block => out.extend(self.statements(s)),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn function(&self, decl: u32) -> FuncDef {
+        let mut params = Vec::new();
+        let mut body = Vec::new();
+        for k in self.kids(decl) {
+            match self.kind(k) {
+                N::ParamList => {
+                    for p in self.kids(k) {
+                        let pk = self.kids(p);
+                        let Some(name) = pk.first().and_then(|n| self.name_of(*n)) else {
+                            continue;
+                        };
+                        let mut ty = Some(Type::Unknown);
+                        let mut default = None;
+                        for x in pk.iter().skip(1) {
+                            match self.kind(*x) {
+                                N::TypeRef => {
+                                    let t: String =
+                                        self.toks(*x).iter().map(|t| self.tok_text(*t)).collect();
+                                    ty = if t.starts_with('(') || !self.kids(*x).is_empty() {
+                                        None
+                                    } else {
+                                        Some(Type::parse(&t))
+                                    };
+                                }
+                                _ => default = Some(self.expr(*x)),
+                            }
+                        }
+                        params.push(Param { name, ty, default });
+                    }
+                }
+                N::Block => body = self.statements(k),
+                _ => {}
+            }
+        }
+        FuncDef { params, body }
+    }
+
+    // ---- expressions ----
+
+    fn expr(&self, id: u32) -> Expr {
+        match self.kind(id) {
+            N::Pipeline => self.pipeline(id),
+            N::Operator => Expr::Source(Box::new(self.operator(id))),
+            N::Name => {
+                let name = self.name_of(id).unwrap_or_default();
+                match name.as_str() {
+                    "true" | "True" | "TRUE" => Expr::Lit(Value::Bool(true)),
+                    "false" | "False" | "FALSE" => Expr::Lit(Value::Bool(false)),
+                    _ => Expr::Name(name, self.span(id)),
+                }
+            }
+            N::Literal => self.literal(id),
+            N::DynamicLiteral => match self.kids(id).first() {
+                Some(v) => Expr::Lit(Value::dynamic(self.dynamic(*v))),
+                None => {
+                    // `dynamic(null)` or `dynamic(5)`.
+                    let inner: Vec<Token> = self
+                        .toks(id)
+                        .into_iter()
+                        .filter(|t| !matches!(t.kind, T::Ident | T::LParen | T::RParen))
+                        .collect();
+                    match inner.first() {
+                        Some(t) => Expr::Lit(Value::dynamic(self.dynamic_token(*t))),
+                        None => Expr::Lit(Value::dynamic(serde_json::Value::Null)),
+                    }
+                }
+            },
+            N::Paren => match self.kids(id).first() {
+                Some(c) => self.expr(*c),
+                None => self.unsupported("empty parentheses".into(), id),
+            },
+            N::Unary => {
+                let op = self.toks(id).first().map(|t| t.kind);
+                let inner = match self.kids(id).first() {
+                    Some(c) => self.expr(*c),
+                    None => return self.unsupported("unary operator".into(), id),
+                };
+                match op {
+                    Some(T::Minus) => match inner {
+                        Expr::Lit(Value::Long(i)) => Expr::Lit(Value::Long(-i)),
+                        Expr::Lit(Value::Real(r)) => Expr::Lit(Value::Real(-r)),
+                        Expr::Lit(Value::TimeSpan(t)) => Expr::Lit(Value::TimeSpan(-t)),
+                        other => Expr::Neg(Box::new(other)),
+                    },
+                    _ => inner,
+                }
+            }
+            N::Binary => self.binary(id),
+            N::Call => self.call(id),
+            N::Member => {
+                let k = self.kids(id);
+                let Some(&obj) = k.first() else {
+                    return self.unsupported("member access".into(), id);
+                };
+                let Some(&prop) = k.get(1) else {
+                    return self.unsupported("member access".into(), id);
+                };
+                if let Some(side) = self.name_of(obj) {
+                    if side == "$left" || side == "$right" {
+                        return Expr::Side(side == "$left", self.name_of(prop).unwrap_or_default());
+                    }
+                }
+                match self.name_of(prop) {
+                    Some(p) => Expr::Member(Box::new(self.expr(obj)), p),
+                    // `x.[9]`
+                    None => Expr::Index(Box::new(self.expr(obj)), Box::new(self.expr(prop))),
+                }
+            }
+            N::Index => {
+                let k = self.kids(id);
+                match (k.first(), k.get(1)) {
+                    (Some(a), Some(b)) => {
+                        Expr::Index(Box::new(self.expr(*a)), Box::new(self.expr(*b)))
+                    }
+                    _ => self.unsupported("index".into(), id),
+                }
+            }
+            N::Wildcard => {
+                let pat: String = self.toks(id).iter().map(|t| self.tok_text(*t)).collect();
+                if pat == "*" {
+                    Expr::Star
+                } else {
+                    Expr::Wildcard(pat)
+                }
+            }
+            N::NamedArg => match self.kids(id).get(1) {
+                Some(v) => self.expr(*v),
+                None => self.unsupported("named argument".into(), id),
+            },
+            other => self.unsupported(format!("{other:?} expression"), id),
+        }
+    }
+
+    fn literal(&self, id: u32) -> Expr {
+        let toks = self.toks(id);
+        let Some(&t) = toks.first() else {
+            return self.unsupported("literal".into(), id);
+        };
+        let raw = self.tok_text(t);
+        let v = match t.kind {
+            T::String => {
+                let mut s = String::new();
+                for x in &toks {
+                    s.push_str(&decode_string(self.tok_text(*x)).unwrap_or_default());
+                }
+                Some(Value::string(s))
+            }
+            T::Int => {
+                let r = raw.replace('_', "");
+                if let Some(h) = r.strip_prefix("0x").or_else(|| r.strip_prefix("0X")) {
+                    i64::from_str_radix(h, 16).ok().map(Value::Long)
+                } else {
+                    r.parse::<i64>()
+                        .ok()
+                        .map(Value::Long)
+                        .or_else(|| r.parse::<f64>().ok().map(Value::Real))
+                }
+            }
+            T::Real => raw.parse::<f64>().ok().map(Value::Real),
+            T::Timespan => parse_timespan_text(raw).map(Value::TimeSpan),
+            T::RawLiteral => {
+                let open = raw.find('(').unwrap_or(raw.len());
+                let word = raw[..open].trim().to_ascii_lowercase();
+                let body = raw[open..]
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .trim();
+                if body.eq_ignore_ascii_case("null") {
+                    Some(Value::Null)
+                } else {
+                    match word.as_str() {
+                        "datetime" | "date" => parse_datetime(body).map(Value::DateTime),
+                        "timespan" | "time" => parse_timespan_text(body).map(Value::TimeSpan),
+                        "guid" => Some(Value::str(body)),
+                        _ => None,
+                    }
+                }
+            }
+            T::Ident => match raw {
+                "true" => Some(Value::Bool(true)),
+                "false" => Some(Value::Bool(false)),
+                "null" => Some(Value::Null),
+                _ => None,
+            },
+            T::Placeholder => return self.unsupported(format!("placeholder {raw}"), id),
+            _ => None,
+        };
+        match v {
+            Some(v) => Expr::Lit(v),
+            None => self.unsupported(format!("literal {raw}"), id),
+        }
+    }
+
+    fn dynamic(&self, id: u32) -> serde_json::Value {
+        match self.kind(id) {
+            N::DynamicArray => {
+                serde_json::Value::Array(self.kids(id).iter().map(|k| self.dynamic(*k)).collect())
+            }
+            N::DynamicBag => {
+                let mut m = serde_json::Map::new();
+                for p in self.kids(id) {
+                    let Some(key) = self.toks(p).first().copied() else {
+                        continue;
+                    };
+                    let k = decode_string(self.tok_text(key))
+                        .unwrap_or_else(|| self.tok_text(key).to_string());
+                    let v = self
+                        .kids(p)
+                        .first()
+                        .map(|v| self.dynamic(*v))
+                        .unwrap_or(serde_json::Value::Null);
+                    m.insert(k, v);
+                }
+                serde_json::Value::Object(m)
+            }
+            N::Literal => match self.literal(id) {
+                Expr::Lit(v) => v.to_json(),
+                _ => serde_json::Value::Null,
+            },
+            N::Unary => match self.expr(id) {
+                Expr::Lit(v) => v.to_json(),
+                _ => serde_json::Value::Null,
+            },
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    fn dynamic_token(&self, t: Token) -> serde_json::Value {
+        let raw = self.tok_text(t);
+        match t.kind {
+            T::String => serde_json::Value::String(decode_string(raw).unwrap_or_default()),
+            T::Int => raw
+                .parse::<i64>()
+                .map(serde_json::Value::from)
+                .unwrap_or(serde_json::Value::Null),
+            T::Real => raw
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            T::Ident if raw == "true" || raw == "false" => serde_json::Value::Bool(raw == "true"),
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    fn binary(&self, id: u32) -> Expr {
+        let k = self.kids(id);
+        let ops: Vec<&str> = self.toks(id).iter().map(|t| self.tok_text(*t)).collect();
+        let op = ops.join(" ").to_ascii_lowercase();
+        let (Some(&a), Some(&b)) = (k.first(), k.get(1)) else {
+            return self.unsupported(format!("operator {op}"), id);
+        };
+        let span = self.span(id);
+        let lhs = Box::new(self.expr(a));
+        let list_op = match op.as_str() {
+            "in" => Some(ListOp::In),
+            "!in" => Some(ListOp::NotIn),
+            "in~" => Some(ListOp::InCi),
+            "!in~" => Some(ListOp::NotInCi),
+            "has_any" => Some(ListOp::HasAny),
+            "has_all" => Some(ListOp::HasAll),
+            _ => None,
+        };
+        if let Some(lop) = list_op {
+            let items = match self.kind(b) {
+                N::ExprList => self.kids(b).iter().map(|x| self.expr(*x)).collect(),
+                _ => vec![self.expr(b)],
+            };
+            return Expr::List(lop, lhs, items, span);
+        }
+        if op == "between" || op == "!between" {
+            let r = self.kids(b);
+            if self.kind(b) != N::Range || r.len() != 2 {
+                return self.unsupported("between without a range".into(), id);
+            }
+            return Expr::Between(
+                op == "!between",
+                lhs,
+                Box::new(self.expr(r[0])),
+                Box::new(self.expr(r[1])),
+            );
+        }
+        let rhs = Box::new(self.expr(b));
+        let bin = match op.as_str() {
+            "and" => BinOp::And,
+            "or" => BinOp::Or,
+            "+" => BinOp::Add,
+            "-" => BinOp::Sub,
+            "*" => BinOp::Mul,
+            "/" => BinOp::Div,
+            "%" => BinOp::Mod,
+            "==" => BinOp::Eq,
+            "!=" | "<>" => BinOp::Ne,
+            "=~" => BinOp::EqCi,
+            "!~" => BinOp::NeCi,
+            "<" => BinOp::Lt,
+            "<=" => BinOp::Le,
+            ">" => BinOp::Gt,
+            ">=" => BinOp::Ge,
+            "matches regex" => BinOp::Matches,
+            other => {
+                let (neg, rest) = match other.strip_prefix('!') {
+                    Some(r) => (true, r),
+                    None => (false, other),
+                };
+                let (cs, base) = match rest.strip_suffix("_cs") {
+                    Some(b) => (true, b),
+                    None => (false, rest),
+                };
+                let s = match base {
+                    "has" => StrOp::Has,
+                    "hasprefix" => StrOp::HasPrefix,
+                    "hassuffix" => StrOp::HasSuffix,
+                    "contains" => StrOp::Contains,
+                    "startswith" => StrOp::StartsWith,
+                    "endswith" => StrOp::EndsWith,
+                    _ => return self.unsupported(format!("operator `{other}`"), id),
+                };
+                BinOp::Str(s, neg, cs)
+            }
+        };
+        Expr::Bin(bin, lhs, rhs, span)
+    }
+
+    fn args(&self, call: u32) -> Vec<u32> {
+        self.kids(call)
+            .into_iter()
+            .find(|c| self.kind(*c) == N::List)
+            .map(|l| self.kids(l))
+            .unwrap_or_default()
+    }
+
+    fn call(&self, id: u32) -> Expr {
+        let k = self.kids(id);
+        let Some(&callee) = k.first() else {
+            return self.unsupported("call".into(), id);
+        };
+        let Some(name) = self.name_of(callee) else {
+            return self.unsupported("cross-resource reference".into(), id);
+        };
+        let args: Vec<Expr> = self.args(id).iter().map(|a| self.expr(*a)).collect();
+        Expr::Call(name, args, self.span(id))
+    }
+
+    fn pipeline(&self, id: u32) -> Expr {
+        let k = self.kids(id);
+        let mut iter = k.into_iter().peekable();
+        let source = match iter.peek() {
+            Some(&first) if self.kind(first) == N::Operator => {
+                iter.next();
+                Expr::Source(Box::new(self.operator(first)))
+            }
+            Some(&first) => {
+                iter.next();
+                self.expr(first)
+            }
+            None => return self.unsupported("empty pipeline".into(), id),
+        };
+        let ops = iter
+            .filter(|o| self.kind(*o) == N::Operator)
+            .map(|o| self.operator(o))
+            .collect();
+        Expr::Pipe(Box::new(source), ops)
+    }
+
+    // ---- operators ----
+
+    fn param(&self, op: u32, key: &str) -> Option<String> {
+        for c in self.kids(op) {
+            if self.kind(c) == N::OperatorParam {
+                let toks = self.toks(c);
+                if toks
+                    .first()
+                    .is_some_and(|t| self.tok_text(*t).eq_ignore_ascii_case(key))
+                {
+                    let lit = self
+                        .kids(c)
+                        .into_iter()
+                        .find(|n| self.kind(*n) == N::Literal)?;
+                    let v = self.toks(lit).into_iter().last()?;
+                    let raw = self.tok_text(v);
+                    return Some(decode_string(raw).unwrap_or_else(|| raw.to_string()));
+                }
+            }
+        }
+        None
+    }
+
+    fn clause(&self, op: u32, word: &str) -> Option<u32> {
+        self.kids(op).into_iter().find(|c| {
+            self.kind(*c) == N::Clause
+                && self
+                    .toks(*c)
+                    .first()
+                    .is_some_and(|t| self.tok_text(*t).eq_ignore_ascii_case(word))
+        })
+    }
+
+    /// The list of a clause, or the clause's single expression as a list of one.
+    fn clause_items(&self, clause: u32) -> Vec<u32> {
+        let k = self.kids(clause);
+        match k.first() {
+            Some(&l) if self.kind(l) == N::List => self.kids(l),
+            _ => k,
+        }
+    }
+
+    /// The default column name Kusto gives an unnamed expression.
+    pub fn default_name(&self, id: u32) -> Option<String> {
+        match self.kind(id) {
+            N::Name => self.name_of(id),
+            N::Member => {
+                let mut parts = Vec::new();
+                for k in self.kids(id) {
+                    match self.kind(k) {
+                        N::Name => parts.push(self.name_of(k)?),
+                        N::Member | N::Index => parts.push(self.default_name(k)?),
+                        _ => return None,
+                    }
+                }
+                Some(parts.join("_"))
+            }
+            N::Index => {
+                let k = self.kids(id);
+                let base = self.default_name(*k.first()?)?;
+                let key = *k.get(1)?;
+                let lit = self.toks(key).into_iter().next()?;
+                let part = match lit.kind {
+                    T::String => decode_string(self.tok_text(lit))?,
+                    T::Int => self.tok_text(lit).to_string(),
+                    _ => return None,
+                };
+                Some(format!("{base}_{part}"))
+            }
+            N::Call => {
+                let callee = *self.kids(id).first()?;
+                self.name_of(callee)?;
+                let first = *self.args(id).first()?;
+                self.default_name(first)
+            }
+            N::Paren => self.default_name(*self.kids(id).first()?),
+            _ => None,
+        }
+    }
+
+    /// Default names of aggregates: `count()` → `count_`, `dcount(x)` → `dcount_x`.
+    fn aggregate_name(&self, call: u32) -> Vec<String> {
+        let Some(name) = self.kids(call).first().and_then(|c| self.name_of(*c)) else {
+            return Vec::new();
+        };
+        let args = self.args(call);
+        let first = args.first().and_then(|a| self.default_name(*a));
+        let prefix = match name.as_str() {
+            "count" | "countif" => return vec![format!("{name}_")],
+            "make_set" | "make_set_if" => "set",
+            "make_list" | "make_list_if" | "make_list_with_nulls" => "list",
+            "make_bag" | "make_bag_if" => "bag",
+            "arg_max" | "arg_min" | "take_any" | "any" | "take_anyif" | "anyif" => {
+                return Vec::new()
+            }
+            "percentile" | "percentiles" => {
+                let col = first.unwrap_or_default();
+                return args
+                    .iter()
+                    .skip(1)
+                    .map(|a| {
+                        let p: String = self.toks(*a).iter().map(|t| self.tok_text(*t)).collect();
+                        let p = if p.is_empty() {
+                            self.kids(*a)
+                                .first()
+                                .map(|x| {
+                                    self.toks(*x)
+                                        .iter()
+                                        .map(|t| self.tok_text(*t))
+                                        .collect::<String>()
+                                })
+                                .unwrap_or_default()
+                        } else {
+                            p
+                        };
+                        format!("percentile_{col}_{}", p.replace('.', "_"))
+                    })
+                    .collect();
+            }
+            other => other,
+        };
+        match first {
+            Some(f) => vec![format!("{prefix}_{f}")],
+            None => vec![format!("{prefix}_")],
+        }
+    }
+
+    fn assigns(&self, list: Option<u32>, aggregate: bool) -> Vec<Assign> {
+        let Some(list) = list else {
+            return Vec::new();
+        };
+        let items = if self.kind(list) == N::List {
+            self.kids(list)
+        } else {
+            vec![list]
+        };
+        items
+            .into_iter()
+            .filter(|i| !matches!(self.kind(*i), N::OperatorParam))
+            .map(|item| self.assign(item, aggregate))
+            .collect()
+    }
+
+    fn assign(&self, item: u32, aggregate: bool) -> Assign {
+        if self.kind(item) == N::Assignment {
+            let k = self.kids(item);
+            let names = match k.first().map(|n| self.kind(*n)) {
+                Some(N::Name) => self.name_of(k[0]).into_iter().collect(),
+                Some(N::List) => self
+                    .kids(k[0])
+                    .into_iter()
+                    .filter_map(|n| self.name_of(n))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let expr = k
+                .last()
+                .map(|v| self.expr(*v))
+                .unwrap_or(Expr::Lit(Value::Null));
+            return Assign { names, expr };
+        }
+        let names = if aggregate && self.kind(item) == N::Call {
+            self.aggregate_name(item)
+        } else {
+            self.default_name(item).into_iter().collect()
+        };
+        Assign {
+            names,
+            expr: self.expr(item),
+        }
+    }
+
+    fn patterns(&self, list: Option<u32>) -> Vec<String> {
+        let Some(l) = list else {
+            return Vec::new();
+        };
+        self.kids(l)
+            .into_iter()
+            .filter_map(|item| match self.kind(item) {
+                N::Name => self.name_of(item),
+                N::Wildcard => Some(self.toks(item).iter().map(|t| self.tok_text(*t)).collect()),
+                N::SortKey => self.kids(item).first().and_then(|n| self.name_of(*n)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn sort_keys(&self, clause: Option<u32>) -> Vec<SortKey> {
+        let Some(c) = clause else {
+            return Vec::new();
+        };
+        self.clause_items(c)
+            .into_iter()
+            .map(|k| {
+                if self.kind(k) == N::SortKey {
+                    let words: Vec<String> = self
+                        .toks(k)
+                        .iter()
+                        .map(|t| self.tok_text(*t).to_ascii_lowercase())
+                        .collect();
+                    let desc = !words.iter().any(|w| w == "asc");
+                    let nulls_first = if words.iter().any(|w| w == "first") {
+                        true
+                    } else if words.iter().any(|w| w == "last") {
+                        false
+                    } else {
+                        !desc
+                    };
+                    SortKey {
+                        expr: self
+                            .kids(k)
+                            .first()
+                            .map(|e| self.expr(*e))
+                            .unwrap_or(Expr::Lit(Value::Null)),
+                        desc,
+                        nulls_first,
+                    }
+                } else {
+                    SortKey {
+                        expr: self.expr(k),
+                        desc: true,
+                        nulls_first: false,
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn join_on(&self, clause: Option<u32>) -> Vec<(Expr, Expr)> {
+        let Some(c) = clause else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in self.clause_items(c) {
+            match self.kind(item) {
+                N::Name => {
+                    let n = self.name_of(item).unwrap_or_default();
+                    out.push((Expr::Side(true, n.clone()), Expr::Side(false, n)));
+                }
+                N::Binary => match self.binary(item) {
+                    Expr::Bin(BinOp::Eq, a, b, _) => {
+                        let (a, b) = match (&*a, &*b) {
+                            (Expr::Side(false, _), Expr::Side(true, _)) => (*b, *a),
+                            _ => (*a, *b),
+                        };
+                        out.push((a, b));
+                    }
+                    Expr::Bin(BinOp::And, ..) => {
+                        out.push((
+                            Expr::Unsupported("join condition with `and`".into(), self.span(item)),
+                            Expr::Lit(Value::Null),
+                        ));
+                    }
+                    other => out.push((other, Expr::Lit(Value::Null))),
+                },
+                _ => out.push((
+                    Expr::Unsupported("join condition".into(), self.span(item)),
+                    Expr::Lit(Value::Null),
+                )),
+            }
+        }
+        out
+    }
+
+    /// The first child expression of an operator that is not a param, list or clause.
+    fn operand(&self, op: u32) -> Option<u32> {
+        self.kids(op).into_iter().find(|k| {
+            !matches!(
+                self.kind(*k),
+                N::OperatorParam | N::Clause | N::List | N::Error
+            )
+        })
+    }
+
+    fn operator(&self, op: u32) -> Op {
+        let Some(kw) = self
+            .toks(op)
+            .first()
+            .map(|t| self.tok_text(*t).to_ascii_lowercase())
+        else {
+            return Op::Unsupported("empty operator".into(), self.span(op));
+        };
+        let kids = self.kids(op);
+        let first_list = kids.iter().copied().find(|k| self.kind(*k) == N::List);
+        let span = self.span(op);
+        match kw.as_str() {
+            "where" | "filter" => match self.operand(op) {
+                Some(e) => Op::Where(self.expr(e)),
+                None => Op::Unsupported("where without a predicate".into(), span),
+            },
+            "take" | "limit" => match self.operand(op) {
+                Some(e) => Op::Take(self.expr(e)),
+                None => Op::Unsupported("take without a count".into(), span),
+            },
+            "project" => Op::Project(self.assigns(first_list, false)),
+            "extend" => Op::Extend(self.assigns(first_list, false)),
+            "serialize" => Op::Serialize(self.assigns(first_list, false)),
+            "project-away" => Op::ProjectAway(self.patterns(first_list)),
+            "project-keep" => Op::ProjectKeep(self.patterns(first_list)),
+            "project-reorder" => Op::ProjectReorder(self.patterns(first_list)),
+            "project-rename" => {
+                let mut pairs = Vec::new();
+                for a in self.assigns(first_list, false) {
+                    if let (Some(new), Expr::Name(old, _)) = (a.names.first(), &a.expr) {
+                        pairs.push((new.clone(), old.clone()));
+                    }
+                }
+                Op::ProjectRename(pairs)
+            }
+            "summarize" => {
+                let by = self
+                    .clause(op, "by")
+                    .map(|c| {
+                        self.clause_items(c)
+                            .into_iter()
+                            .map(|i| self.assign(i, false))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Op::Summarize {
+                    aggs: self.assigns(first_list, true),
+                    by,
+                }
+            }
+            "distinct" => Op::Distinct(self.assigns(first_list, false)),
+            "count" => Op::Count,
+            "sort" | "order" => Op::Sort(self.sort_keys(self.clause(op, "by"))),
+            "top" => match self.operand(op) {
+                Some(n) => Op::Top(self.expr(n), self.sort_keys(self.clause(op, "by"))),
+                None => Op::Unsupported("top without a count".into(), span),
+            },
+            "join" | "lookup" => {
+                let right = match self.operand(op) {
+                    Some(r) => self.expr(r),
+                    None => return Op::Unsupported(format!("{kw} without a right side"), span),
+                };
+                let on = self.join_on(self.clause(op, "on"));
+                let kind = self.param(op, "kind").map(|k| k.to_ascii_lowercase());
+                if kw == "lookup" {
+                    return Op::Lookup {
+                        left_outer: kind.as_deref() != Some("inner"),
+                        right,
+                        on,
+                        span,
+                    };
+                }
+                let kind = match kind.as_deref() {
+                    None | Some("innerunique") => JoinKind::InnerUnique,
+                    Some("inner") => JoinKind::Inner,
+                    Some("leftouter") => JoinKind::LeftOuter,
+                    Some("rightouter") => JoinKind::RightOuter,
+                    Some("fullouter") => JoinKind::FullOuter,
+                    Some("leftanti") | Some("anti") | Some("leftantisemi") => JoinKind::LeftAnti,
+                    Some("rightanti") | Some("rightantisemi") => JoinKind::RightAnti,
+                    Some("leftsemi") => JoinKind::LeftSemi,
+                    Some("rightsemi") => JoinKind::RightSemi,
+                    Some(other) => {
+                        return Op::Unsupported(format!("join kind={other}"), span);
+                    }
+                };
+                Op::Join {
+                    kind,
+                    right,
+                    on,
+                    span,
+                }
+            }
+            "union" => {
+                let tables = match first_list {
+                    Some(l) => self.kids(l).into_iter().map(|t| self.expr(t)).collect(),
+                    None => Vec::new(),
+                };
+                Op::Union {
+                    tables,
+                    source_column: self.param(op, "withsource"),
+                    outer: self.param(op, "kind").as_deref() != Some("inner"),
+                    fuzzy: self.param(op, "isfuzzy").as_deref() == Some("true"),
+                }
+            }
+            "mv-expand" | "mvexpand" => {
+                let mut items = Vec::new();
+                let list = first_list.map(|l| self.kids(l)).unwrap_or_default();
+                for item in list {
+                    let (name, expr_node, to) = match self.kind(item) {
+                        N::Assignment => {
+                            let k = self.kids(item);
+                            (
+                                k.first().and_then(|n| self.name_of(*n)),
+                                k.get(1).copied(),
+                                None,
+                            )
+                        }
+                        N::Clause => continue,
+                        _ => (self.default_name(item), Some(item), None::<Type>),
+                    };
+                    let Some(e) = expr_node else { continue };
+                    items.push(MvItem {
+                        name: name.unwrap_or_else(|| "Column1".into()),
+                        expr: self.expr(e),
+                        to,
+                    });
+                }
+                // `to typeof(T)` clauses sit inside the list after their item.
+                if let Some(l) = first_list {
+                    let mut idx = 0usize;
+                    for item in self.kids(l) {
+                        if self.kind(item) == N::Clause {
+                            if let Some(t) = self
+                                .kids(item)
+                                .into_iter()
+                                .find(|k| self.kind(*k) == N::TypeRef)
+                            {
+                                let ty: String =
+                                    self.toks(t).iter().map(|x| self.tok_text(*x)).collect();
+                                if let Some(it) = items.get_mut(idx.saturating_sub(1)) {
+                                    it.to = Some(Type::parse(&ty));
+                                }
+                            }
+                        } else {
+                            idx += 1;
+                        }
+                    }
+                }
+                let limit = self
+                    .clause(op, "limit")
+                    .and_then(|c| self.kids(c).first().map(|e| self.expr(*e)));
+                Op::MvExpand {
+                    items,
+                    index: self.param(op, "with_itemindex"),
+                    limit,
+                    bag_as_array: self.param(op, "bagexpansion").as_deref() == Some("array"),
+                }
+            }
+            "parse" | "parse-where" => {
+                let Some(e) = self.operand(op) else {
+                    return Op::Unsupported("parse without a source".into(), span);
+                };
+                let Some(pat) = self.clause(op, "with").and_then(|c| {
+                    self.kids(c)
+                        .into_iter()
+                        .find(|k| self.kind(*k) == N::Pattern)
+                }) else {
+                    return Op::Unsupported("parse without a pattern".into(), span);
+                };
+                let kind = self
+                    .param(op, "kind")
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                let mut pattern = Vec::new();
+                let pk = self.tree.node(pat).children.clone();
+                let mut i = 0;
+                while i < pk.len() {
+                    match pk[i] {
+                        crate::kql::syntax::Child::Token(t) => {
+                            let tok = self.tree.tokens[t as usize];
+                            if tok.kind == T::Star {
+                                pattern.push(PatPart::Star);
+                            }
+                        }
+                        crate::kql::syntax::Child::Node(n) => match self.kind(n) {
+                            N::Literal => {
+                                if let Expr::Lit(v) = self.literal(n) {
+                                    pattern.push(PatPart::Text(v.to_kusto_string()));
+                                }
+                            }
+                            N::Name => {
+                                let name = self.name_of(n).unwrap_or_default();
+                                // An optional `: type` follows.
+                                let mut ty = Type::String;
+                                let mut j = i + 1;
+                                while j < pk.len() {
+                                    match pk[j] {
+                                        crate::kql::syntax::Child::Node(m)
+                                            if self.kind(m) == N::TypeRef =>
+                                        {
+                                            let t: String = self
+                                                .toks(m)
+                                                .iter()
+                                                .map(|x| self.tok_text(*x))
+                                                .collect();
+                                            ty = Type::parse(&t);
+                                            i = j;
+                                            break;
+                                        }
+                                        crate::kql::syntax::Child::Token(t)
+                                            if matches!(
+                                                self.tree.tokens[t as usize].kind,
+                                                T::Colon | T::Whitespace | T::Comment
+                                            ) =>
+                                        {
+                                            j += 1
+                                        }
+                                        _ => break,
+                                    }
+                                }
+                                pattern.push(PatPart::Column(name, ty));
+                            }
+                            _ => {}
+                        },
+                    }
+                    i += 1;
+                }
+                Op::Parse {
+                    expr: self.expr(e),
+                    regex: kind == "regex",
+                    relaxed: kind == "relaxed",
+                    flags: self.param(op, "flags").unwrap_or_default(),
+                    pattern,
+                    keep_unmatched: kw == "parse",
+                }
+            }
+            "make-series" => self.make_series(op),
+            "evaluate" => match self.operand(op) {
+                Some(c) if self.kind(c) == N::Call => match self.call(c) {
+                    Expr::Call(name, args, span) => Op::Evaluate(name, args, span),
+                    _ => Op::Unsupported("evaluate".into(), span),
+                },
+                _ => Op::Unsupported("evaluate".into(), span),
+            },
+            "as" => match kids.iter().find_map(|k| self.name_of(*k)) {
+                Some(n) => Op::As(n),
+                None => Op::NoOp,
+            },
+            "invoke" => match self.operand(op) {
+                Some(c) if self.kind(c) == N::Call => match self.call(c) {
+                    Expr::Call(name, args, span) => Op::Invoke(name, args, span),
+                    _ => Op::Unsupported("invoke".into(), span),
+                },
+                _ => Op::Unsupported("invoke".into(), span),
+            },
+            "getschema" => Op::GetSchema,
+            "render" => Op::NoOp,
+            "print" => Op::Print(self.assigns(first_list, false)),
+            "range" => {
+                let name = kids
+                    .iter()
+                    .find_map(|k| self.name_of(*k))
+                    .unwrap_or_default();
+                let get = |w: &str| {
+                    self.clause(op, w)
+                        .and_then(|c| self.kids(c).first().map(|e| self.expr(*e)))
+                };
+                match (get("from"), get("to"), get("step")) {
+                    (Some(from), Some(to), Some(step)) => Op::Range {
+                        name,
+                        from,
+                        to,
+                        step,
+                    },
+                    _ => Op::Unsupported("range without from/to/step".into(), span),
+                }
+            }
+            "datatable" => {
+                let columns = kids
+                    .iter()
+                    .find(|k| self.kind(**k) == N::Schema)
+                    .map(|s| self.schema_columns(*s))
+                    .unwrap_or_default();
+                let values = first_list
+                    .map(|l| self.kids(l).iter().map(|v| self.expr(*v)).collect())
+                    .unwrap_or_default();
+                Op::Datatable { columns, values }
+            }
+            "sample" => match self.operand(op) {
+                Some(e) => Op::Take(self.expr(e)),
+                None => Op::Unsupported("sample".into(), span),
+            },
+            other => Op::Unsupported(format!("operator `{other}`"), span),
+        }
+    }
+
+    fn schema_columns(&self, schema: u32) -> Vec<(String, Type)> {
+        self.kids(schema)
+            .into_iter()
+            .filter(|c| self.kind(*c) == N::ColumnDecl)
+            .filter_map(|c| {
+                let k = self.kids(c);
+                let name = self.name_of(*k.first()?)?;
+                let ty = k
+                    .get(1)
+                    .map(|t| {
+                        Type::parse(
+                            &self
+                                .toks(*t)
+                                .iter()
+                                .map(|x| self.tok_text(*x))
+                                .collect::<String>(),
+                        )
+                    })
+                    .unwrap_or(Type::String);
+                Some((name, ty))
+            })
+            .collect()
+    }
+
+    fn make_series(&self, op: u32) -> Op {
+        let span = self.span(op);
+        let mut aggs = Vec::new();
+        if let Some(list) = self.kids(op).into_iter().find(|k| self.kind(*k) == N::List) {
+            let children = self.tree.node(list).children.clone();
+            for c in children {
+                let crate::kql::syntax::Child::Node(n) = c else {
+                    continue;
+                };
+                match self.kind(n) {
+                    N::Assignment | N::Call => {
+                        let a = self.assign(n, true);
+                        let name = a.names.first().cloned().unwrap_or_else(|| "Column1".into());
+                        aggs.push((name, a.expr, None));
+                    }
+                    N::Literal | N::Unary => {
+                        // `default = 0` follows the aggregate it belongs to.
+                        if let Some(last) = aggs.last_mut() {
+                            last.2 = Some(self.expr(n));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let get = |w: &str| {
+            self.clause(op, w)
+                .and_then(|c| self.kids(c).first().copied())
+        };
+        let Some(on) = get("on") else {
+            return Op::Unsupported("make-series without `on`".into(), span);
+        };
+        let Some(step) = get("step") else {
+            return Op::Unsupported("make-series without `step`".into(), span);
+        };
+        if self.clause(op, "in").is_some() {
+            return Op::Unsupported("make-series ... in range(...)".into(), span);
+        }
+        let by = self
+            .clause(op, "by")
+            .map(|c| {
+                self.clause_items(c)
+                    .into_iter()
+                    .map(|i| self.assign(i, false))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Op::MakeSeries(Box::new(MakeSeries {
+            aggs,
+            on_name: self.default_name(on).unwrap_or_else(|| "Column1".into()),
+            on: self.expr(on),
+            from: get("from").map(|e| self.expr(e)),
+            to: get("to").map(|e| self.expr(e)),
+            step: self.expr(step),
+            by,
+        }))
+    }
+}

@@ -1,0 +1,211 @@
+//! Tables: named, typed columns of values, shared by reference between operators.
+
+use std::sync::Arc;
+
+use super::value::{Type, Value};
+
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub name: String,
+    pub ty: Type,
+    pub data: Arc<Vec<Value>>,
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, ty: Type, data: Vec<Value>) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            data: Arc::new(data),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    pub columns: Vec<Column>,
+    pub rows: usize,
+}
+
+impl Table {
+    pub fn new(columns: Vec<Column>) -> Table {
+        let rows = columns.first().map(|c| c.data.len()).unwrap_or(0);
+        debug_assert!(columns.iter().all(|c| c.data.len() == rows));
+        Table { columns, rows }
+    }
+
+    /// A table with columns and no rows.
+    pub fn empty(schema: &[(String, Type)]) -> Table {
+        Table {
+            columns: schema
+                .iter()
+                .map(|(n, t)| Column::new(n.clone(), *t, Vec::new()))
+                .collect(),
+            rows: 0,
+        }
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The rows at `idx`, in that order.
+    pub fn take(&self, idx: &[usize]) -> Table {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                ty: c.ty,
+                data: Arc::new(idx.iter().map(|&i| c.data[i].clone()).collect()),
+            })
+            .collect();
+        Table {
+            columns,
+            rows: idx.len(),
+        }
+    }
+
+    /// Add or replace a column (replaced columns keep their position).
+    pub fn set(&mut self, col: Column) {
+        match self.index_of(&col.name) {
+            Some(i) => self.columns[i] = col,
+            None => self.columns.push(col),
+        }
+    }
+
+    pub fn schema(&self) -> Vec<(String, Type)> {
+        self.columns
+            .iter()
+            .map(|c| (c.name.clone(), c.ty))
+            .collect()
+    }
+
+    pub fn row(&self, i: usize) -> Vec<Value> {
+        self.columns.iter().map(|c| c.data[i].clone()).collect()
+    }
+
+    /// Rows as JSON arrays (for `--format json` and the query API).
+    pub fn json_rows(&self) -> Vec<serde_json::Value> {
+        (0..self.rows)
+            .map(|i| {
+                serde_json::Value::Array(
+                    self.columns
+                        .iter()
+                        .map(|c| cell_json(&c.data[i], c.ty))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// An aligned text table, at most `limit` rows.
+    pub fn to_text(&self, limit: usize) -> String {
+        let shown = self.rows.min(limit);
+        let cells: Vec<Vec<String>> = (0..shown)
+            .map(|i| {
+                self.columns
+                    .iter()
+                    .map(|c| {
+                        let s = cell_text(&c.data[i]);
+                        let s = s.replace(['\n', '\r', '\t'], " ");
+                        if s.chars().count() > 60 {
+                            let cut: String = s.chars().take(59).collect();
+                            format!("{cut}…")
+                        } else {
+                            s
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut widths: Vec<usize> = self
+            .columns
+            .iter()
+            .map(|c| c.name.chars().count())
+            .collect();
+        for r in &cells {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let line = |vals: Vec<&str>, out: &mut String| {
+            let parts: Vec<String> = vals
+                .iter()
+                .zip(&widths)
+                .map(|(v, w)| format!("{v:<w$}", w = *w))
+                .collect();
+            out.push_str(parts.join("  ").trim_end());
+            out.push('\n');
+        };
+        line(
+            self.columns.iter().map(|c| c.name.as_str()).collect(),
+            &mut out,
+        );
+        line(widths.iter().map(|_| "").collect(), &mut out);
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+        let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        out.push_str(&rule.join("  "));
+        out.push('\n');
+        for r in &cells {
+            line(r.iter().map(|s| s.as_str()).collect(), &mut out);
+        }
+        if self.rows > shown {
+            out.push_str(&format!("({} more rows)\n", self.rows - shown));
+        }
+        out
+    }
+
+    /// CSV with a header line (RFC 4180 quoting).
+    pub fn to_csv(&self) -> String {
+        let mut out = String::new();
+        let esc = |s: &str| {
+            if s.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        out.push_str(
+            &self
+                .columns
+                .iter()
+                .map(|c| esc(&c.name))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push('\n');
+        for i in 0..self.rows {
+            out.push_str(
+                &self
+                    .columns
+                    .iter()
+                    .map(|c| esc(&cell_text(&c.data[i])))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// A cell as text (nulls empty).
+pub fn cell_text(v: &Value) -> String {
+    v.to_kusto_string()
+}
+
+/// A cell as JSON, as the query API returns it: numbers as numbers, datetimes and timespans
+/// as strings, dynamic values as JSON.
+pub fn cell_json(v: &Value, ty: Type) -> serde_json::Value {
+    match (v, ty) {
+        (Value::Null, Type::String) => serde_json::Value::String(String::new()),
+        _ => v.to_json(),
+    }
+}

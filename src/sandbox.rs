@@ -1,0 +1,176 @@
+//! The local sandbox: `[sandbox]` settings and the data source the embedded engine runs
+//! against — table files from the sandbox folder, plus the repository's own functions and
+//! watchlists, so `_GetWatchlist('x')` and parser functions work offline.
+
+use std::path::{Path, PathBuf};
+
+use crate::engine::data::rows_to_table;
+use crate::engine::value::{parse_datetime, Type, Value, DAY};
+use crate::engine::{Sandbox, StoredFunction};
+use crate::model::{Definition, Item};
+
+/// `[sandbox]` in vigil.toml.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SandboxConfig {
+    /// Folder of table files, relative to the repository root (default `sandbox`).
+    pub data: PathBuf,
+    /// The pinned clock: `now()` and `ago()` in the sandbox, and the end of the dry-run window.
+    pub now: i64,
+    /// Days of data `vigil sandbox init` generates and dry-runs replay.
+    pub days: i64,
+    /// Seed of the generator.
+    pub seed: u64,
+    /// Alerts per day above which dry-run flags a rule (default 10).
+    pub alert_budget_per_day: f64,
+}
+
+/// The default pinned clock.
+pub const DEFAULT_NOW: &str = "2026-01-01T00:00:00Z";
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            data: PathBuf::from("sandbox"),
+            now: parse_datetime(DEFAULT_NOW).expect("valid default clock"),
+            days: 7,
+            seed: 42,
+            alert_budget_per_day: 10.0,
+        }
+    }
+}
+
+impl SandboxConfig {
+    /// Read `[sandbox]` (kept raw by the config loader). Bad values are errors.
+    pub fn from_toml(v: Option<&toml::Value>) -> Result<SandboxConfig, String> {
+        let mut c = SandboxConfig::default();
+        let Some(t) = v.and_then(|v| v.as_table()) else {
+            return Ok(c);
+        };
+        for (k, v) in t {
+            match k.as_str() {
+                "data" => {
+                    c.data = PathBuf::from(v.as_str().ok_or("[sandbox] data must be a path")?)
+                }
+                "now" => {
+                    let s = match v {
+                        toml::Value::String(s) => s.clone(),
+                        toml::Value::Datetime(d) => d.to_string(),
+                        _ => return Err("[sandbox] now must be a datetime".into()),
+                    };
+                    c.now = parse_datetime(&s)
+                        .ok_or_else(|| format!("[sandbox] now: `{s}` is not a datetime"))?;
+                }
+                "days" => {
+                    c.days = v
+                        .as_integer()
+                        .filter(|d| (1..=90).contains(d))
+                        .ok_or("[sandbox] days must be an integer from 1 to 90")?
+                }
+                "seed" => {
+                    c.seed = v
+                        .as_integer()
+                        .filter(|d| *d >= 0)
+                        .ok_or("[sandbox] seed must be a non-negative integer")?
+                        as u64
+                }
+                "alert_budget_per_day" => {
+                    c.alert_budget_per_day = v
+                        .as_float()
+                        .or_else(|| v.as_integer().map(|i| i as f64))
+                        .filter(|b| *b >= 0.0)
+                        .ok_or("[sandbox] alert_budget_per_day must be a non-negative number")?
+                }
+                other => return Err(format!("[sandbox] has no key `{other}`")),
+            }
+        }
+        Ok(c)
+    }
+
+    /// The sandbox window: `days` ending at `now`.
+    pub fn window(&self) -> (i64, i64) {
+        (self.now - self.days * DAY, self.now)
+    }
+}
+
+/// A data source over `dir` with the repository's functions, watchlists and custom table
+/// schemas.
+pub fn for_definitions(dir: &Path, defs: &[Definition], schemas: Option<&toml::Value>) -> Sandbox {
+    let mut sb = Sandbox::open(dir);
+    if let Some(tables) = schemas
+        .and_then(|s| s.get("tables"))
+        .and_then(|t| t.as_table())
+    {
+        for (name, cols) in tables {
+            let Some(cols) = cols.as_table() else {
+                continue;
+            };
+            let mut schema: Vec<(String, Type)> = crate::kql::catalog::Catalog::embedded()
+                .tables
+                .get(name)
+                .map(|s| s.columns.clone())
+                .unwrap_or_default();
+            for (c, t) in cols {
+                let ty = Type::parse(t.as_str().unwrap_or("dynamic"));
+                match schema.iter_mut().find(|(n, _)| n == c) {
+                    Some(e) => e.1 = ty,
+                    None => schema.push((c.clone(), ty)),
+                }
+            }
+            sb.add_schema(name, schema);
+        }
+    }
+    for d in defs {
+        match &d.item {
+            Item::Function(f) => {
+                let params = match &f.function_parameters {
+                    Some(ps) if !ps.is_empty() => format!(
+                        "({})",
+                        ps.iter()
+                            .map(|p| match &p.default {
+                                Some(def) => format!("{}:{}={def}", p.name, p.ty),
+                                None => format!("{}:{}", p.name, p.ty),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    _ => String::new(),
+                };
+                sb.add_function(
+                    &f.function_alias,
+                    StoredFunction {
+                        params,
+                        body: f.query.clone(),
+                    },
+                );
+            }
+            Item::Watchlist(w, items) => {
+                let key_idx = items.header.iter().position(|h| *h == w.items_search_key);
+                let rows: Vec<Vec<(String, Value)>> = items
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        let mut row: Vec<(String, Value)> = Vec::new();
+                        let key = key_idx.and_then(|k| r.get(k)).cloned().unwrap_or_default();
+                        row.push(("SearchKey".into(), Value::string(key)));
+                        let mut bag = serde_json::Map::new();
+                        for (h, v) in items.header.iter().zip(r) {
+                            row.push((h.clone(), Value::str(v)));
+                            bag.insert(h.clone(), serde_json::Value::String(v.clone()));
+                        }
+                        row.push((
+                            "WatchlistItem".into(),
+                            Value::dynamic(serde_json::Value::Object(bag)),
+                        ));
+                        row
+                    })
+                    .collect();
+                let mut schema: Vec<(String, Type)> = vec![("SearchKey".into(), Type::String)];
+                schema.extend(items.header.iter().map(|h| (h.clone(), Type::String)));
+                schema.push(("WatchlistItem".into(), Type::Dynamic));
+                sb.add_watchlist(&w.alias, rows_to_table(rows, Some(&schema)));
+            }
+            _ => {}
+        }
+    }
+    sb
+}

@@ -1,0 +1,303 @@
+//! The 44 feature queries of ../shared/bench/kql-engines over a seeded SecurityEvent table,
+//! each checked against an answer computed independently in plain Rust (as peers.py does with
+//! pandas), never against vigil's own output.
+
+mod common;
+#[path = "common/secevent.rs"]
+mod secevent;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use secevent::{make_table, Row, HOUR};
+use vigil::engine::value::{format_datetime, parse_datetime, Type, Value, DAY};
+use vigil::engine::{self, RunOptions, Sandbox};
+
+fn bench_dir() -> Option<std::path::PathBuf> {
+    let p = common::manifest_dir().join("../shared/bench/kql-engines");
+    p.join("feature_queries.jsonl").is_file().then_some(p)
+}
+
+fn table(rows: &[Row]) -> engine::Table {
+    let schema = vec![
+        ("TimeGenerated".to_string(), Type::DateTime),
+        ("Computer".to_string(), Type::String),
+        ("Account".to_string(), Type::String),
+        ("EventID".to_string(), Type::Int),
+        ("CommandLine".to_string(), Type::String),
+        ("Process".to_string(), Type::String),
+        ("EventData".to_string(), Type::String),
+    ];
+    let data = rows
+        .iter()
+        .map(|r| {
+            vec![
+                ("TimeGenerated".to_string(), Value::DateTime(r.time)),
+                ("Computer".to_string(), Value::str(&r.computer)),
+                ("Account".to_string(), Value::str(&r.account)),
+                ("EventID".to_string(), Value::Long(r.event_id)),
+                ("CommandLine".to_string(), Value::str(&r.command_line)),
+                ("Process".to_string(), Value::str(&r.process)),
+                ("EventData".to_string(), Value::str(&r.event_data)),
+            ]
+        })
+        .collect();
+    engine::data::rows_to_table(data, Some(&schema))
+}
+
+/// Term match as peers.py defines it: the term between non-alphanumeric characters.
+fn has_term(s: &str, term: &str) -> bool {
+    let re = regex::Regex::new(&format!(
+        r"(?i)(?:^|[^0-9a-z]){}(?:$|[^0-9a-z])",
+        regex::escape(term)
+    ))
+    .unwrap();
+    re.is_match(s)
+}
+
+enum Expect {
+    Rows(usize),
+    Scalar(i64),
+}
+
+#[test]
+fn feature_queries_match_independent_answers() {
+    let Some(dir) = bench_dir() else {
+        eprintln!("skipped: ../shared/bench/kql-engines not present");
+        return;
+    };
+    let now = parse_datetime("2026-11-21T12:00:00Z").unwrap();
+    let rows = make_table(10_000, now, 7);
+    let mut sb = Sandbox::default();
+    sb.add_table("SecurityEvent", table(&rows));
+
+    // Independent answers (plain Rust over the rows).
+    let count = |f: &dyn Fn(&Row) -> bool| rows.iter().filter(|r| f(r)).count();
+    let ncomp = rows
+        .iter()
+        .map(|r| &r.computer)
+        .collect::<BTreeSet<_>>()
+        .len();
+    let fails: BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| r.event_id == 4625)
+        .map(|r| r.account.as_str())
+        .collect();
+    let succ: BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| r.event_id == 4624)
+        .map(|r| r.account.as_str())
+        .collect();
+    let tmin = rows.iter().map(|r| r.time).min().unwrap();
+    let lo = (tmin + HOUR).div_euclid(HOUR) * HOUR;
+    let hi = lo + 6 * HOUR;
+    let mut expect: BTreeMap<&str, Expect> = BTreeMap::new();
+    use Expect::*;
+    expect.insert("take", Rows(10));
+    expect.insert("where_eq", Rows(count(&|r| r.event_id == 4688)));
+    expect.insert("count_op", Scalar(count(&|r| r.event_id == 4625) as i64));
+    expect.insert(
+        "where_and_or",
+        Rows(count(&|r| {
+            (r.event_id == 4625 && r.account != "SYSTEM") || r.event_id == 4720
+        })),
+    );
+    expect.insert("project", Rows(rows.len()));
+    expect.insert("extend_strcat", Rows(rows.len()));
+    expect.insert("has", Rows(count(&|r| has_term(&r.command_line, "whoami"))));
+    expect.insert(
+        "not_has",
+        Rows(count(&|r| {
+            r.event_id == 4688 && !has_term(&r.command_line, "whoami")
+        })),
+    );
+    expect.insert(
+        "contains",
+        Rows(count(&|r| r.command_line.to_lowercase().contains("enc"))),
+    );
+    expect.insert(
+        "has_any",
+        Rows(count(&|r| {
+            has_term(&r.command_line, "whoami") || has_term(&r.command_line, "rundll32")
+        })),
+    );
+    expect.insert(
+        "in_ci",
+        Rows(count(&|r| {
+            ["powershell.exe", "cmd.exe"].contains(&r.process.to_lowercase().as_str())
+        })),
+    );
+    expect.insert("eq_ci", Rows(count(&|r| r.process == "whoami.exe")));
+    expect.insert(
+        "startswith_endswith",
+        Rows(count(&|r| {
+            r.process.ends_with(".exe") && r.computer.starts_with("host-00")
+        })),
+    );
+    let enc = regex::Regex::new(r"-enc\s+[A-Za-z0-9+/=]{8,}").unwrap();
+    expect.insert(
+        "matches_regex",
+        Rows(count(&|r| enc.is_match(&r.command_line))),
+    );
+    expect.insert("ago", Rows(count(&|r| r.time > now - DAY)));
+    expect.insert(
+        "between_datetime",
+        Rows(count(&|r| r.time >= lo && r.time <= hi)),
+    );
+    expect.insert("summarize_count_by", Rows(ncomp));
+    let hours = rows
+        .iter()
+        .map(|r| r.time.div_euclid(HOUR))
+        .collect::<BTreeSet<_>>();
+    expect.insert("summarize_bin", Rows(hours.len()));
+    expect.insert("dcount", Rows(ncomp));
+    expect.insert("arg_max", Rows(ncomp));
+    expect.insert("make_set", Rows(ncomp));
+    expect.insert("countif", Rows(ncomp));
+    expect.insert("let_scalar", Rows(count(&|r| r.event_id == 4625)));
+    expect.insert(
+        "let_dynamic_in",
+        Rows(count(&|r| {
+            r.computer == "host-001" || r.computer == "host-002"
+        })),
+    );
+    expect.insert("materialize", Rows(fails.len()));
+    expect.insert(
+        "join_inner_left_right",
+        Rows(fails.intersection(&succ).count()),
+    );
+    expect.insert("join_inner_inline", Rows(fails.intersection(&succ).count()));
+    expect.insert("summarize_then_where", Rows(ncomp));
+    expect.insert("join_leftanti", Rows(fails.difference(&succ).count()));
+    expect.insert(
+        "union",
+        Rows(count(&|r| r.event_id == 4624) + count(&|r| r.event_id == 4625)),
+    );
+    expect.insert("iff", Rows(2));
+    expect.insert("case", Rows(3));
+    expect.insert(
+        "parse_json",
+        Rows(count(&|r| r.event_data.contains("\"LogonType\": 3,"))),
+    );
+    expect.insert(
+        "todynamic_mvexpand",
+        Rows(
+            rows.iter()
+                .filter(|r| r.event_id == 4688)
+                .map(|r| r.command_line.split(' ').count())
+                .sum(),
+        ),
+    );
+    expect.insert("parse_op", Rows(count(&|r| r.event_id == 4688)));
+    let enc2 = regex::Regex::new(r"-enc\s+\S+").unwrap();
+    expect.insert("extract", Rows(count(&|r| enc2.is_match(&r.command_line))));
+    expect.insert("datetime_diff", Rows(ncomp));
+    expect.insert("top", Rows(5));
+    expect.insert("sort_take", Rows(5));
+    expect.insert("distinct", Rows(ncomp));
+    expect.insert("project_away_rename", Rows(rows.len()));
+    expect.insert(
+        "datatable_in",
+        Rows(count(&|r| r.account == "SYSTEM" || r.account == "user001")),
+    );
+    expect.insert("make_series", Rows(ncomp));
+    expect.insert("tolower_substring", Rows(rows.len()));
+
+    #[derive(serde::Deserialize)]
+    struct Q {
+        id: String,
+        query: String,
+    }
+    let queries: Vec<Q> = common::read_jsonl(&dir.join("feature_queries.jsonl"));
+    assert_eq!(queries.len(), 44);
+    let dt = regex::Regex::new(r"datetime\([^)]*\)").unwrap();
+    let mut failures = Vec::new();
+    for q in &queries {
+        let mut text = q.query.clone();
+        if q.id == "between_datetime" {
+            // The bench pins the range to its own data; use this table's range.
+            let mut k = 0;
+            text = dt
+                .replace_all(&text, |_: &regex::Captures| {
+                    k += 1;
+                    format!(
+                        "datetime({})",
+                        format_datetime(if k == 1 { lo } else { hi })
+                    )
+                })
+                .into_owned();
+        }
+        let got = engine::run(&text, &sb, RunOptions { now, window: None });
+        let Some(want) = expect.get(q.id.as_str()) else {
+            failures.push(format!("{}: no independent answer", q.id));
+            continue;
+        };
+        match (got, want) {
+            (Err(e), _) => failures.push(format!("{}: error {}", q.id, e.message)),
+            (Ok(o), Rows(n)) => {
+                if o.table.rows != *n {
+                    failures.push(format!("{}: {} rows, expected {n}", q.id, o.table.rows));
+                }
+            }
+            (Ok(o), Scalar(v)) => {
+                let got = o
+                    .table
+                    .columns
+                    .first()
+                    .and_then(|c| c.data.first())
+                    .and_then(|v| v.as_i64());
+                if got != Some(*v) {
+                    failures.push(format!("{}: {got:?}, expected {v}", q.id));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Values, not only row counts: per-host aggregates against plain Rust.
+#[test]
+fn aggregates_match_independent_values() {
+    let now = parse_datetime("2026-11-21T12:00:00Z").unwrap();
+    let rows = make_table(5_000, now, 11);
+    let mut sb = Sandbox::default();
+    sb.add_table("SecurityEvent", table(&rows));
+    let q = "SecurityEvent | summarize Fails = countif(EventID == 4625), Total = count(), \
+             Accounts = dcount(Account), First = min(TimeGenerated), Last = max(TimeGenerated) \
+             by Computer | sort by Computer asc";
+    let o = engine::run(q, &sb, RunOptions { now, window: None }).unwrap();
+    let mut want: BTreeMap<&str, (i64, i64, BTreeSet<&str>, i64, i64)> = BTreeMap::new();
+    for r in &rows {
+        let e = want
+            .entry(&r.computer)
+            .or_insert((0, 0, BTreeSet::new(), i64::MAX, i64::MIN));
+        e.0 += (r.event_id == 4625) as i64;
+        e.1 += 1;
+        e.2.insert(&r.account);
+        e.3 = e.3.min(r.time);
+        e.4 = e.4.max(r.time);
+    }
+    assert_eq!(o.table.rows, want.len());
+    let col = |n: &str| o.table.column(n).unwrap().data.clone();
+    let (c, f, t, a, first, last) = (
+        col("Computer"),
+        col("Fails"),
+        col("Total"),
+        col("Accounts"),
+        col("First"),
+        col("Last"),
+    );
+    for (i, (host, w)) in want.iter().enumerate() {
+        assert_eq!(c[i].to_kusto_string(), *host);
+        assert_eq!(f[i].as_i64(), Some(w.0), "{host} fails");
+        assert_eq!(t[i].as_i64(), Some(w.1), "{host} total");
+        assert_eq!(a[i].as_i64(), Some(w.2.len() as i64), "{host} dcount");
+        assert!(
+            matches!(first[i], Value::DateTime(x) if x == w.3),
+            "{host} first"
+        );
+        assert!(
+            matches!(last[i], Value::DateTime(x) if x == w.4),
+            "{host} last"
+        );
+    }
+}
