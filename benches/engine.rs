@@ -82,7 +82,10 @@ fn main() {
     );
     let loaded = sb.load("SecurityEvent").unwrap().unwrap();
     let load_s = t.elapsed().as_secs_f64();
-    println!("engine: {} rows loaded from JSON Lines in {load_s:.3} s", loaded.rows);
+    println!(
+        "engine: {} rows loaded from JSON Lines in {load_s:.3} s",
+        loaded.rows
+    );
 
     let opts = RunOptions { now, window: None };
     let mut ours = Vec::new();
@@ -108,13 +111,19 @@ fn main() {
             .output()
             .ok()?;
         if !out.status.success() {
-            eprintln!("duckdb-kql failed: {}", String::from_utf8_lossy(&out.stderr));
+            eprintln!(
+                "duckdb-kql failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             return None;
         }
         serde_json::from_slice(&out.stdout).ok()
     });
     if let Some(p) = &peer {
-        println!("duckdb-kql: loaded in {:.3} s", p["load_s"].as_f64().unwrap_or(0.0));
+        println!(
+            "duckdb-kql: loaded in {:.3} s",
+            p["load_s"].as_f64().unwrap_or(0.0)
+        );
     } else {
         println!("duckdb-kql: not run (set VIGIL_PEERS_PYTHON to a Python with duckdb_kql)");
     }
@@ -125,12 +134,20 @@ fn main() {
         let (ps, pr) = peer
             .as_ref()
             .and_then(|p| p.get(name))
-            .map(|x| (x["best_s"].as_f64().unwrap_or(f64::NAN), x["rows"].as_u64().unwrap_or(0)))
+            .map(|x| {
+                (
+                    x["best_s"].as_f64().unwrap_or(f64::NAN),
+                    x["rows"].as_u64().unwrap_or(0),
+                )
+            })
             .unwrap_or((f64::NAN, 0));
         if ps.is_nan() {
             println!("| {name} | {s:.4} ({r}) | - | - |");
         } else {
-            println!("| {name} | {s:.4} ({r}) | {ps:.4} ({pr}) | {:.2}x |", ps / s);
+            println!(
+                "| {name} | {s:.4} ({r}) | {ps:.4} ({pr}) | {:.2}x |",
+                ps / s
+            );
         }
     }
     println!();

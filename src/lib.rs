@@ -4,6 +4,7 @@ pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod diagnostics;
+pub mod dryrun;
 pub mod emit;
 pub mod engine;
 pub mod hash;

@@ -72,7 +72,10 @@ pub fn discover(root: &Path, paths: &[PathBuf], folders: &ContentFolders) -> Vec
                         if !skip_dir(&name) {
                             stack.push(path);
                         }
-                    } else if classify::is_content_file(&path) {
+                    } else if classify::is_content_file(&path)
+                        && !crate::dryrun::is_tests_file(&path)
+                    {
+                        // Detection tests (`x.tests.yaml`) belong to `vigil test`, not content.
                         out.push(path);
                     }
                 }

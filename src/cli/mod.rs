@@ -9,6 +9,7 @@ mod hash;
 mod kql;
 mod query;
 mod report;
+mod run;
 mod schema;
 mod validate;
 
@@ -83,6 +84,12 @@ pub enum Command {
     Kql(kql::KqlArgs),
     /// Run a KQL query over the sandbox data with the embedded engine.
     Query(query::QueryArgs),
+    /// Run the detection tests (`x.tests.yaml` beside each rule) offline; JUnit with --junit.
+    Test(run::TestArgs),
+    /// Replay every scheduled run of each rule over the sandbox window: alerts per run and day.
+    DryRun(run::DryRunArgs),
+    /// Manage the local sandbox data.
+    Sandbox(run::SandboxArgs),
     /// Print an internal stage for one file (yaml, tokens, ast, model, payload) or the
     /// diagnostic catalog.
     Debug(debug::DebugArgs),
@@ -127,6 +134,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Hash(a) => hash::exec(&cli.global, a),
         Command::Kql(a) => kql::exec(&cli.global, a),
         Command::Query(a) => query::exec(&cli.global, a),
+        Command::Test(a) => run::test(&cli.global, a),
+        Command::DryRun(a) => run::dry_run(&cli.global, a),
+        Command::Sandbox(a) => run::sandbox(&cli.global, a),
         Command::Debug(a) => debug::exec(&cli.global, a),
     };
     match result {

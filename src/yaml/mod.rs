@@ -599,6 +599,29 @@ fn yaml_hint(info: &str) -> &'static str {
     }
 }
 
+/// A node as plain JSON (YAML 1.2 core scalar resolution), for files vigil reads without a
+/// schema-guided loader (test files).
+pub fn to_json(node: &Node) -> serde_json::Value {
+    match &node.kind {
+        Kind::Scalar(s) => match s.resolve() {
+            Resolved::Null => serde_json::Value::Null,
+            Resolved::Bool(b) => serde_json::Value::Bool(b),
+            Resolved::Int(i) => serde_json::Value::Number(i.into()),
+            Resolved::Float(f) => serde_json::Number::from_f64(f)
+                .map(serde_json::Value::Number)
+                .unwrap_or_else(|| serde_json::Value::String(s.text.clone())),
+            Resolved::Str(t) => serde_json::Value::String(t.to_string()),
+        },
+        Kind::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        Kind::Map(entries) => serde_json::Value::Object(
+            entries
+                .iter()
+                .map(|e| (e.key.clone(), to_json(&e.value)))
+                .collect(),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,183 @@
+//! `vigil sandbox init`: seeded sample data for every table the content references.
+//!
+//! - Benign background: each rule's tests that expect no alert are replayed once per query
+//!   period across the window, plus schema-driven filler rows (plausible values by column
+//!   name and type) for every referenced table.
+//! - Attack patterns: each test that expects alerts is placed once in the window, on the
+//!   rule's schedule grid, so a dry-run shows the rule firing there and nowhere else.
+
+use std::collections::BTreeMap;
+
+use super::{table_rows, TableData, TestFile};
+use crate::engine::value::{format_datetime, Type, Value, HOUR, MINUTE, SECOND};
+use crate::kql::catalog::Catalog;
+use crate::model::{Definition, Item};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Tables a query names (identifiers that are catalog tables).
+pub fn referenced_tables(query: &str) -> Vec<String> {
+    let (tokens, _) = crate::kql::lexer::lex(query);
+    let cat = Catalog::embedded();
+    let mut out: Vec<String> = tokens
+        .iter()
+        .filter(|t| t.kind == crate::kql::syntax::TokenKind::Ident)
+        .map(|t| &query[t.range()])
+        .filter(|w| cat.tables.contains_key(*w))
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn filler(name: &str, ty: Type, r: &mut Rng, t: i64) -> Value {
+    let n = name.to_ascii_lowercase();
+    match ty {
+        Type::DateTime => Value::DateTime(t),
+        Type::Bool => Value::Bool(r.below(10) == 0),
+        Type::Long | Type::Int => {
+            if n.contains("port") {
+                Value::Long([443, 80, 53, 22, 3389][r.below(5) as usize])
+            } else {
+                Value::Long(r.below(100) as i64)
+            }
+        }
+        Type::Real | Type::Decimal => Value::Real(r.below(1000) as f64 / 10.0),
+        Type::Dynamic => Value::dynamic(serde_json::json!({})),
+        Type::TimeSpan => Value::TimeSpan(r.below(3600) as i64 * SECOND),
+        _ => {
+            let s = if n.contains("ip") && (n.contains("addr") || n.ends_with("ip")) {
+                format!("10.0.{}.{}", r.below(4), 1 + r.below(250))
+            } else if n.contains("userprincipalname") || n.ends_with("upn") {
+                format!("user{:02}@contoso.com", r.below(40))
+            } else if n.contains("account") || n.contains("user") {
+                format!("user{:02}", r.below(40))
+            } else if n.contains("computer") || n.contains("host") || n.contains("device") {
+                format!("host-{:02}", r.below(20))
+            } else {
+                String::new()
+            };
+            Value::string(s)
+        }
+    }
+}
+
+/// Generated rows per table (already typed), for the window `[now - days, now)`.
+pub fn generate(
+    defs: &[(Definition, Option<TestFile>)],
+    now: i64,
+    days: i64,
+    seed: u64,
+) -> BTreeMap<String, Vec<Vec<(String, Value)>>> {
+    let mut r = Rng(seed);
+    let start = now - days * 24 * HOUR;
+    let mut out: BTreeMap<String, Vec<Vec<(String, Value)>>> = BTreeMap::new();
+    // Filler for every referenced table.
+    for (d, _) in defs {
+        let Some(q) = d.query() else { continue };
+        for table in referenced_tables(q) {
+            if out.contains_key(&table) {
+                continue;
+            }
+            let cols: Vec<(String, Type)> = Catalog::embedded()
+                .tables
+                .get(&table)
+                .map(|s| s.columns.clone())
+                .unwrap_or_default();
+            let mut rows = Vec::new();
+            for _ in 0..(days * 24) {
+                let t = start + (r.below((days * 24 * 60) as u64) as i64) * MINUTE;
+                rows.push(
+                    cols.iter()
+                        .filter(|(c, _)| !c.starts_with('_'))
+                        .map(|(c, ty)| (c.clone(), filler(c, *ty, &mut r, t)))
+                        .collect(),
+                );
+            }
+            out.insert(table, rows);
+        }
+    }
+    // Test data: benign replayed per period, attacks once each.
+    let mut attack_slot = 1;
+    for (d, tests) in defs {
+        let (Item::Rule(rule), Some(tests)) = (&d.item, tests) else {
+            continue;
+        };
+        let (freq, period) = super::alerts::schedule(rule);
+        for case in &tests.tests {
+            let benign = case.expect.alerts == Some(0);
+            let ends: Vec<i64> = if benign {
+                let mut v = Vec::new();
+                let mut t = now - period;
+                while t - period > start && v.len() < 2000 {
+                    v.push(t);
+                    t -= period.max(freq) * 2;
+                }
+                v
+            } else {
+                // One attack per rule case, a few hours apart, on the schedule grid.
+                let at = now - attack_slot * 6 * HOUR;
+                attack_slot += 1;
+                vec![at - at.rem_euclid(freq.max(MINUTE))]
+            };
+            for at in ends {
+                for (table, data) in &case.data {
+                    let TableData::Rows(rows) = data else {
+                        continue;
+                    };
+                    out.entry(table.clone())
+                        .or_default()
+                        .extend(table_rows(rows, at));
+                }
+            }
+        }
+    }
+    for rows in out.values_mut() {
+        rows.sort_by_key(|row| {
+            row.iter()
+                .find(|(k, _)| k == "TimeGenerated")
+                .and_then(|(_, v)| match v {
+                    Value::DateTime(t) => Some(*t),
+                    _ => None,
+                })
+                .unwrap_or(0)
+        });
+    }
+    out
+}
+
+/// Rows as JSON Lines (datetimes as ISO 8601).
+pub fn to_jsonl(rows: &[Vec<(String, Value)>]) -> String {
+    let mut s = String::new();
+    for row in rows {
+        let mut m = serde_json::Map::new();
+        for (k, v) in row {
+            // Empty values are left out: the loader fills them from the table's schema.
+            if v.is_empty() {
+                continue;
+            }
+            let j = match v {
+                Value::DateTime(t) => serde_json::Value::String(format_datetime(*t)),
+                other => other.to_json(),
+            };
+            m.insert(k.clone(), j);
+        }
+        s.push_str(&serde_json::Value::Object(m).to_string());
+        s.push('\n');
+    }
+    s
+}

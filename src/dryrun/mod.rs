@@ -1,0 +1,349 @@
+//! Running content offline: detection tests (`*.tests.yaml` beside a definition), dry-runs of
+//! every scheduled run over the sandbox window, and the sandbox data generator.
+//!
+//! A test file (`detections/x.yaml` → `detections/x.tests.yaml`):
+//!
+//! ```yaml
+//! tests:
+//!   - name: fires on a spray from one IP
+//!     data:                       # rows per table, inline or `{file: rows.jsonl}`
+//!       SigninLogs:
+//!         - { TimeGenerated: -10m, IPAddress: 203.0.113.7, ResultType: "50126" }
+//!     expect: { alerts: 1, entities: [{ type: IP, Address: 203.0.113.7 }] }
+//!   - name: silent on ordinary failures
+//!     data: { SigninLogs: [ ... ] }
+//!     expect: { alerts: 0 }
+//! ```
+//!
+//! `TimeGenerated` (and any datetime) may be relative to the test's clock: `-10m`, `-2h`,
+//! `now`. Each test is one scheduled run ending at the clock (`now:` in the test, else
+//! `[sandbox] now`), over the rule's query period, as Sentinel would run it.
+
+pub mod alerts;
+pub mod generate;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::data::rows_to_table;
+use crate::engine::value::{parse_datetime, parse_timespan_text, Type, Value};
+use crate::engine::Sandbox;
+use crate::kql::catalog::Catalog;
+use crate::model::{Definition, Item};
+
+/// A `*.tests.yaml` file.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TestFile {
+    pub tests: Vec<TestCase>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TestCase {
+    pub name: String,
+    /// The clock of the run (default `[sandbox] now`).
+    #[serde(default)]
+    pub now: Option<String>,
+    /// Rows per table: a list of objects, or `{ file: path }` relative to the test file.
+    #[serde(default)]
+    pub data: indexmap::IndexMap<String, TableData>,
+    pub expect: Expect,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum TableData {
+    Rows(Vec<serde_json::Map<String, serde_json::Value>>),
+    File { file: String },
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Exact number of alerts of the run.
+    #[serde(default)]
+    pub alerts: Option<usize>,
+    /// Exact number of query results.
+    #[serde(default)]
+    pub rows: Option<usize>,
+    /// Entities that must appear in the alerts (each a subset match).
+    #[serde(default)]
+    pub entities: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// Custom details that must appear in an alert (values as strings).
+    #[serde(default)]
+    pub custom_details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The tests file of a definition file.
+pub fn tests_path(def: &Path) -> PathBuf {
+    let stem = def.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    def.with_file_name(format!("{stem}.tests.yaml"))
+}
+
+/// Whether a path is a tests file (not content).
+pub fn is_tests_file(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".tests.yaml") || n.ends_with(".tests.yml"))
+}
+
+/// Read a tests file.
+pub fn read_tests(path: &Path) -> Result<TestFile, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let parsed = crate::yaml::parse(crate::source::FileId(0), &text);
+    if let Some(e) = parsed
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == crate::diagnostics::Severity::Error)
+    {
+        return Err(format!("{}: {}", path.display(), e.message));
+    }
+    let json = parsed
+        .root
+        .as_ref()
+        .map(crate::yaml::to_json)
+        .unwrap_or(serde_json::Value::Null);
+    serde_json::from_value(json).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A value of test data: relative times (`-10m`, `now`) resolved against the clock.
+fn test_value(v: &serde_json::Value, now: i64) -> Value {
+    match v {
+        serde_json::Value::String(s) => {
+            let t = s.trim();
+            if t == "now" {
+                return Value::DateTime(now);
+            }
+            if let Some(rest) = t.strip_prefix('-') {
+                if let Some(d) = parse_timespan_text(rest) {
+                    if rest.chars().last().is_some_and(|c| c.is_ascii_alphabetic()) {
+                        return Value::DateTime(now - d);
+                    }
+                }
+            }
+            Value::str(s)
+        }
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Long(i),
+            None => Value::Real(n.as_f64().unwrap_or(0.0)),
+        },
+        other => Value::dynamic(other.clone()),
+    }
+}
+
+/// Typed rows of one table from test data.
+pub fn table_rows(
+    rows: &[serde_json::Map<String, serde_json::Value>],
+    now: i64,
+) -> Vec<Vec<(String, Value)>> {
+    rows.iter()
+        .map(|r| {
+            r.iter()
+                .map(|(k, v)| (k.clone(), test_value(v, now)))
+                .collect()
+        })
+        .collect()
+}
+
+/// The result of one test case.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseResult {
+    pub definition: String,
+    pub file: String,
+    pub name: String,
+    pub passed: bool,
+    pub failures: Vec<String>,
+    pub alerts: usize,
+    pub rows: usize,
+    pub seconds: f64,
+}
+
+/// Run the test cases of one rule.
+pub fn run_rule_tests(
+    def: &Definition,
+    tests: &TestFile,
+    tests_file: &Path,
+    all: &[Definition],
+    default_now: i64,
+    schemas: Option<&toml::Value>,
+) -> Vec<CaseResult> {
+    let Item::Rule(rule) = &def.item else {
+        return tests
+            .tests
+            .iter()
+            .map(|c| CaseResult {
+                definition: def.name().to_string(),
+                file: tests_file.display().to_string(),
+                name: c.name.clone(),
+                passed: false,
+                failures: vec![
+                    "not supported yet: tests for content other than analytics rules".into(),
+                ],
+                alerts: 0,
+                rows: 0,
+                seconds: 0.0,
+            })
+            .collect();
+    };
+    let mut out = Vec::new();
+    for case in &tests.tests {
+        let started = std::time::Instant::now();
+        let mut failures = Vec::new();
+        let now = match &case.now {
+            Some(n) => match parse_datetime(n) {
+                Some(t) => t,
+                None => {
+                    failures.push(format!("`now: {n}` is not a datetime"));
+                    default_now
+                }
+            },
+            None => default_now,
+        };
+        // Data: only the test's tables (plus the repository's functions and watchlists).
+        let mut sb: Sandbox =
+            crate::sandbox::for_definitions(Path::new("/nonexistent-vigil-sandbox"), all, schemas);
+        for (table, data) in &case.data {
+            let rows = match data {
+                TableData::Rows(r) => table_rows(r, now),
+                TableData::File { file } => {
+                    let p = tests_file.parent().unwrap_or(Path::new(".")).join(file);
+                    match crate::engine::data::load_file(&p, None) {
+                        Ok(t) => (0..t.rows)
+                            .map(|i| {
+                                t.columns
+                                    .iter()
+                                    .map(|c| (c.name.clone(), c.data[i].clone()))
+                                    .collect()
+                            })
+                            .collect(),
+                        Err(e) => {
+                            failures.push(e);
+                            Vec::new()
+                        }
+                    }
+                }
+            };
+            let schema: Option<Vec<(String, Type)>> = Catalog::embedded()
+                .tables
+                .get(table)
+                .map(|s| s.columns.clone());
+            sb.add_table(table, rows_to_table(rows, schema.as_deref()));
+        }
+        let (mut nalerts, mut nrows) = (0, 0);
+        match alerts::prepare(&rule.query).and_then(|q| alerts::run_once(rule, &q, &sb, now)) {
+            Err(e) => failures.push(format!("the query failed: {}", e.message)),
+            Ok((table, _)) => {
+                let alerts = alerts::alerts_for(rule, &table);
+                nalerts = alerts.len();
+                nrows = table.rows;
+                if let Some(want) = case.expect.alerts {
+                    if alerts.len() != want {
+                        failures.push(format!(
+                            "expected {want} alert(s), the run raised {} ({} result row(s))",
+                            alerts.len(),
+                            table.rows
+                        ));
+                    }
+                }
+                if let Some(want) = case.expect.rows {
+                    if table.rows != want {
+                        failures.push(format!("expected {want} result row(s), got {}", table.rows));
+                    }
+                }
+                for e in &case.expect.entities {
+                    let found = alerts.iter().flat_map(|a| &a.entities).any(|got| {
+                        e.iter().all(|(k, v)| {
+                            let g = got.get(k);
+                            g == Some(v)
+                                || g.map(|g| Value::dynamic(g.clone()).to_kusto_string())
+                                    == Some(Value::dynamic(v.clone()).to_kusto_string())
+                        })
+                    });
+                    if !found {
+                        failures.push(format!(
+                            "no alert has the entity {}",
+                            serde_json::Value::Object(e.clone())
+                        ));
+                    }
+                }
+                for (k, v) in &case.expect.custom_details {
+                    let want = Value::dynamic(v.clone()).to_kusto_string();
+                    let found = alerts.iter().any(|a| {
+                        a.custom_details.get(k).is_some_and(|vals| {
+                            vals.as_array().is_some_and(|arr| {
+                                arr.iter().any(|x| x.as_str() == Some(want.as_str()))
+                            })
+                        })
+                    });
+                    if !found {
+                        failures.push(format!("no alert has the custom detail {k} = {want}"));
+                    }
+                }
+            }
+        }
+        out.push(CaseResult {
+            definition: def.name().to_string(),
+            file: tests_file.display().to_string(),
+            name: case.name.clone(),
+            passed: failures.is_empty(),
+            failures,
+            alerts: nalerts,
+            rows: nrows,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    out
+}
+
+/// JUnit XML of test results (one suite per definition).
+pub fn junit(results: &[CaseResult]) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut suites: indexmap::IndexMap<&str, Vec<&CaseResult>> = indexmap::IndexMap::new();
+    for r in results {
+        suites.entry(r.definition.as_str()).or_default().push(r);
+    }
+    let failures = results.iter().filter(|r| !r.passed).count();
+    let mut s = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"vigil test\" tests=\"{}\" failures=\"{failures}\">\n",
+        results.len()
+    );
+    for (name, cases) in suites {
+        let f = cases.iter().filter(|c| !c.passed).count();
+        s.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\">\n",
+            esc(name),
+            cases.len()
+        ));
+        for c in cases {
+            s.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" time=\"{:.3}\"",
+                esc(name),
+                esc(&c.name),
+                esc(&c.file),
+                c.seconds
+            ));
+            if c.passed {
+                s.push_str("/>\n");
+            } else {
+                s.push_str(">\n");
+                s.push_str(&format!(
+                    "      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                    esc(c.failures.first().map(String::as_str).unwrap_or("failed")),
+                    esc(&c.failures.join("\n"))
+                ));
+            }
+        }
+        s.push_str("  </testsuite>\n");
+    }
+    s.push_str("</testsuites>\n");
+    s
+}

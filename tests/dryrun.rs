@@ -1,0 +1,164 @@
+//! `vigil test`, `vigil sandbox init` and `vigil dry-run` end to end on copies of the bundled
+//! content: tests pass, a wrong expectation fails with JUnit written, and the sandbox shows
+//! each tested rule firing on its attack data.
+
+mod common;
+
+use std::process::Command;
+
+fn copy_repo() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = common::manifest_dir();
+    for dir in [
+        "detections",
+        "hunts",
+        "functions",
+        "watchlists",
+        "anomalies",
+    ] {
+        copy_dir(&root.join(dir), &tmp.path().join(dir));
+    }
+    std::fs::copy(root.join("vigil.toml"), tmp.path().join("vigil.toml")).unwrap();
+    tmp
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn vigil(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let o = Command::new(common::vigil_bin())
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+    )
+}
+
+#[test]
+fn bundled_tests_pass_and_a_wrong_expectation_fails() {
+    let tmp = copy_repo();
+    let (code, out) = vigil(tmp.path(), &["test"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 failed"), "{out}");
+    assert!(!out.contains("FAIL"), "{out}");
+
+    // Break one expectation: the run must fail and JUnit must say why.
+    let tf = tmp
+        .path()
+        .join("detections/powershell_encoded_command.tests.yaml");
+    let text = std::fs::read_to_string(&tf).unwrap();
+    std::fs::write(&tf, text.replacen("alerts: 1", "alerts: 2", 1)).unwrap();
+    let junit = tmp.path().join("junit.xml");
+    let (code, out) = vigil(tmp.path(), &["test", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("expected 2 alert(s), the run raised 1"),
+        "{out}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<failure message=\"expected 2 alert(s)"),
+        "{xml}"
+    );
+    assert!(xml.contains("failures=\"1\""), "{xml}");
+}
+
+#[test]
+fn sandbox_init_then_dry_run_shows_attacks_firing() {
+    let tmp = copy_repo();
+    let (code, out) = vigil(tmp.path(), &["sandbox", "init"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(tmp
+        .path()
+        .join("sandbox/DeviceProcessEvents.jsonl")
+        .is_file());
+    let report = tmp.path().join("dry.json");
+    let (_, out) = vigil(tmp.path(), &["dry-run", "--json", report.to_str().unwrap()]);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let by_name = |n: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["definition"] == n)
+            .unwrap_or_else(|| panic!("{n} missing: {out}"))
+            .clone()
+    };
+    // Two attack cases for the LSASS rule, one for PowerShell: each fires exactly there.
+    assert_eq!(
+        by_name("LSASS memory dump via command line")["alerts"],
+        2,
+        "{out}"
+    );
+    assert_eq!(
+        by_name("Suspicious PowerShell encoded command")["alerts"],
+        1,
+        "{out}"
+    );
+    // Unsupported constructs are reported, never silently skipped.
+    let role = by_name("User added to a privileged Entra ID role");
+    assert!(
+        role["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not supported yet"),
+        "{role}"
+    );
+}
+
+#[test]
+fn query_command_formats_and_batch_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("T.csv"), "Name,Count\nalpha,3\nbeta,5\n").unwrap();
+    let data = tmp.path().to_str().unwrap();
+    let (code, out) = vigil(
+        tmp.path(),
+        &[
+            "query",
+            "--data",
+            data,
+            "--format",
+            "csv",
+            "T | summarize Total = sum(toint(Count))",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.trim(), "Total\n8");
+    let mut child = Command::new(common::vigil_bin())
+        .args(["-C", data, "query", "--data", data, "--jsonl"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"id\":\"a\",\"query\":\"T | count\"}\n{\"id\":\"b\",\"query\":\"T | evaluate autocluster()\"}\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["rows"][0][0], 2);
+    assert_eq!(lines[1]["ok"], false);
+    assert!(lines[1]["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("not supported yet: evaluate autocluster()"));
+}
