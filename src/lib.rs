@@ -9,6 +9,7 @@ pub mod hash;
 pub mod kql;
 pub mod model;
 pub mod pipeline;
+pub mod rollout;
 pub mod source;
 pub mod validate;
 pub mod workspace;
