@@ -5,6 +5,7 @@ pub mod compile;
 pub mod config;
 pub mod diagnostics;
 pub mod emit;
+pub mod gate;
 pub mod hash;
 pub mod kql;
 pub mod model;

@@ -438,10 +438,22 @@ catalog! {
         summary "The definition needs a `review:` block (`[policy.review] required_for`, AI content by default)."
         why "AI-drafted queries reach production only after a named human approved the exact query."
         example "provenance:\n  origin: ai\n...   # and no review: approved_by / query_sha256";
+    AI_ENTRY_NOT_SHADOW = "POL007" Error "ai_entry_not_shadow"
+        summary "New AI-drafted content must enter as `rollout: shadow` (in every environment)."
+        why "Shadow rules raise Informational alerts without incidents, so the team sees real alert volume before anyone is paged."
+        example "a new AI-drafted rule with rollout: active";
+    PROMOTION_WITHOUT_EVIDENCE = "POL008" Error "promotion_without_evidence"
+        summary "AI content is promoted to canary or active without shadow evidence: its shadow alert count over the minimum window, under the budget (`[policy.rollout]`)."
+        why "Promotion should follow what the rule really did in shadow, not a guess: too many alerts means tuning first."
+        example "rollout: shadow -> rollout: active with no evidence, 3 days of shadow, or 40 alerts/day";
     CANARY_SCOPE = "POL009" Error "canary_scope"
         summary "A canary rollout cannot be scoped: no entity mapping of a canary entity type, or the scoped query does not bind."
         why "Canary rules run only for the entities of the canary watchlist; vigil compiles that scope into the query and needs a column to scope by."
         example "rollout: canary on a rule with only a URL entity mapping ([policy.rollout] canary_entities = [Account, Host, IP])";
+    REVIEW_NOT_CONFIRMED = "POL010" Error "review_not_confirmed"
+        summary "A `review.approved_by` login has no approving review of the pull request on its head commit by an allowed reviewer other than the author and the generator."
+        why "The YAML field is typed by the pull request's author; only GitHub's review record proves that the named person approved this exact commit."
+        example "review.approved_by: [alice] while alice approved an earlier commit, or never reviewed";
 }
 
 /// The Markdown reference of every diagnostic code (committed as docs/diagnostics.md).
