@@ -1,8 +1,8 @@
 //! `vigil.toml`: the one configuration file at a content repository's root.
 //!
 //! Every key has a default, so a repository without the file works. Sections owned by later
-//! stages (`[policy]`, `[lints]`, `[sandbox]`, `[schemas]`) are accepted and kept as raw
-//! tables until those stages read them.
+//! stages (`[sandbox]`, `[schemas]`) are accepted and kept as raw tables until those stages
+//! read them; `[policy]` is typed here ([`Policy`]).
 
 use std::collections::BTreeMap;
 
@@ -161,11 +161,121 @@ pub struct Config {
     pub validate: ValidateConfig,
     /// `[environments.NAME]`; read fully by the deploy stage.
     pub environments: BTreeMap<String, toml::Value>,
-    pub policy: Option<toml::Value>,
+    /// `[policy]`: AI provenance, review, allowlists and rollout promotion.
+    pub policy: Policy,
     /// Severity per diagnostic code or name: `KQL302 = "warning"`, `contains_where_has_serves = "off"`.
     pub lints: BTreeMap<String, String>,
     pub sandbox: Option<toml::Value>,
     pub schemas: Option<toml::Value>,
+}
+
+/// Which definitions need a `review:` block.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReviewScope {
+    /// AI-drafted content (`provenance.origin: ai`) only.
+    Ai,
+    /// Every definition.
+    All,
+    /// No definition (reviews present are still checked).
+    None,
+}
+
+/// `[policy]`: what AI-drafted content must carry and may do, who may approve, and how content
+/// is promoted from shadow to canary to active. Every key has a default.
+#[derive(Clone, Debug, Deserialize, PartialEq, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// Models AI content may name in `provenance.model`. Empty: any model. An entry ending in
+    /// `*` matches by prefix (`gpt-5*`). Compared case-insensitively.
+    pub models: Vec<String>,
+    /// Cross-resource references queries may make, as `kind:target` (`workspace:contoso-shared`,
+    /// `app:...`, `resource:/subscriptions/...`, `adx:...`, `cluster:...`, `database:...`,
+    /// `externaldata:https://...`) or `kind:*`. Allowed references raise no KQL307 warning; in AI
+    /// content a reference outside the list is an error (POL004).
+    pub cross_resource: Vec<String>,
+    /// KQL constructs AI content may not use (POL005): an operator keyword (`externaldata`,
+    /// `evaluate`), a plugin (`evaluate:http_request`), or a function (`name()`).
+    pub ai_denied: Vec<String>,
+    pub review: ReviewPolicy,
+    pub rollout: RolloutPolicy,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            models: Vec::new(),
+            cross_resource: Vec::new(),
+            ai_denied: [
+                "externaldata",
+                "evaluate:http_request",
+                "evaluate:http_request_post",
+                "evaluate:sql_request",
+                "evaluate:cosmosdb_sql_request",
+                "evaluate:mysql_request",
+                "evaluate:postgresql_request",
+                "evaluate:azure_digital_twins_query_request",
+                "evaluate:python",
+                "evaluate:r",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            review: ReviewPolicy::default(),
+            rollout: RolloutPolicy::default(),
+        }
+    }
+}
+
+/// `[policy.review]`.
+#[derive(Clone, Debug, Deserialize, PartialEq, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewPolicy {
+    /// Which definitions need `review:` (POL006): `ai` (default), `all` or `none`.
+    pub required_for: ReviewScope,
+    /// GitHub logins allowed to approve any definition, in addition to the CODEOWNERS of its
+    /// path. With neither CODEOWNERS nor this list, any reviewer with write access (owner,
+    /// member or collaborator) is allowed.
+    pub reviewers: Vec<String>,
+    /// Whether CODEOWNERS (read from the pull request's base commit) names allowed reviewers.
+    pub codeowners: bool,
+}
+
+impl Default for ReviewPolicy {
+    fn default() -> Self {
+        ReviewPolicy {
+            required_for: ReviewScope::Ai,
+            reviewers: Vec::new(),
+            codeowners: true,
+        }
+    }
+}
+
+/// `[policy.rollout]`: phased rollout (shadow → canary → active).
+#[derive(Clone, Debug, Deserialize, PartialEq, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RolloutPolicy {
+    /// Alias of the watchlist whose `SearchKey` lists the canary entities.
+    pub canary_watchlist: String,
+    /// Entity types a canary rule is scoped by, in order of preference: the first entity
+    /// mapping of the first listed type gives the column.
+    pub canary_entities: Vec<String>,
+    /// Days of shadow alerts the promotion evidence must cover.
+    pub min_shadow_days: u32,
+    /// Budget: most shadow alerts per day (averaged over the window) a rule may raise to be
+    /// promoted.
+    pub max_shadow_alerts_per_day: f64,
+}
+
+impl Default for RolloutPolicy {
+    fn default() -> Self {
+        RolloutPolicy {
+            canary_watchlist: "vigil_canary".into(),
+            canary_entities: vec!["Account".into(), "Host".into(), "IP".into()],
+            min_shadow_days: 7,
+            max_shadow_alerts_per_day: 10.0,
+        }
+    }
 }
 
 /// Parse `vigil.toml`. Errors become diagnostics; the defaults are used for a broken file.

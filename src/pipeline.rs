@@ -57,6 +57,7 @@ pub fn check_with(
     let ctx = validate::Context {
         environments: ws.config.environments.keys().cloned().collect(),
         analyzer,
+        policy: &ws.config.policy,
     };
     let loaded: Vec<load::Loaded> = ws
         .files
@@ -98,6 +99,7 @@ pub fn check_with(
         }
     }
     diags.extend(validate::repo_checks(&defs));
+    diags.extend(validate::policy::repo_checks(&defs, &ws.config.policy));
     apply_severity_overrides(ws, &mut diags);
     diagnostics::sort(&mut diags);
     let mut err_files: Vec<_> = diags
@@ -187,6 +189,7 @@ pub fn options<'a>(ws: &'a Workspace, environment: Option<&'a str>) -> compile::
         config: &ws.config.compile,
         project: &ws.config.project,
         environment,
+        rollout: &ws.config.policy.rollout,
     }
 }
 

@@ -339,7 +339,7 @@ fn bundled_content_is_clean_and_compiles() {
     let o = vigil(&["validate", "--deny", "warnings"], &root);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(
-        stdout(&o).contains("7 rules, 4 hunts, 1 functions, 1 anomaly settings, 2 watchlists"),
+        stdout(&o).contains("7 rules, 4 hunts, 1 functions, 1 anomaly settings, 3 watchlists"),
         "{}",
         stdout(&o)
     );
@@ -353,7 +353,7 @@ fn bundled_content_is_clean_and_compiles() {
         assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
         let manifest: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
-        assert_eq!(manifest["items"].as_array().unwrap().len(), 15);
+        assert_eq!(manifest["items"].as_array().unwrap().len(), 16);
     }
 }
 

@@ -71,9 +71,11 @@ fn mutated_definitions_never_panic() {
     }
     let folders = ContentFolders::default();
     let analyzer = KqlAnalyzer::default();
+    let policy = vigil::config::Policy::default();
     let ctx = validate::Context {
         environments: vec!["prod".into()],
         analyzer: Some(&analyzer),
+        policy: &policy,
     };
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let mut runs = 0;

@@ -30,6 +30,7 @@ pub fn templates(root: &Path) -> anyhow::Result<Templates> {
     for name in [
         compile::templates::ARM_TEMPLATE,
         compile::templates::SUMMARY,
+        compile::templates::GATE_COMMENT,
     ] {
         let p = root.join("templates").join(name);
         if let Ok(text) = std::fs::read_to_string(&p) {

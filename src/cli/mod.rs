@@ -5,6 +5,7 @@
 
 mod compile;
 mod debug;
+mod gate;
 mod hash;
 mod kql;
 mod query;
@@ -34,6 +35,7 @@ use crate::diagnostics::render::Format;
       vigil validate detections/ --format github --sarif vigil.sarif\n  \
       vigil compile --out out --env prod      payloads and ARM templates with prod overrides\n  \
       vigil hash detections/rule.yaml         the hash to put in review.query_sha256\n  \
+      vigil gate --all --comment c.md --sarif g.sarif --junit g.xml --json g.json\n  \
       vigil schema --write schemas            regenerate the JSON Schemas\n  \
       vigil debug codes                       every diagnostic code\n\n\
       Exit codes: 0 clean, 1 findings, 2 usage or internal error.\n\
@@ -78,6 +80,9 @@ pub enum Command {
     Compile(compile::CompileArgs),
     /// Print or write the JSON Schemas of the content kinds.
     Schema(schema::SchemaArgs),
+    /// The PR check: validate, lints, policy, review confirmation and compile over a set of
+    /// definitions; writes the PR comment, SARIF, JUnit, JSON verdict and audit log in one run.
+    Gate(gate::GateArgs),
     /// Print the review hash of each file's query (what review.query_sha256 must hold).
     Hash(hash::HashArgs),
     /// Check standalone KQL queries (also as JSONL, in the kql-oracle format).
@@ -132,6 +137,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Compile(a) => compile::exec(&cli.global, a),
         Command::Schema(a) => schema::exec(&cli.global, a),
         Command::Hash(a) => hash::exec(&cli.global, a),
+        Command::Gate(a) => gate::exec(&cli.global, a),
         Command::Kql(a) => kql::exec(&cli.global, a),
         Command::Query(a) => query::exec(&cli.global, a),
         Command::Test(a) => run::test(&cli.global, a),

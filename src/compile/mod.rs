@@ -10,13 +10,13 @@ pub mod templates;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::config::{CompileConfig, Project};
+use crate::config::{CompileConfig, Project, RolloutPolicy};
 use crate::diagnostics::{code, Diagnostic};
 use crate::hash;
 use crate::model::duration::Duration;
 use crate::model::{
-    footer, ContentKind, Definition, EnvOverride, EventGroupingSettings, Item, Rule, RuleKind,
-    WatchlistItems,
+    footer, ContentKind, Definition, EnvOverride, EventGroupingSettings, Item, Rollout, Rule,
+    RuleKind, Severity, WatchlistItems,
 };
 use payload::*;
 
@@ -26,6 +26,8 @@ pub struct Options<'a> {
     pub project: &'a Project,
     /// Apply the per-environment overrides of this environment.
     pub environment: Option<&'a str>,
+    /// `[policy.rollout]`: the canary watchlist and entity types.
+    pub rollout: &'a RolloutPolicy,
 }
 
 /// A REST request vigil will send: path relative to the workspace resource id.
@@ -55,6 +57,9 @@ pub struct Artifact {
     /// Who drafted and approved the item, when the definition says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<ProvenanceSummary>,
+    /// The rollout stage compiled into the payload (rules and hunts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutSummary>,
     #[serde(skip)]
     pub arm: ArmInfo,
     #[serde(skip)]
@@ -133,6 +138,22 @@ pub struct ProvenanceSummary {
     pub approved_by: Vec<String>,
 }
 
+/// The rollout stage as compiled, for plans and reports.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutSummary {
+    /// `shadow`, `canary` or `active`.
+    pub stage: &'static str,
+    /// What the stage changed in the payload, in words (empty for active).
+    pub changes: Vec<String>,
+    /// For canary rules: the watchlist and the column the query is scoped by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<crate::rollout::CanaryScope>,
+}
+
+/// The prefix of shadow items' names.
+pub const SHADOW_PREFIX: &str = "[shadow] ";
+
 const SI: &str = "providers/Microsoft.SecurityInsights";
 
 fn strip_quotes(desc: &str) -> String {
@@ -179,7 +200,11 @@ fn env_override<'d>(def: &'d Definition, env: Option<&str>) -> Option<&'d EnvOve
     def.environments()?.get(env?)
 }
 
-fn rule_body(opts: &Options<'_>, def: &Definition, r: &Rule) -> (AlertRule, String) {
+fn rule_body(
+    opts: &Options<'_>,
+    def: &Definition,
+    r: &Rule,
+) -> (AlertRule, String, RolloutSummary) {
     let o = env_override(def, opts.environment)
         .cloned()
         .unwrap_or_default();
@@ -277,13 +302,73 @@ fn rule_body(opts: &Options<'_>, def: &Definition, r: &Rule) -> (AlertRule, Stri
         },
         sentinel_entities_mappings: r.sentinel_entities_mappings.clone(),
     };
+    let mut props = props;
+    let summary = apply_rule_rollout(opts, def, r, &mut props);
     (
         AlertRule {
             kind: if nrt { "NRT" } else { "Scheduled" },
             properties: props,
         },
         api,
+        summary,
     )
+}
+
+/// Shadow: incident creation off, name (and alert name format) prefixed `[shadow]`, severity
+/// Informational with no per-alert severity column. Canary: the query scoped to the canary
+/// watchlist. Active: unchanged. See `crate::rollout`.
+fn apply_rule_rollout(
+    opts: &Options<'_>,
+    def: &Definition,
+    r: &Rule,
+    props: &mut AlertRuleProperties,
+) -> RolloutSummary {
+    let stage = crate::rollout::effective(def, opts.environment);
+    let mut changes = Vec::new();
+    let mut canary = None;
+    match stage {
+        Rollout::Shadow => {
+            props.display_name = format!("{SHADOW_PREFIX}{}", props.display_name);
+            changes.push("display name prefixed `[shadow]`".to_string());
+            if props.severity != Severity::Informational {
+                changes.push(format!("severity {:?} -> Informational", props.severity));
+                props.severity = Severity::Informational;
+            }
+            if props.incident_configuration.create_incident {
+                changes.push("incident creation off".to_string());
+                props.incident_configuration.create_incident = false;
+            }
+            if let Some(o) = &mut props.alert_details_override {
+                if let Some(f) = &mut o.alert_display_name_format {
+                    *f = format!("{SHADOW_PREFIX}{f}");
+                    changes.push("alert name format prefixed `[shadow]`".to_string());
+                }
+                if o.alert_severity_column_name.take().is_some() {
+                    changes.push("per-alert severity column dropped".to_string());
+                }
+            }
+            changes.push(
+                "alerts still land in SecurityAlert and can trigger alert-based automation"
+                    .to_string(),
+            );
+        }
+        Rollout::Canary => {
+            if let Some(scope) = crate::rollout::canary_scope(r, opts.rollout) {
+                props.query = crate::rollout::scoped_query(&props.query, &scope);
+                changes.push(format!(
+                    "query scoped to the entities of watchlist `{}` on column `{}` ({})",
+                    scope.watchlist, scope.column, scope.entity_type
+                ));
+                canary = Some(scope);
+            }
+        }
+        Rollout::Active => {}
+    }
+    RolloutSummary {
+        stage: crate::rollout::name(stage),
+        changes,
+        canary,
+    }
 }
 
 fn hunt_tags(description: &str, tactics: &[String], techniques: &[String]) -> Vec<Tag> {
@@ -348,9 +433,11 @@ fn to_value<T: Serialize>(t: &T) -> Value {
 pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
     let v = &opts.config.api_versions;
     let name = def.resource_name().to_string();
+    let mut rollout = None;
     let (path, api, body, arm_type, arm_name, arm_kind, id_expr) = match &def.item {
         Item::Rule(r) => {
-            let (body, api) = rule_body(opts, def, r);
+            let (body, api, summary) = rule_body(opts, def, r);
+            rollout = Some(summary);
             (
                 format!("{SI}/alertRules/{name}"),
                 api,
@@ -370,11 +457,28 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
                     techniques.push(t.clone());
                 }
             }
+            // Hunts raise no alerts: shadow only marks the name; canary and active deploy the
+            // query as written.
+            let stage = crate::rollout::effective(def, opts.environment);
+            let display_name = if stage == Rollout::Shadow {
+                format!("{SHADOW_PREFIX}{}", h.name)
+            } else {
+                h.name.clone()
+            };
+            rollout = Some(RolloutSummary {
+                stage: crate::rollout::name(stage),
+                changes: if stage == Rollout::Shadow {
+                    vec!["display name prefixed `[shadow]`".to_string()]
+                } else {
+                    Vec::new()
+                },
+                canary: None,
+            });
             let body = SavedSearch {
                 etag: "*",
                 properties: SavedSearchProperties {
                     category: "Hunting Queries".into(),
-                    display_name: h.name.clone(),
+                    display_name,
                     query: h.query.clone(),
                     function_alias: None,
                     function_parameters: None,
@@ -562,6 +666,7 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
                 .map(|r| r.approved_by.to_vec())
                 .unwrap_or_default(),
         }),
+        rollout,
         arm: ArmInfo {
             resource_type: arm_type,
             name_expr: arm_name,

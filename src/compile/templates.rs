@@ -1,5 +1,5 @@
-//! Handlebars templates for what users customise: the ARM template wrapper and the Markdown run
-//! summary. Built-in defaults are embedded from `templates/`; a content repository may override
+//! Handlebars templates for what users customise: the ARM template wrapper, the Markdown run
+//! summary and the gate's PR comment. Built-in defaults are embedded from `templates/`; a content repository may override
 //! them with files of the same name in its own `templates/` folder.
 
 use handlebars::{handlebars_helper, Handlebars};
@@ -7,9 +7,11 @@ use serde_json::Value;
 
 pub const ARM_TEMPLATE: &str = "arm-template.json.hbs";
 pub const SUMMARY: &str = "summary.md.hbs";
+pub const GATE_COMMENT: &str = "gate-comment.md.hbs";
 
 const DEFAULT_ARM: &str = include_str!("../../templates/arm-template.json.hbs");
 const DEFAULT_SUMMARY: &str = include_str!("../../templates/summary.md.hbs");
+const DEFAULT_GATE_COMMENT: &str = include_str!("../../templates/gate-comment.md.hbs");
 
 handlebars_helper!(json_helper: |v: Value| serde_json::to_string(&v).unwrap_or_default());
 handlebars_helper!(md_helper: |v: Value| {
@@ -39,6 +41,8 @@ impl Templates {
             .expect("built-in ARM template parses");
         hb.register_template_string(SUMMARY, DEFAULT_SUMMARY)
             .expect("built-in summary template parses");
+        hb.register_template_string(GATE_COMMENT, DEFAULT_GATE_COMMENT)
+            .expect("built-in gate comment template parses");
         Templates { hb }
     }
 

@@ -418,6 +418,42 @@ catalog! {
         summary "Approval is stale: the query changed after review (review.query_sha256 differs from `vigil hash`)."
         why "A review approves one exact query; any later edit needs a new review."
         example "review.query_sha256 computed before the last edit of query";
+    AI_PROVENANCE_INCOMPLETE = "POL002" Error "ai_provenance_incomplete"
+        summary "AI-drafted content (`provenance.origin: ai`) lacks model, model_version, prompt_sha256, generated_at or a source."
+        why "Without them nobody can tell later which model wrote a rule from which prompt and material, or re-check it when a model is found to be flawed."
+        example "provenance:\n  origin: ai\n  model: gpt-5   # no model_version, prompt_sha256, generated_at, sources";
+    MODEL_NOT_ALLOWED = "POL003" Error "model_not_allowed"
+        summary "AI content names a model that `[policy] models` does not allow."
+        why "Teams approve the models they trust to draft detections; content from others needs a decision first."
+        example "provenance.model: some-local-model   # [policy] models = [\"gpt-5*\"]";
+    CROSS_RESOURCE_NOT_ALLOWED = "POL004" Error "cross_resource_not_allowed"
+        summary "AI content reads another workspace, app, resource or URL that `[policy] cross_resource` does not allow."
+        why "A query that reaches outside the workspace can read or send data nobody reviewed; AI drafts must stay inside what the team allowed."
+        example "workspace('finance-prod').SigninLogs   # [policy] cross_resource = []";
+    DENIED_CONSTRUCT = "POL005" Error "denied_construct"
+        summary "AI content uses a KQL construct that `[policy] ai_denied` forbids (by default externaldata and the plugins that reach the network or run code)."
+        why "These constructs fetch data from URLs or run code; an AI draft should never bring them in unnoticed."
+        example "externaldata(ip:string)[\"https://example.org/list.csv\"]   # in an AI-drafted rule";
+    REVIEW_REQUIRED = "POL006" Error "review_required"
+        summary "The definition needs a `review:` block (`[policy.review] required_for`, AI content by default)."
+        why "AI-drafted queries reach production only after a named human approved the exact query."
+        example "provenance:\n  origin: ai\n...   # and no review: approved_by / query_sha256";
+    AI_ENTRY_NOT_SHADOW = "POL007" Error "ai_entry_not_shadow"
+        summary "New AI-drafted content must enter as `rollout: shadow` (in every environment)."
+        why "Shadow rules raise Informational alerts without incidents, so the team sees real alert volume before anyone is paged."
+        example "a new AI-drafted rule with rollout: active";
+    PROMOTION_WITHOUT_EVIDENCE = "POL008" Error "promotion_without_evidence"
+        summary "AI content is promoted to canary or active without shadow evidence: its shadow alert count over the minimum window, under the budget (`[policy.rollout]`)."
+        why "Promotion should follow what the rule really did in shadow, not a guess: too many alerts means tuning first."
+        example "rollout: shadow -> rollout: active with no evidence, 3 days of shadow, or 40 alerts/day";
+    CANARY_SCOPE = "POL009" Error "canary_scope"
+        summary "A canary rollout cannot be scoped: no entity mapping of a canary entity type, or the scoped query does not bind."
+        why "Canary rules run only for the entities of the canary watchlist; vigil compiles that scope into the query and needs a column to scope by."
+        example "rollout: canary on a rule with only a URL entity mapping ([policy.rollout] canary_entities = [Account, Host, IP])";
+    REVIEW_NOT_CONFIRMED = "POL010" Error "review_not_confirmed"
+        summary "A `review.approved_by` login has no approving review of the pull request on its head commit by an allowed reviewer other than the author and the generator."
+        why "The YAML field is typed by the pull request's author; only GitHub's review record proves that the named person approved this exact commit."
+        example "review.approved_by: [alice] while alice approved an earlier commit, or never reviewed";
 }
 
 /// The Markdown reference of every diagnostic code (committed as docs/diagnostics.md).

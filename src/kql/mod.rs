@@ -11,6 +11,7 @@ pub mod lexer;
 pub mod lints;
 pub mod literal;
 pub mod parser;
+pub mod refs;
 pub mod syntax;
 
 pub use parser::{parse, ErrorKind, Parse, SyntaxError};

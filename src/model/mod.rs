@@ -176,6 +176,15 @@ impl Definition {
         }
     }
 
+    /// `rollout`, where the kind has one (rules and hunts).
+    pub fn rollout(&self) -> Option<Rollout> {
+        match &self.item {
+            Item::Rule(r) => r.rollout,
+            Item::Hunt(h) => h.rollout,
+            _ => None,
+        }
+    }
+
     pub fn environments(&self) -> Option<&indexmap::IndexMap<String, EnvOverride>> {
         match &self.item {
             Item::Rule(r) => r.environments.as_ref(),

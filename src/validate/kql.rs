@@ -20,12 +20,14 @@ use crate::yaml::{offsets, Node, Seg};
 /// Parses, lints and binds each query, and reports at the query's place in the file.
 pub struct KqlAnalyzer {
     catalog: Catalog,
+    policy: crate::config::Policy,
 }
 
 impl Default for KqlAnalyzer {
     fn default() -> Self {
         KqlAnalyzer {
             catalog: Catalog::embedded().clone(),
+            policy: crate::config::Policy::default(),
         }
     }
 }
@@ -34,7 +36,10 @@ impl KqlAnalyzer {
     /// The embedded catalog plus the workspace functions defined in this repository
     /// (`functions/`), so rules that call them bind.
     pub fn for_workspace(ws: &Workspace) -> KqlAnalyzer {
-        let mut a = KqlAnalyzer::default();
+        let mut a = KqlAnalyzer {
+            policy: ws.config.policy.clone(),
+            ..KqlAnalyzer::default()
+        };
         // `[schemas.tables]` in vigil.toml: custom tables, or columns missing from the embedded
         // lists: `MyTable_CL = { Col = "string" }`.
         if let Some(tables) = ws
@@ -230,6 +235,48 @@ fn placeholders(s: &str) -> Vec<String> {
     out
 }
 
+impl KqlAnalyzer {
+    /// A rule that rolls out as canary anywhere: its scoped query (as compiled) must bind too.
+    fn canary_binds(&self, def: &Definition, query: &str) -> Vec<Diagnostic> {
+        let Some(rule) = crate::rollout::rule(def) else {
+            return Vec::new();
+        };
+        let Some(scope) = crate::rollout::canary_scope(rule, &self.policy.rollout) else {
+            return Vec::new();
+        };
+        let Some((env, _)) = crate::rollout::declared(def)
+            .into_iter()
+            .find(|(_, s)| *s == crate::model::Rollout::Canary)
+        else {
+            return Vec::new();
+        };
+        let scoped = crate::rollout::scoped_query(query, &scope);
+        let parse = kql::parse(&scoped);
+        let problem = match parse.errors.first() {
+            Some(e) => Some(e.message.clone()),
+            None => binder::bind(&scoped, &parse.tree, &self.catalog)
+                .errors
+                .first()
+                .map(|e| e.message.clone()),
+        };
+        problem
+            .map(|m| {
+                Diagnostic::new(
+                    code::CANARY_SCOPE,
+                    def.doc
+                        .span_at(&super::policy::rollout_path(env.as_deref()), false),
+                    format!(
+                        "the query scoped to the canary watchlist (`{} in~ (_GetWatchlist('{}'))`) does not bind: {m}",
+                        scope.column, scope.watchlist
+                    ),
+                )
+                .with_hint("`vigil debug payload FILE --env ENV` shows the scoped query")
+            })
+            .into_iter()
+            .collect()
+    }
+}
+
 impl QueryAnalyzer for KqlAnalyzer {
     fn analyze(&self, def: &Definition, source: &str, query: &str, node: &Node) -> Vec<Diagnostic> {
         let parse = kql::parse(query);
@@ -257,7 +304,11 @@ impl QueryAnalyzer for KqlAnalyzer {
             ContentKind::Hunt => QueryUse::Hunt,
             _ => QueryUse::Other,
         };
-        let mut out: Vec<Diagnostic> = lints::run(query, &parse.tree, usage)
+        let mut findings = lints::run(query, &parse.tree, usage);
+        let policy_findings =
+            super::policy::query_checks(def, query, &parse.tree, &self.policy, &mut findings);
+        findings.extend(policy_findings);
+        let mut out: Vec<Diagnostic> = findings
             .into_iter()
             .map(|f| {
                 let mut d = Diagnostic::new(
@@ -284,6 +335,9 @@ impl QueryAnalyzer for KqlAnalyzer {
                 map_span(map.as_deref(), node, e.start, e.end),
                 e.message.clone(),
             ));
+        }
+        if bound.errors.is_empty() {
+            out.extend(self.canary_binds(def, query));
         }
         if bound.errors.is_empty() {
             if let Some(result) = bound.result.filter(|r| !r.open) {

@@ -7,6 +7,7 @@
 pub mod entities;
 pub mod kql;
 pub mod limits;
+pub mod policy;
 
 use std::collections::BTreeMap;
 
@@ -27,11 +28,14 @@ pub struct Context<'a> {
     pub environments: Vec<String>,
     /// KQL analysis, when enabled.
     pub analyzer: Option<&'a dyn QueryAnalyzer>,
+    /// `[policy]` from vigil.toml.
+    pub policy: &'a crate::config::Policy,
 }
 
 /// The checks of one definition on its own (limits, provenance, KQL). Needs its YAML tree.
 pub fn check_definition(d: &Definition, source: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
     let mut out = limits::check(d, &ctx.environments);
+    out.extend(policy::check(d, ctx.policy));
     if let (Some(a), Some(q), Some(node)) = (ctx.analyzer, d.query(), d.doc.get("query")) {
         out.extend(a.analyze(d, source, q, node));
     }

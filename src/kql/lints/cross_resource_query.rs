@@ -5,44 +5,37 @@
 //!
 //! **Why:** data from other workspaces or from URLs is outside the repository's review: an
 //! AI-drafted rule that pulls a URL can change behaviour without a commit. NRT rules cannot
-//! query other workspaces at all. Allow what you trust with `[lints]` in vigil.toml.
+//! query other workspaces at all. Allow what you trust with `[policy] cross_resource` in
+//! vigil.toml (validation drops the finding for allowed references).
 //!
 //! **Example:** `externaldata(ip:string)["https://example.org/list.csv"]` → keep the list in a
 //! watchlist (`_GetWatchlist('BadIPs')`).
 
 use super::{Finding, LintContext};
 use crate::diagnostics::code;
-use crate::kql::syntax::NodeKind;
-
-const CROSS: &[&str] = &["workspace", "app", "resource", "adx", "cluster", "database"];
+use crate::kql::refs;
 
 pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for id in cx.nodes() {
-        let what = match cx.kind(id) {
-            NodeKind::Call => match cx.call_name(id) {
-                Some(n) if CROSS.contains(&n) => format!("`{n}()`"),
-                _ => continue,
-            },
-            NodeKind::Operator => match cx.operator_keyword(id) {
-                Some(k @ ("externaldata" | "external_data")) => format!("`{k}`"),
-                _ => continue,
-            },
-            _ => continue,
-        };
-        let (start, end) = cx.range(id);
-        let end = end.min(start + 64);
-        out.push(
+    refs::external_references(cx.text, cx.tree)
+        .into_iter()
+        .map(|r| {
+            let what = if r.kind == "externaldata" {
+                "`externaldata`".to_string()
+            } else {
+                format!("`{}()`", r.kind)
+            };
             Finding::new(
                 code::KQL_CROSS_RESOURCE,
-                start,
-                end,
+                r.start,
+                r.end.min(r.start + 64),
                 format!("the query reads outside the workspace with {what}"),
             )
-            .with_hint("keep external lists in a watchlist, or allow this source under [lints] in vigil.toml"),
-        );
-    }
-    out
+            .with_hint(format!(
+                "keep external lists in a watchlist, or allow this source with `cross_resource = [\"{}\"]` under [policy] in vigil.toml",
+                r.key()
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]
