@@ -97,26 +97,27 @@ fn sandbox_init_then_dry_run_shows_attacks_firing() {
             .unwrap_or_else(|| panic!("{n} missing: {out}"))
             .clone()
     };
-    // Two attack cases for the LSASS rule, one for PowerShell: each fires exactly there.
-    assert_eq!(
-        by_name("LSASS memory dump via command line")["alerts"],
-        2,
-        "{out}"
-    );
-    assert_eq!(
-        by_name("Suspicious PowerShell encoded command")["alerts"],
-        1,
-        "{out}"
-    );
-    // Unsupported constructs are reported, never silently skipped.
-    let role = by_name("User added to a privileged Entra ID role");
-    assert!(
-        role["error"]
-            .as_str()
-            .unwrap_or("")
-            .contains("not supported yet"),
-        "{role}"
-    );
+    // Each rule fires exactly once per attack test case, and never on the benign background.
+    for (rule, attacks) in [
+        ("LSASS memory dump via command line", 2),
+        ("Suspicious PowerShell encoded command", 1),
+        ("Password spray against Entra ID accounts", 1),
+        (
+            "MFA fatigue - repeated push denials followed by a successful sign-in",
+            1,
+        ),
+        ("User added to a privileged Entra ID role", 1),
+        ("Rare process executed on a high-value asset", 1),
+        ("Mass file download from SharePoint or OneDrive", 1),
+    ] {
+        let r = by_name(rule);
+        assert_eq!(r["alerts"], attacks, "{rule}: {r}");
+        assert_eq!(r["firing_runs"], attacks, "{rule}: {r}");
+    }
+    // Every bundled rule runs on the engine (no "not supported yet").
+    for r in v.as_array().unwrap() {
+        assert!(r.get("error").is_none(), "{r}");
+    }
 }
 
 #[test]

@@ -255,7 +255,8 @@ pub fn sandbox(g: &Global, a: SandboxArgs) -> anyhow::Result<i32> {
                     (d.clone(), tests)
                 })
                 .collect();
-            let data = dryrun::generate::generate(&defs, l.cfg.now, l.cfg.days, l.cfg.seed);
+            let data =
+                dryrun::generate::generate(&l.ws.root, &defs, l.cfg.now, l.cfg.days, l.cfg.seed);
             let dir = l.ws.root.join(&l.cfg.data);
             std::fs::create_dir_all(&dir)?;
             let mut text = String::new();

@@ -78,6 +78,7 @@ fn filler(name: &str, ty: Type, r: &mut Rng, t: i64) -> Value {
 
 /// Generated rows per table (already typed), for the window `[now - days, now)`.
 pub fn generate(
+    root: &std::path::Path,
     defs: &[(Definition, Option<TestFile>)],
     now: i64,
     days: i64,
@@ -125,7 +126,7 @@ pub fn generate(
                 let mut t = now - period;
                 while t - period > start && v.len() < 2000 {
                     v.push(t);
-                    t -= period.max(freq) * 2;
+                    t -= period.max(freq).max(HOUR) * 2;
                 }
                 v
             } else {
@@ -136,12 +137,16 @@ pub fn generate(
             };
             for at in ends {
                 for (table, data) in &case.data {
-                    let TableData::Rows(rows) = data else {
-                        continue;
+                    let rows = match data {
+                        TableData::Rows(rows) => rows.clone(),
+                        TableData::File { file } => {
+                            let dir = d.path.parent().unwrap_or(std::path::Path::new(""));
+                            super::read_rows(&root.join(dir).join(file)).unwrap_or_default()
+                        }
                     };
                     out.entry(table.clone())
                         .or_default()
-                        .extend(table_rows(rows, at));
+                        .extend(table_rows(&rows, at));
                 }
             }
         }

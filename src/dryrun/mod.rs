@@ -149,6 +149,18 @@ pub fn table_rows(
         .collect()
 }
 
+/// Row objects of a JSON Lines file.
+pub fn read_rows(p: &Path) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", p.display(), i + 1))
+        })
+        .collect()
+}
+
 /// The result of one test case.
 #[derive(Clone, Debug, Serialize)]
 pub struct CaseResult {
@@ -210,16 +222,10 @@ pub fn run_rule_tests(
             let rows = match data {
                 TableData::Rows(r) => table_rows(r, now),
                 TableData::File { file } => {
+                    // JSON Lines of row objects; times may be relative as inline.
                     let p = tests_file.parent().unwrap_or(Path::new(".")).join(file);
-                    match crate::engine::data::load_file(&p, None) {
-                        Ok(t) => (0..t.rows)
-                            .map(|i| {
-                                t.columns
-                                    .iter()
-                                    .map(|c| (c.name.clone(), c.data[i].clone()))
-                                    .collect()
-                            })
-                            .collect(),
+                    match read_rows(&p) {
+                        Ok(r) => table_rows(&r, now),
                         Err(e) => {
                             failures.push(e);
                             Vec::new()

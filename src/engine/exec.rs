@@ -610,6 +610,7 @@ impl<'a> Exec<'a> {
                 limit,
                 bag_as_array,
             } => self.mv_expand(&t, items, index.as_deref(), limit.as_ref(), *bag_as_array),
+            Op::MvApply { items, index, ops } => self.mv_apply(&t, items, index.as_deref(), ops),
             Op::Parse {
                 expr,
                 regex,
@@ -1296,6 +1297,62 @@ impl<'a> Exec<'a> {
             out.set(Column::new(ix, Type::Long, indexes));
         }
         Ok(out)
+    }
+
+    fn mv_apply(
+        &mut self,
+        t: &Table,
+        items: &[MvItem],
+        index: Option<&str>,
+        ops: &[Op],
+    ) -> R<Table> {
+        // Row-local subqueries give the same answer over all rows at once.
+        let row_local = ops.iter().all(|o| {
+            matches!(
+                o,
+                Op::Where(_)
+                    | Op::Extend(_)
+                    | Op::Project(_)
+                    | Op::ProjectAway(_)
+                    | Op::ProjectKeep(_)
+                    | Op::ProjectRename(_)
+                    | Op::Parse { .. }
+                    | Op::MvExpand { .. }
+            )
+        });
+        if row_local {
+            let mut cur = Arc::new(self.mv_expand(t, items, index, None, false)?);
+            for op in ops {
+                cur = Arc::new(self.op(cur, op)?);
+            }
+            return Ok((*cur).clone());
+        }
+        let mut parts: Vec<(String, Arc<Table>)> = Vec::new();
+        for i in 0..t.rows {
+            let one = t.take(&[i]);
+            let mut cur = Arc::new(self.mv_expand(&one, items, index, None, false)?);
+            for op in ops {
+                cur = Arc::new(self.op(cur, op)?);
+            }
+            // The row's own columns stay beside the subquery's result.
+            let mut res = Table {
+                columns: Vec::new(),
+                rows: cur.rows,
+            };
+            for c in &t.columns {
+                if cur.index_of(&c.name).is_none() && cur.rows > 0 {
+                    let v = c.data[i].clone();
+                    res.columns
+                        .push(Column::new(c.name.clone(), c.ty, vec![v; cur.rows]));
+                }
+            }
+            res.columns.extend(cur.columns.iter().cloned());
+            parts.push((String::new(), Arc::new(res)));
+        }
+        if parts.is_empty() {
+            return Ok(t.take(&[]));
+        }
+        Ok(union(&parts, None, true))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -207,6 +207,12 @@ pub enum Op {
         limit: Option<Expr>,
         bag_as_array: bool,
     },
+    /// `mv-apply items on (subquery)`: the subquery runs over each row's expanded items.
+    MvApply {
+        items: Vec<MvItem>,
+        index: Option<String>,
+        ops: Vec<Op>,
+    },
     Parse {
         expr: Expr,
         regex: bool,

@@ -842,49 +842,7 @@ impl<'a> Lower<'a> {
                 }
             }
             "mv-expand" | "mvexpand" => {
-                let mut items = Vec::new();
-                let list = first_list.map(|l| self.kids(l)).unwrap_or_default();
-                for item in list {
-                    let (name, expr_node, to) = match self.kind(item) {
-                        N::Assignment => {
-                            let k = self.kids(item);
-                            (
-                                k.first().and_then(|n| self.name_of(*n)),
-                                k.get(1).copied(),
-                                None,
-                            )
-                        }
-                        N::Clause => continue,
-                        _ => (self.default_name(item), Some(item), None::<Type>),
-                    };
-                    let Some(e) = expr_node else { continue };
-                    items.push(MvItem {
-                        name: name.unwrap_or_else(|| "Column1".into()),
-                        expr: self.expr(e),
-                        to,
-                    });
-                }
-                // `to typeof(T)` clauses sit inside the list after their item.
-                if let Some(l) = first_list {
-                    let mut idx = 0usize;
-                    for item in self.kids(l) {
-                        if self.kind(item) == N::Clause {
-                            if let Some(t) = self
-                                .kids(item)
-                                .into_iter()
-                                .find(|k| self.kind(*k) == N::TypeRef)
-                            {
-                                let ty: String =
-                                    self.toks(t).iter().map(|x| self.tok_text(*x)).collect();
-                                if let Some(it) = items.get_mut(idx.saturating_sub(1)) {
-                                    it.to = Some(Type::parse(&ty));
-                                }
-                            }
-                        } else {
-                            idx += 1;
-                        }
-                    }
-                }
+                let items = self.mv_items(first_list);
                 let limit = self
                     .clause(op, "limit")
                     .and_then(|c| self.kids(c).first().map(|e| self.expr(*e)));
@@ -893,6 +851,34 @@ impl<'a> Lower<'a> {
                     index: self.param(op, "with_itemindex"),
                     limit,
                     bag_as_array: self.param(op, "bagexpansion").as_deref() == Some("array"),
+                }
+            }
+            "mv-apply" => {
+                let items = self.mv_items(first_list);
+                let Some(sub) = self
+                    .clause(op, "on")
+                    .and_then(|c| self.kids(c).first().copied())
+                else {
+                    return Op::Unsupported("mv-apply without `on (...)`".into(), span);
+                };
+                let sub = match self.kind(sub) {
+                    N::Paren => self.kids(sub).first().copied().unwrap_or(sub),
+                    _ => sub,
+                };
+                let ops: Vec<Op> = match self.kind(sub) {
+                    N::Pipeline => self
+                        .kids(sub)
+                        .into_iter()
+                        .filter(|o| self.kind(*o) == N::Operator)
+                        .map(|o| self.operator(o))
+                        .collect(),
+                    N::Operator => vec![self.operator(sub)],
+                    _ => return Op::Unsupported("mv-apply subquery".into(), span),
+                };
+                Op::MvApply {
+                    items,
+                    index: self.param(op, "with_itemindex"),
+                    ops,
                 }
             }
             "parse" | "parse-where" => {
@@ -1031,6 +1017,51 @@ impl<'a> Lower<'a> {
             },
             other => Op::Unsupported(format!("operator `{other}`"), span),
         }
+    }
+
+    /// The items of mv-expand / mv-apply: `name = expr` or `expr`, each optionally followed by
+    /// `to typeof(T)`.
+    fn mv_items(&self, first_list: Option<u32>) -> Vec<MvItem> {
+        let mut items = Vec::new();
+        let Some(l) = first_list else {
+            return items;
+        };
+        for item in self.kids(l) {
+            match self.kind(item) {
+                N::Clause => {
+                    if let Some(t) = self
+                        .kids(item)
+                        .into_iter()
+                        .find(|k| self.kind(*k) == N::TypeRef)
+                    {
+                        let ty: String = self.toks(t).iter().map(|x| self.tok_text(*x)).collect();
+                        if let Some(it) = items.last_mut() {
+                            let it: &mut MvItem = it;
+                            it.to = Some(Type::parse(&ty));
+                        }
+                    }
+                }
+                N::Assignment => {
+                    let k = self.kids(item);
+                    if let Some(e) = k.get(1) {
+                        items.push(MvItem {
+                            name: k
+                                .first()
+                                .and_then(|n| self.name_of(*n))
+                                .unwrap_or_else(|| "Column1".into()),
+                            expr: self.expr(*e),
+                            to: None,
+                        });
+                    }
+                }
+                _ => items.push(MvItem {
+                    name: self.default_name(item).unwrap_or_else(|| "Column1".into()),
+                    expr: self.expr(item),
+                    to: None,
+                }),
+            }
+        }
+        items
     }
 
     fn schema_columns(&self, schema: u32) -> Vec<(String, Type)> {
