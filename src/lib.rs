@@ -1,10 +1,15 @@
 #![doc = include_str!("../ARCHITECTURE.md")]
 
+pub mod azure;
 pub mod cli;
+pub mod clock;
 pub mod compile;
 pub mod config;
+pub mod deploy;
 pub mod diagnostics;
 pub mod emit;
+pub mod emulator;
+pub mod git;
 pub mod hash;
 pub mod kql;
 pub mod model;

@@ -7,9 +7,12 @@ use serde_json::Value;
 
 pub const ARM_TEMPLATE: &str = "arm-template.json.hbs";
 pub const SUMMARY: &str = "summary.md.hbs";
+/// The Markdown plan (`vigil plan --format markdown`).
+pub const PLAN: &str = "plan.md.hbs";
 
 const DEFAULT_ARM: &str = include_str!("../../templates/arm-template.json.hbs");
 const DEFAULT_SUMMARY: &str = include_str!("../../templates/summary.md.hbs");
+const DEFAULT_PLAN: &str = include_str!("../../templates/plan.md.hbs");
 
 handlebars_helper!(json_helper: |v: Value| serde_json::to_string(&v).unwrap_or_default());
 handlebars_helper!(md_helper: |v: Value| {
@@ -39,6 +42,8 @@ impl Templates {
             .expect("built-in ARM template parses");
         hb.register_template_string(SUMMARY, DEFAULT_SUMMARY)
             .expect("built-in summary template parses");
+        hb.register_template_string(PLAN, DEFAULT_PLAN)
+            .expect("built-in plan template parses");
         Templates { hb }
     }
 
