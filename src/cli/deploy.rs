@@ -266,7 +266,22 @@ pub fn plan(g: &Global, a: PlanArgs) -> anyhow::Result<i32> {
             r.status.as_str()
         ));
     }
-    write_reports(&a.json, &a.markdown, &report, &root)?;
+    let json = a
+        .json
+        .as_ref()
+        .map(|p| g.paths(std::slice::from_ref(p)))
+        .transpose()?;
+    let md = a
+        .markdown
+        .as_ref()
+        .map(|p| g.paths(std::slice::from_ref(p)))
+        .transpose()?;
+    write_reports(
+        &json.map(|mut v| v.remove(0)),
+        &md.map(|mut v| v.remove(0)),
+        &report,
+        &root,
+    )?;
     if !problems.is_empty() {
         return Ok(1);
     }
@@ -307,6 +322,7 @@ fn report_apply(
     let t = plan::Totals::of(plans);
     let st = s.arm.stats.snapshot();
     if let Some(p) = json {
+        let p = &g.paths(std::slice::from_ref(p))?[0];
         let v = serde_json::json!({
             "deployment": rep.record.id,
             "status": rep.record.status.as_str(),
@@ -758,10 +774,11 @@ pub fn export(g: &Global, a: ExportArgs) -> anyhow::Result<i32> {
     };
     let several = s.env.workspaces.len() > 1;
     for (ws, live) in s.env.workspaces.iter().zip(&lives) {
+        let base = g.paths(std::slice::from_ref(&a.out))?.remove(0);
         let dir = if several {
-            a.out.join(format!("{}.{}", ws.resource_group, ws.name))
+            base.join(format!("{}.{}", ws.resource_group, ws.name))
         } else {
-            a.out.clone()
+            base
         };
         let ex = crate::deploy::export::export(live);
         for (rel, text) in &ex.files {
