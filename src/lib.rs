@@ -1,13 +1,18 @@
 #![doc = include_str!("../ARCHITECTURE.md")]
 
+pub mod azure;
 pub mod cli;
+pub mod clock;
 pub mod compile;
 pub mod config;
+pub mod deploy;
 pub mod diagnostics;
 pub mod dryrun;
 pub mod emit;
+pub mod emulator;
 pub mod engine;
 pub mod gate;
+pub mod git;
 pub mod hash;
 pub mod kql;
 pub mod model;

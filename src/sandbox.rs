@@ -174,3 +174,73 @@ pub fn for_definitions(dir: &Path, defs: &[Definition], schemas: Option<&toml::V
     }
     sb
 }
+
+/// The embedded engine behind the emulator's query API: every workspace of the emulator reads
+/// the same sandbox data (the repository's `[sandbox]` folder, functions and watchlists).
+/// The query's `timespan` (`PT1H`, or `start/end`) restricts `TimeGenerated` as the real API
+/// does; `now()` is the end of the timespan, else the sandbox clock.
+pub struct SandboxEngine {
+    pub data: Sandbox,
+    pub now: i64,
+}
+
+impl SandboxEngine {
+    /// The window a query API timespan names, relative to `now`.
+    pub fn window(&self, timespan: Option<&str>) -> Result<Option<(i64, i64)>, String> {
+        let Some(ts) = timespan else {
+            return Ok(None);
+        };
+        let bad = || format!("invalid timespan `{ts}`");
+        let dur = |s: &str| {
+            crate::model::duration::Duration::parse(s)
+                .map(|d| d.0 as i64 * crate::engine::value::SECOND)
+        };
+        match ts.split_once('/') {
+            None => Ok(Some((self.now - dur(ts).ok_or_else(bad)?, self.now))),
+            Some((a, b)) => {
+                let start = parse_datetime(a);
+                let end = parse_datetime(b);
+                match (start, end) {
+                    (Some(s), Some(e)) => Ok(Some((s, e))),
+                    (Some(s), None) => Ok(Some((s, s + dur(b).ok_or_else(bad)?))),
+                    (None, Some(e)) => Ok(Some((e - dur(a).ok_or_else(bad)?, e))),
+                    (None, None) => Err(bad()),
+                }
+            }
+        }
+    }
+}
+
+impl crate::emulator::QueryEngine for SandboxEngine {
+    fn run(
+        &self,
+        _workspace: &str,
+        query: &str,
+        timespan: Option<&str>,
+    ) -> Result<crate::emulator::QueryTable, String> {
+        let window = self.window(timespan)?;
+        let opts = crate::engine::RunOptions {
+            now: window.map(|w| w.1).unwrap_or(self.now),
+            window,
+        };
+        let out = crate::engine::run(query, &self.data, opts).map_err(|e| e.message)?;
+        Ok(crate::emulator::QueryTable {
+            name: "PrimaryResult".into(),
+            columns: out
+                .table
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.ty.name().to_string()))
+                .collect(),
+            rows: out
+                .table
+                .json_rows()
+                .into_iter()
+                .map(|r| match r {
+                    serde_json::Value::Array(a) => a,
+                    other => vec![other],
+                })
+                .collect(),
+        })
+    }
+}

@@ -212,3 +212,100 @@ mod tests {
         }
     }
 }
+
+/// Content that is not on disk: files by root-relative path (the tree of a git commit).
+/// Reading goes through the same checks as files (size, binary, encoding).
+#[derive(Clone, Debug, Default)]
+pub struct MemSource {
+    pub files: std::collections::BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl MemSource {
+    fn skipped(&self, rel: &Path, folders: &ContentFolders) -> bool {
+        folders.excluded(rel)
+            || rel
+                .parent()
+                .into_iter()
+                .flat_map(|p| p.components())
+                .any(|c| skip_dir(&c.as_os_str().to_string_lossy()))
+    }
+}
+
+impl crate::model::load::SiblingReader for MemSource {
+    fn read(&self, definition: &Path, relative: &str) -> std::io::Result<String> {
+        let dir = definition.parent().unwrap_or(Path::new(""));
+        let mut p = PathBuf::new();
+        for c in dir.join(relative).components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    p.pop();
+                }
+                std::path::Component::CurDir => {}
+                c => p.push(c),
+            }
+        }
+        let bytes = self.files.get(&p).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{} is not in this tree", p.display()),
+            )
+        })?;
+        String::from_utf8(bytes.clone())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
+}
+
+/// Open a workspace from files in memory (see [`MemSource`]), as [`open`] does from disk.
+/// `root` is only shown in messages.
+pub fn open_mem(root: &Path, src: &MemSource) -> Workspace {
+    let mut db = SourceDb::new();
+    let mut diagnostics = Vec::new();
+    let config = match src.files.get(Path::new("vigil.toml")) {
+        Some(bytes) => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let id = db.add("vigil.toml", text.as_str());
+            let (c, d) = config::parse(id, &text);
+            diagnostics.extend(d);
+            c
+        }
+        None => Config::default(),
+    };
+    let max = config.validate.max_file_size;
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    for (rel, bytes) in &src.files {
+        if !classify::is_content_file(rel) || src.skipped(rel, &config.content) {
+            continue;
+        }
+        let r = if bytes.len() as u64 > max {
+            Read::Failed(
+                code::FILE_TOO_LARGE,
+                format!("the file is {} bytes; the limit is {max}", bytes.len()),
+            )
+        } else {
+            decode(bytes.clone())
+        };
+        match r {
+            Read::Text(text, notes) => {
+                let id = db.add(rel.clone(), text);
+                for (c, m, at) in notes {
+                    diagnostics.push(Diagnostic::new(c, Span::new(id, at, at), m));
+                }
+                files.push(id);
+            }
+            Read::Failed(c, m) => {
+                let id = db.add(rel.clone(), "");
+                diagnostics.push(Diagnostic::new(c, Span::file_start(id), m));
+                unreadable.push(id);
+            }
+        }
+    }
+    Workspace {
+        root: root.to_path_buf(),
+        config,
+        db,
+        files,
+        unreadable,
+        diagnostics,
+    }
+}

@@ -163,3 +163,71 @@ fn query_command_formats_and_batch_mode() {
         .unwrap()
         .starts_with("not supported yet: evaluate autocluster()"));
 }
+
+/// The same dry-run through the Log Analytics query API of the emulator (real HTTP on
+/// loopback, answered by the embedded engine over the sandbox) gives the same alerts.
+#[test]
+fn dry_run_through_the_emulator_query_api_matches_local() {
+    let tmp = copy_repo();
+    copy_dir(
+        &common::manifest_dir().join("sandbox"),
+        &tmp.path().join("sandbox"),
+    );
+    let ws = vigil::workspace::open(tmp.path(), &[]);
+    let cfg = vigil::sandbox::SandboxConfig::from_toml(ws.config.sandbox.as_ref()).unwrap();
+    let reader = vigil::model::load::FsReader {
+        root: tmp.path().to_path_buf(),
+    };
+    let checked = vigil::pipeline::check(&ws, &reader, None);
+    let data = vigil::sandbox::for_definitions(
+        &tmp.path().join("sandbox"),
+        &checked.definitions,
+        ws.config.schemas.as_ref(),
+    );
+    let emu = vigil::emulator::start(
+        "127.0.0.1:0",
+        vigil::emulator::Options {
+            engine: std::sync::Arc::new(vigil::sandbox::SandboxEngine { data, now: cfg.now }),
+            ..vigil::emulator::Options::default()
+        },
+    )
+    .unwrap();
+    let url = emu.url();
+    let run = |args: &[&str]| {
+        let o = Command::new(common::vigil_bin())
+            .arg("-C")
+            .arg(tmp.path())
+            .args(args)
+            .env("VIGIL_EMULATOR", &url)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    let (code, out) = run(&["apply", "--env", "local"]);
+    assert_eq!(code, 0, "{out}");
+    let remote = tmp.path().join("remote.json");
+    let local = tmp.path().join("local.json");
+    let (code, out) = run(&[
+        "dry-run",
+        "--sandbox",
+        "env:local",
+        "--json",
+        remote.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&["dry-run", "--json", local.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let read = |p: &std::path::Path| -> Vec<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let (r, l) = (read(&remote), read(&local));
+    assert_eq!(r.len(), 7);
+    for (a, b) in r.iter().zip(&l) {
+        assert_eq!(a["definition"], b["definition"]);
+        assert_eq!(a["alerts"], b["alerts"], "{a} vs {b}");
+        assert!(a["alerts"].as_u64().unwrap() >= 1, "{a}");
+    }
+}

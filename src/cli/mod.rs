@@ -5,6 +5,7 @@
 
 mod compile;
 mod debug;
+mod deploy;
 mod gate;
 mod hash;
 mod kql;
@@ -37,8 +38,14 @@ use crate::diagnostics::render::Format;
       vigil hash detections/rule.yaml         the hash to put in review.query_sha256\n  \
       vigil gate --all --comment c.md --sarif g.sarif --junit g.xml --json g.json\n  \
       vigil schema --write schemas            regenerate the JSON Schemas\n  \
-      vigil debug codes                       every diagnostic code\n\n\
-      Exit codes: 0 clean, 1 findings, 2 usage or internal error.\n\
+      vigil debug codes                       every diagnostic code\n  \
+      vigil emulate &                         a local Sentinel for the `local` environment\n  \
+      vigil plan --env local                  what apply would change\n  \
+      vigil apply --env local                 deploy; restores everything on failure\n  \
+      vigil rollback --env local --to ID      back to the state before deployment ID\n  \
+      vigil changed --base origin/main        definitions a branch adds, modifies, deletes\n\n\
+      Exit codes: 0 clean, 1 findings or failed, 2 usage or internal error, 3 plan changes\n\
+      (with --detailed-exitcode).\n\
       Configuration: vigil.toml at the repository root (see README.md)."
 )]
 pub struct Cli {
@@ -98,6 +105,19 @@ pub enum Command {
     /// Print an internal stage for one file (yaml, tokens, ast, model, payload) or the
     /// diagnostic catalog.
     Debug(debug::DebugArgs),
+    /// Show what `apply` would change in an environment's workspaces (exit 3 with
+    /// --detailed-exitcode when there are changes).
+    Plan(deploy::PlanArgs),
+    /// Make an environment's workspaces match the content; restores them on failure.
+    Apply(deploy::ApplyArgs),
+    /// Restore the state before a recorded deployment, or apply the content of a git ref.
+    Rollback(deploy::RollbackArgs),
+    /// Write the live content of an environment's workspaces as vigil YAML.
+    Export(deploy::ExportArgs),
+    /// Definitions added, modified and deleted between two git refs.
+    Changed(deploy::ChangedArgs),
+    /// Run a local Sentinel emulator (ARM subset and query API) on loopback.
+    Emulate(deploy::EmulateArgs),
 }
 
 /// Output options shared by commands that report diagnostics.
@@ -144,6 +164,12 @@ pub fn run(cli: Cli) -> i32 {
         Command::DryRun(a) => run::dry_run(&cli.global, a),
         Command::Sandbox(a) => run::sandbox(&cli.global, a),
         Command::Debug(a) => debug::exec(&cli.global, a),
+        Command::Plan(a) => deploy::plan(&cli.global, a),
+        Command::Apply(a) => deploy::apply_cmd(&cli.global, a),
+        Command::Rollback(a) => deploy::rollback(&cli.global, a),
+        Command::Export(a) => deploy::export(&cli.global, a),
+        Command::Changed(a) => deploy::changed(&cli.global, a),
+        Command::Emulate(a) => deploy::emulate(&cli.global, a),
     };
     match result {
         Ok(code) => code,

@@ -27,8 +27,9 @@ pub struct TestArgs {
 pub struct DryRunArgs {
     /// Definitions to dry-run (default: all rules).
     pub paths: Vec<PathBuf>,
-    /// Where to run: `local` (the embedded engine over the sandbox folder). Workspaces of an
-    /// environment are not supported yet.
+    /// Where to run: `local` (the embedded engine over the sandbox folder), or an environment
+    /// of vigil.toml (its first workspace, through the Log Analytics query API); `env:local`
+    /// is the environment that points at `vigil emulate`.
     #[arg(long, default_value = "local")]
     pub sandbox: String,
     /// Show sample alerts (they can carry log data).
@@ -162,13 +163,10 @@ pub fn test(g: &Global, a: TestArgs) -> anyhow::Result<i32> {
 }
 
 pub fn dry_run(g: &Global, a: DryRunArgs) -> anyhow::Result<i32> {
-    if a.sandbox != "local" {
-        anyhow::bail!(
-            "not supported yet: --sandbox {} (dry-runs against a workspace's query API); use --sandbox local",
-            a.sandbox
-        );
-    }
     let (l, selected) = load(g, &a.paths)?;
+    if a.sandbox != "local" {
+        return dry_run_remote(g, &a, &l, &selected);
+    }
     let dir = l.ws.root.join(&l.cfg.data);
     if !dir.is_dir() {
         anyhow::bail!(
@@ -240,6 +238,173 @@ pub fn dry_run(g: &Global, a: DryRunArgs) -> anyhow::Result<i32> {
         std::fs::write(p, serde_json::to_string_pretty(&report)? + "\n")?;
     }
     Ok(if errors > 0 || over_budget > 0 { 1 } else { 0 })
+}
+
+/// A typed engine table from a query API answer, for the alert logic.
+fn api_table(t: &crate::azure::query::Table) -> crate::engine::Table {
+    use crate::engine::value::{Type, Value};
+    let cols = t
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (name, ty))| {
+            let ty = Type::parse(ty);
+            let data = t
+                .rows
+                .iter()
+                .map(|r| {
+                    let v = r.get(i).cloned().unwrap_or(serde_json::Value::Null);
+                    let v = match v {
+                        serde_json::Value::String(s) => Value::string(s),
+                        serde_json::Value::Null => Value::Null,
+                        other => Value::dynamic(other).unwrap_dynamic(),
+                    };
+                    v.cast(ty)
+                })
+                .collect();
+            crate::engine::Column::new(name.clone(), ty, data)
+        })
+        .collect();
+    crate::engine::Table::new(cols)
+}
+
+/// `dry-run --sandbox ENV`: the same runs through the Log Analytics query API of the
+/// environment's first workspace (each run is one query with the run's timespan). NRT rules
+/// are replayed as hourly runs there, to keep the request count reasonable.
+fn dry_run_remote(
+    g: &Global,
+    a: &DryRunArgs,
+    l: &Loaded,
+    selected: &[Definition],
+) -> anyhow::Result<i32> {
+    use crate::engine::value::{format_datetime, HOUR};
+    let getenv = |k: &str| std::env::var(k).ok();
+    // `env:NAME` names an environment explicitly (the emulator's environment is called `local`,
+    // like the embedded sandbox).
+    let name = a.sandbox.strip_prefix("env:").unwrap_or(&a.sandbox);
+    let mut env = crate::deploy::env::resolve(&l.ws.config, name, &l.ws.root, &getenv)
+        .map_err(|e| anyhow::anyhow!("--sandbox {}: {e}", a.sandbox))?;
+    super::deploy::ensure_emulator(g, &l.ws.root, &mut env)?;
+    let credential = match env.auth {
+        crate::deploy::env::Auth::None => crate::azure::Credential::None,
+        crate::deploy::env::Auth::Azure => crate::azure::auth::from_env(&getenv)
+            .map_err(|m| anyhow::anyhow!("--sandbox {}: {m}", a.sandbox))?,
+    };
+    let Some(ws) = env.workspaces.first() else {
+        anyhow::bail!("--sandbox {}: the environment has no workspace", a.sandbox);
+    };
+    let workspace_id = match &ws.workspace_id {
+        Some(id) => id.clone(),
+        None if env.emulator => {
+            crate::emulator::workspace_guid(&ws.subscription, &ws.resource_group, &ws.name)
+        }
+        None => anyhow::bail!(
+            "--sandbox {}: dry-runs need the workspace id (customer id) of {}",
+            a.sandbox,
+            ws.label()
+        ),
+    };
+    let client = crate::azure::Client::new(
+        &env.query_endpoint,
+        crate::azure::query::SCOPE,
+        credential,
+        env.concurrency.max(1),
+        crate::azure::RetryPolicy::default(),
+    );
+    let end = if env.emulator {
+        l.cfg.now
+    } else {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        (secs / 60) * 60 * crate::engine::value::SECOND
+            + crate::engine::value::parse_datetime("1970-01-01").unwrap_or(0)
+    };
+    let start = end - l.cfg.days * 24 * HOUR;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut text = String::new();
+    let mut report = Vec::new();
+    let mut failed = 0;
+    for d in selected {
+        let Item::Rule(rule) = &d.item else { continue };
+        let (mut freq, mut period) = alerts::schedule(rule);
+        if freq < HOUR && period < HOUR {
+            freq = HOUR;
+            period = HOUR;
+        }
+        let mut at = end;
+        let mut ends = Vec::new();
+        while at > start {
+            ends.push(at);
+            at -= freq;
+        }
+        ends.reverse();
+        let (mut alerts_n, mut firing, mut rows, mut error) = (0usize, 0usize, 0usize, None);
+        for at in &ends {
+            let span = format!("{}/{}", format_datetime(at - period), format_datetime(*at));
+            match rt.block_on(crate::azure::query::query(
+                &client,
+                &workspace_id,
+                &rule.query,
+                Some(&span),
+                true,
+            )) {
+                Ok(res) => {
+                    if let Some(p) = res.partial_error {
+                        error = Some(format!("partial result: {p}"));
+                        break;
+                    }
+                    let t = res.tables.first().map(api_table).unwrap_or_default();
+                    rows += t.rows;
+                    let al = alerts::alerts_for(rule, &t);
+                    if !al.is_empty() {
+                        firing += 1;
+                    }
+                    alerts_n += al.len();
+                }
+                Err(e) => {
+                    error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        match error {
+            Some(e) => {
+                failed += 1;
+                text.push_str(&format!("ERROR {}: {e}\n", d.name()));
+                report.push(serde_json::json!({"definition": d.name(), "error": e}));
+            }
+            None => {
+                let per_day = alerts_n as f64 / l.cfg.days as f64;
+                let flag = per_day > l.cfg.alert_budget_per_day;
+                if flag {
+                    failed += 1;
+                }
+                text.push_str(&format!(
+                    "{} {}: {} runs on {}, {} firing, {} alerts ({:.1}/day), {} result rows\n",
+                    if flag { "OVER" } else { "ok  " },
+                    d.name(),
+                    ends.len(),
+                    ws.label(),
+                    firing,
+                    alerts_n,
+                    per_day,
+                    rows
+                ));
+                report.push(serde_json::json!({"definition": d.name(), "runs": ends.len(), "firing_runs": firing,
+                    "alerts": alerts_n, "alerts_per_day": per_day, "over_budget": flag, "result_rows": rows}));
+            }
+        }
+    }
+    let _ = g;
+    super::out(&text)?;
+    if let Some(p) = &a.json {
+        std::fs::write(p, serde_json::to_string_pretty(&report)? + "\n")?;
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
 }
 
 pub fn sandbox(g: &Global, a: SandboxArgs) -> anyhow::Result<i32> {

@@ -9,8 +9,12 @@ use crate::model::{schema, ContentKind};
 
 #[derive(Args, Debug)]
 pub struct SchemaArgs {
-    /// Content kind: rule, hunt, function, anomaly, watchlist (default: all, with --write/--check).
+    /// Content kind: rule, hunt, function, anomaly, watchlist (default: all, with --write/--check);
+    /// or `pull` with --env: each workspace's tables and functions into schemas/workspaces/ENV/.
     pub kind: Option<String>,
+    /// With `pull`: the environment whose workspaces to read.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
     /// Write every schema into DIR (as committed in schemas/).
     #[arg(long, value_name = "DIR", conflicts_with = "check")]
     pub write: Option<PathBuf>,
@@ -19,7 +23,13 @@ pub struct SchemaArgs {
     pub check: Option<PathBuf>,
 }
 
-pub fn exec(_g: &Global, a: SchemaArgs) -> anyhow::Result<i32> {
+pub fn exec(g: &Global, a: SchemaArgs) -> anyhow::Result<i32> {
+    if a.kind.as_deref() == Some("pull") {
+        let Some(env) = &a.env else {
+            anyhow::bail!("`vigil schema pull` needs --env ENV");
+        };
+        return super::deploy::schema_pull(g, env);
+    }
     let kinds: Vec<ContentKind> = match &a.kind {
         Some(k) => vec![ContentKind::parse(k).ok_or_else(|| {
             anyhow::anyhow!("unknown kind `{k}`; kinds: rule, hunt, function, anomaly, watchlist")

@@ -8,10 +8,13 @@ use serde_json::Value;
 pub const ARM_TEMPLATE: &str = "arm-template.json.hbs";
 pub const SUMMARY: &str = "summary.md.hbs";
 pub const GATE_COMMENT: &str = "gate-comment.md.hbs";
+/// The Markdown plan (`vigil plan --format markdown`).
+pub const PLAN: &str = "plan.md.hbs";
 
 const DEFAULT_ARM: &str = include_str!("../../templates/arm-template.json.hbs");
 const DEFAULT_SUMMARY: &str = include_str!("../../templates/summary.md.hbs");
 const DEFAULT_GATE_COMMENT: &str = include_str!("../../templates/gate-comment.md.hbs");
+const DEFAULT_PLAN: &str = include_str!("../../templates/plan.md.hbs");
 
 handlebars_helper!(json_helper: |v: Value| serde_json::to_string(&v).unwrap_or_default());
 handlebars_helper!(md_helper: |v: Value| {
@@ -43,6 +46,8 @@ impl Templates {
             .expect("built-in summary template parses");
         hb.register_template_string(GATE_COMMENT, DEFAULT_GATE_COMMENT)
             .expect("built-in gate comment template parses");
+        hb.register_template_string(PLAN, DEFAULT_PLAN)
+            .expect("built-in plan template parses");
         Templates { hb }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! Each code is stable: once released it keeps its meaning. Prefixes by stage:
 //! `VG0xx` files, `VG1xx` YAML and the content model, `VG2xx` Sentinel's limits,
-//! `VG3xx` provenance and review fields, `VG4xx` compilation, `POL` policy.
+//! `VG3xx` provenance and review fields, `VG4xx` compilation, `DEP` deploy, `POL` policy.
 //! `docs/diagnostics.md` is generated from this table (`vigil debug codes --markdown`)
 //! and a test fails when it drifts.
 
@@ -414,6 +414,59 @@ catalog! {
         why "External data is outside the repository's review, and NRT rules cannot query other workspaces."
         example "externaldata(ip:string)[\"https://example.org/list.csv\"]";
 
+    DEP_REQUEST_FAILED = "DEP001" Error "deploy_request_failed"
+        summary "A request to Azure (or the emulator) failed after retries; the message names the request and its request id."
+        why "vigil retries throttling, server errors and dropped connections; what is left is a real refusal (validation, permissions) or an unreachable endpoint, and the apply restores what it changed."
+        example "PUT .../alertRules/9b1c...: 400 BadRequest: Failed to run the analytics rule query. One of the tables does not exist. (request id 4f0e...)";
+    DEP_TOO_MANY_DELETIONS = "DEP002" Error "too_many_deletions"
+        summary "The plan deletes more resources than the environment allows per apply (`max_deletions`); nothing was changed."
+        why "An empty or partial checkout must never wipe a production workspace; a large deletion has to be asked for explicitly."
+        example "a CI job that checked out the wrong folder plans to delete all 240 rules";
+    DEP_CONFLICT = "DEP003" Error "concurrent_change"
+        summary "A resource changed between plan and apply (its etag no longer matches)."
+        why "vigil sends the etag it planned against, so it never overwrites a change it has not shown you."
+        example "an analyst edits a rule in the portal while the release job runs";
+    DEP_VERIFY_FAILED = "DEP004" Error "read_back_mismatch"
+        summary "After the apply, a resource read back differs from what was sent."
+        why "The service can drop or rewrite properties (an api-version that does not know a field); a deploy is only done when the workspace holds what git says."
+        example "subTechniques sent with a stable api-version and silently dropped";
+    DEP_RECORD = "DEP005" Error "deployment_record"
+        summary "The deployment record could not be written to a workspace; no change was made."
+        why "Without a record of the prior state vigil could not restore or roll back, so it does not start."
+        example "the principal may write alert rules but not saved searches";
+    DEP_RECOVERY_FAILED = "DEP006" Error "recovery_failed"
+        summary "An earlier deployment was interrupted and restoring its prior state failed."
+        why "A workspace must end all-new or all-old; vigil finishes the restore before any new change, and retries it on the next run."
+        example "a job killed mid-apply, re-run while the workspace is throttling";
+    DEP_UNKNOWN_DEPLOYMENT = "DEP007" Error "unknown_deployment"
+        summary "`rollback --to` names no deployment record of this environment."
+        why "Rollback restores the prior state recorded by a deployment; the hint lists recent ones."
+        example "vigil rollback --env prod --to 20260101T000000Z-abcdef";
+    DEP_WORKSPACE_BINDING = "DEP008" Error "workspace_binding"
+        summary "A rule does not bind against the catalog of a workspace it deploys to (a table or column that workspace lacks)."
+        why "Sentinel compiles the query on PUT; a rule that works in one workspace fails in another that lacks the data source, so the plan fails instead of the deploy."
+        example "a rule reading IdentityInfo deployed to a workspace without UEBA";
+    DEP_BASE_NOT_FETCHED = "DEP009" Error "base_not_fetched"
+        summary "The base ref of `vigil changed` is not in this clone (a shallow clone)."
+        why "A shallow CI checkout holds only the head commit; comparing needs the base commit too."
+        example "actions/checkout with the default fetch-depth: 1";
+    DEP_GIT = "DEP010" Error "git_error"
+        summary "A git ref or repository could not be read."
+        why "plan, apply, rollback --to REF and changed read content at a ref through git; a typo in the ref or a folder that is not a repository stops them."
+        example "vigil plan --env prod --ref mian";
+    DEP_ENVIRONMENT = "DEP011" Error "environment_config"
+        summary "An environment is missing from vigil.toml or is malformed."
+        why "Deploy commands need to know which workspaces an environment targets."
+        example "[environments.prod] without any [[environments.prod.workspaces]]";
+    DEP_CREDENTIAL = "DEP012" Error "credential"
+        summary "No usable Azure credential could be set up from the environment variables."
+        why "vigil picks a credential from environment variables (see README, Deploy); a half-configured one (a client id without a tenant) is an error, not a silent fallback."
+        example "ACTIONS_ID_TOKEN_REQUEST_URL set but AZURE_TENANT_ID missing";
+    DEP_RECOVERED = "DEP013" Warning "interrupted_deployment_restored"
+        summary "An interrupted deployment was found and restored to its prior state before this run."
+        why "After a kill or a lost runner, a workspace may be half-deployed; the next run first makes it all-old again."
+        example "a release job cancelled in the middle of an apply";
+
     STALE_APPROVAL = "POL001" Error "stale_approval"
         summary "Approval is stale: the query changed after review (review.query_sha256 differs from `vigil hash`)."
         why "A review approves one exact query; any later edit needs a new review."
@@ -462,7 +515,7 @@ pub fn markdown() -> String {
     let mut s = String::from(
         "# vigil diagnostics\n\n<!-- Generated by `vigil debug codes --markdown`; do not edit. -->\n\n\
          Every diagnostic has a stable code. Prefixes: `VG0xx` files, `VG1xx` YAML and the content model, \
-         `VG2xx` Sentinel's limits, `VG3xx` provenance, `VG4xx` compilation, `POL` policy.\n\n\
+         `VG2xx` Sentinel's limits, `VG3xx` provenance, `VG4xx` compilation, `DEP` deploy, `POL` policy.\n\n\
          | code | name | default | summary |\n|---|---|---|---|\n",
     );
     for c in CATALOG {

@@ -76,6 +76,27 @@ fn filler(name: &str, ty: Type, r: &mut Rng, t: i64) -> Value {
     }
 }
 
+/// `n` schema-driven filler rows for a table's columns, with times spread over
+/// `[start, end)`.
+pub fn filler_rows(
+    cols: &[(String, Type)],
+    n: usize,
+    seed: u64,
+    start: i64,
+    end: i64,
+) -> Vec<Vec<(String, Value)>> {
+    let mut r = Rng(seed);
+    let span = ((end - start) / MINUTE).max(1) as u64;
+    (0..n)
+        .map(|_| {
+            let t = start + r.below(span) as i64 * MINUTE;
+            cols.iter()
+                .map(|(c, ty)| (c.clone(), filler(c, *ty, &mut r, t)))
+                .collect()
+        })
+        .collect()
+}
+
 /// Generated rows per table (already typed), for the window `[now - days, now)`.
 pub fn generate(
     root: &std::path::Path,

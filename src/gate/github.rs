@@ -131,11 +131,7 @@ pub fn fetch(ctx: &GithubContext) -> anyhow::Result<PullRequest> {
 }
 
 async fn fetch_async(ctx: &GithubContext) -> anyhow::Result<PullRequest> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .context("building the HTTP client")?;
+    let client = crate::azure::client::http_client(Duration::from_secs(30));
     let base = format!("{}/repos/{}", ctx.api_url, ctx.repository);
     let pull: PullJson = get_json(&client, ctx, &format!("{base}/pulls/{}", ctx.pr)).await?;
     let mut reviews = Vec::new();

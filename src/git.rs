@@ -1,0 +1,231 @@
+//! Content at any git ref, read through git2 without a checkout, into the same in-memory
+//! workspace the pipeline uses; and `vigil changed`: the definitions added, modified and
+//! deleted between two refs.
+//!
+//! Library entry points: [`workspace_at`] (content at a ref) and [`changed`] (what a PR
+//! touches), both returning data; the gate calls `changed` directly.
+//!
+//! **Architecture Invariant:** this module reads repositories only (no network: git2 is built
+//! without transports); a missing base commit in a shallow clone is a diagnostic that says how
+//! to fetch it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::deploy::DeployError;
+use crate::diagnostics::code;
+use crate::model::{ContentKind, Definition};
+use crate::workspace::{self, MemSource, Workspace};
+
+fn git_err(m: impl Into<String>) -> DeployError {
+    DeployError::new(code::DEP_GIT, m)
+}
+
+/// The repository holding `root`, and `root`'s path inside its work tree.
+fn open(root: &Path) -> Result<(git2::Repository, PathBuf), DeployError> {
+    let repo = git2::Repository::discover(root).map_err(|e| {
+        git_err(format!(
+            "{} is not inside a git repository: {}",
+            root.display(),
+            e.message()
+        ))
+    })?;
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| git_err("the repository has no work tree (bare)"))?;
+    let workdir = workdir
+        .canonicalize()
+        .unwrap_or_else(|_| workdir.to_path_buf());
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let prefix = root
+        .strip_prefix(&workdir)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    Ok((repo, prefix))
+}
+
+fn resolve<'r>(repo: &'r git2::Repository, rev: &str) -> Result<git2::Commit<'r>, DeployError> {
+    match repo.revparse_single(rev).and_then(|o| o.peel_to_commit()) {
+        Ok(c) => Ok(c),
+        Err(e) => {
+            if repo.is_shallow() {
+                Err(DeployError::new(
+                    code::DEP_BASE_NOT_FETCHED,
+                    format!(
+                        "`{rev}` is not in this clone, which is shallow (it holds only recent commits): {}",
+                        e.message()
+                    ),
+                )
+                .hint(format!(
+                    "fetch it first: `git fetch --no-tags --depth=1 origin {rev}` (or `git fetch --unshallow`); in GitHub Actions set `fetch-depth: 0` on actions/checkout"
+                )))
+            } else {
+                Err(git_err(format!("unknown git ref `{rev}`: {}", e.message()))
+                    .hint("use a branch, tag or commit (`git log --oneline` lists commits)"))
+            }
+        }
+    }
+}
+
+/// The files under `prefix` in a commit's tree that a workspace can need: definitions,
+/// watchlist files and vigil.toml.
+fn tree_files(
+    repo: &git2::Repository,
+    commit: &git2::Commit<'_>,
+    prefix: &Path,
+) -> Result<MemSource, DeployError> {
+    let tree = commit
+        .tree()
+        .map_err(|e| git_err(format!("cannot read the tree: {}", e.message())))?;
+    let mut src = MemSource::default();
+    let mut err = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() != Some(git2::ObjectType::Blob) {
+            return git2::TreeWalkResult::Ok;
+        }
+        let name = entry.name().unwrap_or_default();
+        let lower = name.to_ascii_lowercase();
+        let wanted = lower.ends_with(".yaml")
+            || lower.ends_with(".yml")
+            || lower.ends_with(".csv")
+            || lower.ends_with(".tsv")
+            || lower == "vigil.toml";
+        if !wanted {
+            return git2::TreeWalkResult::Ok;
+        }
+        let full = Path::new(dir).join(name);
+        let Ok(rel) = full.strip_prefix(prefix) else {
+            return git2::TreeWalkResult::Ok;
+        };
+        match repo.find_blob(entry.id()) {
+            Ok(b) => {
+                src.files.insert(rel.to_path_buf(), b.content().to_vec());
+            }
+            Err(e) => {
+                err = Some(e.message().to_string());
+                return git2::TreeWalkResult::Abort;
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .map_err(|e| git_err(e.message().to_string()))?;
+    if let Some(e) = err {
+        return Err(git_err(format!("cannot read a file of the tree: {e}")));
+    }
+    Ok(src)
+}
+
+/// Content at a ref: the workspace (as `workspace::open` builds from disk), the source to read
+/// sibling files from, and the commit id.
+pub fn workspace_at(root: &Path, rev: &str) -> Result<(Workspace, MemSource, String), DeployError> {
+    let (repo, prefix) = open(root)?;
+    let commit = resolve(&repo, rev)?;
+    let src = tree_files(&repo, &commit, &prefix)?;
+    let ws = workspace::open_mem(root, &src);
+    Ok((ws, src, commit.id().to_string()))
+}
+
+/// The commit a ref names.
+pub fn commit_of(root: &Path, rev: &str) -> Result<String, DeployError> {
+    let (repo, _) = open(root)?;
+    let id = resolve(&repo, rev)?.id().to_string();
+    Ok(id)
+}
+
+/// One definition in a change list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChangedDefinition {
+    pub kind: &'static str,
+    /// The resource name (id; alias for watchlists).
+    pub id: String,
+    pub name: String,
+    /// Path at the head (at the base for deletions).
+    pub path: String,
+    /// Path at the base, when the file moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_path: Option<String>,
+}
+
+/// Definitions added, modified and deleted between two refs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Changes {
+    pub base: String,
+    pub head: String,
+    pub added: Vec<ChangedDefinition>,
+    pub modified: Vec<ChangedDefinition>,
+    pub deleted: Vec<ChangedDefinition>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.modified.is_empty() && self.deleted.is_empty()
+    }
+}
+
+fn definitions(
+    ws: &Workspace,
+    siblings: &dyn crate::model::load::SiblingReader,
+) -> Vec<Definition> {
+    crate::pipeline::check_with(ws, siblings, None, false).definitions
+}
+
+fn keyed(defs: Vec<Definition>) -> BTreeMap<(ContentKind, String), Definition> {
+    defs.into_iter()
+        .map(|d| ((d.kind(), d.resource_name().to_ascii_lowercase()), d))
+        .collect()
+}
+
+fn entry(d: &Definition, old: Option<&Definition>) -> ChangedDefinition {
+    let path = crate::diagnostics::render::display_path(&d.path);
+    ChangedDefinition {
+        kind: d.kind().as_str(),
+        id: d.resource_name().to_string(),
+        name: d.name().to_string(),
+        old_path: old
+            .map(|o| crate::diagnostics::render::display_path(&o.path))
+            .filter(|p| *p != path),
+        path,
+    }
+}
+
+/// Definitions added, modified and deleted from `base` to `head` (a ref, or `None` for the
+/// work tree as it is on disk). A definition is identified by its kind and resource name, so
+/// a moved file with the same content is not a change; a modified one is any change of what
+/// it defines (watchlist rows included).
+pub fn changed(root: &Path, base: &str, head: Option<&str>) -> Result<Changes, DeployError> {
+    let (bws, bsrc, bcommit) = workspace_at(root, base)?;
+    let before = keyed(definitions(&bws, &bsrc));
+    let (after, head_name) = match head {
+        Some(h) => {
+            let (hws, hsrc, hcommit) = workspace_at(root, h)?;
+            (keyed(definitions(&hws, &hsrc)), hcommit)
+        }
+        None => {
+            let ws = workspace::open(root, &[]);
+            let reader = crate::model::load::FsReader {
+                root: root.to_path_buf(),
+            };
+            (keyed(definitions(&ws, &reader)), "work tree".to_string())
+        }
+    };
+    let mut c = Changes {
+        base: bcommit,
+        head: head_name,
+        ..Changes::default()
+    };
+    for (k, d) in &after {
+        match before.get(k) {
+            None => c.added.push(entry(d, None)),
+            Some(o) if o.item != d.item => c.modified.push(entry(d, Some(o))),
+            Some(_) => {}
+        }
+    }
+    for (k, d) in &before {
+        if !after.contains_key(k) {
+            c.deleted.push(entry(d, None));
+        }
+    }
+    Ok(c)
+}
