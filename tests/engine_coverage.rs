@@ -9,7 +9,48 @@ mod common;
 use std::collections::BTreeMap;
 
 use vigil::engine::value::{parse_datetime, Type, DAY};
-use vigil::engine::{self, RunOptions, Sandbox, StoredFunction};
+use vigil::engine::{self, DataSource, RunOptions, Sandbox, StoredFunction};
+
+/// The sandbox plus generated rows for `externaldata` (the harness has no local copies).
+struct Harness(Sandbox);
+
+impl DataSource for Harness {
+    fn table(&self, name: &str) -> Option<std::sync::Arc<engine::Table>> {
+        self.0.table(name)
+    }
+    fn function(&self, name: &str) -> Option<StoredFunction> {
+        self.0.function(name)
+    }
+    fn watchlist(&self, alias: &str) -> Option<std::sync::Arc<engine::Table>> {
+        self.0.watchlist(alias)
+    }
+    /// `union *` reads a workspace's tables; this harness's workspace is the catalog, whose
+    /// outer union (1,089 tables, thousands of columns) would measure memory, not coverage:
+    /// it answers with the ten tables the corpus reads most.
+    fn table_names(&self) -> Vec<String> {
+        [
+            "AuditLogs",
+            "AzureActivity",
+            "AzureDiagnostics",
+            "CommonSecurityLog",
+            "DeviceProcessEvents",
+            "DnsEvents",
+            "OfficeActivity",
+            "SecurityEvent",
+            "SigninLogs",
+            "Syslog",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+    fn external(&self, _url: &str) -> Option<Result<String, String>> {
+        Some(Ok((0..5)
+            .map(|i| vec![format!("{i}"); 40].join(","))
+            .collect::<Vec<_>>()
+            .join("\n")))
+    }
+}
 
 #[derive(serde::Deserialize)]
 struct Verdict {
@@ -68,14 +109,22 @@ fn corpus_queries_run_on_the_engine() {
             },
         );
     }
-    let (mut total, mut ran, mut unsupported, mut other) = (0, 0, 0, 0);
+    let harness = Harness(sb);
+    let (mut total, mut ran, mut unsupported, mut other, mut no_result) = (0, 0, 0, 0, 0);
     let (mut names_match, mut types_match) = (0, 0);
     let mut missing: BTreeMap<String, usize> = BTreeMap::new();
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
     for v in verdicts.iter().filter(|v| v.ok) {
-        let Some(q) = by_id.get(v.id.as_str()) else { continue };
+        let Some(q) = by_id.get(v.id.as_str()) else {
+            continue;
+        };
         total += 1;
-        match engine::run(q, &sb, RunOptions { now, window: None }) {
+        let started = std::time::Instant::now();
+        let result = engine::run(q, &harness, RunOptions { now, window: None });
+        if started.elapsed().as_secs_f64() > 1.0 {
+            println!("slow ({:.1} s): {}", started.elapsed().as_secs_f64(), v.id);
+        }
+        match result {
             Ok(out) => {
                 ran += 1;
                 let want: Vec<(String, String)> = v
@@ -99,12 +148,14 @@ fn corpus_queries_run_on_the_engine() {
                     .iter()
                     .map(|c| (c.name.clone(), c.ty.name().to_string()))
                     .collect();
-                let norm = |t: &str| match t {
-                    "int" | "long" => "long",
-                    "real" | "decimal" => "real",
-                    other => other,
-                }
-                .to_string();
+                let norm = |t: &str| {
+                    match t {
+                        "int" | "long" => "long",
+                        "real" | "decimal" => "real",
+                        other => other,
+                    }
+                    .to_string()
+                };
                 let mut wn: Vec<&String> = want.iter().map(|(n, _)| n).collect();
                 let mut gn: Vec<&String> = got.iter().map(|(n, _)| n).collect();
                 wn.sort();
@@ -122,11 +173,21 @@ fn corpus_queries_run_on_the_engine() {
                     }
                 }
             }
+            // Only let statements: nothing to run (the oracle binds them; Kusto returns no table).
+            Err(e) if e.message == "the query has no tabular result" => {
+                total -= 1;
+                no_result += 1;
+            }
             Err(e) if e.unsupported => {
                 unsupported += 1;
                 *missing.entry(e.message.clone()).or_default() += 1;
             }
             Err(e) => {
+                if let Ok(p) = std::env::var("VIGIL_COVERAGE_SHOW") {
+                    if e.message.contains(&p) {
+                        println!("---- {}\n{q}", e.message);
+                    }
+                }
                 other += 1;
                 let key: String = e.message.chars().take(70).collect();
                 *errors.entry(key).or_default() += 1;
@@ -134,6 +195,7 @@ fn corpus_queries_run_on_the_engine() {
         }
     }
     let pct = |n: usize| 100.0 * n as f64 / total.max(1) as f64;
+    println!("queries with only let statements (no result to run), excluded: {no_result}");
     println!(
         "corpus queries the oracle binds: {total}; executed: {ran} ({:.2}%); not supported yet: {unsupported} ({:.2}%); other errors: {other} ({:.2}%)",
         pct(ran),
@@ -159,5 +221,9 @@ fn corpus_queries_run_on_the_engine() {
     }
     assert!(total > 3000, "{total}");
     // Floors measured when this test was written; raise them as the engine grows.
-    assert!(pct(ran) >= 80.0, "executed {:.2}%", pct(ran));
+    assert!(pct(ran) >= 90.0, "executed {:.2}%", pct(ran));
+    assert!(
+        names_match as f64 >= 0.95 * ran as f64,
+        "result names {names_match} of {ran}"
+    );
 }

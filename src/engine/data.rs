@@ -138,6 +138,21 @@ impl DataSource for Sandbox {
     fn watchlist(&self, alias: &str) -> Option<Arc<Table>> {
         self.watchlists.get(alias).cloned()
     }
+
+    fn table_names(&self) -> Vec<String> {
+        Sandbox::table_names(self)
+    }
+
+    /// `externaldata` reads `externaldata/<last path segment of the URL>` in the sandbox
+    /// folder (query strings and SAS tokens are ignored).
+    fn external(&self, url: &str) -> Option<Result<String, String>> {
+        let dir = self.dir.as_ref()?.join("externaldata");
+        let path = url.split(['?', '#']).next().unwrap_or(url);
+        let name = path.rsplit('/').next().filter(|n| !n.is_empty())?;
+        let p = dir.join(name);
+        p.is_file()
+            .then(|| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display())))
+    }
 }
 
 /// Load one table file.

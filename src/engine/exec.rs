@@ -65,6 +65,14 @@ pub trait DataSource {
     fn watchlist(&self, _alias: &str) -> Option<Arc<Table>> {
         None
     }
+    /// Every table name (for `union *`).
+    fn table_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// The text of an `externaldata` URL, from a local copy (the engine never downloads).
+    fn external(&self, _url: &str) -> Option<Result<String, String>> {
+        None
+    }
 }
 
 /// Settings of one run.
@@ -286,7 +294,15 @@ impl<'a> Exec<'a> {
         match e {
             Expr::Pipe(source, ops) => {
                 let mut t = self.tabular(source)?;
-                for op in ops {
+                for (i, op) in ops.iter().enumerate() {
+                    // `where` followed by an operator that reads known columns only copies
+                    // those columns (projection pushdown).
+                    if let (Op::Where(pred), Some(next)) = (op, ops.get(i + 1)) {
+                        if let Some(cols) = columns_read(next) {
+                            t = Arc::new(self.where_keep(&t, pred, Some(&cols))?);
+                            continue;
+                        }
+                    }
                     t = Arc::new(self.op(t, op)?);
                 }
                 Ok(t)
@@ -549,17 +565,30 @@ impl<'a> Exec<'a> {
                 if !t.columns.is_empty() || t.rows > 0 {
                     parts.push(("union_arg0".into(), t.clone()));
                 }
-                for (i, e) in tables.iter().enumerate() {
+                // `union *` / `union T*`: every matching table of the data source.
+                let mut expanded: Vec<Expr> = Vec::new();
+                for e in tables {
+                    let pat = match e {
+                        Expr::Star => Some("*".to_string()),
+                        Expr::Wildcard(p) => Some(p.clone()),
+                        _ => None,
+                    };
+                    match pat {
+                        Some(p) => expanded.extend(
+                            self.data
+                                .table_names()
+                                .into_iter()
+                                .filter(|n| glob(&p, n))
+                                .map(|n| Expr::Name(n, Span::default())),
+                        ),
+                        None => expanded.push(e.clone()),
+                    }
+                }
+                for (i, e) in expanded.iter().enumerate() {
                     let label = match e {
                         Expr::Name(n, _) => n.clone(),
                         _ => format!("union_arg{}", i + parts.len()),
                     };
-                    if let Expr::Wildcard(p) = e {
-                        return Err(EngineError::unsupported(
-                            format!("union with a table wildcard `{p}`"),
-                            None,
-                        ));
-                    }
                     match self.tabular(e) {
                         Ok(t) => parts.push((label, t)),
                         Err(_) if *fuzzy => {}
@@ -725,34 +754,204 @@ impl<'a> Exec<'a> {
                         .collect(),
                 ))
             }
+            Op::ExternalData {
+                columns,
+                urls,
+                format,
+                skip_first,
+            } => {
+                let mut rows: Vec<Vec<(String, Value)>> = Vec::new();
+                for url in urls {
+                    let text = match self.data.external(url) {
+                        Some(Ok(t)) => t,
+                        Some(Err(e)) => return Err(EngineError::new(e, None)),
+                        None => {
+                            return Err(EngineError::unsupported(
+                                format!("externaldata from {url} without a local copy (put the file in the sandbox's externaldata/ folder)"),
+                                None,
+                            ))
+                        }
+                    };
+                    match format.as_str() {
+                        "csv" | "txt" | "tsv" | "psv" => {
+                            let text = match format.as_str() {
+                                "tsv" => text.replace('\t', ","),
+                                "psv" => text.replace('|', ","),
+                                _ => text,
+                            };
+                            let recs = if format == "txt" {
+                                text.lines().map(|l| vec![l.to_string()]).collect()
+                            } else {
+                                crate::model::csv::parse(&text).map_err(|e| {
+                                    EngineError::new(
+                                        format!("{url}: line {}: {}", e.line, e.message),
+                                        None,
+                                    )
+                                })?
+                            };
+                            for (i, r) in recs.into_iter().enumerate() {
+                                if i == 0 && *skip_first {
+                                    continue;
+                                }
+                                rows.push(
+                                    columns
+                                        .iter()
+                                        .zip(
+                                            r.into_iter()
+                                                .map(Value::string)
+                                                .chain(std::iter::repeat(Value::Null)),
+                                        )
+                                        .map(|((n, _), v)| (n.clone(), v))
+                                        .collect(),
+                                );
+                            }
+                        }
+                        "json" | "multijson" => {
+                            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                                let v: serde_json::Value = serde_json::from_str(line)
+                                    .map_err(|e| EngineError::new(format!("{url}: {e}"), None))?;
+                                rows.push(
+                                    columns
+                                        .iter()
+                                        .map(|(n, _)| {
+                                            (
+                                                n.clone(),
+                                                v.get(n)
+                                                    .map(|x| {
+                                                        Value::dynamic(x.clone()).unwrap_dynamic()
+                                                    })
+                                                    .unwrap_or(Value::Null),
+                                            )
+                                        })
+                                        .collect(),
+                                );
+                            }
+                        }
+                        other => {
+                            return Err(EngineError::unsupported(
+                                format!("externaldata format {other}"),
+                                None,
+                            ))
+                        }
+                    }
+                }
+                self.rows_scanned += rows.len() as u64;
+                Ok(super::data::rows_to_table(rows, Some(columns)))
+            }
             Op::Unsupported(what, span) => Err(EngineError::unsupported(what, Some(*span))),
         }
     }
 
     fn where_(&mut self, t: &Table, pred: &Expr) -> R<Table> {
-        let mask = self.eval(pred, t)?;
-        match mask {
-            Cv::Const(v) => {
-                if v.truthy() {
-                    Ok(t.clone())
-                } else {
-                    Ok(t.take(&[]))
-                }
-            }
-            Cv::Col(c) => {
-                let idx: Vec<usize> = c
+        self.where_keep(t, pred, None)
+    }
+
+    /// `where`, copying only the `keep` columns when given.
+    fn where_keep(
+        &mut self,
+        t: &Table,
+        pred: &Expr,
+        keep: Option<&std::collections::BTreeSet<String>>,
+    ) -> R<Table> {
+        let idx: Vec<usize> = match self.mask(pred, t)? {
+            None => Vec::new(),
+            Some(m) => m
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b)
+                .map(|(i, _)| i)
+                .collect(),
+        };
+        let src = match keep {
+            Some(k) => Table {
+                columns: t
+                    .columns
                     .iter()
-                    .enumerate()
-                    .filter(|(_, v)| matches!(v, Value::Bool(true)))
-                    .map(|(i, _)| i)
-                    .collect();
-                if idx.len() == t.rows {
-                    Ok(t.clone())
-                } else {
-                    Ok(t.take(&idx))
+                    .filter(|c| k.contains(&c.name))
+                    .cloned()
+                    .collect(),
+                rows: t.rows,
+            },
+            None => t.clone(),
+        };
+        if idx.len() == t.rows {
+            Ok(src)
+        } else {
+            Ok(src.take(&idx))
+        }
+    }
+
+    /// A predicate as booleans per row (`None`: no row passes). Comparisons of a column with
+    /// a constant and `and`/`or` of them run as tight loops; anything else goes through
+    /// [`Exec::eval`].
+    fn mask(&mut self, pred: &Expr, t: &Table) -> R<Option<Vec<bool>>> {
+        let n = t.rows;
+        match pred {
+            Expr::Bin(op @ (BinOp::And | BinOp::Or), a, b, _) => {
+                let ma = self.mask(a, t)?;
+                let mb = self.mask(b, t)?;
+                let and = *op == BinOp::And;
+                return Ok(match (ma, mb) {
+                    (None, None) => None,
+                    (None, Some(m)) | (Some(m), None) => {
+                        if and {
+                            None
+                        } else {
+                            Some(m)
+                        }
+                    }
+                    (Some(mut x), Some(y)) => {
+                        for (p, q) in x.iter_mut().zip(y) {
+                            *p = if and { *p && q } else { *p || q };
+                        }
+                        Some(x)
+                    }
+                });
+            }
+            Expr::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b, _) => {
+                if let (Expr::Name(col, _), Expr::Lit(k)) = (&**a, &**b) {
+                    if let Some(c) = t.column(col) {
+                        let eq = *op == BinOp::Eq;
+                        let data = &c.data;
+                        let m: Vec<bool> = match k {
+                            Value::Long(k) => data
+                                .iter()
+                                .map(|v| match v {
+                                    Value::Long(x) => (x == k) == eq,
+                                    Value::Null => false,
+                                    other => equals(other, &Value::Long(*k))
+                                        .map(|r| r == eq)
+                                        .unwrap_or(false),
+                                })
+                                .collect(),
+                            Value::Str(k) => data
+                                .iter()
+                                .map(|v| match v {
+                                    Value::Str(x) => (Arc::ptr_eq(x, k) || **x == **k) == eq,
+                                    other => equals(other, &Value::Str(k.clone()))
+                                        .map(|r| r == eq)
+                                        .unwrap_or(false),
+                                })
+                                .collect(),
+                            _ => return self.mask_eval(pred, t),
+                        };
+                        return Ok(Some(m));
+                    }
                 }
+                self.mask_eval(pred, t)
+            }
+            _ => {
+                let _ = n;
+                self.mask_eval(pred, t)
             }
         }
+    }
+
+    fn mask_eval(&mut self, pred: &Expr, t: &Table) -> R<Option<Vec<bool>>> {
+        Ok(match self.eval(pred, t)? {
+            Cv::Const(v) => v.truthy().then(|| vec![true; t.rows]),
+            Cv::Col(c) => Some(c.iter().map(|v| matches!(v, Value::Bool(true))).collect()),
+        })
     }
 
     fn project(&mut self, t: &Table, items: &[Assign]) -> R<Table> {
@@ -881,47 +1080,43 @@ impl<'a> Exec<'a> {
     }
 
     /// Group ids per row (in order of first appearance) and the first row of each group.
+    /// Rows are hashed on their key values without allocating; candidates with the same hash
+    /// are compared with the group's first row.
     fn groups(&mut self, t: &Table, by: &[Cv]) -> (Vec<u32>, Vec<usize>) {
         let mut ids = Vec::with_capacity(t.rows);
-        let mut firsts = Vec::new();
-        match by.len() {
-            0 => {
-                if t.rows > 0 {
-                    firsts.push(0);
-                }
-                ids.resize(t.rows, 0);
+        let mut firsts: Vec<usize> = Vec::new();
+        if by.is_empty() {
+            if t.rows > 0 {
+                firsts.push(0);
             }
-            1 => {
-                let mut map: HashMap<Key, u32, foldhash::fast::FixedState> = HashMap::default();
-                for i in 0..t.rows {
-                    let k = by[0].get(i).key();
-                    let next = map.len() as u32;
-                    let id = *map.entry(k).or_insert_with(|| {
-                        firsts.push(i);
-                        next
-                    });
-                    ids.push(id);
-                }
+            ids.resize(t.rows, 0);
+            return (ids, firsts);
+        }
+        let state = foldhash::fast::FixedState::with_seed(7);
+        let mut heads: HashMap<u64, u32, std::hash::BuildHasherDefault<IdHasher>> =
+            HashMap::default();
+        let mut next: Vec<u32> = Vec::new();
+        for i in 0..t.rows {
+            let mut h = std::hash::BuildHasher::build_hasher(&state);
+            for c in by {
+                hash_value(c.get(i), &mut h);
             }
-            _ => {
-                let mut map: HashMap<Vec<Key>, u32, foldhash::fast::FixedState> =
-                    HashMap::default();
-                let mut key = Vec::with_capacity(by.len());
-                for i in 0..t.rows {
-                    key.clear();
-                    key.extend(by.iter().map(|c| c.get(i).key()));
-                    let id = match map.get(&key) {
-                        Some(id) => *id,
-                        None => {
-                            let id = map.len() as u32;
-                            map.insert(key.clone(), id);
-                            firsts.push(i);
-                            id
-                        }
-                    };
-                    ids.push(id);
+            let h = std::hash::Hasher::finish(&h);
+            let mut g = heads.get(&h).copied().unwrap_or(u32::MAX);
+            while g != u32::MAX {
+                let f = firsts[g as usize];
+                if by.iter().all(|c| same_key(c.get(i), c.get(f))) {
+                    break;
                 }
+                g = next[g as usize];
             }
+            if g == u32::MAX {
+                g = firsts.len() as u32;
+                firsts.push(i);
+                next.push(heads.get(&h).copied().unwrap_or(u32::MAX));
+                heads.insert(h, g);
+            }
+            ids.push(g);
         }
         (ids, firsts)
     }
@@ -1911,7 +2106,7 @@ impl<'a> Exec<'a> {
                     _ => Value::Null,
                 }));
             }
-            "column_ifexists" => {
+            "column_ifexists" | "columnifexists" => {
                 let col = match args.first() {
                     Some(a) => self.scalar(a)?.to_kusto_string(),
                     None => {
@@ -1943,6 +2138,13 @@ impl<'a> Exec<'a> {
                     })
                     .collect();
                 return Ok(Cv::Col(Arc::new(data)));
+            }
+            // Sample data is ingested as it is generated: ingestion time is TimeGenerated.
+            "ingestion_time" => {
+                return match t.column("TimeGenerated") {
+                    Some(c) => Ok(Cv::Col(c.data.clone())),
+                    None => Ok(Cv::Const(Value::Null)),
+                };
             }
             "row_number" => {
                 let start = match args.first() {
@@ -2008,6 +2210,112 @@ fn list_test(op: ListOp, v: &Value, vals: &[Value]) -> Value {
     }
 }
 
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ *b as u64;
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// Hash a value consistently with [`same_key`] (and [`Value::key`]): values with equal keys
+/// hash alike whatever their representation (a dynamic string and a string, `1` and `1.0`).
+fn hash_value(v: &Value, h: &mut impl std::hash::Hasher) {
+    match v {
+        Value::Str(s) => hash_str(s, h),
+        Value::Long(x) => hash_tagged(1, *x, h),
+        Value::DateTime(x) => hash_tagged(3, *x, h),
+        other => hash_key(&other.key(), h),
+    }
+}
+
+fn hash_str(s: &str, h: &mut impl std::hash::Hasher) {
+    use std::hash::Hash;
+    5u8.hash(h);
+    s.as_bytes().hash(h);
+}
+
+fn hash_tagged(tag: u8, x: i64, h: &mut impl std::hash::Hasher) {
+    use std::hash::Hash;
+    tag.hash(h);
+    x.hash(h);
+}
+
+fn hash_key(k: &Key, h: &mut impl std::hash::Hasher) {
+    use std::hash::Hash;
+    match k {
+        Key::Str(s) => hash_str(s, h),
+        Key::Long(x) => hash_tagged(1, *x, h),
+        Key::DateTime(x) => hash_tagged(3, *x, h),
+        other => {
+            9u8.hash(h);
+            other.hash(h);
+        }
+    }
+}
+
+/// Whether two values fall in the same group (the equality of [`Value::key`]).
+fn same_key(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => Arc::ptr_eq(x, y) || x == y,
+        (Value::Long(x), Value::Long(y)) | (Value::DateTime(x), Value::DateTime(y)) => x == y,
+        _ => a.key() == b.key(),
+    }
+}
+
+/// Names an expression reads; `None` when it may read any column (`*`, `pack_all()`, ...).
+fn names_read(e: &Expr, out: &mut std::collections::BTreeSet<String>) -> bool {
+    match e {
+        Expr::Lit(_) | Expr::Side(..) | Expr::Unsupported(..) => true,
+        Expr::Name(n, _) => {
+            out.insert(n.clone());
+            true
+        }
+        Expr::Star | Expr::Wildcard(_) | Expr::Pipe(..) | Expr::Source(_) => false,
+        Expr::Bin(_, a, b, _) => names_read(a, out) && names_read(b, out),
+        Expr::Not(a) | Expr::Neg(a) | Expr::Member(a, _) => names_read(a, out),
+        Expr::Index(a, b) => names_read(a, out) && names_read(b, out),
+        Expr::Between(_, a, b, c) => names_read(a, out) && names_read(b, out) && names_read(c, out),
+        Expr::List(_, a, items, _) => {
+            names_read(a, out) && items.iter().all(|i| names_read(i, out))
+        }
+        Expr::Call(name, args, _) => {
+            !matches!(
+                name.as_str(),
+                "pack_all" | "bag_pack_all" | "column_ifexists" | "columnifexists" | "toscalar"
+            ) && args.iter().all(|a| names_read(a, out))
+        }
+    }
+}
+
+/// The columns an operator reads from its input, when it reads a known set and passes
+/// nothing else through.
+fn columns_read(op: &Op) -> Option<std::collections::BTreeSet<String>> {
+    let mut out = std::collections::BTreeSet::new();
+    let ok = match op {
+        Op::Project(items) | Op::Distinct(items) => {
+            !items.is_empty() && items.iter().all(|a| names_read(&a.expr, &mut out))
+        }
+        Op::Summarize { aggs, by } => aggs
+            .iter()
+            .chain(by.iter())
+            .all(|a| names_read(&a.expr, &mut out)),
+        Op::Count => true,
+        _ => false,
+    };
+    ok.then_some(out)
+}
+
 /// Replace aggregate calls inside an expression with `__aggN` names, collecting the calls.
 fn extract_aggregates(e: &Expr, out: &mut Vec<Expr>) -> Expr {
     match e {
@@ -2065,23 +2373,18 @@ pub(crate) fn map1(v: Cv, n: usize, f: impl Fn(&Value) -> Value) -> Cv {
 fn union(parts: &[(String, Arc<Table>)], source: Option<&str>, outer: bool) -> Table {
     let mut schema: Vec<(String, Type)> = Vec::new();
     if outer {
+        let mut seen: indexmap::IndexMap<&str, Type> = indexmap::IndexMap::new();
         for (_, t) in parts {
             for c in &t.columns {
-                match schema.iter_mut().find(|(n, _)| *n == c.name) {
-                    Some(s) => {
-                        if s.1 != c.ty {
-                            if s.1 == Type::Unknown {
-                                s.1 = c.ty;
-                            } else if c.ty != Type::Unknown {
-                                // Kusto renames columns of clashing types (`Col_string`); vigil
-                                // keeps one column of values.
-                            }
-                        }
-                    }
-                    None => schema.push((c.name.clone(), c.ty)),
+                let e = seen.entry(c.name.as_str()).or_insert(c.ty);
+                // Kusto renames columns of clashing types (`Col_string`); vigil keeps one
+                // column of values, typed by the first table that knows the type.
+                if *e == Type::Unknown {
+                    *e = c.ty;
                 }
             }
         }
+        schema = seen.into_iter().map(|(n, t)| (n.to_string(), t)).collect();
     } else if let Some((_, first)) = parts.first() {
         schema = first
             .schema()

@@ -440,7 +440,7 @@ fn lookup(name: &str) -> Option<F> {
         }
         "todatetime" | "datetime" => |a| Ok(arg(a, 0).cast(Type::DateTime)),
         "totimespan" | "timespan" | "time" => |a| Ok(arg(a, 0).cast(Type::TimeSpan)),
-        "todynamic" | "parse_json" | "dynamic" => |a| Ok(parse_json_value(arg(a, 0))),
+        "todynamic" | "parse_json" | "parsejson" | "dynamic" => |a| Ok(parse_json_value(arg(a, 0))),
         "toguid" | "guid" => |a| Ok(Value::string(s(a, 0))),
         "tohex" => |a| {
             Ok(match long(a, 0) {
@@ -643,10 +643,8 @@ fn lookup(name: &str) -> Option<F> {
                 .captures(&text)
                 .and_then(|c| c.get(group).map(|m| m.as_str().to_string()));
             Ok(match (v, a.get(3)) {
-                (Some(x), Some(Value::Long(_))) => {
-                    parse_long(&x).map(Value::Long).unwrap_or(Value::Null)
-                }
-                (Some(x), _) => Value::string(x),
+                (Some(x), Some(ty)) => Value::string(x).cast(Type::parse(&ty.to_kusto_string())),
+                (Some(x), None) => Value::string(x),
                 (None, _) => Value::empty_str(),
             })
         },
@@ -692,6 +690,75 @@ fn lookup(name: &str) -> Option<F> {
                 return Ok(Value::Null);
             }
             Ok(json(serde_json::Value::Array(out)))
+        },
+        "extractjson" | "extract_json" => |a| {
+            let doc = match arg(a, 1) {
+                Value::Dyn(d) => (**d).clone(),
+                other => {
+                    match serde_json::from_str::<serde_json::Value>(&other.to_kusto_string()) {
+                        Ok(j) => j,
+                        Err(_) => return Ok(Value::Null),
+                    }
+                }
+            };
+            let found = json_path(&doc, &s(a, 0)).cloned();
+            let v = match found {
+                Some(serde_json::Value::String(x)) => Value::string(x),
+                Some(j) => Value::dynamic(j).unwrap_dynamic(),
+                None => return Ok(Value::Null),
+            };
+            Ok(match a.get(2) {
+                Some(ty) => v.cast(Type::parse(&ty.to_kusto_string())),
+                None => Value::string(v.to_kusto_string()),
+            })
+        },
+        "endofyear" => |a| {
+            Ok(dt(a, 0)
+                .map(|t| {
+                    let (y, ..) = datetime_parts(t);
+                    Value::DateTime(
+                        make_datetime(y + 1 + long(a, 1).unwrap_or(0), 1, 1, 0, 0, 0, 0) - 1,
+                    )
+                })
+                .unwrap_or(Value::Null))
+        },
+        "endofweek" => |a| {
+            Ok(dt(a, 0)
+                .map(|t| {
+                    let days = t.div_euclid(DAY);
+                    let dow = (days + 4).rem_euclid(7);
+                    Value::DateTime((days - dow + 7 * (1 + long(a, 1).unwrap_or(0))) * DAY - 1)
+                })
+                .unwrap_or(Value::Null))
+        },
+        "parse_command_line" => |a| {
+            // Windows rules: whitespace separates arguments, double quotes group them.
+            let text = s(a, 0);
+            let mut args: Vec<serde_json::Value> = Vec::new();
+            let mut cur = String::new();
+            let (mut quoted, mut any) = (false, false);
+            for c in text.chars() {
+                match c {
+                    '"' => {
+                        quoted = !quoted;
+                        any = true;
+                    }
+                    c if c.is_whitespace() && !quoted => {
+                        if any {
+                            args.push(serde_json::Value::String(std::mem::take(&mut cur)));
+                            any = false;
+                        }
+                    }
+                    c => {
+                        cur.push(c);
+                        any = true;
+                    }
+                }
+            }
+            if any {
+                args.push(serde_json::Value::String(cur));
+            }
+            Ok(json(serde_json::Value::Array(args)))
         },
         "url_decode" => |a| Ok(Value::string(url_decode(&s(a, 0)))),
         "url_encode" | "url_encode_component" => |a| Ok(Value::string(url_encode(&s(a, 0)))),
@@ -999,7 +1066,7 @@ fn lookup(name: &str) -> Option<F> {
                 .unwrap_or(Value::Null))
         },
         // dynamic
-        "array_length" => |a| {
+        "array_length" | "arraylength" => |a| {
             Ok(match as_array(arg(a, 0)) {
                 Some(x) => Value::Long(x.len() as i64),
                 None => Value::Null,
@@ -1345,6 +1412,45 @@ fn sort_array(v: &Value, desc: bool) -> Value {
     }
 }
 
+/// A JSONPath subset: `$`, `.name`, `['name']`, `[index]`.
+fn json_path<'a>(doc: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    let p = path.trim().strip_prefix('$')?;
+    let mut cur = doc;
+    let b = p.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'.' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && b[j] != b'.' && b[j] != b'[' {
+                    j += 1;
+                }
+                cur = cur.get(&p[start..j])?;
+                i = j;
+            }
+            b'[' => {
+                let end = p[i..].find(']')? + i;
+                let inner = p[i + 1..end].trim();
+                cur = if let Some(k) = decode_quoted(inner) {
+                    cur.get(k.as_str())?
+                } else {
+                    cur.get(inner.parse::<usize>().ok()?)?
+                };
+                i = end + 1;
+            }
+            _ => return None,
+        }
+    }
+    Some(cur)
+}
+
+fn decode_quoted(s: &str) -> Option<String> {
+    let q = s.chars().next()?;
+    (s.len() >= 2 && (q == '\'' || q == '"') && s.ends_with(q))
+        .then(|| s[1..s.len() - 1].to_string())
+}
+
 fn opt_dt(t: Option<i64>) -> Value {
     t.map(Value::DateTime).unwrap_or(Value::Null)
 }
@@ -1529,6 +1635,32 @@ mod tests {
 
     fn f(name: &str, args: &[Value]) -> Value {
         lookup(name).expect("a function")(args).expect("no error")
+    }
+
+    #[test]
+    fn json_paths_and_command_lines() {
+        let doc = Value::str(r#"{"a":{"b":[10,{"c":"x"}]},"k y":1}"#);
+        assert_eq!(
+            f("extractjson", &[Value::str("$.a.b[1].c"), doc.clone()]).to_kusto_string(),
+            "x"
+        );
+        assert_eq!(
+            f(
+                "extractjson",
+                &[Value::str("$['k y']"), doc.clone(), Value::str("long")]
+            )
+            .as_i64(),
+            Some(1)
+        );
+        assert!(f("extractjson", &[Value::str("$.nope"), doc]).is_null());
+        let args = f(
+            "parse_command_line",
+            &[Value::str(r#"cmd.exe /c "C:\a b\x.bat" -q"#)],
+        );
+        assert_eq!(
+            args.to_kusto_string(),
+            r#"["cmd.exe","/c","C:\\a b\\x.bat","-q"]"#
+        );
     }
 
     #[test]

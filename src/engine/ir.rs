@@ -241,5 +241,12 @@ pub enum Op {
         columns: Vec<(String, Type)>,
         values: Vec<Expr>,
     },
+    /// `externaldata (schema) [urls] with (format=...)`.
+    ExternalData {
+        columns: Vec<(String, Type)>,
+        urls: Vec<String>,
+        format: String,
+        skip_first: bool,
+    },
     Unsupported(String, Span),
 }

@@ -263,6 +263,9 @@ impl<'a> Lower<'a> {
                     .trim_start_matches('(')
                     .trim_end_matches(')')
                     .trim();
+                // `datetime("01/16/2022")`: a quoted body.
+                let decoded = decode_string(body);
+                let body = decoded.as_deref().unwrap_or(body);
                 if body.eq_ignore_ascii_case("null") {
                     Some(Value::Null)
                 } else {
@@ -437,6 +440,20 @@ impl<'a> Lower<'a> {
         let Some(name) = self.name_of(callee) else {
             return self.unsupported("cross-resource reference".into(), id);
         };
+        // `typeof(string)` (the type argument of extract/extractjson): the type's name.
+        if name == "typeof" {
+            let t: String = self
+                .args(id)
+                .iter()
+                .flat_map(|a| {
+                    self.toks(*a)
+                        .into_iter()
+                        .chain(self.kids(*a).into_iter().flat_map(|k| self.toks(k)))
+                })
+                .map(|t| self.tok_text(t).to_string())
+                .collect();
+            return Expr::Lit(Value::string(t));
+        }
         let args: Vec<Expr> = self.args(id).iter().map(|a| self.expr(*a)).collect();
         Expr::Call(name, args, self.span(id))
     }
@@ -1010,6 +1027,62 @@ impl<'a> Lower<'a> {
                     .map(|l| self.kids(l).iter().map(|v| self.expr(*v)).collect())
                     .unwrap_or_default();
                 Op::Datatable { columns, values }
+            }
+            "externaldata" => {
+                let columns = kids
+                    .iter()
+                    .find(|k| self.kind(**k) == N::Schema)
+                    .map(|s| self.schema_columns(*s))
+                    .unwrap_or_default();
+                // The URL list is `[ 'url', ... ]`, lexed as one bracketed name or as a list.
+                let mut urls = Vec::new();
+                if let Some(l) = first_list {
+                    for t in self.toks(l) {
+                        let raw = self.tok_text(t);
+                        let inner = raw.trim_start_matches('[').trim_end_matches(']').trim();
+                        for part in inner.split(',') {
+                            if let Some(u) = decode_string(part.trim()) {
+                                urls.push(u);
+                            }
+                        }
+                    }
+                    for k in self.kids(l) {
+                        if let Expr::Lit(v) = self.expr(k) {
+                            urls.push(v.to_kusto_string());
+                        }
+                    }
+                }
+                let mut format = "csv".to_string();
+                let mut skip_first = false;
+                if let Some(c) = self.clause(op, "with") {
+                    for a in self.kids(c) {
+                        if self.kind(a) != N::Assignment {
+                            continue;
+                        }
+                        let k = self.kids(a);
+                        let (Some(n), Some(v)) =
+                            (k.first().and_then(|n| self.name_of(*n)), k.get(1))
+                        else {
+                            continue;
+                        };
+                        let v = match self.expr(*v) {
+                            Expr::Lit(v) => v.to_kusto_string(),
+                            Expr::Name(n, _) => n,
+                            _ => continue,
+                        };
+                        match n.to_ascii_lowercase().as_str() {
+                            "format" => format = v.to_ascii_lowercase(),
+                            "ignorefirstrecord" => skip_first = v == "true",
+                            _ => {}
+                        }
+                    }
+                }
+                Op::ExternalData {
+                    columns,
+                    urls,
+                    format,
+                    skip_first,
+                }
             }
             "sample" => match self.operand(op) {
                 Some(e) => Op::Take(self.expr(e)),

@@ -470,6 +470,9 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
     if let Some(t) = parse_iso(s) {
         return Some(t);
     }
+    if let Some(t) = parse_us(s) {
+        return Some(t);
+    }
     parse_rfc(s)
 }
 
@@ -525,6 +528,30 @@ fn parse_iso(s: &str) -> Option<i64> {
         }
     }
     Some(make_datetime(y, mo, d, h, mi, sec, frac) - offset)
+}
+
+/// `MM/DD/YYYY[ HH:MM[:SS]]`, which Kusto also accepts.
+fn parse_us(s: &str) -> Option<i64> {
+    let (date, time) = match s.split_once(' ') {
+        Some((d, t)) => (d, t.trim()),
+        None => (s, ""),
+    };
+    let mut p = date.split('/');
+    let mo = num(p.next()?)?;
+    let d = num(p.next()?)?;
+    let y = num(p.next()?)? as i64;
+    if p.next().is_some() || !(1..=12).contains(&mo) || !(1..=31).contains(&d) || y < 1000 {
+        return None;
+    }
+    let iso = format!(
+        "{y:04}-{mo:02}-{d:02}{}",
+        if time.is_empty() {
+            String::new()
+        } else {
+            format!("T{time}")
+        }
+    );
+    parse_iso(&iso)
 }
 
 fn split_tz(t: &str) -> Option<(&str, i64)> {
