@@ -891,7 +891,7 @@ impl<'a> Exec<'a> {
                 let ma = self.mask(a, t)?;
                 let mb = self.mask(b, t)?;
                 let and = *op == BinOp::And;
-                return Ok(match (ma, mb) {
+                Ok(match (ma, mb) {
                     (None, None) => None,
                     (None, Some(m)) | (Some(m), None) => {
                         if and {
@@ -906,7 +906,7 @@ impl<'a> Exec<'a> {
                         }
                         Some(x)
                     }
-                });
+                })
             }
             Expr::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b, _) => {
                 if let (Expr::Name(col, _), Expr::Lit(k)) = (&**a, &**b) {
