@@ -37,7 +37,7 @@ pub fn fail(e: &DeployError) -> i32 {
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
@@ -98,7 +98,7 @@ pub(crate) fn ensure_emulator(
 }
 
 /// The environment and a session on it.
-fn session(g: &Global, name: &str) -> Result<(PathBuf, Session), DeployError> {
+pub(crate) fn session(g: &Global, name: &str) -> Result<(PathBuf, Session), DeployError> {
     let root = g
         .root()
         .map_err(|e| DeployError::new(code::DEP_ENVIRONMENT, e.to_string()))?;
@@ -243,6 +243,24 @@ async fn make_plans(
     s: &Session,
     artifacts: &[Artifact],
 ) -> Result<(Vec<WorkspacePlan>, Vec<DeployError>, Vec<record::Record>), DeployError> {
+    let (_, plans, problems, records) = observe_and_plan(s, artifacts).await?;
+    Ok((plans, problems, records))
+}
+
+/// What [`observe_and_plan`] returns: live state per workspace, the plans, the problems and the
+/// deployment records found.
+pub(crate) type Observed = (
+    Vec<plan::Live>,
+    Vec<WorkspacePlan>,
+    Vec<DeployError>,
+    Vec<record::Record>,
+);
+
+/// [`make_plans`], keeping the observed live state (the gate reads deployed rules from it).
+pub(crate) async fn observe_and_plan(
+    s: &Session,
+    artifacts: &[Artifact],
+) -> Result<Observed, DeployError> {
     let lives = s.observe_all().await?;
     let records = apply::remote_records(&lives);
     let mut plans = Vec::new();
@@ -261,7 +279,7 @@ async fn make_plans(
         }
         plans.push(plan::plan_workspace(ws, targets, live, &s.owner));
     }
-    Ok((plans, problems, records))
+    Ok((lives, plans, problems, records))
 }
 
 fn write_reports(
