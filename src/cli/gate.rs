@@ -96,7 +96,22 @@ fn now_rfc3339() -> Option<String> {
     Some(evidence::format_rfc3339(secs as i64))
 }
 
-pub fn exec(g: &Global, a: GateArgs) -> anyhow::Result<i32> {
+pub fn exec(g: &Global, mut a: GateArgs) -> anyhow::Result<i32> {
+    // Like every path argument, report and input files are relative to `-C DIR`.
+    for p in [
+        &mut a.comment,
+        &mut a.sarif,
+        &mut a.junit,
+        &mut a.json,
+        &mut a.audit,
+        &mut a.evidence,
+        &mut a.policy,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        *p = g.paths(std::slice::from_ref(p))?.remove(0);
+    }
     if !a.all && a.paths.is_empty() && a.base.is_none() {
         anyhow::bail!("say what to judge: --base REF (what changed), --all, or files and folders");
     }
