@@ -455,6 +455,11 @@ fn the_pr_gate_then_the_release_and_rollbacks() {
     );
     assert_eq!(v["volume"][0]["runs"], 168);
     assert!(comment.contains("0 passed, 1 failed"), "{comment}");
+    assert!(
+        text(&o).contains("title=GATE001::detection tests failed"),
+        "{}",
+        text(&o)
+    );
     let junit = std::fs::read_to_string(r.path().join("gate/gate.xml")).unwrap();
     assert!(junit.contains("expected 1 alert(s)"), "{junit}");
     r.git(&["reset", "-q", "--hard", "HEAD~1"]);
@@ -484,6 +489,7 @@ fn the_pr_gate_then_the_release_and_rollbacks() {
             .starts_with("over the alert budget"),
         "{v}"
     );
+    assert!(text(&o).contains("title=GATE002::"), "{}", text(&o));
     r.git(&["reset", "-q", "--hard", "HEAD~1"]);
 
     // The release: merge, then what release.yml runs, staging then prod.
@@ -679,4 +685,129 @@ fn noisy_shadow_rules_are_not_promoted() {
     let (o, _, _) = trusted_gate(&r, &url, &gh, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("exceed the budget"), "{}", text(&o));
+}
+
+/// One `SentinelHealth` row of an analytics rule, an hour from now (after the apply).
+fn health_row(rule_id: &str, status: &str, description: &str) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let at = vigil::gate::evidence::format_rfc3339(secs + 3600);
+    json!({
+        "TimeGenerated": at, "SentinelResourceType": "Analytics Rule",
+        "SentinelResourceId": format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/ws-prod/providers/Microsoft.SecurityInsights/alertRules/{rule_id}"),
+        "SentinelResourceName": "rule", "OperationName": "Scheduled analytics rule run",
+        "Status": status, "Description": description,
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn post_deploy_health_then_rollback_on_failure() {
+    let r = deploy_support::repo(CONFIG);
+    r.write(".gitignore", "gate/\n.vigil/\n");
+    r.write("detections/spray.yaml", HUMAN_RULE);
+    r.write("sandbox/SigninLogs.jsonl", &signins());
+    let failing = deploy_support::guid(5);
+    let silent = deploy_support::guid(6);
+    r.write(
+        "sandbox/SentinelHealth.jsonl",
+        &(health_row("00000000-0000-4000-8000-000000000001", "Success", "")
+            + &health_row(&failing, "Failure", "The query exceeded the time limit")),
+    );
+    r.commit("base");
+    let emu = emulator(r.path());
+    let url = emu.url();
+    let apply = |file: &str| {
+        let o = deploy_support::vigil(
+            r.path(),
+            &url,
+            &["apply", "--env", "prod", "--json", file],
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let v: Value =
+            serde_json::from_slice(&std::fs::read(r.path().join(file)).unwrap()).unwrap();
+        v["deployment"].as_str().unwrap().to_string()
+    };
+    let first = apply("d1.json");
+    let released = snapshot(&url, "prod");
+    // What release.yml runs after apply.
+    let o = deploy_support::vigil(
+        r.path(),
+        &url,
+        &[
+            "health",
+            "--env",
+            "prod",
+            "--deployment",
+            &first,
+            "--timeout",
+            "5",
+            "--interval",
+            "1",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("1 healthy, 0 failed, 0 disabled, 0 unknown"),
+        "{}",
+        text(&o)
+    );
+
+    // A release whose new rule fails its first run, and another that has not run yet.
+    r.write(
+        "detections/failing.yaml",
+        &deploy_support::rule(
+            &failing,
+            "Slow rule",
+            "SigninLogs | project UserPrincipalName",
+        ),
+    );
+    r.write(
+        "detections/silent.yaml",
+        &deploy_support::rule(
+            &silent,
+            "Quiet rule",
+            "SigninLogs | project UserPrincipalName",
+        ),
+    );
+    r.commit("two rules");
+    let second = apply("d2.json");
+    let o = deploy_support::vigil(
+        r.path(),
+        &url,
+        &[
+            "health",
+            "--env",
+            "prod",
+            "--timeout",
+            "1",
+            "--interval",
+            "1",
+            "--json",
+            "health.json",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("failed   Slow rule"), "{t}");
+    assert!(t.contains("The query exceeded the time limit"), "{t}");
+    assert!(t.contains("unknown  Quiet rule"), "{t}");
+    let h: Value =
+        serde_json::from_slice(&std::fs::read(r.path().join("health.json")).unwrap()).unwrap();
+    assert_eq!(h["deployment"], second.as_str());
+    // The release workflow's reaction: roll back the deployment.
+    let o = deploy_support::vigil(
+        r.path(),
+        &url,
+        &["rollback", "--env", "prod", "--to", &second],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(snapshot(&url, "prod"), released);
 }

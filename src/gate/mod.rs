@@ -199,6 +199,29 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The diagnostic of a failed stage check (at the query, where the annotation helps most).
+fn stage_diagnostic(d: &Definition, c: &Check) -> Diagnostic {
+    let (code, what, hint) = match c.name {
+        "test" => (
+            code::GATE_TEST_FAILED,
+            "detection tests failed",
+            "run `vigil test` on the rule; fix the query or the tests file beside it",
+        ),
+        "dry-run" => (
+            code::GATE_DRY_RUN_FAILED,
+            "the dry-run over the sandbox failed",
+            "run `vigil dry-run` on the rule; tune it (threshold, grouping, filters) under [sandbox] alert_budget_per_day",
+        ),
+        _ => (
+            code::GATE_PLAN_FAILED,
+            "the plan against the target environment failed",
+            "run `vigil plan --env ENV` to see the whole plan",
+        ),
+    };
+    let span = d.doc.span_at(&[Seg::from("query")], false);
+    Diagnostic::new(code, span, format!("{what}: {}", c.detail)).with_hint(hint)
+}
+
 fn origin_name(o: Origin) -> &'static str {
     match o {
         Origin::Ai => "ai",
@@ -544,7 +567,11 @@ pub fn evaluate(inputs: &Inputs<'_>) -> Outcome {
                 )),
             }
             for name in ["test", "dry-run", "plan"] {
-                checks.push(inputs.stages.check_for(&path, name));
+                let c = inputs.stages.check_for(&path, name);
+                if let (Status::Fail, Some(d)) = (c.status, def) {
+                    gate_diags.push(stage_diagnostic(d, &c));
+                }
+                checks.push(c);
             }
         }
         if change.status == ChangeStatus::Deleted {
