@@ -811,3 +811,51 @@ fn post_deploy_health_then_rollback_on_failure() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(snapshot(&url, "prod"), released);
 }
+
+#[test]
+fn a_rule_just_put_in_shadow_has_no_week_of_evidence() {
+    // A real (non-emulator) environment: the evidence window starts at the deployment that
+    // put the rule in shadow, read from the records in the workspace.
+    let r = deploy_support::repo(CONFIG);
+    r.write(".gitignore", "gate/\n.vigil/\n");
+    r.write("detections/ai.yaml", &ai_rule("rollout: shadow\n"));
+    r.write("sandbox/SigninLogs.jsonl", &signins());
+    r.write("sandbox/SecurityAlert.jsonl", &shadow_alerts(7));
+    let emu = emulator(r.path());
+    let url = emu.url();
+    r.write(
+        "vigil.toml",
+        &format!(
+            "{CONFIG}\n[environments.direct]\nendpoint = \"{url}\"\nquery_endpoint = \"{url}\"\nauth = \"none\"\n\n[[environments.direct.workspaces]]\nname = \"ws-direct\"\nsubscription = \"00000000-0000-0000-0000-000000000001\"\nresource_group = \"rg\"\nworkspace_id = \"{}\"\n",
+            vigil::emulator::workspace_guid("00000000-0000-0000-0000-000000000001", "rg", "ws-direct")
+        ),
+    );
+    let base = r.commit("shadow");
+    let o = deploy_support::vigil(r.path(), &url, &["apply", "--env", "direct"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    r.git(&["checkout", "-q", "-b", "feature"]);
+    r.write(
+        "detections/ai.yaml",
+        &ai_rule("rollout: shadow\nenvironments:\n  direct:\n    rollout: active\n"),
+    );
+    let head = r.commit("promote at once");
+    let gh = github(&head, &base, json!([approval("alice", &head)]));
+    let o = deploy_support::vigil(
+        r.path(),
+        &url,
+        &[
+            "gate", "--base", "main", "--stage", "trusted", "--pr", "5", "--env", "direct",
+        ],
+        &[
+            ("GITHUB_TOKEN", "gh-token"),
+            ("GITHUB_REPOSITORY", "o/r"),
+            ("GITHUB_API_URL", &gh),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("days in shadow; the policy asks for at least 7 days"),
+        "{}",
+        text(&o)
+    );
+}

@@ -632,6 +632,7 @@ fn run_trusted_stages(
         crate::engine::value::format_datetime(from_ticks),
         crate::engine::value::format_datetime(to_ticks),
     );
+    let records = crate::deploy::apply::remote_records(&lives);
     let mut found = Vec::new();
     for c in changes.iter().filter(|c| c.status != ChangeStatus::Deleted) {
         let Some(d) = checked
@@ -683,6 +684,30 @@ fn run_trusted_stages(
             let text = format!(
                 "SecurityAlert\n| where AlertName startswith \"[shadow]\"\n| where AlertType contains \"{id}\" or ExtendedProperties contains \"{id}\"\n| summarize Alerts = count()"
             );
+            // The window starts no earlier than the last deployment that touched the rule in
+            // this workspace: a rule put in shadow an hour ago has no week of evidence. (The
+            // emulator's data runs on the sandbox clock, not the records' wall clock, so there
+            // the window is the policy's.)
+            let from = if s.env.emulator {
+                from.clone()
+            } else {
+                let since = records
+                    .iter()
+                    .filter(|r| r.status == crate::deploy::record::Status::Succeeded)
+                    .filter(|r| {
+                        r.workspaces
+                            .iter()
+                            .any(|x| x.workspace == *w && x.changes.iter().any(|c| c.key == rkey))
+                    })
+                    .filter_map(|r| evidence::unix_seconds(&r.started))
+                    .max();
+                let Some(since) = since else {
+                    continue; // not deployed by vigil: how long it ran in shadow is unknown
+                };
+                let since = crate::engine::value::parse_datetime(&evidence::format_rfc3339(since))
+                    .unwrap_or(i64::MAX);
+                crate::engine::value::format_datetime(since.max(from_ticks).min(to_ticks))
+            };
             let span = format!("{from}/{to}");
             let res = rt.block_on(crate::azure::query::query(
                 &client,

@@ -342,3 +342,68 @@ pub fn plan_check(summary: &PlanSummary, resource_name: &str) -> Check {
     };
     Check::new("plan", Status::Pass, detail)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dryrun::alerts::{Alert, Run};
+
+    fn run(alerts: usize) -> Run {
+        Run {
+            at: "2026-01-01T00:00:00Z".into(),
+            rows: alerts,
+            rows_scanned: 10,
+            alerts: (0..alerts)
+                .map(|i| Alert {
+                    display_name: "a".into(),
+                    severity: "Medium".into(),
+                    rows: 1,
+                    entities: vec![
+                        serde_json::json!({"Type": "ip", "Address": format!("10.0.0.{i}")}),
+                    ],
+                    custom_details: Default::default(),
+                })
+                .collect(),
+            suppressed: false,
+        }
+    }
+
+    #[test]
+    fn volume_over_the_budget_fails_and_reports_counts_only() {
+        let runs = vec![run(0), run(3), run(3)];
+        let (c, row) = volume_check("r.yaml", "R", Ok(&runs), 2.0, 2.0);
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.detail.starts_with("over the alert budget"),
+            "{}",
+            c.detail
+        );
+        assert_eq!((row.runs, row.firing_runs, row.alerts), (3, 2, 6));
+        assert_eq!(row.entities, ["ip: 3"]);
+        let (c, _) = volume_check("r.yaml", "R", Ok(&runs), 2.0, 3.0);
+        assert_eq!(c.status, Status::Pass);
+        let (c, row) = volume_check("r.yaml", "R", Err("not supported yet: x".into()), 2.0, 3.0);
+        assert_eq!(c.status, Status::Fail);
+        assert_eq!(row.error.as_deref(), Some("not supported yet: x"));
+    }
+
+    #[test]
+    fn a_stage_without_a_result_is_not_run_never_pass() {
+        let mut st = StageResults::default();
+        assert_eq!(st.check_for("x.yaml", "test").status, Status::NotRun);
+        st.not_run
+            .push(Check::new("plan", Status::NotRun, "not run: no --env ENV"));
+        assert_eq!(
+            st.check_for("x.yaml", "plan").detail,
+            "not run: no --env ENV"
+        );
+        st.add(
+            "x.yaml",
+            Check::new("plan", Status::Pass, "local: no change"),
+        );
+        assert_eq!(st.check_for("x.yaml", "plan").status, Status::Pass);
+        let (c, rows) = test_check("x.yaml", &[]);
+        assert_eq!(c.status, Status::NotRun);
+        assert!(rows.is_empty());
+    }
+}
