@@ -810,6 +810,53 @@ fn post_deploy_health_then_rollback_on_failure() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(snapshot(&url, "prod"), released);
+
+    // Sentinel auto-disables a rule that keeps failing: deployed enabled, now disabled.
+    let config = vigil::config::parse(vigil::source::FileId(0), CONFIG).0;
+    let e = vigil::deploy::env::resolve(&config, "prod", Path::new("/nonexistent"), &|k| {
+        (k == "VIGIL_EMULATOR").then(|| url.to_string())
+    })
+    .unwrap();
+    let ws = e.workspaces[0].clone();
+    let api = e.api_versions.preview.clone();
+    let s = vigil::deploy::Session::new(
+        e,
+        std::env::temp_dir(),
+        "vigil:e2e".into(),
+        vigil::azure::Credential::None,
+    );
+    let path = format!(
+        "{}/providers/Microsoft.SecurityInsights/alertRules/00000000-0000-4000-8000-000000000001",
+        ws.path()
+    );
+    let rt = deploy_support::rt();
+    let mut body = rt.block_on(s.arm.get_opt(&path, &api)).unwrap().unwrap();
+    body["properties"]["enabled"] = json!(false);
+    body.as_object_mut().unwrap().remove("etag");
+    rt.block_on(s.arm.put(&path, &api, &body)).unwrap();
+    let o = deploy_support::vigil(
+        r.path(),
+        &url,
+        &[
+            "health",
+            "--env",
+            "prod",
+            "--deployment",
+            &first,
+            "--timeout",
+            "1",
+            "--interval",
+            "1",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("disabled Password spray"), "{}", text(&o));
+    assert!(
+        text(&o).contains("deployed enabled, now disabled"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
