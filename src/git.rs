@@ -195,6 +195,16 @@ fn entry(d: &Definition, old: Option<&Definition>) -> ChangedDefinition {
 /// a moved file with the same content is not a change; a modified one is any change of what
 /// it defines (watchlist rows included).
 pub fn changed(root: &Path, base: &str, head: Option<&str>) -> Result<Changes, DeployError> {
+    changed_with_base(root, base, head).map(|(c, _)| c)
+}
+
+/// [`changed`], plus the base's definitions of what was modified or deleted, keyed by the
+/// entry's path (for the gate's rollout transitions).
+pub fn changed_with_base(
+    root: &Path,
+    base: &str,
+    head: Option<&str>,
+) -> Result<(Changes, BTreeMap<String, Definition>), DeployError> {
     let (bws, bsrc, bcommit) = workspace_at(root, base)?;
     let before = keyed(definitions(&bws, &bsrc));
     let (after, head_name) = match head {
@@ -215,17 +225,24 @@ pub fn changed(root: &Path, base: &str, head: Option<&str>) -> Result<Changes, D
         head: head_name,
         ..Changes::default()
     };
+    let mut bases = BTreeMap::new();
     for (k, d) in &after {
         match before.get(k) {
             None => c.added.push(entry(d, None)),
-            Some(o) if o.item != d.item => c.modified.push(entry(d, Some(o))),
+            Some(o) if o.item != d.item => {
+                let e = entry(d, Some(o));
+                bases.insert(e.path.clone(), o.clone());
+                c.modified.push(e);
+            }
             Some(_) => {}
         }
     }
     for (k, d) in &before {
         if !after.contains_key(k) {
-            c.deleted.push(entry(d, None));
+            let e = entry(d, None);
+            bases.insert(e.path.clone(), d.clone());
+            c.deleted.push(e);
         }
     }
-    Ok(c)
+    Ok((c, bases))
 }

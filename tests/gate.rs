@@ -378,8 +378,15 @@ fn a_valid_approved_review_passes_and_every_report_is_written() {
         "{comment}"
     );
     assert!(comment.contains("✅ alice"), "{comment}");
-    assert!(comment.contains("not run: detection tests (`vigil test`) are not available yet"));
-    assert!(comment.contains("not run: `vigil plan` is not available yet"));
+    assert!(
+        comment.contains("not run: no tests (no detections/ai.tests.yaml)"),
+        "{comment}"
+    );
+    assert!(comment.contains("not run: no --env ENV"), "{comment}");
+    assert!(
+        comment.contains("not run: no sandbox data in sandbox"),
+        "{comment}"
+    );
     assert!(comment.contains("incident creation off"));
     let sarif: Value =
         serde_json::from_slice(&std::fs::read(out.join("gate.sarif")).unwrap()).unwrap();
@@ -387,7 +394,7 @@ fn a_valid_approved_review_passes_and_every_report_is_written() {
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
     assert!(junit.contains("failures=\"0\""), "{junit}");
     assert!(
-        junit.contains("<skipped message=\"not run: detection tests"),
+        junit.contains("<skipped message=\"not run: no tests"),
         "{junit}"
     );
     // The audit log gains one line per definition and run.
@@ -523,6 +530,7 @@ fn new_ai_content_must_enter_in_shadow() {
         evidence: &[],
         pull_request: None,
         commit: None,
+        stages: &Default::default(),
     });
     assert_eq!(outcome.report.verdict, vigil::gate::Status::Fail);
     let codes: Vec<&str> = outcome
@@ -547,6 +555,7 @@ fn new_ai_content_must_enter_in_shadow() {
         evidence: &[],
         pull_request: None,
         commit: None,
+        stages: &Default::default(),
     });
     assert_eq!(
         outcome.report.verdict,

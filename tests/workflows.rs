@@ -144,6 +144,21 @@ fn the_extractor_reads_global_flags_and_ignores_other_uses() {
         ["validate"]
     );
     assert!(subcommands("vigil $VIGIL_ARGS").is_empty());
+    let cli = vigil::cli::Cli::command();
+    assert_eq!(
+        invocations(
+            "vigil -C pr gate --base \"$B\" --bogus=1 > out.md --not-a-flag",
+            &cli
+        ),
+        [(
+            vec!["gate".to_string()],
+            vec!["--base".to_string(), "--bogus".to_string()]
+        )]
+    );
+    assert_eq!(
+        invocations("vigil kql check --jsonl", &cli)[0].0,
+        ["kql", "check"]
+    );
 }
 
 #[test]
@@ -163,5 +178,103 @@ fn the_trusted_job_never_checks_out_fork_code_to_run_it() {
         !all.contains("--path pr") && !all.contains("cd pr"),
         "{all}"
     );
-    assert!(all.contains("--policy base/vigil.toml"), "{all}");
+    // Paths are relative to `-C pr`: the policy comes from the base checkout beside it.
+    assert!(all.contains("--policy ../base/vigil.toml"), "{all}");
+}
+
+/// Each vigil invocation of a script: the subcommand path (`["kql", "check"]`) and the long
+/// flags given after it.
+fn invocations(script: &str, cli: &clap::Command) -> Vec<(Vec<String>, Vec<String>)> {
+    let joined = script.replace("\\\n", " ");
+    let mut out = Vec::new();
+    for line in joined.lines() {
+        let tokens: Vec<String> = line
+            .split_whitespace()
+            .map(|t| t.trim_matches(|c| c == '"' || c == '\'').to_string())
+            .collect();
+        for (i, t) in tokens.iter().enumerate() {
+            if t != "vigil" && !t.ends_with("/vigil") {
+                continue;
+            }
+            let mut j = i + 1;
+            while let Some(next) = tokens.get(j) {
+                if VALUE_FLAGS.contains(&next.as_str()) {
+                    j += 2;
+                } else if next.starts_with('-') {
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            let mut cmd = cli;
+            let mut path = Vec::new();
+            while let Some(sub) = tokens.get(j).and_then(|s| cmd.find_subcommand(s.as_str())) {
+                path.push(sub.get_name().to_string());
+                cmd = sub;
+                j += 1;
+            }
+            if path.is_empty() {
+                continue;
+            }
+            let flags = tokens[j..]
+                .iter()
+                .take_while(|t| !matches!(t.as_str(), ">" | ">>" | "|" | "||" | "&&" | ";"))
+                .filter(|t| t.starts_with("--"))
+                .map(|t| t.split('=').next().unwrap_or(t).to_string())
+                .collect();
+            out.push((path, flags));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_flag_a_workflow_passes_exists_on_its_command() {
+    let root = common::manifest_dir();
+    let mut files: Vec<_> = std::fs::read_dir(root.join(".github/workflows"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+        .collect();
+    files.sort();
+    let mut cli = vigil::cli::Cli::command();
+    cli.build();
+    let globals: Vec<String> = cli
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect();
+    let mut checked = 0;
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let root_node = yaml::parse(FileId::default(), &text).root.unwrap();
+        let mut scripts = Vec::new();
+        run_scripts(&root_node, &mut scripts);
+        for s in &scripts {
+            for (sub, flags) in invocations(s, &cli) {
+                let mut cmd = &cli;
+                for name in &sub {
+                    cmd = cmd.find_subcommand(name).unwrap();
+                }
+                let known: Vec<String> = cmd
+                    .get_arguments()
+                    .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+                    .chain(globals.iter().cloned())
+                    .chain(["--help".to_string()])
+                    .collect();
+                for f in flags {
+                    checked += 1;
+                    assert!(
+                        known.contains(&f),
+                        "{} runs `vigil {} {f}`, which `vigil {} --help` does not list ({})",
+                        path.display(),
+                        sub.join(" "),
+                        sub.join(" "),
+                        known.join(" ")
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} flags found in the workflows");
 }

@@ -37,7 +37,7 @@ pub fn fail(e: &DeployError) -> i32 {
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
@@ -98,7 +98,7 @@ pub(crate) fn ensure_emulator(
 }
 
 /// The environment and a session on it.
-fn session(g: &Global, name: &str) -> Result<(PathBuf, Session), DeployError> {
+pub(crate) fn session(g: &Global, name: &str) -> Result<(PathBuf, Session), DeployError> {
     let root = g
         .root()
         .map_err(|e| DeployError::new(code::DEP_ENVIRONMENT, e.to_string()))?;
@@ -243,6 +243,24 @@ async fn make_plans(
     s: &Session,
     artifacts: &[Artifact],
 ) -> Result<(Vec<WorkspacePlan>, Vec<DeployError>, Vec<record::Record>), DeployError> {
+    let (_, plans, problems, records) = observe_and_plan(s, artifacts).await?;
+    Ok((plans, problems, records))
+}
+
+/// What [`observe_and_plan`] returns: live state per workspace, the plans, the problems and the
+/// deployment records found.
+pub(crate) type Observed = (
+    Vec<plan::Live>,
+    Vec<WorkspacePlan>,
+    Vec<DeployError>,
+    Vec<record::Record>,
+);
+
+/// [`make_plans`], keeping the observed live state (the gate reads deployed rules from it).
+pub(crate) async fn observe_and_plan(
+    s: &Session,
+    artifacts: &[Artifact],
+) -> Result<Observed, DeployError> {
     let lives = s.observe_all().await?;
     let records = apply::remote_records(&lives);
     let mut plans = Vec::new();
@@ -261,7 +279,7 @@ async fn make_plans(
         }
         plans.push(plan::plan_workspace(ws, targets, live, &s.owner));
     }
-    Ok((plans, problems, records))
+    Ok((lives, plans, problems, records))
 }
 
 fn write_reports(
@@ -874,4 +892,181 @@ pub fn export(g: &Global, a: ExportArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+#[derive(Args, Debug)]
+pub struct HealthArgs {
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// The deployment to check (default: the latest successful apply of the environment).
+    #[arg(long, value_name = "ID")]
+    pub deployment: Option<String>,
+    /// Seconds to wait for every rule's first run; rules without one are "unknown".
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub timeout: u64,
+    /// Seconds between polls.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub interval: u64,
+    /// Exit 0 when some rules are unknown (none failed or disabled).
+    #[arg(long)]
+    pub allow_unknown: bool,
+    /// Also write the verdicts as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+/// `vigil health`: post-deploy health of the alert rules a deployment wrote.
+pub fn health(g: &Global, a: HealthArgs) -> anyhow::Result<i32> {
+    use crate::deploy::health::{self, HealthStatus};
+    use crate::deploy::resource::{RType, ResKey};
+    let (root, s) = match session(g, &a.env) {
+        Ok(x) => x,
+        Err(e) => return Ok(fail(&e)),
+    };
+    let rt = runtime()?;
+    let lives = match rt.block_on(s.observe_all()) {
+        Ok(l) => l,
+        Err(e) => return Ok(fail(&DeployError::from(e))),
+    };
+    let mut records = apply::remote_records(&lives);
+    records.extend(record::load_local(&root, &s.env.name));
+    let records = record::merge(records);
+    let rec = match &a.deployment {
+        Some(id) => records.iter().find(|r| &r.id == id),
+        None => records
+            .iter()
+            .filter(|r| r.kind == "apply" && r.status == record::Status::Succeeded)
+            .max_by(|x, y| x.started.cmp(&y.started)),
+    };
+    let Some(rec) = rec else {
+        return Ok(fail(
+            &DeployError::new(
+                code::DEP_ENVIRONMENT,
+                match &a.deployment {
+                    Some(id) => format!("no deployment {id} in `{}`", s.env.name),
+                    None => format!("no successful apply recorded in `{}`", s.env.name),
+                },
+            )
+            .hint("`vigil apply --env ENV --json FILE` prints the deployment id"),
+        ));
+    };
+    let watched = health::watched(rec);
+    let credential = match s.env.auth {
+        Auth::None => match getenv("VIGIL_AZURE_TOKEN").filter(|t| !t.is_empty()) {
+            Some(t) => Credential::Static(crate::azure::auth::Secret::new(t)),
+            None => Credential::None,
+        },
+        Auth::Azure => match crate::azure::auth::from_env(&getenv) {
+            Ok(c) => c,
+            Err(m) => return Ok(fail(&DeployError::new(code::DEP_CREDENTIAL, m))),
+        },
+    };
+    let client = crate::azure::Client::new(
+        &s.env.query_endpoint,
+        crate::azure::query::SCOPE,
+        credential,
+        s.env.concurrency.max(1),
+        crate::azure::RetryPolicy::default(),
+    );
+    let deadline = Instant::now() + std::time::Duration::from_secs(a.timeout);
+    let mut verdicts: Vec<Option<health::RuleHealth>> = vec![None; watched.len()];
+    loop {
+        for (i, w) in watched.iter().enumerate() {
+            if verdicts[i].as_ref().is_some_and(|v| v.status.is_final()) {
+                continue;
+            }
+            let Some(ws) = rec.workspaces.get(w.workspace_index).map(|x| &x.workspace) else {
+                continue;
+            };
+            let key = ResKey::new(RType::AlertRule, &w.name);
+            let live = match rt.block_on(s.read(ws, &key, &w.name)) {
+                Ok(l) => l.map(|r| r.body["properties"]["enabled"].as_bool()),
+                Err(e) => return Ok(fail(&DeployError::from(e))),
+            };
+            let workspace_id = match &ws.workspace_id {
+                Some(id) => Some(id.clone()),
+                None if s.env.emulator => Some(crate::emulator::workspace_guid(
+                    &ws.subscription,
+                    &ws.resource_group,
+                    &ws.name,
+                )),
+                None => None,
+            };
+            let last = match workspace_id {
+                Some(id) => {
+                    let q = health::health_query(&w.name, &rec.started);
+                    match rt.block_on(crate::azure::query::query(&client, &id, &q, None, false)) {
+                        Ok(r) => r.tables.first().and_then(|t| {
+                            let col = |n: &str| t.columns.iter().position(|(c, _)| c == n);
+                            let row = t.rows.first()?;
+                            let get = |n: &str| {
+                                col(n)
+                                    .and_then(|i| row.get(i))
+                                    .and_then(|v| v.as_str())
+                                    .unwrap_or("")
+                                    .to_string()
+                            };
+                            Some((get("Status"), get("Description")))
+                        }),
+                        Err(e) => return Ok(fail(&DeployError::from(e))),
+                    }
+                }
+                None => None,
+            };
+            verdicts[i] = Some(health::judge(
+                w,
+                live,
+                last.as_ref().map(|(s, d)| (s.as_str(), d.as_str())),
+            ));
+        }
+        let done = verdicts
+            .iter()
+            .all(|v| v.as_ref().is_some_and(|v| v.status.is_final()));
+        if done || Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(a.interval.max(1)).min(
+            deadline.saturating_duration_since(Instant::now())
+                + std::time::Duration::from_millis(1),
+        ));
+    }
+    let verdicts: Vec<health::RuleHealth> = verdicts.into_iter().flatten().collect();
+    let count = |st: HealthStatus| verdicts.iter().filter(|v| v.status == st).count();
+    let mut text = String::new();
+    for v in &verdicts {
+        text.push_str(&format!(
+            "{:<8} {} ({}) in {}: {}\n",
+            v.status.as_str(),
+            v.display_name,
+            v.name,
+            v.workspace,
+            v.detail
+        ));
+    }
+    text.push_str(&format!(
+        "deployment {}: {} rule(s): {} healthy, {} failed, {} disabled, {} unknown\n",
+        rec.id,
+        verdicts.len(),
+        count(HealthStatus::Healthy),
+        count(HealthStatus::Failed),
+        count(HealthStatus::Disabled),
+        count(HealthStatus::Unknown)
+    ));
+    out(&text)?;
+    if let Some(p) = &a.json {
+        let p = &g.paths(std::slice::from_ref(p))?[0];
+        crate::emit::write_file(
+            p,
+            &serde_json::to_string_pretty(&serde_json::json!({
+                "deployment": rec.id, "environment": s.env.name, "rules": verdicts,
+            }))?,
+        )?;
+    }
+    let bad = count(HealthStatus::Failed) + count(HealthStatus::Disabled);
+    let unknown = count(HealthStatus::Unknown);
+    Ok(if bad > 0 || (unknown > 0 && !a.allow_unknown) {
+        1
+    } else {
+        0
+    })
 }

@@ -112,6 +112,9 @@ pub enum Command {
     Apply(deploy::ApplyArgs),
     /// Restore the state before a recorded deployment, or apply the content of a git ref.
     Rollback(deploy::RollbackArgs),
+    /// After an apply: wait for each rule it wrote to run, and check it ran without error and
+    /// was not disabled (a timeout is "unknown", never "healthy").
+    Health(deploy::HealthArgs),
     /// Write the live content of an environment's workspaces as vigil YAML.
     Export(deploy::ExportArgs),
     /// Definitions added, modified and deleted between two git refs.
@@ -167,6 +170,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Plan(a) => deploy::plan(&cli.global, a),
         Command::Apply(a) => deploy::apply_cmd(&cli.global, a),
         Command::Rollback(a) => deploy::rollback(&cli.global, a),
+        Command::Health(a) => deploy::health(&cli.global, a),
         Command::Export(a) => deploy::export(&cli.global, a),
         Command::Changed(a) => deploy::changed(&cli.global, a),
         Command::Emulate(a) => deploy::emulate(&cli.global, a),

@@ -634,7 +634,7 @@ pub async fn recover(s: &Session, remote: Vec<Record>) -> Result<Vec<String>, De
         .into_iter()
         .filter(|r| r.status.incomplete())
         .collect();
-    incomplete.sort_by(|a, b| b.id.cmp(&a.id));
+    incomplete.sort_by(|a, b| (&b.started, &b.id).cmp(&(&a.started, &a.id)));
     let mut done = Vec::new();
     for mut rec in incomplete {
         let run = Run::new(s, Journal::open(&s.root, &s.env.name, &rec.id));

@@ -14,6 +14,7 @@ pub mod apply;
 pub mod catalog;
 pub mod env;
 pub mod export;
+pub mod health;
 pub mod plan;
 pub mod record;
 pub mod render;
@@ -277,7 +278,9 @@ pub fn rollback_targets(
     id: &str,
 ) -> Result<BTreeMap<Workspace, BTreeMap<ResKey, record::ChangeRecord>>, DeployError> {
     let mut sorted: Vec<&record::Record> = records.iter().collect();
-    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    // Ids have one-second resolution (and a random suffix): two deployments in one second
+    // are ordered by their start time (100 ns resolution), then the id.
+    sorted.sort_by(|a, b| (&a.started, &a.id).cmp(&(&b.started, &b.id)));
     let Some(start) = sorted.iter().position(|r| r.id == id) else {
         let known: Vec<&str> = sorted
             .iter()

@@ -340,4 +340,50 @@ mod tests {
         // A missing part drops the record rather than misreading it.
         assert!(from_saved_searches(&searches[1..]).is_empty());
     }
+
+    #[test]
+    fn deployments_in_one_second_are_ordered_by_their_start() {
+        let rec = |id: &str, started: &str, name: &str, prior: Option<Value>| Record {
+            id: id.into(),
+            environment: "local".into(),
+            kind: "apply".into(),
+            source: None,
+            commit: None,
+            started: started.into(),
+            finished: None,
+            status: Status::Succeeded,
+            error: None,
+            workspaces: vec![WorkspaceRecord {
+                workspace: super::super::env::local_workspace(),
+                changes: vec![ChangeRecord {
+                    key: ResKey::new(super::super::resource::RType::AlertRule, name),
+                    name: name.into(),
+                    action: Action::Update,
+                    api_version: "v".into(),
+                    prior,
+                    prior_meta: None,
+                    meta_name: None,
+                    after: None,
+                }],
+            }],
+        };
+        // Same second; the random suffix sorts the later deployment first.
+        let first = rec(
+            "20260101T000000Z-ffffff",
+            "2026-01-01T00:00:00.1000000Z",
+            "b",
+            None,
+        );
+        let second = rec(
+            "20260101T000000Z-000000",
+            "2026-01-01T00:00:00.2000000Z",
+            "a",
+            Some(json!({"v": 1})),
+        );
+        let t =
+            crate::deploy::rollback_targets(&[first, second], "20260101T000000Z-000000").unwrap();
+        let changes = t.values().next().unwrap();
+        let names: Vec<&str> = changes.values().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a"], "only the second deployment is undone");
+    }
 }

@@ -143,11 +143,16 @@ pub fn judge(e: &Evidence, query_sha256: &str, policy: &RolloutPolicy) -> Judgem
             e.from, e.to
         ));
     };
-    if to <= from {
+    // An empty window (a rule put in shadow this second) is judged as 0 days below.
+    if to < from {
         return fail("the evidence window ends before it starts".into());
     }
     let days = (to - from) as f64 / 86_400.0;
-    let per_day = e.shadow_alerts as f64 / days;
+    let per_day = match (days > 0.0, e.shadow_alerts) {
+        (true, n) => n as f64 / days,
+        (false, 0) => 0.0,
+        (false, _) => f64::INFINITY,
+    };
     let min = policy.min_shadow_days as f64;
     if days < min {
         return Judgement {

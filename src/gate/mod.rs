@@ -11,7 +11,8 @@
 //! Checks per definition: `validate` (schema and Sentinel's limits), `kql` (syntax, binding,
 //! lints), `policy` (file-local POL codes), `rollout` (entry in shadow, promotion evidence),
 //! `review` (confirmation on GitHub), `compile` (payload per environment), and `test`,
-//! `dry-run`, `plan`, which are reported as not run until their stages exist.
+//! `dry-run`, `plan` from [`stages::StageResults`] (a stage that could not run is "not run"
+//! with the reason, never a pass).
 
 pub mod audit;
 pub mod codeowners;
@@ -19,6 +20,7 @@ pub mod evidence;
 pub mod github;
 pub mod report;
 pub mod review;
+pub mod stages;
 
 use std::path::PathBuf;
 
@@ -80,6 +82,8 @@ pub struct Inputs<'a> {
     pub pull_request: Option<&'a review::PullRequest>,
     /// The commit judged (the PR head, or `GITHUB_SHA`).
     pub commit: Option<String>,
+    /// Tests, dry-run and plan as the CLI ran them.
+    pub stages: &'a stages::StageResults,
 }
 
 /// Outcome of one check.
@@ -100,7 +104,7 @@ pub struct Check {
 }
 
 impl Check {
-    fn new(name: &'static str, status: Status, detail: impl Into<String>) -> Check {
+    pub fn new(name: &'static str, status: Status, detail: impl Into<String>) -> Check {
         Check {
             name,
             status,
@@ -176,8 +180,15 @@ pub struct GateReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pull_request: Option<u64>,
     pub entries: Vec<Entry>,
-    /// Stages of the product the gate could not run yet, with the reason.
+    /// Stages of the product the gate could not run, with the reason.
     pub not_run: Vec<Check>,
+    /// Detection test cases of the changed rules.
+    pub tests: Vec<stages::TestRow>,
+    /// Alert volume of the changed rules over the sandbox window.
+    pub volume: Vec<stages::VolumeRow>,
+    /// The plan against the target environment (trusted stage).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<stages::PlanSummary>,
     pub errors: usize,
     pub warnings: usize,
 }
@@ -188,29 +199,27 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Checks the gate reports as not run until their stages exist. When `vigil test`,
-/// `vigil dry-run` and `vigil plan` land, their results replace these (see `evaluate`).
-fn pending(stage: Stage) -> Vec<Check> {
-    vec![
-        Check::new(
-            "test",
-            Status::NotRun,
-            "not run: detection tests (`vigil test`) are not available yet",
+/// The diagnostic of a failed stage check (at the query, where the annotation helps most).
+fn stage_diagnostic(d: &Definition, c: &Check) -> Diagnostic {
+    let (code, what, hint) = match c.name {
+        "test" => (
+            code::GATE_TEST_FAILED,
+            "detection tests failed",
+            "run `vigil test` on the rule; fix the query or the tests file beside it",
         ),
-        Check::new(
-            "dry-run",
-            Status::NotRun,
-            "not run: dry-run and the alert-volume preview (`vigil dry-run`) are not available yet",
+        "dry-run" => (
+            code::GATE_DRY_RUN_FAILED,
+            "the dry-run over the sandbox failed",
+            "run `vigil dry-run` on the rule; tune it (threshold, grouping, filters) under [sandbox] alert_budget_per_day",
         ),
-        Check::new(
-            "plan",
-            Status::NotRun,
-            match stage {
-                Stage::Offline => "not run: the plan against real workspaces belongs to the trusted stage, and `vigil plan` is not available yet",
-                Stage::Trusted => "not run: `vigil plan` is not available yet",
-            },
+        _ => (
+            code::GATE_PLAN_FAILED,
+            "the plan against the target environment failed",
+            "run `vigil plan --env ENV` to see the whole plan",
         ),
-    ]
+    };
+    let span = d.doc.span_at(&[Seg::from("query")], false);
+    Diagnostic::new(code, span, format!("{what}: {}", c.detail)).with_hint(hint)
 }
 
 fn origin_name(o: Origin) -> &'static str {
@@ -557,8 +566,22 @@ pub fn evaluate(inputs: &Inputs<'_>) -> Outcome {
                     "not run: the file holds no definition",
                 )),
             }
-            for p in pending(inputs.stage) {
-                checks.push(p);
+            for name in ["test", "dry-run", "plan"] {
+                let c = inputs.stages.check_for(&path, name);
+                if let (Status::Fail, Some(d)) = (c.status, def) {
+                    gate_diags.push(stage_diagnostic(d, &c));
+                }
+                checks.push(c);
+            }
+        }
+        if change.status == ChangeStatus::Deleted {
+            if let Some(c) = inputs
+                .stages
+                .checks
+                .get(&path)
+                .and_then(|cs| cs.iter().find(|c| c.name == "plan"))
+            {
+                checks.push(c.clone());
             }
         }
         all_diags.extend(gate_diags.iter().cloned());
@@ -607,7 +630,10 @@ pub fn evaluate(inputs: &Inputs<'_>) -> Outcome {
             commit: inputs.commit.clone(),
             pull_request: inputs.pull_request.map(|p| p.number),
             entries,
-            not_run: pending(inputs.stage),
+            not_run: inputs.stages.not_run.clone(),
+            tests: inputs.stages.tests.clone(),
+            volume: inputs.stages.volume.clone(),
+            plan: inputs.stages.plan.clone(),
             errors,
             warnings,
         },

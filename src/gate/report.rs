@@ -2,8 +2,9 @@
 //! overridable per repository) and JUnit XML. The JSON verdict is the [`GateReport`] itself;
 //! SARIF is `diagnostics::render::sarif` over the run's diagnostics.
 //!
-//! Stages that do not exist yet (tests, dry-run, plan) are printed as "not run" with the reason:
-//! the comment never shows a result vigil did not compute.
+//! Stages that could not run (tests, dry-run, plan) are printed as "not run" with the reason:
+//! the comment never shows a result vigil did not compute. The alert-volume preview shows
+//! counts and column summaries, never log rows.
 
 use serde_json::{json, Value};
 
@@ -67,7 +68,7 @@ pub fn comment_data(report: &GateReport, db: &SourceDb, diags: &[Diagnostic]) ->
             })
         })
         .collect();
-    let not_run = |name: &str| {
+    let not_run = |name: &str| -> String {
         report
             .not_run
             .iter()
@@ -145,10 +146,33 @@ pub fn comment_data(report: &GateReport, db: &SourceDb, diags: &[Diagnostic]) ->
         "entries": entries,
         "findings": findings,
         "findingsOmitted": diags.len().saturating_sub(MAX_FINDINGS),
-        "testResults": not_run("test"),
-        "alertVolume": not_run("dry-run"),
+        "testsNotRun": not_run("test"),
+        "tests": report.tests.iter().map(|t| json!({
+            "icon": if t.passed { "✅" } else { "❌" },
+            "definition": t.definition,
+            "case": t.case,
+            "alerts": t.alerts,
+            "rows": t.rows,
+            "failures": t.failures.join("; "),
+        })).collect::<Vec<_>>(),
+        "testsPassed": report.tests.iter().filter(|t| t.passed).count(),
+        "testsFailed": report.tests.iter().filter(|t| !t.passed).count(),
+        "volumeNotRun": not_run("dry-run"),
+        "volume": report.volume.iter().map(|v| json!({
+            "icon": if v.error.is_some() || v.over_budget { "❌" } else { "✅" },
+            "definition": v.definition,
+            "runs": v.runs,
+            "firing": v.firing_runs,
+            "alerts": v.alerts,
+            "perDay": format!("{:.1}", v.alerts_per_day),
+            "budget": v.budget_per_day,
+            "entities": if v.entities.is_empty() { "-".to_string() } else { v.entities.join(", ") },
+            "details": if v.custom_details.is_empty() { "-".to_string() } else { v.custom_details.join(", ") },
+            "error": v.error,
+        })).collect::<Vec<_>>(),
         "evidence": evidence,
-        "plan": not_run("plan"),
+        "planNotRun": not_run("plan"),
+        "plan": report.plan,
         "compiled": compiled,
         "provenance": provenance,
     })
