@@ -144,28 +144,9 @@ pub fn is_aggregate(name: &str) -> bool {
     aggregate::is_aggregate(name)
 }
 
+/// `*` wildcards in column and table names (one definition, shared with the binder).
 pub(crate) fn glob(pattern: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == name;
-    }
-    let mut rest = name;
-    for (i, p) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(p) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(p);
-        } else {
-            match rest.find(p) {
-                Some(k) => rest = &rest[k + p.len()..],
-                None => return false,
-            }
-        }
-    }
-    true
+    crate::kql::binder::glob_match(pattern, name)
 }
 
 /// The type a column gets from its values when no schema says otherwise.

@@ -101,7 +101,8 @@ pub fn bind(text: &str, tree: &SyntaxTree, catalog: &Catalog) -> Bound {
     }
 }
 
-fn glob_match(pattern: &str, name: &str) -> bool {
+/// Whether a name matches a `Col*`-style pattern.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     if parts.len() == 1 {
         return pattern == name;
