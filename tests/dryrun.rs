@@ -231,3 +231,29 @@ fn dry_run_through_the_emulator_query_api_matches_local() {
         assert!(a["alerts"].as_u64().unwrap() >= 1, "{a}");
     }
 }
+
+/// Parquet sample data (tests/data/engine/ParquetSample.parquet, Snappy-compressed, written by
+/// DuckDB from `SELECT TIMESTAMP '2026-01-01 10:00:00' + INTERVAL (i) MINUTE AS TimeGenerated,
+/// 'host-' || (i % 3) AS Computer, CAST(4624 + (i % 2) AS INTEGER) AS EventID,
+/// CAST(i AS DOUBLE) * 1.5 AS Score, (i % 2 = 0) AS Flag FROM range(10)`): the expected values
+/// follow from that definition.
+#[test]
+fn parquet_tables_load_with_their_types() {
+    let dir = common::manifest_dir().join("tests/data/engine");
+    let (code, out) = vigil(
+        &dir,
+        &[
+            "query",
+            "--data",
+            dir.to_str().unwrap(),
+            "--format",
+            "csv",
+            "ParquetSample | summarize n = count(), s = sum(Score), first = min(TimeGenerated) by EventID, Flag | sort by EventID asc",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.trim(),
+        "EventID,Flag,n,s,first\n4624,true,5,30,2026-01-01T10:00:00Z\n4625,false,5,37.5,2026-01-01T10:01:00Z"
+    );
+}

@@ -12,7 +12,7 @@ use super::value::{Type, Value};
 use crate::kql::catalog::Catalog;
 
 /// Extensions vigil reads, in order of preference.
-pub const EXTENSIONS: &[&str] = &["jsonl", "json", "csv"];
+pub const EXTENSIONS: &[&str] = &["jsonl", "json", "csv", "parquet"];
 
 /// Tables from files, plus in-memory tables, functions and watchlists.
 #[derive(Default)]
@@ -30,7 +30,6 @@ impl Sandbox {
     /// A sandbox over a folder (missing folders give an empty sandbox).
     pub fn open(dir: &Path) -> Sandbox {
         let mut files = BTreeMap::new();
-        let mut unsupported = Vec::new();
         if let Ok(rd) = std::fs::read_dir(dir) {
             let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
             entries.sort();
@@ -44,25 +43,12 @@ impl Sandbox {
                 let ext = ext.to_ascii_lowercase();
                 if EXTENSIONS.contains(&ext.as_str()) {
                     files.entry(stem.to_string()).or_insert(p.clone());
-                } else if ext == "parquet" {
-                    unsupported.push(stem.to_string());
                 }
             }
         }
-        let loaded = unsupported
-            .into_iter()
-            .filter(|s| !files.contains_key(s))
-            .map(|s| {
-                (
-                    s,
-                    Err("not supported yet: Parquet sample data (use JSON Lines or CSV)".into()),
-                )
-            })
-            .collect();
         Sandbox {
             dir: Some(dir.to_path_buf()),
             files,
-            loaded: Mutex::new(loaded),
             ..Sandbox::default()
         }
     }
@@ -157,6 +143,12 @@ impl DataSource for Sandbox {
 
 /// Load one table file.
 pub fn load_file(path: &Path, schema: Option<&[(String, Type)]>) -> Result<Arc<Table>, String> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        return Ok(Arc::new(rows_to_table(parquet_rows(path)?, schema)));
+    }
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let ext = path
         .extension()
@@ -324,4 +316,53 @@ fn looks_like_datetime(s: &str) -> bool {
         && b[7] == b'-'
         && b[..4].iter().all(|c| c.is_ascii_digit())
         && super::value::parse_datetime(s).is_some()
+}
+
+/// Rows of a Parquet file (any compression the `snap` build reads: uncompressed or Snappy).
+fn parquet_rows(path: &Path) -> Result<Vec<Vec<(String, Value)>>, String> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| err(&e))?;
+    let reader = SerializedFileReader::new(file).map_err(|e| err(&e))?;
+    let iter = reader.get_row_iter(None).map_err(|e| err(&e))?;
+    let mut rows = Vec::new();
+    for row in iter {
+        let row = row.map_err(|e| err(&e))?;
+        let mut out = Vec::new();
+        for (name, f) in row.get_column_iter() {
+            let v = match f {
+                Field::Null => Value::Null,
+                Field::Bool(b) => Value::Bool(*b),
+                Field::Byte(x) => Value::Long(*x as i64),
+                Field::Short(x) => Value::Long(*x as i64),
+                Field::Int(x) => Value::Long(*x as i64),
+                Field::Long(x) => Value::Long(*x),
+                Field::UByte(x) => Value::Long(*x as i64),
+                Field::UShort(x) => Value::Long(*x as i64),
+                Field::UInt(x) => Value::Long(*x as i64),
+                Field::ULong(x) => Value::Long(*x as i64),
+                Field::Float(x) => Value::Real(*x as f64),
+                Field::Double(x) => Value::Real(*x),
+                Field::Str(s) => Value::string(s.clone()),
+                Field::Date(d) => Value::DateTime(*d as i64 * super::value::DAY),
+                Field::TimestampMillis(t) => Value::DateTime(t * super::value::MILLISECOND),
+                Field::TimestampMicros(t) => Value::DateTime(t * super::value::MICROSECOND),
+                // Decimals, bytes, times, nested groups, lists and maps: their text form, as
+                // JSON when it is JSON (nested values), else a string.
+                other => {
+                    let text = other.to_string();
+                    match serde_json::from_str::<serde_json::Value>(&text) {
+                        Ok(j @ (serde_json::Value::Array(_) | serde_json::Value::Object(_))) => {
+                            Value::dynamic(j)
+                        }
+                        _ => Value::string(text.trim_matches('"').to_string()),
+                    }
+                }
+            };
+            out.push((name.clone(), v));
+        }
+        rows.push(out);
+    }
+    Ok(rows)
 }
