@@ -380,6 +380,10 @@ catalog! {
         summary "An operation on values of types it does not accept (ordering a string against a number, grouping by a dynamic value)."
         why "Kusto rejects the query at bind time."
         example "where HttpStatusCode >= 500  // HttpStatusCode is a string";
+    KQL_OPERATOR_POSITION = "KQL209" Error "kql_operator_position"
+        summary "A tabular operator that needs input rows (where, project, mv-expand, ...) starts a query or statement."
+        why "Kusto rejects it at bind time (\"the operator cannot be the first operator in a query\"); usually a `|` turned into `;` or a lost first line."
+        example "SecurityEvent;\nwhere EventID == 4625";
     KQL_RESULT_COLUMN = "KQL206" Error "kql_result_column"
         summary "An entity mapping, custom detail or alert details override names a column that the query does not output."
         why "Sentinel checks it only at deploy time and rejects the rule; vigil knows the query's result columns."

@@ -766,6 +766,11 @@ impl<'a> Lower<'a> {
         let span = self.span(op);
         match kw.as_str() {
             "where" | "filter" => match self.operand(op) {
+                // `where x = <predicate>`: the name is dropped, the predicate filters.
+                Some(e) if self.kind(e) == N::Assignment => match self.kids(e).last() {
+                    Some(v) => Op::Where(self.expr(*v)),
+                    None => Op::Unsupported("where without a predicate".into(), span),
+                },
                 Some(e) => Op::Where(self.expr(e)),
                 None => Op::Unsupported("where without a predicate".into(), span),
             },

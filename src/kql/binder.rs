@@ -29,6 +29,8 @@ pub enum BindErrorKind {
     DuplicateLet,
     /// An operand or grouping key of a type the operation does not accept.
     TypeMismatch,
+    /// A tabular operator that needs input rows at the start of a query.
+    OperatorPosition,
 }
 
 impl BindErrorKind {
@@ -43,6 +45,7 @@ impl BindErrorKind {
             BindErrorKind::JoinColumn => code::KQL_JOIN_COLUMN,
             BindErrorKind::DuplicateLet => code::KQL_DUPLICATE_LET,
             BindErrorKind::TypeMismatch => code::KQL_TYPE_MISMATCH,
+            BindErrorKind::OperatorPosition => code::KQL_OPERATOR_POSITION,
         }
     }
 }
@@ -256,6 +259,16 @@ impl<'a> Binder<'a> {
         match self.kind(id) {
             N::Pipeline => self.pipeline(id, row),
             N::Operator => {
+                if let Some(t) = self.tokens(id).into_iter().next() {
+                    let kw = self.tok_text(t).to_ascii_lowercase();
+                    if crate::kql::parser::NEEDS_INPUT_AT_START.contains(&kw.as_str()) {
+                        self.error(
+                            BindErrorKind::OperatorPosition,
+                            t,
+                            format!("`{kw}` needs input rows: it cannot be the first operator of a query"),
+                        );
+                    }
+                }
                 let s = self.operator(id, None);
                 Value::Table(s)
             }
@@ -409,6 +422,25 @@ impl<'a> Binder<'a> {
         let (lt, rt) = (ty(&l), ty(&r));
         if matches!(op_text, "<" | "<=" | ">" | ">=")
             && ((lt == Type::String && rt.is_numeric()) || (lt.is_numeric() && rt == Type::String))
+        {
+            if let Some(t) = op {
+                self.error(
+                    BindErrorKind::TypeMismatch,
+                    t,
+                    format!(
+                        "`{op_text}` is not defined for {} and {}",
+                        lt.name(),
+                        rt.name()
+                    ),
+                );
+            }
+        }
+        // String operators need a string (or dynamic) on the left: `EventID has "46"` and
+        // `a < 1 has 'x'` (which is `a < (1 has 'x')`) fail in Kusto.
+        let string_op = matches!(op_text, "=~" | "!~" | "matches")
+            || crate::kql::parser::is_string_word_op(op_text);
+        if string_op
+            && (lt.is_numeric() || matches!(lt, Type::Bool | Type::DateTime | Type::TimeSpan))
         {
             if let Some(t) = op {
                 self.error(
@@ -927,8 +959,33 @@ impl<'a> Binder<'a> {
         match kw.as_str() {
             "where" | "filter" | "take" | "limit" | "sample" => {
                 for k in &kids {
-                    if self.kind(*k) != N::OperatorParam {
-                        self.expr(*k, Some(&input));
+                    match self.kind(*k) {
+                        N::OperatorParam => {}
+                        // `where x = <predicate>` names the predicate (Kusto.Language's
+                        // named expression); the value must still be a bool, so
+                        // `where a = 'x'` (a slip for `==`) is an error, as in Kusto.
+                        N::Assignment => {
+                            let value = self.children(*k).last().copied();
+                            let ty = value.map(|v| self.expr(v, Some(&input)));
+                            if let Some(Value::Scalar(t)) = ty {
+                                if !matches!(t, Type::Bool | Type::Unknown) {
+                                    let name = self.children(*k).first().copied();
+                                    let first = name
+                                        .and_then(|n| self.tokens(n).into_iter().next())
+                                        .or_else(|| self.tokens(*k).into_iter().next());
+                                    if let Some(first) = first {
+                                        self.error(
+                                            BindErrorKind::TypeMismatch,
+                                            first,
+                                            format!("the predicate of `{kw}` must be a bool, not {}; `=` names a value, `==` compares", t.name()),
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                        _ => {
+                            self.expr(*k, Some(&input));
+                        }
                     }
                 }
                 input

@@ -160,6 +160,149 @@ const WORD_OPS: &[&str] = &[
     "notlikecs",
 ];
 
+/// Keywords that cannot start an expression, not even as a name or a call (Kusto.Language
+/// asks for `['word']`); checked against the oracle word by word.
+const NOT_AN_EXPRESSION: &[&str] = &[
+    "and",
+    "or",
+    "in",
+    "!in",
+    "in~",
+    "!in~",
+    "has",
+    "!has",
+    "has_cs",
+    "!has_cs",
+    "hasprefix",
+    "!hasprefix",
+    "hasprefix_cs",
+    "!hasprefix_cs",
+    "hassuffix",
+    "!hassuffix",
+    "hassuffix_cs",
+    "!hassuffix_cs",
+    "contains",
+    "!contains",
+    "contains_cs",
+    "!contains_cs",
+    "notcontains",
+    "containscs",
+    "notcontainscs",
+    "startswith",
+    "!startswith",
+    "startswith_cs",
+    "!startswith_cs",
+    "endswith",
+    "!endswith",
+    "endswith_cs",
+    "!endswith_cs",
+    "has_any",
+    "has_all",
+    "between",
+    "!between",
+    "like",
+    "notlike",
+    "likecs",
+    "notlikecs",
+    "asc",
+    "desc",
+    "granny-asc",
+    "granny-desc",
+    "by",
+    "where",
+    "project",
+    "project-away",
+    "project-keep",
+    "project-rename",
+    "project-reorder",
+    "union",
+    "mv-expand",
+    "mv-apply",
+    "parse-where",
+    "of",
+    "to",
+    "sample",
+    "sample-distinct",
+    "accumulate",
+];
+
+/// Tabular operators that Kusto.Language parses at the start of a statement (their keyword
+/// cannot be a name) although they need input rows: the binder reports them (KQL209).
+pub const NEEDS_INPUT_AT_START: &[&str] = &[
+    "where",
+    "project",
+    "project-away",
+    "project-keep",
+    "project-rename",
+    "project-reorder",
+    "mv-expand",
+    "mv-apply",
+    "parse-where",
+    "sample",
+    "sample-distinct",
+    "invoke",
+    "as",
+    "getschema",
+    "render",
+    "serialize",
+    "make-series",
+];
+
+/// Keywords that cannot even be declared as names (`extend project = 1`); the others of
+/// `NOT_AN_EXPRESSION` (`in`, `has`, `by`, ...) can (checked against the oracle).
+const NOT_A_NAME: &[&str] = &[
+    "and",
+    "or",
+    "!in",
+    "in~",
+    "!in~",
+    "!has",
+    "has_cs",
+    "!has_cs",
+    "hasprefix",
+    "!hasprefix",
+    "hasprefix_cs",
+    "!hasprefix_cs",
+    "hassuffix",
+    "!hassuffix",
+    "hassuffix_cs",
+    "!hassuffix_cs",
+    "!contains",
+    "contains_cs",
+    "!contains_cs",
+    "notcontains",
+    "startswith",
+    "!startswith",
+    "startswith_cs",
+    "!startswith_cs",
+    "endswith",
+    "!endswith",
+    "endswith_cs",
+    "!endswith_cs",
+    "has_any",
+    "has_all",
+    "between",
+    "!between",
+    "like",
+    "notlike",
+    "asc",
+    "desc",
+    "project",
+    "project-away",
+    "project-keep",
+    "project-rename",
+    "project-reorder",
+    "union",
+    "mv-expand",
+    "mv-apply",
+    "parse-where",
+];
+
+/// Whether `w` is a word string operator (`has`, `contains`, `startswith`, `like`, ...).
+pub fn is_string_word_op(w: &str) -> bool {
+    WORD_OPS.contains(&w)
+}
+
 /// Operators whose right-hand side is a parenthesised list.
 const LIST_OPS: &[&str] = &[
     "in", "!in", "in~", "!in~", "has_any", "has_all", "!has_any", "!has_all",
@@ -183,6 +326,8 @@ struct Parser<'a> {
     bailed: bool,
     /// Inside a `search` predicate, where `Column:value` is allowed.
     in_search: bool,
+    /// The next source is the first of a statement (where `where`, `project`, ... parse).
+    statement_start: bool,
     /// End of the last non-trivia token consumed: where a missing token is reported, as
     /// Kusto.Language does.
     last_end: u32,
@@ -202,6 +347,7 @@ impl<'a> Parser<'a> {
             depth: 0,
             bailed: false,
             in_search: false,
+            statement_start: false,
             last_end: 0,
             eof: Token {
                 kind: T::Eof,
@@ -426,6 +572,26 @@ impl<'a> Parser<'a> {
         });
     }
 
+    /// A missing expression or value: Kusto.Language reports it right after the previous
+    /// token ("Missing expression"), not at the token that follows.
+    fn missing(&mut self, what: &str) {
+        if self.last_end == 0 || matches!(self.kind(), T::Error | T::DotDot | T::Hash) {
+            self.expected(what);
+            return;
+        }
+        let msg = format!("expected {what}, found {}", self.found());
+        let at = self.last_end;
+        if self.errors.last().is_some_and(|e| e.start == at) {
+            return;
+        }
+        self.errors.push(SyntaxError {
+            kind: ErrorKind::Expected,
+            start: at,
+            end: at,
+            message: msg,
+        });
+    }
+
     fn expect(&mut self, kind: T) -> bool {
         if self.eat(kind) {
             true
@@ -449,6 +615,20 @@ impl<'a> Parser<'a> {
     }
 
     fn expect_name(&mut self) -> bool {
+        if self.at(T::Ident) && NOT_A_NAME.contains(&self.text(self.current())) {
+            let w = self.text(self.current());
+            self.error_here(
+                ErrorKind::Expected,
+                format!(
+                    "expected a name, found the keyword `{w}` (write ['{w}'] to use it as a name)"
+                ),
+            );
+            // Take it as the name anyway, so parsing goes on.
+            self.start(N::Name);
+            self.bump();
+            self.finish();
+            return true;
+        }
         if self.at_name() {
             self.start(N::Name);
             self.bump();
@@ -583,7 +763,9 @@ impl<'a> Parser<'a> {
             self.finish();
         } else {
             self.start(N::ExprStatement);
+            self.statement_start = true;
             self.pipeline();
+            self.statement_start = false;
             self.finish();
         }
     }
@@ -714,6 +896,7 @@ impl<'a> Parser<'a> {
     }
 
     fn source(&mut self) {
+        let at_statement_start = std::mem::take(&mut self.statement_start);
         let t = self.current();
         if t.kind == T::Ident {
             let w = self.text(t);
@@ -738,13 +921,14 @@ impl<'a> Parser<'a> {
                 "range" => next.kind == T::Ident || next.kind == T::BracketedName,
                 _ => false,
             };
-            if is_source {
+            if is_source || (at_statement_start && NEEDS_INPUT_AT_START.contains(&w)) {
+                // The second kind parses (as in Kusto.Language) and the binder rejects it.
                 self.operator();
                 return;
             }
         }
         if matches!(self.kind(), T::Eof | T::Pipe | T::Semi) {
-            self.expected("a query or an expression");
+            self.missing("a query or an expression");
             return;
         }
         self.expr();
@@ -808,19 +992,40 @@ impl<'a> Parser<'a> {
             "where" | "filter" => {
                 self.bump();
                 self.operator_params(&[]);
-                self.expr();
+                // The predicate is a named expression, as in Kusto.Language: `where x = a == 1`
+                // parses (the binder then requires a bool).
+                if self.at_name() && self.nth(1).kind == T::Eq {
+                    self.start(N::Assignment);
+                    self.expect_name();
+                    self.bump();
+                    self.expr();
+                    self.finish();
+                } else {
+                    self.expr();
+                }
             }
-            "project" | "project-keep" | "project-away" | "project-rename" | "extend"
-            | "serialize" | "print" => {
+            "project-keep" | "project-away" => {
                 self.bump();
                 self.operator_params(&[]);
-                if !(w == "serialize" && self.at_sync(false)) {
-                    self.column_list(w != "project-away" && w != "project-keep", false);
+                // Names and wildcards only; `project-away` may list none.
+                if !(w == "project-away" && self.at_sync(false)) {
+                    self.name_list(false);
+                }
+            }
+            "project" | "project-rename" | "extend" | "serialize" | "print" => {
+                self.bump();
+                self.operator_params(&[]);
+                // `project` and `project-rename` may list nothing (Kusto.Language parses it).
+                let may_be_empty = matches!(w, "serialize" | "project" | "project-rename");
+                if !(may_be_empty && self.at_sync(false)) {
+                    self.column_list(true, false);
                 }
             }
             "project-reorder" => {
                 self.bump();
-                self.column_list(false, true);
+                if !self.at_sync(false) {
+                    self.name_list(true);
+                }
             }
             "summarize" => {
                 self.bump();
@@ -874,7 +1079,9 @@ impl<'a> Parser<'a> {
             "join" | "lookup" => {
                 self.bump();
                 self.operator_params(&["kind", "withsource"]);
-                self.tabular_operand();
+                // The right side is any expression (Kusto.Language: `join T on ...`,
+                // `join (U | ...) on ...`, even `join x == 1`, which then fails to bind).
+                self.expr();
                 if self.at_word("on") {
                     self.start(N::Clause);
                     self.bump();
@@ -1442,12 +1649,53 @@ impl<'a> Parser<'a> {
         self.finish();
     }
 
+    /// Comma-separated column names and wildcards (project-away, project-keep, and with
+    /// `asc`/`desc` project-reorder): no expressions.
+    fn name_list(&mut self, allow_order: bool) {
+        self.start(N::List);
+        loop {
+            let cp = self.checkpoint();
+            if self.at(T::Star)
+                || (self.at_name() && self.nth(1).kind == T::Star && self.tokens_glued_next())
+            {
+                self.start(N::Wildcard);
+                self.bump();
+                while self.glued() && matches!(self.kind(), T::Ident | T::Star | T::Int) {
+                    self.bump();
+                }
+                self.finish();
+            } else if self.at_name() {
+                self.expect_name();
+            } else {
+                self.expected("a column name");
+                self.recover(true);
+            }
+            if allow_order
+                && (self.eat_word("asc")
+                    || self.eat_word("desc")
+                    || self.eat_word("granny-asc")
+                    || self.eat_word("granny-desc"))
+            {
+                self.start_at(cp, N::SortKey);
+                self.finish();
+            }
+            if !self.eat(T::Comma) {
+                break;
+            }
+        }
+        if !self.at_sync(false) {
+            self.expected("`,` or `|`");
+            self.recover(false);
+        }
+        self.finish();
+    }
+
     /// Comma-separated columns and assignments (project, extend, summarize aggregates, by).
     fn column_list(&mut self, allow_assign: bool, allow_order: bool) {
         self.start(N::List);
         loop {
             if self.at_sync(false) || self.at_word("by") {
-                self.expected("a column or an expression");
+                self.missing("a column or an expression");
                 break;
             }
             self.column_item(allow_assign, allow_order);
@@ -1559,25 +1807,31 @@ impl<'a> Parser<'a> {
     }
 
     /// The binding power of the infix operator at the cursor, if any, and how many tokens it
-    /// spans.
+    /// spans. Levels follow Kusto.Language (checked against it, syntax and binding): `or` 1,
+    /// `and` 2, equality 3 (`==`, `!=`, `<>`, the `in` family, `between`), relational 4 (`<`,
+    /// `<=`, `>`, `>=`), additive 5, multiplicative 6, string operators 7 (`=~`, `!~`, `has`,
+    /// `contains`, ..., `matches regex`: `a < 1 has 'x'` is `a < (1 has 'x')`). Levels 3, 4 and
+    /// 7 do not chain (`a == b == c` is an error); `=` is not an operator at all (it only names
+    /// a value: `extend x = ...`, `where x = ...`, `f(p = ...)`).
     fn infix(&self) -> Option<(u8, usize)> {
         let t = self.current();
         let bp = match t.kind {
-            T::EqEq | T::NotEq | T::EqTilde | T::BangTilde | T::Lt | T::LtEq | T::Gt | T::GtEq => 3,
-            // `a = b` compares too (Kusto accepts it; vigil's lints flag it).
-            T::Eq => 3,
-            // `Column:value` in search predicates.
-            T::Colon if self.in_search => 3,
-            T::Plus | T::Minus => 4,
-            T::Star | T::Slash | T::Percent => 5,
+            T::EqEq | T::NotEq => 3,
+            T::Lt | T::LtEq | T::Gt | T::GtEq => 4,
+            T::Plus | T::Minus => 5,
+            T::Star | T::Slash | T::Percent => 6,
+            T::EqTilde | T::BangTilde => 7,
+            // `Column:value` in search predicates (a string operator, as `has`).
+            T::Colon if self.in_search => 7,
             T::Ident => {
                 let w = self.text(t);
                 match w {
                     "or" => 1,
                     "and" => 2,
-                    "matches" if self.nth_word(1, "regex") => return Some((3, 2)),
+                    "matches" if self.nth_word(1, "regex") => return Some((7, 2)),
                     "between" | "!between" => 3,
-                    _ if WORD_OPS.contains(&w) || LIST_OPS.contains(&w) => 3,
+                    _ if LIST_OPS.contains(&w) => 3,
+                    _ if WORD_OPS.contains(&w) => 7,
                     _ => return None,
                 }
             }
@@ -1589,8 +1843,16 @@ impl<'a> Parser<'a> {
     fn binary(&mut self, min_bp: u8) {
         let cp = self.checkpoint();
         self.unary();
+        // Operators at or above `ceiling` may not follow: set after a non-chaining operator
+        // (levels 3, 4 and 7), whose right operand has already taken every tighter operator but
+        // a list or range operand, which takes none.
+        let mut ceiling = u8::MAX;
         while let Some((bp, ntok)) = self.infix() {
-            if bp <= min_bp {
+            if bp <= min_bp || bp >= ceiling {
+                break;
+            }
+            // `make-series ... on T in range(a, b, c)`: the clause, not the operator.
+            if self.at_word("in") && self.nth_word(1, "range") && self.nth(2).kind == T::LParen {
                 break;
             }
             let t = self.current();
@@ -1613,25 +1875,28 @@ impl<'a> Parser<'a> {
                 self.leave();
             }
             self.finish();
+            if matches!(bp, 3 | 4 | 7) {
+                ceiling = bp;
+            }
         }
     }
 
-    /// `(a, b, c)` or `(T | project x)` after `in`, `has_any`, ...; also a single name.
+    /// `(a, b, c)` or `(T | project x)` after `in`, `has_any`, ...: parenthesised, at least
+    /// one element, no trailing comma (Kusto.Language's rules).
     fn expr_list_operand(&mut self) {
         self.start(N::ExprList);
-        if self.eat(T::LParen) {
-            while !self.at(T::RParen) && !self.at(T::Eof) {
+        if self.expect(T::LParen) {
+            loop {
+                if self.at(T::RParen) || self.at(T::Eof) {
+                    self.missing("an expression");
+                    break;
+                }
                 self.pipeline();
                 if !self.eat(T::Comma) {
                     break;
                 }
             }
             self.expect(T::RParen);
-        } else if !self.at_sync(false) {
-            // `x in list_variable` is accepted for dynamic arrays.
-            self.postfix_expr();
-        } else {
-            self.expected("`(`");
         }
         self.finish();
     }
@@ -1728,6 +1993,39 @@ impl<'a> Parser<'a> {
                 self.bump();
                 self.finish();
             }
+            T::Ident if NOT_AN_EXPRESSION.contains(&self.text(t)) => {
+                let w = self.text(t);
+                let message = format!(
+                    "expected an expression, found the keyword `{w}` (write ['{w}'] to use it as a name)"
+                );
+                // Kusto.Language reports a keyword used as a name (`where in == 1`) where it
+                // is, and a missing expression (`where in (1)`) after the previous token.
+                let used_as_name = matches!(
+                    self.nth(1).kind,
+                    T::EqEq
+                        | T::NotEq
+                        | T::Lt
+                        | T::LtEq
+                        | T::Gt
+                        | T::GtEq
+                        | T::EqTilde
+                        | T::BangTilde
+                        | T::Plus
+                        | T::Star
+                        | T::Slash
+                );
+                if used_as_name || self.last_end == 0 {
+                    self.error_here(ErrorKind::Expected, message);
+                } else if self.errors.last().is_none_or(|e| e.start != self.last_end) {
+                    self.errors.push(SyntaxError {
+                        kind: ErrorKind::Expected,
+                        start: self.last_end,
+                        end: self.last_end,
+                        message,
+                    });
+                }
+                return false;
+            }
             T::Ident => {
                 let w = self.text(t);
                 if (w == "true" || w == "false" || w == "null") && self.nth(1).kind != T::LParen {
@@ -1765,7 +2063,7 @@ impl<'a> Parser<'a> {
                 self.finish();
             }
             _ => {
-                self.expected("an expression");
+                self.missing("an expression");
                 // Do not consume synchronisation tokens; skip anything else once.
                 if !self.at_sync(true) && !self.at(T::Eof) {
                     self.start(N::Error);
@@ -1794,6 +2092,9 @@ impl<'a> Parser<'a> {
                 }
                 if !self.eat(T::Comma) {
                     break;
+                }
+                if self.at(T::RParen) {
+                    self.missing("an expression");
                 }
             }
             if !self.eat(T::RParen) {
@@ -1837,6 +2138,9 @@ impl<'a> Parser<'a> {
                     if !self.eat(T::Comma) {
                         break;
                     }
+                    if self.at(T::RBracket) {
+                        self.missing("a value");
+                    }
                 }
                 self.expect(T::RBracket);
                 self.finish();
@@ -1857,6 +2161,9 @@ impl<'a> Parser<'a> {
                     self.finish();
                     if !self.eat(T::Comma) {
                         break;
+                    }
+                    if self.at(T::RBrace) {
+                        self.missing("a property");
                     }
                 }
                 self.expect(T::RBrace);

@@ -1,9 +1,11 @@
 //! KQL306 `assignment_as_comparison`
 //!
-//! **What it does:** flags `=` used to compare in an expression (`where a = "x"`).
+//! **What it does:** flags `=` after `where`/`filter` (`where a = "x"`).
 //!
-//! **Why:** Kusto accepts a single `=` as equality, but it reads like an assignment and is a
-//! frequent slip in generated queries; `==` says what is meant.
+//! **Why:** Kusto parses `where a = "x"` as a *named* predicate whose value is the string
+//! `"x"`: the query fails to bind (the predicate must be a bool, KQL208) or, with a bool on the
+//! right, silently ignores `a`. It is a frequent slip in generated queries; `==` says what is
+//! meant.
 //!
 //! **Example:** `where ActingProcessName = "cmd.exe"` → `where ActingProcessName == "cmd.exe"`.
 
@@ -14,15 +16,17 @@ use crate::kql::syntax::{NodeKind, TokenKind};
 pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
     cx.nodes()
         .into_iter()
-        .filter(|&id| cx.kind(id) == NodeKind::Binary)
-        .filter_map(|id| cx.binary_operator(id))
-        .filter(|op| op.kind == TokenKind::Eq)
+        .filter(|&id| cx.kind(id) == NodeKind::Operator)
+        .filter(|&id| matches!(cx.operator_keyword(id), Some("where" | "filter")))
+        .flat_map(|id| cx.children(id))
+        .filter(|&c| cx.kind(c) == NodeKind::Assignment)
+        .filter_map(|c| cx.tokens(c).into_iter().find(|t| t.kind == TokenKind::Eq))
         .map(|op| {
             Finding::new(
                 code::KQL_ASSIGNMENT_AS_COMPARISON,
                 op.start,
                 op.end(),
-                "`=` compares here; write `==`",
+                "`=` after `where` names the predicate instead of comparing; write `==`",
             )
             .with_hint("use `==` (or `=~` for a case-insensitive comparison)")
         })
