@@ -411,12 +411,16 @@ catalog! {
         example "T | join (SigninLogs | where ResultType == 0) on UserPrincipalName";
     KQL_ASSIGNMENT_AS_COMPARISON = "KQL306" Warning "assignment_as_comparison"
         summary "`=` used to compare; write `==`."
-        why "Kusto accepts it, but it reads as an assignment and is a common slip."
+        why "Kusto reads `where a = x` as a predicate named `a` whose value is `x`: the query fails to bind (KQL208) or, with a bool value, ignores `a`. It is a common slip."
         example "where ActingProcessName = \"cmd.exe\"";
     KQL_CROSS_RESOURCE = "KQL307" Warning "cross_resource_query"
         summary "The query reads outside the workspace (workspace(), app(), resource(), externaldata, ...)."
         why "External data is outside the repository's review, and NRT rules cannot query other workspaces."
         example "externaldata(ip:string)[\"https://example.org/list.csv\"]";
+    KQL_FILTER_AFTER_EXPENSIVE = "KQL308" Warning "filter_after_expensive_operator"
+        summary "A time filter that comes after an expensive operator (join, lookup, mv-expand, mv-apply, parse, sort) in the same pipeline."
+        why "Kusto runs operators in order: the expensive one reads the table's whole retention before the filter drops most rows. Filtering first gives the same result and can keep a rule from timing out."
+        example "SecurityEvent | mv-expand d = parse_json(EventData) | where TimeGenerated > ago(1d)";
 
     DEP_REQUEST_FAILED = "DEP001" Error "deploy_request_failed"
         summary "A request to Azure (or the emulator) failed after retries; the message names the request and its request id."

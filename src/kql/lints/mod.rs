@@ -6,6 +6,7 @@
 mod assignment_as_comparison;
 mod contains_where_has_serves;
 mod cross_resource_query;
+mod filter_after_expensive_operator;
 mod hunt_without_time_filter;
 mod invalid_regex;
 mod join_without_time_bound;
@@ -218,6 +219,7 @@ pub fn run(text: &str, tree: &SyntaxTree, usage: QueryUse) -> Vec<Finding> {
     out.extend(join_without_time_bound::check(&cx));
     out.extend(assignment_as_comparison::check(&cx));
     out.extend(cross_resource_query::check(&cx));
+    out.extend(filter_after_expensive_operator::check(&cx));
     out.sort_by_key(|f| (f.start, f.end, f.code));
     out
 }
