@@ -58,6 +58,110 @@ pub struct BindError {
     pub message: String,
 }
 
+/// How Kusto.Language names the column of an unnamed function call (its `ResultNameKind`,
+/// read from Kusto.Language's function table and checked with the oracle on probe queries).
+enum ResultName {
+    /// No rule: a generated `ColumnN`.
+    Generated,
+    /// The first argument's name: `tostring(x)` → `x`.
+    FirstArgument,
+    /// The first argument's name when it is the only argument (`make_datetime`).
+    OnlyArgument,
+    /// A prefix, `_`, the first argument's name: `strlen(x)` → `strlen_x`.
+    Prefixed(&'static str),
+    /// The value of the first (string) argument: `column_ifexists('x', 0)` → `x`.
+    ColumnIfExists,
+    /// A fixed name.
+    Fixed(&'static str),
+}
+
+fn result_name_kind(f: &str) -> ResultName {
+    const FIRST_ARGUMENT: &[&str] = &[
+        "tostring",
+        "split",
+        "tohex",
+        "todynamic",
+        "toobject",
+        "tolong",
+        "toint",
+        "toreal",
+        "todouble",
+        "todatetime",
+        "totimespan",
+        "totime",
+        "tobool",
+        "toboolean",
+        "todecimal",
+        "toguid",
+        "parse_csv",
+        "parsejson",
+        "parse_json",
+        "parse_xml",
+        "format_datetime",
+        "format_timespan",
+        "startofday",
+        "bin",
+        "floor",
+        "bin_at",
+        "bin_auto",
+        "binary_and",
+        "binary_or",
+        "binary_xor",
+        "binary_not",
+        "binary_shift_right",
+        "binary_shift_left",
+        "bitset_count_ones",
+        "series_fir",
+        "series_outliers",
+        "series_iir",
+        "series_fill_backward",
+        "series_fill_forward",
+        "series_fill_const",
+        "series_fill_linear",
+        "round",
+        "ceiling",
+        "pow",
+        "sqrt",
+        "log",
+        "log2",
+        "log10",
+        "exp",
+        "exp2",
+        "exp10",
+        "cos",
+        "sin",
+        "tan",
+        "acos",
+        "asin",
+        "atan",
+        "atan2",
+        "abs",
+        "rand",
+        "gamma",
+        "loggamma",
+        "erf",
+        "erfc",
+        "format_bytes",
+    ];
+    match f {
+        "strlen" => ResultName::Prefixed("strlen"),
+        "string_size" => ResultName::Prefixed("string_size"),
+        "treepath" => ResultName::Prefixed("tree"),
+        "percentile_tdigest" | "percentiles_array_tdigest" => {
+            ResultName::Prefixed("percentile_tdigest")
+        }
+        "dcount_hll" => ResultName::Prefixed("dcount_hll"),
+        "tdigest_merge" | "merge_tdigest" => ResultName::Fixed("tdigests_merge_result"),
+        "hll_merge" => ResultName::Fixed("hll_merged_result"),
+        "ingestion_time" => ResultName::Fixed("$IngestionTime"),
+        "repeat" => ResultName::Prefixed("repeat"),
+        "make_datetime" | "make_timespan" => ResultName::OnlyArgument,
+        "columnifexists" | "column_ifexists" => ResultName::ColumnIfExists,
+        _ if FIRST_ARGUMENT.contains(&f) => ResultName::FirstArgument,
+        _ => ResultName::Generated,
+    }
+}
+
 /// The result of binding.
 #[derive(Clone, Debug, Default)]
 pub struct Bound {
@@ -720,8 +824,8 @@ impl<'a> Binder<'a> {
                 for k in self.children(id) {
                     match self.kind(k) {
                         N::Name => parts.push(self.name_of(k)?.0),
-                        N::Member => parts.push(self.default_name(k)?),
-                        _ => return None,
+                        // `parse_json(x).a` → `x_a`; `(a.b).c` → `a_b_c`.
+                        _ => parts.push(self.default_name(k)?),
                     }
                 }
                 Some(parts.join("_"))
@@ -739,16 +843,105 @@ impl<'a> Binder<'a> {
                 };
                 Some(format!("{base}_{part}"))
             }
-            // `tostring(x)`, `bin(x, 1h)`: the name of the first argument.
+            // Kusto.Language's result-name rule of the function: `tostring(x)`, `bin(x, 1h)` →
+            // `x`; `strlen(x)` → `strlen_x`; most others → no name (`Column1`).
             N::Call => {
                 let callee = *self.children(id).first()?;
-                self.name_of(callee)?;
-                let first = *self.args(id).first()?;
-                self.default_name(first)
+                let (fname, _) = self.name_of(callee)?;
+                let args = self.args(id);
+                if let ResultName::Fixed(n) = result_name_kind(&fname.to_ascii_lowercase()) {
+                    return Some(n.to_string());
+                }
+                let first = *args.first()?;
+                match result_name_kind(&fname.to_ascii_lowercase()) {
+                    ResultName::FirstArgument => self.default_name(first),
+                    ResultName::OnlyArgument if args.len() == 1 => self.default_name(first),
+                    ResultName::Prefixed(p) => Some(format!("{p}_{}", self.default_name(first)?)),
+                    ResultName::Fixed(n) => Some(n.to_string()),
+                    ResultName::ColumnIfExists => {
+                        let t = self.tokens(first).into_iter().next()?;
+                        super::literal::decode_string(self.tok_text(t))
+                    }
+                    _ => None,
+                }
             }
             N::Paren => self.default_name(*self.children(id).first()?),
+            // `bin(IngestionTime = ingestion_time(), 30m)`: the argument's name.
+            N::NamedArg => {
+                let t = self
+                    .tokens(*self.children(id).first()?)
+                    .into_iter()
+                    .next()?;
+                Some(self.tok_text(t).to_string())
+            }
             _ => None,
         }
+    }
+
+    /// The columns of an unnamed call of a function that returns several values (the series
+    /// analysis functions): `{function}_{first argument}_{part}`.
+    fn tuple_columns(&self, id: u32) -> Option<Vec<String>> {
+        if self.kind(id) != N::Call {
+            return None;
+        }
+        let (fname, _) = self.name_of(*self.children(id).first()?)?;
+        let parts: &[&str] = match fname.to_ascii_lowercase().as_str() {
+            "series_decompose" | "series_decompose_forecast" => {
+                &["baseline", "seasonal", "trend", "residual"]
+            }
+            "series_decompose_anomalies" => &["ad_flag", "ad_score", "baseline"],
+            "series_periods_detect" | "series_periods_validate" => &["periods", "scores"],
+            "series_fit_line" => &[
+                "rsquare",
+                "slope",
+                "variance",
+                "rvariance",
+                "interception",
+                "line_fit",
+            ],
+            "series_stats" => &[
+                "min", "min_idx", "max", "max_idx", "avg", "stdev", "variance",
+            ],
+            _ => return None,
+        };
+        let arg = self.default_name(*self.args(id).first()?)?;
+        Some(
+            parts
+                .iter()
+                .map(|p| format!("{}_{arg}_{p}", fname.to_ascii_lowercase()))
+                .collect(),
+        )
+    }
+
+    /// Whether Kusto gives the expression a generated name (`Column1`, `Column2`, ...): calls
+    /// of functions without a result-name rule, operators, literals.
+    fn is_anonymous(&self, id: u32) -> bool {
+        match self.kind(id) {
+            N::Call | N::Binary | N::Unary | N::Literal | N::DynamicLiteral => {
+                self.default_name(id).is_none()
+            }
+            N::Paren => self
+                .children(id)
+                .first()
+                .is_some_and(|c| self.is_anonymous(*c)),
+            _ => false,
+        }
+    }
+
+    /// The name Kusto gives an unnamed expression in `out`: its default name, or the first
+    /// `ColumnN` not taken.
+    fn name_in(&self, id: u32, input: &Schema, out: &Schema) -> Option<String> {
+        if let Some(n) = self.default_name(id) {
+            return Some(n);
+        }
+        if !self.is_anonymous(id) {
+            return None;
+        }
+        // Generated names avoid the input's columns as well as the output's.
+        let taken = |c: &str| {
+            out.columns.iter().any(|(n, _)| n == c) || input.columns.iter().any(|(n, _)| n == c)
+        };
+        (1..).map(|i| format!("Column{i}")).find(|c| !taken(c))
     }
 
     /// Aggregation default names: `count()` → `count_`, `dcount(x)` → `dcount_x`, ...
@@ -783,6 +976,12 @@ impl<'a> Binder<'a> {
             "arg_max" | "arg_min" => return self.pass_through(&args, input, out),
             _ => return false,
         };
+        // `max(tolower(x))` → `max_`: the argument's generated name is not used.
+        let first = first.or_else(|| {
+            args.first()
+                .filter(|a| self.is_anonymous(**a))
+                .map(|_| String::new())
+        });
         match first {
             Some(f) => {
                 let ty = match prefix.as_str() {
@@ -915,7 +1114,17 @@ impl<'a> Binder<'a> {
                         if !self.aggregate_default(item, input, out) {
                             out.open = true;
                         }
-                    } else if let Some(n) = self.default_name(item) {
+                    } else if let Some(cols) = self.tuple_columns(item) {
+                        // `extend series_decompose_anomalies(Count)` →
+                        // `series_decompose_anomalies_Count_ad_flag`, ...
+                        for c in cols {
+                            out.set(&c, Type::Dynamic);
+                        }
+                    } else if aggregate
+                        && matches!(self.kind(item), N::Literal | N::Unary | N::DynamicLiteral)
+                    {
+                        // `make-series x = count() default = 0`: the default value, no column.
+                    } else if let Some(n) = self.name_in(item, input, out) {
                         if keep_existing || !out.columns.iter().any(|(c, _)| *c == n) {
                             out.set(&n, ty);
                         }
@@ -948,6 +1157,8 @@ impl<'a> Binder<'a> {
             return Schema::open();
         };
         let kw = self.tok_text(kw_tok).to_string();
+        // A source operator (`union`, `print`, ... first in a query) starts from no columns.
+        let has_input = input.is_some();
         let input = input.unwrap_or_else(Schema::open);
         let kids = self.children(op);
         let first_list = kids.iter().copied().find(|k| self.kind(*k) == N::List);
@@ -1181,8 +1392,17 @@ impl<'a> Binder<'a> {
                 if let Some(src) = self.operator_param(op, "withsource") {
                     out.set(&src, Type::String);
                 }
+                if !has_input {
+                    out = Schema::default();
+                    if let Some(src) = self.operator_param(op, "withsource") {
+                        out.set(&src, Type::String);
+                    }
+                }
                 let saved = self.fuzzy;
                 self.fuzzy = fuzzy;
+                // Every input's columns, first one wins. (Kusto suffixes a name that comes with
+                // different types, `X_string`/`X_long`; vigil's types are not exact enough to
+                // do that without inventing columns, so it keeps one.)
                 if let Some(l) = first_list {
                     for t in self.children(l) {
                         if self.kind(t) == N::Wildcard {
