@@ -80,8 +80,12 @@ pub struct Record {
     pub api_version: String,
     pub content_hash: String,
     pub provenance: Option<ProvenanceSummary>,
-    /// The item's ARM resources as JSON array elements, for the combined templates.
-    pub arm_text: String,
+    /// The size of the item's ARM resources text (for splitting the combined templates; the
+    /// text itself is compiled again when a combined template is written, so memory stays
+    /// flat in the number of definitions).
+    pub arm_len: usize,
+    /// Index of the definition in the list being compiled.
+    pub index: usize,
 }
 
 /// What writing produced.
@@ -99,6 +103,7 @@ fn item_file(out_dir: &Path, kind: ContentKind, name: &str, ext: &str) -> PathBu
 /// Write one compiled artifact's two files; returns its record.
 fn write_item(
     out_dir: &Path,
+    index: usize,
     a: Artifact,
     wrapper: &compile::templates::ArmWrapper,
 ) -> anyhow::Result<Record> {
@@ -122,7 +127,8 @@ fn write_item(
         api_version: a.resource.api_version,
         content_hash: a.content_hash,
         provenance: a.provenance,
-        arm_text,
+        arm_len: arm_text.len(),
+        index,
     })
 }
 
@@ -140,14 +146,16 @@ pub fn compile_and_write(
     }
     let records: Vec<Record> = io_pool().install(|| {
         defs.par_iter()
-            .map(|d| write_item(out_dir, compile::compile_one(d, opts), &wrapper))
+            .enumerate()
+            .map(|(i, d)| write_item(out_dir, i, compile::compile_one(d, opts), &wrapper))
             .collect::<anyhow::Result<_>>()
     })?;
-    write_rest(out_dir, records, opts, templates, &wrapper, before)
+    write_rest(out_dir, defs, records, opts, templates, &wrapper, before)
 }
 
 fn write_rest(
     out_dir: &Path,
+    defs: &[&Definition],
     mut records: Vec<Record>,
     opts: &compile::Options<'_>,
     templates: &Templates,
@@ -160,7 +168,7 @@ fn write_rest(
         .map(|r| compile::Piece {
             kind: r.kind,
             name: &r.name,
-            size: r.arm_text.len(),
+            size: r.arm_len,
         })
         .collect();
     let (groups, diagnostics) = compile::split_combined(
@@ -174,7 +182,7 @@ fn write_rest(
         .try_for_each(|(i, g)| -> anyhow::Result<()> {
             let joined = g
                 .iter()
-                .map(|&j| records[j].arm_text.as_str())
+                .map(|&j| compile::compile_one(defs[records[j].index], opts).arm_text())
                 .collect::<Vec<_>>()
                 .join(",\n");
             let mut text = wrapper.assemble(
