@@ -257,3 +257,50 @@ fn parquet_tables_load_with_their_types() {
         "EventID,Flag,n,s,first\n4624,true,5,30,2026-01-01T10:00:00Z\n4625,false,5,37.5,2026-01-01T10:01:00Z"
     );
 }
+
+/// `search`: a bare term is matched (as `has`) in every column of every searched table, with a
+/// `$table` column naming the table; `Col:value` is `Col has value`; `x*` is a prefix; piped,
+/// it filters. Expected rows worked out by hand from the inputs.
+#[test]
+fn search_matches_terms_in_any_column() {
+    use vigil::engine::{self, data::Sandbox, exec::RunOptions};
+    let run = |q: &str| -> Vec<String> {
+        let out = engine::run(
+            q,
+            &Sandbox::default(),
+            RunOptions {
+                now: 0,
+                window: None,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{q}: {}", e.message));
+        let t = out.table;
+        (0..t.rows)
+            .map(|r| {
+                t.columns
+                    .iter()
+                    .map(|c| c.data[r].to_kusto_string())
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect()
+    };
+    let tables = r#"let T = datatable(a:string, b:long)["user admin logged", 1, "administrator", 2, "other", 3]; let U = datatable(c:string)["ADMIN", "x"];"#;
+    let mut got = run(&format!(
+        "{tables} search in (T, U) \"admin\" | project $table, a, b, c"
+    ));
+    got.sort();
+    assert_eq!(got, vec!["T|user admin logged|1|", "U|||ADMIN"]);
+    assert_eq!(
+        run(&format!(
+            "{tables} T | search \"admin*\" or b:3 | project a"
+        )),
+        vec!["user admin logged", "administrator", "other"]
+    );
+    assert_eq!(
+        run(&format!(
+            "{tables} search kind=case_sensitive in (U) \"admin\""
+        )),
+        Vec::<String>::new()
+    );
+}

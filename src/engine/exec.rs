@@ -2105,6 +2105,39 @@ impl<'a> Exec<'a> {
                     None => Ok(Cv::Const(Value::Null)),
                 };
             }
+            // `search "term"`: the term in any column of the row (lowered from `search`).
+            "__search_term" => {
+                let term = match args.first().map(|a| self.scalar(a)) {
+                    Some(Ok(v)) => v.to_kusto_string(),
+                    _ => String::new(),
+                };
+                let cs = match args.get(1).map(|a| self.scalar(a)) {
+                    Some(Ok(v)) => v.as_bool().unwrap_or(false),
+                    _ => false,
+                };
+                let (lead, trail) = (term.starts_with('*'), term.ends_with('*') && term.len() > 1);
+                let core = term.trim_matches('*');
+                let needle = super::strings::Needle::new(core, cs);
+                let matches = |s: &str| match (lead, trail) {
+                    (true, true) => needle.contains(s),
+                    (false, true) => needle.has(s, true, false),
+                    (true, false) => needle.has(s, false, true),
+                    (false, false) => needle.has(s, true, true),
+                };
+                let data = (0..n)
+                    .map(|i| {
+                        Value::Bool(t.columns.iter().any(|c| {
+                            let v = &c.data[i];
+                            !v.is_null()
+                                && match v {
+                                    Value::Str(s) => matches(s),
+                                    other => matches(&other.to_kusto_string()),
+                                }
+                        }))
+                    })
+                    .collect();
+                return Ok(Cv::Col(Arc::new(data)));
+            }
             "pack_all" | "bag_pack_all" => {
                 let data = (0..n)
                     .map(|i| {
@@ -2273,7 +2306,12 @@ fn names_read(e: &Expr, out: &mut std::collections::BTreeSet<String>) -> bool {
         Expr::Call(name, args, _) => {
             !matches!(
                 name.as_str(),
-                "pack_all" | "bag_pack_all" | "column_ifexists" | "columnifexists" | "toscalar"
+                "pack_all"
+                    | "bag_pack_all"
+                    | "column_ifexists"
+                    | "columnifexists"
+                    | "toscalar"
+                    | "__search_term"
             ) && args.iter().all(|a| names_read(a, out))
         }
     }

@@ -138,6 +138,7 @@ impl<'a> Lower<'a> {
     fn expr(&self, id: u32) -> Expr {
         match self.kind(id) {
             N::Pipeline => self.pipeline(id),
+            N::Operator if self.is_search(id) => self.search_source(id),
             N::Operator => Expr::Source(Box::new(self.operator(id))),
             N::Name => {
                 let name = self.name_of(id).unwrap_or_default();
@@ -464,7 +465,8 @@ impl<'a> Lower<'a> {
         let source = match iter.peek() {
             Some(&first) if self.kind(first) == N::Operator => {
                 iter.next();
-                Expr::Source(Box::new(self.operator(first)))
+                // `Source(op)`, or for `search` its union-and-filter form.
+                self.expr(first)
             }
             Some(&first) => {
                 iter.next();
@@ -1093,7 +1095,109 @@ impl<'a> Lower<'a> {
                 Some(e) => Op::Take(self.expr(e)),
                 None => Op::Unsupported("sample".into(), span),
             },
+            // `T | search ...`: a filter (the source form is lowered in `search_source`).
+            "search" => Op::Where(self.search_predicate(op)),
             other => Op::Unsupported(format!("operator `{other}`"), span),
+        }
+    }
+
+    fn is_search(&self, op: u32) -> bool {
+        self.toks(op)
+            .first()
+            .is_some_and(|t| self.tok_text(*t).eq_ignore_ascii_case("search"))
+    }
+
+    /// `search [kind=case_sensitive] [in (T1, T2)] predicate` as the source of a query: the
+    /// union of the tables (every table without `in`) with a `$table` column, filtered.
+    fn search_source(&self, op: u32) -> Expr {
+        let tables = match self.clause(op, "in") {
+            Some(c) => match self.kids(c).into_iter().find(|k| self.kind(*k) == N::List) {
+                Some(l) => self.kids(l).into_iter().map(|t| self.expr(t)).collect(),
+                None => Vec::new(),
+            },
+            None => vec![Expr::Wildcard("*".into())],
+        };
+        let pred = self.search_predicate(op);
+        Expr::Pipe(
+            Box::new(Expr::Source(Box::new(Op::Union {
+                tables,
+                source_column: Some("$table".into()),
+                outer: true,
+                fuzzy: true,
+            }))),
+            vec![Op::Where(pred)],
+        )
+    }
+
+    /// The predicate of `search`: a bare string is a term searched in every column
+    /// (`"x"` has, `"x*"` hasprefix, `"*x"` hassuffix, `"*x*"` contains), `Col:"x"` is `Col
+    /// has "x"`, and/or/not combine them, anything else is an ordinary predicate.
+    fn search_predicate(&self, op: u32) -> Expr {
+        let cs = self.param(op, "kind").as_deref() == Some("case_sensitive");
+        let Some(p) = self
+            .kids(op)
+            .into_iter()
+            .rev()
+            .find(|k| !matches!(self.kind(*k), N::OperatorParam | N::Clause | N::Error))
+        else {
+            return Expr::Unsupported("search without a predicate".into(), self.span(op));
+        };
+        self.search_expr(p, cs)
+    }
+
+    fn search_expr(&self, id: u32, cs: bool) -> Expr {
+        match self.kind(id) {
+            N::Literal if self.toks(id).iter().all(|t| t.kind == T::String) => {
+                let term = self
+                    .toks(id)
+                    .iter()
+                    .filter_map(|t| crate::kql::literal::decode_string(self.tok_text(*t)))
+                    .collect::<String>();
+                Expr::Call(
+                    "__search_term".into(),
+                    vec![Expr::Lit(Value::string(term)), Expr::Lit(Value::Bool(cs))],
+                    self.span(id),
+                )
+            }
+            N::Paren => match self.kids(id).first() {
+                Some(c) => self.search_expr(*c, cs),
+                None => self.expr(id),
+            },
+            N::Binary => {
+                let kids = self.kids(id);
+                let op = self
+                    .toks(id)
+                    .first()
+                    .map(|t| (t.kind, self.tok_text(*t).to_ascii_lowercase()));
+                match (op, kids.as_slice()) {
+                    (Some((T::Colon, _)), [l, r]) => Expr::Bin(
+                        BinOp::Str(StrOp::Has, false, cs),
+                        Box::new(self.expr(*l)),
+                        Box::new(self.expr(*r)),
+                        self.span(id),
+                    ),
+                    (Some((_, w)), [l, r]) if w == "and" || w == "or" => Expr::Bin(
+                        if w == "and" { BinOp::And } else { BinOp::Or },
+                        Box::new(self.search_expr(*l, cs)),
+                        Box::new(self.search_expr(*r, cs)),
+                        self.span(id),
+                    ),
+                    _ => self.expr(id),
+                }
+            }
+            N::Call
+                if self
+                    .kids(id)
+                    .first()
+                    .and_then(|c| self.name_of(*c))
+                    .is_some_and(|n| n == "not") =>
+            {
+                match self.args(id).first() {
+                    Some(a) => Expr::Not(Box::new(self.search_expr(*a, cs))),
+                    None => self.expr(id),
+                }
+            }
+            _ => self.expr(id),
         }
     }
 
