@@ -506,3 +506,99 @@ fn tokens_never_reach_output_logs_or_records() {
         assert!(!t.contains(secret), "{}", f.display());
     }
 }
+
+/// The drift workflow's commands: a portal edit makes `plan --detailed-exitcode` exit 3, and
+/// `export --update` writes the portal's version over the file that defines the rule, keeping
+/// the file's vigil keys and dropping the compiled provenance footer, so the plan is empty again
+/// and the diff is the drift (the workflow opens a PR with it).
+#[test]
+fn drift_comes_back_into_the_defining_file() {
+    let r = base_repo();
+    let r1 = rule(
+        &guid(1),
+        "Rule one",
+        "SigninLogs | where ResultType == \"50126\" | summarize count() by UserPrincipalName",
+    ) + "provenance:\n  origin: human\n";
+    r.write("detections/r1.yaml", &r1);
+    let emu = emulator(None, Faults::default());
+    let url = emu.url();
+    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let s = session(&url);
+    let ws = vigil::deploy::env::local_workspace();
+    let rt = rt();
+    let path = format!(
+        "{}/providers/Microsoft.SecurityInsights/alertRules/{}",
+        ws.path(),
+        guid(1)
+    );
+    let mut live = rt
+        .block_on(s.arm.get(&path, "2025-07-01-preview"))
+        .unwrap()
+        .body;
+    assert!(
+        live["properties"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Written by a human"),
+        "the footer is compiled in: {live:#}"
+    );
+    live["properties"]["severity"] = json!("High");
+    live["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("lastModifiedUtc");
+    rt.block_on(s.arm.put(&path, "2025-07-01-preview", &live))
+        .unwrap();
+    let o = vigil(
+        r.path(),
+        &url,
+        &["plan", "--env", "local", "--detailed-exitcode"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let o = vigil(
+        r.path(),
+        &url,
+        &["export", "--env", "local", "--out", "exported", "--update"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("updated in place"), "{}", text(&o));
+    let now = std::fs::read_to_string(r.path().join("detections/r1.yaml")).unwrap();
+    assert!(now.contains("severity: \"High\""), "{now}");
+    assert!(
+        now.contains("provenance:") && now.contains("origin: \"human\""),
+        "{now}"
+    );
+    assert!(!now.contains("Written by a human"), "footer left in: {now}");
+    assert!(
+        !r.path().join("exported/detections").exists(),
+        "items the repository defines are not exported beside it"
+    );
+    // The rule itself now matches; only the metadata's content version (the file changed)
+    // is refreshed by the next apply.
+    let p = plan_json(r.path(), &url);
+    for ch in p["workspaces"][0]["changes"].as_array().unwrap() {
+        for f in ch["fields"].as_array().unwrap() {
+            assert!(
+                f["path"].as_str().unwrap().starts_with("metadata."),
+                "{p:#}"
+            );
+        }
+    }
+    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = vigil(
+        r.path(),
+        &url,
+        &["plan", "--env", "local", "--detailed-exitcode"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let live = rt
+        .block_on(s.arm.get(&path, "2025-07-01-preview"))
+        .unwrap()
+        .body;
+    assert_eq!(live["properties"]["severity"], "High");
+}

@@ -855,10 +855,98 @@ pub struct ExportArgs {
     /// Output folder (one subfolder per workspace when the environment has several).
     #[arg(long, value_name = "DIR", default_value = "export")]
     pub out: PathBuf,
+    /// Write into the repository instead: each item over the file that defines it (same
+    /// resource name), keeping the file's vigil keys (provenance, review, rollout,
+    /// environments, tests); items the repository does not define go to `--out`. This is how
+    /// drift made in the portal comes back into git (the drift workflow opens a PR with it).
+    #[arg(long)]
+    pub update: bool,
+}
+
+/// vigil's own keys, which the live workspace does not hold: kept from the file on `--update`.
+const VIGIL_KEYS: &[&str] = &["provenance", "review", "rollout", "environments", "tests"];
+
+/// `--update`: where each resource name is defined, and how to rewrite its file.
+struct RepoItems {
+    /// Resource name → (definition path relative to the root, vigil keys as YAML, footer to
+    /// strip from the description, rollout note when the payload is rewritten by a rollout).
+    by_name: std::collections::BTreeMap<String, (PathBuf, String, Option<String>, Option<String>)>,
+}
+
+fn repo_items(root: &Path, envr: &Environment) -> anyhow::Result<RepoItems> {
+    let ws = workspace::open(root, &[]);
+    let reader = FsReader {
+        root: root.to_path_buf(),
+    };
+    let checked = pipeline::check_with(&ws, &reader, None, false);
+    let mut cfg = ws.config.compile.clone();
+    cfg.api_versions = envr.api_versions.clone();
+    let opts = crate::compile::Options {
+        config: &cfg,
+        project: &ws.config.project,
+        environment: Some(&envr.name),
+        rollout: &ws.config.policy.rollout,
+    };
+    let mut by_name = std::collections::BTreeMap::new();
+    for d in pipeline::compilable(&checked) {
+        let art = crate::compile::compile_one(d, &opts);
+        let text = std::fs::read_to_string(root.join(&d.path)).unwrap_or_default();
+        let old = crate::yaml::parse(crate::source::FileId(0), &text)
+            .root
+            .map(|n| crate::yaml::to_json(&n))
+            .unwrap_or_default();
+        let mut keep = serde_json::Map::new();
+        for k in VIGIL_KEYS {
+            if let Some(v) = old.get(*k) {
+                keep.insert((*k).to_string(), v.clone());
+            }
+        }
+        let keep = if keep.is_empty() {
+            String::new()
+        } else {
+            crate::deploy::export::yaml(&serde_json::Value::Object(keep))
+        };
+        let footer = if cfg.provenance_footer {
+            crate::model::footer::footer(d.provenance(), d.review())
+        } else {
+            None
+        };
+        let stage = crate::rollout::effective(d, Some(&envr.name));
+        let note = (stage != crate::model::Rollout::Active).then(|| {
+            format!(
+                "{}: rollout `{}` in `{}` rewrites the payload; update the file by hand",
+                d.path.display(),
+                crate::rollout::name(stage),
+                envr.name
+            )
+        });
+        by_name.insert(art.name.clone(), (d.path.clone(), keep, footer, note));
+    }
+    Ok(RepoItems { by_name })
+}
+
+/// Remove the compiled provenance footer from an exported YAML's description.
+fn strip_footer(yaml_text: &str, footer: &str) -> String {
+    let Some(root) = crate::yaml::parse(crate::source::FileId(0), yaml_text).root else {
+        return yaml_text.to_string();
+    };
+    let mut v = crate::yaml::to_json(&root);
+    let stripped = v
+        .get("description")
+        .and_then(|d| d.as_str())
+        .and_then(|d| d.strip_suffix(footer))
+        .map(str::to_string);
+    match stripped {
+        Some(d) => {
+            v["description"] = serde_json::Value::String(d);
+            crate::deploy::export::yaml(&v)
+        }
+        None => yaml_text.to_string(),
+    }
 }
 
 pub fn export(g: &Global, a: ExportArgs) -> anyhow::Result<i32> {
-    let (_, s) = match session(g, &a.env) {
+    let (root, s) = match session(g, &a.env) {
         Ok(x) => x,
         Err(e) => return Ok(fail(&e)),
     };
@@ -876,8 +964,41 @@ pub fn export(g: &Global, a: ExportArgs) -> anyhow::Result<i32> {
             base
         };
         let ex = crate::deploy::export::export(live);
-        for (rel, text) in &ex.files {
-            crate::emit::write_file(&dir.join(rel), text)?;
+        let repo = if a.update {
+            Some(repo_items(&root, &s.env)?)
+        } else {
+            None
+        };
+        let mut updated = 0usize;
+        let mut notes = Vec::new();
+        for ((rel, text), name) in ex.files.iter().zip(&ex.names) {
+            let known = repo
+                .as_ref()
+                .and_then(|r| r.by_name.get(name.as_deref().unwrap_or("")));
+            match known {
+                Some((_, _, _, Some(note))) => notes.push(note.clone()),
+                Some((path, keep, footer, None)) => {
+                    // The provenance footer is compiled into the description; the file holds
+                    // the description without it.
+                    let mut body = match footer {
+                        Some(f) => strip_footer(text, f),
+                        None => text.clone(),
+                    };
+                    body.push_str(keep);
+                    crate::emit::write_file(&root.join(path), &body)?;
+                    updated += 1;
+                }
+                None => crate::emit::write_file(&dir.join(rel), text)?,
+            }
+        }
+        if a.update && !g.quiet {
+            out(&format!(
+                "{}: {updated} file(s) updated in place\n",
+                ws.label()
+            ))?;
+            for n in &notes {
+                out(&format!("  not updated: {n}\n"))?;
+            }
         }
         if !g.quiet {
             out(&format!(

@@ -17,6 +17,8 @@ use super::resource::{self, RType};
 #[derive(Debug, Default)]
 pub struct Export {
     pub files: Vec<(PathBuf, String)>,
+    /// The resource name of each file's item (`None` for watchlist CSV files).
+    pub names: Vec<Option<String>>,
     pub skipped: Vec<String>,
 }
 
@@ -224,6 +226,33 @@ fn list_tag(p: &Value, name: &str) -> Value {
 
 /// The files for a workspace's live content.
 pub fn export(live: &Live) -> Export {
+    let mut out = export_files(live);
+    out.names = out
+        .files
+        .iter()
+        .map(|(p, text)| {
+            if p.extension().is_some_and(|e| e == "yaml") {
+                name_in(text)
+            } else {
+                None
+            }
+        })
+        .collect();
+    out
+}
+
+/// The resource name an exported YAML text declares (its `id`, or a watchlist's alias).
+fn name_in(text: &str) -> Option<String> {
+    let root = crate::yaml::parse(crate::source::FileId(0), text).root?;
+    let v = crate::yaml::to_json(&root);
+    v.get("id")
+        .or_else(|| v.get("watchlistAlias"))
+        .or_else(|| v.get("alias"))
+        .and_then(|x| x.as_str())
+        .map(str::to_string)
+}
+
+fn export_files(live: &Live) -> Export {
     let mut out = Export::default();
     for (key, lr) in &live.resources {
         let p = &lr.body["properties"];
