@@ -245,8 +245,114 @@ impl<'a> Exec<'a> {
         matches!(
             name,
             "materialize" | "_GetWatchlist" | "table" | "view" | "union"
-        ) || matches!(self.lookup(name), Some(Binding::Func(_)))
+        ) || matches!(self.lookup(name), Some(Binding::Func(f)) if self.returns_table(f))
             || (self.lookup(name).is_none() && self.data.function(name).is_some())
+    }
+
+    /// Whether a let-defined function returns a table (its last statement is a query, a
+    /// table, or has a tabular parameter); otherwise it is a scalar function.
+    fn returns_table(&self, f: &FuncDef) -> bool {
+        if f.params.iter().any(|p| p.ty.is_none()) {
+            return true;
+        }
+        match f.body.iter().rev().find_map(|s| match s {
+            Stmt::Expr(e) => Some(e),
+            _ => None,
+        }) {
+            Some(Expr::Pipe(..) | Expr::Source(_)) => true,
+            Some(Expr::Name(n, _)) => {
+                matches!(self.lookup(n), Some(Binding::Table(_)))
+                    || self.data.table(n).is_some()
+                    || f.body.iter().any(
+                        |s| matches!(s, Stmt::Let(l, Expr::Pipe(..) | Expr::Source(_)) if l == n),
+                    )
+            }
+            Some(Expr::Call(c, _, _)) => {
+                matches!(
+                    c.as_str(),
+                    "materialize" | "_GetWatchlist" | "table" | "view"
+                )
+            }
+            _ => false,
+        }
+    }
+
+    /// A call of a scalar function defined with `let f = (a:long, ...) { ... }`: the body
+    /// is evaluated over the rows with each parameter bound to its argument's values.
+    fn scalar_function_call(
+        &mut self,
+        name: &str,
+        func: &FuncDef,
+        args: &[Expr],
+        t: &Table,
+        span: Span,
+    ) -> R<Cv> {
+        let n = t.rows;
+        let mut cols: Vec<Column> = t.columns.clone();
+        for (i, p) in func.params.iter().enumerate() {
+            let cv = match (args.get(i), &p.default) {
+                (Some(a), _) => self.eval(a, t)?,
+                (None, Some(d)) => self.eval(d, t)?,
+                (None, None) => {
+                    return Err(EngineError::new(
+                        format!("`{name}` is missing the argument `{}`", p.name),
+                        Some(span),
+                    ))
+                }
+            };
+            let ty = p.ty.unwrap_or(Type::Unknown);
+            let data: Vec<Value> = (0..n)
+                .map(|k| {
+                    let v = cv.get(k).clone();
+                    if ty == Type::Unknown {
+                        v
+                    } else {
+                        v.cast(ty)
+                    }
+                })
+                .collect();
+            let ty = if ty == Type::Unknown {
+                data.iter()
+                    .find(|v| !v.is_null())
+                    .map(|v| v.type_of())
+                    .unwrap_or(Type::Unknown)
+            } else {
+                ty
+            };
+            cols.retain(|c| c.name != p.name);
+            cols.push(Column::new(p.name.clone(), ty, data));
+        }
+        let mut t2 = Table {
+            columns: cols,
+            rows: n,
+        };
+        self.scopes.push(HashMap::new());
+        let mut result = Ok(Cv::Const(Value::Null));
+        for st in &func.body {
+            match st {
+                Stmt::Let(l, e) => match self.eval(e, &t2) {
+                    Ok(Cv::Const(v)) => self.bind(l, Binding::Scalar(v)),
+                    Ok(cv) => {
+                        let data: Vec<Value> = (0..n).map(|k| cv.get(k).clone()).collect();
+                        let ty = data
+                            .iter()
+                            .find(|v| !v.is_null())
+                            .map(|v| v.type_of())
+                            .unwrap_or(Type::Unknown);
+                        t2.columns.retain(|c| &c.name != l);
+                        t2.columns.push(Column::new(l.clone(), ty, data));
+                    }
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                },
+                Stmt::Func(f, d) => self.bind(f, Binding::Func(d.clone())),
+                Stmt::Expr(e) => result = self.eval(e, &t2),
+            }
+        }
+        self.scopes.pop();
+        result
     }
 
     /// A scalar expression evaluated once (no row).
@@ -899,7 +1005,8 @@ impl<'a> Exec<'a> {
                                 .iter()
                                 .map(|v| match v {
                                     Value::Long(x) => (x == k) == eq,
-                                    Value::Null => false,
+                                    // A null is not equal to a value (and is "not equal").
+                                    Value::Null => !eq,
                                     other => equals(other, &Value::Long(*k))
                                         .map(|r| r == eq)
                                         .unwrap_or(false),
@@ -1601,14 +1708,29 @@ impl<'a> Exec<'a> {
         let mut keep = Vec::with_capacity(t.rows);
         for i in 0..t.rows {
             let s = src.get(i).text().into_owned();
-            match compiled.captures(&s) {
-                Some(c) => {
-                    keep.push(i);
-                    for (k, (_, ty)) in columns.iter().enumerate() {
-                        let v = c
-                            .get(k + 1)
+            // A typed column whose text does not convert: in relaxed mode that column is
+            // null; otherwise the row does not match at all (parse-where drops it).
+            let parsed = compiled.captures(&s).and_then(|c| {
+                let vals: Vec<Value> = columns
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (_, ty))| {
+                        c.get(k + 1)
                             .map(|m| Value::str(m.as_str()).cast(*ty))
-                            .unwrap_or(Value::Null);
+                            .unwrap_or(Value::Null)
+                    })
+                    .collect();
+                let failed = columns.iter().enumerate().any(|(k, (_, ty))| {
+                    *ty != Type::String
+                        && vals[k].is_null()
+                        && c.get(k + 1).is_some_and(|m| !m.as_str().is_empty())
+                });
+                (relaxed || !failed).then_some(vals)
+            });
+            match parsed {
+                Some(vals) => {
+                    keep.push(i);
+                    for (k, v) in vals.into_iter().enumerate() {
                         data[k].push(v);
                     }
                 }
@@ -2053,6 +2175,11 @@ impl<'a> Exec<'a> {
 
     fn call(&mut self, name: &str, args: &[Expr], t: &Table, span: Span) -> R<Cv> {
         let n = t.rows;
+        if let Some(Binding::Func(f)) = self.lookup(name).cloned() {
+            if !self.returns_table(&f) {
+                return self.scalar_function_call(name, &f, args, t, span);
+            }
+        }
         match name {
             "toscalar" => {
                 let a = args
@@ -2471,7 +2598,7 @@ fn binary(op: BinOp, x: Cv, y: Cv, n: usize, span: Span) -> R<Cv> {
                         c.iter()
                             .map(|v| match v {
                                 Value::Long(a) => Value::Bool(*a == k),
-                                Value::Null => Value::Null,
+                                Value::Null => Value::Bool(false),
                                 other => match equals(other, &Value::Long(k)) {
                                     Some(b) => Value::Bool(b),
                                     None => Value::Null,

@@ -97,6 +97,13 @@ fn json(v: serde_json::Value) -> Value {
     Value::dynamic(v)
 }
 
+fn bits2(a: &[Value], f: impl Fn(i64, i64) -> i64) -> Value {
+    match (long(a, 0), long(a, 1)) {
+        (Some(x), Some(y)) => Value::Long(f(x, y)),
+        _ => Value::Null,
+    }
+}
+
 fn opt_real(r: Option<f64>) -> Value {
     r.map(Value::Real).unwrap_or(Value::Null)
 }
@@ -327,8 +334,9 @@ fn format_dt(t: i64, fmt: &str) -> String {
         }
         let piece = match c {
             'y' => match n {
+                1 => (y % 100).to_string(),
                 2 => format!("{:02}", y % 100),
-                _ => format!("{y:04}"),
+                _ => format!("{y:0n$}"),
             },
             'M' => match n {
                 1 => mo.to_string(),
@@ -389,6 +397,16 @@ fn parse_ipv4_prefix(s: &str) -> Option<(u32, u32)> {
     Some((u32::from(ip), bits))
 }
 
+/// ISO 8601 week number of the day `t` (ticks): weeks start on Monday and week 1 holds the
+/// year's first Thursday.
+fn iso_week(t: i64) -> i64 {
+    let day = t.div_euclid(DAY);
+    let weekday = (day + 3).rem_euclid(7); // Monday = 0
+    let thursday = day - weekday + 3;
+    let (y, ..) = super::value::civil_from_days(thursday);
+    (thursday - days_from_civil(y, 1, 1)) / 7 + 1
+}
+
 fn mask(bits: u32) -> u32 {
     if bits == 0 {
         0
@@ -443,8 +461,18 @@ fn lookup(name: &str) -> Option<F> {
         "todynamic" | "parse_json" | "parsejson" | "dynamic" => |a| Ok(parse_json_value(arg(a, 0))),
         "toguid" | "guid" => |a| Ok(Value::string(s(a, 0))),
         "tohex" => |a| {
+            // Negative values in two's complement, 32-bit when they fit an int; an optional
+            // minimum length pads with zeros.
+            let width = long(a, 1).unwrap_or(0).clamp(0, 64) as usize;
             Ok(match long(a, 0) {
-                Some(x) => Value::string(format!("{x:x}")),
+                Some(x) => {
+                    let h = if x < 0 && x >= i32::MIN as i64 {
+                        format!("{:x}", x as i32)
+                    } else {
+                        format!("{x:x}")
+                    };
+                    Value::string(format!("{h:0>width$}"))
+                }
                 None => Value::Null,
             })
         },
@@ -537,7 +565,11 @@ fn lookup(name: &str) -> Option<F> {
         },
         "substring" => |a| {
             let text: Vec<char> = s(a, 0).chars().collect();
-            let start = long(a, 1).unwrap_or(0).max(0) as usize;
+            // A negative start counts from the end.
+            let start = match long(a, 1).unwrap_or(0) {
+                x if x < 0 => (text.len() as i64 + x).max(0) as usize,
+                x => x as usize,
+            };
             let len = match a.get(2) {
                 Some(v) if !v.is_null() => v.as_i64().unwrap_or(0).max(0) as usize,
                 _ => usize::MAX,
@@ -626,7 +658,14 @@ fn lookup(name: &str) -> Option<F> {
             if what.is_empty() {
                 return Ok(Value::Long(0));
             }
-            Ok(Value::Long(text.matches(what.as_str()).count() as i64))
+            // Plain-text matches may overlap ("aa" occurs twice in "aaa").
+            let mut n = 0i64;
+            let mut from = 0usize;
+            while let Some(i) = text[from..].find(what.as_str()) {
+                n += 1;
+                from += i + text[from + i..].chars().next().map_or(1, char::len_utf8);
+            }
+            Ok(Value::Long(n))
         },
         "strcmp" => |a| {
             Ok(Value::Long(match s(a, 0).cmp(&s(a, 1)) {
@@ -845,6 +884,53 @@ fn lookup(name: &str) -> Option<F> {
                 })
                 .unwrap_or(Value::Null))
         },
+        "week_of_year" | "weekofyear" => |a| {
+            Ok(dt(a, 0)
+                .map(|t| Value::Long(iso_week(t)))
+                .unwrap_or(Value::Null))
+        },
+        "degrees" => |a| Ok(opt_real(real(a, 0).map(f64::to_degrees))),
+        "radians" => |a| Ok(opt_real(real(a, 0).map(f64::to_radians))),
+        "binary_and" => |a| Ok(bits2(a, |x, y| x & y)),
+        "binary_or" => |a| Ok(bits2(a, |x, y| x | y)),
+        "binary_xor" => |a| Ok(bits2(a, |x, y| x ^ y)),
+        "binary_not" => |a| Ok(long(a, 0).map(|x| Value::Long(!x)).unwrap_or(Value::Null)),
+        "binary_shift_left" => |a| {
+            Ok(bits2(
+                a,
+                |x, y| if (0..64).contains(&y) { x << y } else { 0 },
+            ))
+        },
+        "binary_shift_right" => |a| {
+            Ok(bits2(
+                a,
+                |x, y| if (0..64).contains(&y) { x >> y } else { 0 },
+            ))
+        },
+        "bitset_count_ones" => |a| {
+            Ok(long(a, 0)
+                .map(|x| Value::Long(x.count_ones() as i64))
+                .unwrap_or(Value::Null))
+        },
+        "ipv4_netmask_suffix" => |a| {
+            Ok(parse_ipv4_prefix(&s(a, 0))
+                .map(|(_, b)| Value::Long(b as i64))
+                .unwrap_or(Value::Null))
+        },
+        "format_ipv4_mask" => |a| {
+            let bits = long(a, 1).unwrap_or(32).clamp(0, 32) as u32;
+            let ip = match long(a, 0) {
+                Some(x) if (0..=u32::MAX as i64).contains(&x) => Some((x as u32, 32)),
+                _ => parse_ipv4_prefix(&s(a, 0)),
+            };
+            Ok(match ip {
+                Some((x, b)) => {
+                    let b = b.min(bits);
+                    Value::string(format!("{}/{b}", std::net::Ipv4Addr::from(x & mask(b))))
+                }
+                None => Value::empty_str(),
+            })
+        },
         "dayofweek" => |a| {
             Ok(dt(a, 0)
                 .map(|t| Value::TimeSpan((t.div_euclid(DAY) + 4).rem_euclid(7) * DAY))
@@ -932,6 +1018,7 @@ fn lookup(name: &str) -> Option<F> {
                 "month" => m as i64,
                 "day" => d as i64,
                 "dayofyear" => t.div_euclid(DAY) - days_from_civil(y, 1, 1) + 1,
+                "week_of_year" | "weekofyear" => iso_week(t),
                 "hour" => h as i64,
                 "minute" => mi as i64,
                 "second" => sec as i64,
@@ -950,10 +1037,30 @@ fn lookup(name: &str) -> Option<F> {
             Ok(ts(a, 0)
                 .map(|t| {
                     let fmt = s(a, 1);
-                    let dd = t / DAY;
-                    let rest = t % DAY;
-                    let base = format_dt(rest, &fmt.replace('d', "\u{1}"));
-                    Value::string(base.replace('\u{1}', &dd.to_string()))
+                    let dd = (t / DAY).abs();
+                    let rest = (t % DAY).abs();
+                    // A run of `d` is the day count, zero-padded to the run's length; the rest
+                    // of the format applies to the time of day.
+                    let mut out = String::new();
+                    let mut seg = String::new();
+                    let chars: Vec<char> = fmt.chars().collect();
+                    let mut i = 0;
+                    while i < chars.len() {
+                        if chars[i] == 'd' {
+                            let mut n = 0;
+                            while i + n < chars.len() && chars[i + n] == 'd' {
+                                n += 1;
+                            }
+                            out.push_str(&format_dt(rest, &std::mem::take(&mut seg)));
+                            out.push_str(&format!("{dd:0n$}"));
+                            i += n;
+                        } else {
+                            seg.push(chars[i]);
+                            i += 1;
+                        }
+                    }
+                    out.push_str(&format_dt(rest, &seg));
+                    Value::string(if t < 0 { format!("-{out}") } else { out })
                 })
                 .unwrap_or(Value::empty_str()))
         },
@@ -1769,9 +1876,10 @@ mod tests {
             f("countof", &[Value::str("aaa"), Value::str("a")]).as_i64(),
             Some(3)
         );
+        // Plain-text matches overlap (the countof page: "aba" occurs twice in "ababa").
         assert_eq!(
             f("countof", &[Value::str("ababa"), Value::str("aba")]).as_i64(),
-            Some(1)
+            Some(2)
         );
         let d = parse_datetime("2017-01-01T00:00:00Z").unwrap();
         let e = parse_datetime("2000-01-01T00:00:00Z").unwrap();

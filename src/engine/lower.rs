@@ -569,7 +569,10 @@ impl<'a> Lower<'a> {
         let args = self.args(call);
         let first = args.first().and_then(|a| self.default_name(*a));
         let prefix = match name.as_str() {
-            "count" | "countif" => return vec![format!("{name}_")],
+            // `count()` → `count_`, `count(x)` → `count_x` (as Kusto names it), `countif(p)`
+            // → `countif_`.
+            "count" => return vec![format!("count_{}", first.unwrap_or_default())],
+            "countif" => return vec![format!("{name}_")],
             "make_set" | "make_set_if" => "set",
             "make_list" | "make_list_if" | "make_list_with_nulls" => "list",
             "make_bag" | "make_bag_if" => "bag",

@@ -314,8 +314,11 @@ pub fn equals(a: &Value, b: &Value) -> Option<bool> {
     if let (Value::Str(x), Value::Str(y)) = (a, b) {
         return Some(Arc::ptr_eq(x, y) || x == y);
     }
-    if a.is_null() || b.is_null() {
-        return None;
+    // Kusto: a null and a value are not equal; two nulls compare to null.
+    match (a.is_null(), b.is_null()) {
+        (true, true) => return None,
+        (true, false) | (false, true) => return Some(false),
+        _ => {}
     }
     match (a, b) {
         (Value::Dyn(x), Value::Dyn(y)) => Some(x == y),

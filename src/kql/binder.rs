@@ -957,7 +957,16 @@ impl<'a> Binder<'a> {
         let args = self.args(call);
         let first = args.first().and_then(|a| self.default_name(*a));
         let prefix = match name.as_str() {
-            "count" | "countif" => {
+            // `count(x)` → `count_x` (checked with the oracle); `count()` and `countif(p)` end
+            // with `_`.
+            "count" => {
+                out.set(
+                    &format!("count_{}", first.clone().unwrap_or_default()),
+                    Type::Long,
+                );
+                return true;
+            }
+            "countif" => {
                 out.set(&format!("{name}_"), Type::Long);
                 return true;
             }
