@@ -581,18 +581,41 @@ fn lookup(name: &str) -> Option<F> {
             Ok(Value::string(text[start..end].iter().collect()))
         },
         "indexof" => |a| {
-            let hay = s(a, 0);
-            let needle = s(a, 1);
-            let start = long(a, 2).unwrap_or(0).max(0) as usize;
-            let chars: Vec<char> = hay.chars().collect();
-            if start > chars.len() {
+            // indexof(source, lookup [, start [, length [, occurrence]]]): the occurrence-th
+            // match inside the `length` characters (-1: to the end) from `start` (from the end
+            // when negative); -1 when there is none.
+            let chars: Vec<char> = s(a, 0).chars().collect();
+            let needle: Vec<char> = s(a, 1).chars().collect();
+            let len = chars.len() as i64;
+            let start = match long(a, 2).unwrap_or(0) {
+                x if x < 0 => (len + x).max(0),
+                x => x,
+            };
+            if start > len {
                 return Ok(Value::Long(-1));
             }
-            let rest: String = chars[start..].iter().collect();
-            Ok(Value::Long(match rest.find(&needle) {
-                Some(b) => (start + rest[..b].chars().count()) as i64,
-                None => -1,
-            }))
+            let end = match long(a, 3).unwrap_or(-1) {
+                x if x < -1 => return Ok(Value::Null),
+                -1 => len,
+                x => (start + x).min(len),
+            };
+            let occurrence = long(a, 4).unwrap_or(1);
+            if occurrence < 1 {
+                return Ok(Value::Null);
+            }
+            let mut seen = 0;
+            let mut i = start;
+            while i + needle.len() as i64 <= end {
+                let at = i as usize;
+                if chars[at..at + needle.len()] == needle[..] {
+                    seen += 1;
+                    if seen == occurrence {
+                        return Ok(Value::Long(i));
+                    }
+                }
+                i += 1;
+            }
+            Ok(Value::Long(-1))
         },
         "split" => |a| {
             let text = s(a, 0);
@@ -800,10 +823,13 @@ fn lookup(name: &str) -> Option<F> {
             Ok(json(serde_json::Value::Array(args)))
         },
         "url_decode" => |a| Ok(Value::string(url_decode(&s(a, 0)))),
-        "url_encode" | "url_encode_component" => |a| Ok(Value::string(url_encode(&s(a, 0)))),
+        "url_encode" => |a| Ok(Value::string(url_encode_form(&s(a, 0)))),
+        "url_encode_component" => |a| Ok(Value::string(url_encode(&s(a, 0)))),
         "base64_decode_tostring" | "base64_decodestring" => |a| {
-            Ok(match base64_decode(&s(a, 0)) {
-                Some(b) => Value::string(String::from_utf8_lossy(&b).into_owned()),
+            // Bytes that are not UTF-8 give null (the base64_decode_tostring page).
+            Ok(match base64_decode(&s(a, 0)).map(String::from_utf8) {
+                Some(Ok(t)) => Value::string(t),
+                Some(Err(_)) => Value::Null,
                 None => Value::empty_str(),
             })
         },
@@ -1608,6 +1634,22 @@ fn url_encode(s: &str) -> String {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `url_encode`: form encoding as the url_encode page shows it (space as `+`, lowercase hex,
+/// `-_.!*()` kept).
+fn url_encode_form(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!*()".contains(&b) {
+            out.push(b as char);
+        } else if b == b' ' {
+            out.push('+');
+        } else {
+            out.push_str(&format!("%{b:02x}"));
         }
     }
     out
