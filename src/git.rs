@@ -127,6 +127,50 @@ pub fn workspace_at(root: &Path, rev: &str) -> Result<(Workspace, MemSource, Str
     Ok((ws, src, commit.id().to_string()))
 }
 
+/// Write every file of the tree at `rev` (under the vigil root) into `dest`: the scratch copy
+/// where the gate runs a head's detection tests and dry-run (test files, sample data).
+pub fn materialize(root: &Path, rev: &str, dest: &Path) -> Result<usize, DeployError> {
+    let (repo, prefix) = open(root)?;
+    let commit = resolve(&repo, rev)?;
+    let tree = commit
+        .tree()
+        .map_err(|e| git_err(format!("cannot read the tree: {}", e.message())))?;
+    let mut written = 0usize;
+    let mut err = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() != Some(git2::ObjectType::Blob) {
+            return git2::TreeWalkResult::Ok;
+        }
+        let full = Path::new(dir).join(entry.name().unwrap_or_default());
+        let Ok(rel) = full.strip_prefix(&prefix) else {
+            return git2::TreeWalkResult::Ok;
+        };
+        let to = dest.join(rel);
+        let res = repo
+            .find_blob(entry.id())
+            .map_err(|e| e.message().to_string())
+            .and_then(|b| {
+                if let Some(parent) = to.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+                }
+                std::fs::write(&to, b.content()).map_err(|e| e.to_string())
+            });
+        match res {
+            Ok(()) => written += 1,
+            Err(e) => {
+                err = Some(format!("{}: {e}", rel.display()));
+                return git2::TreeWalkResult::Abort;
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .map_err(|e| git_err(e.message().to_string()))?;
+    match err {
+        Some(e) => Err(git_err(format!("cannot write the tree of {rev}: {e}"))),
+        None => Ok(written),
+    }
+}
+
 /// The commit a ref names.
 pub fn commit_of(root: &Path, rev: &str) -> Result<String, DeployError> {
     let (repo, _) = open(root)?;

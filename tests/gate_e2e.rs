@@ -906,3 +906,61 @@ fn a_rule_just_put_in_shadow_has_no_week_of_evidence() {
         text(&o)
     );
 }
+
+/// `--head REF` judges a commit that is not checked out: its definitions are read through git,
+/// and its detection tests and dry-run run on a scratch copy of its tree (here the work tree is
+/// back on the base, whose rule passes its tests, while the head's raised threshold fails them).
+#[test]
+fn gate_with_head_runs_the_heads_tests() {
+    let r = deploy_support::repo(CONFIG);
+    r.write(".gitignore", "gate/\n.vigil/\n");
+    r.write("detections/spray.yaml", HUMAN_RULE);
+    r.write("detections/spray.tests.yaml", HUMAN_TESTS);
+    r.write("sandbox/SigninLogs.jsonl", &signins());
+    r.commit("base");
+    r.git(&["checkout", "-q", "-b", "feature"]);
+    r.write(
+        "detections/spray.yaml",
+        &HUMAN_RULE.replace("Failures >= 3", "Failures >= 4"),
+    );
+    r.commit("raise the threshold");
+    r.git(&["checkout", "-q", "main"]);
+    let o = deploy_support::vigil(
+        r.path(),
+        "http://127.0.0.1:9",
+        &[
+            "gate",
+            "--base",
+            "main",
+            "--head",
+            "feature",
+            "--stage",
+            "offline",
+            "--json",
+            "gate/verdict.json",
+        ],
+        &[],
+    );
+    let v: Value = std::fs::read(r.path().join("gate/verdict.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_else(|| panic!("no verdict: {}", text(&o)));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = check(&v, "detections/spray.yaml", "test");
+    assert_eq!(t["status"], "fail", "{v}");
+    assert!(
+        t["detail"]
+            .as_str()
+            .unwrap()
+            .contains("expected 1 alert(s), the run raised 0"),
+        "{v}"
+    );
+    assert_eq!(
+        check(&v, "detections/spray.yaml", "dry-run")["status"],
+        "pass",
+        "{v}"
+    );
+    // The work tree is untouched (still the base).
+    let now = std::fs::read_to_string(r.path().join("detections/spray.yaml")).unwrap();
+    assert!(now.contains("Failures >= 3"));
+}

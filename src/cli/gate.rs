@@ -48,8 +48,8 @@ pub struct GateArgs {
     /// their base for rollout promotions) and deleted.
     #[arg(long, value_name = "REF", conflicts_with_all = ["paths", "all"])]
     pub base: Option<String>,
-    /// The head of the comparison, read through git (default: the work tree). Detection tests
-    /// and the dry-run need the work tree, so they do not run with --head.
+    /// The head of the comparison, read through git (default: the work tree); detection tests
+    /// and the dry-run run on a scratch copy of its tree.
     #[arg(long, value_name = "REF", requires = "base")]
     pub head: Option<String>,
     /// Trusted stage: the environment to plan against and to read shadow evidence from.
@@ -116,9 +116,20 @@ pub fn exec(g: &Global, mut a: GateArgs) -> anyhow::Result<i32> {
         anyhow::bail!("say what to judge: --base REF (what changed), --all, or files and folders");
     }
     let root = g.root()?;
+    // With --head, the head's tree is also written to a scratch folder, where detection tests
+    // and the dry-run run (they read test files and sandbox data beside the definitions).
+    let mut head_tree: Option<ScratchDir> = None;
     let (mut ws, siblings): (workspace::Workspace, Box<dyn SiblingReader>) = match &a.head {
         Some(h) => match crate::git::workspace_at(&root, h) {
-            Ok((ws, src, _)) => (ws, Box::new(src)),
+            Ok((ws, src, _)) => {
+                let dir = ScratchDir::new("vigil-gate-head")
+                    .context("creating a folder for the head's tree")?;
+                if let Err(e) = crate::git::materialize(&root, h, dir.path()) {
+                    return Ok(super::deploy::fail(&e));
+                }
+                head_tree = Some(dir);
+                (ws, Box::new(src))
+            }
             Err(e) => return Ok(super::deploy::fail(&e)),
         },
         None => (
@@ -229,7 +240,11 @@ pub fn exec(g: &Global, mut a: GateArgs) -> anyhow::Result<i32> {
 
     // The product's stages, run for the changed set.
     let mut st = StageResults::default();
-    run_local_stages(&a, &root, &ws, &checked, &changes, &mut st);
+    let stage_root = head_tree
+        .as_ref()
+        .map(|d| d.path().to_path_buf())
+        .unwrap_or_else(|| root.clone());
+    run_local_stages(&stage_root, &ws, &checked, &changes, &mut st);
     let mut evidence_items = file_evidence.clone();
     match stage {
         Stage::Offline => st.not_run.push(Check::new(
@@ -356,14 +371,39 @@ pub fn exec(g: &Global, mut a: GateArgs) -> anyhow::Result<i32> {
     Ok(if report.verdict == Status::Pass { 0 } else { 1 })
 }
 
+/// A folder under the system's temporary directory, removed when dropped.
+struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    fn new(prefix: &str) -> std::io::Result<ScratchDir> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let p = std::env::temp_dir().join(format!("{prefix}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p)?;
+        Ok(ScratchDir(p))
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// The path of a change as the gate keys it.
 fn key(p: &std::path::Path) -> String {
     p.to_string_lossy().replace('\\', "/")
 }
 
-/// Run detection tests and the local dry-run over the changed rules (the work tree only).
+/// Run detection tests and the local dry-run over the changed rules, in `root`: the work tree,
+/// or with `--head` a scratch copy of the head's tree.
 fn run_local_stages(
-    a: &GateArgs,
     root: &std::path::Path,
     ws: &workspace::Workspace,
     checked: &pipeline::Checked,
@@ -379,12 +419,6 @@ fn run_local_stages(
             Some((k, d))
         })
         .collect();
-    if a.head.is_some() {
-        let why = "not run: --head REF judges content read through git; tests and the dry-run run on the work tree (check the head out and omit --head)";
-        st.not_run.push(Check::new("test", Status::NotRun, why));
-        st.not_run.push(Check::new("dry-run", Status::NotRun, why));
-        return;
-    }
     let cfg = match SandboxConfig::from_toml(ws.config.sandbox.as_ref()) {
         Ok(c) => c,
         Err(e) => {
