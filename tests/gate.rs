@@ -564,3 +564,77 @@ fn new_ai_content_must_enter_in_shadow() {
         outcome.report.entries[0].checks
     );
 }
+
+/// CODEOWNERS teams: `gate::github::fetch` reads the members of every team CODEOWNERS names
+/// (GitHub's team members API, over a loopback server), and leaves out a team it may not read,
+/// which review confirmation then reports.
+#[test]
+fn codeowners_teams_are_expanded_through_the_api() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            log.lock().unwrap().push(path.clone());
+            let (status, text) = if path == "/repos/o/r/pulls/9" {
+                (
+                    200,
+                    json!({"number": 9, "user": {"login": "drafter"},
+                           "head": {"sha": "h".repeat(40)}, "base": {"sha": "b".repeat(40)}})
+                    .to_string(),
+                )
+            } else if path.starts_with("/repos/o/r/pulls/9/reviews") {
+                (200, "[]".to_string())
+            } else if path.starts_with("/repos/o/r/contents/.github/CODEOWNERS") {
+                (
+                    200,
+                    "/detections/ @Contoso/SecOps\n/hunts/ @contoso/hunters @lead\n".to_string(),
+                )
+            } else if path.starts_with("/orgs/contoso/teams/secops/members") {
+                (
+                    200,
+                    json!([{"login": "tina"}, {"login": "uma"}]).to_string(),
+                )
+            } else {
+                (404, r#"{"message":"Not Found"}"#.to_string())
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    let pr = vigil::gate::github::fetch(&vigil::gate::github::GithubContext {
+        api_url: url,
+        repository: "o/r".into(),
+        token: "t".into(),
+        pr: 9,
+    })
+    .unwrap();
+    assert_eq!(
+        pr.team_members.get("contoso/secops"),
+        Some(&vec!["tina".to_string(), "uma".to_string()])
+    );
+    assert!(!pr.team_members.contains_key("contoso/hunters"));
+    let paths = seen.lock().unwrap().clone();
+    assert!(
+        paths.iter().any(|p| p.starts_with("/orgs/contoso/hunters")
+            || p.starts_with("/orgs/contoso/teams/hunters/members")),
+        "{paths:?}"
+    );
+}

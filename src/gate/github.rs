@@ -169,6 +169,46 @@ async fn fetch_async(ctx: &GithubContext) -> anyhow::Result<PullRequest> {
             break;
         }
     }
+    // Teams named in CODEOWNERS: their members, when the token may read them.
+    let mut team_members = std::collections::BTreeMap::new();
+    if let Some(text) = &codeowners {
+        let teams: std::collections::BTreeSet<String> = super::codeowners::CodeOwners::parse(text)
+            .rules
+            .iter()
+            .flat_map(|r| r.owners.iter())
+            .filter(|o| super::codeowners::is_team(o))
+            .map(|o| o.trim_start_matches('@').to_ascii_lowercase())
+            .collect();
+        for team in teams {
+            let Some((org, slug)) = team.split_once('/') else {
+                continue;
+            };
+            let mut members = Vec::new();
+            let mut readable = true;
+            for page in 1..=10 {
+                let url = format!(
+                    "{}/orgs/{org}/teams/{slug}/members?per_page=100&page={page}",
+                    ctx.api_url
+                );
+                match get_json::<Vec<User>>(&client, ctx, &url).await {
+                    Ok(batch) => {
+                        let n = batch.len();
+                        members.extend(batch.into_iter().map(|u| u.login));
+                        if n < 100 {
+                            break;
+                        }
+                    }
+                    Err(_) => {
+                        readable = false;
+                        break;
+                    }
+                }
+            }
+            if readable {
+                team_members.insert(team, members);
+            }
+        }
+    }
     Ok(PullRequest {
         number: pull.number,
         author: pull.user.login,
@@ -176,6 +216,7 @@ async fn fetch_async(ctx: &GithubContext) -> anyhow::Result<PullRequest> {
         base_sha: pull.base.sha,
         reviews,
         codeowners,
+        team_members,
     })
 }
 

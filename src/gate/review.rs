@@ -23,6 +23,22 @@ pub struct PullRequest {
     pub reviews: Vec<PrReview>,
     /// CODEOWNERS text at the base commit, if the repository has one.
     pub codeowners: Option<String>,
+    /// Members of the teams CODEOWNERS names (`org/team`, lowercase → logins), as GitHub
+    /// listed them; a team missing here could not be read (the token lacks `read:org`).
+    #[serde(default)]
+    pub team_members: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// Whether `login` is `owner`, or a member of the team `owner` names.
+fn owns(pr: &PullRequest, owner: &str, login: &str) -> bool {
+    if codeowners::names_login(owner, login) {
+        return true;
+    }
+    codeowners::is_team(owner)
+        && pr
+            .team_members
+            .get(&owner.trim_start_matches('@').to_ascii_lowercase())
+            .is_some_and(|m| m.iter().any(|x| x.eq_ignore_ascii_case(login)))
 }
 
 /// One submitted review.
@@ -133,7 +149,7 @@ pub fn confirm(
                 .reviewers
                 .iter()
                 .any(|p| p.trim_start_matches('@').eq_ignore_ascii_case(&login));
-            let owner = owners.iter().any(|o| codeowners::names_login(o, &login));
+            let owner = owners.iter().any(|o| owns(pr, o, &login));
             let allowed = if listed || owner {
                 true
             } else if policy.reviewers.is_empty() && owners.is_empty() {
@@ -159,8 +175,19 @@ pub fn confirm(
                         who.join(", ")
                     )
                 };
-                if owners.iter().any(|o| codeowners::is_team(o)) {
-                    reason.push_str("; not supported yet: team owners (@org/team) are not expanded, list their members in [policy.review] reviewers");
+                let unread: Vec<&String> = owners
+                    .iter()
+                    .filter(|o| codeowners::is_team(o))
+                    .filter(|o| {
+                        !pr.team_members
+                            .contains_key(&o.trim_start_matches('@').to_ascii_lowercase())
+                    })
+                    .collect();
+                if !unread.is_empty() {
+                    reason.push_str(&format!(
+                        "; the members of {} could not be read (the token needs read:org), or list them in [policy.review] reviewers",
+                        unread.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    ));
                 }
                 return no(reason);
             }
@@ -201,7 +228,39 @@ mod tests {
                 })
                 .collect(),
             codeowners: Some("* @alice\n/hunts/ @carol\n".into()),
+            team_members: Default::default(),
         }
+    }
+
+    #[test]
+    fn team_owners_count_through_their_members() {
+        let policy = ReviewPolicy::default();
+        let mut p = pr(vec![
+            ("tina", "APPROVED", "h", "MEMBER"),
+            ("omar", "APPROVED", "h", "MEMBER"),
+        ]);
+        p.codeowners = Some("/detections/ @Contoso/SecOps\n/hunts/ @contoso/hunters\n".into());
+        p.team_members
+            .insert("contoso/secops".into(), vec!["Tina".into(), "uma".into()]);
+        // tina is a member of the owning team; omar is not.
+        let c = confirm(
+            "detections/a.yaml",
+            &review(&["tina", "omar"]),
+            None,
+            &p,
+            &policy,
+        );
+        assert!(c[0].confirmed, "{c:?}");
+        assert!(c[0].reason.contains("(code owner)"), "{c:?}");
+        assert!(!c[1].confirmed, "{c:?}");
+        // A team whose members could not be read says so.
+        let c = confirm("hunts/h.yaml", &review(&["tina"]), None, &p, &policy);
+        assert!(!c[0].confirmed);
+        assert!(
+            c[0].reason
+                .contains("the members of @contoso/hunters could not be read"),
+            "{c:?}"
+        );
     }
 
     fn review(by: &[&str]) -> Review {
