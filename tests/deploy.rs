@@ -34,6 +34,34 @@ fn base_repo() -> Repo {
     r
 }
 
+/// A portal edit: the owned rule `guid(n)`'s severity set to `severity` directly through ARM.
+/// Returns the rule's ARM path.
+fn portal_edit_severity(
+    s: &vigil::deploy::Session,
+    rt: &tokio::runtime::Runtime,
+    n: u32,
+    severity: &str,
+) -> String {
+    let ws = vigil::deploy::env::local_workspace();
+    let path = format!(
+        "{}/providers/Microsoft.SecurityInsights/alertRules/{}",
+        ws.path(),
+        guid(n)
+    );
+    let mut live = rt
+        .block_on(s.arm.get(&path, "2025-07-01-preview"))
+        .unwrap()
+        .body;
+    live["properties"]["severity"] = json!(severity);
+    live["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("lastModifiedUtc");
+    rt.block_on(s.arm.put(&path, "2025-07-01-preview", &live))
+        .unwrap();
+    path
+}
+
 #[test]
 fn plan_apply_plan_is_empty_and_rollback_is_exact() {
     let r = base_repo();
@@ -170,25 +198,13 @@ fn drift_unmanaged_and_ownership() {
     let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let s = session(&url);
-    let ws = vigil::deploy::env::local_workspace();
     let rt = rt();
     // A portal edit of an owned rule, and a rule nobody owns.
-    let path = format!(
-        "{}/providers/Microsoft.SecurityInsights/alertRules/{}",
-        ws.path(),
-        guid(1)
-    );
-    let mut live = rt
+    let path = portal_edit_severity(&s, &rt, 1, "High");
+    let live = rt
         .block_on(s.arm.get(&path, "2025-07-01-preview"))
         .unwrap()
         .body;
-    live["properties"]["severity"] = json!("High");
-    live["properties"]
-        .as_object_mut()
-        .unwrap()
-        .remove("lastModifiedUtc");
-    rt.block_on(s.arm.put(&path, "2025-07-01-preview", &live))
-        .unwrap();
     let mut foreign = live.clone();
     foreign.as_object_mut().unwrap().remove("etag");
     foreign["properties"]["displayName"] = json!("Portal rule");
@@ -525,14 +541,9 @@ fn drift_comes_back_into_the_defining_file() {
     let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let s = session(&url);
-    let ws = vigil::deploy::env::local_workspace();
     let rt = rt();
-    let path = format!(
-        "{}/providers/Microsoft.SecurityInsights/alertRules/{}",
-        ws.path(),
-        guid(1)
-    );
-    let mut live = rt
+    let path = portal_edit_severity(&s, &rt, 1, "High");
+    let live = rt
         .block_on(s.arm.get(&path, "2025-07-01-preview"))
         .unwrap()
         .body;
@@ -543,13 +554,6 @@ fn drift_comes_back_into_the_defining_file() {
             .contains("Written by a human"),
         "the footer is compiled in: {live:#}"
     );
-    live["properties"]["severity"] = json!("High");
-    live["properties"]
-        .as_object_mut()
-        .unwrap()
-        .remove("lastModifiedUtc");
-    rt.block_on(s.arm.put(&path, "2025-07-01-preview", &live))
-        .unwrap();
     let o = vigil(
         r.path(),
         &url,

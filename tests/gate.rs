@@ -25,6 +25,17 @@ struct GithubServer {
 
 impl GithubServer {
     fn start(author: &str, reviews: Value, codeowners: Option<&str>) -> GithubServer {
+        GithubServer::with_teams(author, reviews, codeowners, json!({}))
+    }
+
+    /// `teams`: `{"org/team": ["login", ...]}`, served by the team members API; other teams
+    /// answer 404 (as GitHub does when the token may not read them).
+    fn with_teams(
+        author: &str,
+        reviews: Value,
+        codeowners: Option<&str>,
+        teams: Value,
+    ) -> GithubServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -76,6 +87,19 @@ impl GithubServer {
                         Some(c) => (200, c.clone()),
                         None => (404, r#"{"message":"Not Found"}"#.to_string()),
                     }
+                } else if let Some(members) = path
+                    .strip_prefix("/orgs/")
+                    .and_then(|p| p.split_once("/members"))
+                    .map(|(t, _)| t.replacen("/teams/", "/", 1))
+                    .and_then(|t| teams.get(&t))
+                {
+                    let list: Vec<Value> = members
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|l| json!({ "login": l }))
+                        .collect();
+                    (200, Value::Array(list).to_string())
                 } else {
                     (404, r#"{"message":"Not Found"}"#.to_string())
                 };
@@ -570,60 +594,17 @@ fn new_ai_content_must_enter_in_shadow() {
 /// which review confirmation then reports.
 #[test]
 fn codeowners_teams_are_expanded_through_the_api() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                    break;
-                }
-            }
-            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-            log.lock().unwrap().push(path.clone());
-            let (status, text) = if path == "/repos/o/r/pulls/9" {
-                (
-                    200,
-                    json!({"number": 9, "user": {"login": "drafter"},
-                           "head": {"sha": "h".repeat(40)}, "base": {"sha": "b".repeat(40)}})
-                    .to_string(),
-                )
-            } else if path.starts_with("/repos/o/r/pulls/9/reviews") {
-                (200, "[]".to_string())
-            } else if path.starts_with("/repos/o/r/contents/.github/CODEOWNERS") {
-                (
-                    200,
-                    "/detections/ @Contoso/SecOps\n/hunts/ @contoso/hunters @lead\n".to_string(),
-                )
-            } else if path.starts_with("/orgs/contoso/teams/secops/members") {
-                (
-                    200,
-                    json!([{"login": "tina"}, {"login": "uma"}]).to_string(),
-                )
-            } else {
-                (404, r#"{"message":"Not Found"}"#.to_string())
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-                text.len()
-            );
-        }
-    });
+    let gh = GithubServer::with_teams(
+        "drafter",
+        json!([]),
+        Some("/detections/ @Contoso/SecOps\n/hunts/ @contoso/hunters @lead\n"),
+        json!({ "contoso/secops": ["tina", "uma"] }),
+    );
     let pr = vigil::gate::github::fetch(&vigil::gate::github::GithubContext {
-        api_url: url,
+        api_url: gh.url.clone(),
         repository: "o/r".into(),
         token: "t".into(),
-        pr: 9,
+        pr: 5,
     })
     .unwrap();
     assert_eq!(
@@ -631,10 +612,17 @@ fn codeowners_teams_are_expanded_through_the_api() {
         Some(&vec!["tina".to_string(), "uma".to_string()])
     );
     assert!(!pr.team_members.contains_key("contoso/hunters"));
-    let paths = seen.lock().unwrap().clone();
+    let paths: Vec<String> = gh
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(p, _)| p.clone())
+        .collect();
     assert!(
-        paths.iter().any(|p| p.starts_with("/orgs/contoso/hunters")
-            || p.starts_with("/orgs/contoso/teams/hunters/members")),
+        paths
+            .iter()
+            .any(|p| p.starts_with("/orgs/contoso/teams/hunters/members")),
         "{paths:?}"
     );
 }

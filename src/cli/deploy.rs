@@ -192,19 +192,37 @@ fn desired(
         ));
         return Ok(Err(1));
     }
-    let mut cfg = ws.config.compile.clone();
-    cfg.api_versions = envr.api_versions.clone();
-    let opts = crate::compile::Options {
-        config: &cfg,
-        project: &ws.config.project,
-        environment: Some(&envr.name),
-        rollout: &ws.config.policy.rollout,
-    };
+    let cfg = env_compile_config(&ws, envr);
+    let opts = env_compile_options(&ws, envr, &cfg);
     let artifacts = pipeline::compilable(&checked)
         .iter()
         .map(|d| crate::compile::compile_one(d, &opts))
         .collect();
     Ok(Ok((artifacts, commit)))
+}
+
+/// The compile settings for an environment: the repository's, with the environment's
+/// api-versions.
+fn env_compile_config(
+    ws: &workspace::Workspace,
+    envr: &Environment,
+) -> crate::config::CompileConfig {
+    let mut cfg = ws.config.compile.clone();
+    cfg.api_versions = envr.api_versions.clone();
+    cfg
+}
+
+fn env_compile_options<'a>(
+    ws: &'a workspace::Workspace,
+    envr: &'a Environment,
+    cfg: &'a crate::config::CompileConfig,
+) -> crate::compile::Options<'a> {
+    crate::compile::Options {
+        config: cfg,
+        project: &ws.config.project,
+        environment: Some(&envr.name),
+        rollout: &ws.config.policy.rollout,
+    }
 }
 
 /// Compiled artifacts and the commit they came from; or the exit code of a failure.
@@ -879,14 +897,8 @@ fn repo_items(root: &Path, envr: &Environment) -> anyhow::Result<RepoItems> {
         root: root.to_path_buf(),
     };
     let checked = pipeline::check_with(&ws, &reader, None, false);
-    let mut cfg = ws.config.compile.clone();
-    cfg.api_versions = envr.api_versions.clone();
-    let opts = crate::compile::Options {
-        config: &cfg,
-        project: &ws.config.project,
-        environment: Some(&envr.name),
-        rollout: &ws.config.policy.rollout,
-    };
+    let cfg = env_compile_config(&ws, envr);
+    let opts = env_compile_options(&ws, envr, &cfg);
     let mut by_name = std::collections::BTreeMap::new();
     for d in pipeline::compilable(&checked) {
         let art = crate::compile::compile_one(d, &opts);

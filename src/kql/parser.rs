@@ -248,55 +248,31 @@ pub const NEEDS_INPUT_AT_START: &[&str] = &[
     "make-series",
 ];
 
-/// Keywords that cannot even be declared as names (`extend project = 1`); the others of
-/// `NOT_AN_EXPRESSION` (`in`, `has`, `by`, ...) can (checked against the oracle).
-const NOT_A_NAME: &[&str] = &[
-    "and",
-    "or",
-    "!in",
-    "in~",
-    "!in~",
-    "!has",
-    "has_cs",
-    "!has_cs",
-    "hasprefix",
-    "!hasprefix",
-    "hasprefix_cs",
-    "!hasprefix_cs",
-    "hassuffix",
-    "!hassuffix",
-    "hassuffix_cs",
-    "!hassuffix_cs",
-    "!contains",
-    "contains_cs",
-    "!contains_cs",
-    "notcontains",
-    "startswith",
-    "!startswith",
-    "startswith_cs",
-    "!startswith_cs",
-    "endswith",
-    "!endswith",
-    "endswith_cs",
-    "!endswith_cs",
-    "has_any",
-    "has_all",
-    "between",
-    "!between",
-    "like",
-    "notlike",
-    "asc",
-    "desc",
-    "project",
-    "project-away",
-    "project-keep",
-    "project-rename",
-    "project-reorder",
-    "union",
-    "mv-expand",
-    "mv-apply",
-    "parse-where",
+/// Of `NOT_AN_EXPRESSION`, the keywords that can still be declared as names
+/// (`extend in = 1`, `by = 2`): checked against the oracle.
+const DECLARABLE_KEYWORDS: &[&str] = &[
+    "in",
+    "has",
+    "contains",
+    "by",
+    "where",
+    "of",
+    "to",
+    "sample",
+    "sample-distinct",
+    "accumulate",
+    "containscs",
+    "notcontainscs",
+    "likecs",
+    "notlikecs",
+    "granny-asc",
+    "granny-desc",
 ];
+
+/// Keywords that cannot even be declared as names (`extend project = 1`).
+fn not_a_name(w: &str) -> bool {
+    NOT_AN_EXPRESSION.contains(&w) && !DECLARABLE_KEYWORDS.contains(&w)
+}
 
 /// Whether `w` is a word string operator (`has`, `contains`, `startswith`, `like`, ...).
 pub fn is_string_word_op(w: &str) -> bool {
@@ -615,7 +591,7 @@ impl<'a> Parser<'a> {
     }
 
     fn expect_name(&mut self) -> bool {
-        if self.at(T::Ident) && NOT_A_NAME.contains(&self.text(self.current())) {
+        if self.at(T::Ident) && not_a_name(self.text(self.current())) {
             let w = self.text(self.current());
             self.error_here(
                 ErrorKind::Expected,
