@@ -161,49 +161,13 @@ const WORD_OPS: &[&str] = &[
 ];
 
 /// Keywords that cannot start an expression, not even as a name or a call (Kusto.Language
-/// asks for `['word']`); checked against the oracle word by word.
-const NOT_AN_EXPRESSION: &[&str] = &[
+/// asks for `['word']`), besides the word and list operators; checked against the oracle
+/// word by word.
+const OTHER_RESERVED: &[&str] = &[
     "and",
     "or",
-    "in",
-    "!in",
-    "in~",
-    "!in~",
-    "has",
-    "!has",
-    "has_cs",
-    "!has_cs",
-    "hasprefix",
-    "!hasprefix",
-    "hasprefix_cs",
-    "!hasprefix_cs",
-    "hassuffix",
-    "!hassuffix",
-    "hassuffix_cs",
-    "!hassuffix_cs",
-    "contains",
-    "!contains",
-    "contains_cs",
-    "!contains_cs",
-    "notcontains",
-    "containscs",
-    "notcontainscs",
-    "startswith",
-    "!startswith",
-    "startswith_cs",
-    "!startswith_cs",
-    "endswith",
-    "!endswith",
-    "endswith_cs",
-    "!endswith_cs",
-    "has_any",
-    "has_all",
     "between",
     "!between",
-    "like",
-    "notlike",
-    "likecs",
-    "notlikecs",
     "asc",
     "desc",
     "granny-asc",
@@ -225,6 +189,11 @@ const NOT_AN_EXPRESSION: &[&str] = &[
     "sample-distinct",
     "accumulate",
 ];
+
+/// Whether `w` cannot start an expression.
+fn not_an_expression(w: &str) -> bool {
+    WORD_OPS.contains(&w) || LIST_OPS.contains(&w) || OTHER_RESERVED.contains(&w)
+}
 
 /// Tabular operators that Kusto.Language parses at the start of a statement (their keyword
 /// cannot be a name) although they need input rows: the binder reports them (KQL209).
@@ -248,7 +217,7 @@ pub const NEEDS_INPUT_AT_START: &[&str] = &[
     "make-series",
 ];
 
-/// Of `NOT_AN_EXPRESSION`, the keywords that can still be declared as names
+/// Of the keywords that cannot start an expression, those that can still be declared as names
 /// (`extend in = 1`, `by = 2`): checked against the oracle.
 const DECLARABLE_KEYWORDS: &[&str] = &[
     "in",
@@ -271,7 +240,7 @@ const DECLARABLE_KEYWORDS: &[&str] = &[
 
 /// Keywords that cannot even be declared as names (`extend project = 1`).
 fn not_a_name(w: &str) -> bool {
-    NOT_AN_EXPRESSION.contains(&w) && !DECLARABLE_KEYWORDS.contains(&w)
+    not_an_expression(w) && !DECLARABLE_KEYWORDS.contains(&w)
 }
 
 /// Whether `w` is a word string operator (`has`, `contains`, `startswith`, `like`, ...).
@@ -1969,7 +1938,7 @@ impl<'a> Parser<'a> {
                 self.bump();
                 self.finish();
             }
-            T::Ident if NOT_AN_EXPRESSION.contains(&self.text(t)) => {
+            T::Ident if not_an_expression(self.text(t)) => {
                 let w = self.text(t);
                 let message = format!(
                     "expected an expression, found the keyword `{w}` (write ['{w}'] to use it as a name)"
