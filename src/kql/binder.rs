@@ -186,11 +186,23 @@ struct Binder<'a> {
     depth: usize,
     /// Inside `union isfuzzy=true`: unknown tables are skipped, not errors.
     fuzzy: bool,
+    /// The let-bound functions whose bodies are being bound (a call of one of them again is
+    /// recursion: its result is left open).
+    active_calls: Vec<u32>,
+    /// Function bodies bound so far: each call binds its function's body again, so call trees
+    /// could grow exponentially; past the budget results are left open.
+    calls_bound: usize,
 }
+
+/// How many function-body bindings one query may take (fuzzing found call trees that took
+/// minutes without it).
+const CALL_BUDGET: usize = 2_000;
 
 /// Bind a parsed query.
 pub fn bind(text: &str, tree: &SyntaxTree, catalog: &Catalog) -> Bound {
     let mut b = Binder {
+        active_calls: Vec::new(),
+        calls_bound: 0,
         text,
         tree,
         catalog,
@@ -643,9 +655,14 @@ impl<'a> Binder<'a> {
                 };
                 scope.insert(p.clone(), v);
             }
-            if self.depth > 40 {
+            if self.depth > 40
+                || self.active_calls.contains(&decl)
+                || self.calls_bound >= CALL_BUDGET
+            {
                 return Value::Table(Schema::open());
             }
+            self.calls_bound += 1;
+            self.active_calls.push(decl);
             self.scopes.push(scope);
             let body = self
                 .children(decl)
@@ -653,6 +670,7 @@ impl<'a> Binder<'a> {
                 .find(|c| self.kind(*c) == N::Block);
             let r = body.and_then(|b| self.statements(b));
             self.scopes.pop();
+            self.active_calls.pop();
             return match r {
                 Some(s) => Value::Table(s),
                 None => Value::Scalar(Type::Unknown),
