@@ -466,16 +466,7 @@ fn run_local_stages(
                 cfg.now,
                 ws.config.schemas.as_ref(),
             ),
-            Err(e) => vec![dryrun::CaseResult {
-                definition: d.name().to_string(),
-                file: tf.display().to_string(),
-                name: "(tests file)".into(),
-                passed: false,
-                failures: vec![e],
-                alerts: 0,
-                rows: 0,
-                seconds: 0.0,
-            }],
+            Err(e) => vec![dryrun::CaseResult::unreadable(d.name(), &tf, e)],
         };
         let (check, rows) = stages::test_check(path, &results);
         st.add(path, check);

@@ -111,16 +111,7 @@ pub fn test(g: &Global, a: TestArgs) -> anyhow::Result<i32> {
                 l.cfg.now,
                 l.ws.config.schemas.as_ref(),
             )),
-            Err(e) => results.push(dryrun::CaseResult {
-                definition: d.name().to_string(),
-                file: tf.display().to_string(),
-                name: "(tests file)".into(),
-                passed: false,
-                failures: vec![e],
-                alerts: 0,
-                rows: 0,
-                seconds: 0.0,
-            }),
+            Err(e) => results.push(dryrun::CaseResult::unreadable(d.name(), &tf, e)),
         }
     }
     let failed = results.iter().filter(|r| !r.passed).count();

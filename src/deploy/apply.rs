@@ -128,6 +128,36 @@ impl<'a> Run<'a> {
         r
     }
 
+    /// Bring a change's metadata resource to its target: written when the target has one,
+    /// deleted when only the live item has one.
+    async fn sync_metadata(
+        &self,
+        ws: &Workspace,
+        t: &crate::deploy::Target,
+        c: &Change,
+    ) -> Result<(), DeployError> {
+        match (&t.metadata, &c.live_meta) {
+            (Some(m), _) => {
+                self.write(
+                    ws,
+                    "PUT",
+                    &meta_path(&m.name),
+                    &m.api_version,
+                    Some(&m.body),
+                    "apply",
+                )
+                .await?;
+            }
+            (None, Some(lm)) => {
+                let meta_api = &self.s.env.api_versions.metadata;
+                self.write(ws, "DELETE", &meta_path(&lm.name), meta_api, None, "apply")
+                    .await?;
+            }
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
     /// Apply one change.
     async fn change(&self, ws: &Workspace, c: &Change) -> Result<(), DeployError> {
         let rel = resource::path(c.rtype, &c.name);
@@ -176,45 +206,11 @@ impl<'a> Run<'a> {
                     }
                     Err(e) => return Err(e.into()),
                 }
-                match (&t.metadata, &c.live_meta) {
-                    (Some(m), _) => {
-                        self.write(
-                            ws,
-                            "PUT",
-                            &meta_path(&m.name),
-                            &m.api_version,
-                            Some(&m.body),
-                            "apply",
-                        )
-                        .await?;
-                    }
-                    (None, Some(lm)) => {
-                        self.write(ws, "DELETE", &meta_path(&lm.name), meta_api, None, "apply")
-                            .await?;
-                    }
-                    (None, None) => {}
-                }
+                self.sync_metadata(ws, t, c).await?;
             }
             Action::Adopt => {
                 let t = c.target.as_ref().expect("adoptions have a target");
-                match (&t.metadata, &c.live_meta) {
-                    (Some(m), _) => {
-                        self.write(
-                            ws,
-                            "PUT",
-                            &meta_path(&m.name),
-                            &m.api_version,
-                            Some(&m.body),
-                            "apply",
-                        )
-                        .await?;
-                    }
-                    (None, Some(lm)) => {
-                        self.write(ws, "DELETE", &meta_path(&lm.name), meta_api, None, "apply")
-                            .await?;
-                    }
-                    (None, None) => {}
-                }
+                self.sync_metadata(ws, t, c).await?;
             }
             Action::Delete => {
                 self.write(ws, "DELETE", &rel, &read_api, None, "apply")

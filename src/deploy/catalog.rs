@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use super::plan::Target;
 use super::DeployError;
 use crate::diagnostics::code;
-use crate::kql::catalog::{Catalog, Schema, Type};
+use crate::kql::catalog::{Catalog, Type};
 
 /// The committed form of a workspace's schema, from the metadata endpoint's answer.
 pub fn from_metadata(workspace: &str, meta: &Value) -> Value {
@@ -96,20 +96,7 @@ pub fn from_metadata(workspace: &str, meta: &Value) -> Value {
 /// The catalog a committed workspace schema describes.
 pub fn catalog_of(schema: &Value) -> Catalog {
     let mut c = Catalog::embedded().clone();
-    for m in schema["missing"].as_array().into_iter().flatten() {
-        if let Some(m) = m.as_str() {
-            c.tables.remove(m);
-        }
-    }
-    for (name, cols) in schema["tables"].as_object().into_iter().flatten() {
-        let columns = cols
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), Type::parse(v.as_str().unwrap_or(""))))
-            .collect();
-        c.add_table(name, columns);
-    }
+    c.add_schema_tables(schema);
     for (name, f) in schema["functions"].as_object().into_iter().flatten() {
         let cols: Vec<String> = f["columns"]
             .as_object()
@@ -130,31 +117,7 @@ fn add_target_functions(c: &mut Catalog, targets: &[Target]) {
         let (Some(alias), Some(body)) = (p["functionAlias"].as_str(), p["query"].as_str()) else {
             continue;
         };
-        let params = p["functionParameters"].as_str().unwrap_or("");
-        let lets: String = params
-            .split(',')
-            .filter_map(|x| {
-                let (n, rest) = x.split_once(':')?;
-                let ty = rest.split('=').next()?.trim();
-                Some(format!("let {} = {ty}(null);\n", n.trim()))
-            })
-            .collect();
-        let text = format!("{lets}{body}");
-        let parsed = crate::kql::parse(&text);
-        let result = crate::kql::binder::bind(&text, &parsed.tree, c)
-            .result
-            .unwrap_or_else(Schema::open);
-        let cols = if result.open {
-            String::new()
-        } else {
-            result
-                .columns
-                .iter()
-                .map(|(n, t)| format!("{n}:{}", t.name()))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        c.add_function(alias, &format!("({params})"), &cols);
+        c.add_saved_function(alias, p["functionParameters"].as_str().unwrap_or(""), body);
     }
 }
 

@@ -174,6 +174,22 @@ pub struct CaseResult {
     pub seconds: f64,
 }
 
+impl CaseResult {
+    /// A failed case standing for a tests file that could not be read.
+    pub fn unreadable(definition: &str, file: &std::path::Path, error: String) -> CaseResult {
+        CaseResult {
+            definition: definition.to_string(),
+            file: file.display().to_string(),
+            name: "(tests file)".into(),
+            passed: false,
+            failures: vec![error],
+            alerts: 0,
+            rows: 0,
+            seconds: 0.0,
+        }
+    }
+}
+
 /// Run the test cases of one rule.
 pub fn run_rule_tests(
     def: &Definition,

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::kql::catalog::{Catalog, Schema, Type};
+use crate::kql::catalog::{Catalog, Schema};
 pub use http::Faults;
 use http::{Request, Response};
 pub use query::{NotWired, QueryEngine, QueryTable, NOT_WIRED};
@@ -379,31 +379,11 @@ fn load(dir: &Path, inner: &mut Inner) -> std::io::Result<()> {
 /// functions saved in the workspace.
 fn build_catalog(global: Option<&Value>, ws: &Ws) -> Catalog {
     let mut c = Catalog::embedded().clone();
-    let add_tables = |schema: &Value, c: &mut Catalog| {
-        if let Some(tables) = schema.get("tables").and_then(|t| t.as_object()) {
-            for (name, cols) in tables {
-                let columns = cols
-                    .as_object()
-                    .map(|o| {
-                        o.iter()
-                            .map(|(k, v)| (k.clone(), Type::parse(v.as_str().unwrap_or(""))))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                c.add_table(name, columns);
-            }
-        }
-        if let Some(missing) = schema.get("missing").and_then(|t| t.as_array()) {
-            for m in missing.iter().filter_map(|m| m.as_str()) {
-                c.tables.remove(m);
-            }
-        }
-    };
     if let Some(g) = global {
-        add_tables(g, &mut c);
+        c.add_schema_tables(g);
     }
     if let Some(s) = &ws.schema {
-        add_tables(s, &mut c);
+        c.add_schema_tables(s);
     }
     for ((kind, _), v) in &ws.resources {
         if *kind != Kind::SavedSearches {
@@ -413,31 +393,7 @@ fn build_catalog(global: Option<&Value>, ws: &Ws) -> Catalog {
         let (Some(alias), Some(body)) = (p["functionAlias"].as_str(), p["query"].as_str()) else {
             continue;
         };
-        let params = p["functionParameters"].as_str().unwrap_or("");
-        let lets: String = params
-            .split(',')
-            .filter_map(|x| {
-                let (n, rest) = x.split_once(':')?;
-                let ty = rest.split('=').next()?.trim();
-                Some(format!("let {} = {ty}(null);\n", n.trim()))
-            })
-            .collect();
-        let text = format!("{lets}{body}");
-        let parsed = crate::kql::parse(&text);
-        let result = crate::kql::binder::bind(&text, &parsed.tree, &c)
-            .result
-            .unwrap_or_else(Schema::open);
-        let cols = if result.open {
-            String::new()
-        } else {
-            result
-                .columns
-                .iter()
-                .map(|(n, t)| format!("{n}:{}", t.name()))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        c.add_function(alias, &format!("({params})"), &cols);
+        c.add_saved_function(alias, p["functionParameters"].as_str().unwrap_or(""), body);
     }
     c
 }

@@ -241,14 +241,8 @@ pub struct PlanAction {
 pub struct PlanSummary {
     pub environment: String,
     pub workspaces: Vec<String>,
-    pub create: usize,
-    pub update: usize,
-    pub replace: usize,
-    pub adopt: usize,
-    pub delete: usize,
-    pub drift: usize,
-    pub unchanged: usize,
-    pub unmanaged: usize,
+    #[serde(flatten)]
+    pub totals: Totals,
     pub actions: Vec<PlanAction>,
     /// Rules that do not bind against a workspace's catalog, and similar plan problems.
     pub problems: Vec<String>,
@@ -260,18 +254,10 @@ pub fn plan_summary(
     plans: &[WorkspacePlan],
     problems: &[DeployError],
 ) -> PlanSummary {
-    let t = Totals::of(plans);
     PlanSummary {
         environment: environment.to_string(),
         workspaces: plans.iter().map(|p| p.workspace.label()).collect(),
-        create: t.create,
-        update: t.update,
-        replace: t.replace,
-        adopt: t.adopt,
-        delete: t.delete,
-        drift: t.drift,
-        unchanged: t.unchanged,
-        unmanaged: t.unmanaged,
+        totals: Totals::of(plans),
         actions: plans
             .iter()
             .flat_map(|p| {

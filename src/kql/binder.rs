@@ -536,28 +536,16 @@ impl<'a> Binder<'a> {
             _ => Type::Unknown,
         };
         let (lt, rt) = (ty(&l), ty(&r));
-        if matches!(op_text, "<" | "<=" | ">" | ">=")
-            && ((lt == Type::String && rt.is_numeric()) || (lt.is_numeric() && rt == Type::String))
-        {
-            if let Some(t) = op {
-                self.error(
-                    BindErrorKind::TypeMismatch,
-                    t,
-                    format!(
-                        "`{op_text}` is not defined for {} and {}",
-                        lt.name(),
-                        rt.name()
-                    ),
-                );
-            }
-        }
-        // String operators need a string (or dynamic) on the left: `EventID has "46"` and
-        // `a < 1 has 'x'` (which is `a < (1 has 'x')`) fail in Kusto.
+        // Ordering a string against a number fails in Kusto; so do string operators without a
+        // string (or dynamic) on the left: `EventID has "46"`, and `a < 1 has 'x'` (which is
+        // `a < (1 has 'x')`).
+        let ordering_mismatch = matches!(op_text, "<" | "<=" | ">" | ">=")
+            && ((lt == Type::String && rt.is_numeric()) || (lt.is_numeric() && rt == Type::String));
         let string_op = matches!(op_text, "=~" | "!~" | "matches")
             || crate::kql::parser::is_string_word_op(op_text);
-        if string_op
-            && (lt.is_numeric() || matches!(lt, Type::Bool | Type::DateTime | Type::TimeSpan))
-        {
+        let string_mismatch = string_op
+            && (lt.is_numeric() || matches!(lt, Type::Bool | Type::DateTime | Type::TimeSpan));
+        if ordering_mismatch || string_mismatch {
             if let Some(t) = op {
                 self.error(
                     BindErrorKind::TypeMismatch,

@@ -229,6 +229,59 @@ impl Catalog {
     }
 
     /// Add a stored function: parameter list text and `Col:type,...` result columns.
+    /// Tables from a schema document: `"tables": {"T": {"Col": "type"}}` added, and (for a
+    /// workspace's pulled schema) `"missing": ["T"]` removed.
+    pub fn add_schema_tables(&mut self, schema: &serde_json::Value) {
+        if let Some(tables) = schema.get("tables").and_then(|t| t.as_object()) {
+            for (name, cols) in tables {
+                let columns = cols
+                    .as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), Type::parse(v.as_str().unwrap_or(""))))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.add_table(name, columns);
+            }
+        }
+        if let Some(missing) = schema.get("missing").and_then(|t| t.as_array()) {
+            for m in missing.iter().filter_map(|m| m.as_str()) {
+                self.tables.remove(m);
+            }
+        }
+    }
+
+    /// A function saved in a workspace (alias, `functionParameters` without parentheses,
+    /// body): the body is bound against this catalog, its parameters as typed nulls, to learn
+    /// its result columns (open when they cannot be told).
+    pub fn add_saved_function(&mut self, alias: &str, params: &str, body: &str) {
+        let lets: String = params
+            .split(',')
+            .filter_map(|x| {
+                let (n, rest) = x.split_once(':')?;
+                let ty = rest.split('=').next()?.trim();
+                Some(format!("let {} = {ty}(null);\n", n.trim()))
+            })
+            .collect();
+        let text = format!("{lets}{body}");
+        let parsed = super::parse(&text);
+        let result = super::binder::bind(&text, &parsed.tree, self)
+            .result
+            .unwrap_or_else(Schema::open);
+        let cols = if result.open {
+            String::new()
+        } else {
+            result
+                .columns
+                .iter()
+                .map(|(n, t)| format!("{n}:{}", t.name()))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        self.add_function(alias, &format!("({params})"), &cols);
+    }
+
     pub fn add_function(&mut self, name: &str, params: &str, columns: &str) {
         let (min_args, max_args) = count_params(params);
         let result = if columns.trim().is_empty() {
@@ -263,19 +316,7 @@ impl Catalog {
             builtins: Catalog::embedded().builtins.clone(),
             ..Catalog::default()
         };
-        if let Some(tables) = json.get("tables").and_then(|t| t.as_object()) {
-            for (name, cols) in tables {
-                let columns = cols
-                    .as_object()
-                    .map(|o| {
-                        o.iter()
-                            .map(|(k, v)| (k.clone(), Type::parse(v.as_str().unwrap_or(""))))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                c.add_table(name, columns);
-            }
-        }
+        c.add_schema_tables(json);
         if let Some(funcs) = json.get("functions").and_then(|f| f.as_object()) {
             for (name, f) in funcs {
                 let params = f.get("params").and_then(|p| p.as_str()).unwrap_or("()");

@@ -1600,29 +1600,16 @@ impl<'a> Parser<'a> {
         self.start(N::List);
         loop {
             let cp = self.checkpoint();
-            if self.at(T::Star)
-                || (self.at_name() && self.nth(1).kind == T::Star && self.tokens_glued_next())
-            {
-                self.start(N::Wildcard);
-                self.bump();
-                while self.glued() && matches!(self.kind(), T::Ident | T::Star | T::Int) {
-                    self.bump();
+            if !self.column_wildcard() {
+                if self.at_name() {
+                    self.expect_name();
+                } else {
+                    self.expected("a column name");
+                    self.recover(true);
                 }
-                self.finish();
-            } else if self.at_name() {
-                self.expect_name();
-            } else {
-                self.expected("a column name");
-                self.recover(true);
             }
-            if allow_order
-                && (self.eat_word("asc")
-                    || self.eat_word("desc")
-                    || self.eat_word("granny-asc")
-                    || self.eat_word("granny-desc"))
-            {
-                self.start_at(cp, N::SortKey);
-                self.finish();
+            if allow_order {
+                self.sort_suffix(cp);
             }
             if !self.eat(T::Comma) {
                 break;
@@ -1651,19 +1638,38 @@ impl<'a> Parser<'a> {
         self.finish();
     }
 
+    /// `Col*` and `*` wildcards (the rest of the pattern: names, digits and `*` glued
+    /// together, `*1`, `Col*x*`); false when none is here.
+    fn column_wildcard(&mut self) -> bool {
+        if !(self.at(T::Star)
+            || (self.at_name() && self.nth(1).kind == T::Star && self.tokens_glued_next()))
+        {
+            return false;
+        }
+        self.start(N::Wildcard);
+        self.bump();
+        while self.glued() && matches!(self.kind(), T::Ident | T::Star | T::Int) {
+            self.bump();
+        }
+        self.finish();
+        true
+    }
+
+    /// `asc`/`desc` (and the granny forms) after an item begun at `cp`: a sort key.
+    fn sort_suffix(&mut self, cp: usize) {
+        if self.eat_word("asc")
+            || self.eat_word("desc")
+            || self.eat_word("granny-asc")
+            || self.eat_word("granny-desc")
+        {
+            self.start_at(cp, N::SortKey);
+            self.finish();
+        }
+    }
+
     fn column_item(&mut self, allow_assign: bool, allow_order: bool) {
         let cp = self.checkpoint();
-        // `Col*` and `*` wildcards.
-        if self.at(T::Star)
-            || (self.at_name() && self.nth(1).kind == T::Star && self.tokens_glued_next())
-        {
-            self.start(N::Wildcard);
-            self.bump();
-            // The rest of the pattern: names, digits and `*` glued together (`*1`, `Col*x*`).
-            while self.glued() && matches!(self.kind(), T::Ident | T::Star | T::Int) {
-                self.bump();
-            }
-            self.finish();
+        if self.column_wildcard() {
             return;
         }
         if allow_assign && self.assignment_ahead() {
@@ -1688,14 +1694,8 @@ impl<'a> Parser<'a> {
         } else {
             self.expr();
         }
-        if allow_order
-            && (self.eat_word("asc")
-                || self.eat_word("desc")
-                || self.eat_word("granny-asc")
-                || self.eat_word("granny-desc"))
-        {
-            self.start_at(cp, N::SortKey);
-            self.finish();
+        if allow_order {
+            self.sort_suffix(cp);
         }
         if !self.at_sync(true)
             && !self.at_word("by")
