@@ -36,6 +36,25 @@ fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
 }
 
+/// The output folder of one run.
+#[derive(Clone, Copy)]
+struct Out<'a> {
+    dir: &'a Path,
+    /// Nothing of vigil's was there before this run: write without comparing.
+    fresh: bool,
+}
+
+impl Out<'_> {
+    fn put(&self, path: &Path, text: &str) -> anyhow::Result<()> {
+        let r = if self.fresh {
+            std::fs::write(path, text)
+        } else {
+            write_if_changed(path, text)
+        };
+        r.map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+    }
+}
+
 /// Folders under the output folder that vigil owns.
 fn owned_dirs() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = ContentKind::ALL.iter().map(|k| k.plural()).collect();
@@ -80,12 +99,6 @@ pub struct Record {
     pub api_version: String,
     pub content_hash: String,
     pub provenance: Option<ProvenanceSummary>,
-    /// The size of the item's ARM resources text (for splitting the combined templates; the
-    /// text itself is compiled again when a combined template is written, so memory stays
-    /// flat in the number of definitions).
-    pub arm_len: usize,
-    /// Index of the definition in the list being compiled.
-    pub index: usize,
 }
 
 /// What writing produced.
@@ -100,25 +113,25 @@ fn item_file(out_dir: &Path, kind: ContentKind, name: &str, ext: &str) -> PathBu
     out_dir.join(kind.plural()).join(format!("{name}{ext}"))
 }
 
-/// Write one compiled artifact's two files; returns its record.
+/// Write one compiled artifact's two files; returns its record and its ARM resources text (for
+/// the combined template it goes into).
 fn write_item(
-    out_dir: &Path,
-    index: usize,
+    out: Out<'_>,
     a: Artifact,
     wrapper: &compile::templates::ArmWrapper,
-) -> anyhow::Result<Record> {
+) -> anyhow::Result<(Record, String)> {
     let kind = a.content_kind;
     let mut body = serde_json::to_string_pretty(&a)?;
     body.push('\n');
-    write_if_changed(&item_file(out_dir, kind, &a.name, ".json"), &body)?;
+    out.put(&item_file(out.dir, kind, &a.name, ".json"), &body)?;
     let arm_text = a.arm_text();
     let mut arm = wrapper.assemble(
         &format!("{} {} ({})", a.kind, a.display_name, a.source),
         &format!("[\n{arm_text}\n]"),
     );
     arm.push('\n');
-    write_if_changed(&item_file(out_dir, kind, &a.name, ".arm.json"), &arm)?;
-    Ok(Record {
+    out.put(&item_file(out.dir, kind, &a.name, ".arm.json"), &arm)?;
+    let record = Record {
         kind,
         name: a.name,
         display_name: a.display_name,
@@ -127,10 +140,66 @@ fn write_item(
         api_version: a.resource.api_version,
         content_hash: a.content_hash,
         provenance: a.provenance,
-        arm_len: arm_text.len(),
-        index,
-    })
+    };
+    Ok((record, arm_text))
 }
+
+/// Fills the combined templates while items are compiled: items arrive in deployment order,
+/// the [`compile::Splitter`] decides where a template ends, and a full template is written at
+/// once, so only one template's text is held.
+struct Combined<'a> {
+    out: Out<'a>,
+    wrapper: &'a compile::templates::ArmWrapper,
+    splitter: compile::Splitter,
+    /// Resources text of the template being filled.
+    text: String,
+    items: usize,
+    written: usize,
+}
+
+impl Combined<'_> {
+    fn push(&mut self, r: &Record, arm_text: &str) -> anyhow::Result<()> {
+        let piece = compile::Piece {
+            kind: r.kind,
+            name: &r.name,
+            size: arm_text.len(),
+        };
+        if self.splitter.push(&piece) {
+            self.flush()?;
+        }
+        if self.items > 0 {
+            self.text.push_str(",\n");
+        }
+        self.text.push_str(arm_text);
+        self.items += 1;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        if self.items == 0 {
+            return Ok(());
+        }
+        self.written += 1;
+        let i = self.written;
+        let mut text = self.wrapper.assemble(
+            &format!("vigil combined template {i}; deploy the combined templates in number order"),
+            &format!("[\n{}\n]", self.text),
+        );
+        text.push('\n');
+        self.out.put(&combined_file(self.out.dir, i), &text)?;
+        self.text.clear();
+        self.items = 0;
+        Ok(())
+    }
+}
+
+fn combined_file(out_dir: &Path, i: usize) -> PathBuf {
+    out_dir.join("arm").join(format!("combined-{i:03}.json"))
+}
+
+/// Definitions are compiled in slices of this many, in parallel within a slice; the slice's ARM
+/// texts then go into the combined templates in order.
+const SLICE: usize = 1024;
 
 /// Compile `defs` and write every output file into `out_dir`.
 pub fn compile_and_write(
@@ -144,107 +213,123 @@ pub fn compile_and_write(
     for d in owned_dirs() {
         std::fs::create_dir_all(out_dir.join(d))?;
     }
-    let records: Vec<Record> = io_pool().install(|| {
-        defs.par_iter()
-            .enumerate()
-            .map(|(i, d)| write_item(out_dir, i, compile::compile_one(d, opts), &wrapper))
-            .collect::<anyhow::Result<_>>()
-    })?;
-    write_rest(out_dir, defs, records, opts, templates, &wrapper, before)
-}
-
-fn write_rest(
-    out_dir: &Path,
-    defs: &[&Definition],
-    mut records: Vec<Record>,
-    opts: &compile::Options<'_>,
-    templates: &Templates,
-    wrapper: &compile::templates::ArmWrapper,
-    before: BTreeSet<PathBuf>,
-) -> anyhow::Result<Written> {
-    records.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
-    let pieces: Vec<compile::Piece<'_>> = records
-        .iter()
-        .map(|r| compile::Piece {
-            kind: r.kind,
-            name: &r.name,
-            size: r.arm_len,
-        })
-        .collect();
-    let (groups, diagnostics) = compile::split_combined(
-        &pieces,
-        opts.config.max_resources_per_template,
-        opts.config.max_template_bytes,
-    );
-    groups
-        .par_iter()
-        .enumerate()
-        .try_for_each(|(i, g)| -> anyhow::Result<()> {
-            let joined = g
-                .iter()
-                .map(|&j| compile::compile_one(defs[records[j].index], opts).arm_text())
-                .collect::<Vec<_>>()
-                .join(",\n");
-            let mut text = wrapper.assemble(
-                &format!("vigil combined template {} of {}", i + 1, groups.len()),
-                &format!("[\n{joined}\n]"),
-            );
-            text.push('\n');
-            write_if_changed(
-                &out_dir
-                    .join("arm")
-                    .join(format!("combined-{:03}.json", i + 1)),
-                &text,
-            )?;
-            Ok(())
+    // Deployment order, in which the combined templates are filled.
+    let mut order: Vec<usize> = (0..defs.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (defs[a], defs[b]);
+        (compile::order(a.kind()), a.resource_name())
+            .cmp(&(compile::order(b.kind()), b.resource_name()))
+    });
+    let out = Out {
+        dir: out_dir,
+        fresh: before.is_empty(),
+    };
+    let mut combined = Combined {
+        out,
+        wrapper: &wrapper,
+        splitter: compile::Splitter::new(
+            opts.config.max_resources_per_template,
+            opts.config.max_template_bytes,
+        ),
+        text: String::new(),
+        items: 0,
+        written: 0,
+    };
+    let mut records: Vec<Record> = Vec::with_capacity(defs.len());
+    for slice in order.chunks(SLICE) {
+        let done: Vec<(Record, String)> = io_pool().install(|| {
+            slice
+                .par_iter()
+                .map(|&i| write_item(out, compile::compile_one(defs[i], opts), &wrapper))
+                .collect::<anyhow::Result<_>>()
         })?;
-    // Remove what an earlier run wrote and this one did not.
-    let mut now: BTreeSet<PathBuf> = BTreeSet::new();
-    for r in &records {
-        now.insert(item_file(out_dir, r.kind, &r.name, ".json"));
-        now.insert(item_file(out_dir, r.kind, &r.name, ".arm.json"));
+        for (r, arm_text) in done {
+            combined.push(&r, &arm_text)?;
+            records.push(r);
+        }
     }
-    for i in 1..=groups.len() {
-        now.insert(out_dir.join("arm").join(format!("combined-{i:03}.json")));
-    }
-    for stale in before.difference(&now) {
-        if stale.is_file() {
-            std::fs::remove_file(stale)?;
+    combined.flush()?;
+    let templates_written = combined.written;
+    let diagnostics = std::mem::take(&mut combined.splitter.diagnostics);
+    records.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    // Remove what an earlier run wrote and this one did not (nothing to do in a new folder).
+    if !before.is_empty() {
+        let mut now: BTreeSet<PathBuf> = BTreeSet::new();
+        for r in &records {
+            now.insert(item_file(out_dir, r.kind, &r.name, ".json"));
+            now.insert(item_file(out_dir, r.kind, &r.name, ".arm.json"));
+        }
+        for i in 1..=templates_written {
+            now.insert(combined_file(out_dir, i));
+        }
+        for stale in before.difference(&now) {
+            if stale.is_file() {
+                std::fs::remove_file(stale)?;
+            }
         }
     }
     let env = opts.environment;
-    let manifest = json!({
-        "version": 1,
-        "generator": format!("vigil {}", env!("CARGO_PKG_VERSION")),
-        "environment": env,
-        "items": records.iter().map(|r| json!({
-            "kind": r.kind.as_str(),
-            "name": r.name,
-            "displayName": r.display_name,
-            "source": r.source,
-            "path": r.path,
-            "apiVersion": r.api_version,
-            "contentHash": r.content_hash,
-            "file": format!("{}/{}.json", r.kind.plural(), r.name),
-        })).collect::<Vec<_>>(),
-        "templates": (1..=groups.len()).map(|i| format!("arm/combined-{i:03}.json")).collect::<Vec<_>>(),
-    });
+    let manifest = Manifest {
+        version: 1,
+        generator: format!("vigil {}", env!("CARGO_PKG_VERSION")),
+        environment: env,
+        items: records
+            .iter()
+            .map(|r| ManifestItem {
+                kind: r.kind.as_str(),
+                name: &r.name,
+                display_name: &r.display_name,
+                source: &r.source,
+                path: &r.path,
+                api_version: &r.api_version,
+                content_hash: &r.content_hash,
+                file: format!("{}/{}.json", r.kind.plural(), r.name),
+            })
+            .collect(),
+        templates: (1..=templates_written)
+            .map(|i| format!("arm/combined-{i:03}.json"))
+            .collect(),
+    };
     write_file(
         &out_dir.join("manifest.json"),
         &(serde_json::to_string_pretty(&manifest)? + "\n"),
     )?;
-    let resources = groups.iter().map(|g| g.len() * 2).sum::<usize>();
-    let summary = summary_data(&records, groups.len(), resources, env);
+    let resources = records.len() * 2;
+    let summary = summary_data(&records, templates_written, resources, env);
     let md = templates
         .render(compile::templates::SUMMARY, &summary)
         .map_err(anyhow::Error::msg)?;
     write_file(&out_dir.join("summary.md"), &md)?;
     Ok(Written {
         items: records.len(),
-        templates: groups.len(),
+        templates: templates_written,
         resources,
         diagnostics,
     })
+}
+
+/// `manifest.json`: every item written and the combined templates, in a stable order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Manifest<'a> {
+    version: u32,
+    generator: String,
+    environment: Option<&'a str>,
+    items: Vec<ManifestItem<'a>>,
+    templates: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ManifestItem<'a> {
+    kind: &'static str,
+    name: &'a str,
+    display_name: &'a str,
+    source: &'a str,
+    path: &'a str,
+    api_version: &'a str,
+    content_hash: &'a str,
+    file: String,
 }
 
 /// Data for the Markdown summary template.

@@ -68,7 +68,14 @@ pub fn discover(root: &Path, paths: &[PathBuf], folders: &ContentFolders) -> Vec
                     if folders.excluded(&relative(root, &path)) {
                         continue;
                     }
-                    if path.is_dir() {
+                    // The entry's type comes with the directory listing (no stat), except
+                    // for symbolic links, which are followed.
+                    let is_dir = match e.file_type() {
+                        Ok(t) if t.is_symlink() => path.is_dir(),
+                        Ok(t) => t.is_dir(),
+                        Err(_) => path.is_dir(),
+                    };
+                    if is_dir {
                         if !skip_dir(&name) {
                             stack.push(path);
                         }
@@ -102,20 +109,35 @@ enum Read {
 }
 
 fn read_one(path: &Path, max: u64) -> Read {
-    match std::fs::metadata(path) {
-        Err(e) => return Read::Failed(code::IO_ERROR, format!("cannot read the file: {e}")),
-        Ok(m) if m.len() > max => {
-            return Read::Failed(
-                code::FILE_TOO_LARGE,
-                format!("the file is {} bytes; the limit is {max}", m.len()),
-            )
-        }
-        Ok(_) => {}
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return Read::Failed(code::IO_ERROR, format!("cannot read the file: {e}")),
+    use std::io::Read as _;
+    let failed =
+        |e: std::io::Error| Read::Failed(code::IO_ERROR, format!("cannot read the file: {e}"));
+    // One open; the size from the open file (no second path lookup).
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return failed(e),
     };
+    let len = match file.metadata() {
+        Ok(m) => m.len(),
+        Err(e) => return failed(e),
+    };
+    if len > max {
+        return Read::Failed(
+            code::FILE_TOO_LARGE,
+            format!("the file is {len} bytes; the limit is {max}"),
+        );
+    }
+    let mut bytes = Vec::with_capacity(len as usize + 1);
+    // A file that grows while it is read is still held to the limit.
+    if let Err(e) = (&mut file).take(max + 1).read_to_end(&mut bytes) {
+        return failed(e);
+    }
+    if bytes.len() as u64 > max {
+        return Read::Failed(
+            code::FILE_TOO_LARGE,
+            format!("the file is over the limit of {max} bytes"),
+        );
+    }
     decode(bytes)
 }
 

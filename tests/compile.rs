@@ -143,3 +143,85 @@ fn a_user_template_that_is_not_json_is_rejected() {
     .unwrap();
     assert!(t.arm_wrapper().is_ok());
 }
+
+/// The writer fills the combined templates while it compiles (streaming): the templates on disk
+/// must hold every item once, in deployment order, grouped exactly as `split_combined` groups
+/// the same items, and a re-run with other limits must remove the templates it no longer
+/// writes.
+#[test]
+fn written_combined_templates_match_the_split_and_stale_ones_go() {
+    let root = common::manifest_dir().join("tests/data/validate/ok");
+    let (mut ws, checked) = common::check_root(&root);
+    let defs = pipeline::compilable(&checked);
+    let arts = compiled(None);
+    let texts: Vec<String> = arts.iter().map(|a| a.arm_text()).collect();
+    let pieces: Vec<compile::Piece<'_>> = arts
+        .iter()
+        .zip(&texts)
+        .map(|(a, t)| compile::Piece {
+            kind: a.content_kind,
+            name: &a.name,
+            size: t.len(),
+        })
+        .collect();
+    let out = tempfile::tempdir().unwrap();
+    let read_templates = || -> Vec<serde_json::Value> {
+        let mut files: Vec<_> = std::fs::read_dir(out.path().join("arm"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+            .collect()
+    };
+    for (max_resources, max_bytes) in [(6, 4 << 20), (800, 4 << 20), (800, 9_000)] {
+        ws.config.compile.max_resources_per_template = max_resources;
+        ws.config.compile.max_template_bytes = max_bytes;
+        let written = vigil::emit::compile_and_write(
+            out.path(),
+            &defs,
+            &pipeline::options(&ws, None),
+            &Templates::new(),
+        )
+        .unwrap();
+        let (groups, _) = compile::split_combined(&pieces, max_resources, max_bytes);
+        let on_disk = read_templates();
+        assert_eq!(written.templates, groups.len());
+        assert_eq!(on_disk.len(), groups.len(), "stale templates removed");
+        for (g, t) in groups.iter().zip(&on_disk) {
+            let want: Vec<serde_json::Value> =
+                g.iter().flat_map(|&i| arts[i].arm_resources()).collect();
+            assert_eq!(t["resources"].as_array().unwrap(), &want);
+            assert!(t["resources"].as_array().unwrap().len() <= max_resources);
+        }
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.path().join("manifest.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(manifest["items"].as_array().unwrap().len(), arts.len());
+        assert_eq!(
+            manifest["templates"].as_array().unwrap().len(),
+            groups.len()
+        );
+    }
+}
+
+/// `arm_text` serializes borrowed parts; it must be byte for byte the pretty form of
+/// `arm_resources` (which tests and `vigil debug` show).
+#[test]
+fn arm_text_is_the_pretty_form_of_arm_resources() {
+    for env in [None, Some("prod")] {
+        for a in compiled(env) {
+            let want = a
+                .arm_resources()
+                .iter()
+                .map(|r| serde_json::to_string_pretty(r).unwrap())
+                .collect::<Vec<_>>()
+                .join(",\n");
+            assert_eq!(a.arm_text(), want, "{} {}", a.kind, a.name);
+        }
+    }
+}

@@ -113,6 +113,7 @@ fn corpus_queries_run_on_the_engine() {
     let (mut total, mut ran, mut unsupported, mut other, mut no_result) = (0, 0, 0, 0, 0);
     let (mut names_match, mut types_match) = (0, 0);
     let mut missing: BTreeMap<String, usize> = BTreeMap::new();
+    let mut type_diffs: BTreeMap<String, usize> = BTreeMap::new();
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
     for v in verdicts.iter().filter(|v| v.ok) {
         let Some(q) = by_id.get(v.id.as_str()) else {
@@ -170,6 +171,15 @@ fn corpus_queries_run_on_the_engine() {
                     gt.sort();
                     if wt == gt {
                         types_match += 1;
+                    } else {
+                        for ((n, w), (_, g)) in wt.iter().zip(&gt) {
+                            if w != g {
+                                *type_diffs.entry(format!("{w} -> {g}")).or_default() += 1;
+                                if std::env::var("VIGIL_COVERAGE_TYPES").is_ok_and(|p| n.contains(&p) || w.contains(&p) || g.contains(&p)) {
+                                    println!("---- {n}: oracle {w}, engine {g}\n{q}");
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -207,6 +217,12 @@ fn corpus_queries_run_on_the_engine() {
         100.0 * names_match as f64 / ran.max(1) as f64,
         100.0 * types_match as f64 / ran.max(1) as f64
     );
+    let mut diffs: Vec<(&String, &usize)> = type_diffs.iter().collect();
+    diffs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    println!("column type differences (oracle -> engine), columns:");
+    for (d, n) in diffs.iter().take(12) {
+        println!("  {n:4}  {d}");
+    }
     let mut top: Vec<(&String, &usize)> = missing.iter().collect();
     top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     println!("top missing features:");

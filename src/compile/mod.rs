@@ -118,13 +118,107 @@ impl Artifact {
         [item, meta]
     }
 
-    /// The ARM resources as pretty JSON array elements (without the brackets).
+    /// The ARM resources as pretty JSON array elements (without the brackets): the text of
+    /// [`Artifact::arm_resources`], serialized from borrowed parts (no copy of the payload).
     pub fn arm_text(&self) -> String {
-        self.arm_resources()
-            .iter()
-            .map(|r| serde_json::to_string_pretty(r).expect("JSON values serialize"))
-            .collect::<Vec<_>>()
-            .join(",\n")
+        let etag = self.resource.body.get("etag");
+        let item = ArmResource {
+            ty: self.arm.resource_type,
+            api_version: &self.resource.api_version,
+            name: ArmName::Expr(&self.arm.name_expr),
+            kind: self.arm.kind,
+            depends_on: None,
+            properties: Amended {
+                base: self.resource.body.get("properties"),
+                key: "eTag",
+                value: etag,
+                null_base_becomes_object: false,
+            },
+        };
+        let parent = Value::String(self.arm.id_expr.clone());
+        let meta = ArmResource {
+            ty: "Microsoft.OperationalInsights/workspaces/providers/metadata",
+            api_version: &self.metadata.api_version,
+            name: ArmName::Metadata(&self.arm.metadata_name),
+            kind: None,
+            depends_on: Some([&self.arm.id_expr]),
+            properties: Amended {
+                base: self.metadata.body.get("properties"),
+                key: "parentId",
+                value: Some(&parent),
+                null_base_becomes_object: true,
+            },
+        };
+        let mut out = serde_json::to_vec_pretty(&item).expect("JSON values serialize");
+        out.extend_from_slice(b",\n");
+        serde_json::to_writer_pretty(&mut out, &meta).expect("JSON values serialize");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
+    }
+}
+
+/// One ARM resource as [`Artifact::arm_text`] writes it (keys in the order of
+/// [`Artifact::arm_resources`]).
+#[derive(Serialize)]
+struct ArmResource<'a> {
+    #[serde(rename = "type")]
+    ty: &'a str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    name: ArmName<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+    #[serde(rename = "dependsOn", skip_serializing_if = "Option::is_none")]
+    depends_on: Option<[&'a str; 1]>,
+    properties: Amended<'a>,
+}
+
+enum ArmName<'a> {
+    Expr(&'a str),
+    Metadata(&'a str),
+}
+
+impl Serialize for ArmName<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ArmName::Expr(e) => s.serialize_str(e),
+            ArmName::Metadata(m) => s.collect_str(&format_args!(
+                "[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{m}')]"
+            )),
+        }
+    }
+}
+
+/// An object with one key set: replaced in place when present, appended otherwise (as
+/// `value[key] = v` does on a `serde_json` map that keeps insertion order).
+struct Amended<'a> {
+    base: Option<&'a Value>,
+    key: &'static str,
+    value: Option<&'a Value>,
+    /// Setting a key on null makes an object (`Value`'s `IndexMut`); the ARM item instead
+    /// only sets its etag on an object.
+    null_base_becomes_object: bool,
+}
+
+impl Serialize for Amended<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(value) = self.value else {
+            return self.base.unwrap_or(&Value::Null).serialize(s);
+        };
+        let empty = serde_json::Map::new();
+        let base = match self.base {
+            Some(Value::Object(m)) => m,
+            None | Some(Value::Null) if self.null_base_becomes_object => &empty,
+            other => return other.unwrap_or(&Value::Null).serialize(s),
+        };
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in base {
+            m.serialize_entry(k, if k == self.key { value } else { v })?;
+        }
+        if !base.contains_key(self.key) {
+            m.serialize_entry(self.key, value)?;
+        }
+        m.end()
     }
 }
 
@@ -716,38 +810,74 @@ pub fn split_combined(
     idx.sort_by(|&a, &b| {
         (order(pieces[a].kind), pieces[a].name).cmp(&(order(pieces[b].kind), pieces[b].name))
     });
-    const OVERHEAD: usize = 1024;
-    const RESOURCES_PER_ITEM: usize = 2;
+    let mut splitter = Splitter::new(max_resources, max_bytes);
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut current: Vec<usize> = Vec::new();
-    let mut bytes = OVERHEAD;
-    let mut diags = Vec::new();
     for i in idx {
-        let p = &pieces[i];
-        let size = p.size + 2;
-        if size + OVERHEAD > max_bytes {
-            diags.push(Diagnostic::new(
-                code::COMBINED_TEMPLATE_LIMIT,
-                crate::source::Span::default(),
-                format!(
-                    "{} `{}` alone is {size} bytes of ARM, over the {max_bytes}-byte template limit",
-                    p.kind.as_str(),
-                    p.name
-                ),
-            ));
-        }
-        if !current.is_empty()
-            && ((current.len() + 1) * RESOURCES_PER_ITEM > max_resources
-                || bytes + size > max_bytes)
-        {
+        if splitter.push(&pieces[i]) && !current.is_empty() {
             groups.push(std::mem::take(&mut current));
-            bytes = OVERHEAD;
         }
         current.push(i);
-        bytes += size;
     }
     if !current.is_empty() {
         groups.push(current);
     }
-    (groups, diags)
+    (groups, splitter.diagnostics)
+}
+
+/// The combined-template split as a stream: items are pushed one at a time in deployment order
+/// (see [`order`]) and the splitter says when one starts a new template, so a writer can fill
+/// templates while items are compiled, without keeping every item's text.
+#[derive(Debug)]
+pub struct Splitter {
+    max_resources: usize,
+    max_bytes: usize,
+    items: usize,
+    bytes: usize,
+    /// Items too large for any template (each still placed in a template of its own).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Splitter {
+    /// Bytes of template text around the resources.
+    const OVERHEAD: usize = 1024;
+    /// An item is its resource and its metadata.
+    const RESOURCES_PER_ITEM: usize = 2;
+
+    pub fn new(max_resources: usize, max_bytes: usize) -> Self {
+        Splitter {
+            max_resources,
+            max_bytes,
+            items: 0,
+            bytes: Self::OVERHEAD,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Place the next item; true when it starts a new template (always for the first item).
+    pub fn push(&mut self, p: &Piece<'_>) -> bool {
+        let size = p.size + 2;
+        if size + Self::OVERHEAD > self.max_bytes {
+            self.diagnostics.push(Diagnostic::new(
+                code::COMBINED_TEMPLATE_LIMIT,
+                crate::source::Span::default(),
+                format!(
+                    "{} `{}` alone is {size} bytes of ARM, over the {}-byte template limit",
+                    p.kind.as_str(),
+                    p.name,
+                    self.max_bytes
+                ),
+            ));
+        }
+        let starts = self.items == 0
+            || (self.items + 1) * Self::RESOURCES_PER_ITEM > self.max_resources
+            || self.bytes + size > self.max_bytes;
+        if starts {
+            self.items = 0;
+            self.bytes = Self::OVERHEAD;
+        }
+        self.items += 1;
+        self.bytes += size;
+        starts
+    }
 }
