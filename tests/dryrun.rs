@@ -304,3 +304,48 @@ fn search_matches_terms_in_any_column() {
         Vec::<String>::new()
     );
 }
+
+/// Kusto's result types are static: a query that returns no rows still has typed columns
+/// (the types Kusto.Language's `--result` gives for this query).
+#[test]
+fn an_empty_result_still_has_typed_columns() {
+    use vigil::engine::{self, data::Sandbox, exec::RunOptions};
+    let q = r#"datatable(a:long, s:string, d:dynamic)[]
+        | extend r = a * 2.0, t = tostring(a), b = iff(a > 1, d.x, 'n'), w = ago(1d),
+            j = extractjson('$.p', s, typeof(int)), x = d.y, n = strlen(s)
+        | extend span = now() - w
+        | summarize c = count(), m = max(w), l = make_set(t), avg_r = avg(r), k = countif(n > 2) * 2
+            by b, j, span"#;
+    let out = engine::run(
+        q,
+        &Sandbox::default(),
+        RunOptions {
+            now: 0,
+            window: None,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{}", e.message));
+    let got: Vec<(String, &str)> = out
+        .table
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.ty.name()))
+        .collect();
+    let want = [
+        ("b", "string"),
+        ("j", "int"),
+        ("span", "timespan"),
+        ("c", "long"),
+        ("m", "datetime"),
+        ("l", "dynamic"),
+        ("avg_r", "real"),
+        ("k", "long"),
+    ];
+    assert_eq!(out.table.rows, 0);
+    assert_eq!(
+        got,
+        want.iter()
+            .map(|(n, t)| (n.to_string(), *t))
+            .collect::<Vec<_>>()
+    );
+}

@@ -1083,12 +1083,103 @@ impl<'a> Exec<'a> {
         Ok(out)
     }
 
+    /// The type Kusto gives an expression before it runs (its result types are static, so an
+    /// empty result still has typed columns): from the input's column types, literals,
+    /// operators and the built-ins' declared return types (the binder's table and rules);
+    /// Unknown where these cannot tell, and then the values decide.
+    fn static_type(&self, e: &Expr, t: &Table) -> Type {
+        use crate::kql::catalog::{arithmetic_type, BuiltinKind, Catalog};
+        // Branches of iff/case/coalesce: a dynamic branch takes the type of a typed one (as
+        // Kusto.Language types `iff(c, d.x, '')` string); dynamic only when all are.
+        fn first_known(ts: impl Iterator<Item = Type>) -> Type {
+            let mut dynamic = false;
+            for t in ts {
+                match t {
+                    Type::Unknown => {}
+                    Type::Dynamic => dynamic = true,
+                    t => return t,
+                }
+            }
+            if dynamic {
+                Type::Dynamic
+            } else {
+                Type::Unknown
+            }
+        }
+        match e {
+            Expr::Lit(v) => v.type_of(),
+            Expr::Name(n, _) => match t.column(n) {
+                Some(c) => c.ty,
+                None => match self.lookup(n) {
+                    Some(Binding::Scalar(v)) => v.type_of(),
+                    _ => Type::Unknown,
+                },
+            },
+            Expr::Bin(op, l, r, _) => {
+                let sym = match op {
+                    BinOp::Add => "+",
+                    BinOp::Sub => "-",
+                    BinOp::Mul => "*",
+                    BinOp::Div => "/",
+                    BinOp::Mod => "%",
+                    _ => return Type::Bool,
+                };
+                arithmetic_type(sym, self.static_type(l, t), self.static_type(r, t))
+            }
+            Expr::Not(_) | Expr::List(..) | Expr::Between(..) => Type::Bool,
+            Expr::Neg(x) => self.static_type(x, t),
+            Expr::Member(..) | Expr::Index(..) => Type::Dynamic,
+            Expr::Call(name, args, _) => {
+                let arg = |i: usize| {
+                    args.get(i)
+                        .map(|a| self.static_type(a, t))
+                        .unwrap_or(Type::Unknown)
+                };
+                match name.as_str() {
+                    "iff" | "iif" => first_known([1, 2].into_iter().map(arg)),
+                    // case(c1, v1, c2, v2, ..., else)
+                    "case" => first_known(
+                        (0..args.len())
+                            .filter(|i| i % 2 == 1 || i + 1 == args.len())
+                            .map(arg),
+                    ),
+                    "coalesce" => first_known((0..args.len()).map(arg)),
+                    "int" | "long" | "real" | "double" | "bool" | "boolean" | "decimal"
+                    | "string"
+                        if args.len() == 1 =>
+                    {
+                        Type::parse(name)
+                    }
+                    "column_ifexists" => arg(1),
+                    "toscalar" => Type::Unknown,
+                    // The type argument (`typeof(int)`, lowered to its name) decides.
+                    "extractjson" | "extract_json" | "extract" => {
+                        let at = if name == "extract" { 3 } else { 2 };
+                        match args.get(at) {
+                            Some(Expr::Lit(Value::Str(t))) => Type::parse(t),
+                            _ => Type::String,
+                        }
+                    }
+                    _ => {
+                        let c = Catalog::embedded();
+                        match c
+                            .builtin(name, BuiltinKind::Scalar)
+                            .or_else(|| c.builtin(name, BuiltinKind::Aggregate))
+                            .or_else(|| c.builtin(name, BuiltinKind::Window))
+                        {
+                            Some(b) => b.result_type(&(0..args.len()).map(arg).collect::<Vec<_>>()),
+                            None => Type::Unknown,
+                        }
+                    }
+                }
+            }
+            _ => Type::Unknown,
+        }
+    }
+
     fn assign_columns(&mut self, t: &Table, a: &Assign, unnamed: &mut usize) -> R<Vec<Column>> {
         let cv = self.eval(&a.expr, t)?;
-        let ty = match (&a.expr, &cv) {
-            (Expr::Name(n, _), _) => t.column(n).map(|c| c.ty),
-            _ => None,
-        };
+        let ty = Some(self.static_type(&a.expr, t)).filter(|t| *t != Type::Unknown);
         let data = cv.into_arc(t.rows);
         let name = match a.names.first() {
             Some(n) => n.clone(),
@@ -1215,10 +1306,7 @@ impl<'a> Exec<'a> {
         let mut unnamed = 0;
         for a in by {
             let cv = self.eval(&a.expr, t)?;
-            let ty = match &a.expr {
-                Expr::Name(n, _) => t.column(n).map(|c| c.ty),
-                _ => None,
-            };
+            let ty = Some(self.static_type(&a.expr, t)).filter(|t| *t != Type::Unknown);
             let name = match a.names.first() {
                 Some(n) => n.clone(),
                 None => {
@@ -1292,7 +1380,15 @@ impl<'a> Exec<'a> {
                     });
                 }
                 let _ = empty_total;
-                return aggregate::run(name, &argv, a, t, ids, ngroups, by, *span);
+                let mut cols = aggregate::run(name, &argv, a, t, ids, ngroups, by, *span)?;
+                // One result column: its type is the aggregate's declared one where known.
+                if let [c] = cols.as_mut_slice() {
+                    let st = self.static_type(&a.expr, t);
+                    if st != Type::Unknown {
+                        c.ty = st;
+                    }
+                }
+                return Ok(cols);
             }
         }
         // An expression over aggregates: compute each aggregate, then the expression per group.
@@ -1323,7 +1419,10 @@ impl<'a> Exec<'a> {
         }
         let cv = self.eval(&rewritten, &g)?;
         let data = cv.into_vec(ngroups);
-        let ty = infer_type(&data);
+        let ty = match self.static_type(&rewritten, &g) {
+            Type::Unknown => infer_type(&data),
+            st => st,
+        };
         Ok(vec![Column::new(
             a.names.first().cloned().unwrap_or_else(|| "Column1".into()),
             ty,

@@ -559,20 +559,7 @@ impl<'a> Binder<'a> {
             }
         }
         let result = match op_text {
-            "+" | "-" | "*" | "/" | "%" => match (lt, rt) {
-                (Type::DateTime, Type::DateTime) if op_text == "-" => Type::TimeSpan,
-                (Type::DateTime, Type::TimeSpan) | (Type::TimeSpan, Type::DateTime) => {
-                    Type::DateTime
-                }
-                (Type::TimeSpan, Type::TimeSpan) => Type::TimeSpan,
-                (Type::TimeSpan, t) | (t, Type::TimeSpan) if t.is_numeric() => Type::TimeSpan,
-                (Type::Real, t) | (t, Type::Real) if t.is_numeric() => Type::Real,
-                (Type::Long, Type::Long) | (Type::Long, Type::Int) | (Type::Int, Type::Long) => {
-                    Type::Long
-                }
-                (Type::Int, Type::Int) => Type::Int,
-                _ => Type::Unknown,
-            },
+            "+" | "-" | "*" | "/" | "%" => crate::kql::catalog::arithmetic_type(op_text, lt, rt),
             _ => Type::Bool,
         };
         Value::Scalar(result)
@@ -759,20 +746,7 @@ impl<'a> Binder<'a> {
         if b.kind == BuiltinKind::Tabular || b.kind == BuiltinKind::Plugin {
             return Value::Table(Schema::open());
         }
-        let ret = match b.returns.as_str() {
-            "arg1" => arg_types.first().copied().unwrap_or(Type::Unknown),
-            "arg2" => arg_types.get(1).copied().unwrap_or(Type::Unknown),
-            "arg3" => arg_types.get(2).copied().unwrap_or(Type::Unknown),
-            "numeric" => {
-                if arg_types.contains(&Type::Real) {
-                    Type::Real
-                } else {
-                    arg_types.first().copied().unwrap_or(Type::Unknown)
-                }
-            }
-            other => Type::parse(other),
-        };
-        Value::Scalar(ret)
+        Value::Scalar(b.result_type(&arg_types))
     }
 
     // ---- tabular ----

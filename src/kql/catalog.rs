@@ -132,6 +132,43 @@ pub struct Builtin {
     pub returns: String,
 }
 
+impl Builtin {
+    /// The result type of a call with arguments of these types (`returns` read: a type, the
+    /// type of argument 1 to 3, or `numeric`: real when an argument is real, else the first
+    /// argument's type). Shared by the binder and the engine.
+    pub fn result_type(&self, args: &[Type]) -> Type {
+        match self.returns.as_str() {
+            "arg1" => args.first().copied().unwrap_or(Type::Unknown),
+            "arg2" => args.get(1).copied().unwrap_or(Type::Unknown),
+            "arg3" => args.get(2).copied().unwrap_or(Type::Unknown),
+            "numeric" => {
+                if args.contains(&Type::Real) {
+                    Type::Real
+                } else {
+                    args.first().copied().unwrap_or(Type::Unknown)
+                }
+            }
+            other => Type::parse(other),
+        }
+    }
+}
+
+/// The type of an arithmetic operator's result (`+ - * / %`) over operands of these types;
+/// Unknown when Kusto defines none or an operand is unknown. Shared by the binder and the
+/// engine.
+pub fn arithmetic_type(op: &str, lt: Type, rt: Type) -> Type {
+    match (lt, rt) {
+        (Type::DateTime, Type::DateTime) if op == "-" => Type::TimeSpan,
+        (Type::DateTime, Type::TimeSpan) | (Type::TimeSpan, Type::DateTime) => Type::DateTime,
+        (Type::TimeSpan, Type::TimeSpan) => Type::TimeSpan,
+        (Type::TimeSpan, t) | (t, Type::TimeSpan) if t.is_numeric() => Type::TimeSpan,
+        (Type::Real, t) | (t, Type::Real) if t.is_numeric() => Type::Real,
+        (Type::Long, Type::Long) | (Type::Long, Type::Int) | (Type::Int, Type::Long) => Type::Long,
+        (Type::Int, Type::Int) => Type::Int,
+        _ => Type::Unknown,
+    }
+}
+
 /// Everything names resolve against.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
