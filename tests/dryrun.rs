@@ -313,9 +313,9 @@ fn an_empty_result_still_has_typed_columns() {
     let q = r#"datatable(a:long, s:string, d:dynamic)[]
         | extend r = a * 2.0, t = tostring(a), b = iff(a > 1, d.x, 'n'), w = ago(1d),
             j = extractjson('$.p', s, typeof(int)), x = d.y, n = strlen(s)
-        | extend span = now() - w
+        | extend span = now() - w, ratio = 1d / 5h, ii = int(1) + int(2)
         | summarize c = count(), m = max(w), l = make_set(t), avg_r = avg(r), k = countif(n > 2) * 2
-            by b, j, span"#;
+            by b, j, span, ratio, ii"#;
     let out = engine::run(
         q,
         &Sandbox::default(),
@@ -335,6 +335,8 @@ fn an_empty_result_still_has_typed_columns() {
         ("b", "string"),
         ("j", "int"),
         ("span", "timespan"),
+        ("ratio", "real"),
+        ("ii", "long"),
         ("c", "long"),
         ("m", "datetime"),
         ("l", "dynamic"),
@@ -348,4 +350,55 @@ fn an_empty_result_still_has_typed_columns() {
             .map(|(n, t)| (n.to_string(), *t))
             .collect::<Vec<_>>()
     );
+}
+
+/// `union` of tables whose same-named columns differ in type: one column per type, `Name_type`,
+/// and rows go to the column of their type (names and values as the union documentation and
+/// Kusto.Language show them; kind=inner keeps only the names every table has).
+#[test]
+fn union_splits_columns_whose_types_differ() {
+    use vigil::engine::{self, data::Sandbox, exec::RunOptions};
+    let run = |q: &str| {
+        let t = engine::run(
+            q,
+            &Sandbox::default(),
+            RunOptions {
+                now: 0,
+                window: None,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{q}: {}", e.message))
+        .table;
+        let cols: Vec<(String, &str)> = t
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.ty.name()))
+            .collect();
+        let rows: Vec<String> = (0..t.rows)
+            .map(|r| {
+                t.columns
+                    .iter()
+                    .map(|c| c.data[r].to_kusto_string())
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect();
+        (cols, rows)
+    };
+    let (cols, rows) = run(
+        r#"union (datatable(x:int, a:string, b:long)[1, "s", 2]), (datatable(a:long, c:string)[5, "c"])"#,
+    );
+    let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["x", "a_string", "a_long", "b", "c"]);
+    assert_eq!(cols[2].1, "long");
+    assert_eq!(rows, ["1|s||2|", "||5||c"]);
+    let (cols, _) = run(
+        r#"union kind=inner (datatable(a:string, b:int)[]), (datatable(a:long, b:int, c:long)[])"#,
+    );
+    let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["a_string", "a_long", "b"]);
+    // Same types: one column, as before.
+    let (cols, rows) = run(r#"union (datatable(a:long)[1]), (datatable(a:long)[2])"#);
+    assert_eq!(cols, [("a".to_string(), "long")]);
+    assert_eq!(rows, ["1", "2"]);
 }

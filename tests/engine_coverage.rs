@@ -161,6 +161,14 @@ fn corpus_queries_run_on_the_engine() {
                 let mut gn: Vec<&String> = got.iter().map(|(n, _)| n).collect();
                 wn.sort();
                 gn.sort();
+                if wn != gn && std::env::var("VIGIL_COVERAGE_NAMES").is_ok() {
+                    let only_w: Vec<&&String> = wn.iter().filter(|n| !gn.contains(n)).collect();
+                    let only_g: Vec<&&String> = gn.iter().filter(|n| !wn.contains(n)).collect();
+                    println!(
+                        "names {}: oracle only {only_w:?}, engine only {only_g:?}",
+                        v.id
+                    );
+                }
                 if wn == gn {
                     names_match += 1;
                     let mut wt: Vec<(String, String)> =

@@ -500,6 +500,10 @@ pub fn run(
                 v
             };
             let single = cols.len() == 1;
+            // The deprecated `any`/`anyif` prefix their columns (`any(x)` → `any_x`, as
+            // Kusto.Language names them); `take_any` keeps the names.
+            let prefixed = matches!(name, "any" | "anyif");
+            let named = a.names.len() == cols.len();
             Ok(cols
                 .into_iter()
                 .enumerate()
@@ -512,12 +516,12 @@ pub fn run(
                         .as_ref()
                         .and_then(|n| t.column(n).map(|c| c.ty))
                         .unwrap_or_else(|| infer_type(&d));
-                    let nm = if single {
-                        a.names
-                            .first()
-                            .cloned()
-                            .or(n)
-                            .unwrap_or_else(|| format!("{name}_"))
+                    let nm = if named {
+                        a.names[k].clone()
+                    } else if prefixed {
+                        format!("{name}_{}", n.unwrap_or_default())
+                    } else if single {
+                        n.unwrap_or_else(|| format!("{name}_"))
                     } else {
                         n.unwrap_or_else(|| format!("{name}_{k}"))
                     };

@@ -789,7 +789,11 @@ impl<'a> Exec<'a> {
                         .first()
                         .cloned()
                         .unwrap_or_else(|| format!("print_{i}"));
-                    out.set(Column::new(name, v.type_of(), vec![v]));
+                    let ty = match self.static_type(&a.expr, &one) {
+                        Type::Unknown => v.type_of(),
+                        st => st,
+                    };
+                    out.set(Column::new(name, ty, vec![v]));
                 }
                 Ok(out)
             }
@@ -2616,34 +2620,65 @@ pub(crate) fn map1(v: Cv, n: usize, f: impl Fn(&Value) -> Value) -> Cv {
 }
 
 fn union(parts: &[(String, Arc<Table>)], source: Option<&str>, outer: bool) -> Table {
-    let mut schema: Vec<(String, Type)> = Vec::new();
-    if outer {
-        let mut seen: indexmap::IndexMap<&str, Type> = indexmap::IndexMap::new();
-        for (_, t) in parts {
-            for c in &t.columns {
-                let e = seen.entry(c.name.as_str()).or_insert(c.ty);
-                // Kusto renames columns of clashing types (`Col_string`); vigil keeps one
-                // column of values, typed by the first table that knows the type.
-                if *e == Type::Unknown {
-                    *e = c.ty;
-                }
+    // Each column name with its distinct types, in order of first appearance (an untyped
+    // column joins whatever type the name has). kind=inner keeps the names every table has.
+    let mut seen: indexmap::IndexMap<&str, Vec<Type>> = indexmap::IndexMap::new();
+    for (_, t) in parts {
+        for c in &t.columns {
+            if !outer && !parts.iter().all(|(_, o)| o.index_of(&c.name).is_some()) {
+                continue;
+            }
+            let types = seen.entry(c.name.as_str()).or_default();
+            if c.ty != Type::Unknown && !types.contains(&c.ty) {
+                types.push(c.ty);
             }
         }
-        schema = seen.into_iter().map(|(n, t)| (n.to_string(), t)).collect();
-    } else if let Some((_, first)) = parts.first() {
-        schema = first
-            .schema()
-            .into_iter()
-            .filter(|(n, _)| parts.iter().all(|(_, t)| t.index_of(n).is_some()))
-            .collect();
+    }
+    // A name of clashing types becomes one column per type, `Name_type`; a generated name
+    // that a table's own column already has gets a number (`x_long1`), as the union
+    // documentation shows (Kusto.Language numbers the table's column instead).
+    let mut schema: Vec<(String, Type, &str)> = Vec::new();
+    let mut taken: std::collections::HashSet<String> = seen
+        .iter()
+        .filter(|(_, types)| types.len() <= 1)
+        .map(|(n, _)| n.to_string())
+        .collect();
+    for (n, types) in &seen {
+        let split = types.len() > 1;
+        for ty in union_types(types) {
+            let mut name = if split {
+                format!("{n}_{}", ty.name())
+            } else {
+                n.to_string()
+            };
+            if split {
+                let base = name.clone();
+                let mut i = 1;
+                while taken.contains(&name) {
+                    name = format!("{base}{i}");
+                    i += 1;
+                }
+                taken.insert(name.clone());
+            }
+            schema.push((name, ty, n));
+        }
     }
     let mut cols: Vec<Vec<Value>> = vec![Vec::new(); schema.len()];
     let mut src = Vec::new();
     for (label, t) in parts {
-        for (k, (name, ty)) in schema.iter().enumerate() {
-            match t.column(name) {
-                Some(c) => cols[k].extend(c.data.iter().cloned()),
-                None => {
+        for (k, (_, ty, from)) in schema.iter().enumerate() {
+            let split = seen[*from].len() > 1;
+            match t.column(from) {
+                // A split column takes the tables whose column has its type (an untyped one
+                // goes to the first type).
+                Some(c)
+                    if !split
+                        || c.ty == *ty
+                        || (c.ty == Type::Unknown && seen[*from].first() == Some(ty)) =>
+                {
+                    cols[k].extend(c.data.iter().cloned())
+                }
+                _ => {
                     let null = if *ty == Type::String {
                         Value::empty_str()
                     } else {
@@ -2658,13 +2693,22 @@ fn union(parts: &[(String, Arc<Table>)], source: Option<&str>, outer: bool) -> T
     let mut columns: Vec<Column> = schema
         .into_iter()
         .zip(cols)
-        .map(|((n, t), d)| Column::new(n, t, d))
+        .map(|((n, t, _), d)| Column::new(n, t, d))
         .collect();
     if let Some(s) = source {
         columns.insert(0, Column::new(s, Type::String, src));
     }
     let rows = parts.iter().map(|(_, t)| t.rows).sum();
     Table { columns, rows }
+}
+
+/// The types a union column name yields: each distinct type, or Unknown when none is known.
+fn union_types(types: &[Type]) -> Vec<Type> {
+    if types.is_empty() {
+        vec![Type::Unknown]
+    } else {
+        types.to_vec()
+    }
 }
 
 type BinFn = Box<dyn Fn(&Value, &Value) -> Value>;

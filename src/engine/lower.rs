@@ -573,9 +573,10 @@ impl<'a> Lower<'a> {
             // → `countif_`.
             "count" => return vec![format!("count_{}", first.unwrap_or_default())],
             "countif" => return vec![format!("{name}_")],
-            "make_set" | "make_set_if" => "set",
-            "make_list" | "make_list_if" | "make_list_with_nulls" => "list",
+            "make_set" | "makeset" | "make_set_if" => "set",
+            "make_list" | "makelist" | "make_list_if" | "make_list_with_nulls" => "list",
             "make_bag" | "make_bag_if" => "bag",
+            // Named per column when they run (`any(x)` → `any_x`; take_any keeps the names).
             "arg_max" | "arg_min" | "take_any" | "any" | "take_anyif" | "anyif" => {
                 return Vec::new()
             }

@@ -954,13 +954,27 @@ impl<'a> Binder<'a> {
             | "maxif" | "stdev" | "stdevif" | "variance" | "varianceif" | "hll" | "tdigest" => {
                 name.clone()
             }
-            "make_set" | "make_set_if" => "set".into(),
-            "make_list" | "make_list_if" | "make_list_with_nulls" => "list".into(),
+            "make_set" | "makeset" | "make_set_if" => "set".into(),
+            "make_list" | "makelist" | "make_list_if" | "make_list_with_nulls" => "list".into(),
             "make_bag" | "make_bag_if" => "bag".into(),
-            "take_any" | "any" | "take_anyif" | "anyif" => {
-                // take_any(a, b) keeps the columns' names; the *if forms take one column.
+            "take_any" | "take_anyif" => {
+                // take_any(a, b) keeps the columns' names; the *if form takes one column.
                 let n = if name.ends_with("if") { 1 } else { args.len() };
                 return self.pass_through(&args[..n.min(args.len())], input, out);
+            }
+            // The deprecated `any(a, b)` / `anyif(a, p)` prefix each column (`any_a`), and an
+            // unnamed argument gives `any_` (checked with the oracle).
+            "any" | "anyif" if !args.iter().any(|a| self.kind(*a) == N::Wildcard) => {
+                let n = if name.ends_with("if") { 1 } else { args.len() };
+                for a in &args[..n.min(args.len())] {
+                    let col = self.default_name(*a).filter(|_| !self.is_anonymous(*a));
+                    let ty = col
+                        .as_ref()
+                        .and_then(|c| input.get(c))
+                        .unwrap_or(Type::Unknown);
+                    out.set(&format!("{name}_{}", col.unwrap_or_default()), ty);
+                }
+                return true;
             }
             "arg_max" | "arg_min" => return self.pass_through(&args, input, out),
             _ => return false,

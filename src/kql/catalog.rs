@@ -160,11 +160,13 @@ pub fn arithmetic_type(op: &str, lt: Type, rt: Type) -> Type {
     match (lt, rt) {
         (Type::DateTime, Type::DateTime) if op == "-" => Type::TimeSpan,
         (Type::DateTime, Type::TimeSpan) | (Type::TimeSpan, Type::DateTime) => Type::DateTime,
+        // `1d / 5h` is a ratio (real); `1d % 5h` a timespan.
+        (Type::TimeSpan, Type::TimeSpan) if op == "/" => Type::Real,
         (Type::TimeSpan, Type::TimeSpan) => Type::TimeSpan,
         (Type::TimeSpan, t) | (t, Type::TimeSpan) if t.is_numeric() => Type::TimeSpan,
         (Type::Real, t) | (t, Type::Real) if t.is_numeric() => Type::Real,
-        (Type::Long, Type::Long) | (Type::Long, Type::Int) | (Type::Int, Type::Long) => Type::Long,
-        (Type::Int, Type::Int) => Type::Int,
+        // Integers widen to long, `int(1) + int(2)` included (as Kusto.Language types it).
+        (Type::Long | Type::Int, Type::Long | Type::Int) => Type::Long,
         _ => Type::Unknown,
     }
 }
