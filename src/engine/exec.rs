@@ -1092,24 +1092,9 @@ impl<'a> Exec<'a> {
     /// operators and the built-ins' declared return types (the binder's table and rules);
     /// Unknown where these cannot tell, and then the values decide.
     fn static_type(&self, e: &Expr, t: &Table) -> Type {
-        use crate::kql::catalog::{arithmetic_type, BuiltinKind, Catalog};
-        // Branches of iff/case/coalesce: a dynamic branch takes the type of a typed one (as
-        // Kusto.Language types `iff(c, d.x, '')` string); dynamic only when all are.
-        fn first_known(ts: impl Iterator<Item = Type>) -> Type {
-            let mut dynamic = false;
-            for t in ts {
-                match t {
-                    Type::Unknown => {}
-                    Type::Dynamic => dynamic = true,
-                    t => return t,
-                }
-            }
-            if dynamic {
-                Type::Dynamic
-            } else {
-                Type::Unknown
-            }
-        }
+        use crate::kql::catalog::{
+            arithmetic_type, branch_type as first_known, BuiltinKind, Catalog,
+        };
         match e {
             Expr::Lit(v) => v.type_of(),
             Expr::Name(n, _) => match t.column(n) {

@@ -75,6 +75,29 @@ enum ResultName {
     Fixed(&'static str),
 }
 
+/// The columns of a union of these schemas: names in order of first appearance; a name that
+/// comes with more than one known type gives one `Name_type` column per type.
+fn union_columns(legs: &[Schema]) -> Vec<(String, Type)> {
+    let mut seen: indexmap::IndexMap<&str, Vec<Type>> = indexmap::IndexMap::new();
+    for leg in legs {
+        for (c, ty) in &leg.columns {
+            let types = seen.entry(c.as_str()).or_default();
+            if *ty != Type::Unknown && !types.contains(ty) {
+                types.push(*ty);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (name, types) in seen {
+        match types.as_slice() {
+            [] => out.push((name.to_string(), Type::Unknown)),
+            [t] => out.push((name.to_string(), *t)),
+            many => out.extend(many.iter().map(|t| (format!("{name}_{}", t.name()), *t))),
+        }
+    }
+    out
+}
+
 fn result_name_kind(f: &str) -> ResultName {
     const FIRST_ARGUMENT: &[&str] = &[
         "tostring",
@@ -421,6 +444,23 @@ impl<'a> Binder<'a> {
                         self.expr(*k, row);
                     }
                 }
+                // A property of a value of a known scalar type other than dynamic (`s.city`
+                // where `s` is a string): Kusto resolves no such name.
+                if let Value::Scalar(t) = obj {
+                    if !matches!(t, Type::Dynamic | Type::Unknown) {
+                        if let Some((n, tok)) = kids.get(1).and_then(|k| self.name_of(*k)) {
+                            self.error(
+                                BindErrorKind::UnknownName,
+                                tok,
+                                format!(
+                                    "`{n}` is not a known column, table, variable or function (a {} value has no properties; only dynamic values do)",
+                                    t.name()
+                                ),
+                            );
+                            return Value::Scalar(Type::Unknown);
+                        }
+                    }
+                }
                 match obj {
                     Value::Table(_) => Value::Table(Schema::open()),
                     _ => Value::Scalar(Type::Dynamic),
@@ -745,6 +785,18 @@ impl<'a> Binder<'a> {
         }
         if b.kind == BuiltinKind::Tabular || b.kind == BuiltinKind::Plugin {
             return Value::Table(Schema::open());
+        }
+        let branches = |idx: &mut dyn Iterator<Item = usize>| {
+            crate::kql::catalog::branch_type(idx.filter_map(|i| arg_types.get(i).copied()))
+        };
+        match name.as_str() {
+            "iff" | "iif" => return Value::Scalar(branches(&mut [1, 2].into_iter())),
+            "case" => {
+                let n = arg_types.len();
+                return Value::Scalar(branches(&mut (0..n).filter(|i| i % 2 == 1 || i + 1 == n)));
+            }
+            "coalesce" => return Value::Scalar(branches(&mut (0..arg_types.len()))),
+            _ => {}
         }
         Value::Scalar(b.result_type(&arg_types))
     }
@@ -1391,41 +1443,48 @@ impl<'a> Binder<'a> {
                 let fuzzy = self
                     .operator_param(op, "isfuzzy")
                     .is_some_and(|v| v == "true");
-                let mut out = input.clone();
-                if let Some(src) = self.operator_param(op, "withsource") {
-                    out.set(&src, Type::String);
-                }
-                if !has_input {
-                    out = Schema::default();
-                    if let Some(src) = self.operator_param(op, "withsource") {
-                        out.set(&src, Type::String);
-                    }
-                }
                 let saved = self.fuzzy;
                 self.fuzzy = fuzzy;
-                // Every input's columns, first one wins. (Kusto suffixes a name that comes with
-                // different types, `X_string`/`X_long`; vigil's types are not exact enough to
-                // do that without inventing columns, so it keeps one.)
+                // Every input's columns in order of first appearance (the piped input first).
+                let mut legs: Vec<Schema> = Vec::new();
+                let mut open = false;
+                if has_input {
+                    open |= input.open;
+                    legs.push(input.clone());
+                }
                 if let Some(l) = first_list {
                     for t in self.children(l) {
                         if self.kind(t) == N::Wildcard {
-                            out.open = true;
+                            open = true;
                             continue;
                         }
                         match self.expr(t, None) {
                             Value::Table(s) => {
-                                for (c, ty) in s.columns {
-                                    if out.get(&c).is_none() {
-                                        out.set(&c, ty);
-                                    }
-                                }
-                                out.open |= s.open;
+                                open |= s.open;
+                                legs.push(s);
                             }
-                            _ => out.open = true,
+                            _ => open = true,
                         }
                     }
                 }
                 self.fuzzy = saved;
+                // The source column first; a name that comes with different (known) types
+                // becomes one column per type, `X_string`/`X_long`, numbered when the name is
+                // taken (as Kusto.Language gives them).
+                let mut out = Schema::default();
+                if let Some(src) = self.operator_param(op, "withsource") {
+                    out.set(&src, Type::String);
+                }
+                for (name, ty) in union_columns(&legs) {
+                    let mut unique = name.clone();
+                    let mut i = 1;
+                    while out.get(&unique).is_some() {
+                        unique = format!("{name}{i}");
+                        i += 1;
+                    }
+                    out.set(&unique, ty);
+                }
+                out.open = open;
                 out
             }
             "mv-expand" | "mvexpand" => {

@@ -171,6 +171,25 @@ pub fn arithmetic_type(op: &str, lt: Type, rt: Type) -> Type {
     }
 }
 
+/// The type of a conditional's result from its branches' types (iff/iif, case, coalesce): the
+/// first known type that is not dynamic (Kusto.Language types `iff(c, d.x, '')` string), else
+/// dynamic when a branch is, else Unknown. Shared by the binder and the engine.
+pub fn branch_type(types: impl IntoIterator<Item = Type>) -> Type {
+    let mut dynamic = false;
+    for t in types {
+        match t {
+            Type::Unknown => {}
+            Type::Dynamic => dynamic = true,
+            t => return t,
+        }
+    }
+    if dynamic {
+        Type::Dynamic
+    } else {
+        Type::Unknown
+    }
+}
+
 /// Everything names resolve against.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
