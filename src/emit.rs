@@ -290,16 +290,25 @@ pub fn compile_and_write(
             .map(|i| format!("arm/combined-{i:03}.json"))
             .collect(),
     };
-    write_file(
-        &out_dir.join("manifest.json"),
-        &(serde_json::to_string_pretty(&manifest)? + "\n"),
-    )?;
     let resources = records.len() * 2;
-    let summary = summary_data(&records, templates_written, resources, env);
-    let md = templates
-        .render(compile::templates::SUMMARY, &summary)
-        .map_err(anyhow::Error::msg)?;
-    write_file(&out_dir.join("summary.md"), &md)?;
+    // The manifest and the Markdown summary are independent: written side by side.
+    let (manifest_written, summary_written) = rayon::join(
+        || -> anyhow::Result<()> {
+            write_file(
+                &out_dir.join("manifest.json"),
+                &(serde_json::to_string_pretty(&manifest)? + "\n"),
+            )
+        },
+        || -> anyhow::Result<()> {
+            let summary = summary_data(&records, templates_written, resources, env);
+            let md = templates
+                .render(compile::templates::SUMMARY, &summary)
+                .map_err(anyhow::Error::msg)?;
+            write_file(&out_dir.join("summary.md"), &md)
+        },
+    );
+    manifest_written?;
+    summary_written?;
     Ok(Written {
         items: records.len(),
         templates: templates_written,

@@ -73,11 +73,10 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(path: PathBuf, text: Arc<str>) -> SourceFile {
         let mut line_starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
-            }
-        }
+        line_starts.extend(
+            memchr::memchr_iter(b'\n', text.as_bytes())
+                .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+        );
         SourceFile {
             path,
             text,
@@ -117,8 +116,13 @@ impl SourceDb {
     }
 
     pub fn add(&mut self, path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> FileId {
+        self.add_file(SourceFile::new(path.into(), text.into()))
+    }
+
+    /// Add a file built elsewhere (its line index computed in parallel with others).
+    pub fn add_file(&mut self, file: SourceFile) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 files"));
-        self.files.push(SourceFile::new(path.into(), text.into()));
+        self.files.push(file);
         id
     }
 

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::config::{self, Config, ContentFolders};
 use crate::diagnostics::{code, Diagnostic};
 use crate::model::classify;
-use crate::source::{FileId, SourceDb, Span};
+use crate::source::{FileId, SourceDb, SourceFile, Span};
 
 /// A content repository: its root, configuration, and the loaded sources.
 pub struct Workspace {
@@ -187,20 +187,33 @@ pub fn open(root: &Path, paths: &[PathBuf]) -> Workspace {
     };
     let found = discover(root, paths, &config.content);
     let max = config.validate.max_file_size;
-    let read: Vec<Read> = found.par_iter().map(|p| read_one(p, max)).collect();
+    // Read, decode and index lines in parallel; ids are given in path order.
+    enum Got {
+        Text(SourceFile, Vec<(crate::diagnostics::Code, String, usize)>),
+        Failed(PathBuf, crate::diagnostics::Code, String),
+    }
+    let read: Vec<Got> = found
+        .par_iter()
+        .map(|p| {
+            let rel = relative(root, p);
+            match read_one(p, max) {
+                Read::Text(text, notes) => Got::Text(SourceFile::new(rel, text.into()), notes),
+                Read::Failed(c, m) => Got::Failed(rel, c, m),
+            }
+        })
+        .collect();
     let mut files = Vec::with_capacity(found.len());
     let mut unreadable = Vec::new();
-    for (path, r) in found.iter().zip(read) {
-        let rel = relative(root, path);
-        match r {
-            Read::Text(text, notes) => {
-                let id = db.add(rel, text);
+    for got in read {
+        match got {
+            Got::Text(file, notes) => {
+                let id = db.add_file(file);
                 for (c, m, at) in notes {
                     diagnostics.push(Diagnostic::new(c, Span::new(id, at, at), m));
                 }
                 files.push(id);
             }
-            Read::Failed(c, m) => {
+            Got::Failed(rel, c, m) => {
                 let id = db.add(rel, "");
                 diagnostics.push(Diagnostic::new(c, Span::file_start(id), m));
                 unreadable.push(id);
