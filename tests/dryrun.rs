@@ -402,3 +402,72 @@ fn union_splits_columns_whose_types_differ() {
     assert_eq!(cols, [("a".to_string(), "long")]);
     assert_eq!(rows, ["1", "2"]);
 }
+
+/// `evaluate ipv4_lookup`: ranges as CIDR prefixes or single addresses, extra keys compared as
+/// in a join, every matching range gives a row, return_unmatched keeps the rest with nulls.
+/// Expected rows worked out by hand from the inputs.
+#[test]
+fn ipv4_lookup_joins_addresses_to_ranges() {
+    use vigil::engine::{self, data::Sandbox, exec::RunOptions};
+    let run = |q: &str| -> (Vec<String>, Vec<String>) {
+        let t = engine::run(
+            q,
+            &Sandbox::default(),
+            RunOptions {
+                now: 0,
+                window: None,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{q}: {}", e.message))
+        .table;
+        let cols = t.columns.iter().map(|c| c.name.clone()).collect();
+        let rows = (0..t.rows)
+            .map(|r| {
+                t.columns
+                    .iter()
+                    .map(|c| c.data[r].to_kusto_string())
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect();
+        (cols, rows)
+    };
+    let data = r#"let Ranges = datatable(network:string, site:string, tenant:string)[
+            "10.1.0.0/16", "hq", "a",
+            "10.1.2.0/24", "lab", "a",
+            "192.0.2.7", "vpn", "b",
+            "not an ip", "x", "a"];
+        let Seen = datatable(ip:string, tenant:string)[
+            "10.1.2.3", "a", "10.1.9.9", "a", "192.0.2.7", "b", "192.0.2.8", "b", "10.1.2.4", "b"];"#;
+    let (cols, rows) = run(&format!(
+        "{data} Seen | evaluate ipv4_lookup(Ranges, ip, network) | project ip, site, network"
+    ));
+    assert_eq!(cols, ["ip", "site", "network"]);
+    assert_eq!(
+        rows,
+        [
+            "10.1.2.3|hq|10.1.0.0/16",
+            "10.1.2.3|lab|10.1.2.0/24",
+            "10.1.9.9|hq|10.1.0.0/16",
+            "192.0.2.7|vpn|192.0.2.7",
+            "10.1.2.4|hq|10.1.0.0/16",
+            "10.1.2.4|lab|10.1.2.0/24",
+        ]
+    );
+    // An extra key must be equal too; unmatched rows kept with nulls on request.
+    let (cols, rows) = run(&format!(
+        "{data} Seen | evaluate ipv4_lookup(Ranges, ip, network, tenant, true)"
+    ));
+    assert_eq!(cols, ["ip", "tenant", "network", "site"]);
+    assert_eq!(
+        rows,
+        [
+            "10.1.2.3|a|10.1.0.0/16|hq",
+            "10.1.2.3|a|10.1.2.0/24|lab",
+            "10.1.9.9|a|10.1.0.0/16|hq",
+            "192.0.2.7|b|192.0.2.7|vpn",
+            "192.0.2.8|b||",
+            "10.1.2.4|b||",
+        ]
+    );
+}

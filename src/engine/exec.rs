@@ -2018,11 +2018,117 @@ impl<'a> Exec<'a> {
                 }
                 Ok(out)
             }
+            "ipv4_lookup" => self.ipv4_lookup(t, args, span),
             other => Err(EngineError::unsupported(
                 format!("evaluate {other}()"),
                 Some(span),
             )),
         }
+    }
+
+    /// `evaluate ipv4_lookup(Lookup, SourceIp, LookupRange [, ExtraKey...] [, return_unmatched])`:
+    /// each source row joined with every lookup row whose range (an address or a CIDR prefix)
+    /// holds its address and whose extra keys are equal; the source columns, then the lookup
+    /// columns other than the extra keys (as `lookup` shapes its result). Without
+    /// return_unmatched only matched rows are kept; with it, unmatched rows get nulls.
+    fn ipv4_lookup(&mut self, t: &Table, args: &[Expr], span: Span) -> R<Table> {
+        use super::functions::parse_ipv4_prefix;
+        let usage = || {
+            EngineError::new(
+                "ipv4_lookup needs a lookup table, the source IP column and the lookup range column",
+                Some(span),
+            )
+        };
+        let (Some(lookup), Some(Expr::Name(src_key, _)), Some(Expr::Name(range_key, _))) =
+            (args.first(), args.get(1), args.get(2))
+        else {
+            return Err(usage());
+        };
+        let mut rest = &args[3..];
+        let mut unmatched = false;
+        if let Some((last, init)) = rest.split_last() {
+            if !matches!(last, Expr::Name(..)) {
+                unmatched = self.scalar(last)?.as_bool().unwrap_or(false);
+                rest = init;
+            }
+        }
+        let mut extra = Vec::new();
+        for e in rest {
+            match e {
+                Expr::Name(n, _) => extra.push(n.clone()),
+                _ => return Err(usage()),
+            }
+        }
+        let lt = self.tabular(lookup)?;
+        let (Some(src), Some(ranges)) = (t.column(src_key), lt.column(range_key)) else {
+            return Err(EngineError::new(
+                format!("ipv4_lookup: no column `{src_key}` in the input or `{range_key}` in the lookup table"),
+                Some(span),
+            ));
+        };
+        let mut keys = Vec::new();
+        for k in &extra {
+            match (t.column(k), lt.column(k)) {
+                (Some(a), Some(b)) => keys.push((a, b)),
+                _ => {
+                    return Err(EngineError::new(
+                        format!("ipv4_lookup: the extra key `{k}` must be a column of both tables"),
+                        Some(span),
+                    ))
+                }
+            }
+        }
+        let parsed: Vec<Option<(u32, u32)>> = ranges
+            .data
+            .iter()
+            .map(|v| parse_ipv4_prefix(&v.to_kusto_string()))
+            .collect();
+        let in_range = |ip: (u32, u32), r: (u32, u32)| {
+            // The source value may itself carry a prefix: the wider of the two masks applies.
+            let bits = ip.1.min(r.1);
+            let m = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            ip.0 & m == r.0 & m
+        };
+        let (mut left, mut right): (Vec<usize>, Vec<Option<usize>>) = (Vec::new(), Vec::new());
+        for i in 0..t.rows {
+            let ip = parse_ipv4_prefix(&src.data[i].to_kusto_string());
+            let mut any = false;
+            if let Some(ip) = ip {
+                for (j, r) in parsed.iter().enumerate() {
+                    let Some(r) = r else { continue };
+                    if in_range(ip, *r)
+                        && keys
+                            .iter()
+                            .all(|(a, b)| equals(&a.data[i], &b.data[j]) == Some(true))
+                    {
+                        left.push(i);
+                        right.push(Some(j));
+                        any = true;
+                    }
+                }
+            }
+            if !any && unmatched {
+                left.push(i);
+                right.push(None);
+            }
+        }
+        let mut out = t.take(&left);
+        for c in &lt.columns {
+            if extra.contains(&c.name) {
+                continue;
+            }
+            let data: Vec<Value> = right
+                .iter()
+                .map(|j| j.map(|j| c.data[j].clone()).unwrap_or(Value::Null))
+                .collect();
+            let name = unique_name(&out, &c.name);
+            out.set(Column::new(name, c.ty, data));
+        }
+        Ok(out)
     }
 
     // ---- scalar expressions ----

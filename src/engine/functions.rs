@@ -385,7 +385,8 @@ fn format_dt(t: i64, fmt: &str) -> String {
 
 // ---- IP ----
 
-fn parse_ipv4_prefix(s: &str) -> Option<(u32, u32)> {
+/// `a.b.c.d` or `a.b.c.d/n`: the address and the prefix length.
+pub(crate) fn parse_ipv4_prefix(s: &str) -> Option<(u32, u32)> {
     let (addr, bits) = match s.trim().split_once('/') {
         Some((a, b)) => (a, b.trim().parse::<u32>().ok()?),
         None => (s.trim(), 32),
