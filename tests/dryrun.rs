@@ -471,3 +471,49 @@ fn ipv4_lookup_joins_addresses_to_ranges() {
         ]
     );
 }
+
+/// The deprecated aggregates keep their own result names (as Kusto.Language gives them):
+/// argmax/argmin → `max_X`, `max_X_col` (star leaves out the by columns); any → `any_col`;
+/// makeset/makelist → `set_col`/`list_col`; a name list names the columns in order.
+#[test]
+fn deprecated_aggregates_are_named_as_kusto_names_them() {
+    use vigil::engine::{self, data::Sandbox, exec::RunOptions};
+    let run = |q: &str| -> (Vec<String>, Vec<String>) {
+        let t = engine::run(
+            q,
+            &Sandbox::default(),
+            RunOptions {
+                now: 0,
+                window: None,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{q}: {}", e.message))
+        .table;
+        let cols = t.columns.iter().map(|c| c.name.clone()).collect();
+        let rows = (0..t.rows)
+            .map(|r| {
+                t.columns
+                    .iter()
+                    .map(|c| c.data[r].to_kusto_string())
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect();
+        (cols, rows)
+    };
+    let t =
+        r#"let T = datatable(a:long, b:string, c:string)[1, "x", "k", 3, "y", "k", 2, "z", "m"];"#;
+    let (cols, rows) = run(&format!("{t} T | summarize argmax(a, *) by c"));
+    assert_eq!(cols, ["c", "max_a", "max_a_b"]);
+    assert_eq!(rows, ["k|3|y", "m|2|z"]);
+    let (cols, rows) = run(&format!("{t} T | summarize argmin(a, b)"));
+    assert_eq!(cols, ["min_a", "min_a_b"]);
+    assert_eq!(rows, ["1|x"]);
+    let (cols, rows) = run(&format!("{t} T | summarize (lo, who) = arg_min(a, b)"));
+    assert_eq!(cols, ["lo", "who"]);
+    assert_eq!(rows, ["1|x"]);
+    let (cols, _) = run(&format!(
+        "{t} T | summarize any(b), makeset(c), makelist(a)"
+    ));
+    assert_eq!(cols, ["any_b", "set_c", "list_a"]);
+}

@@ -45,6 +45,8 @@ const NAMES: &[&str] = &[
     "make_bag_if",
     "take_any",
     "any",
+    "argmax",
+    "argmin",
     "take_anyif",
     "anyif",
     "percentile",
@@ -291,9 +293,10 @@ pub fn run(
             };
             one(data, ty, "min_")
         }
-        "arg_max" | "arg_min" => {
+        "arg_max" | "arg_min" | "argmax" | "argmin" => {
             let x = col(args, 0, name, span)?;
-            let want_max = name == "arg_max";
+            let want_max = name.ends_with("max");
+            let deprecated = !name.contains('_');
             let mut best: Vec<Option<usize>> = vec![None; ngroups];
             for (i, g) in ids.iter().enumerate() {
                 let v = x.get(i);
@@ -382,6 +385,22 @@ pub fn run(
                         out.push(Column::new(nm, ty, d));
                     }
                 }
+            }
+            // The deprecated argmax/argmin: `max_X`, then `max_X_col` (Kusto.Language's names).
+            if deprecated {
+                let stem = if want_max { "max" } else { "min" };
+                let x = source_first.clone().unwrap_or_default();
+                for (k, c) in out.iter_mut().enumerate() {
+                    c.name = if k == 0 {
+                        format!("{stem}_{x}")
+                    } else {
+                        format!("{stem}_{x}_{}", c.name)
+                    };
+                }
+            }
+            // `(t, who) = arg_max(T, Account)`: the names in order.
+            for (c, n) in out.iter_mut().zip(&a.names) {
+                c.name = n.clone();
             }
             Ok(out)
         }

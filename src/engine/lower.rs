@@ -577,9 +577,8 @@ impl<'a> Lower<'a> {
             "make_list" | "makelist" | "make_list_if" | "make_list_with_nulls" => "list",
             "make_bag" | "make_bag_if" => "bag",
             // Named per column when they run (`any(x)` → `any_x`; take_any keeps the names).
-            "arg_max" | "arg_min" | "take_any" | "any" | "take_anyif" | "anyif" => {
-                return Vec::new()
-            }
+            "arg_max" | "arg_min" | "argmax" | "argmin" | "take_any" | "any" | "take_anyif"
+            | "anyif" => return Vec::new(),
             "percentile" | "percentiles" => {
                 let col = first.unwrap_or_default();
                 return args

@@ -215,6 +215,9 @@ struct Binder<'a> {
     /// Function bodies bound so far: each call binds its function's body again, so call trees
     /// could grow exponentially; past the budget results are left open.
     calls_bound: usize,
+    /// The `by` column names of the summarize being bound (the deprecated argmax/argmin leave
+    /// them out of `*`).
+    summarize_by: Vec<String>,
 }
 
 /// How many function-body bindings one query may take (fuzzing found call trees that took
@@ -226,6 +229,7 @@ pub fn bind(text: &str, tree: &SyntaxTree, catalog: &Catalog) -> Bound {
     let mut b = Binder {
         active_calls: Vec::new(),
         calls_bound: 0,
+        summarize_by: Vec::new(),
         text,
         tree,
         catalog,
@@ -580,7 +584,12 @@ impl<'a> Binder<'a> {
         // string (or dynamic) on the left: `EventID has "46"`, and `a < 1 has 'x'` (which is
         // `a < (1 has 'x')`).
         let ordering_mismatch = matches!(op_text, "<" | "<=" | ">" | ">=")
-            && ((lt == Type::String && rt.is_numeric()) || (lt.is_numeric() && rt == Type::String));
+            && ((lt == Type::String && rt.is_numeric())
+                || (lt.is_numeric() && rt == Type::String)
+                || matches!(
+                    (lt, rt),
+                    (Type::DateTime, Type::TimeSpan) | (Type::TimeSpan, Type::DateTime)
+                ));
         let string_op = matches!(op_text, "=~" | "!~" | "matches")
             || crate::kql::parser::is_string_word_op(op_text);
         let string_mismatch = string_op
@@ -1029,6 +1038,34 @@ impl<'a> Binder<'a> {
                 return true;
             }
             "arg_max" | "arg_min" => return self.pass_through(&args, input, out),
+            // The deprecated argmax/argmin name their columns `max_X`, then `max_X_col` for
+            // each other column (`max_` and `max__col` when X has no name), as
+            // Kusto.Language does.
+            "argmax" | "argmin" => {
+                let stem = &name[3..];
+                let x = first.clone().unwrap_or_default();
+                let xt = input.get(&x).unwrap_or(Type::Unknown);
+                out.set(&format!("{stem}_{x}"), xt);
+                for a in args.iter().skip(1) {
+                    if self.kind(*a) == N::Wildcard {
+                        for (c, t) in &input.columns {
+                            if *c != x && !self.summarize_by.contains(c) {
+                                out.set(&format!("{stem}_{x}_{c}"), *t);
+                            }
+                        }
+                        out.open |= input.open;
+                    } else {
+                        match self.default_name(*a) {
+                            Some(n) => {
+                                let t = input.get(&n).unwrap_or(Type::Unknown);
+                                out.set(&format!("{stem}_{x}_{n}"), t);
+                            }
+                            None => return false,
+                        }
+                    }
+                }
+                return true;
+            }
             _ => return false,
         };
         // `max(tolower(x))` → `max_`: the argument's generated name is not used.
@@ -1097,12 +1134,29 @@ impl<'a> Binder<'a> {
                                 .map(|(n, _)| n)
                                 .unwrap_or_default();
                             if self.kind(v) == N::Call
-                                && matches!(fname.as_str(), "arg_max" | "arg_min")
+                                && matches!(
+                                    fname.as_str(),
+                                    "arg_max" | "arg_min" | "argmax" | "argmin"
+                                )
                                 && self.args(v).len() > 1
                             {
                                 self.call(v, Some(input), BuiltinKind::Aggregate);
                                 let mut tmp = Schema::default();
                                 self.aggregate_default(v, input, &mut tmp);
+                                if self.kind(*first) == N::List {
+                                    // `(t, who) = arg_max(T, Account)`: names in order; the
+                                    // columns past the names keep theirs.
+                                    let names: Vec<String> = self
+                                        .children(*first)
+                                        .into_iter()
+                                        .filter_map(|n| self.name_of(n).map(|(n, _)| n))
+                                        .collect();
+                                    for (i, (c, t)) in tmp.columns.iter().enumerate() {
+                                        out.set(names.get(i).unwrap_or(c), *t);
+                                    }
+                                    out.open |= tmp.open;
+                                    continue;
+                                }
                                 if let (Some((n, _)), Some(firstcol)) =
                                     (self.name_of(*first), tmp.columns.first().cloned())
                                 {
@@ -1380,9 +1434,29 @@ impl<'a> Binder<'a> {
             "summarize" => {
                 let mut out = Schema::default();
                 let mut aggs = Schema::default();
+                let by_names: Vec<String> = clauses
+                    .iter()
+                    .filter_map(|c| {
+                        self.children(*c)
+                            .into_iter()
+                            .find(|k| self.kind(*k) == N::List)
+                    })
+                    .flat_map(|l| self.children(l))
+                    .filter_map(|item| match self.kind(item) {
+                        N::Name => self.name_of(item).map(|(n, _)| n),
+                        N::Assignment => self
+                            .children(item)
+                            .first()
+                            .and_then(|k| self.name_of(*k))
+                            .map(|(n, _)| n),
+                        _ => self.default_name(item),
+                    })
+                    .collect();
+                let saved_by = std::mem::replace(&mut self.summarize_by, by_names);
                 if let Some(l) = first_list {
                     self.assign_list(l, &input, &mut aggs, true, false);
                 }
+                self.summarize_by = saved_by;
                 for c in &clauses {
                     if let Some(l) = self
                         .children(*c)
@@ -1568,9 +1642,29 @@ impl<'a> Binder<'a> {
             "make-series" => {
                 let mut out = Schema::default();
                 let mut aggs = Schema::default();
+                let by_names: Vec<String> = clauses
+                    .iter()
+                    .filter_map(|c| {
+                        self.children(*c)
+                            .into_iter()
+                            .find(|k| self.kind(*k) == N::List)
+                    })
+                    .flat_map(|l| self.children(l))
+                    .filter_map(|item| match self.kind(item) {
+                        N::Name => self.name_of(item).map(|(n, _)| n),
+                        N::Assignment => self
+                            .children(item)
+                            .first()
+                            .and_then(|k| self.name_of(*k))
+                            .map(|(n, _)| n),
+                        _ => self.default_name(item),
+                    })
+                    .collect();
+                let saved_by = std::mem::replace(&mut self.summarize_by, by_names);
                 if let Some(l) = first_list {
                     self.assign_list(l, &input, &mut aggs, true, false);
                 }
+                self.summarize_by = saved_by;
                 for c in &clauses {
                     let ck = self.children(*c);
                     let word = self
