@@ -85,19 +85,23 @@ fn sub_techniques_use_the_preview_api() {
     );
 }
 
-#[test]
-fn combined_templates_split_within_limits_and_parse_back() {
-    let arts = compiled(None);
-    let texts: Vec<String> = arts.iter().map(|a| a.arm_text()).collect();
-    let pieces: Vec<compile::Piece<'_>> = arts
-        .iter()
-        .zip(&texts)
+/// Each artifact as a piece of a combined template (its ARM text's size).
+fn pieces<'a>(arts: &'a [compile::Artifact], texts: &[String]) -> Vec<compile::Piece<'a>> {
+    arts.iter()
+        .zip(texts)
         .map(|(a, t)| compile::Piece {
             kind: a.content_kind,
             name: &a.name,
             size: t.len(),
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn combined_templates_split_within_limits_and_parse_back() {
+    let arts = compiled(None);
+    let texts: Vec<String> = arts.iter().map(|a| a.arm_text()).collect();
+    let pieces = pieces(&arts, &texts);
     // Two resources per artifact; a limit of 4 forces splitting.
     let (groups, diags) = compile::split_combined(&pieces, 4, 4 * 1024 * 1024);
     assert!(diags.is_empty());
@@ -155,15 +159,7 @@ fn written_combined_templates_match_the_split_and_stale_ones_go() {
     let defs = pipeline::compilable(&checked);
     let arts = compiled(None);
     let texts: Vec<String> = arts.iter().map(|a| a.arm_text()).collect();
-    let pieces: Vec<compile::Piece<'_>> = arts
-        .iter()
-        .zip(&texts)
-        .map(|(a, t)| compile::Piece {
-            kind: a.content_kind,
-            name: &a.name,
-            size: t.len(),
-        })
-        .collect();
+    let pieces = pieces(&arts, &texts);
     let out = tempfile::tempdir().unwrap();
     let read_templates = || -> Vec<serde_json::Value> {
         let mut files: Vec<_> = std::fs::read_dir(out.path().join("arm"))

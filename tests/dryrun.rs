@@ -47,6 +47,37 @@ fn vigil(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
     )
 }
 
+/// Run a self-contained query on the embedded engine (no tables, clock at 0): the columns
+/// (name, type) and each row as its cells' Kusto text joined with `|`.
+fn run_engine(q: &str) -> (Vec<(String, &'static str)>, Vec<String>) {
+    use vigil::engine::{self, data::Sandbox, exec::RunOptions};
+    let t = engine::run(
+        q,
+        &Sandbox::default(),
+        RunOptions {
+            now: 0,
+            window: None,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{q}: {}", e.message))
+    .table;
+    let cols = t
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.ty.name()))
+        .collect();
+    let rows = (0..t.rows)
+        .map(|r| {
+            t.columns
+                .iter()
+                .map(|c| c.data[r].to_kusto_string())
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect();
+    (cols, rows)
+}
+
 #[test]
 fn bundled_tests_pass_and_a_wrong_expectation_fails() {
     let tmp = copy_repo();
@@ -263,28 +294,7 @@ fn parquet_tables_load_with_their_types() {
 /// it filters. Expected rows worked out by hand from the inputs.
 #[test]
 fn search_matches_terms_in_any_column() {
-    use vigil::engine::{self, data::Sandbox, exec::RunOptions};
-    let run = |q: &str| -> Vec<String> {
-        let out = engine::run(
-            q,
-            &Sandbox::default(),
-            RunOptions {
-                now: 0,
-                window: None,
-            },
-        )
-        .unwrap_or_else(|e| panic!("{q}: {}", e.message));
-        let t = out.table;
-        (0..t.rows)
-            .map(|r| {
-                t.columns
-                    .iter()
-                    .map(|c| c.data[r].to_kusto_string())
-                    .collect::<Vec<_>>()
-                    .join("|")
-            })
-            .collect()
-    };
+    let run = |q: &str| run_engine(q).1;
     let tables = r#"let T = datatable(a:string, b:long)["user admin logged", 1, "administrator", 2, "other", 3]; let U = datatable(c:string)["ADMIN", "x"];"#;
     let mut got = run(&format!(
         "{tables} search in (T, U) \"admin\" | project $table, a, b, c"
@@ -357,34 +367,7 @@ fn an_empty_result_still_has_typed_columns() {
 /// Kusto.Language show them; kind=inner keeps only the names every table has).
 #[test]
 fn union_splits_columns_whose_types_differ() {
-    use vigil::engine::{self, data::Sandbox, exec::RunOptions};
-    let run = |q: &str| {
-        let t = engine::run(
-            q,
-            &Sandbox::default(),
-            RunOptions {
-                now: 0,
-                window: None,
-            },
-        )
-        .unwrap_or_else(|e| panic!("{q}: {}", e.message))
-        .table;
-        let cols: Vec<(String, &str)> = t
-            .columns
-            .iter()
-            .map(|c| (c.name.clone(), c.ty.name()))
-            .collect();
-        let rows: Vec<String> = (0..t.rows)
-            .map(|r| {
-                t.columns
-                    .iter()
-                    .map(|c| c.data[r].to_kusto_string())
-                    .collect::<Vec<_>>()
-                    .join("|")
-            })
-            .collect();
-        (cols, rows)
-    };
+    let run = run_engine;
     let (cols, rows) = run(
         r#"union (datatable(x:int, a:string, b:long)[1, "s", 2]), (datatable(a:long, c:string)[5, "c"])"#,
     );
@@ -408,29 +391,9 @@ fn union_splits_columns_whose_types_differ() {
 /// Expected rows worked out by hand from the inputs.
 #[test]
 fn ipv4_lookup_joins_addresses_to_ranges() {
-    use vigil::engine::{self, data::Sandbox, exec::RunOptions};
-    let run = |q: &str| -> (Vec<String>, Vec<String>) {
-        let t = engine::run(
-            q,
-            &Sandbox::default(),
-            RunOptions {
-                now: 0,
-                window: None,
-            },
-        )
-        .unwrap_or_else(|e| panic!("{q}: {}", e.message))
-        .table;
-        let cols = t.columns.iter().map(|c| c.name.clone()).collect();
-        let rows = (0..t.rows)
-            .map(|r| {
-                t.columns
-                    .iter()
-                    .map(|c| c.data[r].to_kusto_string())
-                    .collect::<Vec<_>>()
-                    .join("|")
-            })
-            .collect();
-        (cols, rows)
+    let run = |q: &str| {
+        let (cols, rows) = run_engine(q);
+        (cols.into_iter().map(|(n, _)| n).collect::<Vec<_>>(), rows)
     };
     let data = r#"let Ranges = datatable(network:string, site:string, tenant:string)[
             "10.1.0.0/16", "hq", "a",
@@ -477,29 +440,9 @@ fn ipv4_lookup_joins_addresses_to_ranges() {
 /// makeset/makelist → `set_col`/`list_col`; a name list names the columns in order.
 #[test]
 fn deprecated_aggregates_are_named_as_kusto_names_them() {
-    use vigil::engine::{self, data::Sandbox, exec::RunOptions};
-    let run = |q: &str| -> (Vec<String>, Vec<String>) {
-        let t = engine::run(
-            q,
-            &Sandbox::default(),
-            RunOptions {
-                now: 0,
-                window: None,
-            },
-        )
-        .unwrap_or_else(|e| panic!("{q}: {}", e.message))
-        .table;
-        let cols = t.columns.iter().map(|c| c.name.clone()).collect();
-        let rows = (0..t.rows)
-            .map(|r| {
-                t.columns
-                    .iter()
-                    .map(|c| c.data[r].to_kusto_string())
-                    .collect::<Vec<_>>()
-                    .join("|")
-            })
-            .collect();
-        (cols, rows)
+    let run = |q: &str| {
+        let (cols, rows) = run_engine(q);
+        (cols.into_iter().map(|(n, _)| n).collect::<Vec<_>>(), rows)
     };
     let t =
         r#"let T = datatable(a:long, b:string, c:string)[1, "x", "k", 3, "y", "k", 2, "z", "m"];"#;

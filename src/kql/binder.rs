@@ -1109,6 +1109,40 @@ impl<'a> Binder<'a> {
         ok
     }
 
+    /// The aggregate list of a summarize or make-series, bound with the `by` names known (the
+    /// deprecated argmax/argmin leave them out of `*`).
+    fn bind_aggregates(
+        &mut self,
+        list: Option<u32>,
+        clauses: &[u32],
+        input: &Schema,
+        aggs: &mut Schema,
+    ) {
+        let by_names: Vec<String> = clauses
+            .iter()
+            .filter_map(|c| {
+                self.children(*c)
+                    .into_iter()
+                    .find(|k| self.kind(*k) == N::List)
+            })
+            .flat_map(|l| self.children(l))
+            .filter_map(|item| match self.kind(item) {
+                N::Name => self.name_of(item).map(|(n, _)| n),
+                N::Assignment => self
+                    .children(item)
+                    .first()
+                    .and_then(|k| self.name_of(*k))
+                    .map(|(n, _)| n),
+                _ => self.default_name(item),
+            })
+            .collect();
+        let saved = std::mem::replace(&mut self.summarize_by, by_names);
+        if let Some(l) = list {
+            self.assign_list(l, input, aggs, true, false);
+        }
+        self.summarize_by = saved;
+    }
+
     /// Columns of a project/extend/summarize-style list.
     fn assign_list(
         &mut self,
@@ -1434,29 +1468,7 @@ impl<'a> Binder<'a> {
             "summarize" => {
                 let mut out = Schema::default();
                 let mut aggs = Schema::default();
-                let by_names: Vec<String> = clauses
-                    .iter()
-                    .filter_map(|c| {
-                        self.children(*c)
-                            .into_iter()
-                            .find(|k| self.kind(*k) == N::List)
-                    })
-                    .flat_map(|l| self.children(l))
-                    .filter_map(|item| match self.kind(item) {
-                        N::Name => self.name_of(item).map(|(n, _)| n),
-                        N::Assignment => self
-                            .children(item)
-                            .first()
-                            .and_then(|k| self.name_of(*k))
-                            .map(|(n, _)| n),
-                        _ => self.default_name(item),
-                    })
-                    .collect();
-                let saved_by = std::mem::replace(&mut self.summarize_by, by_names);
-                if let Some(l) = first_list {
-                    self.assign_list(l, &input, &mut aggs, true, false);
-                }
-                self.summarize_by = saved_by;
+                self.bind_aggregates(first_list, &clauses, &input, &mut aggs);
                 for c in &clauses {
                     if let Some(l) = self
                         .children(*c)
@@ -1642,29 +1654,7 @@ impl<'a> Binder<'a> {
             "make-series" => {
                 let mut out = Schema::default();
                 let mut aggs = Schema::default();
-                let by_names: Vec<String> = clauses
-                    .iter()
-                    .filter_map(|c| {
-                        self.children(*c)
-                            .into_iter()
-                            .find(|k| self.kind(*k) == N::List)
-                    })
-                    .flat_map(|l| self.children(l))
-                    .filter_map(|item| match self.kind(item) {
-                        N::Name => self.name_of(item).map(|(n, _)| n),
-                        N::Assignment => self
-                            .children(item)
-                            .first()
-                            .and_then(|k| self.name_of(*k))
-                            .map(|(n, _)| n),
-                        _ => self.default_name(item),
-                    })
-                    .collect();
-                let saved_by = std::mem::replace(&mut self.summarize_by, by_names);
-                if let Some(l) = first_list {
-                    self.assign_list(l, &input, &mut aggs, true, false);
-                }
-                self.summarize_by = saved_by;
+                self.bind_aggregates(first_list, &clauses, &input, &mut aggs);
                 for c in &clauses {
                     let ck = self.children(*c);
                     let word = self
