@@ -23,8 +23,16 @@ handlebars_helper!(md_helper: |v: Value| {
 });
 
 /// The template registry. Construct with [`Templates::new`], override with [`Templates::set`].
+/// Built-in templates are compiled on first use (a command renders one or two of them; compiling
+/// all four took about a millisecond per run).
 pub struct Templates {
+    inner: std::sync::Mutex<Registry>,
+}
+
+struct Registry {
     hb: Handlebars<'static>,
+    /// Built-in templates not compiled yet.
+    pending: Vec<(&'static str, &'static str)>,
 }
 
 impl Default for Templates {
@@ -40,27 +48,39 @@ impl Templates {
         hb.register_escape_fn(handlebars::no_escape);
         hb.register_helper("json", Box::new(json_helper));
         hb.register_helper("md", Box::new(md_helper));
-        hb.register_template_string(ARM_TEMPLATE, DEFAULT_ARM)
-            .expect("built-in ARM template parses");
-        hb.register_template_string(SUMMARY, DEFAULT_SUMMARY)
-            .expect("built-in summary template parses");
-        hb.register_template_string(GATE_COMMENT, DEFAULT_GATE_COMMENT)
-            .expect("built-in gate comment template parses");
-        hb.register_template_string(PLAN, DEFAULT_PLAN)
-            .expect("built-in plan template parses");
-        Templates { hb }
+        Templates {
+            inner: std::sync::Mutex::new(Registry {
+                hb,
+                pending: vec![
+                    (ARM_TEMPLATE, DEFAULT_ARM),
+                    (SUMMARY, DEFAULT_SUMMARY),
+                    (GATE_COMMENT, DEFAULT_GATE_COMMENT),
+                    (PLAN, DEFAULT_PLAN),
+                ],
+            }),
+        }
     }
 
-    /// Replace a template with user text.
+    fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replace a template with user text (compiled now, so a syntax error is reported here).
     pub fn set(&mut self, name: &str, text: &str) -> Result<(), String> {
-        self.hb
-            .register_template_string(name, text)
+        let mut r = self.registry();
+        r.pending.retain(|(n, _)| *n != name);
+        r.hb.register_template_string(name, text)
             .map_err(|e| format!("template {name}: {e}"))
     }
 
     pub fn render(&self, name: &str, data: &Value) -> Result<String, String> {
-        self.hb
-            .render(name, data)
+        let mut r = self.registry();
+        if let Some(i) = r.pending.iter().position(|(n, _)| *n == name) {
+            let (n, text) = r.pending.remove(i);
+            r.hb.register_template_string(n, text)
+                .unwrap_or_else(|e| panic!("built-in template {n} parses: {e}"));
+        }
+        r.hb.render(name, data)
             .map_err(|e| format!("template {name}: {e}"))
     }
 
@@ -134,5 +154,22 @@ impl ArmWrapper {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod built_in_tests {
+    use super::*;
+
+    /// Built-ins are compiled on first use; each must compile.
+    #[test]
+    fn every_built_in_template_compiles() {
+        let t = Templates::new();
+        let r = t.registry();
+        assert_eq!(r.pending.len(), 4);
+        for (name, text) in &r.pending {
+            let mut hb = Handlebars::new();
+            assert!(hb.register_template_string(name, *text).is_ok(), "{name}");
+        }
     }
 }
