@@ -338,13 +338,20 @@ fn check<'a>(v: &'a Value, path: &str, name: &str) -> &'a Value {
         .unwrap_or(&Value::Null)
 }
 
-#[test]
-fn the_pr_gate_then_the_release_and_rollbacks() {
+/// A repository (not committed yet) with the human-written spray rule, its tests and the
+/// sign-in sample data.
+fn spray_repo() -> deploy_support::Repo {
     let r = deploy_support::repo(CONFIG);
     r.write(".gitignore", "gate/\n.vigil/\n");
     r.write("detections/spray.yaml", HUMAN_RULE);
     r.write("detections/spray.tests.yaml", HUMAN_TESTS);
     r.write("sandbox/SigninLogs.jsonl", &signins());
+    r
+}
+
+#[test]
+fn the_pr_gate_then_the_release_and_rollbacks() {
+    let r = spray_repo();
     r.write("sandbox/SecurityAlert.jsonl", &shadow_alerts(3));
     let base = r.commit("base");
     let emu = emulator(r.path());
@@ -912,11 +919,7 @@ fn a_rule_just_put_in_shadow_has_no_week_of_evidence() {
 /// back on the base, whose rule passes its tests, while the head's raised threshold fails them).
 #[test]
 fn gate_with_head_runs_the_heads_tests() {
-    let r = deploy_support::repo(CONFIG);
-    r.write(".gitignore", "gate/\n.vigil/\n");
-    r.write("detections/spray.yaml", HUMAN_RULE);
-    r.write("detections/spray.tests.yaml", HUMAN_TESTS);
-    r.write("sandbox/SigninLogs.jsonl", &signins());
+    let r = spray_repo();
     r.commit("base");
     r.git(&["checkout", "-q", "-b", "feature"]);
     r.write(

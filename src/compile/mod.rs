@@ -8,7 +8,7 @@ pub mod payload;
 pub mod templates;
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::config::{CompileConfig, Project, RolloutPolicy};
 use crate::diagnostics::{code, Diagnostic};
@@ -78,50 +78,29 @@ pub struct ArmInfo {
 }
 
 impl Artifact {
-    /// The item and its metadata as ARM resources, in the portal-export form.
+    /// The item and its metadata as ARM resources, in the portal-export form, as JSON values
+    /// (for tests and `vigil debug`; writing uses [`Artifact::arm_text`]).
     pub fn arm_resources(&self) -> [Value; 2] {
-        let mut item = json!({
-            "type": self.arm.resource_type,
-            "apiVersion": self.resource.api_version,
-            "name": self.arm.name_expr,
-        });
-        if let Some(k) = self.arm.kind {
-            item["kind"] = json!(k);
-        }
-        item["properties"] = self
-            .resource
-            .body
-            .get("properties")
-            .cloned()
-            .unwrap_or(Value::Null);
-        // Saved searches carry their overwrite etag inside properties in templates, as the
-        // portal and Microsoft's packages write it.
-        if let Some(etag) = self.resource.body.get("etag") {
-            if let Some(p) = item["properties"].as_object_mut() {
-                p.insert("eTag".into(), etag.clone());
-            }
-        }
-        let mut props = self
-            .metadata
-            .body
-            .get("properties")
-            .cloned()
-            .unwrap_or(Value::Null);
-        props["parentId"] = json!(self.arm.id_expr);
-        let meta = json!({
-            "type": "Microsoft.OperationalInsights/workspaces/providers/metadata",
-            "apiVersion": self.metadata.api_version,
-            "name": format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{}')]", self.arm.metadata_name),
-            "dependsOn": [self.arm.id_expr],
-            "properties": props,
-        });
-        [item, meta]
+        self.with_arm(|item, meta| {
+            [item, meta].map(|r| serde_json::to_value(r).expect("JSON values serialize"))
+        })
     }
 
-    /// The ARM resources as pretty JSON array elements (without the brackets): the text of
-    /// [`Artifact::arm_resources`], serialized from borrowed parts (no copy of the payload).
+    /// The ARM resources as pretty JSON array elements (without the brackets), serialized
+    /// from borrowed parts (no copy of the payload).
     pub fn arm_text(&self) -> String {
-        let etag = self.resource.body.get("etag");
+        self.with_arm(|item, meta| {
+            let mut out = serde_json::to_vec_pretty(item).expect("JSON values serialize");
+            out.extend_from_slice(b",\n");
+            serde_json::to_writer_pretty(&mut out, meta).expect("JSON values serialize");
+            String::from_utf8(out).expect("serde_json writes UTF-8")
+        })
+    }
+
+    /// The one definition of the two ARM resources' shape: the item (saved searches carry
+    /// their overwrite etag inside properties, as the portal and Microsoft's packages write
+    /// it) and its metadata (pointing at the item).
+    fn with_arm<R>(&self, f: impl FnOnce(&ArmResource<'_>, &ArmResource<'_>) -> R) -> R {
         let item = ArmResource {
             ty: self.arm.resource_type,
             api_version: &self.resource.api_version,
@@ -131,7 +110,7 @@ impl Artifact {
             properties: Amended {
                 base: self.resource.body.get("properties"),
                 key: "eTag",
-                value: etag,
+                value: self.resource.body.get("etag"),
                 null_base_becomes_object: false,
             },
         };
@@ -149,15 +128,11 @@ impl Artifact {
                 null_base_becomes_object: true,
             },
         };
-        let mut out = serde_json::to_vec_pretty(&item).expect("JSON values serialize");
-        out.extend_from_slice(b",\n");
-        serde_json::to_writer_pretty(&mut out, &meta).expect("JSON values serialize");
-        String::from_utf8(out).expect("serde_json writes UTF-8")
+        f(&item, &meta)
     }
 }
 
-/// One ARM resource as [`Artifact::arm_text`] writes it (keys in the order of
-/// [`Artifact::arm_resources`]).
+/// One ARM resource, borrowed from the artifact (see [`Artifact::with_arm`]).
 #[derive(Serialize)]
 struct ArmResource<'a> {
     #[serde(rename = "type")]
@@ -798,36 +773,11 @@ pub struct Piece<'a> {
     pub size: usize,
 }
 
-/// Split items into combined templates within ARM's limits (resources and bytes), in dependency
-/// order (watchlists, functions, anomalies, hunts, rules). Each item (a resource and its
-/// metadata) stays in one template. Returns groups of indexes into `pieces`.
-pub fn split_combined(
-    pieces: &[Piece<'_>],
-    max_resources: usize,
-    max_bytes: usize,
-) -> (Vec<Vec<usize>>, Vec<Diagnostic>) {
-    let mut idx: Vec<usize> = (0..pieces.len()).collect();
-    idx.sort_by(|&a, &b| {
-        (order(pieces[a].kind), pieces[a].name).cmp(&(order(pieces[b].kind), pieces[b].name))
-    });
-    let mut splitter = Splitter::new(max_resources, max_bytes);
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut current: Vec<usize> = Vec::new();
-    for i in idx {
-        if splitter.push(&pieces[i]) && !current.is_empty() {
-            groups.push(std::mem::take(&mut current));
-        }
-        current.push(i);
-    }
-    if !current.is_empty() {
-        groups.push(current);
-    }
-    (groups, splitter.diagnostics)
-}
-
-/// The combined-template split as a stream: items are pushed one at a time in deployment order
-/// (see [`order`]) and the splitter says when one starts a new template, so a writer can fill
-/// templates while items are compiled, without keeping every item's text.
+/// How items are split into combined templates within ARM's limits (resources and bytes):
+/// items are pushed one at a time in deployment order (see [`order`]; an item, a resource and
+/// its metadata, always stays in one template) and the splitter says when one starts a new
+/// template, so `emit` fills templates while items are compiled, without keeping every item's
+/// text.
 #[derive(Debug)]
 pub struct Splitter {
     max_resources: usize,

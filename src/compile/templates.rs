@@ -67,7 +67,7 @@ impl Templates {
 
     /// Replace a template with user text (compiled now, so a syntax error is reported here).
     pub fn set(&mut self, name: &str, text: &str) -> Result<(), String> {
-        let mut r = self.registry();
+        let r = self.inner.get_mut().unwrap_or_else(|e| e.into_inner());
         r.pending.retain(|(n, _)| *n != name);
         r.hb.register_template_string(name, text)
             .map_err(|e| format!("template {name}: {e}"))

@@ -128,6 +128,19 @@ impl<'a> Run<'a> {
         r
     }
 
+    /// Write a metadata resource as planned (`phase`: apply or restore).
+    async fn put_metadata(
+        &self,
+        ws: &Workspace,
+        m: &super::plan::MetaTarget,
+        phase: &str,
+    ) -> Result<(), DeployError> {
+        let path = meta_path(&m.name);
+        self.write(ws, "PUT", &path, &m.api_version, Some(&m.body), phase)
+            .await?;
+        Ok(())
+    }
+
     /// Bring a change's metadata resource to its target: written when the target has one,
     /// deleted when only the live item has one.
     async fn sync_metadata(
@@ -138,15 +151,7 @@ impl<'a> Run<'a> {
     ) -> Result<(), DeployError> {
         match (&t.metadata, &c.live_meta) {
             (Some(m), _) => {
-                self.write(
-                    ws,
-                    "PUT",
-                    &meta_path(&m.name),
-                    &m.api_version,
-                    Some(&m.body),
-                    "apply",
-                )
-                .await?;
+                self.put_metadata(ws, m, "apply").await?;
             }
             (None, Some(lm)) => {
                 let meta_api = &self.s.env.api_versions.metadata;
@@ -266,15 +271,7 @@ impl<'a> Run<'a> {
                     .and_then(|v| resource::normalize(&v["properties"]))
                     == resource::normalize(&m.body["properties"]);
                 if !same {
-                    self.write(
-                        ws,
-                        "PUT",
-                        &meta_path(&m.name),
-                        &m.api_version,
-                        Some(&m.body),
-                        "restore",
-                    )
-                    .await?;
+                    self.put_metadata(ws, m, "restore").await?;
                 }
                 if let Some(n) = &c.meta_name {
                     if !n.eq_ignore_ascii_case(&m.name) {

@@ -1093,7 +1093,7 @@ impl<'a> Exec<'a> {
     /// Unknown where these cannot tell, and then the values decide.
     fn static_type(&self, e: &Expr, t: &Table) -> Type {
         use crate::kql::catalog::{
-            arithmetic_type, branch_type as first_known, BuiltinKind, Catalog,
+            arithmetic_type, conditional_type, typed_literal, BuiltinKind, Catalog,
         };
         match e {
             Expr::Lit(v) => v.type_of(),
@@ -1119,27 +1119,15 @@ impl<'a> Exec<'a> {
             Expr::Neg(x) => self.static_type(x, t),
             Expr::Member(..) | Expr::Index(..) => Type::Dynamic,
             Expr::Call(name, args, _) => {
-                let arg = |i: usize| {
-                    args.get(i)
-                        .map(|a| self.static_type(a, t))
-                        .unwrap_or(Type::Unknown)
-                };
+                let types: Vec<Type> = args.iter().map(|a| self.static_type(a, t)).collect();
+                if let Some(t) = conditional_type(name, &types) {
+                    return t;
+                }
+                if let Some(t) = typed_literal(name, args.len()) {
+                    return t;
+                }
                 match name.as_str() {
-                    "iff" | "iif" => first_known([1, 2].into_iter().map(arg)),
-                    // case(c1, v1, c2, v2, ..., else)
-                    "case" => first_known(
-                        (0..args.len())
-                            .filter(|i| i % 2 == 1 || i + 1 == args.len())
-                            .map(arg),
-                    ),
-                    "coalesce" => first_known((0..args.len()).map(arg)),
-                    "int" | "long" | "real" | "double" | "bool" | "boolean" | "decimal"
-                    | "string"
-                        if args.len() == 1 =>
-                    {
-                        Type::parse(name)
-                    }
-                    "column_ifexists" => arg(1),
+                    "column_ifexists" => types.get(1).copied().unwrap_or(Type::Unknown),
                     "toscalar" => Type::Unknown,
                     // The type argument (`typeof(int)`, lowered to its name) decides.
                     "extractjson" | "extract_json" | "extract" => {
@@ -1156,7 +1144,7 @@ impl<'a> Exec<'a> {
                             .or_else(|| c.builtin(name, BuiltinKind::Aggregate))
                             .or_else(|| c.builtin(name, BuiltinKind::Window))
                         {
-                            Some(b) => b.result_type(&(0..args.len()).map(arg).collect::<Vec<_>>()),
+                            Some(b) => b.result_type(&types),
                             None => Type::Unknown,
                         }
                     }
@@ -2711,66 +2699,20 @@ pub(crate) fn map1(v: Cv, n: usize, f: impl Fn(&Value) -> Value) -> Cv {
 }
 
 fn union(parts: &[(String, Arc<Table>)], source: Option<&str>, outer: bool) -> Table {
-    // Each column name with its distinct types, in order of first appearance (an untyped
-    // column joins whatever type the name has). kind=inner keeps the names every table has.
-    let mut seen: indexmap::IndexMap<&str, Vec<Type>> = indexmap::IndexMap::new();
-    for (_, t) in parts {
-        for c in &t.columns {
-            if !outer && !parts.iter().all(|(_, o)| o.index_of(&c.name).is_some()) {
-                continue;
-            }
-            let types = seen.entry(c.name.as_str()).or_default();
-            if c.ty != Type::Unknown && !types.contains(&c.ty) {
-                types.push(c.ty);
-            }
-        }
-    }
-    // A name of clashing types becomes one column per type, `Name_type`; a generated name
-    // that a table's own column already has gets a number (`x_long1`), as the union
-    // documentation shows (Kusto.Language numbers the table's column instead).
-    let mut schema: Vec<(String, Type, &str)> = Vec::new();
-    let mut taken: std::collections::HashSet<String> = seen
-        .iter()
-        .filter(|(_, types)| types.len() <= 1)
-        .map(|(n, _)| n.to_string())
-        .collect();
-    for (n, types) in &seen {
-        let split = types.len() > 1;
-        for ty in union_types(types) {
-            let mut name = if split {
-                format!("{n}_{}", ty.name())
-            } else {
-                n.to_string()
-            };
-            if split {
-                let base = name.clone();
-                let mut i = 1;
-                while taken.contains(&name) {
-                    name = format!("{base}{i}");
-                    i += 1;
-                }
-                taken.insert(name.clone());
-            }
-            schema.push((name, ty, n));
-        }
-    }
+    let legs: Vec<Vec<(String, Type)>> = parts.iter().map(|(_, t)| t.schema()).collect();
+    let schema = crate::kql::catalog::union_columns(&legs, !outer);
     let mut cols: Vec<Vec<Value>> = vec![Vec::new(); schema.len()];
     let mut src = Vec::new();
     for (label, t) in parts {
-        for (k, (_, ty, from)) in schema.iter().enumerate() {
-            let split = seen[*from].len() > 1;
-            match t.column(from) {
-                // A split column takes the tables whose column has its type (an untyped one
-                // goes to the first type).
-                Some(c)
-                    if !split
-                        || c.ty == *ty
-                        || (c.ty == Type::Unknown && seen[*from].first() == Some(ty)) =>
-                {
+        for (k, u) in schema.iter().enumerate() {
+            match t.column(&u.source) {
+                // A split column takes the rows of its type (an untyped column's go to the
+                // first of the name's columns).
+                Some(c) if !u.split || c.ty == u.ty || (c.ty == Type::Unknown && u.first) => {
                     cols[k].extend(c.data.iter().cloned())
                 }
                 _ => {
-                    let null = if *ty == Type::String {
+                    let null = if u.ty == Type::String {
                         Value::empty_str()
                     } else {
                         Value::Null
@@ -2784,22 +2726,13 @@ fn union(parts: &[(String, Arc<Table>)], source: Option<&str>, outer: bool) -> T
     let mut columns: Vec<Column> = schema
         .into_iter()
         .zip(cols)
-        .map(|((n, t, _), d)| Column::new(n, t, d))
+        .map(|(u, d)| Column::new(u.name, u.ty, d))
         .collect();
     if let Some(s) = source {
         columns.insert(0, Column::new(s, Type::String, src));
     }
     let rows = parts.iter().map(|(_, t)| t.rows).sum();
     Table { columns, rows }
-}
-
-/// The types a union column name yields: each distinct type, or Unknown when none is known.
-fn union_types(types: &[Type]) -> Vec<Type> {
-    if types.is_empty() {
-        vec![Type::Unknown]
-    } else {
-        types.to_vec()
-    }
 }
 
 type BinFn = Box<dyn Fn(&Value, &Value) -> Value>;

@@ -75,29 +75,6 @@ enum ResultName {
     Fixed(&'static str),
 }
 
-/// The columns of a union of these schemas: names in order of first appearance; a name that
-/// comes with more than one known type gives one `Name_type` column per type.
-fn union_columns(legs: &[Schema]) -> Vec<(String, Type)> {
-    let mut seen: indexmap::IndexMap<&str, Vec<Type>> = indexmap::IndexMap::new();
-    for leg in legs {
-        for (c, ty) in &leg.columns {
-            let types = seen.entry(c.as_str()).or_default();
-            if *ty != Type::Unknown && !types.contains(ty) {
-                types.push(*ty);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (name, types) in seen {
-        match types.as_slice() {
-            [] => out.push((name.to_string(), Type::Unknown)),
-            [t] => out.push((name.to_string(), *t)),
-            many => out.extend(many.iter().map(|t| (format!("{name}_{}", t.name()), *t))),
-        }
-    }
-    out
-}
-
 fn result_name_kind(f: &str) -> ResultName {
     const FIRST_ARGUMENT: &[&str] = &[
         "tostring",
@@ -638,14 +615,12 @@ impl<'a> Binder<'a> {
         let Some((name, tok)) = self.name_of(callee) else {
             return Value::Scalar(Type::Unknown);
         };
+        // Typed literals: int(1), long(null), real(nan), bool(true), decimal(1.5).
+        if let Some(t) = crate::kql::catalog::typed_literal(&name, args.len()) {
+            return Value::Scalar(t);
+        }
         match name.as_str() {
             "typeof" => return Value::Scalar(Type::Unknown),
-            // Typed literals: int(1), long(null), real(nan), bool(true), decimal(1.5).
-            "int" | "long" | "real" | "double" | "bool" | "boolean" | "decimal" | "string"
-                if args.len() == 1 =>
-            {
-                return Value::Scalar(Type::parse(&name));
-            }
             "materialize" | "view" => {
                 return match args.first() {
                     Some(a) => self.expr(*a, None),
@@ -795,17 +770,8 @@ impl<'a> Binder<'a> {
         if b.kind == BuiltinKind::Tabular || b.kind == BuiltinKind::Plugin {
             return Value::Table(Schema::open());
         }
-        let branches = |idx: &mut dyn Iterator<Item = usize>| {
-            crate::kql::catalog::branch_type(idx.filter_map(|i| arg_types.get(i).copied()))
-        };
-        match name.as_str() {
-            "iff" | "iif" => return Value::Scalar(branches(&mut [1, 2].into_iter())),
-            "case" => {
-                let n = arg_types.len();
-                return Value::Scalar(branches(&mut (0..n).filter(|i| i % 2 == 1 || i + 1 == n)));
-            }
-            "coalesce" => return Value::Scalar(branches(&mut (0..arg_types.len()))),
-            _ => {}
+        if let Some(t) = crate::kql::catalog::conditional_type(&name, &arg_types) {
+            return Value::Scalar(t);
         }
         Value::Scalar(b.result_type(&arg_types))
     }
@@ -1028,7 +994,7 @@ impl<'a> Binder<'a> {
             "any" | "anyif" if !args.iter().any(|a| self.kind(*a) == N::Wildcard) => {
                 let n = if name.ends_with("if") { 1 } else { args.len() };
                 for a in &args[..n.min(args.len())] {
-                    let col = self.default_name(*a).filter(|_| !self.is_anonymous(*a));
+                    let col = self.default_name(*a);
                     let ty = col
                         .as_ref()
                         .and_then(|c| input.get(c))
@@ -1554,21 +1520,18 @@ impl<'a> Binder<'a> {
                     }
                 }
                 self.fuzzy = saved;
-                // The source column first; a name that comes with different (known) types
-                // becomes one column per type, `X_string`/`X_long`, numbered when the name is
-                // taken (as Kusto.Language gives them).
+                // The source column first, then Kusto's union columns (`X_string`/`X_long`
+                // for a name of different types).
                 let mut out = Schema::default();
                 if let Some(src) = self.operator_param(op, "withsource") {
                     out.set(&src, Type::String);
                 }
-                for (name, ty) in union_columns(&legs) {
-                    let mut unique = name.clone();
-                    let mut i = 1;
-                    while out.get(&unique).is_some() {
-                        unique = format!("{name}{i}");
-                        i += 1;
-                    }
-                    out.set(&unique, ty);
+                let inner = self
+                    .operator_param(op, "kind")
+                    .is_some_and(|k| k == "inner");
+                let legs: Vec<Vec<(String, Type)>> = legs.into_iter().map(|s| s.columns).collect();
+                for c in crate::kql::catalog::union_columns(&legs, inner) {
+                    out.set(&c.name, c.ty);
                 }
                 out.open = open;
                 out

@@ -171,23 +171,117 @@ pub fn arithmetic_type(op: &str, lt: Type, rt: Type) -> Type {
     }
 }
 
-/// The type of a conditional's result from its branches' types (iff/iif, case, coalesce): the
-/// first known type that is not dynamic (Kusto.Language types `iff(c, d.x, '')` string), else
-/// dynamic when a branch is, else Unknown. Shared by the binder and the engine.
-pub fn branch_type(types: impl IntoIterator<Item = Type>) -> Type {
+/// The type of a typed literal written as a call (`int(1)`, `long(null)`, `real(nan)`,
+/// `bool(true)`, `decimal(1.5)`, `string(x)`), or None. Shared by the binder and the engine.
+pub fn typed_literal(name: &str, nargs: usize) -> Option<Type> {
+    match name {
+        "int" | "long" | "real" | "double" | "bool" | "boolean" | "decimal" | "string"
+            if nargs == 1 =>
+        {
+            Some(Type::parse(name))
+        }
+        _ => None,
+    }
+}
+
+/// The result type of a conditional (iff/iif, case, coalesce) from its arguments' types, or
+/// None for other functions: the first known branch type that is not dynamic (Kusto.Language
+/// types `iff(c, d.x, '')` string), else dynamic when a branch is, else Unknown. Shared by the
+/// binder and the engine.
+pub fn conditional_type(name: &str, args: &[Type]) -> Option<Type> {
+    let n = args.len();
+    // The value arguments: iff(c, a, b); case(c1, v1, c2, v2, ..., else); coalesce(a, b, ...).
+    let branches: Vec<Type> = match name {
+        "iff" | "iif" => args.iter().skip(1).take(2).copied().collect(),
+        "case" => (0..n)
+            .filter(|i| i % 2 == 1 || i + 1 == n)
+            .map(|i| args[i])
+            .collect(),
+        "coalesce" => args.to_vec(),
+        _ => return None,
+    };
     let mut dynamic = false;
-    for t in types {
+    for t in branches {
         match t {
             Type::Unknown => {}
             Type::Dynamic => dynamic = true,
-            t => return t,
+            t => return Some(t),
         }
     }
-    if dynamic {
+    Some(if dynamic {
         Type::Dynamic
     } else {
         Type::Unknown
+    })
+}
+
+/// One output column of a union.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnionColumn {
+    pub name: String,
+    /// The input column name its rows come from.
+    pub source: String,
+    pub ty: Type,
+    /// The source name came with several types: this column takes only the rows of its type
+    /// (and, when `first`, those of input columns of unknown type).
+    pub split: bool,
+    pub first: bool,
+}
+
+/// The columns of a union of these schemas (Kusto's rule, shared by the binder and the engine):
+/// names in order of first appearance (`inner`: only the names every input has); a name that
+/// comes with more than one known type gives one `Name_type` column per type, and a generated
+/// name that an input's own column already has gets a number (`x_long1`), as the union
+/// documentation shows.
+pub fn union_columns(legs: &[Vec<(String, Type)>], inner: bool) -> Vec<UnionColumn> {
+    let mut seen: indexmap::IndexMap<&str, Vec<Type>> = indexmap::IndexMap::new();
+    for leg in legs {
+        for (c, ty) in leg {
+            if inner && !legs.iter().all(|l| l.iter().any(|(n, _)| n == c)) {
+                continue;
+            }
+            let types = seen.entry(c.as_str()).or_default();
+            if *ty != Type::Unknown && !types.contains(ty) {
+                types.push(*ty);
+            }
+        }
     }
+    let mut taken: std::collections::HashSet<String> = seen
+        .iter()
+        .filter(|(_, types)| types.len() <= 1)
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let mut out = Vec::new();
+    for (source, types) in seen {
+        if types.len() <= 1 {
+            out.push(UnionColumn {
+                name: source.to_string(),
+                source: source.to_string(),
+                ty: types.first().copied().unwrap_or(Type::Unknown),
+                split: false,
+                first: true,
+            });
+            continue;
+        }
+        for (k, ty) in types.into_iter().enumerate() {
+            let base = format!("{source}_{}", ty.name());
+            let mut name = base.clone();
+            let mut i = 1;
+            while taken.contains(&name) {
+                name = format!("{base}{i}");
+                i += 1;
+            }
+            taken.insert(name.clone());
+            out.push(UnionColumn {
+                name,
+                source: source.to_string(),
+                ty,
+                split: true,
+                first: k == 0,
+            });
+        }
+    }
+    out
 }
 
 /// Everything names resolve against.
