@@ -1,25 +1,42 @@
 //! `vigil.toml`: the one configuration file at a content repository's root.
 //!
-//! Every key has a default, so a repository without the file works. Sections owned by later
-//! stages (`[sandbox]`, `[schemas]`) are accepted and kept as raw tables until those stages
-//! read them; `[policy]` is typed here ([`Policy`]).
+//! Every section is a typed struct, and every key has a default, so a repository without the
+//! file works. [`parse`] reads the file and reports every problem it finds in one run as a
+//! diagnostic at `vigil.toml:line:col` naming the key path: TOML syntax, a value of the wrong
+//! type or out of range, an unknown key (with a did-you-mean from the known keys of that
+//! table). A broken file never silently falls back to the defaults: callers treat any error as
+//! fatal (`ops::Context` refuses to run a command over it).
+//!
+//! The JSON Schema of the file (`schemas/vigil.toml.schema.json`, drift-tested) is generated
+//! from these types, and the did-you-mean of unknown keys reads the same schema, so the
+//! editor, the documentation and the loader agree on the keys.
+//!
+//! This module must not read files or the process environment: it parses text it is given.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{code, Diagnostic};
 use crate::model::ContentKind;
 use crate::source::{FileId, Span};
 
 /// Folder names (any path component, case-insensitive) that decide each content kind.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
 pub struct ContentFolders {
+    /// Folders of analytics rules.
     pub rules: Vec<String>,
+    /// Folders of hunting queries.
     pub hunts: Vec<String>,
+    /// Folders of workspace functions (parsers).
     pub functions: Vec<String>,
+    /// Folders of anomaly (ML analytics) settings.
     pub anomalies: Vec<String>,
+    /// Folders of watchlists.
     pub watchlists: Vec<String>,
     /// Paths (relative to the root, `/`-separated prefixes) that are never content.
     pub exclude: Vec<String>,
@@ -68,8 +85,9 @@ impl ContentFolders {
 }
 
 /// Identity of the repository that manages the deployed content.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
 pub struct Project {
     /// Owner id written into each item's metadata, so `plan` only deletes what this repo owns.
     pub id: String,
@@ -87,16 +105,21 @@ impl Default for Project {
 }
 
 /// api-versions used in payloads and templates, per resource type.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
 pub struct ApiVersions {
     /// Scheduled rules without preview-only fields.
     pub scheduled: String,
     /// NRT rules and rules that use preview-only fields (subTechniques, sentinelEntitiesMappings).
     pub preview: String,
+    /// Hunting queries and functions (`savedSearches`).
     pub saved_searches: String,
+    /// Anomaly settings (`securityMLAnalyticsSettings`).
     pub anomalies: String,
+    /// Watchlists.
     pub watchlists: String,
+    /// Content metadata.
     pub metadata: String,
 }
 
@@ -113,8 +136,37 @@ impl Default for ApiVersions {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+/// Per-environment api-version overrides: each key set replaces `[compile.api_versions]`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct ApiVersionOverrides {
+    pub scheduled: Option<String>,
+    pub preview: Option<String>,
+    pub saved_searches: Option<String>,
+    pub anomalies: Option<String>,
+    pub watchlists: Option<String>,
+    pub metadata: Option<String>,
+}
+
+impl ApiVersionOverrides {
+    /// `base` with these overrides applied.
+    pub fn apply(&self, base: &ApiVersions) -> ApiVersions {
+        let pick = |o: &Option<String>, b: &String| o.clone().unwrap_or_else(|| b.clone());
+        ApiVersions {
+            scheduled: pick(&self.scheduled, &base.scheduled),
+            preview: pick(&self.preview, &base.preview),
+            saved_searches: pick(&self.saved_searches, &base.saved_searches),
+            anomalies: pick(&self.anomalies, &base.anomalies),
+            watchlists: pick(&self.watchlists, &base.watchlists),
+            metadata: pick(&self.metadata, &base.metadata),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
 pub struct CompileConfig {
     pub api_versions: ApiVersions,
     /// Append the provenance footer to descriptions.
@@ -136,8 +188,9 @@ impl Default for CompileConfig {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
 pub struct ValidateConfig {
     /// Files larger than this are rejected unread (VG002).
     pub max_file_size: u64,
@@ -151,26 +204,192 @@ impl Default for ValidateConfig {
     }
 }
 
+/// How an environment authenticates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Auth {
+    /// vigil's credential chain over azure_identity (environment variables decide which).
+    Azure,
+    /// No credential (the emulator).
+    None,
+}
+
+/// One target workspace of an environment.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Workspace {
+    /// The Log Analytics workspace name.
+    pub name: String,
+    /// Subscription id.
+    pub subscription: String,
+    /// Resource group.
+    pub resource_group: String,
+    /// Entra tenant (optional).
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// The workspace GUID (customer id); read from ARM when absent.
+    #[serde(default)]
+    pub workspace_id: Option<String>,
+}
+
+impl Workspace {
+    /// ARM path of the workspace (no leading slash).
+    pub fn path(&self) -> String {
+        format!(
+            "subscriptions/{}/resourceGroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}",
+            self.subscription, self.resource_group, self.name
+        )
+    }
+
+    /// The resource id (`/subscriptions/...`).
+    pub fn id(&self) -> String {
+        format!("/{}", self.path())
+    }
+
+    /// `resource_group/name`, for messages and file names.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.resource_group, self.name)
+    }
+}
+
+/// `[environments.NAME]`: where an environment deploys and how (see `deploy::env`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct EnvironmentConfig {
+    /// ARM base URL (default `https://management.azure.com`); `emulator` is the local emulator.
+    pub endpoint: Option<String>,
+    /// Log Analytics query API base URL (default `https://api.loganalytics.io`).
+    pub query_endpoint: Option<String>,
+    /// `azure` (the credential chain; default) or `none`.
+    pub auth: Option<Auth>,
+    /// Requests in flight per workspace (default 8).
+    pub concurrency: Option<usize>,
+    /// An apply deleting more than this is refused (default 10).
+    pub max_deletions: Option<usize>,
+    /// Overrides of `[compile.api_versions]` for this environment.
+    pub api_versions: ApiVersionOverrides,
+    /// The workspaces the environment deploys to.
+    pub workspaces: Vec<Workspace>,
+}
+
+/// A diagnostic's severity as `[lints]` sets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LintLevel {
+    Off,
+    Note,
+    Warning,
+    Error,
+}
+
+impl LintLevel {
+    /// The severity, or `None` for `off`.
+    pub fn severity(self) -> Option<crate::diagnostics::Severity> {
+        use crate::diagnostics::Severity;
+        match self {
+            LintLevel::Off => None,
+            LintLevel::Note => Some(Severity::Note),
+            LintLevel::Warning => Some(Severity::Warning),
+            LintLevel::Error => Some(Severity::Error),
+        }
+    }
+}
+
+/// A datetime written as a TOML datetime (`2026-01-01T00:00:00Z`) or a string.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct DateTimeText(pub String);
+
+impl<'de> Deserialize<'de> for DateTimeText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Toml(toml::value::Datetime),
+        }
+        match Raw::deserialize(d) {
+            Ok(Raw::Text(s)) => Ok(DateTimeText(s)),
+            Ok(Raw::Toml(t)) => Ok(DateTimeText(t.to_string())),
+            Err(_) => Err(serde::de::Error::custom(
+                "expected a datetime such as 2026-01-01T00:00:00Z",
+            )),
+        }
+    }
+}
+
+impl JsonSchema for DateTimeText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DateTimeText".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "date-time" })
+    }
+}
+
+/// `[sandbox]`: the local sample data and its pinned clock.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct SandboxSettings {
+    /// Folder of table files, relative to the repository root.
+    pub data: PathBuf,
+    /// The pinned clock: `now()` and `ago()` in the sandbox, and the end of the dry-run window.
+    pub now: DateTimeText,
+    /// Days of data `vigil sandbox init` generates and dry-runs replay (1 to 90).
+    pub days: i64,
+    /// Seed of the sample-data generator.
+    pub seed: u64,
+    /// Alerts per day above which a dry-run flags a rule.
+    pub alert_budget_per_day: f64,
+}
+
+/// The default pinned clock of the sandbox.
+pub const DEFAULT_NOW: &str = "2026-01-01T00:00:00Z";
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        SandboxSettings {
+            data: PathBuf::from("sandbox"),
+            now: DateTimeText(DEFAULT_NOW.into()),
+            days: 7,
+            seed: 42,
+            alert_budget_per_day: 10.0,
+        }
+    }
+}
+
+/// `[schemas]`: tables and columns the embedded catalog lacks.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct SchemasConfig {
+    /// `Table = { Column = "type" }`: custom tables, or columns missing from the embedded lists.
+    pub tables: BTreeMap<String, BTreeMap<String, String>>,
+}
+
 /// The whole configuration.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
 pub struct Config {
     pub project: Project,
     pub content: ContentFolders,
     pub compile: CompileConfig,
     pub validate: ValidateConfig,
-    /// `[environments.NAME]`; read fully by the deploy stage.
-    pub environments: BTreeMap<String, toml::Value>,
+    /// `[environments.NAME]`: deployment targets.
+    pub environments: BTreeMap<String, EnvironmentConfig>,
     /// `[policy]`: AI provenance, review, allowlists and rollout promotion.
     pub policy: Policy,
     /// Severity per diagnostic code or name: `KQL302 = "warning"`, `contains_where_has_serves = "off"`.
-    pub lints: BTreeMap<String, String>,
-    pub sandbox: Option<toml::Value>,
-    pub schemas: Option<toml::Value>,
+    pub lints: BTreeMap<String, LintLevel>,
+    pub sandbox: SandboxSettings,
+    pub schemas: SchemasConfig,
 }
 
 /// Which definitions need a `review:` block.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReviewScope {
     /// AI-drafted content (`provenance.origin: ai`) only.
@@ -183,8 +402,9 @@ pub enum ReviewScope {
 
 /// `[policy]`: what AI-drafted content must carry and may do, who may approve, and how content
 /// is promoted from shadow to canary to active. Every key has a default.
-#[derive(Clone, Debug, Deserialize, PartialEq, serde::Serialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
 pub struct Policy {
     /// Models AI content may name in `provenance.model`. Empty: any model. An entry ending in
     /// `*` matches by prefix (`gpt-5*`). Compared case-insensitively.
@@ -228,8 +448,9 @@ impl Default for Policy {
 }
 
 /// `[policy.review]`.
-#[derive(Clone, Debug, Deserialize, PartialEq, serde::Serialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
 pub struct ReviewPolicy {
     /// Which definitions need `review:` (POL006): `ai` (default), `all` or `none`.
     pub required_for: ReviewScope,
@@ -252,8 +473,9 @@ impl Default for ReviewPolicy {
 }
 
 /// `[policy.rollout]`: phased rollout (shadow → canary → active).
-#[derive(Clone, Debug, Deserialize, PartialEq, serde::Serialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
 pub struct RolloutPolicy {
     /// Alias of the watchlist whose `SearchKey` lists the canary entities.
     pub canary_watchlist: String,
@@ -278,25 +500,551 @@ impl Default for RolloutPolicy {
     }
 }
 
-/// Parse `vigil.toml`. Errors become diagnostics; the defaults are used for a broken file.
+/// The JSON Schema of `vigil.toml`, generated from [`Config`].
+pub fn json_schema() -> serde_json::Value {
+    let mut v = schemars::schema_for!(Config).to_value();
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "$id".into(),
+            serde_json::json!("https://vigil.dev/schemas/vigil.toml.schema.json"),
+        );
+        o.insert("title".into(), serde_json::json!("vigil.toml"));
+    }
+    v
+}
+
+/// The committed file name of [`json_schema`] under `schemas/`.
+pub const SCHEMA_FILE: &str = "vigil.toml.schema.json";
+
+/// [`json_schema`] as committed (pretty, newline-terminated).
+pub fn render_schema() -> String {
+    let mut s = serde_json::to_string_pretty(&json_schema()).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// One step of a key path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn path_text(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                if k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    s.push_str(k);
+                } else {
+                    s.push_str(&format!("\"{k}\""));
+                }
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// Where a key path is in the file: the key (for unknown keys) or the value (for bad values).
+/// Falls back on the nearest ancestor that has a span.
+fn locate(
+    doc: &toml_edit::ImDocument<&str>,
+    path: &[Seg],
+    want_key: bool,
+) -> Option<(usize, usize)> {
+    locate_in(doc.as_item(), path, want_key, None)
+}
+
+fn locate_in(
+    item: &toml_edit::Item,
+    path: &[Seg],
+    want_key: bool,
+    best: Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
+    let Some((seg, rest)) = path.split_first() else {
+        return best;
+    };
+    let span = |r: Option<std::ops::Range<usize>>| r.map(|r| (r.start, r.end));
+    match seg {
+        Seg::Key(k) => {
+            let Some((key, value)) = item.as_table_like().and_then(|t| t.get_key_value(k)) else {
+                return best;
+            };
+            if rest.is_empty() && want_key {
+                if let Some(r) = span(key.span()) {
+                    return Some(r);
+                }
+            }
+            let here = span(value.span()).or_else(|| span(key.span())).or(best);
+            locate_in(value, rest, want_key, here)
+        }
+        Seg::Index(n) => match item {
+            toml_edit::Item::ArrayOfTables(a) => match a.get(*n) {
+                Some(t) => {
+                    // An entry of an array of tables is a table: walk it as an item.
+                    let here = span(t.span()).or(best);
+                    let as_item = toml_edit::Item::Table(t.clone());
+                    locate_in(&as_item, rest, want_key, here)
+                }
+                None => best,
+            },
+            toml_edit::Item::Value(toml_edit::Value::Array(a)) => match a.get(*n) {
+                Some(v) => {
+                    let here = span(v.span()).or(best);
+                    locate_in(&toml_edit::Item::Value(v.clone()), rest, want_key, here)
+                }
+                None => best,
+            },
+            _ => best,
+        },
+    }
+}
+
+/// The known keys of the table at `path`, read from the JSON Schema.
+fn known_keys(schema: &serde_json::Value, path: &[Seg]) -> Vec<String> {
+    let defs = schema.get("$defs").cloned().unwrap_or_default();
+    let resolve = |v: &serde_json::Value| -> serde_json::Value {
+        let mut v = v.clone();
+        for _ in 0..8 {
+            let r = v
+                .get("$ref")
+                .and_then(|r| r.as_str())
+                .and_then(|r| r.rsplit('/').next())
+                .and_then(|n| defs.get(n))
+                .cloned();
+            match r {
+                Some(next) => v = next,
+                None => break,
+            }
+            // `Option<T>` comes as anyOf [T, null].
+        }
+        if let Some(first) = v
+            .get("anyOf")
+            .and_then(|a| a.as_array())
+            .and_then(|a| a.iter().find(|b| b.get("$ref").is_some()))
+        {
+            let name = first["$ref"]
+                .as_str()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or("");
+            if let Some(d) = defs.get(name) {
+                return d.clone();
+            }
+        }
+        v
+    };
+    let mut cur = resolve(schema);
+    for seg in path {
+        cur = match seg {
+            Seg::Key(k) => match cur.get("properties").and_then(|p| p.get(k)) {
+                Some(p) => resolve(p),
+                None => match cur.get("additionalProperties") {
+                    Some(a) if a.is_object() => resolve(a),
+                    _ => return Vec::new(),
+                },
+            },
+            Seg::Index(_) => match cur.get("items") {
+                Some(i) => resolve(i),
+                None => return Vec::new(),
+            },
+        };
+    }
+    cur.get("properties")
+        .and_then(|p| p.as_object())
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The closest of `known` to `name`, when it is close enough to be a likely typo.
+fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    crate::diagnostics::did_you_mean(name, known).map(str::to_string)
+}
+
+fn ignored_path(p: &serde_ignored::Path<'_>, out: &mut Vec<Seg>) {
+    use serde_ignored::Path;
+    match p {
+        Path::Root => {}
+        Path::Seq { parent, index } => {
+            ignored_path(parent, out);
+            out.push(Seg::Index(*index));
+        }
+        Path::Map { parent, key } => {
+            ignored_path(parent, out);
+            out.push(Seg::Key(key.clone()));
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => ignored_path(parent, out),
+    }
+}
+
+/// Collects the problems of one parse.
+struct Report<'a> {
+    file: FileId,
+    doc: &'a toml_edit::ImDocument<&'a str>,
+    schema: serde_json::Value,
+    diags: Vec<Diagnostic>,
+}
+
+impl Report<'_> {
+    fn at(&self, path: &[Seg], key: bool) -> Span {
+        match locate(self.doc, path, key) {
+            Some((s, e)) => Span::new(self.file, s, e),
+            None => Span::file_start(self.file),
+        }
+    }
+
+    fn error(&mut self, path: &[Seg], key: bool, message: String, hint: Option<String>) {
+        let mut d = Diagnostic::new(code::CONFIG_ERROR, self.at(path, key), message);
+        d.hint = hint;
+        self.diags.push(d);
+    }
+
+    fn unknown_key(&mut self, path: Vec<Seg>) {
+        let Some(Seg::Key(name)) = path.last().cloned() else {
+            return;
+        };
+        let parent = &path[..path.len() - 1];
+        let known = known_keys(&self.schema, parent);
+        let where_ = if parent.is_empty() {
+            "vigil.toml".to_string()
+        } else {
+            format!("[{}]", path_text(parent))
+        };
+        let hint = match did_you_mean(&name, known.iter().map(String::as_str)) {
+            Some(k) => Some(format!("did you mean `{k}`?")),
+            None if !known.is_empty() => Some(format!("known keys: {}", known.join(", "))),
+            None => None,
+        };
+        self.error(
+            &path,
+            true,
+            format!("vigil.toml: unknown key `{}` in {where_}", path_text(&path)),
+            hint,
+        );
+    }
+
+    /// Deserialize a section that maps names to values entry by entry, so one bad entry does
+    /// not hide the others (`[lints]`, `[environments.*]`).
+    fn map_section<T: serde::de::DeserializeOwned + Default>(
+        &mut self,
+        key: &str,
+        value: toml::Value,
+    ) -> BTreeMap<String, T> {
+        let toml::Value::Table(t) = value else {
+            return self.section(key, value);
+        };
+        t.into_iter()
+            .map(|(k, v)| {
+                let parsed = self.entry(&[Seg::Key(key.to_string()), Seg::Key(k.clone())], v);
+                (k, parsed)
+            })
+            .collect()
+    }
+
+    /// Deserialize one top-level section, recording unknown keys and the first bad value.
+    fn section<T: serde::de::DeserializeOwned + Default>(
+        &mut self,
+        key: &str,
+        value: toml::Value,
+    ) -> T {
+        self.entry(&[Seg::Key(key.to_string())], value)
+    }
+
+    /// Deserialize the value at `at`, recording unknown keys and the first bad value.
+    fn entry<T: serde::de::DeserializeOwned + Default>(
+        &mut self,
+        at: &[Seg],
+        value: toml::Value,
+    ) -> T {
+        let mut unknown: Vec<Vec<Seg>> = Vec::new();
+        let mut track = serde_path_to_error::Track::new();
+        let r = {
+            let de = serde_path_to_error::Deserializer::new(value, &mut track);
+            serde_ignored::deserialize(de, |p| {
+                let mut segs = at.to_vec();
+                ignored_path(&p, &mut segs);
+                unknown.push(segs);
+            })
+        };
+        for u in unknown {
+            self.unknown_key(u);
+        }
+        match r {
+            Ok(v) => v,
+            Err(e) => {
+                let mut path = at.to_vec();
+                for seg in track.path().iter() {
+                    match seg {
+                        serde_path_to_error::Segment::Map { key } => {
+                            path.push(Seg::Key(key.clone()))
+                        }
+                        serde_path_to_error::Segment::Seq { index } => {
+                            path.push(Seg::Index(*index))
+                        }
+                        _ => {}
+                    }
+                }
+                let msg = e.to_string();
+                // The toml deserializer appends "in `key`" on a second line; the path says it.
+                let msg = msg.lines().next().unwrap_or_default();
+                self.error(
+                    &path,
+                    false,
+                    format!("vigil.toml: `{}`: {msg}", path_text(&path)),
+                    Some(
+                        "see README.md, section Configuration, for every key and its default"
+                            .into(),
+                    ),
+                );
+                T::default()
+            }
+        }
+    }
+}
+
+/// Parse `vigil.toml`. Every problem becomes a located diagnostic (code VG403); the returned
+/// configuration then holds the defaults for the parts that failed and must not be used.
 pub fn parse(file: FileId, text: &str) -> (Config, Vec<Diagnostic>) {
-    match toml::from_str::<Config>(text) {
-        Ok(c) => (c, Vec::new()),
+    let doc = match toml_edit::ImDocument::parse(text) {
+        Ok(d) => d,
         Err(e) => {
             let span = e
                 .span()
                 .map(|r| Span::new(file, r.start, r.end))
                 .unwrap_or(Span::file_start(file));
-            let msg = e.message().to_string();
-            (
+            let msg = e.message().trim_end().to_string();
+            return (
                 Config::default(),
                 vec![
                     Diagnostic::new(code::CONFIG_ERROR, span, format!("vigil.toml: {msg}"))
-                        .with_hint(
-                            "see README.md, section Configuration, for every key and its default",
-                        ),
+                        .with_hint("vigil.toml must be valid TOML (https://toml.io)"),
                 ],
-            )
+            );
         }
+    };
+    let table: toml::Table = match toml::from_str(text) {
+        Ok(t) => t,
+        Err(e) => {
+            let span = e
+                .span()
+                .map(|r| Span::new(file, r.start, r.end))
+                .unwrap_or(Span::file_start(file));
+            return (
+                Config::default(),
+                vec![Diagnostic::new(
+                    code::CONFIG_ERROR,
+                    span,
+                    format!("vigil.toml: {}", e.message().trim_end()),
+                )],
+            );
+        }
+    };
+    let mut r = Report {
+        file,
+        doc: &doc,
+        schema: json_schema(),
+        diags: Vec::new(),
+    };
+    let mut c = Config::default();
+    for (key, value) in table {
+        match key.as_str() {
+            "project" => c.project = r.section(&key, value),
+            "content" => c.content = r.section(&key, value),
+            "compile" => c.compile = r.section(&key, value),
+            "validate" => c.validate = r.section(&key, value),
+            "environments" => c.environments = r.map_section(&key, value),
+            "policy" => c.policy = r.section(&key, value),
+            "lints" => {
+                c.lints = r
+                    .map_section::<Option<LintLevel>>(&key, value)
+                    .into_iter()
+                    .filter_map(|(k, v)| v.map(|v| (k, v)))
+                    .collect()
+            }
+            "sandbox" => c.sandbox = r.section(&key, value),
+            "schemas" => c.schemas = r.section(&key, value),
+            _ => r.unknown_key(vec![Seg::Key(key.clone())]),
+        }
+    }
+    check_values(&c, &mut r);
+    let mut diags = r.diags;
+    crate::diagnostics::sort(&mut diags);
+    (c, diags)
+}
+
+/// Values that deserialize but are out of range or name something that does not exist.
+fn check_values(c: &Config, r: &mut Report<'_>) {
+    let key =
+        |parts: &[&str]| -> Vec<Seg> { parts.iter().map(|p| Seg::Key(p.to_string())).collect() };
+    let s = &c.sandbox;
+    if !(1..=90).contains(&s.days) {
+        r.error(
+            &key(&["sandbox", "days"]),
+            false,
+            format!(
+                "vigil.toml: `sandbox.days` is {}; it must be from 1 to 90",
+                s.days
+            ),
+            None,
+        );
+    }
+    if !(s.alert_budget_per_day >= 0.0 && s.alert_budget_per_day.is_finite()) {
+        r.error(
+            &key(&["sandbox", "alert_budget_per_day"]),
+            false,
+            "vigil.toml: `sandbox.alert_budget_per_day` must be a non-negative number".into(),
+            None,
+        );
+    }
+    if crate::engine::value::parse_datetime(&s.now.0).is_none() {
+        r.error(
+            &key(&["sandbox", "now"]),
+            false,
+            format!("vigil.toml: `sandbox.now`: `{}` is not a datetime", s.now.0),
+            Some("write it as 2026-01-01T00:00:00Z".into()),
+        );
+    }
+    for (name, code) in &c.lints {
+        let known = crate::diagnostics::CATALOG
+            .iter()
+            .any(|i| i.code == name || i.name == name);
+        if !known {
+            let names = crate::diagnostics::CATALOG
+                .iter()
+                .flat_map(|i| [i.code, i.name]);
+            let hint = match did_you_mean(name, names) {
+                Some(k) => format!("did you mean `{k}`?"),
+                None => "use a code or name from docs/diagnostics.md".into(),
+            };
+            r.error(
+                &key(&["lints", name]),
+                true,
+                format!("vigil.toml: `[lints] {name}`: no diagnostic has this code or name"),
+                Some(hint),
+            );
+        }
+        let _ = code;
+    }
+    for (table, cols) in &c.schemas.tables {
+        for (col, ty) in cols {
+            if crate::kql::catalog::Type::parse(ty) == crate::kql::catalog::Type::Unknown {
+                let types = [
+                    "string", "int", "long", "real", "decimal", "bool", "datetime", "timespan",
+                    "guid", "dynamic",
+                ];
+                let hint = match did_you_mean(ty, types) {
+                    Some(t) => format!("did you mean `{t}`?"),
+                    None => format!("types: {}", types.join(", ")),
+                };
+                r.error(
+                    &key(&["schemas", "tables", table, col]),
+                    false,
+                    format!("vigil.toml: `schemas.tables.{table}.{col}`: `{ty}` is not a KQL type"),
+                    Some(hint),
+                );
+            }
+        }
+    }
+    for (name, e) in &c.environments {
+        if e.concurrency == Some(0) {
+            r.error(
+                &key(&["environments", name, "concurrency"]),
+                false,
+                format!("vigil.toml: `environments.{name}.concurrency` must be at least 1"),
+                None,
+            );
+        }
+        if let Some(ep) = &e.endpoint {
+            if ep != "emulator" && !(ep.starts_with("https://") || ep.starts_with("http://")) {
+                r.error(
+                    &key(&["environments", name, "endpoint"]),
+                    false,
+                    format!("vigil.toml: `environments.{name}.endpoint`: `{ep}` is not a URL (or `emulator`)"),
+                    None,
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<(String, String)> {
+        let (_, d) = parse(FileId(0), text);
+        d.into_iter()
+            .map(|d| {
+                let loc = format!("{}..{}", d.span.start, d.span.end);
+                (
+                    loc,
+                    format!(
+                        "{}{}",
+                        d.message,
+                        d.hint.map(|h| format!(" / {h}")).unwrap_or_default()
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_good_file_has_no_diagnostics_and_keeps_its_values() {
+        let (c, d) = parse(
+            FileId(0),
+            "[sandbox]\nnow = 2026-02-01T00:00:00Z\ndays = 3\nalert_budget_per_day = 2\n[lints]\nKQL302 = \"off\"\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(c.sandbox.days, 3);
+        assert_eq!(c.sandbox.now.0, "2026-02-01T00:00:00Z");
+        assert_eq!(c.sandbox.alert_budget_per_day, 2.0);
+        assert_eq!(c.lints["KQL302"], LintLevel::Off);
+    }
+
+    #[test]
+    fn every_problem_is_located_and_named_by_key_path() {
+        let text =
+            "[sandbox]\ndays = \"x\"\n[policy.review]\nreviewrs = [\"a\"]\n[projct]\nid = \"x\"\n";
+        let e = errors(text);
+        assert_eq!(e.len(), 3, "{e:?}");
+        let all = format!("{e:?}");
+        assert!(all.contains("`sandbox.days`"), "{all}");
+        assert!(
+            all.contains("unknown key `policy.review.reviewrs`"),
+            "{all}"
+        );
+        assert!(all.contains("did you mean `reviewers`?"), "{all}");
+        assert!(all.contains("did you mean `project`?"), "{all}");
+        // The unknown key is underlined at the key.
+        let at = text.find("reviewrs").unwrap();
+        assert!(
+            e.iter().any(|(loc, _)| loc == &format!("{at}..{}", at + 8)),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_and_ranges_are_reported() {
+        assert!(errors("[sandbox\n")[0].1.contains("vigil.toml"));
+        let e = errors("[sandbox]\ndays = 400\n");
+        assert!(e[0].1.contains("from 1 to 90"), "{e:?}");
+        let e = errors("[environments.prod]\nendpiont = \"https://x\"\n");
+        assert!(e[0].1.contains("did you mean `endpoint`?"), "{e:?}");
+        let e = errors("[[environments.prod.workspaces]]\nname = \"a\"\nsubscription = \"s\"\nresource_group = \"r\"\nbogus = 1\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        let e = errors("[lints]\nKQL30 = \"off\"\nKQL301 = \"loud\"\n");
+        assert_eq!(e.len(), 2, "{e:?}");
+        let e = errors("[schemas.tables]\nT = { A = \"strng\" }\n");
+        assert!(e[0].1.contains("did you mean `string`?"), "{e:?}");
     }
 }

@@ -16,6 +16,7 @@ pub mod git;
 pub mod hash;
 pub mod kql;
 pub mod model;
+pub mod ops;
 pub mod pipeline;
 pub mod rollout;
 pub mod sandbox;

@@ -29,11 +29,28 @@ pub struct Stats {
 
 /// The result of checking a workspace.
 pub struct Checked {
+    /// Every definition of the workspace, selected or not (what the repository knows).
     pub definitions: Vec<Definition>,
+    /// Diagnostics of the selected files.
     pub diagnostics: Vec<Diagnostic>,
+    /// Counts over the selected files.
     pub stats: Stats,
     /// Files (by index in `definitions`' order) that had at least one error.
     pub files_with_errors: usize,
+    /// The files a command was asked about (`None`: all).
+    pub selected: Option<std::collections::BTreeSet<crate::source::FileId>>,
+}
+
+impl Checked {
+    /// Whether a definition is in the selection (what is reported and compiled).
+    pub fn is_selected(&self, d: &Definition) -> bool {
+        self.selected.as_ref().is_none_or(|s| s.contains(&d.file))
+    }
+
+    /// The selected definitions.
+    pub fn selected_definitions(&self) -> impl Iterator<Item = &Definition> {
+        self.definitions.iter().filter(|d| self.is_selected(d))
+    }
 }
 
 /// Load and validate every content file of the workspace. Each file is loaded and checked on
@@ -54,6 +71,20 @@ pub fn check_with(
     analyzer: Option<&dyn QueryAnalyzer>,
     keep_trees: bool,
 ) -> Checked {
+    check_selected(ws, siblings, analyzer, keep_trees, None)
+}
+
+/// [`check_with`] for a selection of files: every file is loaded (so the repository's
+/// functions, watchlists and identities are known), only the selected ones are validated and
+/// reported. `None` selects every file.
+pub fn check_selected(
+    ws: &Workspace,
+    siblings: &dyn SiblingReader,
+    analyzer: Option<&dyn QueryAnalyzer>,
+    keep_trees: bool,
+    selected: Option<&std::collections::BTreeSet<crate::source::FileId>>,
+) -> Checked {
+    let is_selected = |f: crate::source::FileId| selected.is_none_or(|s| s.contains(&f));
     let ctx = validate::Context {
         environments: ws.config.environments.keys().cloned().collect(),
         analyzer,
@@ -64,6 +95,18 @@ pub fn check_with(
         .par_iter()
         .map(|&f| {
             let mut l = load::load(f, ws.db.get(f), &ws.config.content, siblings);
+            if !is_selected(f) {
+                // Known, not judged.
+                l.diagnostics.clear();
+                l.stub = false;
+                l.unclassified = false;
+                if let Some(d) = &mut l.definition {
+                    if !keep_trees {
+                        d.doc = crate::yaml::Node::empty();
+                    }
+                }
+                return l;
+            }
             if let Some(d) = &mut l.definition {
                 l.diagnostics
                     .extend(validate::check_definition(d, &ws.db.get(f).text, &ctx));
@@ -75,10 +118,24 @@ pub fn check_with(
         })
         .collect();
     let mut stats = Stats {
-        files: ws.files.len() + ws.unreadable.len(),
+        files: ws
+            .files
+            .iter()
+            .chain(&ws.unreadable)
+            .filter(|f| is_selected(**f))
+            .count(),
         ..Stats::default()
     };
-    let mut diags = ws.diagnostics.clone();
+    // Problems reading the configuration (file 0) always count; files only when selected.
+    let mut diags: Vec<Diagnostic> = ws
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            is_selected(d.span.file)
+                || ws.db.path(d.span.file) == std::path::Path::new("vigil.toml")
+        })
+        .cloned()
+        .collect();
     let mut defs = Vec::new();
     for l in loaded {
         stats.stubs += l.stub as usize;
@@ -88,7 +145,7 @@ pub fn check_with(
             defs.push(d);
         }
     }
-    for d in &defs {
+    for d in defs.iter().filter(|d| is_selected(d.file)) {
         stats.definitions += 1;
         match d.kind() {
             ContentKind::Rule => stats.rules += 1,
@@ -98,8 +155,10 @@ pub fn check_with(
             ContentKind::Watchlist => stats.watchlists += 1,
         }
     }
-    diags.extend(validate::repo_checks(&defs));
-    diags.extend(validate::policy::repo_checks(&defs, &ws.config.policy));
+    let mut repo = validate::repo_checks(&defs);
+    repo.extend(validate::policy::repo_checks(&defs, &ws.config.policy));
+    repo.retain(|d| is_selected(d.span.file));
+    diags.extend(repo);
     apply_severity_overrides(ws, &mut diags);
     diagnostics::sort(&mut diags);
     let mut err_files: Vec<_> = diags
@@ -113,6 +172,7 @@ pub fn check_with(
         definitions: defs,
         diagnostics: diags,
         stats,
+        selected: selected.cloned(),
     }
 }
 
@@ -122,36 +182,13 @@ fn apply_severity_overrides(ws: &Workspace, diags: &mut Vec<Diagnostic>) {
         return;
     }
     let mut table: Vec<(&'static str, Option<diagnostics::Severity>)> = Vec::new();
-    let config_file = ws
-        .db
-        .iter()
-        .find(|(_, f)| f.path.as_os_str() == "vigil.toml")
-        .map(|(id, _)| id);
-    for (key, value) in &ws.config.lints {
-        let info = diagnostics::CATALOG
+    // Keys were checked against the catalog when vigil.toml was read.
+    for (key, level) in &ws.config.lints {
+        if let Some(i) = diagnostics::CATALOG
             .iter()
-            .find(|c| c.code == key || c.name == key);
-        let sev = match value.as_str() {
-            "off" => Some(None),
-            "note" => Some(Some(diagnostics::Severity::Note)),
-            "warning" => Some(Some(diagnostics::Severity::Warning)),
-            "error" => Some(Some(diagnostics::Severity::Error)),
-            _ => None,
-        };
-        match (info, sev) {
-            (Some(i), Some(s)) => table.push((i.code, s)),
-            _ => {
-                if let Some(f) = config_file {
-                    diags.push(
-                        Diagnostic::new(
-                            diagnostics::code::CONFIG_ERROR,
-                            crate::source::Span::file_start(f),
-                            format!("[lints] {key} = \"{value}\": unknown code or level"),
-                        )
-                        .with_hint("use a code or name from docs/diagnostics.md and off, note, warning or error"),
-                    );
-                }
-            }
+            .find(|c| c.code == key || c.name == key)
+        {
+            table.push((i.code, level.severity()));
         }
     }
     diags.retain_mut(
@@ -166,7 +203,7 @@ fn apply_severity_overrides(ws: &Workspace, diags: &mut Vec<Diagnostic>) {
     );
 }
 
-/// The definitions whose files have no errors: what may be compiled.
+/// The selected definitions whose files have no errors: what may be compiled.
 pub fn compilable(checked: &Checked) -> Vec<&Definition> {
     let mut bad: Vec<_> = checked
         .diagnostics
@@ -177,20 +214,14 @@ pub fn compilable(checked: &Checked) -> Vec<&Definition> {
     bad.sort();
     bad.dedup();
     checked
-        .definitions
-        .iter()
+        .selected_definitions()
         .filter(|d| bad.binary_search(&d.file).is_err())
         .collect()
 }
 
 /// Compile options from a workspace's configuration.
 pub fn options<'a>(ws: &'a Workspace, environment: Option<&'a str>) -> compile::Options<'a> {
-    compile::Options {
-        config: &ws.config.compile,
-        project: &ws.config.project,
-        environment,
-        rollout: &ws.config.policy.rollout,
-    }
+    compile::Options::for_env(&ws.config, &ws.config.compile, environment)
 }
 
 /// Compile the definitions of a checked workspace whose files have no errors.

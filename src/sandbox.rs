@@ -9,7 +9,7 @@ use crate::engine::value::{parse_datetime, Type, Value, DAY};
 use crate::engine::{Sandbox, StoredFunction};
 use crate::model::{Definition, Item};
 
-/// `[sandbox]` in vigil.toml.
+/// `[sandbox]` of vigil.toml, resolved: the clock as 100-ns ticks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SandboxConfig {
     /// Folder of table files, relative to the repository root (default `sandbox`).
@@ -25,65 +25,32 @@ pub struct SandboxConfig {
 }
 
 /// The default pinned clock.
-pub const DEFAULT_NOW: &str = "2026-01-01T00:00:00Z";
+pub const DEFAULT_NOW: &str = crate::config::DEFAULT_NOW;
 
 impl Default for SandboxConfig {
     fn default() -> Self {
-        SandboxConfig {
-            data: PathBuf::from("sandbox"),
-            now: parse_datetime(DEFAULT_NOW).expect("valid default clock"),
-            days: 7,
-            seed: 42,
-            alert_budget_per_day: 10.0,
-        }
+        SandboxConfig::from_settings(&crate::config::SandboxSettings::default())
     }
 }
 
 impl SandboxConfig {
-    /// Read `[sandbox]` (kept raw by the config loader). Bad values are errors.
-    pub fn from_toml(v: Option<&toml::Value>) -> Result<SandboxConfig, String> {
-        let mut c = SandboxConfig::default();
-        let Some(t) = v.and_then(|v| v.as_table()) else {
-            return Ok(c);
-        };
-        for (k, v) in t {
-            match k.as_str() {
-                "data" => {
-                    c.data = PathBuf::from(v.as_str().ok_or("[sandbox] data must be a path")?)
-                }
-                "now" => {
-                    let s = match v {
-                        toml::Value::String(s) => s.clone(),
-                        toml::Value::Datetime(d) => d.to_string(),
-                        _ => return Err("[sandbox] now must be a datetime".into()),
-                    };
-                    c.now = parse_datetime(&s)
-                        .ok_or_else(|| format!("[sandbox] now: `{s}` is not a datetime"))?;
-                }
-                "days" => {
-                    c.days = v
-                        .as_integer()
-                        .filter(|d| (1..=90).contains(d))
-                        .ok_or("[sandbox] days must be an integer from 1 to 90")?
-                }
-                "seed" => {
-                    c.seed = v
-                        .as_integer()
-                        .filter(|d| *d >= 0)
-                        .ok_or("[sandbox] seed must be a non-negative integer")?
-                        as u64
-                }
-                "alert_budget_per_day" => {
-                    c.alert_budget_per_day = v
-                        .as_float()
-                        .or_else(|| v.as_integer().map(|i| i as f64))
-                        .filter(|b| *b >= 0.0)
-                        .ok_or("[sandbox] alert_budget_per_day must be a non-negative number")?
-                }
-                other => return Err(format!("[sandbox] has no key `{other}`")),
-            }
+    /// Resolve `[sandbox]` of a configuration that `config::parse` accepted (its values are
+    /// checked there; a clock that does not parse falls back on the default).
+    pub fn from_settings(s: &crate::config::SandboxSettings) -> SandboxConfig {
+        SandboxConfig {
+            data: s.data.clone(),
+            now: parse_datetime(&s.now.0)
+                .or_else(|| parse_datetime(DEFAULT_NOW))
+                .unwrap_or(0),
+            days: s.days.clamp(1, 90),
+            seed: s.seed,
+            alert_budget_per_day: s.alert_budget_per_day.max(0.0),
         }
-        Ok(c)
+    }
+
+    /// `[sandbox]` of a configuration.
+    pub fn from_config(c: &crate::config::Config) -> SandboxConfig {
+        SandboxConfig::from_settings(&c.sandbox)
     }
 
     /// The sandbox window: `days` ending at `now`.
@@ -94,23 +61,21 @@ impl SandboxConfig {
 
 /// A data source over `dir` with the repository's functions, watchlists and custom table
 /// schemas.
-pub fn for_definitions(dir: &Path, defs: &[Definition], schemas: Option<&toml::Value>) -> Sandbox {
+pub fn for_definitions(
+    dir: &Path,
+    defs: &[Definition],
+    schemas: &crate::config::SchemasConfig,
+) -> Sandbox {
     let mut sb = Sandbox::open(dir);
-    if let Some(tables) = schemas
-        .and_then(|s| s.get("tables"))
-        .and_then(|t| t.as_table())
     {
-        for (name, cols) in tables {
-            let Some(cols) = cols.as_table() else {
-                continue;
-            };
+        for (name, cols) in &schemas.tables {
             let mut schema: Vec<(String, Type)> = crate::kql::catalog::Catalog::embedded()
                 .tables
                 .get(name)
                 .map(|s| s.columns.clone())
                 .unwrap_or_default();
             for (c, t) in cols {
-                let ty = Type::parse(t.as_str().unwrap_or("dynamic"));
+                let ty = Type::parse(t);
                 match schema.iter_mut().find(|(n, _)| n == c) {
                     Some(e) => e.1 = ty,
                     None => schema.push((c.clone(), ty)),

@@ -173,18 +173,30 @@ fn decode(bytes: Vec<u8>) -> Read {
 
 /// Open a workspace: read `vigil.toml` (if any) and the content files under `paths`.
 pub fn open(root: &Path, paths: &[PathBuf]) -> Workspace {
+    let text = std::fs::read_to_string(root.join("vigil.toml")).ok();
+    let (config, diags) = match &text {
+        Some(t) => config::parse(FileId(0), t),
+        None => (Config::default(), Vec::new()),
+    };
+    let mut ws = open_with(root, paths, &config, text.as_deref());
+    ws.diagnostics.extend(diags);
+    ws
+}
+
+/// Open a workspace with a configuration already read (its text becomes file 0 of the source
+/// db, so configuration diagnostics render against it).
+pub fn open_with(
+    root: &Path,
+    paths: &[PathBuf],
+    config: &Config,
+    config_text: Option<&str>,
+) -> Workspace {
     let mut db = SourceDb::new();
     let mut diagnostics = Vec::new();
-    let config_path = root.join("vigil.toml");
-    let config = match std::fs::read_to_string(&config_path) {
-        Ok(text) => {
-            let id = db.add("vigil.toml", text.as_str());
-            let (c, d) = config::parse(id, &text);
-            diagnostics.extend(d);
-            c
-        }
-        Err(_) => Config::default(),
-    };
+    if let Some(text) = config_text {
+        db.add("vigil.toml", text);
+    }
+    let config = config.clone();
     let found = discover(root, paths, &config.content);
     let max = config.validate.max_file_size;
     // Read, decode and index lines in parallel; ids are given in path order.

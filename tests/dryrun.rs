@@ -204,21 +204,11 @@ fn dry_run_through_the_emulator_query_api_matches_local() {
         &common::manifest_dir().join("sandbox"),
         &tmp.path().join("sandbox"),
     );
-    let ws = vigil::workspace::open(tmp.path(), &[]);
-    let cfg = vigil::sandbox::SandboxConfig::from_toml(ws.config.sandbox.as_ref()).unwrap();
-    let reader = vigil::model::load::FsReader {
-        root: tmp.path().to_path_buf(),
-    };
-    let checked = vigil::pipeline::check(&ws, &reader, None);
-    let data = vigil::sandbox::for_definitions(
-        &tmp.path().join("sandbox"),
-        &checked.definitions,
-        ws.config.schemas.as_ref(),
-    );
+    let cx = vigil::ops::Context::open(vigil::ops::ContextOptions::new(tmp.path())).unwrap();
     let emu = vigil::emulator::start(
         "127.0.0.1:0",
         vigil::emulator::Options {
-            engine: std::sync::Arc::new(vigil::sandbox::SandboxEngine { data, now: cfg.now }),
+            engine: cx.sandbox_engine(),
             ..vigil::emulator::Options::default()
         },
     )

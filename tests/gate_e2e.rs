@@ -235,21 +235,11 @@ fn shadow_alerts(n: usize) -> String {
 
 /// The emulator, its query API over the repository's sandbox.
 fn emulator(root: &Path) -> vigil::emulator::Emulator {
-    let ws = vigil::workspace::open(root, &[]);
-    let cfg = vigil::sandbox::SandboxConfig::from_toml(ws.config.sandbox.as_ref()).unwrap();
-    let reader = vigil::model::load::FsReader {
-        root: root.to_path_buf(),
-    };
-    let checked = vigil::pipeline::check(&ws, &reader, None);
-    let data = vigil::sandbox::for_definitions(
-        &root.join("sandbox"),
-        &checked.definitions,
-        ws.config.schemas.as_ref(),
-    );
+    let cx = vigil::ops::Context::open(vigil::ops::ContextOptions::new(root)).unwrap();
     vigil::emulator::start(
         "127.0.0.1:0",
         vigil::emulator::Options {
-            engine: std::sync::Arc::new(vigil::sandbox::SandboxEngine { data, now: cfg.now }),
+            engine: cx.sandbox_engine(),
             lro_delay: std::time::Duration::from_millis(20),
             ..vigil::emulator::Options::default()
         },

@@ -1,65 +1,73 @@
-//! Command-line interface: argument parsing, output and exit codes. The only module that prints.
+//! Command-line interface: argument parsing, rendering and exit codes; the only module that
+//! prints. Each command is one file in [`commands`] with `cli()` (its clap arguments) and
+//! `exec()` (call one operation of [`crate::ops`], render its outcome, return an
+//! [`ExitCode`]). No file here touches the network, git or the repository's files, except
+//! writing the report files the user asked for.
 //!
-//! Exit codes everywhere: 0 clean, 1 findings at or above the failing level (or failed checks),
-//! 2 usage or internal error.
+//! Exit codes everywhere (one table, README "Exit codes"): see [`ExitCode`].
 
-mod compile;
-mod debug;
-mod deploy;
-mod gate;
-mod hash;
-mod kql;
-mod query;
+mod commands;
 mod report;
-mod run;
-mod schema;
-mod validate;
+mod shell;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 
-use crate::diagnostics::render::Format;
+pub use commands::{Cli, OPERATIONS};
 
-/// Detection-as-code for Microsoft Sentinel: validate, compile and deploy analytics rules,
-/// hunting queries, functions, anomaly settings and watchlists from a git repository.
-#[derive(Parser, Debug)]
-#[command(
-    name = "vigil",
-    version,
-    about,
-    long_about = None,
-    max_term_width = 100,
-    after_help = "Examples:\n  \
-      vigil validate                          check the whole repository\n  \
-      vigil validate detections/ --format github --sarif vigil.sarif\n  \
-      vigil compile --out out --env prod      payloads and ARM templates with prod overrides\n  \
-      vigil hash detections/rule.yaml         the hash to put in review.query_sha256\n  \
-      vigil gate --all --comment c.md --sarif g.sarif --junit g.xml --json g.json\n  \
-      vigil schema --write schemas            regenerate the JSON Schemas\n  \
-      vigil debug codes                       every diagnostic code\n  \
-      vigil emulate &                         a local Sentinel for the `local` environment\n  \
-      vigil plan --env local                  what apply would change\n  \
-      vigil apply --env local                 deploy; restores everything on failure\n  \
-      vigil rollback --env local --to ID      back to the state before deployment ID\n  \
-      vigil changed --base origin/main        definitions a branch adds, modifies, deletes\n\n\
-      Exit codes: 0 clean, 1 findings or failed, 2 usage or internal error, 3 plan changes\n\
-      (with --detailed-exitcode).\n\
-      Configuration: vigil.toml at the repository root (see README.md)."
-)]
-pub struct Cli {
-    #[command(flatten)]
-    pub global: Global,
-    #[command(subcommand)]
-    pub command: Command,
+use crate::ops::{Context, ContextOptions, Failure, OpError};
+
+/// The exit codes every command follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    /// 0: clean; success.
+    Clean,
+    /// 1: findings at the failing level, failed checks, a failed deploy, invalid content or
+    /// configuration, or a verdict that could not be reached ("unknown").
+    Failed,
+    /// 2: usage or internal error.
+    Usage,
+    /// 3: changes exist (only with `plan --detailed-exitcode`).
+    Changes,
 }
 
+impl ExitCode {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitCode::Clean => 0,
+            ExitCode::Failed => 1,
+            ExitCode::Usage => 2,
+            ExitCode::Changes => 3,
+        }
+    }
+
+    /// `Failed` when `failed`, else `Clean`.
+    pub fn failed_if(failed: bool) -> ExitCode {
+        if failed {
+            ExitCode::Failed
+        } else {
+            ExitCode::Clean
+        }
+    }
+}
+
+impl From<Failure> for ExitCode {
+    fn from(f: Failure) -> ExitCode {
+        match f {
+            Failure::Usage | Failure::Setup | Failure::Internal => ExitCode::Usage,
+            Failure::Invalid | Failure::Failed => ExitCode::Failed,
+        }
+    }
+}
+
+/// Options every command takes.
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// Run as if started in DIR: the repository root is the nearest folder holding vigil.toml
     /// from there (else DIR itself), and relative paths are relative to DIR.
-    #[arg(short = 'C', long, global = true, value_name = "DIR")]
+    #[arg(short = 'C', long = "root", global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
     /// Print only findings and errors.
     #[arg(short, long, global = true)]
@@ -79,121 +87,6 @@ pub enum ColorChoice {
     Never,
 }
 
-#[derive(Subcommand, Debug)]
-pub enum Command {
-    /// Check definitions: YAML, schema, Sentinel's limits, provenance and review fields.
-    Validate(validate::ValidateArgs),
-    /// Compile definitions to REST payloads and ARM templates.
-    Compile(compile::CompileArgs),
-    /// Print or write the JSON Schemas of the content kinds.
-    Schema(schema::SchemaArgs),
-    /// The PR check: validate, lints, policy, review confirmation and compile over a set of
-    /// definitions; writes the PR comment, SARIF, JUnit, JSON verdict and audit log in one run.
-    Gate(gate::GateArgs),
-    /// Print the review hash of each file's query (what review.query_sha256 must hold).
-    Hash(hash::HashArgs),
-    /// Check standalone KQL queries (also as JSONL, in the kql-oracle format).
-    Kql(kql::KqlArgs),
-    /// Run a KQL query over the sandbox data with the embedded engine.
-    Query(query::QueryArgs),
-    /// Run the detection tests (`x.tests.yaml` beside each rule) offline; JUnit with --junit.
-    Test(run::TestArgs),
-    /// Replay every scheduled run of each rule over the sandbox window: alerts per run and day.
-    DryRun(run::DryRunArgs),
-    /// Manage the local sandbox data.
-    Sandbox(run::SandboxArgs),
-    /// Print an internal stage for one file (yaml, tokens, ast, model, payload) or the
-    /// diagnostic catalog.
-    Debug(debug::DebugArgs),
-    /// Show what `apply` would change in an environment's workspaces (exit 3 with
-    /// --detailed-exitcode when there are changes).
-    Plan(deploy::PlanArgs),
-    /// Make an environment's workspaces match the content; restores them on failure.
-    Apply(deploy::ApplyArgs),
-    /// Restore the state before a recorded deployment, or apply the content of a git ref.
-    Rollback(deploy::RollbackArgs),
-    /// After an apply: wait for each rule it wrote to run, and check it ran without error and
-    /// was not disabled (a timeout is "unknown", never "healthy").
-    Health(deploy::HealthArgs),
-    /// Write the live content of an environment's workspaces as vigil YAML.
-    Export(deploy::ExportArgs),
-    /// Definitions added, modified and deleted between two git refs.
-    Changed(deploy::ChangedArgs),
-    /// Run a local Sentinel emulator (ARM subset and query API) on loopback.
-    Emulate(deploy::EmulateArgs),
-}
-
-/// Output options shared by commands that report diagnostics.
-#[derive(Args, Debug, Clone)]
-pub struct ReportArgs {
-    /// Format of the report on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// Also write a JSON report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Also write a SARIF 2.1.0 report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub sarif: Option<PathBuf>,
-    /// Fail (exit 1) on warnings too, not only on errors.
-    #[arg(long, value_name = "LEVEL", value_parser = ["warnings"])]
-    pub deny: Option<String>,
-}
-
-/// Run the CLI with the process arguments; returns the exit code.
-pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return code;
-        }
-    };
-    run(cli)
-}
-
-/// Run a parsed command line.
-pub fn run(cli: Cli) -> i32 {
-    let result = match cli.command {
-        Command::Validate(a) => validate::exec(&cli.global, a),
-        Command::Compile(a) => compile::exec(&cli.global, a),
-        Command::Schema(a) => schema::exec(&cli.global, a),
-        Command::Hash(a) => hash::exec(&cli.global, a),
-        Command::Gate(a) => gate::exec(&cli.global, a),
-        Command::Kql(a) => kql::exec(&cli.global, a),
-        Command::Query(a) => query::exec(&cli.global, a),
-        Command::Test(a) => run::test(&cli.global, a),
-        Command::DryRun(a) => run::dry_run(&cli.global, a),
-        Command::Sandbox(a) => run::sandbox(&cli.global, a),
-        Command::Debug(a) => debug::exec(&cli.global, a),
-        Command::Plan(a) => deploy::plan(&cli.global, a),
-        Command::Apply(a) => deploy::apply_cmd(&cli.global, a),
-        Command::Rollback(a) => deploy::rollback(&cli.global, a),
-        Command::Health(a) => deploy::health(&cli.global, a),
-        Command::Export(a) => deploy::export(&cli.global, a),
-        Command::Changed(a) => deploy::changed(&cli.global, a),
-        Command::Emulate(a) => deploy::emulate(&cli.global, a),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            if is_broken_pipe(&e) {
-                return 0;
-            }
-            let _ = writeln!(std::io::stderr(), "error: {e:#}");
-            2
-        }
-    }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
 impl Global {
     pub fn color(&self) -> bool {
         match self.color {
@@ -205,48 +98,101 @@ impl Global {
         }
     }
 
-    /// User-given paths, resolved against the current folder.
-    pub fn paths(&self, paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-        // Like `git -C`, `-C DIR` runs as if vigil were started in DIR.
-        let cwd = match &self.root {
+    /// The folder the command runs in (`-C DIR`, else the current folder).
+    fn cwd(&self) -> Result<PathBuf, OpError> {
+        let here = std::env::current_dir().map_err(OpError::from)?;
+        Ok(match &self.root {
             Some(r) if r.is_absolute() => r.clone(),
-            Some(r) => std::env::current_dir()?.join(r),
-            None => std::env::current_dir()?,
-        };
-        Ok(paths
-            .iter()
-            .map(|p| {
-                if p.is_absolute() {
-                    p.clone()
-                } else {
-                    cwd.join(p)
-                }
-            })
-            .collect())
+            Some(r) => here.join(r),
+            None => here,
+        })
     }
 
-    /// The repository root to work in.
-    pub fn root(&self) -> anyhow::Result<PathBuf> {
-        let start = match &self.root {
-            Some(r) => r.clone(),
-            None => std::env::current_dir()?,
-        };
-        if !start.is_dir() {
-            anyhow::bail!("{} is not a folder", start.display());
+    /// The context of this run: the repository and its checked configuration.
+    pub fn context(&self) -> Result<Context, OpError> {
+        let mut o = ContextOptions::new(self.cwd()?);
+        o.verbose = self.verbose;
+        o.quiet = self.quiet;
+        o.reporter = std::sync::Arc::new(shell::Shell::new(self.quiet));
+        Context::open(o)
+    }
+}
+
+/// Run the CLI with the process arguments; returns the exit code.
+pub fn main() -> i32 {
+    let m = match commands::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
         }
-        Ok(crate::workspace::find_root(&start))
+    };
+    commands::exec(&m).code()
+}
+
+/// Print an operation's failure on stderr (its diagnostics first); returns its exit code.
+pub fn fail(g: &Global, e: &OpError) -> ExitCode {
+    if let Some(d) = &e.diagnostics {
+        let (db, diags) = &**d;
+        err(&crate::diagnostics::render::human(
+            db,
+            diags,
+            crate::diagnostics::render::HumanOptions {
+                color: false,
+                width: 100,
+            },
+        ));
+    }
+    if is_broken_pipe(e) {
+        return ExitCode::Clean;
+    }
+    match e.code {
+        Some(c) => err(&format!("error[{c}]: {}\n", e.message)),
+        None => err(&format!("error: {}\n", e.message)),
+    }
+    if let Some(h) = &e.hint {
+        err(&format!("  hint: {h}\n"));
+    }
+    let _ = g;
+    e.failure.into()
+}
+
+fn is_broken_pipe(e: &OpError) -> bool {
+    e.failure == Failure::Internal && e.message.contains("Broken pipe")
+}
+
+/// Run an operation's result through `f`, or render its failure.
+pub fn with<T>(
+    g: &Global,
+    r: Result<T, OpError>,
+    f: impl FnOnce(T) -> Result<ExitCode, OpError>,
+) -> ExitCode {
+    match r.and_then(f) {
+        Ok(c) => c,
+        Err(e) => fail(g, &e),
     }
 }
 
 /// Write to stdout, returning IO errors (a closed pipe ends the program quietly).
-pub fn out(text: &str) -> anyhow::Result<()> {
+pub fn out(text: &str) -> Result<(), OpError> {
     let mut o = std::io::stdout().lock();
-    o.write_all(text.as_bytes())?;
-    o.flush()?;
-    Ok(())
+    let r = o.write_all(text.as_bytes()).and_then(|_| o.flush());
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            Err(OpError::internal("Broken pipe"))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Write to stderr.
 pub fn err(text: &str) {
     let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Write a report file the user asked for (its path relative to the folder the command runs in).
+pub fn write_report(cx: &Context, path: &std::path::Path, text: &str) -> Result<(), OpError> {
+    crate::emit::write_file(&cx.path(path), text).map_err(OpError::from)
 }

@@ -30,6 +30,24 @@ pub struct Options<'a> {
     pub rollout: &'a RolloutPolicy,
 }
 
+impl<'a> Options<'a> {
+    /// The one way to build compile options: the repository's configuration, its compile
+    /// settings (`compile`: the repository's, or an environment's with its api-versions), and
+    /// the environment whose overrides apply.
+    pub fn for_env(
+        config: &'a crate::config::Config,
+        compile: &'a CompileConfig,
+        environment: Option<&'a str>,
+    ) -> Options<'a> {
+        Options {
+            config: compile,
+            project: &config.project,
+            environment,
+            rollout: &config.policy.rollout,
+        }
+    }
+}
+
 /// A REST request vigil will send: path relative to the workspace resource id.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -25,70 +25,13 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
-use crate::config::{ApiVersions, Config};
+use crate::config::{ApiVersions, Config, EnvironmentConfig};
+pub use crate::config::{Auth, Workspace};
 
 /// Default port of `vigil emulate`.
 pub const DEFAULT_EMULATOR: &str = "127.0.0.1:8790";
 /// Default state folder of `vigil emulate`, relative to the repository root.
 pub const EMULATOR_STATE: &str = ".vigil/emulator";
-
-/// One target workspace.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Workspace {
-    pub name: String,
-    pub subscription: String,
-    pub resource_group: String,
-    #[serde(default)]
-    pub tenant: Option<String>,
-    #[serde(default)]
-    pub workspace_id: Option<String>,
-}
-
-impl Workspace {
-    /// ARM path of the workspace (no leading slash).
-    pub fn path(&self) -> String {
-        format!(
-            "subscriptions/{}/resourceGroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}",
-            self.subscription, self.resource_group, self.name
-        )
-    }
-
-    /// The resource id (`/subscriptions/...`).
-    pub fn id(&self) -> String {
-        format!("/{}", self.path())
-    }
-
-    /// `resource_group/name`, for messages and file names.
-    pub fn label(&self) -> String {
-        format!("{}/{}", self.resource_group, self.name)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Auth {
-    Azure,
-    None,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    endpoint: Option<String>,
-    query_endpoint: Option<String>,
-    auth: Option<Auth>,
-    concurrency: Option<usize>,
-    max_deletions: Option<usize>,
-    api_versions: Option<toml::Value>,
-    #[serde(default)]
-    workspaces: Vec<Workspace>,
-    /// Read by the gate (issue 6): hooks and rules per environment.
-    #[allow(dead_code)]
-    policy: Option<toml::Value>,
-}
 
 /// A resolved environment.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,16 +91,13 @@ pub fn resolve(
     root: &Path,
     get: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Environment, String> {
-    let raw: Raw = match config.environments.get(name) {
-        Some(v) => v
-            .clone()
-            .try_into()
-            .map_err(|e| format!("[environments.{name}] in vigil.toml: {e}"))?,
-        None if name == "local" => Raw {
+    let raw: EnvironmentConfig = match config.environments.get(name) {
+        Some(v) => v.clone(),
+        None if name == "local" => EnvironmentConfig {
             endpoint: Some("emulator".into()),
             auth: Some(Auth::None),
             max_deletions: Some(1000),
-            ..Raw::default()
+            ..EnvironmentConfig::default()
         },
         None => {
             let mut known: Vec<&str> = config.environments.keys().map(|s| s.as_str()).collect();
@@ -191,19 +131,7 @@ pub fn resolve(
             "[environments.{name}] has no workspaces: add [[environments.{name}.workspaces]] with name, subscription and resource_group"
         ));
     }
-    let mut api_versions = config.compile.api_versions.clone();
-    if let Some(v) = raw.api_versions {
-        let mut merged =
-            toml::Value::try_from(ApiVersionsSer(&api_versions)).map_err(|e| e.to_string())?;
-        if let (Some(m), Some(o)) = (merged.as_table_mut(), v.as_table()) {
-            for (k, v) in o {
-                m.insert(k.clone(), v.clone());
-            }
-        }
-        api_versions = merged
-            .try_into()
-            .map_err(|e| format!("[environments.{name}.api_versions]: {e}"))?;
-    }
+    let api_versions: ApiVersions = raw.api_versions.apply(&config.compile.api_versions);
     Ok(Environment {
         name: name.to_string(),
         endpoint,
@@ -217,23 +145,6 @@ pub fn resolve(
         workspaces,
         emulator,
     })
-}
-
-struct ApiVersionsSer<'a>(&'a ApiVersions);
-
-impl serde::Serialize for ApiVersionsSer<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let v = self.0;
-        let mut m = s.serialize_map(Some(6))?;
-        m.serialize_entry("scheduled", &v.scheduled)?;
-        m.serialize_entry("preview", &v.preview)?;
-        m.serialize_entry("saved_searches", &v.saved_searches)?;
-        m.serialize_entry("anomalies", &v.anomalies)?;
-        m.serialize_entry("watchlists", &v.watchlists)?;
-        m.serialize_entry("metadata", &v.metadata)?;
-        m.end()
-    }
 }
 
 /// Where the committed per-workspace catalogs of an environment live.
@@ -299,9 +210,8 @@ resource_group = "rg"
         assert!(resolve(&c, "nope", Path::new("/x"), &none)
             .unwrap_err()
             .contains("not defined"));
-        let bad = cfg("[environments.x]\nbogus = 1\n");
-        assert!(resolve(&bad, "x", Path::new("/x"), &none)
-            .unwrap_err()
-            .contains("bogus"));
+        let (_, bad) =
+            crate::config::parse(crate::source::FileId(0), "[environments.x]\nbogus = 1\n");
+        assert!(bad[0].message.contains("bogus"), "{bad:?}");
     }
 }

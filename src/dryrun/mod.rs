@@ -197,7 +197,7 @@ pub fn run_rule_tests(
     tests_file: &Path,
     all: &[Definition],
     default_now: i64,
-    schemas: Option<&toml::Value>,
+    schemas: &crate::config::SchemasConfig,
 ) -> Vec<CaseResult> {
     let Item::Rule(rule) = &def.item else {
         return tests

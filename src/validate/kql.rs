@@ -42,24 +42,10 @@ impl KqlAnalyzer {
         };
         // `[schemas.tables]` in vigil.toml: custom tables, or columns missing from the embedded
         // lists: `MyTable_CL = { Col = "string" }`.
-        if let Some(tables) = ws
-            .config
-            .schemas
-            .as_ref()
-            .and_then(|s| s.get("tables"))
-            .and_then(|t| t.as_table())
-        {
-            for (name, cols) in tables {
-                let Some(cols) = cols.as_table() else {
-                    continue;
-                };
-                let entry = a.catalog.tables.entry(name.clone()).or_default();
-                for (c, t) in cols {
-                    entry.set(
-                        c,
-                        crate::kql::catalog::Type::parse(t.as_str().unwrap_or("dynamic")),
-                    );
-                }
+        for (name, cols) in &ws.config.schemas.tables {
+            let entry = a.catalog.tables.entry(name.clone()).or_default();
+            for (c, t) in cols {
+                entry.set(c, crate::kql::catalog::Type::parse(t));
             }
         }
         for &f in &ws.files {

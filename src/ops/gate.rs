@@ -1,91 +1,61 @@
-//! `vigil gate (--base REF [--head REF] | --all | PATHS...) [--stage offline|trusted] [--env E]
-//! [--comment F] [--sarif F] [--junit F] [--json F] [--audit F] [--evidence F]
-//! [--policy vigil.toml] [--pr N]`
-//!
-//! The PR check: validate + lints + policy + review confirmation + compile + detection tests +
-//! the local dry-run (+ in the trusted stage the plan against `--env` and shadow evidence from
-//! its query API) over the changed set, every report written in one run, and the exit code as
-//! the verdict.
+//! `vigil gate`: the PR check. Validate + lints + policy + review confirmation + compile +
+//! detection tests + the local dry-run (+ in the trusted stage the plan against `--env` and
+//! shadow evidence from its query API) over the changed set; the outcome carries the verdict
+//! and every report's content, which the CLI writes.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-use clap::{Args, ValueEnum};
-
-use super::{out, Global};
-use crate::azure::Credential;
-use crate::deploy::env::Auth;
+use super::{Context, OpError};
 use crate::deploy::resource::{RType, ResKey};
-use crate::diagnostics::code;
-use crate::diagnostics::render::{self, Format, HumanOptions};
+use crate::diagnostics::{code, Diagnostic};
 use crate::dryrun::{self, alerts};
-use crate::emit::write_file;
 use crate::gate::stages::{self, StageResults};
-use crate::gate::{self, evidence, github, Change, ChangeStatus, Check, Stage, Status};
-use crate::model::load::{FsReader, SiblingReader};
+use crate::gate::{self, evidence, github, Change, ChangeStatus, Check, GateReport, Stage, Status};
+use crate::model::load::SiblingReader;
 use crate::model::{Definition, Item, Rollout};
 use crate::sandbox::{self, SandboxConfig};
+use crate::source::SourceDb;
 use crate::{pipeline, rollout, workspace};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum StageArg {
-    /// No secrets, safe for pull requests from forks: validate, lints, policy, compile (and
-    /// review confirmation when GITHUB_TOKEN can read the pull request).
-    Offline,
-    /// Where the workflow grants credentials: review confirmation is required.
-    Trusted,
-}
-
-#[derive(Args, Debug)]
-pub struct GateArgs {
-    /// Definitions to judge: files or folders (default with --all: the whole repository).
+/// What to judge and how.
+#[derive(Clone, Debug)]
+pub struct GateOptions {
+    /// Files or folders to judge (with `all`: the whole repository).
     pub paths: Vec<PathBuf>,
-    /// Judge every definition of the repository.
-    #[arg(long, conflicts_with = "paths")]
     pub all: bool,
-    /// Judge what changed since this git ref: definitions added, modified (judged against
-    /// their base for rollout promotions) and deleted.
-    #[arg(long, value_name = "REF", conflicts_with_all = ["paths", "all"])]
+    /// Judge what changed since this ref.
     pub base: Option<String>,
-    /// The head of the comparison, read through git (default: the work tree); detection tests
-    /// and the dry-run run on a scratch copy of its tree.
-    #[arg(long, value_name = "REF", requires = "base")]
+    /// The head of the comparison (default: the work tree).
     pub head: Option<String>,
-    /// Trusted stage: the environment to plan against and to read shadow evidence from.
-    #[arg(long, value_name = "ENV")]
+    /// Trusted stage: the environment to plan against and read shadow evidence from.
     pub env: Option<String>,
-    /// offline (no secrets, safe for forks) or trusted (confirms reviews on GitHub).
-    #[arg(long, value_enum, default_value_t = StageArg::Offline)]
-    pub stage: StageArg,
-    /// Write the Markdown PR comment to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub comment: Option<PathBuf>,
-    /// Write SARIF 2.1.0 (inline annotations) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub sarif: Option<PathBuf>,
-    /// Write JUnit XML (one test case per definition and check) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-    /// Write the JSON verdict to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Append one JSON line per definition to this audit log.
-    #[arg(long, value_name = "FILE")]
-    pub audit: Option<PathBuf>,
+    pub stage: Stage,
     /// Shadow evidence for promotions (JSON; see `gate::evidence`).
-    #[arg(long, value_name = "FILE")]
     pub evidence: Option<PathBuf>,
-    /// Take `[policy]` from this vigil.toml instead of the repository's (the trusted stage
-    /// passes the base branch's, so a pull request cannot loosen its own policy).
-    #[arg(long, value_name = "FILE")]
+    /// Take `[policy]` from this vigil.toml instead of the repository's.
     pub policy: Option<PathBuf>,
     /// Pull request number (default: from the GitHub event).
-    #[arg(long, value_name = "N")]
     pub pr: Option<u64>,
-    /// Format of the report on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Render the Markdown PR comment.
+    pub comment: bool,
+}
+
+/// The verdict and the content of every report.
+pub struct GateOutcome {
+    pub stage: Stage,
+    pub report: GateReport,
+    pub diagnostics: Vec<Diagnostic>,
+    pub db: SourceDb,
+    /// The Markdown PR comment (when asked for).
+    pub comment: Option<String>,
+    /// One JSON line per definition, for the audit log.
+    pub audit: String,
+}
+
+impl GateOutcome {
+    pub fn passed(&self) -> bool {
+        self.report.verdict == Status::Pass
+    }
 }
 
 fn now_rfc3339() -> Option<String> {
@@ -96,81 +66,61 @@ fn now_rfc3339() -> Option<String> {
     Some(evidence::format_rfc3339(secs as i64))
 }
 
-pub fn exec(g: &Global, mut a: GateArgs) -> anyhow::Result<i32> {
-    // Like every path argument, report and input files are relative to `-C DIR`.
-    for p in [
-        &mut a.comment,
-        &mut a.sarif,
-        &mut a.junit,
-        &mut a.json,
-        &mut a.audit,
-        &mut a.evidence,
-        &mut a.policy,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        *p = g.paths(std::slice::from_ref(p))?.remove(0);
+pub fn gate(cx: &Context, o: &GateOptions) -> Result<GateOutcome, OpError> {
+    if !o.all && o.paths.is_empty() && o.base.is_none() {
+        return Err(OpError::usage(
+            "say what to judge: --base REF (what changed), --all, or files and folders",
+        ));
     }
-    if !a.all && a.paths.is_empty() && a.base.is_none() {
-        anyhow::bail!("say what to judge: --base REF (what changed), --all, or files and folders");
-    }
-    let root = g.root()?;
+    let root = cx.root.clone();
     // With --head, the head's tree is also written to a scratch folder, where detection tests
     // and the dry-run run (they read test files and sandbox data beside the definitions).
     let mut head_tree: Option<ScratchDir> = None;
-    let (mut ws, siblings): (workspace::Workspace, Box<dyn SiblingReader>) = match &a.head {
-        Some(h) => match crate::git::workspace_at(&root, h) {
-            Ok((ws, src, _)) => {
-                let dir = ScratchDir::new("vigil-gate-head")
-                    .context("creating a folder for the head's tree")?;
-                if let Err(e) = crate::git::materialize(&root, h, dir.path()) {
-                    return Ok(super::deploy::fail(&e));
-                }
-                head_tree = Some(dir);
-                (ws, Box::new(src))
-            }
-            Err(e) => return Ok(super::deploy::fail(&e)),
-        },
-        None => (
-            workspace::open(&root, &[]),
-            Box::new(FsReader { root: root.clone() }),
-        ),
+    let (mut ws, siblings): (workspace::Workspace, Box<dyn SiblingReader>) = match &o.head {
+        Some(h) => {
+            let (ws, src, _) = crate::git::workspace_at(&root, h)?;
+            let dir = ScratchDir::new("vigil-gate-head").map_err(|e| {
+                OpError::internal(format!("creating a folder for the head's tree: {e}"))
+            })?;
+            crate::git::materialize(&root, h, dir.path())?;
+            head_tree = Some(dir);
+            (ws, Box::new(src))
+        }
+        None => (cx.workspace(), Box::new(cx.siblings())),
     };
-    if let Some(p) = &a.policy {
-        let text = std::fs::read_to_string(p)
-            .with_context(|| format!("reading the policy file {}", p.display()))?;
+    if let Some(p) = &o.policy {
+        let p = cx.path(p);
+        let text = std::fs::read_to_string(&p)
+            .map_err(|e| OpError::usage(format!("reading the policy file {}: {e}", p.display())))?;
         let policy = crate::config::parse(crate::source::FileId::default(), &text);
         if let Some(d) = policy.1.first() {
-            anyhow::bail!("{}: {}", p.display(), d.message);
+            return Err(OpError::usage(format!("{}: {}", p.display(), d.message)));
         }
         ws.config.policy = policy.0.policy;
     }
     let kql = crate::validate::kql::KqlAnalyzer::for_workspace(&ws);
     let checked = pipeline::check(&ws, siblings.as_ref(), Some(&kql));
 
-    let changes: Vec<Change> = match &a.base {
-        Some(base) => match crate::git::changed_with_base(&root, base, a.head.as_deref()) {
-            Ok((c, mut bases)) => {
-                let mut v = Vec::new();
-                for (list, status) in [
-                    (&c.added, ChangeStatus::Added),
-                    (&c.modified, ChangeStatus::Modified),
-                    (&c.deleted, ChangeStatus::Deleted),
-                ] {
-                    for d in list {
-                        v.push(Change {
-                            path: PathBuf::from(&d.path),
-                            status,
-                            base: bases.remove(&d.path),
-                        });
-                    }
+    let changes: Vec<Change> = match &o.base {
+        Some(base) => {
+            let (c, mut bases) = crate::git::changed_with_base(&root, base, o.head.as_deref())?;
+            let mut v = Vec::new();
+            for (list, status) in [
+                (&c.added, ChangeStatus::Added),
+                (&c.modified, ChangeStatus::Modified),
+                (&c.deleted, ChangeStatus::Deleted),
+            ] {
+                for d in list {
+                    v.push(Change {
+                        path: PathBuf::from(&d.path),
+                        status,
+                        base: bases.remove(&d.path),
+                    });
                 }
-                v.sort_by(|x, y| x.path.cmp(&y.path));
-                v
             }
-            Err(e) => return Ok(super::deploy::fail(&e)),
-        },
+            v.sort_by(|x, y| x.path.cmp(&y.path));
+            v
+        }
         None => {
             // Every file, or those under the given paths.
             let mut files: Vec<PathBuf> = ws
@@ -180,15 +130,14 @@ pub fn exec(g: &Global, mut a: GateArgs) -> anyhow::Result<i32> {
                 .map(|&f| ws.db.path(f).to_path_buf())
                 .collect();
             files.sort();
-            if !a.all {
-                let wanted: Vec<PathBuf> = g
-                    .paths(&a.paths)?
-                    .iter()
-                    .map(|p| workspace::relative(&root, p))
-                    .collect();
+            if !o.all {
+                let wanted: Vec<PathBuf> = o.paths.iter().map(|p| super::rel_of(cx, p)).collect();
                 for w in &wanted {
                     if !files.iter().any(|f| f.starts_with(w)) {
-                        anyhow::bail!("{} holds no content file", w.display());
+                        return Err(OpError::usage(format!(
+                            "{} holds no content file",
+                            w.display()
+                        )));
                     }
                 }
                 files.retain(|f| wanted.iter().any(|w| f.starts_with(w)));
@@ -204,39 +153,42 @@ pub fn exec(g: &Global, mut a: GateArgs) -> anyhow::Result<i32> {
         }
     };
 
-    let file_evidence = match &a.evidence {
+    let file_evidence = match &o.evidence {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("reading the evidence file {}", p.display()))?;
-            let f: evidence::EvidenceFile = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a vigil evidence file", p.display()))?;
+            let p = cx.path(p);
+            let text = std::fs::read_to_string(&p).map_err(|e| {
+                OpError::usage(format!("reading the evidence file {}: {e}", p.display()))
+            })?;
+            let f: evidence::EvidenceFile = serde_json::from_str(&text).map_err(|e| {
+                OpError::usage(format!("{} is not a vigil evidence file: {e}", p.display()))
+            })?;
             f.items
         }
         None => Vec::new(),
     };
 
-    let stage = match a.stage {
-        StageArg::Offline => Stage::Offline,
-        StageArg::Trusted => Stage::Trusted,
-    };
-    let ctx = github::GithubContext::from_env(
-        |k| std::env::var(k).ok(),
-        |p| std::fs::read_to_string(p).ok(),
-        a.pr,
-    )?;
+    let stage = o.stage;
+    let ctx =
+        github::GithubContext::from_env(|k| cx.var(k), |p| std::fs::read_to_string(p).ok(), o.pr)
+            .map_err(|e| OpError::usage(format!("{e:#}")))?;
     if stage == Stage::Trusted && ctx.is_none() {
-        anyhow::bail!(
-            "the trusted stage confirms reviews on GitHub: set GITHUB_TOKEN and GITHUB_REPOSITORY (and run on a pull request, or pass --pr N)"
-        );
+        return Err(OpError::usage(
+            "the trusted stage confirms reviews on GitHub: set GITHUB_TOKEN and GITHUB_REPOSITORY (and run on a pull request, or pass --pr N)",
+        ));
     }
     let pr = match &ctx {
-        Some(c) => Some(github::fetch(c).context("reading the pull request from GitHub")?),
+        Some(c) => Some(github::fetch(c).map_err(|e| {
+            OpError::new(
+                super::Failure::Setup,
+                format!("reading the pull request from GitHub: {e:#}"),
+            )
+        })?),
         None => None,
     };
     let commit = pr
         .as_ref()
         .map(|p| p.head_sha.clone())
-        .or_else(|| std::env::var("GITHUB_SHA").ok().filter(|s| !s.is_empty()));
+        .or_else(|| cx.var("GITHUB_SHA").filter(|s| !s.is_empty()));
 
     // The product's stages, run for the changed set.
     let mut st = StageResults::default();
@@ -253,10 +205,9 @@ pub fn exec(g: &Global, mut a: GateArgs) -> anyhow::Result<i32> {
             "not run: the plan against real workspaces belongs to the trusted stage",
         )),
         Stage::Trusted => {
-            match run_trusted_stages(g, &a, &ws, &checked, &changes, &file_evidence, &mut st)? {
-                Ok(found) => evidence_items.extend(found),
-                Err(code) => return Ok(code),
-            }
+            let found =
+                run_trusted_stages(cx, o, &ws, &checked, &changes, &file_evidence, &mut st)?;
+            evidence_items.extend(found);
         }
     }
 
@@ -271,104 +222,25 @@ pub fn exec(g: &Global, mut a: GateArgs) -> anyhow::Result<i32> {
         commit,
         stages: &st,
     });
-    let report = &outcome.report;
-    let diags = &outcome.diagnostics;
-
-    // Every report of the run.
-    if let Some(p) = &a.comment {
-        let templates = super::compile::templates(&root)?;
-        let text =
-            gate::report::comment(&templates, report, &ws.db, diags).map_err(anyhow::Error::msg)?;
-        write_file(p, &text)?;
-    }
-    if let Some(p) = &a.sarif {
-        write_file(p, &render::sarif(&ws.db, diags))?;
-    }
-    if let Some(p) = &a.junit {
-        write_file(p, &gate::report::junit(report))?;
-    }
-    let json = {
-        let mut s = serde_json::to_string_pretty(report)?;
-        s.push('\n');
-        s
+    let comment = if o.comment {
+        let templates = cx.templates()?;
+        Some(
+            gate::report::comment(&templates, &outcome.report, &ws.db, &outcome.diagnostics)
+                .map_err(OpError::internal)?,
+        )
+    } else {
+        None
     };
-    if let Some(p) = &a.json {
-        write_file(p, &json)?;
-    }
-    if let Some(p) = &a.audit {
-        let repo = std::env::var("GITHUB_REPOSITORY").ok();
-        let lines = gate::audit::lines(report, now_rfc3339().as_deref(), repo.as_deref());
-        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)
-            .with_context(|| format!("opening the audit log {}", p.display()))?;
-        f.write_all(lines.as_bytes())
-            .with_context(|| format!("appending to the audit log {}", p.display()))?;
-    }
-
-    match a.format {
-        Format::Json => out(&json)?,
-        Format::Sarif => out(&render::sarif(&ws.db, diags))?,
-        Format::Github => out(&render::github(&ws.db, diags))?,
-        Format::Human => {
-            if !g.quiet {
-                out(&render::human(
-                    &ws.db,
-                    diags,
-                    HumanOptions {
-                        color: g.color(),
-                        width: 100,
-                    },
-                ))?;
-            }
-            let mut s = String::new();
-            for e in &report.entries {
-                let failed: Vec<String> = e
-                    .checks
-                    .iter()
-                    .filter(|c| c.status == Status::Fail)
-                    .map(|c| format!("{}: {}", c.name, c.detail))
-                    .collect();
-                if failed.is_empty() {
-                    if !g.quiet {
-                        s.push_str(&format!("pass  {}\n", e.path));
-                    }
-                } else {
-                    s.push_str(&format!("FAIL  {}\n", e.path));
-                    for f in failed {
-                        s.push_str(&format!("      {f}\n"));
-                    }
-                }
-            }
-            for c in &report.not_run {
-                if !g.quiet {
-                    s.push_str(&format!("{} {}\n", c.name, c.detail));
-                }
-            }
-            let passed = report
-                .entries
-                .iter()
-                .filter(|e| e.verdict == Status::Pass)
-                .count();
-            s.push_str(&format!(
-                "gate {} ({} stage): {passed} of {} definition(s) pass, {} error(s), {} warning(s)\n",
-                if report.verdict == Status::Pass { "passed" } else { "FAILED" },
-                match stage {
-                    Stage::Offline => "offline",
-                    Stage::Trusted => "trusted",
-                },
-                report.entries.len(),
-                report.errors,
-                report.warnings
-            ));
-            out(&s)?;
-        }
-    }
-    Ok(if report.verdict == Status::Pass { 0 } else { 1 })
+    let repo = cx.var("GITHUB_REPOSITORY");
+    let audit = gate::audit::lines(&outcome.report, now_rfc3339().as_deref(), repo.as_deref());
+    Ok(GateOutcome {
+        stage,
+        report: outcome.report,
+        diagnostics: outcome.diagnostics,
+        db: ws.db,
+        comment,
+        audit,
+    })
 }
 
 /// A folder under the system's temporary directory, removed when dropped.
@@ -419,16 +291,7 @@ fn run_local_stages(
             Some((k, d))
         })
         .collect();
-    let cfg = match SandboxConfig::from_toml(ws.config.sandbox.as_ref()) {
-        Ok(c) => c,
-        Err(e) => {
-            let why = format!("not run: vigil.toml [sandbox]: {e}");
-            st.not_run
-                .push(Check::new("test", Status::NotRun, why.clone()));
-            st.not_run.push(Check::new("dry-run", Status::NotRun, why));
-            return;
-        }
-    };
+    let cfg = SandboxConfig::from_config(&ws.config);
     // Detection tests.
     for (path, d) in &judged {
         if !matches!(d.item, Item::Rule(_)) {
@@ -464,7 +327,7 @@ fn run_local_stages(
                 &tf,
                 &checked.definitions,
                 cfg.now,
-                ws.config.schemas.as_ref(),
+                &ws.config.schemas,
             ),
             Err(e) => vec![dryrun::CaseResult::unreadable(d.name(), &tf, e)],
         };
@@ -506,7 +369,7 @@ fn run_local_stages(
     if rules.is_empty() {
         return;
     }
-    let sb = sandbox::for_definitions(&dir, &checked.definitions, ws.config.schemas.as_ref());
+    let sb = sandbox::for_definitions(&dir, &checked.definitions, &ws.config.schemas);
     let (start, end) = cfg.window();
     for (path, d) in rules {
         let Item::Rule(rule) = &d.item else { continue };
@@ -523,53 +386,36 @@ fn run_local_stages(
     }
 }
 
-/// The credential of an environment, as `vigil plan` chooses it.
-fn credential(envr: &crate::deploy::env::Environment) -> Result<Credential, String> {
-    match envr.auth {
-        Auth::None => Ok(
-            match std::env::var("VIGIL_AZURE_TOKEN")
-                .ok()
-                .filter(|t| !t.is_empty())
-            {
-                Some(t) => Credential::Static(crate::azure::auth::Secret::new(t)),
-                None => Credential::None,
-            },
-        ),
-        Auth::Azure => crate::azure::auth::from_env(&|k: &str| std::env::var(k).ok()),
-    }
-}
-
 /// Trusted stage: the plan against `--env` and shadow evidence from its query API. Returns the
 /// evidence read, or the exit code of a setup error.
-#[allow(clippy::too_many_arguments)]
 fn run_trusted_stages(
-    g: &Global,
-    a: &GateArgs,
+    cx: &Context,
+    o: &GateOptions,
     ws: &workspace::Workspace,
     checked: &pipeline::Checked,
     changes: &[Change],
     file_evidence: &[evidence::Evidence],
     st: &mut StageResults,
-) -> anyhow::Result<Result<Vec<evidence::Evidence>, i32>> {
-    let Some(env_name) = &a.env else {
+) -> Result<Vec<evidence::Evidence>, OpError> {
+    let Some(env_name) = &o.env else {
         st.not_run.push(Check::new(
             "plan",
             Status::NotRun,
             "not run: no --env ENV (the trusted stage plans against the target environment)",
         ));
-        return Ok(Ok(Vec::new()));
+        return Ok(Vec::new());
     };
-    let (_, s) = match super::deploy::session(g, env_name) {
+    let s = match cx.session(env_name) {
         Ok(x) => x,
-        Err(e) if e.code == code::DEP_CREDENTIAL => {
+        Err(e) if e.code == Some(code::DEP_CREDENTIAL) => {
             st.not_run.push(Check::new(
                 "plan",
                 Status::NotRun,
                 format!("not run: no credentials for `{env_name}`: {}", e.message),
             ));
-            return Ok(Ok(Vec::new()));
+            return Ok(Vec::new());
         }
-        Err(e) => return Ok(Err(super::deploy::fail(&e))),
+        Err(e) => return Err(e),
     };
     if checked.diagnostics.iter().any(|d| d.is_error()) {
         st.not_run.push(Check::new(
@@ -577,24 +423,18 @@ fn run_trusted_stages(
             Status::NotRun,
             "not run: the content has errors (a plan would delete what failed)",
         ));
-        return Ok(Ok(Vec::new()));
+        return Ok(Vec::new());
     }
-    let mut cfg = ws.config.compile.clone();
-    cfg.api_versions = s.env.api_versions.clone();
-    let opts = crate::compile::Options {
-        config: &cfg,
-        project: &ws.config.project,
-        environment: Some(&s.env.name),
-        rollout: &ws.config.policy.rollout,
-    };
+    let cfg = super::deploy::env_compile_config(&ws.config, &s.env);
+    let opts = crate::compile::Options::for_env(&ws.config, &cfg, Some(&s.env.name));
     let artifacts: Vec<_> = pipeline::compilable(checked)
         .iter()
         .map(|d| crate::compile::compile_one(d, &opts))
         .collect();
     let rt = super::deploy::runtime()?;
-    let (lives, plans, problems, _) =
+    let (lives, plans, problems) =
         match rt.block_on(super::deploy::observe_and_plan(&s, &artifacts)) {
-            Ok(x) => x,
+            Ok(x) => (x.lives, x.plans, x.problems),
             Err(e) => {
                 for c in changes {
                     st.add(
@@ -606,7 +446,7 @@ fn run_trusted_stages(
                         ),
                     );
                 }
-                return Ok(Ok(Vec::new()));
+                return Ok(Vec::new());
             }
         };
     let summary = stages::plan_summary(&s.env.name, &plans, &problems);
@@ -626,20 +466,11 @@ fn run_trusted_stages(
     st.plan = Some(summary);
 
     // Shadow evidence for promotions, from SecurityAlert through the query API.
-    let cred = match credential(&s.env) {
+    let client = match cx.query_client(&s.env) {
         Ok(c) => c,
-        Err(_) => return Ok(Ok(Vec::new())),
+        Err(_) => return Ok(Vec::new()),
     };
-    let client = crate::azure::Client::new(
-        &s.env.query_endpoint,
-        crate::azure::query::SCOPE,
-        cred,
-        s.env.concurrency.max(1),
-        crate::azure::RetryPolicy::default(),
-    );
-    let sandbox_now = SandboxConfig::from_toml(ws.config.sandbox.as_ref())
-        .map(|c| c.now)
-        .ok();
+    let sandbox_now = Some(SandboxConfig::from_config(&ws.config).now);
     let to_ticks = match (s.env.emulator, sandbox_now) {
         // The emulator answers from the sandbox, whose clock is `[sandbox] now`.
         (true, Some(now)) => now,
@@ -765,5 +596,5 @@ fn run_trusted_stages(
         }
         found.extend(best);
     }
-    Ok(Ok(found))
+    Ok(found)
 }

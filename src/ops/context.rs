@@ -1,0 +1,379 @@
+//! The one context a command runs in, built once per run: the repository root, its
+//! configuration (read and checked once), the process environment as a function, the
+//! credentials and deploy sessions of environments, the embedded emulator, and the reporter
+//! that carries notes and progress to the edge.
+//!
+//! Operations take a `&Context` and never read `vigil.toml`, the process environment or the
+//! current folder themselves.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use crate::azure::{self, Credential};
+use crate::config::Config;
+use crate::deploy::env::{self, Auth, Environment};
+use crate::deploy::{DeployError, Session};
+use crate::diagnostics::code;
+use crate::model::load::FsReader;
+use crate::source::SourceDb;
+use crate::workspace::{self, Workspace};
+
+use super::{Failure, OpError};
+
+/// Reads a process environment variable.
+pub type EnvReader = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// A progress indicator of a long operation.
+pub trait Progress: Send + Sync {
+    fn inc(&self, n: u64);
+    fn finish(&self);
+}
+
+/// Where operations send what is not their result: notes (shown with `--verbose`), warnings,
+/// and progress. The CLI implements it on stderr; [`Silent`] drops everything.
+pub trait Reporter: Send + Sync {
+    /// Something the user asked to see with `--verbose`.
+    fn note(&self, message: &str);
+    /// Something the user should see even without `--verbose` (unless `--quiet`).
+    fn warn(&self, message: &str);
+    /// A progress indicator for `total` steps of `label`.
+    fn progress(&self, label: &str, total: u64) -> Box<dyn Progress>;
+}
+
+/// A reporter that shows nothing (tests, library use).
+pub struct Silent;
+
+struct NoProgress;
+
+impl Progress for NoProgress {
+    fn inc(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+impl Reporter for Silent {
+    fn note(&self, _: &str) {}
+    fn warn(&self, _: &str) {}
+    fn progress(&self, _: &str, _: u64) -> Box<dyn Progress> {
+        Box::new(NoProgress)
+    }
+}
+
+/// How to build a [`Context`].
+pub struct ContextOptions {
+    /// The folder relative paths are resolved against (the process's current folder, or `-C DIR`).
+    pub cwd: PathBuf,
+    /// Show notes (`--verbose`).
+    pub verbose: bool,
+    /// Show only findings and errors (`--quiet`): no warnings, no progress.
+    pub quiet: bool,
+    pub env: EnvReader,
+    pub reporter: Arc<dyn Reporter>,
+}
+
+impl ContextOptions {
+    /// Options for a repository folder, reading the real process environment, reporting nothing.
+    pub fn new(cwd: impl Into<PathBuf>) -> ContextOptions {
+        ContextOptions {
+            cwd: cwd.into(),
+            verbose: false,
+            quiet: false,
+            env: Arc::new(|k: &str| std::env::var(k).ok()),
+            reporter: Arc::new(Silent),
+        }
+    }
+}
+
+/// The context of one run.
+pub struct Context {
+    cwd: PathBuf,
+    /// The repository root: the nearest folder holding `vigil.toml`, from `cwd` up.
+    pub root: PathBuf,
+    /// The repository's configuration, checked (a broken file never gets this far).
+    pub config: Config,
+    /// The text of `vigil.toml`, when there is one (file 0 of every workspace's source db).
+    config_text: Option<Arc<str>>,
+    pub verbose: bool,
+    pub quiet: bool,
+    env: EnvReader,
+    reporter: Arc<dyn Reporter>,
+    embedded: OnceLock<crate::emulator::Emulator>,
+}
+
+impl Context {
+    /// Find the repository from `o.cwd`, read and check its `vigil.toml`. Any problem in the
+    /// file is an [`Failure::Invalid`] error with located diagnostics: no command runs over a
+    /// configuration it cannot read exactly.
+    pub fn open(o: ContextOptions) -> Result<Context, OpError> {
+        if !o.cwd.is_dir() {
+            return Err(OpError::usage(format!(
+                "{} is not a folder",
+                o.cwd.display()
+            )));
+        }
+        let root = workspace::find_root(&o.cwd);
+        let (config, config_text) = match std::fs::read_to_string(root.join("vigil.toml")) {
+            Ok(text) => {
+                let text: Arc<str> = text.into();
+                let (config, diags) = crate::config::parse(crate::source::FileId(0), &text);
+                if !diags.is_empty() {
+                    let mut db = SourceDb::new();
+                    db.add("vigil.toml", text.clone());
+                    let n = diags.len();
+                    return Err(OpError::invalid(
+                        format!("vigil.toml has {n} problem(s); nothing was run (fix them, then run again)"),
+                        db,
+                        diags,
+                    )
+                    .with_code(code::CONFIG_ERROR));
+                }
+                (config, Some(text))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Config::default(), None),
+            Err(e) => {
+                return Err(OpError::new(
+                    Failure::Invalid,
+                    format!("cannot read {}: {e}", root.join("vigil.toml").display()),
+                )
+                .with_code(code::CONFIG_ERROR))
+            }
+        };
+        Ok(Context {
+            cwd: o.cwd,
+            root,
+            config,
+            config_text,
+            verbose: o.verbose,
+            quiet: o.quiet,
+            env: o.env,
+            reporter: o.reporter,
+            embedded: OnceLock::new(),
+        })
+    }
+
+    /// A user-given path, resolved against the folder the command runs in.
+    pub fn path(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.cwd.join(p)
+        }
+    }
+
+    /// User-given paths, resolved.
+    pub fn paths(&self, ps: &[PathBuf]) -> Vec<PathBuf> {
+        ps.iter().map(|p| self.path(p)).collect()
+    }
+
+    /// A process environment variable.
+    pub fn var(&self, key: &str) -> Option<String> {
+        (self.env)(key)
+    }
+
+    /// The environment reader, for code that takes one.
+    pub fn env_reader(&self) -> EnvReader {
+        self.env.clone()
+    }
+
+    pub fn note(&self, message: &str) {
+        if self.verbose {
+            self.reporter.note(message);
+        }
+    }
+
+    pub fn warn(&self, message: &str) {
+        if !self.quiet {
+            self.reporter.warn(message);
+        }
+    }
+
+    pub fn progress(&self, label: &str, total: u64) -> Box<dyn Progress> {
+        if self.quiet {
+            return Box::new(NoProgress);
+        }
+        self.reporter.progress(label, total)
+    }
+
+    /// The whole repository, with `extra` files (paths given on the command line that
+    /// discovery would not find) added. Paths narrow what a command reports, never what it
+    /// knows: the repository's functions, watchlists and configuration are always loaded.
+    pub fn workspace_with(&self, extra: &[PathBuf]) -> Workspace {
+        let mut paths = vec![self.root.clone()];
+        paths.extend(
+            extra
+                .iter()
+                .filter(|p| !p.is_dir())
+                .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone())),
+        );
+        workspace::open_with(
+            &self.root,
+            &paths,
+            &self.config,
+            self.config_text.as_deref(),
+        )
+    }
+
+    /// The whole repository.
+    pub fn workspace(&self) -> Workspace {
+        self.workspace_with(&[])
+    }
+
+    /// Reads files beside definitions (watchlist CSVs) from the work tree.
+    pub fn siblings(&self) -> FsReader {
+        FsReader {
+            root: self.root.clone(),
+        }
+    }
+
+    /// Resolved `[sandbox]` settings.
+    pub fn sandbox(&self) -> crate::sandbox::SandboxConfig {
+        crate::sandbox::SandboxConfig::from_config(&self.config)
+    }
+
+    /// Templates with the repository's overrides (`templates/<name>`).
+    pub fn templates(&self) -> Result<crate::compile::templates::Templates, OpError> {
+        let mut t = crate::compile::templates::Templates::new();
+        for name in [
+            crate::compile::templates::ARM_TEMPLATE,
+            crate::compile::templates::SUMMARY,
+            crate::compile::templates::GATE_COMMENT,
+            crate::compile::templates::PLAN,
+        ] {
+            let p = self.root.join("templates").join(name);
+            if let Ok(text) = std::fs::read_to_string(&p) {
+                t.set(name, &text)
+                    .map_err(|e| OpError::new(Failure::Invalid, format!("{}: {e}", p.display())))?;
+            }
+        }
+        Ok(t)
+    }
+
+    /// An environment of vigil.toml (or the built-in `local`), with the embedded emulator
+    /// started when it points at an emulator nobody runs.
+    pub fn environment(&self, name: &str) -> Result<Environment, OpError> {
+        let get = |k: &str| self.var(k);
+        let mut envr = env::resolve(&self.config, name, &self.root, &get)
+            .map_err(|m| OpError::from(DeployError::new(code::DEP_ENVIRONMENT, m)))?;
+        self.ensure_emulator(&mut envr)?;
+        Ok(envr)
+    }
+
+    /// The credential an environment uses.
+    pub fn credential(&self, envr: &Environment) -> Result<Credential, OpError> {
+        let get = |k: &str| self.var(k);
+        Ok(match envr.auth {
+            Auth::None => match self.var("VIGIL_AZURE_TOKEN").filter(|t| !t.is_empty()) {
+                Some(t) => Credential::Static(azure::auth::Secret::new(t)),
+                None => Credential::None,
+            },
+            Auth::Azure => azure::auth::from_env(&get)
+                .map_err(|m| OpError::from(DeployError::new(code::DEP_CREDENTIAL, m)))?,
+        })
+    }
+
+    /// A deploy session on an environment.
+    pub fn session(&self, name: &str) -> Result<Session, OpError> {
+        let envr = self.environment(name)?;
+        let credential = self.credential(&envr)?;
+        self.note(&format!(
+            "vigil: environment `{}`: {} workspace(s) at {} ({})",
+            envr.name,
+            envr.workspaces.len(),
+            envr.endpoint,
+            credential.name()
+        ));
+        let owner = format!("vigil:{}", self.config.project.id);
+        let mut s = Session::new(envr, self.root.clone(), owner, credential);
+        if let Some(k) = self
+            .var("VIGIL_TEST_KILL_AFTER_STEP")
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            s.on_step = Some(Arc::new(move |n| {
+                if n == k {
+                    // SAFETY: sending SIGKILL to ourselves; a test hook that simulates kill -9.
+                    unsafe {
+                        libc::kill(libc::getpid(), libc::SIGKILL);
+                    }
+                }
+            }));
+        }
+        Ok(s)
+    }
+
+    /// A Log Analytics query API client for an environment.
+    pub fn query_client(&self, envr: &Environment) -> Result<azure::Client, OpError> {
+        let credential = self.credential(envr)?;
+        Ok(azure::Client::new(
+            &envr.query_endpoint,
+            azure::query::SCOPE,
+            credential,
+            envr.concurrency.max(1),
+            azure::RetryPolicy::default(),
+        ))
+    }
+
+    /// The embedded default: when an environment points at the emulator, no emulator answers
+    /// there and `VIGIL_EMULATOR` is not set, start one inside this process for the command
+    /// (same state folder, `.vigil/emulator`, so state persists between commands; the query API
+    /// answers from the sandbox). A running `vigil emulate` is always preferred.
+    fn ensure_emulator(&self, envr: &mut Environment) -> Result<(), OpError> {
+        if !envr.emulator || self.var("VIGIL_EMULATOR").is_some_and(|v| !v.is_empty()) {
+            return Ok(());
+        }
+        let addr = envr
+            .endpoint
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_string();
+        let reachable = std::net::ToSocketAddrs::to_socket_addrs(&addr.as_str())
+            .ok()
+            .and_then(|mut a| a.next())
+            .is_some_and(|sa| {
+                std::net::TcpStream::connect_timeout(&sa, std::time::Duration::from_millis(300))
+                    .is_ok()
+            });
+        if reachable {
+            return Ok(());
+        }
+        let emu = match self.embedded.get() {
+            Some(e) => e,
+            None => {
+                let opts = crate::emulator::Options {
+                    state: Some(self.root.join(env::EMULATOR_STATE)),
+                    engine: self.sandbox_engine(),
+                    ..crate::emulator::Options::default()
+                };
+                let e = crate::emulator::start("127.0.0.1:0", opts).map_err(|e| {
+                    OpError::from(DeployError::new(
+                        code::DEP_ENVIRONMENT,
+                        format!("starting the embedded emulator: {e}"),
+                    ))
+                })?;
+                let _ = self.embedded.set(e);
+                self.embedded.get().expect("just set")
+            }
+        };
+        self.note(&format!(
+            "vigil: no emulator at {addr}; using an embedded one on {} (state in {})",
+            emu.url(),
+            env::EMULATOR_STATE
+        ));
+        envr.endpoint = emu.url();
+        envr.query_endpoint = emu.url();
+        Ok(())
+    }
+
+    /// The embedded engine over the repository's sandbox (data folder, functions,
+    /// watchlists), for the emulator's query API.
+    pub fn sandbox_engine(&self) -> Arc<dyn crate::emulator::QueryEngine> {
+        let ws = self.workspace();
+        let cfg = self.sandbox();
+        let checked = crate::pipeline::check(&ws, &self.siblings(), None);
+        let data = crate::sandbox::for_definitions(
+            &self.root.join(&cfg.data),
+            &checked.definitions,
+            &self.config.schemas,
+        );
+        Arc::new(crate::sandbox::SandboxEngine { data, now: cfg.now })
+    }
+}

@@ -1,0 +1,349 @@
+//! `vigil dry-run`: every scheduled run of each selected rule over the sandbox window, on the
+//! embedded engine (`local`) or through an environment's Log Analytics query API.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::{open_selected, Context, OpError};
+use crate::dryrun::alerts;
+use crate::engine::value::{format_datetime, HOUR};
+use crate::model::{Definition, Item};
+
+#[derive(Clone, Debug)]
+pub struct DryRunOptions {
+    /// Definitions to dry-run (empty: all rules).
+    pub paths: Vec<PathBuf>,
+    /// `local` (the embedded engine over the sandbox folder) or an environment (`env:NAME`
+    /// names one explicitly; its first workspace, through the query API).
+    pub sandbox: String,
+    /// Keep sample alerts (they can carry log data).
+    pub samples: bool,
+}
+
+impl Default for DryRunOptions {
+    fn default() -> Self {
+        DryRunOptions {
+            paths: Vec::new(),
+            sandbox: "local".into(),
+            samples: false,
+        }
+    }
+}
+
+/// A sample alert of a firing run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sample {
+    pub at: String,
+    pub display_name: String,
+    pub entities: Vec<serde_json::Value>,
+}
+
+/// One rule's dry-run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleRun {
+    pub definition: String,
+    /// Where it ran when not locally (a workspace label).
+    #[serde(skip)]
+    pub workspace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsupported: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firing_runs: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts_per_day: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub over_budget: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_rows: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_scanned: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firing_at: Option<Vec<String>>,
+    #[serde(skip)]
+    pub millis: f64,
+    #[serde(skip)]
+    pub samples: Vec<Sample>,
+}
+
+impl RuleRun {
+    fn failed(definition: &str, error: String, unsupported: Option<bool>) -> RuleRun {
+        RuleRun {
+            definition: definition.to_string(),
+            workspace: None,
+            error: Some(error),
+            unsupported,
+            runs: None,
+            firing_runs: None,
+            alerts: None,
+            alerts_per_day: None,
+            over_budget: None,
+            result_rows: None,
+            rows_scanned: None,
+            firing_at: None,
+            millis: 0.0,
+            samples: Vec::new(),
+        }
+    }
+}
+
+pub struct DryRunOutcome {
+    pub rules: Vec<RuleRun>,
+    /// The alert budget per day the runs were judged against.
+    pub budget: f64,
+    /// Whether the runs went through a workspace's query API.
+    pub remote: bool,
+}
+
+impl DryRunOutcome {
+    /// Rules that failed to run or went over the budget.
+    pub fn failed(&self) -> usize {
+        self.rules
+            .iter()
+            .filter(|r| r.error.is_some() || r.over_budget == Some(true))
+            .count()
+    }
+}
+
+pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError> {
+    let (ws, sel) = open_selected(cx, &o.paths);
+    let checked = crate::pipeline::check_selected(&ws, &cx.siblings(), None, true, sel.as_ref());
+    let selected: Vec<&Definition> = checked.selected_definitions().collect();
+    if o.sandbox != "local" {
+        return remote(cx, o, &selected);
+    }
+    let cfg = cx.sandbox();
+    let dir = cx.root.join(&cfg.data);
+    if !dir.is_dir() {
+        return Err(OpError::new(
+            super::Failure::Setup,
+            format!(
+                "no sandbox data in {}: run `vigil sandbox init` first",
+                dir.display()
+            ),
+        ));
+    }
+    let sb = crate::sandbox::for_definitions(&dir, &checked.definitions, &cx.config.schemas);
+    let (start, end) = cfg.window();
+    let days = cfg.days as f64;
+    let rules: Vec<_> = selected
+        .iter()
+        .filter_map(|d| match &d.item {
+            Item::Rule(r) => Some((d, r)),
+            _ => None,
+        })
+        .collect();
+    let progress = cx.progress("dry-run", rules.len() as u64);
+    let mut out = Vec::new();
+    for (d, rule) in rules {
+        let started = std::time::Instant::now();
+        let run = match alerts::simulate(rule, &sb, start, end) {
+            Err(e) => RuleRun::failed(d.name(), e.message, Some(e.unsupported)),
+            Ok(runs) => {
+                let alerts: usize = runs.iter().map(|r| r.alerts.len()).sum();
+                let per_day = alerts as f64 / days;
+                let samples = if o.samples {
+                    runs.iter()
+                        .filter(|r| !r.alerts.is_empty())
+                        .take(3)
+                        .flat_map(|r| {
+                            r.alerts.iter().take(2).map(|al| Sample {
+                                at: r.at.clone(),
+                                display_name: al.display_name.clone(),
+                                entities: al.entities.clone(),
+                            })
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                RuleRun {
+                    definition: d.name().to_string(),
+                    workspace: None,
+                    error: None,
+                    unsupported: None,
+                    runs: Some(runs.len()),
+                    firing_runs: Some(runs.iter().filter(|r| !r.alerts.is_empty()).count()),
+                    alerts: Some(alerts),
+                    alerts_per_day: Some(per_day),
+                    over_budget: Some(per_day > cfg.alert_budget_per_day),
+                    result_rows: Some(runs.iter().map(|r| r.rows).sum()),
+                    rows_scanned: Some(runs.iter().map(|r| r.rows_scanned).sum()),
+                    firing_at: Some(
+                        runs.iter()
+                            .filter(|r| !r.alerts.is_empty())
+                            .map(|r| r.at.clone())
+                            .collect(),
+                    ),
+                    millis: started.elapsed().as_secs_f64() * 1000.0,
+                    samples,
+                }
+            }
+        };
+        out.push(run);
+        progress.inc(1);
+    }
+    progress.finish();
+    Ok(DryRunOutcome {
+        rules: out,
+        budget: cfg.alert_budget_per_day,
+        remote: false,
+    })
+}
+
+/// A typed engine table from a query API answer, for the alert logic.
+fn api_table(t: &crate::azure::query::Table) -> crate::engine::Table {
+    use crate::engine::value::{Type, Value};
+    let cols = t
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (name, ty))| {
+            let ty = Type::parse(ty);
+            let data = t
+                .rows
+                .iter()
+                .map(|r| {
+                    let v = r.get(i).cloned().unwrap_or(serde_json::Value::Null);
+                    let v = match v {
+                        serde_json::Value::String(s) => Value::string(s),
+                        serde_json::Value::Null => Value::Null,
+                        other => Value::dynamic(other).unwrap_dynamic(),
+                    };
+                    v.cast(ty)
+                })
+                .collect();
+            crate::engine::Column::new(name.clone(), ty, data)
+        })
+        .collect();
+    crate::engine::Table::new(cols)
+}
+
+/// The same runs through the Log Analytics query API of the environment's first workspace
+/// (each run is one query with the run's timespan). NRT rules are replayed as hourly runs
+/// there, to keep the request count reasonable.
+fn remote(
+    cx: &Context,
+    o: &DryRunOptions,
+    selected: &[&Definition],
+) -> Result<DryRunOutcome, OpError> {
+    let cfg = cx.sandbox();
+    // `env:NAME` names an environment explicitly (the emulator's environment is called `local`,
+    // like the embedded sandbox).
+    let name = o.sandbox.strip_prefix("env:").unwrap_or(&o.sandbox);
+    let env = cx
+        .environment(name)
+        .map_err(|e| OpError::usage(format!("--sandbox {}: {}", o.sandbox, e.message)))?;
+    let client = cx
+        .query_client(&env)
+        .map_err(|e| OpError::new(e.failure, format!("--sandbox {}: {}", o.sandbox, e.message)))?;
+    let Some(ws) = env.workspaces.first() else {
+        return Err(OpError::usage(format!(
+            "--sandbox {}: the environment has no workspace",
+            o.sandbox
+        )));
+    };
+    let workspace_id = match &ws.workspace_id {
+        Some(id) => id.clone(),
+        None if env.emulator => {
+            crate::emulator::workspace_guid(&ws.subscription, &ws.resource_group, &ws.name)
+        }
+        None => {
+            return Err(OpError::usage(format!(
+                "--sandbox {}: dry-runs need the workspace id (customer id) of {}",
+                o.sandbox,
+                ws.label()
+            )))
+        }
+    };
+    let end = if env.emulator {
+        cfg.now
+    } else {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        (secs / 60) * 60 * crate::engine::value::SECOND
+            + crate::engine::value::parse_datetime("1970-01-01").unwrap_or(0)
+    };
+    let start = end - cfg.days * 24 * HOUR;
+    let rt = super::deploy::runtime()?;
+    let mut out = Vec::new();
+    for d in selected {
+        let Item::Rule(rule) = &d.item else { continue };
+        let (mut freq, mut period) = alerts::schedule(rule);
+        if freq < HOUR && period < HOUR {
+            freq = HOUR;
+            period = HOUR;
+        }
+        let mut at = end;
+        let mut ends = Vec::new();
+        while at > start {
+            ends.push(at);
+            at -= freq;
+        }
+        ends.reverse();
+        let (mut alerts_n, mut firing, mut rows, mut error) = (0usize, 0usize, 0usize, None);
+        for at in &ends {
+            let span = format!("{}/{}", format_datetime(at - period), format_datetime(*at));
+            match rt.block_on(crate::azure::query::query(
+                &client,
+                &workspace_id,
+                &rule.query,
+                Some(&span),
+                true,
+            )) {
+                Ok(res) => {
+                    if let Some(p) = res.partial_error {
+                        error = Some(format!("partial result: {p}"));
+                        break;
+                    }
+                    let t = res.tables.first().map(api_table).unwrap_or_default();
+                    rows += t.rows;
+                    let al = alerts::alerts_for(rule, &t);
+                    if !al.is_empty() {
+                        firing += 1;
+                    }
+                    alerts_n += al.len();
+                }
+                Err(e) => {
+                    error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        out.push(match error {
+            Some(e) => RuleRun::failed(d.name(), e, None),
+            None => {
+                let per_day = alerts_n as f64 / cfg.days as f64;
+                RuleRun {
+                    definition: d.name().to_string(),
+                    workspace: Some(ws.label()),
+                    error: None,
+                    unsupported: None,
+                    runs: Some(ends.len()),
+                    firing_runs: Some(firing),
+                    alerts: Some(alerts_n),
+                    alerts_per_day: Some(per_day),
+                    over_budget: Some(per_day > cfg.alert_budget_per_day),
+                    result_rows: Some(rows),
+                    rows_scanned: None,
+                    firing_at: None,
+                    millis: 0.0,
+                    samples: Vec::new(),
+                }
+            }
+        });
+    }
+    Ok(DryRunOutcome {
+        rules: out,
+        budget: cfg.alert_budget_per_day,
+        remote: true,
+    })
+}
