@@ -20,7 +20,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{code, Diagnostic};
-use crate::model::ContentKind;
 use crate::source::{FileId, Span};
 
 /// Folder names (any path component, case-insensitive) that decide each content kind.
@@ -71,16 +70,6 @@ impl ContentFolders {
             let e = e.trim_end_matches('/');
             rel == e || rel.starts_with(&format!("{e}/"))
         })
-    }
-
-    pub fn all(&self) -> [(ContentKind, &Vec<String>); 5] {
-        [
-            (ContentKind::Rule, &self.rules),
-            (ContentKind::Hunt, &self.hunts),
-            (ContentKind::Function, &self.functions),
-            (ContentKind::Anomaly, &self.anomalies),
-            (ContentKind::Watchlist, &self.watchlists),
-        ]
     }
 }
 
@@ -906,7 +895,7 @@ fn check_values(c: &Config, r: &mut Report<'_>) {
             None,
         );
     }
-    if crate::engine::value::parse_datetime(&s.now.0).is_none() {
+    if crate::datetime::parse_datetime(&s.now.0).is_none() {
         r.error(
             &key(&["sandbox", "now"]),
             false,

@@ -5,6 +5,8 @@ pub mod cli;
 pub mod clock;
 pub mod compile;
 pub mod config;
+pub mod csv;
+pub mod datetime;
 pub mod deploy;
 pub mod diagnostics;
 pub mod dryrun;

@@ -106,7 +106,7 @@ impl azure_identity::ClientAssertion for GithubOidc {
     ) -> azure_core::Result<String> {
         let sep = if self.url.contains('?') { '&' } else { '?' };
         let url = format!("{}{sep}audience=api://AzureADTokenExchange", self.url);
-        let client = super::client::http_client(std::time::Duration::from_secs(30));
+        let client = super::http::http_client(std::time::Duration::from_secs(30));
         let err = |m: String| {
             azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, m)
         };
@@ -138,7 +138,7 @@ impl azure_identity::ClientAssertion for GithubOidc {
 /// Choose a credential from environment variables (see the module docs). `get` reads a
 /// variable (the process environment in the CLI; a map in tests).
 pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Credential, String> {
-    super::client::install_tls();
+    super::http::install_tls();
     let var = |k: &str| get(k).filter(|v| !v.is_empty());
     let forced = var("VIGIL_AZURE_CREDENTIAL");
     let pick = |name: &str| forced.as_deref().is_none_or(|f| f == name);

@@ -4,13 +4,14 @@
 //! (`nextLink`), request ids in every error. Tokens go only into the `Authorization` header.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use super::auth::Credential;
+pub use super::http::{http_client, install_tls};
 
 /// Retry and timeout settings.
 #[derive(Clone, Debug)]
@@ -118,27 +119,6 @@ impl Stats {
             self.retries.load(Ordering::Relaxed),
         ]
     }
-}
-
-static TLS: Once = Once::new();
-
-/// Install rustls' ring provider as the process default (reqwest is built without one, so
-/// every client, azure_identity's included, must be created after this).
-pub fn install_tls() {
-    TLS.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
-/// A reqwest client on rustls with the ring provider.
-pub fn http_client(timeout: Duration) -> reqwest::Client {
-    install_tls();
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .pool_idle_timeout(Duration::from_secs(30))
-        .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("the HTTP client builds with static settings")
 }
 
 /// A client for one endpoint (ARM, or the query API) with one credential scope.

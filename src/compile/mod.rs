@@ -768,7 +768,7 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
 fn raw_csv(items: &WatchlistItems) -> String {
     let mut records = vec![items.header.clone()];
     records.extend(items.rows.iter().cloned());
-    crate::model::csv::write(&records)
+    crate::csv::write(&records)
 }
 
 /// Deployment order: what others depend on first.

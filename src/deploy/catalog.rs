@@ -117,7 +117,12 @@ fn add_target_functions(c: &mut Catalog, targets: &[Target]) {
         let (Some(alias), Some(body)) = (p["functionAlias"].as_str(), p["query"].as_str()) else {
             continue;
         };
-        c.add_saved_function(alias, p["functionParameters"].as_str().unwrap_or(""), body);
+        crate::kql::binder::add_saved_function(
+            c,
+            alias,
+            p["functionParameters"].as_str().unwrap_or(""),
+            body,
+        );
     }
 }
 

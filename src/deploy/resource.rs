@@ -152,7 +152,7 @@ pub fn normalize(v: &Value) -> Option<Value> {
 
 /// Watchlist rows from CSV raw content, as `{column: value}` maps.
 pub fn rows_from_csv(raw: &str) -> Vec<Value> {
-    let Ok(records) = crate::model::csv::parse(raw) else {
+    let Ok(records) = crate::csv::parse(raw) else {
         return Vec::new();
     };
     let mut it = records.into_iter();
@@ -271,10 +271,7 @@ pub fn restore_body(rtype: RType, live: &Value, items: Option<&[Value]>) -> Valu
                     .collect(),
             );
         }
-        props.insert(
-            "rawContent".into(),
-            json!(crate::model::csv::write(&records)),
-        );
+        props.insert("rawContent".into(), json!(crate::csv::write(&records)));
         props.insert("contentType".into(), json!("text/csv"));
         props.insert("numberOfLinesToSkip".into(), json!(0));
     }

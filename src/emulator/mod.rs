@@ -393,7 +393,12 @@ fn build_catalog(global: Option<&Value>, ws: &Ws) -> Catalog {
         let (Some(alias), Some(body)) = (p["functionAlias"].as_str(), p["query"].as_str()) else {
             continue;
         };
-        c.add_saved_function(alias, p["functionParameters"].as_str().unwrap_or(""), body);
+        crate::kql::binder::add_saved_function(
+            &mut c,
+            alias,
+            p["functionParameters"].as_str().unwrap_or(""),
+            body,
+        );
     }
     c
 }

@@ -519,7 +519,7 @@ pub fn watchlist(body: &Value, alias: &str) -> Result<(Map<String, Value>, Optio
                 .collect::<Vec<_>>()
                 .concat();
             let records = match content_type.to_ascii_lowercase().as_str() {
-                "text/csv" => crate::model::csv::parse(&text)
+                "text/csv" => crate::csv::parse(&text)
                     .map_err(|e| bad(format!("rawContent line {}: {}", e.line, e.message)))?,
                 "text/tsv" => text
                     .lines()

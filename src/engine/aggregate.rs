@@ -6,8 +6,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::exec::{infer_type, Cv, EngineError, R};
+use super::error::{EngineError, R};
 use super::ir::{Assign, Span};
+use super::table::{infer_type, Cv};
 use super::table::{Column, Table};
 use super::value::{sort_cmp, Key, Type, Value};
 
@@ -365,7 +366,11 @@ pub fn run(
                         }
                     }
                     Arg::Wildcard(p) => {
-                        for c in t.columns.iter().filter(|c| super::exec_glob(p, &c.name)) {
+                        for c in t
+                            .columns
+                            .iter()
+                            .filter(|c| super::strings::glob(p, &c.name))
+                        {
                             push(&mut out, c);
                         }
                     }

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::exec::{infer_type, DataSource, StoredFunction};
+use super::source::{DataSource, StoredFunction};
+use super::table::infer_type;
 use super::table::{Column, Table};
 use super::value::{Type, Value};
 use crate::kql::catalog::Catalog;
@@ -157,8 +158,8 @@ pub fn load_file(path: &Path, schema: Option<&[(String, Type)]>) -> Result<Arc<T
         .to_ascii_lowercase();
     let rows: Vec<Vec<(String, Value)>> = match ext.as_str() {
         "csv" => {
-            let recs = crate::model::csv::parse(&text)
-                .map_err(|e| format!("{}: {e:?}", path.display()))?;
+            let recs =
+                crate::csv::parse(&text).map_err(|e| format!("{}: {e:?}", path.display()))?;
             let mut it = recs.into_iter();
             let header = it.next().unwrap_or_default();
             it.map(|r| {

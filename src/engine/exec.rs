@@ -11,69 +11,13 @@ use std::sync::Arc;
 use super::aggregate;
 use super::functions;
 use super::ir::*;
-use super::strings::{eq_ci, Needle};
+use super::strings::{eq_ci, glob, Needle};
 use super::table::{Column, Table};
 use super::value::{compare, equals, sort_cmp, Key, Type, Value};
 
-/// An error while running a query; `unsupported` marks features the engine lacks.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EngineError {
-    pub message: String,
-    pub span: Option<Span>,
-    pub unsupported: bool,
-}
-
-impl EngineError {
-    pub fn new(message: impl Into<String>, span: Option<Span>) -> EngineError {
-        EngineError {
-            message: message.into(),
-            span,
-            unsupported: false,
-        }
-    }
-
-    pub fn unsupported(what: impl Into<String>, span: Option<Span>) -> EngineError {
-        EngineError {
-            message: format!("not supported yet: {}", what.into()),
-            span,
-            unsupported: true,
-        }
-    }
-}
-
-impl std::fmt::Display for EngineError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-pub type R<T> = Result<T, EngineError>;
-
-/// A stored function: its parameter list as written (`(a:string, b:long)`, or empty) and body.
-#[derive(Clone, Debug)]
-pub struct StoredFunction {
-    pub params: String,
-    pub body: String,
-}
-
-/// Where tables, stored functions and watchlists come from.
-pub trait DataSource {
-    fn table(&self, name: &str) -> Option<Arc<Table>>;
-    fn function(&self, _name: &str) -> Option<StoredFunction> {
-        None
-    }
-    fn watchlist(&self, _alias: &str) -> Option<Arc<Table>> {
-        None
-    }
-    /// Every table name (for `union *`).
-    fn table_names(&self) -> Vec<String> {
-        Vec::new()
-    }
-    /// The text of an `externaldata` URL, from a local copy (the engine never downloads).
-    fn external(&self, _url: &str) -> Option<Result<String, String>> {
-        None
-    }
-}
+pub use super::error::{EngineError, R};
+pub use super::source::{DataSource, StoredFunction};
+pub use super::table::{infer_type, Cv};
 
 /// Settings of one run.
 #[derive(Clone, Copy, Debug)]
@@ -83,41 +27,6 @@ pub struct RunOptions {
     /// Only rows whose `TimeGenerated` lies in `[start, end)` are visible (a scheduled run's
     /// query period).
     pub window: Option<(i64, i64)>,
-}
-
-/// A column value or a constant for every row.
-#[derive(Clone, Debug)]
-pub enum Cv {
-    Const(Value),
-    Col(Arc<Vec<Value>>),
-}
-
-impl Cv {
-    #[inline]
-    pub fn get(&self, i: usize) -> &Value {
-        match self {
-            Cv::Const(v) => v,
-            Cv::Col(c) => &c[i],
-        }
-    }
-
-    pub fn into_vec(self, n: usize) -> Vec<Value> {
-        match self {
-            Cv::Const(v) => vec![v; n],
-            Cv::Col(c) => Arc::try_unwrap(c).unwrap_or_else(|a| (*a).clone()),
-        }
-    }
-
-    pub fn into_arc(self, n: usize) -> Arc<Vec<Value>> {
-        match self {
-            Cv::Const(v) => Arc::new(vec![v; n]),
-            Cv::Col(c) => c,
-        }
-    }
-
-    fn is_const(&self) -> bool {
-        matches!(self, Cv::Const(_))
-    }
 }
 
 #[derive(Clone)]
@@ -142,23 +51,6 @@ pub struct Exec<'a> {
 /// Names of the aggregation functions (a call to one in `summarize` aggregates).
 pub fn is_aggregate(name: &str) -> bool {
     aggregate::is_aggregate(name)
-}
-
-/// `*` wildcards in column and table names (one definition, shared with the binder).
-pub(crate) fn glob(pattern: &str, name: &str) -> bool {
-    crate::kql::binder::glob_match(pattern, name)
-}
-
-/// The type a column gets from its values when no schema says otherwise.
-pub fn infer_type(data: &[Value]) -> Type {
-    for v in data {
-        match v {
-            Value::Null => continue,
-            Value::Long(_) => return Type::Long,
-            other => return other.type_of(),
-        }
-    }
-    Type::Unknown
 }
 
 fn unique_name(t: &Table, base: &str) -> String {
@@ -873,7 +765,7 @@ impl<'a> Exec<'a> {
                             let recs = if format == "txt" {
                                 text.lines().map(|l| vec![l.to_string()]).collect()
                             } else {
-                                crate::model::csv::parse(&text).map_err(|e| {
+                                crate::csv::parse(&text).map_err(|e| {
                                     EngineError::new(
                                         format!("{url}: line {}: {}", e.line, e.message),
                                         None,

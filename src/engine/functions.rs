@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use sha2::Digest;
 
-use super::exec::{Cv, EngineError, R};
+use super::error::{EngineError, R};
 use super::ir::Span;
+use super::table::Cv;
 use super::value::*;
 
 type F = fn(&[Value]) -> R<Value>;

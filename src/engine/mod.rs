@@ -10,10 +10,12 @@
 
 pub mod aggregate;
 pub mod data;
+pub mod error;
 pub mod exec;
 pub mod functions;
 pub mod ir;
 pub mod lower;
+pub mod source;
 pub mod strings;
 pub mod table;
 pub mod value;
@@ -22,8 +24,6 @@ pub use data::Sandbox;
 pub use exec::{DataSource, EngineError, Exec, RunOptions, StoredFunction};
 pub use table::{Column, Table};
 pub use value::{Type, Value};
-
-pub(crate) use exec::glob as exec_glob;
 
 /// The outcome of one query run.
 #[derive(Debug)]

@@ -145,6 +145,11 @@ pub fn eq_ci(a: &str, b: &str) -> bool {
     }
 }
 
+/// `*` wildcards in column and table names (one definition, shared with the binder).
+pub fn glob(pattern: &str, name: &str) -> bool {
+    crate::kql::binder::glob_match(pattern, name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -209,3 +209,50 @@ pub fn cell_json(v: &Value, ty: Type) -> serde_json::Value {
         _ => v.to_json(),
     }
 }
+
+/// A column value or a constant for every row.
+#[derive(Clone, Debug)]
+pub enum Cv {
+    Const(Value),
+    Col(Arc<Vec<Value>>),
+}
+
+impl Cv {
+    #[inline]
+    pub fn get(&self, i: usize) -> &Value {
+        match self {
+            Cv::Const(v) => v,
+            Cv::Col(c) => &c[i],
+        }
+    }
+
+    pub fn into_vec(self, n: usize) -> Vec<Value> {
+        match self {
+            Cv::Const(v) => vec![v; n],
+            Cv::Col(c) => Arc::try_unwrap(c).unwrap_or_else(|a| (*a).clone()),
+        }
+    }
+
+    pub fn into_arc(self, n: usize) -> Arc<Vec<Value>> {
+        match self {
+            Cv::Const(v) => Arc::new(vec![v; n]),
+            Cv::Col(c) => c,
+        }
+    }
+
+    pub(crate) fn is_const(&self) -> bool {
+        matches!(self, Cv::Const(_))
+    }
+}
+
+/// The type a column gets from its values when no schema says otherwise.
+pub fn infer_type(data: &[Value]) -> Type {
+    for v in data {
+        match v {
+            Value::Null => continue,
+            Value::Long(_) => return Type::Long,
+            other => return other.type_of(),
+        }
+    }
+    Type::Unknown
+}

@@ -201,6 +201,36 @@ struct Binder<'a> {
 /// minutes without it).
 const CALL_BUDGET: usize = 2_000;
 
+/// A function saved in a workspace (alias, `functionParameters` without parentheses,
+/// body): the body is bound against this catalog, its parameters as typed nulls, to learn
+/// its result columns (open when they cannot be told).
+pub fn add_saved_function(catalog: &mut Catalog, alias: &str, params: &str, body: &str) {
+    let lets: String = params
+        .split(',')
+        .filter_map(|x| {
+            let (n, rest) = x.split_once(':')?;
+            let ty = rest.split('=').next()?.trim();
+            Some(format!("let {} = {ty}(null);\n", n.trim()))
+        })
+        .collect();
+    let text = format!("{lets}{body}");
+    let parsed = super::parse(&text);
+    let result = bind(&text, &parsed.tree, catalog)
+        .result
+        .unwrap_or_else(Schema::open);
+    let cols = if result.open {
+        String::new()
+    } else {
+        result
+            .columns
+            .iter()
+            .map(|(n, t)| format!("{n}:{}", t.name()))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    catalog.add_function(alias, &format!("({params})"), &cols);
+}
+
 /// Bind a parsed query.
 pub fn bind(text: &str, tree: &SyntaxTree, catalog: &Catalog) -> Bound {
     let mut b = Binder {

@@ -404,36 +404,6 @@ impl Catalog {
         }
     }
 
-    /// A function saved in a workspace (alias, `functionParameters` without parentheses,
-    /// body): the body is bound against this catalog, its parameters as typed nulls, to learn
-    /// its result columns (open when they cannot be told).
-    pub fn add_saved_function(&mut self, alias: &str, params: &str, body: &str) {
-        let lets: String = params
-            .split(',')
-            .filter_map(|x| {
-                let (n, rest) = x.split_once(':')?;
-                let ty = rest.split('=').next()?.trim();
-                Some(format!("let {} = {ty}(null);\n", n.trim()))
-            })
-            .collect();
-        let text = format!("{lets}{body}");
-        let parsed = super::parse(&text);
-        let result = super::binder::bind(&text, &parsed.tree, self)
-            .result
-            .unwrap_or_else(Schema::open);
-        let cols = if result.open {
-            String::new()
-        } else {
-            result
-                .columns
-                .iter()
-                .map(|(n, t)| format!("{n}:{}", t.name()))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        self.add_function(alias, &format!("({params})"), &cols);
-    }
-
     pub fn add_function(&mut self, name: &str, params: &str, columns: &str) {
         let (min_args, max_args) = count_params(params);
         let result = if columns.trim().is_empty() {

@@ -13,5 +13,6 @@ pub mod literal;
 pub mod parser;
 pub mod refs;
 pub mod syntax;
+pub mod walk;
 
 pub use parser::{parse, ErrorKind, Parse, SyntaxError};

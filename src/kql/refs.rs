@@ -6,8 +6,8 @@
 //! read the query through these two functions, so "what counts as a reference" is defined once.
 //! Works on the syntax tree only, in query byte offsets.
 
-use super::lints::LintContext;
 use super::syntax::{NodeKind, SyntaxTree};
+use super::walk::LintContext;
 
 /// Functions that read another workspace, application, resource or cluster.
 pub const CROSS_RESOURCE_FUNCTIONS: &[&str] =
@@ -91,7 +91,7 @@ fn ctx<'a>(text: &'a str, tree: &'a SyntaxTree) -> LintContext<'a> {
     LintContext {
         text,
         tree,
-        usage: super::lints::QueryUse::Other,
+        usage: super::walk::QueryUse::Other,
     }
 }
 

@@ -23,7 +23,14 @@ pub fn by_folder(path: &Path, folders: &ContentFolders) -> Option<ContentKind> {
         })
         .unwrap_or_default();
     for dir in dirs.iter().rev() {
-        for (kind, names) in folders.all() {
+        let kinds = [
+            (ContentKind::Rule, &folders.rules),
+            (ContentKind::Hunt, &folders.hunts),
+            (ContentKind::Function, &folders.functions),
+            (ContentKind::Anomaly, &folders.anomalies),
+            (ContentKind::Watchlist, &folders.watchlists),
+        ];
+        for (kind, names) in kinds {
             if names.iter().any(|n| n.to_lowercase() == *dir) {
                 return Some(kind);
             }

@@ -10,10 +10,10 @@ use std::path::Path;
 use serde_json::{Map, Number, Value};
 
 use super::classify;
-use super::csv;
 use super::schema;
 use super::{ContentKind, Definition, Item, WatchlistItems};
 use crate::config::ContentFolders;
+use crate::csv;
 use crate::diagnostics::{code, did_you_mean, Diagnostic};
 use crate::source::{FileId, SourceFile, Span};
 use crate::yaml::{self, Kind, Node, Resolved, Seg, Style};

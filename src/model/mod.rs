@@ -5,7 +5,7 @@
 //! IO of its own: sibling files (watchlist CSVs) come in through [`load::SiblingReader`].
 
 pub mod classify;
-pub mod csv;
+
 pub mod duration;
 pub mod footer;
 pub mod load;

@@ -10,7 +10,7 @@
 use super::QueryAnalyzer;
 use crate::diagnostics::{code, Diagnostic};
 use crate::kql::binder;
-use crate::kql::catalog::{Catalog, Schema};
+use crate::kql::catalog::Catalog;
 use crate::kql::{self, lints, lints::QueryUse};
 use crate::model::{classify, ContentKind, Definition, Item};
 use crate::source::Span;
@@ -77,35 +77,8 @@ impl KqlAnalyzer {
                     })
                 })
                 .collect();
-            let param_text = format!("({})", params.join(", "));
             // The body binds with its parameters as let-bound names.
-            let lets: String = root
-                .get("functionParameters")
-                .and_then(|n| n.as_seq())
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|p| {
-                    let name = p.get("name")?.as_scalar()?.text.clone();
-                    let ty = p.get("type")?.as_scalar()?.text.clone();
-                    Some(format!("let {name} = {ty}(null);\n"))
-                })
-                .collect();
-            let body = format!("{lets}{query}");
-            let parse = kql::parse(&body);
-            let result = binder::bind(&body, &parse.tree, &a.catalog)
-                .result
-                .unwrap_or_else(Schema::open);
-            let cols: Vec<String> = result
-                .columns
-                .iter()
-                .map(|(c, t)| format!("{c}:{}", t.name()))
-                .collect();
-            let cols = if result.open {
-                String::new()
-            } else {
-                cols.join(",")
-            };
-            a.catalog.add_function(&alias, &param_text, &cols);
+            binder::add_saved_function(&mut a.catalog, &alias, &params.join(", "), &query);
         }
         a
     }

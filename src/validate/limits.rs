@@ -1324,7 +1324,7 @@ fn watchlist(ck: &mut Ck<'_>, w: &Watchlist, items: &WatchlistItems) {
     if let Some(d) = &w.default_duration {
         duration_at(ck, &[seg("defaultDuration")], d);
     }
-    let size: usize = crate::model::csv::write(
+    let size: usize = crate::csv::write(
         &std::iter::once(items.header.clone())
             .chain(items.rows.iter().cloned())
             .collect::<Vec<_>>(),
