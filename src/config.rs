@@ -785,7 +785,17 @@ impl Report<'_> {
                 }
                 let msg = e.to_string();
                 // The toml deserializer appends "in `key`" on a second line; the path says it.
-                let msg = msg.lines().next().unwrap_or_default();
+                let mut msg = msg.lines().next().unwrap_or_default().to_string();
+                for (rust, words) in [
+                    ("expected i64", "expected an integer"),
+                    ("expected u64", "expected a non-negative integer"),
+                    ("expected usize", "expected a non-negative integer"),
+                    ("expected u32", "expected a non-negative integer"),
+                    ("expected f64", "expected a number"),
+                    ("expected a boolean", "expected true or false"),
+                ] {
+                    msg = msg.replace(rust, words);
+                }
                 self.error(
                     &path,
                     false,

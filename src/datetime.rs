@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+/// Ticks (100 ns) per unit.
 pub const TICK: i64 = 1;
 pub const MICROSECOND: i64 = 10;
 pub const MILLISECOND: i64 = 10_000;

@@ -20,6 +20,7 @@ pub mod kql;
 pub mod model;
 pub mod ops;
 pub mod pipeline;
+pub mod rest;
 pub mod rollout;
 pub mod sandbox;
 pub mod source;

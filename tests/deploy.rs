@@ -606,3 +606,86 @@ fn drift_comes_back_into_the_defining_file() {
         .body;
     assert_eq!(live["properties"]["severity"], "High");
 }
+
+/// A team migrating from Sentinel Repositories deploys the compiled REST bodies (item and
+/// metadata) with its own tooling, not `vigil apply`: the next `vigil plan` must see the items
+/// as they are (no update of every rule), both with the compiled metadata (owned, unchanged)
+/// and without it (adopt), and in both cases the drift hash agrees with the compiled one.
+#[test]
+fn content_deployed_from_compiled_output_plans_as_unchanged_or_adopt() {
+    for with_metadata in [true, false] {
+        let r = base_repo();
+        r.commit("v1");
+        let emu = emulator(None, Faults::default());
+        let url = emu.url();
+        let out = r.path().join("out");
+        let o = vigil(
+            r.path(),
+            &url,
+            &["compile", "--out", out.to_str().unwrap(), "--env", "local"],
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let s = session(&url);
+        let rt = rt();
+        let ws = vigil::deploy::env::local_workspace();
+        let mut sent = 0;
+        for kind in ["watchlists", "functions", "anomalies", "hunts", "rules"] {
+            let Ok(dir) = std::fs::read_dir(out.join(kind)) else {
+                continue;
+            };
+            let mut files: Vec<_> = dir
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.to_string_lossy().ends_with(".json")
+                        && !p.to_string_lossy().ends_with(".arm.json")
+                })
+                .collect();
+            files.sort();
+            for f in files {
+                let v: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+                let mut requests = vec![&v["resource"]];
+                if with_metadata {
+                    requests.push(&v["metadata"]);
+                }
+                for req in requests {
+                    assert_eq!(req["method"], "PUT", "{req:#}");
+                    let path = format!("{}/{}", ws.path(), req["path"].as_str().unwrap());
+                    let mut body = req["body"].clone();
+                    if req["path"].as_str().unwrap().contains("/metadata/") {
+                        // What a deployment names as the parent: the item in this workspace.
+                        body["properties"]["parentId"] = json!(format!(
+                            "{}/{}",
+                            ws.id(),
+                            v["resource"]["path"].as_str().unwrap()
+                        ));
+                    }
+                    rt.block_on(s.arm.put(&path, req["apiVersion"].as_str().unwrap(), &body))
+                        .unwrap();
+                    sent += 1;
+                }
+            }
+        }
+        assert!(sent >= 5, "sent {sent} requests");
+        let p = plan_json(r.path(), &url);
+        let t = &p["totals"];
+        assert_eq!(
+            (
+                t["create"].as_u64().unwrap(),
+                t["update"].as_u64().unwrap(),
+                t["replace"].as_u64().unwrap(),
+                t["delete"].as_u64().unwrap(),
+                t["drift"].as_u64().unwrap()
+            ),
+            (0, 0, 0, 0, 0),
+            "with metadata: {with_metadata}: {p:#}"
+        );
+        if with_metadata {
+            assert_eq!(t["unchanged"].as_u64(), Some(5), "{p:#}");
+        } else {
+            assert_eq!(t["adopt"].as_u64(), Some(5), "{p:#}");
+        }
+    }
+}

@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 
 use super::auth::Credential;
 pub use super::http::{http_client, install_tls};
+pub use crate::rest::Method;
 
 /// Retry and timeout settings.
 #[derive(Clone, Debug)]
@@ -199,7 +200,7 @@ impl Client {
     /// `Err` with kind `Status`.
     pub async fn send(
         &self,
-        method: &str,
+        method: Method,
         path: &str,
         api_version: Option<&str>,
         body: Option<&Value>,
@@ -224,8 +225,12 @@ impl Client {
             message,
             request_id: rid.or_else(|| Some(client_id.clone())),
         };
-        let m = reqwest::Method::from_bytes(method.as_bytes())
-            .map_err(|_| err(ErrorKind::Transport, None, None, "bad method".into(), None))?;
+        let m = match method {
+            Method::Get => reqwest::Method::GET,
+            Method::Put => reqwest::Method::PUT,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
         let mut last: Option<AzureError> = None;
         for attempt in 0..self.retry.max_attempts {
             if attempt > 0 {
@@ -360,7 +365,8 @@ impl Client {
     }
 
     pub async fn get(&self, path: &str, api_version: &str) -> Result<ApiResponse, AzureError> {
-        self.send("GET", path, Some(api_version), None, &[]).await
+        self.send(Method::Get, path, Some(api_version), None, &[])
+            .await
     }
 
     /// GET, with 404 as `None`.
@@ -382,7 +388,7 @@ impl Client {
         let mut next = Some(self.url(path, Some(api_version)));
         let mut pages = 0;
         while let Some(url) = next.take() {
-            let r = self.send("GET", &url, None, None, &[]).await?;
+            let r = self.send(Method::Get, &url, None, None, &[]).await?;
             if let Some(v) = r.body["value"].as_array() {
                 out.extend(v.iter().cloned());
             }
@@ -403,9 +409,9 @@ impl Client {
         body: &Value,
     ) -> Result<ApiResponse, AzureError> {
         let r = self
-            .send("PUT", path, Some(api_version), Some(body), &[])
+            .send(Method::Put, path, Some(api_version), Some(body), &[])
             .await?;
-        self.wait(r, "PUT", path).await
+        self.wait(r, Method::Put, path).await
     }
 
     /// DELETE (404 counts as done), then wait for a long-running operation.
@@ -415,7 +421,7 @@ impl Client {
         let mut conflicts = 0;
         loop {
             let r = self
-                .send("DELETE", path, Some(api_version), None, &[])
+                .send(Method::Delete, path, Some(api_version), None, &[])
                 .await;
             match r {
                 Err(e) if e.status == Some(409) && conflicts < 20 => {
@@ -433,7 +439,7 @@ impl Client {
         path: &str,
     ) -> Result<ApiResponse, AzureError> {
         match r {
-            Ok(r) => self.wait(r, "DELETE", path).await,
+            Ok(r) => self.wait(r, Method::Delete, path).await,
             Err(e) if e.status == Some(404) => Ok(ApiResponse {
                 status: 404,
                 body: Value::Null,
@@ -450,7 +456,7 @@ impl Client {
     async fn wait(
         &self,
         first: ApiResponse,
-        method: &str,
+        method: Method,
         path: &str,
     ) -> Result<ApiResponse, AzureError> {
         let start = std::time::Instant::now();
@@ -459,13 +465,13 @@ impl Client {
             let mut ra = first.retry_after;
             loop {
                 tokio::time::sleep(pause(ra)).await;
-                let r = self.send("GET", &op, None, None, &[]).await?;
+                let r = self.send(Method::Get, &op, None, None, &[]).await?;
                 match r.body["status"].as_str().unwrap_or("") {
                     "Succeeded" => return Ok(first),
                     "Failed" | "Canceled" | "Cancelled" => {
                         return Err(AzureError {
                             kind: ErrorKind::Status,
-                            method: method.into(),
+                            method: method.as_str().into(),
                             path: path.into(),
                             status: Some(first.status),
                             code: r.body["error"]["code"].as_str().map(String::from),
@@ -488,7 +494,7 @@ impl Client {
             let mut ra = first.retry_after;
             loop {
                 tokio::time::sleep(pause(ra)).await;
-                let r = self.send("GET", &loc, None, None, &[]).await?;
+                let r = self.send(Method::Get, &loc, None, None, &[]).await?;
                 if r.status != 202 {
                     return Ok(first);
                 }
@@ -502,7 +508,7 @@ impl Client {
         }
         Err(AzureError {
             kind: ErrorKind::Exhausted,
-            method: method.into(),
+            method: method.as_str().into(),
             path: path.into(),
             status: Some(first.status),
             code: None,

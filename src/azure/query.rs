@@ -81,7 +81,7 @@ pub async fn query(
     };
     let r = client
         .send(
-            "POST",
+            crate::rest::Method::Post,
             &format!("v1/workspaces/{workspace_id}/query"),
             None,
             Some(&body),
@@ -112,7 +112,7 @@ pub async fn query(
 pub async fn metadata(client: &Client, workspace_id: &str) -> Result<Value, AzureError> {
     Ok(client
         .send(
-            "GET",
+            crate::rest::Method::Get,
             &format!("v1/workspaces/{workspace_id}/metadata"),
             None,
             None,

@@ -12,12 +12,12 @@ use serde_json::Value;
 
 use crate::config::{CompileConfig, Project, RolloutPolicy};
 use crate::diagnostics::{code, Diagnostic};
-use crate::hash;
 use crate::model::duration::Duration;
 use crate::model::{
     footer, ContentKind, Definition, EnvOverride, EventGroupingSettings, Item, Rollout, Rule,
     RuleKind, Severity, WatchlistItems,
 };
+use crate::rest::{Method, RType};
 use payload::*;
 
 /// Options of one compilation.
@@ -52,7 +52,7 @@ impl<'a> Options<'a> {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Request {
-    pub method: &'static str,
+    pub method: Method,
     /// e.g. `providers/Microsoft.SecurityInsights/alertRules/<id>`.
     pub path: String,
     pub api_version: String,
@@ -70,7 +70,8 @@ pub struct Artifact {
     pub source: String,
     pub resource: Request,
     pub metadata: Request,
-    /// SHA-256 (hex, 16 digits) of the resource body, also stored as metadata customVersion.
+    /// The content identity ([`crate::rest::content_hash`] of the body's projection), also
+    /// stored as metadata `customVersion` (deploy writes the same value, plan compares it).
     pub content_hash: String,
     /// Who drafted and approved the item, when the definition says.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,7 +135,7 @@ impl Artifact {
         };
         let parent = Value::String(self.arm.id_expr.clone());
         let meta = ArmResource {
-            ty: "Microsoft.OperationalInsights/workspaces/providers/metadata",
+            ty: RType::Metadata.info().template_type,
             api_version: &self.metadata.api_version,
             name: ArmName::Metadata(&self.arm.metadata_name),
             kind: None,
@@ -240,8 +241,6 @@ pub struct RolloutSummary {
 
 /// The prefix of shadow items' names.
 pub const SHADOW_PREFIX: &str = "[shadow] ";
-
-const SI: &str = "providers/Microsoft.SecurityInsights";
 
 fn strip_quotes(desc: &str) -> String {
     let t = desc.trim();
@@ -521,19 +520,11 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
     let v = &opts.config.api_versions;
     let name = def.resource_name().to_string();
     let mut rollout = None;
-    let (path, api, body, arm_type, arm_name, arm_kind, id_expr) = match &def.item {
+    let (rtype, api, body, arm_kind) = match &def.item {
         Item::Rule(r) => {
             let (body, api, summary) = rule_body(opts, def, r);
             rollout = Some(summary);
-            (
-                format!("{SI}/alertRules/{name}"),
-                api,
-                to_value(&body),
-                "Microsoft.OperationalInsights/workspaces/providers/alertRules",
-                format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{name}')]"),
-                Some(body.kind),
-                format!("[concat(resourceId('Microsoft.OperationalInsights/workspaces/providers', parameters('workspace'), 'Microsoft.SecurityInsights'),'/alertRules/{name}')]"),
-            )
+            (RType::AlertRule, api, to_value(&body), Some(body.kind))
         }
         Item::Hunt(h) => {
             let desc = description(opts, def, &h.description);
@@ -574,13 +565,10 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
                 },
             };
             (
-                format!("savedSearches/{name}"),
+                RType::SavedSearch,
                 v.saved_searches.clone(),
                 to_value(&body),
-                "Microsoft.OperationalInsights/workspaces/savedSearches",
-                format!("[concat(parameters('workspace'),'/{name}')]"),
                 None,
-                format!("[resourceId('Microsoft.OperationalInsights/workspaces/savedSearches', parameters('workspace'), '{name}')]"),
             )
         }
         Item::Function(f) => {
@@ -604,13 +592,10 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
                 },
             };
             (
-                format!("savedSearches/{name}"),
+                RType::SavedSearch,
                 v.saved_searches.clone(),
                 to_value(&body),
-                "Microsoft.OperationalInsights/workspaces/savedSearches",
-                format!("[concat(parameters('workspace'),'/{name}')]"),
                 None,
-                format!("[resourceId('Microsoft.OperationalInsights/workspaces/savedSearches', parameters('workspace'), '{name}')]"),
             )
         }
         Item::Anomaly(a) => {
@@ -645,13 +630,10 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
                 },
             };
             (
-                format!("{SI}/securityMLAnalyticsSettings/{name}"),
+                RType::MlSetting,
                 v.anomalies.clone(),
                 to_value(&body),
-                "Microsoft.OperationalInsights/workspaces/providers/securityMLAnalyticsSettings",
-                format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{name}')]"),
                 Some("Anomaly"),
-                format!("[concat(resourceId('Microsoft.OperationalInsights/workspaces/providers', parameters('workspace'), 'Microsoft.SecurityInsights'),'/securityMLAnalyticsSettings/{name}')]"),
             )
         }
         Item::Watchlist(w, items) => {
@@ -676,18 +658,16 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
                 },
             };
             (
-                format!("{SI}/watchlists/{name}"),
+                RType::Watchlist,
                 v.watchlists.clone(),
                 to_value(&body),
-                "Microsoft.OperationalInsights/workspaces/providers/watchlists",
-                format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{name}')]"),
                 None,
-                format!("[concat(resourceId('Microsoft.OperationalInsights/workspaces/providers', parameters('workspace'), 'Microsoft.SecurityInsights'),'/watchlists/{name}')]"),
             )
         }
     };
     let kind = def.kind();
-    let content_hash = hash::sha256_hex(body.to_string().as_bytes())[..16].to_string();
+    let path = rtype.path(&name);
+    let content_hash = crate::rest::content_hash(&crate::rest::project(rtype, &body, None));
     let meta_name = format!("{}-{}", metadata_kind(kind).to_lowercase(), name);
     let author = match def.provenance() {
         Some(p) if p.origin == crate::model::Origin::Ai => format!(
@@ -718,8 +698,8 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
         custom_version: content_hash.clone(),
     };
     let metadata = Request {
-        method: "PUT",
-        path: format!("{SI}/metadata/{meta_name}"),
+        method: Method::Put,
+        path: RType::Metadata.path(&meta_name),
         api_version: v.metadata.clone(),
         body: to_value(&Metadata {
             properties: meta_props(path.clone()),
@@ -727,11 +707,11 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
     };
     Artifact {
         kind: kind.as_str(),
-        name,
+        name: name.clone(),
         display_name: def.name().to_string(),
         source: crate::diagnostics::render::display_path(&def.path),
         resource: Request {
-            method: "PUT",
+            method: Method::Put,
             path,
             api_version: api,
             body,
@@ -755,10 +735,10 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
         }),
         rollout,
         arm: ArmInfo {
-            resource_type: arm_type,
-            name_expr: arm_name,
+            resource_type: rtype.info().template_type,
+            name_expr: rtype.template_name(&name),
             kind: arm_kind,
-            id_expr,
+            id_expr: rtype.template_id(&name),
             metadata_name: meta_name,
         },
         content_kind: kind,
@@ -773,13 +753,7 @@ fn raw_csv(items: &WatchlistItems) -> String {
 
 /// Deployment order: what others depend on first.
 pub fn order(kind: ContentKind) -> u8 {
-    match kind {
-        ContentKind::Watchlist => 0,
-        ContentKind::Function => 1,
-        ContentKind::Anomaly => 2,
-        ContentKind::Hunt => 3,
-        ContentKind::Rule => 4,
-    }
+    crate::rest::deploy_order(kind)
 }
 
 /// One item to place in a combined template: its kind (for dependency order), its name (for a

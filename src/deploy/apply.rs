@@ -16,6 +16,8 @@ use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
+use crate::rest::Method;
+
 use super::env::Workspace;
 use super::plan::{Action, Change, LiveResource, WorkspacePlan};
 use super::record::{self, ChangeRecord, Journal, Record, Status, WorkspaceRecord};
@@ -95,7 +97,7 @@ impl<'a> Run<'a> {
     async fn write(
         &self,
         ws: &Workspace,
-        method: &str,
+        method: Method,
         rel: &str,
         api: &str,
         body: Option<&Value>,
@@ -105,18 +107,19 @@ impl<'a> Run<'a> {
         let step = self.step.load(Ordering::SeqCst) + 1;
         self.log(
             json!({"step": step, "phase": phase, "event": "intent", "workspace": ws.label(),
-            "method": method, "path": rel, "apiVersion": api, "body": body}),
+            "method": method.as_str(), "path": rel, "apiVersion": api, "body": body}),
         );
         self.tick();
         self.writes.fetch_add(1, Ordering::Relaxed);
         let r = match method {
-            "PUT" => {
+            Method::Put => {
                 self.s
                     .arm
                     .put(&path, api, body.unwrap_or(&Value::Null))
                     .await
             }
-            _ => self.s.arm.delete(&path, api).await,
+            Method::Delete => self.s.arm.delete(&path, api).await,
+            Method::Get | Method::Post => unreachable!("deploy writes with PUT and DELETE"),
         };
         self.tick();
         match &r {
@@ -136,7 +139,7 @@ impl<'a> Run<'a> {
         phase: &str,
     ) -> Result<(), DeployError> {
         let path = meta_path(&m.name);
-        self.write(ws, "PUT", &path, &m.api_version, Some(&m.body), phase)
+        self.write(ws, Method::Put, &path, &m.api_version, Some(&m.body), phase)
             .await?;
         Ok(())
     }
@@ -155,8 +158,15 @@ impl<'a> Run<'a> {
             }
             (None, Some(lm)) => {
                 let meta_api = &self.s.env.api_versions.metadata;
-                self.write(ws, "DELETE", &meta_path(&lm.name), meta_api, None, "apply")
-                    .await?;
+                self.write(
+                    ws,
+                    Method::Delete,
+                    &meta_path(&lm.name),
+                    meta_api,
+                    None,
+                    "apply",
+                )
+                .await?;
             }
             (None, None) => {}
         }
@@ -175,7 +185,7 @@ impl<'a> Run<'a> {
                     .as_ref()
                     .expect("creates and updates have a target");
                 if c.action == Action::Replace {
-                    self.write(ws, "DELETE", &rel, &read_api, None, "apply")
+                    self.write(ws, Method::Delete, &rel, &read_api, None, "apply")
                         .await?;
                 }
                 let mut body = t.body.clone();
@@ -187,7 +197,7 @@ impl<'a> Run<'a> {
                     }
                 }
                 match self
-                    .write(ws, "PUT", &rel, &t.api_version, Some(&body), "apply")
+                    .write(ws, Method::Put, &rel, &t.api_version, Some(&body), "apply")
                     .await
                 {
                     Ok(_) => {}
@@ -218,11 +228,18 @@ impl<'a> Run<'a> {
                 self.sync_metadata(ws, t, c).await?;
             }
             Action::Delete => {
-                self.write(ws, "DELETE", &rel, &read_api, None, "apply")
+                self.write(ws, Method::Delete, &rel, &read_api, None, "apply")
                     .await?;
                 if let Some(lm) = &c.live_meta {
-                    self.write(ws, "DELETE", &meta_path(&lm.name), meta_api, None, "apply")
-                        .await?;
+                    self.write(
+                        ws,
+                        Method::Delete,
+                        &meta_path(&lm.name),
+                        meta_api,
+                        None,
+                        "apply",
+                    )
+                    .await?;
                 }
             }
         }
@@ -246,14 +263,14 @@ impl<'a> Run<'a> {
                         .as_ref()
                         .is_some_and(|l| l.body.get("kind") != p.get("kind"));
                     if kind_differs {
-                        self.write(ws, "DELETE", &rel, &c.api_version, None, "restore")
+                        self.write(ws, Method::Delete, &rel, &c.api_version, None, "restore")
                             .await?;
                     }
-                    self.write(ws, "PUT", &rel, &c.api_version, Some(p), "restore")
+                    self.write(ws, Method::Put, &rel, &c.api_version, Some(p), "restore")
                         .await?;
                 }
                 None => {
-                    self.write(ws, "DELETE", &rel, &c.api_version, None, "restore")
+                    self.write(ws, Method::Delete, &rel, &c.api_version, None, "restore")
                         .await?;
                 }
             }
@@ -275,7 +292,7 @@ impl<'a> Run<'a> {
                 }
                 if let Some(n) = &c.meta_name {
                     if !n.eq_ignore_ascii_case(&m.name) {
-                        self.write(ws, "DELETE", &meta_path(n), meta_api, None, "restore")
+                        self.write(ws, Method::Delete, &meta_path(n), meta_api, None, "restore")
                             .await?;
                     }
                 }
@@ -287,7 +304,7 @@ impl<'a> Run<'a> {
                     .get_opt(&format!("{}/{}", ws.path(), meta_path(n)), meta_api)
                     .await?;
                 if cur.is_some() {
-                    self.write(ws, "DELETE", &meta_path(n), meta_api, None, "restore")
+                    self.write(ws, Method::Delete, &meta_path(n), meta_api, None, "restore")
                         .await?;
                 }
             }
@@ -309,7 +326,7 @@ impl<'a> Run<'a> {
                 for (name, body) in &searches {
                     self.write(
                         &w.workspace,
-                        "PUT",
+                        Method::Put,
                         &resource::path(RType::SavedSearch, name),
                         &api,
                         Some(body),
@@ -321,7 +338,7 @@ impl<'a> Run<'a> {
                     let name = format!("vigil-deployment-{}-{stale}", rec.id);
                     self.write(
                         &w.workspace,
-                        "DELETE",
+                        Method::Delete,
                         &resource::path(RType::SavedSearch, &name),
                         &api,
                         None,
@@ -580,12 +597,7 @@ async fn restore_record(run: &Run<'_>, rec: &Record) -> Result<(), DeployError> 
             }
         }
     }
-    let order = |c: &ChangeRecord| match c.key.rtype {
-        RType::Watchlist => 0u8,
-        RType::SavedSearch => 1,
-        RType::MlSetting => 2,
-        RType::AlertRule => 4,
-    };
+    let order = |c: &ChangeRecord| c.key.rtype.order();
     let mut groups: Vec<Vec<(&Workspace, &ChangeRecord)>> = Vec::new();
     for o in [0u8, 1, 2, 4] {
         groups.push(

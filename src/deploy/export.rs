@@ -424,6 +424,8 @@ fn export_files(live: &Live) -> Export {
                 out.files
                     .push((PathBuf::from("watchlists").join(csv_name), csv));
             }
+            // Metadata is read beside the item it describes, never listed as a resource.
+            RType::Metadata => continue,
         }
     }
     out

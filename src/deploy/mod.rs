@@ -232,19 +232,17 @@ impl Session {
 }
 
 /// Desired state of a workspace from compiled artifacts: each item's body, and its metadata
-/// with `parentId` naming the resource in this workspace and `customVersion` the hash of the
-/// writable projection (what drift detection compares the live resource against).
+/// with `parentId` naming the resource in this workspace and `customVersion` the item's
+/// content identity as compiled ([`crate::rest::content_hash`] of the writable projection:
+/// what drift detection compares the live resource against).
 pub fn targets(artifacts: &[Artifact], ws: &Workspace) -> Vec<Target> {
     artifacts
         .iter()
         .map(|a| {
-            let rtype = RType::from_kind(a.content_kind);
-            let projection = resource::project(rtype, &a.resource.body, None);
             let mut meta = a.metadata.body.clone();
             meta["properties"]["parentId"] =
                 Value::String(format!("{}/{}", ws.id(), a.resource.path));
-            meta["properties"]["customVersion"] =
-                Value::String(resource::content_hash(&projection));
+            meta["properties"]["customVersion"] = Value::String(a.content_hash.clone());
             Target {
                 name: a.name.clone(),
                 api_version: a.resource.api_version.clone(),
@@ -354,12 +352,7 @@ pub fn prior_targets(
                     .to_string(),
                 kind: k.rtype.segment().to_string(),
                 source: None,
-                order: match k.rtype {
-                    RType::Watchlist => 0,
-                    RType::SavedSearch => 1,
-                    RType::MlSetting => 2,
-                    RType::AlertRule => 4,
-                },
+                order: k.rtype.order(),
                 metadata: c.prior_meta.clone(),
             }),
             None => absent.push(k.clone()),

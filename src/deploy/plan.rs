@@ -133,12 +133,7 @@ impl Change {
     pub fn order(&self) -> u8 {
         match &self.target {
             Some(t) => t.order,
-            None => match self.rtype {
-                RType::Watchlist => 0,
-                RType::SavedSearch => 1,
-                RType::MlSetting => 2,
-                RType::AlertRule => 4,
-            },
+            None => self.rtype.order(),
         }
     }
 }

@@ -2,72 +2,10 @@
 //! of a body (what a field-level diff and the drift hash look at), the body that restores a
 //! resource read from the service, and the field-level diff.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::config::ApiVersions;
-use crate::model::ContentKind;
-
-/// The Sentinel resource types vigil manages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum RType {
-    Watchlist,
-    SavedSearch,
-    MlSetting,
-    AlertRule,
-}
-
-impl RType {
-    pub const ALL: [RType; 4] = [
-        RType::Watchlist,
-        RType::SavedSearch,
-        RType::MlSetting,
-        RType::AlertRule,
-    ];
-
-    /// The collection path relative to the workspace.
-    pub fn collection(self) -> &'static str {
-        match self {
-            RType::AlertRule => "providers/Microsoft.SecurityInsights/alertRules",
-            RType::SavedSearch => "savedSearches",
-            RType::MlSetting => "providers/Microsoft.SecurityInsights/securityMLAnalyticsSettings",
-            RType::Watchlist => "providers/Microsoft.SecurityInsights/watchlists",
-        }
-    }
-
-    pub fn segment(self) -> &'static str {
-        self.collection().rsplit('/').next().unwrap_or("")
-    }
-
-    pub fn from_segment(s: &str) -> Option<RType> {
-        RType::ALL
-            .into_iter()
-            .find(|t| t.segment().eq_ignore_ascii_case(s))
-    }
-
-    /// The api-version to read and restore with. Alert rules use the preview version, which
-    /// knows every kind and field (NRT, subTechniques).
-    pub fn api_version(self, v: &ApiVersions) -> String {
-        match self {
-            RType::AlertRule => v.preview.clone(),
-            RType::SavedSearch => v.saved_searches.clone(),
-            RType::MlSetting => v.anomalies.clone(),
-            RType::Watchlist => v.watchlists.clone(),
-        }
-    }
-
-    pub fn from_kind(k: ContentKind) -> RType {
-        match k {
-            ContentKind::Rule => RType::AlertRule,
-            ContentKind::Hunt | ContentKind::Function => RType::SavedSearch,
-            ContentKind::Anomaly => RType::MlSetting,
-            ContentKind::Watchlist => RType::Watchlist,
-        }
-    }
-}
+pub use crate::rest::{content_hash, normalize, project, rows_from_csv, rows_from_items, RType};
 
 /// A resource's identity in a workspace. Names compare case-insensitively (ARM does), so the
 /// key holds the lower-case name and `name` the spelling to use.
@@ -88,7 +26,7 @@ impl ResKey {
 
 /// `collection/name` relative to the workspace.
 pub fn path(rtype: RType, name: &str) -> String {
-    format!("{}/{name}", rtype.collection())
+    rtype.path(name)
 }
 
 /// Parse a resource id (or the tail of one) into its key: `.../alertRules/NAME`.
@@ -100,133 +38,6 @@ pub fn key_of_id(id: &str) -> Option<(ResKey, String)> {
     Some((ResKey::new(t, name), name.to_string()))
 }
 
-/// Read-only properties per type: never compared, never sent back.
-fn read_only(rtype: RType) -> &'static [&'static str] {
-    match rtype {
-        RType::AlertRule | RType::MlSetting => &["lastModifiedUtc"],
-        RType::SavedSearch => &[],
-        RType::Watchlist => &[
-            "watchlistId",
-            "tenantId",
-            "isDeleted",
-            "created",
-            "updated",
-            "createdBy",
-            "updatedBy",
-            "uploadStatus",
-            "provisioningState",
-            "watchlistType",
-            "rawContent",
-            "contentType",
-            "numberOfLinesToSkip",
-        ],
-    }
-}
-
-/// Drop nulls, empty arrays and empty objects (the service writes `null` or `[]` for what a
-/// client leaves out), sort object keys.
-pub fn normalize(v: &Value) -> Option<Value> {
-    match v {
-        Value::Null => None,
-        Value::Array(a) => {
-            let items: Vec<Value> = a.iter().filter_map(normalize).collect();
-            (!items.is_empty()).then_some(Value::Array(items))
-        }
-        Value::Object(o) => {
-            let sorted: BTreeMap<&String, Value> = o
-                .iter()
-                .filter_map(|(k, v)| normalize(v).map(|v| (k, v)))
-                .collect();
-            if sorted.is_empty() {
-                return None;
-            }
-            let mut m = Map::new();
-            for (k, v) in sorted {
-                m.insert(k.clone(), v);
-            }
-            Some(Value::Object(m))
-        }
-        v => Some(v.clone()),
-    }
-}
-
-/// Watchlist rows from CSV raw content, as `{column: value}` maps.
-pub fn rows_from_csv(raw: &str) -> Vec<Value> {
-    let Ok(records) = crate::csv::parse(raw) else {
-        return Vec::new();
-    };
-    let mut it = records.into_iter();
-    let Some(header) = it.next() else {
-        return Vec::new();
-    };
-    it.map(|r| {
-        Value::Object(
-            header
-                .iter()
-                .cloned()
-                .zip(r.into_iter().map(Value::String))
-                .collect(),
-        )
-    })
-    .collect()
-}
-
-/// Rows of a live watchlist's items.
-pub fn rows_from_items(items: &[Value]) -> Vec<Value> {
-    items
-        .iter()
-        .map(|i| i["properties"]["itemsKeyValue"].clone())
-        .collect()
-}
-
-fn sorted_rows(rows: Vec<Value>) -> Value {
-    let mut rows: Vec<(String, Value)> = rows
-        .into_iter()
-        .filter_map(|r| normalize(&r))
-        .map(|r| (r.to_string(), r))
-        .collect();
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    Value::Array(rows.into_iter().map(|(_, r)| r).collect())
-}
-
-/// The writable projection of a body: `kind` (where the type has one) and the writable
-/// properties, normalised; for watchlists the rows (`items`, sorted) instead of raw content.
-/// `rows` are the live items of a watchlist (for a desired body they come from rawContent).
-pub fn project(rtype: RType, body: &Value, rows: Option<Vec<Value>>) -> Value {
-    let mut out = Map::new();
-    if let Some(k) = body.get("kind").filter(|k| !k.is_null()) {
-        if matches!(rtype, RType::AlertRule | RType::MlSetting) {
-            out.insert("kind".into(), k.clone());
-        }
-    }
-    let mut props = body
-        .get("properties")
-        .and_then(|p| p.as_object())
-        .cloned()
-        .unwrap_or_default();
-    if rtype == RType::Watchlist {
-        let rows = rows.unwrap_or_else(|| {
-            props
-                .get("rawContent")
-                .and_then(|r| r.as_str())
-                .map(rows_from_csv)
-                .unwrap_or_default()
-        });
-        out.insert("items".into(), sorted_rows(rows));
-    }
-    for k in read_only(rtype) {
-        props.remove(*k);
-    }
-    out.insert("properties".into(), Value::Object(props));
-    normalize(&Value::Object(out)).unwrap_or(json!({}))
-}
-
-/// The hash of a projection, recorded in the metadata's `customVersion` at deploy so a later
-/// plan can tell a change made in the portal (drift) from one made in git.
-pub fn content_hash(projection: &Value) -> String {
-    crate::hash::sha256_hex(projection.to_string().as_bytes())[..16].to_string()
-}
-
 /// A body that writes a resource back as it was read (for restore and rollback).
 pub fn restore_body(rtype: RType, live: &Value, items: Option<&[Value]>) -> Value {
     let mut props = live
@@ -234,7 +45,7 @@ pub fn restore_body(rtype: RType, live: &Value, items: Option<&[Value]>) -> Valu
         .and_then(|p| p.as_object())
         .cloned()
         .unwrap_or_default();
-    for k in read_only(rtype) {
+    for k in rtype.read_only() {
         props.remove(*k);
     }
     props.retain(|_, v| !v.is_null());

@@ -95,46 +95,8 @@ pub fn workspace_guid(subscription: &str, resource_group: &str, workspace: &str)
     ))
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
-    AlertRules,
-    SavedSearches,
-    MlSettings,
-    Watchlists,
-    Metadata,
-}
-
-impl Kind {
-    fn segment(self) -> &'static str {
-        match self {
-            Kind::AlertRules => "alertRules",
-            Kind::SavedSearches => "savedSearches",
-            Kind::MlSettings => "securityMLAnalyticsSettings",
-            Kind::Watchlists => "watchlists",
-            Kind::Metadata => "metadata",
-        }
-    }
-    fn parse(s: &str) -> Option<Kind> {
-        [
-            Kind::AlertRules,
-            Kind::SavedSearches,
-            Kind::MlSettings,
-            Kind::Watchlists,
-            Kind::Metadata,
-        ]
-        .into_iter()
-        .find(|k| k.segment().eq_ignore_ascii_case(s))
-    }
-    fn arm_type(self) -> &'static str {
-        match self {
-            Kind::SavedSearches => "Microsoft.OperationalInsights/workspaces/savedSearches",
-            Kind::AlertRules => "Microsoft.SecurityInsights/alertRules",
-            Kind::MlSettings => "Microsoft.SecurityInsights/securityMLAnalyticsSettings",
-            Kind::Watchlists => "Microsoft.SecurityInsights/watchlists",
-            Kind::Metadata => "Microsoft.SecurityInsights/metadata",
-        }
-    }
-}
+/// The resource kinds the emulator serves: the one table of `crate::rest`.
+use crate::rest::RType as Kind;
 
 #[derive(Default)]
 struct Ws {
@@ -271,7 +233,7 @@ impl Service {
                 let _ = std::fs::remove_file(&path);
             }
         }
-        if kind == Kind::Watchlists {
+        if kind == Kind::Watchlist {
             let p = dir
                 .join("watchlists")
                 .join(format!("{}.items.json", file_name(&key.1)));
@@ -325,10 +287,10 @@ fn load(dir: &Path, inner: &mut Inner) -> std::io::Result<()> {
             ..Ws::default()
         };
         for kind in [
-            Kind::AlertRules,
-            Kind::SavedSearches,
-            Kind::MlSettings,
-            Kind::Watchlists,
+            Kind::AlertRule,
+            Kind::SavedSearch,
+            Kind::MlSetting,
+            Kind::Watchlist,
             Kind::Metadata,
         ] {
             let Ok(files) = std::fs::read_dir(wd.join(kind.segment())) else {
@@ -352,7 +314,7 @@ fn load(dir: &Path, inner: &mut Inner) -> std::io::Result<()> {
                     continue;
                 };
                 let name = v["name"].as_str().unwrap_or_default().to_ascii_lowercase();
-                if kind == Kind::Watchlists {
+                if kind == Kind::Watchlist {
                     // Operations do not survive a restart: finish them.
                     let state = v["properties"]["provisioningState"].as_str().unwrap_or("");
                     if state == "Deleting" {
@@ -386,7 +348,7 @@ fn build_catalog(global: Option<&Value>, ws: &Ws) -> Catalog {
         c.add_schema_tables(s);
     }
     for ((kind, _), v) in &ws.resources {
-        if *kind != Kind::SavedSearches {
+        if *kind != Kind::SavedSearch {
             continue;
         }
         let p = &v["properties"];
@@ -435,24 +397,24 @@ fn route(path: &str) -> Option<Route<'_>> {
     match rest {
         [] => {}
         [t] | [t, _] if t.eq_ignore_ascii_case("savedSearches") => {
-            r.kind = Some(Kind::SavedSearches);
+            r.kind = Some(Kind::SavedSearch);
             r.name = rest.get(1).copied();
         }
         [p, si, t, more @ ..]
             if p.eq_ignore_ascii_case("providers")
                 && si.eq_ignore_ascii_case("Microsoft.SecurityInsights") =>
         {
-            let kind = Kind::parse(t).filter(|k| *k != Kind::SavedSearches)?;
+            let kind = Kind::from_segment(t).filter(|k| *k != Kind::SavedSearch)?;
             r.kind = Some(kind);
             match more {
                 [] => {}
                 [n] => r.name = Some(n),
-                [n, i] if kind == Kind::Watchlists && i.eq_ignore_ascii_case("watchlistItems") => {
+                [n, i] if kind == Kind::Watchlist && i.eq_ignore_ascii_case("watchlistItems") => {
                     r.name = Some(n);
                     r.items = Some(None);
                 }
                 [n, i, id]
-                    if kind == Kind::Watchlists && i.eq_ignore_ascii_case("watchlistItems") =>
+                    if kind == Kind::Watchlist && i.eq_ignore_ascii_case("watchlistItems") =>
                 {
                     r.name = Some(n);
                     r.items = Some(Some(id));
@@ -522,14 +484,14 @@ impl Service {
                 )
             };
             if let Some(ws) = inner.workspaces.get_mut(&wsk) {
-                let key = (Kind::Watchlists, alias.clone());
+                let key = (Kind::Watchlist, alias.clone());
                 if del {
                     ws.resources.remove(&key);
                     ws.items.remove(&alias);
                 } else if let Some(v) = ws.resources.get_mut(&key) {
                     v["properties"]["provisioningState"] = json!("Succeeded");
                 }
-                self.persist(ws, Kind::Watchlists, &alias);
+                self.persist(ws, Kind::Watchlist, &alias);
             }
         }
     }
@@ -554,7 +516,7 @@ impl Service {
         let inner = &mut *guard;
         self.settle(inner);
         let key = ws_key(r.ws.0, r.ws.1, r.ws.2);
-        let si = !matches!(r.kind, None | Some(Kind::SavedSearches));
+        let si = !matches!(r.kind, None | Some(Kind::SavedSearch));
         let preview = match validate::api_version(req.query("api-version").as_deref(), si) {
             Ok(p) => p,
             Err(e) => return error(e),
@@ -583,7 +545,7 @@ impl Service {
             if req.method != "PUT" {
                 // Reading an empty workspace: lists are empty, items absent.
                 return match (r.name, req.method.as_str()) {
-                    (None, "GET") => page(req, Vec::new(), kind != Kind::SavedSearches),
+                    (None, "GET") => page(req, Vec::new(), kind != Kind::SavedSearch),
                     (Some(n), "DELETE") => {
                         let _ = n;
                         Response::empty(204)
@@ -630,7 +592,7 @@ impl Service {
                 .filter(|((k, _), _)| *k == kind)
                 .map(|(_, v)| v.clone())
                 .collect();
-            return page(req, all, kind != Kind::SavedSearches);
+            return page(req, all, kind != Kind::SavedSearch);
         };
         match req.method.as_str() {
             "GET" => match inner.workspaces[&key]
@@ -722,7 +684,7 @@ impl Service {
         let mut items = None;
         let mut kind_field = None;
         let validated = match kind {
-            Kind::AlertRules => {
+            Kind::AlertRule => {
                 let catalog = self.catalog(inner, key);
                 validate::alert_rule(&body, preview, &catalog).and_then(|(k, p)| {
                     if let Some(e) = &existing {
@@ -737,11 +699,11 @@ impl Service {
                     Ok(p)
                 })
             }
-            Kind::SavedSearches => validate::saved_search(&body),
-            Kind::MlSettings => validate::ml_settings(&body).inspect(|_| {
+            Kind::SavedSearch => validate::saved_search(&body),
+            Kind::MlSetting => validate::ml_settings(&body).inspect(|_| {
                 kind_field = Some("Anomaly".to_string());
             }),
-            Kind::Watchlists => validate::watchlist(&body, name).map(|(p, i)| {
+            Kind::Watchlist => validate::watchlist(&body, name).map(|(p, i)| {
                 items = i;
                 p
             }),
@@ -755,7 +717,7 @@ impl Service {
         let etag = Self::next_etag(inner);
         let ws = inner.workspaces.get_mut(key).expect("workspace exists");
         let id = match kind {
-            Kind::SavedSearches => format!("{}/savedSearches/{name}", ws.base_id()),
+            Kind::SavedSearch => format!("{}/savedSearches/{name}", ws.base_id()),
             _ => format!(
                 "{}/providers/Microsoft.SecurityInsights/{}/{name}",
                 ws.base_id(),
@@ -764,10 +726,10 @@ impl Service {
         };
         let mut lro = None;
         match kind {
-            Kind::AlertRules | Kind::MlSettings => {
+            Kind::AlertRule | Kind::MlSetting => {
                 props.insert("lastModifiedUtc".into(), json!(now));
             }
-            Kind::Watchlists => {
+            Kind::Watchlist => {
                 let old = existing.as_ref().map(|e| &e["properties"]);
                 let wid = props
                     .get("watchlistId")
@@ -819,17 +781,17 @@ impl Service {
                 }
                 lro = Some(OpAction::Put);
             }
-            Kind::SavedSearches | Kind::Metadata => {}
+            Kind::SavedSearch | Kind::Metadata => {}
         }
         let mut v = json!({
             "id": id,
             "name": name,
-            "type": kind.arm_type(),
+            "type": kind.info().arm_type,
         });
         if let Some(k) = kind_field {
             v["kind"] = json!(k);
         }
-        v["etag"] = if kind == Kind::SavedSearches {
+        v["etag"] = if kind == Kind::SavedSearch {
             json!(format!("W/\"datetime'{}'\"", now.replace(':', "%3A")))
         } else {
             json!(etag)
@@ -837,7 +799,7 @@ impl Service {
         v["systemData"] = Self::system_data(existing.as_ref(), &now);
         v["properties"] = Value::Object(props);
         ws.resources.insert((kind, lname.clone()), v.clone());
-        if kind == Kind::SavedSearches {
+        if kind == Kind::SavedSearch {
             ws.catalog = None;
         }
         self.persist(ws, kind, &lname);
@@ -890,7 +852,7 @@ impl Service {
         let Some(existing) = ws.resources.get(&(kind, lname.clone())) else {
             return Response::empty(204);
         };
-        if kind == Kind::Watchlists {
+        if kind == Kind::Watchlist {
             let state = existing["properties"]["provisioningState"]
                 .as_str()
                 .unwrap_or("");
@@ -920,7 +882,7 @@ impl Service {
                 .with_header("Location", url);
         }
         ws.resources.remove(&(kind, lname.clone()));
-        if kind == Kind::SavedSearches {
+        if kind == Kind::SavedSearch {
             ws.catalog = None;
         }
         self.persist(ws, kind, &lname);
@@ -937,7 +899,7 @@ impl Service {
     ) -> Response {
         let la = alias.to_ascii_lowercase();
         let ws = inner.workspaces.get_mut(key).expect("workspace exists");
-        if !ws.resources.contains_key(&(Kind::Watchlists, la.clone())) {
+        if !ws.resources.contains_key(&(Kind::Watchlist, la.clone())) {
             return not_found(&format!("Watchlist '{alias}'"));
         }
         let list = ws.items.entry(la.clone()).or_default();
@@ -954,7 +916,7 @@ impl Service {
                 let before = list.len();
                 list.retain(|i| i["name"].as_str() != Some(id));
                 let status = if list.len() < before { 200 } else { 204 };
-                self.persist(ws, Kind::Watchlists, &la);
+                self.persist(ws, Kind::Watchlist, &la);
                 Response::empty(status)
             }
             (Some(id), "PUT") => {
@@ -989,7 +951,7 @@ impl Service {
                         201
                     }
                 };
-                self.persist(ws, Kind::Watchlists, &la);
+                self.persist(ws, Kind::Watchlist, &la);
                 Response::json(status, &v)
             }
             (_, m) => error(Reject {

@@ -158,7 +158,8 @@ fn in_range(k: &str, d: Duration, min: Duration, max: Duration) -> Result<(), Re
     Ok(())
 }
 
-/// Keep the spec's properties, in the spec's order, with defaults.
+/// Keep the spec's properties, in the spec's order, with defaults; durations come back in the
+/// service's canonical spelling (`PT24H` is answered as `P1D`).
 fn shape(p: &Map<String, Value>, spec: &[(&str, Option<Value>)]) -> Map<String, Value> {
     let mut out = Map::new();
     for (k, default) in spec {
@@ -173,6 +174,7 @@ fn shape(p: &Map<String, Value>, spec: &[(&str, Option<Value>)]) -> Map<String, 
             }
         }
     }
+    crate::rest::canonical_durations(&mut out);
     out
 }
 

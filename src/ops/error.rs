@@ -21,7 +21,6 @@ pub enum Failure {
 }
 
 /// An operation's failure.
-#[derive(Debug)]
 pub struct OpError {
     pub failure: Failure,
     pub code: Option<Code>,
@@ -74,6 +73,25 @@ impl OpError {
     pub fn with_hint(mut self, hint: impl Into<String>) -> OpError {
         self.hint = Some(hint.into());
         self
+    }
+}
+
+impl std::fmt::Debug for OpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The sources the diagnostics point into are left out: the messages say enough.
+        let diags: Vec<String> = self
+            .diagnostics
+            .iter()
+            .flat_map(|d| d.1.iter())
+            .map(|d| format!("{} {}", d.code, d.message))
+            .collect();
+        f.debug_struct("OpError")
+            .field("failure", &self.failure)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("hint", &self.hint)
+            .field("diagnostics", &diags)
+            .finish()
     }
 }
 
