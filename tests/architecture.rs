@@ -532,3 +532,117 @@ fn the_cli_does_not_reach_past_its_edge() {
         }
     }
 }
+
+/// The README section under `heading` (up to the next `## `).
+fn readme_section(heading: &str) -> String {
+    let text = std::fs::read_to_string(common::manifest_dir().join("README.md")).unwrap();
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("README has no `{heading}`"));
+    let rest = &text[start + heading.len()..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    rest[..end].to_string()
+}
+
+#[test]
+fn the_readme_names_every_command_once_with_all_its_flags() {
+    let commands = command_paths();
+    let mut cli = vigil::cli::Cli::command();
+    cli.build();
+    let globals: BTreeSet<String> = cli
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect();
+    let section = readme_section("## Commands");
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("| `vigil "))
+        .collect();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for row in &rows {
+        let first = row.split(" | ").next().unwrap();
+        // The backticked invocations of the row's first cell.
+        let invocations: Vec<&str> = first
+            .split('`')
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 1)
+            .map(|(_, s)| s)
+            .filter(|s| s.starts_with("vigil "))
+            .collect();
+        let mut row_cmds = BTreeSet::new();
+        for inv in &invocations {
+            let words: Vec<&str> = inv.split_whitespace().skip(1).collect();
+            let path = commands
+                .iter()
+                .map(|(p, _)| p)
+                .filter(|p| {
+                    let pw: Vec<&str> = p.split(' ').collect();
+                    words.len() >= pw.len() && words[..pw.len()] == pw[..]
+                })
+                .max_by_key(|p| p.len())
+                .unwrap_or_else(|| panic!("README row names no command: {inv}"));
+            row_cmds.insert(path.clone());
+        }
+        for path in &row_cmds {
+            *seen.entry(path.clone()).or_default() += 1;
+            let cmd = &commands.iter().find(|(p, _)| p == path).unwrap().1;
+            let known: BTreeSet<String> = cmd
+                .get_arguments()
+                .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+                .filter(|f| !globals.contains(f) && f != "--help")
+                .collect();
+            let named: BTreeSet<String> = first
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .filter(|w| w.starts_with("--"))
+                .map(String::from)
+                .collect();
+            for f in &named {
+                assert!(
+                    known.contains(f) || globals.contains(f),
+                    "README names `{f}` for `vigil {path}`, which has no such flag"
+                );
+            }
+            for f in &known {
+                assert!(
+                    named.contains(f),
+                    "README's row for `vigil {path}` lacks `{f}`"
+                );
+            }
+        }
+    }
+    for (path, _) in &commands {
+        assert_eq!(
+            seen.get(path).copied().unwrap_or(0),
+            1,
+            "`vigil {path}` must have exactly one row in README's command table"
+        );
+    }
+}
+
+#[test]
+fn the_readme_code_tables_match_the_catalog() {
+    let catalog: BTreeSet<&str> = vigil::diagnostics::CATALOG.iter().map(|c| c.code).collect();
+    for (heading, prefix) in [
+        ("## KQL checks", "KQL3"),
+        ("## Policy: AI provenance", "POL"),
+    ] {
+        let section = readme_section(heading);
+        let listed: BTreeSet<String> = section
+            .lines()
+            .filter(|l| l.starts_with(&format!("| {prefix}")))
+            .map(|l| l[2..].split(' ').next().unwrap().to_string())
+            .collect();
+        for c in &listed {
+            assert!(
+                catalog.contains(c.as_str()),
+                "README lists {c}, which the catalog lacks"
+            );
+        }
+        for c in catalog.iter().filter(|c| c.starts_with(prefix)) {
+            assert!(
+                listed.contains(*c),
+                "README's table under `{heading}` lacks {c}"
+            );
+        }
+    }
+}

@@ -19,6 +19,26 @@ fn schemas_are_up_to_date() {
 }
 
 #[test]
+fn the_vigil_toml_schema_is_up_to_date_and_the_bundled_file_uses_it() {
+    let root = common::manifest_dir();
+    let path = root.join("schemas").join(vigil::config::SCHEMA_FILE);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == vigil::config::render_schema(),
+        "{} is out of date: run `cargo run -- schema --write schemas`",
+        path.display()
+    );
+    let toml = std::fs::read_to_string(root.join("vigil.toml")).unwrap();
+    assert!(
+        toml.starts_with("#:schema ./schemas/vigil.toml.schema.json\n"),
+        "vigil.toml names its schema for TOML editors"
+    );
+    // Every key the loader accepts is in the schema: the bundled file parses cleanly.
+    let (_, diags) = vigil::config::parse(vigil::source::FileId(0), &toml);
+    assert!(diags.is_empty(), "{diags:?}");
+}
+
+#[test]
 fn diagnostics_reference_is_up_to_date() {
     let path = common::manifest_dir().join("docs/diagnostics.md");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
