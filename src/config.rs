@@ -349,6 +349,36 @@ impl Default for SandboxSettings {
     }
 }
 
+/// `[engine]`: the budget of every query the embedded engine runs (sandbox queries, tests,
+/// dry-runs, the emulator's query API). Trusted configuration: a pull request cannot raise it.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Most rows one operator may produce.
+    pub max_rows: usize,
+    /// Most estimated memory of one table, in MiB.
+    pub max_memory_mb: u64,
+    /// Wall-clock seconds one query may run.
+    pub query_timeout_secs: u64,
+    /// Wall-clock seconds a whole run (every rule of a dry-run, every test) may take.
+    pub run_timeout_secs: u64,
+    /// Most function bodies one query may evaluate.
+    pub max_function_calls: u64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            max_rows: 10_000_000,
+            max_memory_mb: 2048,
+            query_timeout_secs: 30,
+            run_timeout_secs: 1800,
+            max_function_calls: 10_000,
+        }
+    }
+}
+
 /// `[schemas]`: tables and columns the embedded catalog lacks.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(default)]
@@ -375,6 +405,8 @@ pub struct Config {
     pub lints: BTreeMap<String, LintLevel>,
     pub sandbox: SandboxSettings,
     pub schemas: SchemasConfig,
+    /// `[engine]`: query budgets (trusted).
+    pub engine: EngineConfig,
 }
 
 /// Which definitions need a `review:` block.
@@ -872,6 +904,7 @@ pub fn parse(file: FileId, text: &str) -> (Config, Vec<Diagnostic>) {
             }
             "sandbox" => c.sandbox = r.section(&key, value),
             "schemas" => c.schemas = r.section(&key, value),
+            "engine" => c.engine = r.section(&key, value),
             _ => r.unknown_key(vec![Seg::Key(key.clone())]),
         }
     }
@@ -954,6 +987,23 @@ fn check_values(c: &Config, r: &mut Report<'_>) {
             }
         }
     }
+    let e = &c.engine;
+    for (k, zero) in [
+        ("max_rows", e.max_rows == 0),
+        ("max_memory_mb", e.max_memory_mb == 0),
+        ("query_timeout_secs", e.query_timeout_secs == 0),
+        ("run_timeout_secs", e.run_timeout_secs == 0),
+        ("max_function_calls", e.max_function_calls == 0),
+    ] {
+        if zero {
+            r.error(
+                &key(&["engine", k]),
+                false,
+                format!("vigil.toml: `engine.{k}` must be at least 1"),
+                None,
+            );
+        }
+    }
     for (name, e) in &c.environments {
         if e.concurrency == Some(0) {
             r.error(
@@ -972,6 +1022,236 @@ fn check_values(c: &Config, r: &mut Report<'_>) {
                     None,
                 );
             }
+        }
+    }
+}
+
+// ---- the trust boundary ----
+
+/// Diagnostic codes whose severity only the trusted configuration may set: policy (POL) and the
+/// trust lints (invisible characters, paths outside the repository).
+pub fn protected_code(code: &str) -> bool {
+    code.starts_with("POL") || matches!(code, "KQL309" | "VG007" | "VG008" | "VG118")
+}
+
+/// The code a `[lints]` key names (a code or a name).
+fn lint_code(key: &str) -> Option<&'static str> {
+    crate::diagnostics::CATALOG
+        .iter()
+        .find(|c| c.code == key || c.name == key)
+        .map(|c| c.code)
+}
+
+/// One key of the repository's `vigil.toml` that differs from the trusted configuration and
+/// was therefore not applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustChange {
+    /// Dotted key path (`policy.review.required_for`, `lints.POL006`).
+    pub key: String,
+    /// Where the key is in the repository's file, when it is there.
+    pub span: Option<(usize, usize)>,
+}
+
+/// The configuration a run uses when a trusted configuration is given (the base branch's
+/// `vigil.toml` or the workflow's): everything that decides trust comes from `trusted`
+/// (`[project]`, `[content]`, `[validate]`, `[environments]`, `[policy]` and its subsections,
+/// `[engine]`, `[sandbox] alert_budget_per_day` and the severities of protected codes in
+/// `[lints]`); what
+/// describes the repository's own content comes from `repo` (`[compile]`, `[schemas]`,
+/// `[sandbox]` data and clock, other `[lints]`). Returns the effective configuration and the
+/// repository's keys that differ from the trusted ones (reported, not applied).
+pub fn with_trusted(
+    repo: &Config,
+    repo_text: Option<&str>,
+    trusted: &Config,
+) -> (Config, Vec<TrustChange>) {
+    let mut eff = repo.clone();
+    let mut keys: Vec<String> = Vec::new();
+    eff.project = trusted.project.clone();
+    eff.content = trusted.content.clone();
+    eff.environments = trusted.environments.clone();
+    eff.policy = trusted.policy.clone();
+    // Limits: the pull request may tighten them, never loosen them (the stricter applies).
+    let stricter = |key: &str, a: f64, b: f64, keys: &mut Vec<String>| -> f64 {
+        if a > b {
+            keys.push(key.to_string());
+        }
+        a.min(b)
+    };
+    eff.sandbox.alert_budget_per_day = stricter(
+        "sandbox.alert_budget_per_day",
+        repo.sandbox.alert_budget_per_day,
+        trusted.sandbox.alert_budget_per_day,
+        &mut keys,
+    );
+    eff.validate.max_file_size = stricter(
+        "validate.max_file_size",
+        repo.validate.max_file_size as f64,
+        trusted.validate.max_file_size as f64,
+        &mut keys,
+    ) as u64;
+    let (re, te) = (&repo.engine, &trusted.engine);
+    eff.engine = EngineConfig {
+        max_rows: stricter(
+            "engine.max_rows",
+            re.max_rows as f64,
+            te.max_rows as f64,
+            &mut keys,
+        ) as usize,
+        max_memory_mb: stricter(
+            "engine.max_memory_mb",
+            re.max_memory_mb as f64,
+            te.max_memory_mb as f64,
+            &mut keys,
+        ) as u64,
+        query_timeout_secs: stricter(
+            "engine.query_timeout_secs",
+            re.query_timeout_secs as f64,
+            te.query_timeout_secs as f64,
+            &mut keys,
+        ) as u64,
+        run_timeout_secs: stricter(
+            "engine.run_timeout_secs",
+            re.run_timeout_secs as f64,
+            te.run_timeout_secs as f64,
+            &mut keys,
+        ) as u64,
+        max_function_calls: stricter(
+            "engine.max_function_calls",
+            re.max_function_calls as f64,
+            te.max_function_calls as f64,
+            &mut keys,
+        ) as u64,
+    };
+    // Severities of protected codes: the stricter of the two (unset is the code's default).
+    let level = |m: &BTreeMap<String, LintLevel>, code: &str| -> Option<LintLevel> {
+        m.iter()
+            .find(|(k, _)| lint_code(k) == Some(code))
+            .map(|(_, v)| *v)
+    };
+    let rank = |l: Option<LintLevel>, code: &str| -> u8 {
+        let sev = match l {
+            Some(l) => l.severity(),
+            None => crate::diagnostics::CATALOG
+                .iter()
+                .find(|c| c.code == code)
+                .map(|c| Some(c.default_severity))
+                .unwrap_or(None),
+        };
+        match sev {
+            None => 0,
+            Some(crate::diagnostics::Severity::Note) => 1,
+            Some(crate::diagnostics::Severity::Warning) => 2,
+            Some(crate::diagnostics::Severity::Error) => 3,
+        }
+    };
+    eff.lints = repo
+        .lints
+        .iter()
+        .filter(|(k, _)| !lint_code(k).is_some_and(protected_code))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    let mut codes: Vec<&'static str> = repo
+        .lints
+        .keys()
+        .chain(trusted.lints.keys())
+        .filter_map(|k| lint_code(k))
+        .filter(|c| protected_code(c))
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    for c in codes {
+        let (r, t) = (level(&repo.lints, c), level(&trusted.lints, c));
+        let (pick, looser) = if rank(r, c) >= rank(t, c) {
+            (r, false)
+        } else {
+            (t, true)
+        };
+        if looser {
+            keys.push(format!("lints.{c}"));
+        }
+        if let Some(l) = pick {
+            eff.lints.insert(c.to_string(), l);
+        }
+    }
+    // What the repository's file says differently in the sections taken whole.
+    let json = |v: &dyn erased::Ser| v.value();
+    for (section, a, b) in [
+        ("project", json(&repo.project), json(&trusted.project)),
+        ("content", json(&repo.content), json(&trusted.content)),
+        (
+            "environments",
+            json(&repo.environments),
+            json(&trusted.environments),
+        ),
+        ("policy", json(&repo.policy), json(&trusted.policy)),
+    ] {
+        diff_keys(section, &a, &b, &mut keys);
+    }
+    let doc = repo_text.and_then(|t| toml_edit::ImDocument::parse(t).ok());
+    let changes = keys
+        .into_iter()
+        .map(|key| {
+            let mut path: Vec<Seg> = key.split('.').map(|s| Seg::Key(s.to_string())).collect();
+            if key.starts_with("lints.") {
+                // The key as the file spells it (a code or a name).
+                let code = key.trim_start_matches("lints.");
+                if let Some((k, _)) = repo.lints.iter().find(|(k, _)| lint_code(k) == Some(code)) {
+                    path = vec![Seg::Key("lints".into()), Seg::Key(k.clone())];
+                }
+            }
+            let span = doc.as_ref().and_then(|d| locate(d, &path, true));
+            TrustChange { key, span }
+        })
+        .collect();
+    (eff, changes)
+}
+
+/// Serialize a section for comparison.
+mod erased {
+    pub trait Ser {
+        fn value(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn value(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap_or_default()
+        }
+    }
+}
+
+/// Leaf key paths where two JSON values differ (at most 50).
+fn diff_keys(prefix: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    if out.len() >= 50 || a == b {
+        return;
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let null = Value::Null;
+                diff_keys(
+                    &format!("{prefix}.{k}"),
+                    x.get(k).unwrap_or(&null),
+                    y.get(k).unwrap_or(&null),
+                    out,
+                );
+            }
+        }
+        _ => out.push(prefix.to_string()),
+    }
+}
+
+impl EngineConfig {
+    /// The engine's budget of one query.
+    pub fn budget(&self) -> crate::engine::Budget {
+        crate::engine::Budget {
+            max_rows: self.max_rows,
+            max_bytes: self.max_memory_mb.saturating_mul(1024 * 1024),
+            query_time: std::time::Duration::from_secs(self.query_timeout_secs),
+            max_calls: self.max_function_calls,
         }
     }
 }

@@ -10,6 +10,8 @@
 //! to fetch it.
 
 use std::collections::BTreeMap;
+#[cfg(unix)]
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -85,7 +87,14 @@ fn tree_files(
         if entry.kind() != Some(git2::ObjectType::Blob) {
             return git2::TreeWalkResult::Ok;
         }
-        let name = entry.name().unwrap_or_default();
+        let (name, bad_name) = match entry.name() {
+            Some(n) => (n.to_string(), false),
+            None => {
+                // Not UTF-8: kept under its byte-escaped name, reported (VG007) when loaded.
+                let raw = std::path::PathBuf::from(std::ffi::OsStr::from_bytes(entry.name_bytes()));
+                (crate::paths::escaped_name(&raw), true)
+            }
+        };
         let lower = name.to_ascii_lowercase();
         let wanted = lower.ends_with(".yaml")
             || lower.ends_with(".yml")
@@ -95,12 +104,15 @@ fn tree_files(
         if !wanted {
             return git2::TreeWalkResult::Ok;
         }
-        let full = Path::new(dir).join(name);
+        let full = Path::new(dir).join(&name);
         let Ok(rel) = full.strip_prefix(prefix) else {
             return git2::TreeWalkResult::Ok;
         };
         match repo.find_blob(entry.id()) {
             Ok(b) => {
+                if bad_name {
+                    src.bad_names.insert(rel.to_path_buf());
+                }
                 src.files.insert(rel.to_path_buf(), b.content().to_vec());
             }
             Err(e) => {
@@ -120,11 +132,38 @@ fn tree_files(
 /// Content at a ref: the workspace (as `workspace::open` builds from disk), the source to read
 /// sibling files from, and the commit id.
 pub fn workspace_at(root: &Path, rev: &str) -> Result<(Workspace, MemSource, String), DeployError> {
+    workspace_at_with(root, rev, None)
+}
+
+/// [`workspace_at`] with a configuration given instead of the tree's `vigil.toml`.
+pub fn workspace_at_with(
+    root: &Path,
+    rev: &str,
+    config: Option<&crate::config::Config>,
+) -> Result<(Workspace, MemSource, String), DeployError> {
     let (repo, prefix) = open(root)?;
     let commit = resolve(&repo, rev)?;
     let src = tree_files(&repo, &commit, &prefix)?;
-    let ws = workspace::open_mem(root, &src);
+    let ws = workspace::open_mem_with(root, &src, config);
     Ok((ws, src, commit.id().to_string()))
+}
+
+/// The text of one file (relative to the vigil root) in the tree at `rev`; `None` when the tree
+/// has no such file.
+pub fn file_at(root: &Path, rev: &str, rel: &str) -> Result<Option<String>, DeployError> {
+    let (repo, prefix) = open(root)?;
+    let commit = resolve(&repo, rev)?;
+    let tree = commit
+        .tree()
+        .map_err(|e| git_err(format!("cannot read the tree: {}", e.message())))?;
+    let path = prefix.join(rel);
+    let Ok(entry) = tree.get_path(&path) else {
+        return Ok(None);
+    };
+    let blob = repo
+        .find_blob(entry.id())
+        .map_err(|e| git_err(format!("cannot read {rel} at {rev}: {}", e.message())))?;
+    Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()))
 }
 
 /// Write every file of the tree at `rev` (under the vigil root) into `dest`: the scratch copy
@@ -215,6 +254,15 @@ fn definitions(
     crate::pipeline::check_with(ws, siblings, None, false).definitions
 }
 
+/// Definitions and diagnostics of a workspace (no KQL analysis).
+fn checked(
+    ws: &Workspace,
+    siblings: &dyn crate::model::load::SiblingReader,
+) -> (Vec<Definition>, Vec<crate::diagnostics::Diagnostic>) {
+    let c = crate::pipeline::check_with(ws, siblings, None, false);
+    (c.definitions, c.diagnostics)
+}
+
 fn keyed(defs: Vec<Definition>) -> BTreeMap<(ContentKind, String), Definition> {
     defs.into_iter()
         .map(|d| ((d.kind(), d.resource_name().to_ascii_lowercase()), d))
@@ -239,7 +287,7 @@ fn entry(d: &Definition, old: Option<&Definition>) -> ChangedDefinition {
 /// a moved file with the same content is not a change; a modified one is any change of what
 /// it defines (watchlist rows included).
 pub fn changed(root: &Path, base: &str, head: Option<&str>) -> Result<Changes, DeployError> {
-    changed_with_base(root, base, head).map(|(c, _)| c)
+    changed_with_base(root, base, head, None).map(|(c, _)| c)
 }
 
 /// [`changed`], plus the base's definitions of what was modified or deleted, keyed by the
@@ -248,22 +296,70 @@ pub fn changed_with_base(
     root: &Path,
     base: &str,
     head: Option<&str>,
+    head_config: Option<&crate::config::Config>,
 ) -> Result<(Changes, BTreeMap<String, Definition>), DeployError> {
     let (bws, bsrc, bcommit) = workspace_at(root, base)?;
-    let before = keyed(definitions(&bws, &bsrc));
-    let (after, head_name) = match head {
+    let before_defs = definitions(&bws, &bsrc);
+    let (hws, (after_defs, head_diags), head_name) = match head {
         Some(h) => {
-            let (hws, hsrc, hcommit) = workspace_at(root, h)?;
-            (keyed(definitions(&hws, &hsrc)), hcommit)
+            let (hws, hsrc, hcommit) = workspace_at_with(root, h, head_config)?;
+            let defs = checked(&hws, &hsrc);
+            (hws, defs, hcommit)
         }
         None => {
-            let ws = workspace::open(root, &[]);
+            let ws = match head_config {
+                Some(c) => workspace::open_with(root, &[], c, None),
+                None => workspace::open(root, &[]),
+            };
             let reader = crate::model::load::FsReader {
                 root: root.to_path_buf(),
             };
-            (keyed(definitions(&ws, &reader)), "work tree".to_string())
+            let defs = checked(&ws, &reader);
+            (ws, defs, "work tree".to_string())
         }
     };
+    // Content files at the head that hold no definition (they do not load, or load to
+    // nothing): each is a change the gate must judge, never a silent deletion.
+    let base_text: BTreeMap<PathBuf, &str> = bws
+        .files
+        .iter()
+        .map(|&f| (bws.db.path(f).to_path_buf(), &*bws.db.get(f).text))
+        .collect();
+    let base_unreadable: std::collections::BTreeSet<PathBuf> = bws
+        .unreadable
+        .iter()
+        .map(|&f| bws.db.path(f).to_path_buf())
+        .collect();
+    let mut broken: Vec<(PathBuf, bool)> = Vec::new(); // (path, existed at the base)
+    for &f in hws.files.iter().chain(&hws.unreadable) {
+        let path = hws.db.path(f).to_path_buf();
+        if after_defs.iter().any(|d| d.path == path) {
+            continue;
+        }
+        // Not a definition and nothing wrong with it: a moved stub, a YAML file outside the
+        // content folders.
+        let errors = head_diags.iter().any(|d| d.span.file == f && d.is_error());
+        let benign = head_diags.iter().any(|d| {
+            d.span.file == f && (d.code == code::MOVED_STUB || d.code == code::UNCLASSIFIED_FILE)
+        });
+        if benign && !errors {
+            continue;
+        }
+        let unreadable = hws.unreadable.contains(&f);
+        let same = if unreadable {
+            base_unreadable.contains(&path)
+        } else {
+            base_text
+                .get(&path)
+                .is_some_and(|t| *t == &*hws.db.get(f).text)
+        };
+        if !same {
+            let existed = base_text.contains_key(&path) || base_unreadable.contains(&path);
+            broken.push((path, existed));
+        }
+    }
+    let before = keyed(before_defs);
+    let after = keyed(after_defs);
     let mut c = Changes {
         base: bcommit,
         head: head_name,
@@ -282,10 +378,31 @@ pub fn changed_with_base(
         }
     }
     for (k, d) in &before {
-        if !after.contains_key(k) {
-            let e = entry(d, None);
-            bases.insert(e.path.clone(), d.clone());
-            c.deleted.push(e);
+        if after.contains_key(k) {
+            continue;
+        }
+        // A definition whose file is still there but no longer loads is a broken file, not a
+        // deletion.
+        if broken.iter().any(|(p, _)| *p == d.path) {
+            bases.insert(crate::diagnostics::render::display_path(&d.path), d.clone());
+            continue;
+        }
+        let e = entry(d, None);
+        bases.insert(e.path.clone(), d.clone());
+        c.deleted.push(e);
+    }
+    for (path, existed) in broken {
+        let e = ChangedDefinition {
+            kind: "unloadable",
+            id: String::new(),
+            name: String::new(),
+            path: crate::diagnostics::render::display_path(&path),
+            old_path: None,
+        };
+        if existed {
+            c.modified.push(e);
+        } else {
+            c.added.push(e);
         }
     }
     Ok((c, bases))

@@ -19,6 +19,7 @@ pub mod hash;
 pub mod kql;
 pub mod model;
 pub mod ops;
+pub mod paths;
 pub mod pipeline;
 pub mod rest;
 pub mod rollout;

@@ -140,6 +140,17 @@ pub fn for_definitions(
     sb
 }
 
+/// The repository's sandbox: [`for_definitions`] over `dir`, reading only files that lie inside
+/// `root` after symbolic links.
+pub fn for_repository(
+    root: &Path,
+    dir: &Path,
+    defs: &[Definition],
+    schemas: &crate::config::SchemasConfig,
+) -> Sandbox {
+    for_definitions(dir, defs, schemas).contained_in(root)
+}
+
 /// The embedded engine behind the emulator's query API: every workspace of the emulator reads
 /// the same sandbox data (the repository's `[sandbox]` folder, functions and watchlists).
 /// The query's `timespan` (`PT1H`, or `start/end`) restricts `TimeGenerated` as the real API

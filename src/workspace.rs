@@ -43,7 +43,14 @@ fn skip_dir(name: &str) -> bool {
 }
 
 /// Content files under `paths` (files as given; directories walked), sorted, deduplicated.
+///
+/// A directory is visited once (by its canonical path), and a symbolic link to a directory is
+/// followed only when it stays inside the repository: a link loop (`ln -s .. detections/a`) or
+/// a link out of the repository adds nothing. Discovery is also bounded: it stops at
+/// [`MAX_DISCOVERED`] files.
 pub fn discover(root: &Path, paths: &[PathBuf], folders: &ContentFolders) -> Vec<PathBuf> {
+    let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut visited: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     let mut out = Vec::new();
     let mut stack: Vec<PathBuf> = if paths.is_empty() {
         vec![root.to_path_buf()]
@@ -60,7 +67,16 @@ pub fn discover(root: &Path, paths: &[PathBuf], folders: &ContentFolders) -> Vec
             .collect()
     };
     while let Some(p) = stack.pop() {
+        if out.len() >= MAX_DISCOVERED {
+            break;
+        }
         if p.is_dir() {
+            let Ok(canon) = p.canonicalize() else {
+                continue;
+            };
+            if !visited.insert(canon) {
+                continue;
+            }
             if let Ok(rd) = std::fs::read_dir(&p) {
                 for e in rd.flatten() {
                     let path = e.path();
@@ -69,12 +85,24 @@ pub fn discover(root: &Path, paths: &[PathBuf], folders: &ContentFolders) -> Vec
                         continue;
                     }
                     // The entry's type comes with the directory listing (no stat), except
-                    // for symbolic links, which are followed.
+                    // for symbolic links: a link to a directory is followed only inside the
+                    // repository.
                     let is_dir = match e.file_type() {
-                        Ok(t) if t.is_symlink() => path.is_dir(),
+                        Ok(t) if t.is_symlink() => {
+                            path.is_dir()
+                                && path
+                                    .canonicalize()
+                                    .is_ok_and(|c| c.starts_with(&canon_root))
+                        }
                         Ok(t) => t.is_dir(),
                         Err(_) => path.is_dir(),
                     };
+                    let is_link_out = matches!(e.file_type(), Ok(t) if t.is_symlink())
+                        && path.is_dir()
+                        && !is_dir;
+                    if is_link_out {
+                        continue;
+                    }
                     if is_dir {
                         if !skip_dir(&name) {
                             stack.push(path);
@@ -95,6 +123,11 @@ pub fn discover(root: &Path, paths: &[PathBuf], folders: &ContentFolders) -> Vec
     out.dedup();
     out
 }
+
+/// Most content files discovery collects (a repository is not a file-system bomb).
+pub const MAX_DISCOVERED: usize = 200_000;
+
+pub use crate::paths::{contained, escaped_name, read_contained};
 
 /// The path shown to users and used for classification: relative to the root when inside it.
 pub fn relative(root: &Path, p: &Path) -> PathBuf {
@@ -198,6 +231,7 @@ pub fn open_with(
     }
     let config = config.clone();
     let found = discover(root, paths, &config.content);
+    let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let max = config.validate.max_file_size;
     // Read, decode and index lines in parallel; ids are given in path order.
     enum Got {
@@ -208,6 +242,32 @@ pub fn open_with(
         .par_iter()
         .map(|p| {
             let rel = relative(root, p);
+            if rel.to_str().is_none() {
+                // Two names that differ only in invalid bytes must not collapse into one.
+                return Got::Failed(
+                    PathBuf::from(escaped_name(&rel)),
+                    code::PATH_NOT_UTF8,
+                    format!(
+                        "the file name `{}` is not valid UTF-8; rename it",
+                        escaped_name(&rel)
+                    ),
+                );
+            }
+            // A file under the repository that is a link out of it is not read (its text would
+            // be quoted in reports); files the user names outside the repository are theirs.
+            if p.starts_with(root) || p.starts_with(&canon_root) {
+                let inside = p
+                    .canonicalize()
+                    .map(|c| c.starts_with(&canon_root))
+                    .unwrap_or(true);
+                if !inside {
+                    return Got::Failed(
+                        rel,
+                        code::PATH_OUTSIDE_REPOSITORY,
+                        "the file is a symbolic link out of the repository; it is not read".into(),
+                    );
+                }
+            }
             match read_one(p, max) {
                 Read::Text(text, notes) => Got::Text(SourceFile::new(rel, text.into()), notes),
                 Read::Failed(c, m) => Got::Failed(rel, c, m),
@@ -265,6 +325,8 @@ mod tests {
 #[derive(Clone, Debug, Default)]
 pub struct MemSource {
     pub files: std::collections::BTreeMap<PathBuf, Vec<u8>>,
+    /// Files whose names are not UTF-8 (keyed in `files` by their byte-escaped names).
+    pub bad_names: std::collections::BTreeSet<PathBuf>,
 }
 
 impl MemSource {
@@ -305,17 +367,24 @@ impl crate::model::load::SiblingReader for MemSource {
 /// Open a workspace from files in memory (see [`MemSource`]), as [`open`] does from disk.
 /// `root` is only shown in messages.
 pub fn open_mem(root: &Path, src: &MemSource) -> Workspace {
+    open_mem_with(root, src, None)
+}
+
+/// [`open_mem`] with a configuration given instead of the tree's own `vigil.toml` (the run's
+/// effective configuration, whose trust-deciding keys come from the trusted side).
+pub fn open_mem_with(root: &Path, src: &MemSource, given: Option<&Config>) -> Workspace {
     let mut db = SourceDb::new();
     let mut diagnostics = Vec::new();
-    let config = match src.files.get(Path::new("vigil.toml")) {
-        Some(bytes) => {
+    let config = match (given, src.files.get(Path::new("vigil.toml"))) {
+        (Some(c), _) => c.clone(),
+        (None, Some(bytes)) => {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let id = db.add("vigil.toml", text.as_str());
             let (c, d) = config::parse(id, &text);
             diagnostics.extend(d);
             c
         }
-        None => Config::default(),
+        (None, None) => Config::default(),
     };
     let max = config.validate.max_file_size;
     let mut files = Vec::new();
@@ -324,7 +393,15 @@ pub fn open_mem(root: &Path, src: &MemSource) -> Workspace {
         if !classify::is_content_file(rel) || src.skipped(rel, &config.content) {
             continue;
         }
-        let r = if bytes.len() as u64 > max {
+        let r = if src.bad_names.contains(rel) {
+            Read::Failed(
+                code::PATH_NOT_UTF8,
+                format!(
+                    "the file name `{}` is not valid UTF-8; rename it",
+                    rel.display()
+                ),
+            )
+        } else if bytes.len() as u64 > max {
             Read::Failed(
                 code::FILE_TOO_LARGE,
                 format!("the file is {} bytes; the limit is {max}", bytes.len()),

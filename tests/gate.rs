@@ -555,6 +555,7 @@ fn new_ai_content_must_enter_in_shadow() {
         pull_request: None,
         commit: None,
         stages: &Default::default(),
+        relabels: &[],
     });
     assert_eq!(outcome.report.verdict, vigil::gate::Status::Fail);
     let codes: Vec<&str> = outcome
@@ -580,6 +581,7 @@ fn new_ai_content_must_enter_in_shadow() {
         pull_request: None,
         commit: None,
         stages: &Default::default(),
+        relabels: &[],
     });
     assert_eq!(
         outcome.report.verdict,

@@ -90,6 +90,14 @@ catalog! {
         summary "The file starts with a UTF-8 byte-order mark; it is ignored."
         why "Some Windows editors add one. It is harmless for vigil, but some tools choke on it."
         example "a rule saved by Notepad";
+    PATH_NOT_UTF8 = "VG007" Error "path_not_utf8"
+        summary "A content file's name is not valid UTF-8 (shown with its bytes escaped, `x\\xfe.yaml`)."
+        why "Two names that differ only in invalid bytes would collapse into one when shown, so one file could be judged twice and another never."
+        example "detections/x\\xfe.yaml beside detections/x\\xff.yaml";
+    PATH_OUTSIDE_REPOSITORY = "VG008" Error "path_outside_repository"
+        summary "A path that content or vigil.toml names leads outside the repository: absolute, `..` above the root, or a symbolic link out of it."
+        why "A pull request's files are untrusted input: a watchlist `source: /proc/self/environ` would put the runner's secrets into the report the trusted job publishes."
+        example "source: ../../etc/passwd";
 
     YAML_SYNTAX = "VG101" Error "yaml_syntax"
         summary "The YAML does not parse."
@@ -159,6 +167,10 @@ catalog! {
         summary "A YAML feature that definitions do not need (an unknown tag or a non-string key)."
         why "Such features are read as plain values, which may not be what the author meant."
         example "query: !include query.kql";
+    INVISIBLE_CHARACTER = "VG118" Error "invisible_character"
+        summary "A name, id or other text field holds a zero-width or bidirectional control character."
+        why "Such characters make a diff read differently from what deploys (Trojan Source): a name that looks like another, text that reorders itself on screen."
+        example "name: \"Admin\\u200blogin\"";
 
     DURATION_SYNTAX = "VG201" Error "duration_syntax"
         summary "A duration is neither `<n>m`/`<n>h`/`<n>d`, an ISO-8601 duration nor a .NET TimeSpan."
@@ -421,6 +433,10 @@ catalog! {
         summary "A time filter that comes after an expensive operator (join, lookup, mv-expand, mv-apply, parse, sort) in the same pipeline."
         why "Kusto runs operators in order: the expensive one reads the table's whole retention before the filter drops most rows. Filtering first gives the same result and can keep a rule from timing out."
         example "SecurityEvent | mv-expand d = parse_json(EventData) | where TimeGenerated > ago(1d)";
+    KQL_INVISIBLE_CHARACTER = "KQL309" Error "invisible_character_in_query"
+        summary "The query holds a zero-width or bidirectional control character (in a name, a string or a comment)."
+        why "The diff a reviewer reads is not what runs (Trojan Source): a bidi override reorders text on screen, a zero-width space makes two names look alike. An error in rules and hunts, a warning elsewhere."
+        example "| where UserPrincipalName != \"admin\\u202e@contoso.com\"";
 
     DEP_REQUEST_FAILED = "DEP001" Error "deploy_request_failed"
         summary "A request to Azure (or the emulator) failed after retries; the message names the request and its request id."
@@ -515,6 +531,14 @@ catalog! {
         summary "A `review.approved_by` login has no approving review of the pull request on its head commit by an allowed reviewer other than the author and the generator."
         why "The YAML field is typed by the pull request's author; only GitHub's review record proves that the named person approved this exact commit."
         example "review.approved_by: [alice] while alice approved an earlier commit, or never reviewed";
+    TRUSTED_CONFIG_CHANGE = "POL011" Warning "trusted_config_change"
+        summary "The pull request changes a key of vigil.toml that decides trust (`[policy]`, `[environments]`, `[content]`, `[validate]`, `[project]`, the alert budget, the severity of a protected code); the trusted configuration's value applies until the change is merged."
+        why "A pull request must not lower its own gate: policy, environments and budgets come from the base branch (or the workflow), so the change is shown for review, not applied."
+        example "[lints] POL006 = \"off\" in the pull request's vigil.toml";
+    AI_RELABEL = "POL012" Error "ai_relabel"
+        summary "A definition that was AI-drafted at the base changes or drops its provenance without a confirmed takeover (`provenance.rewritten_by` and a review confirmed on GitHub): it stays AI-governed."
+        why "Relabelling AI content as human would skip review and shadow-first rollout; a deliberate takeover is recorded and approved."
+        example "origin: ai -> origin: human, review deleted, rollout: active";
     GATE_TEST_FAILED = "GATE001" Error "gate_test_failed"
         summary "A detection test of a changed rule failed in the gate (`x.tests.yaml` beside the rule)."
         why "The tests are the rule's contract: an expected alert that no longer fires, or one that fires on benign data, must not merge unnoticed."
@@ -527,6 +551,10 @@ catalog! {
         summary "The plan against the target environment failed for a changed definition (it does not bind against the workspace, or the workspace could not be read)."
         why "The trusted stage proves the change can be deployed where it is going, before it merges."
         example "a rule reading a table the staging workspace does not have";
+    GATE_UNLOADABLE = "GATE004" Error "gate_unloadable_file"
+        summary "A content file present at the head of the pull request cannot be loaded into a definition."
+        why "A file the gate cannot read is not a file the gate has judged: passing it would let a broken or hostile file through as if it had been deleted."
+        example "a modified rule with `severity: Bogus`, or a new file that is only a YAML error";
 }
 
 /// The Markdown reference of every diagnostic code (committed as docs/diagnostics.md).

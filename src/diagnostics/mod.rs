@@ -154,6 +154,42 @@ fn normalize_key(s: &str) -> String {
         .collect()
 }
 
+/// Whether a character is invisible or reorders text: zero-width characters, bidirectional
+/// controls (embeddings, overrides, isolates, marks), the BOM inside text, and other format
+/// characters that make a diff read differently from what runs.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{061C}'
+            | '\u{FEFF}'
+            | '\u{180E}'
+            | '\u{00AD}'
+    )
+}
+
+/// A bounded, sanitised excerpt of text from a file or from content, for messages: control,
+/// invisible and bidirectional characters escaped (`\u{202e}`), at most `max` characters, with
+/// `…` when cut. Diagnostics quote file content only through this.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n >= max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || is_invisible(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -90,6 +90,15 @@ pub fn is_tests_file(p: &Path) -> bool {
 }
 
 /// Read a tests file.
+/// [`read_tests`] for a tests file of a repository: it must lie inside `root` after symbolic
+/// links (it is named by the definition's path, but it may be a link).
+pub fn read_tests_in(root: &Path, path: &Path) -> Result<TestFile, String> {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    crate::paths::contained(root, Path::new(""), &rel.to_string_lossy())
+        .map_err(|e| format!("{}: {e}", rel.display()))?;
+    read_tests(path)
+}
+
 pub fn read_tests(path: &Path) -> Result<TestFile, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let parsed = crate::yaml::parse(crate::source::FileId(0), &text);
@@ -152,12 +161,21 @@ pub fn table_rows(
 /// Row objects of a JSON Lines file.
 pub fn read_rows(p: &Path) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, String> {
     let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    rows_of(&text, &p.display().to_string())
+}
+
+/// Largest test data file read (`file:` in a tests file).
+pub const MAX_TEST_DATA: u64 = 64 * 1024 * 1024;
+
+/// Rows of JSON Lines text (`name` for messages).
+fn rows_of(
+    text: &str,
+    name: &str,
+) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, String> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", p.display(), i + 1))
-        })
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("{name}:{}: {e}", i + 1)))
         .collect()
 }
 
@@ -192,6 +210,7 @@ impl CaseResult {
 
 /// Run the test cases of one rule.
 pub fn run_rule_tests(
+    root: &Path,
     def: &Definition,
     tests: &TestFile,
     tests_file: &Path,
@@ -238,9 +257,15 @@ pub fn run_rule_tests(
             let rows = match data {
                 TableData::Rows(r) => table_rows(r, now),
                 TableData::File { file } => {
-                    // JSON Lines of row objects; times may be relative as inline.
-                    let p = tests_file.parent().unwrap_or(Path::new(".")).join(file);
-                    match read_rows(&p) {
+                    // JSON Lines of row objects; times may be relative as inline. The file is
+                    // named by content: it must lie inside the repository.
+                    let dir = tests_file.parent().unwrap_or(Path::new("."));
+                    let rows = crate::paths::read_contained(root, dir, file, MAX_TEST_DATA)
+                        .map_err(|e| {
+                            format!("test data `{}`: {e}", crate::diagnostics::excerpt(file, 80))
+                        })
+                        .and_then(|text| rows_of(&text, file));
+                    match rows {
                         Ok(r) => table_rows(&r, now),
                         Err(e) => {
                             failures.push(e);

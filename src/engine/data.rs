@@ -19,6 +19,8 @@ pub const EXTENSIONS: &[&str] = &["jsonl", "json", "csv", "parquet"];
 #[derive(Default)]
 pub struct Sandbox {
     dir: Option<PathBuf>,
+    /// When set, files are read only when they lie inside this folder after symbolic links.
+    inside: Option<PathBuf>,
     files: BTreeMap<String, PathBuf>,
     loaded: Mutex<HashMap<String, Result<Arc<Table>, String>>>,
     tables: BTreeMap<String, Arc<Table>>,
@@ -52,6 +54,18 @@ impl Sandbox {
             files,
             ..Sandbox::default()
         }
+    }
+
+    /// Read only files that lie inside `root` after symbolic links: the repository's sandbox
+    /// is untrusted input, and a table file linked to `/proc/self/environ` must not become rows.
+    pub fn contained_in(mut self, root: &Path) -> Sandbox {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        self.files.retain(|_, p| {
+            p.canonicalize()
+                .is_ok_and(|c| c.starts_with(&root) && c.is_file())
+        });
+        self.inside = Some(root);
+        self
     }
 
     pub fn dir(&self) -> Option<&Path> {
@@ -137,6 +151,11 @@ impl DataSource for Sandbox {
         let path = url.split(['?', '#']).next().unwrap_or(url);
         let name = path.rsplit('/').next().filter(|n| !n.is_empty())?;
         let p = dir.join(name);
+        if let Some(root) = &self.inside {
+            if !p.canonicalize().is_ok_and(|c| c.starts_with(root)) {
+                return None;
+            }
+        }
         p.is_file()
             .then(|| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display())))
     }

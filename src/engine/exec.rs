@@ -46,6 +46,27 @@ pub struct Exec<'a> {
     depth: usize,
     /// Rows read from source tables (after the time window).
     pub rows_scanned: u64,
+    /// The limits of this run, when it must stop, and the function bodies evaluated so far.
+    budget: super::budget::Budget,
+    deadline: std::time::Instant,
+    calls: u64,
+}
+
+/// The number of rows of `range from to step` (counting up when `up`), when it can be told
+/// from the values.
+fn range_count(from: &Value, to: &Value, step: &Value, up: bool) -> Option<u128> {
+    let ticks = |v: &Value| -> Option<i128> {
+        match v {
+            Value::Long(x) => Some(*x as i128),
+            Value::DateTime(x) | Value::TimeSpan(x) => Some(*x as i128),
+            _ => None,
+        }
+    };
+    let (f, t, s) = (ticks(from)?, ticks(to)?, ticks(step)?);
+    if s == 0 || (up && f > t) || (!up && f < t) {
+        return Some(0);
+    }
+    Some(((t - f) / s).unsigned_abs() + 1)
 }
 
 /// Names of the aggregation functions (a call to one in `summarize` aggregates).
@@ -72,7 +93,58 @@ impl<'a> Exec<'a> {
             windowed: HashMap::new(),
             depth: 0,
             rows_scanned: 0,
+            budget: super::budget::current(),
+            deadline: std::time::Instant::now() + super::budget::current().query_time,
+            calls: 0,
         }
+    }
+
+    /// Run under `b` instead of the process's budget.
+    pub fn with_budget(mut self, b: super::budget::Budget) -> Exec<'a> {
+        self.budget = b;
+        self.deadline = std::time::Instant::now() + b.query_time;
+        self
+    }
+
+    /// The rows, estimated size and time budget for a table about to be (or just) made.
+    fn check_table(&self, rows: usize, cols: usize, what: &str) -> R<()> {
+        if rows > self.budget.max_rows {
+            return Err(super::budget::exceeded(format!(
+                "{what} makes {rows} rows, over {}",
+                self.budget.max_rows
+            )));
+        }
+        let bytes = rows as u64 * cols.max(1) as u64 * super::budget::VALUE_BYTES;
+        if bytes > self.budget.max_bytes {
+            return Err(super::budget::exceeded(format!(
+                "{what} makes about {} MB of values, over {} MB",
+                bytes / (1024 * 1024),
+                self.budget.max_bytes / (1024 * 1024)
+            )));
+        }
+        self.check_time()
+    }
+
+    fn check_time(&self) -> R<()> {
+        if std::time::Instant::now() > self.deadline {
+            return Err(super::budget::exceeded(format!(
+                "it ran longer than {} s",
+                self.budget.query_time.as_secs_f64()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Count one evaluation of a function body.
+    fn count_call(&mut self, name: &str) -> R<()> {
+        self.calls += 1;
+        if self.calls > self.budget.max_calls {
+            return Err(super::budget::exceeded(format!(
+                "more than {} function calls (the last to `{name}`)",
+                self.budget.max_calls
+            )));
+        }
+        self.check_time()
     }
 
     /// Run a query's statements; the result is the last tabular statement.
@@ -179,6 +251,7 @@ impl<'a> Exec<'a> {
         t: &Table,
         span: Span,
     ) -> R<Cv> {
+        self.count_call(name)?;
         let n = t.rows;
         let mut cols: Vec<Column> = t.columns.clone();
         for (i, p) in func.params.iter().enumerate() {
@@ -283,6 +356,7 @@ impl<'a> Exec<'a> {
                         }
                     }
                     t = Arc::new(self.op(t, op)?);
+                    self.check_table(t.rows, t.columns.len(), "an operator")?;
                 }
                 Ok(t)
             }
@@ -403,6 +477,7 @@ impl<'a> Exec<'a> {
                 }
             },
         };
+        self.count_call(name)?;
         let mut scope = HashMap::new();
         let mut args_iter = args.iter();
         let mut input = input;
@@ -696,15 +771,45 @@ impl<'a> Exec<'a> {
                 step,
             } => {
                 let (from, to, step) = (self.scalar(from)?, self.scalar(to)?, self.scalar(step)?);
+                // Kusto: a positive step counts up to `to`, a negative one down to it; the
+                // wrong direction gives no rows; a zero step is an error.
+                let zero = match &step {
+                    Value::TimeSpan(_) => Value::TimeSpan(0),
+                    Value::Real(_) => Value::Real(0.0),
+                    _ => Value::Long(0),
+                };
+                let up = match compare(&step, &zero) {
+                    Some(std::cmp::Ordering::Greater) => true,
+                    Some(std::cmp::Ordering::Less) => false,
+                    Some(std::cmp::Ordering::Equal) => {
+                        return Err(EngineError::new("range: the step must not be zero", None))
+                    }
+                    None => {
+                        return Err(EngineError::new(
+                            "range: the step must be a number or a timespan",
+                            None,
+                        ))
+                    }
+                };
+                // The row count first, so a range over the budget is refused before it is built.
+                let count = range_count(&from, &to, &step, up);
+                if let Some(c) = count {
+                    self.check_table(c.min(usize::MAX as u128) as usize, 1, "range")?;
+                }
                 let mut data = Vec::new();
                 let mut cur = from.clone();
-                let ascending = compare(&from, &to) != Some(std::cmp::Ordering::Greater);
-                while data.len() < 10_000_000 {
+                loop {
                     match compare(&cur, &to) {
-                        Some(std::cmp::Ordering::Greater) if ascending => break,
-                        Some(std::cmp::Ordering::Less) if !ascending => break,
+                        Some(std::cmp::Ordering::Greater) if up => break,
+                        Some(std::cmp::Ordering::Less) if !up => break,
                         None => break,
                         _ => {}
+                    }
+                    if data.len() >= self.budget.max_rows {
+                        return Err(super::budget::exceeded(format!(
+                            "range makes more than {} rows",
+                            self.budget.max_rows
+                        )));
                     }
                     data.push(cur.clone());
                     cur = functions::add(&cur, &step);
@@ -1362,6 +1467,9 @@ impl<'a> Exec<'a> {
         let mut right_matched = vec![false; r.rows];
         let mut seen_left: HashMap<Vec<Key>, (), foldhash::fast::FixedState> = HashMap::default();
         for i in 0..l.rows {
+            if i % 65_536 == 65_535 {
+                self.check_time()?;
+            }
             let k = key_of(&lk, i);
             if kind == JoinKind::InnerUnique {
                 // Kusto keeps one left row per key.
@@ -1379,6 +1487,12 @@ impl<'a> Exec<'a> {
                 | JoinKind::FullOuter
                 | JoinKind::RightOuter => match matches {
                     Some(rows) => {
+                        if li.len() + rows.len() > self.budget.max_rows {
+                            return Err(super::budget::exceeded(format!(
+                                "the join makes more than {} rows",
+                                self.budget.max_rows
+                            )));
+                        }
                         for &j in rows {
                             right_matched[j] = true;
                             li.push(Some(i));

@@ -13,7 +13,11 @@ use crate::kql::syntax::{NodeKind as N, SyntaxTree, Token, TokenKind as T};
 
 /// Lower a parsed query.
 pub fn lower(text: &str, tree: &SyntaxTree) -> Query {
-    let l = Lower { text, tree };
+    let l = Lower {
+        text,
+        tree,
+        depth: std::cell::Cell::new(0),
+    };
     Query {
         statements: l.statements(tree.root),
     }
@@ -22,7 +26,14 @@ pub fn lower(text: &str, tree: &SyntaxTree) -> Query {
 struct Lower<'a> {
     text: &'a str,
     tree: &'a SyntaxTree,
+    /// Nesting of the expression being lowered (see [`MAX_DEPTH`]).
+    depth: std::cell::Cell<usize>,
 }
+
+/// Deepest expression the engine lowers: past it the query is refused with a clear error
+/// rather than overflowing the stack. `and`/`or` chains are flattened into balanced trees
+/// first, so `where x == 0 or x == 1 or ...` with thousands of terms stays shallow.
+pub const MAX_DEPTH: usize = 200;
 
 impl<'a> Lower<'a> {
     fn kind(&self, id: u32) -> N {
@@ -136,6 +147,60 @@ impl<'a> Lower<'a> {
     // ---- expressions ----
 
     fn expr(&self, id: u32) -> Expr {
+        let d = self.depth.get() + 1;
+        if d > MAX_DEPTH {
+            return Expr::Unsupported(
+                format!("expressions nested deeper than {MAX_DEPTH} levels"),
+                self.span(id),
+            );
+        }
+        self.depth.set(d);
+        let e = self.expr_inner(id);
+        self.depth.set(d - 1);
+        e
+    }
+
+    /// The operands of a chain of one associative operator (`a or b or c`), found without
+    /// recursion along the left spine, in order.
+    fn chain(&self, id: u32, op: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut cur = id;
+        loop {
+            let k = self.kids(cur);
+            let same = self.kind(cur) == N::Binary && k.len() == 2 && self.binary_op(cur) == op;
+            if !same {
+                out.push(cur);
+                break;
+            }
+            out.push(k[1]);
+            cur = k[0];
+        }
+        out.reverse();
+        out
+    }
+
+    fn binary_op(&self, id: u32) -> String {
+        let ops: Vec<&str> = self.toks(id).iter().map(|t| self.tok_text(*t)).collect();
+        ops.join(" ").to_ascii_lowercase()
+    }
+
+    /// A balanced tree of `op` over `operands` (depth log2 of their count).
+    fn balanced(&self, operands: &[u32], op: BinOp, span: Span) -> Expr {
+        match operands {
+            [one] => self.expr(*one),
+            _ => {
+                let mid = operands.len() / 2;
+                Expr::Bin(
+                    op,
+                    Box::new(self.balanced(&operands[..mid], op, span)),
+                    Box::new(self.balanced(&operands[mid..], op, span)),
+                    span,
+                )
+            }
+        }
+    }
+
+    fn expr_inner(&self, id: u32) -> Expr {
         match self.kind(id) {
             N::Pipeline => self.pipeline(id),
             N::Operator if self.is_search(id) => self.search_source(id),
@@ -348,8 +413,14 @@ impl<'a> Lower<'a> {
 
     fn binary(&self, id: u32) -> Expr {
         let k = self.kids(id);
-        let ops: Vec<&str> = self.toks(id).iter().map(|t| self.tok_text(*t)).collect();
-        let op = ops.join(" ").to_ascii_lowercase();
+        let op = self.binary_op(id);
+        if (op == "and" || op == "or") && k.len() == 2 {
+            let operands = self.chain(id, &op);
+            if operands.len() > 2 {
+                let bin = if op == "and" { BinOp::And } else { BinOp::Or };
+                return self.balanced(&operands, bin, self.span(id));
+            }
+        }
         let (Some(&a), Some(&b)) = (k.first(), k.get(1)) else {
             return self.unsupported(format!("operator {op}"), id);
         };

@@ -9,6 +9,7 @@
 //! [`DataSource`].
 
 pub mod aggregate;
+pub mod budget;
 pub mod data;
 pub mod error;
 pub mod exec;
@@ -20,6 +21,7 @@ pub mod strings;
 pub mod table;
 pub mod value;
 
+pub use budget::Budget;
 pub use data::Sandbox;
 pub use exec::{DataSource, EngineError, Exec, RunOptions, StoredFunction};
 pub use table::{Column, Table};

@@ -84,6 +84,31 @@ pub struct Inputs<'a> {
     pub commit: Option<String>,
     /// Tests, dry-run and plan as the CLI ran them.
     pub stages: &'a stages::StageResults,
+    /// Modified definitions that were AI-drafted at the base and are not at the head.
+    pub relabels: &'a [Relabel],
+}
+
+/// A definition that was AI-drafted at the base and whose head changes or drops that
+/// provenance: how it is judged unless the takeover is confirmed.
+#[derive(Clone, Debug)]
+pub struct Relabel {
+    /// Repository-relative path (as the gate keys changes).
+    pub path: String,
+    /// The head's definition with the base's provenance: what the AI rules judge.
+    pub governed: Definition,
+    /// The AI policy checks of the governed definition (POL codes), at the head's positions.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Whether a relabelled definition is a confirmed takeover: `provenance.rewritten_by` names
+/// who rewrote it, and a review block whose every reviewer is confirmed on GitHub covers it.
+fn takeover_confirmed(d: &Definition, reviews: &[review::Confirmation]) -> bool {
+    d.provenance()
+        .and_then(|p| p.rewritten_by.as_deref())
+        .is_some_and(|l| !l.trim().is_empty())
+        && d.review().is_some()
+        && !reviews.is_empty()
+        && reviews.iter().all(|c| c.confirmed)
 }
 
 /// Outcome of one check.
@@ -457,12 +482,7 @@ fn review_check(
 fn compile_all(d: &Definition, envs: &[Option<String>], config: &Config) -> Vec<Compiled> {
     envs.iter()
         .map(|env| {
-            let opts = compile::Options {
-                config: &config.compile,
-                project: &config.project,
-                environment: env.as_deref(),
-                rollout: &config.policy.rollout,
-            };
+            let opts = compile::Options::for_env(config, &config.compile, env.as_deref());
             let a = compile::compile_one(d, &opts);
             Compiled {
                 environment: env.clone(),
@@ -539,10 +559,47 @@ pub fn evaluate(inputs: &Inputs<'_>) -> Outcome {
             ));
             match def {
                 Some(d) => {
-                    checks.push(rollout_check(d, change, &envs, inputs, &mut gate_diags));
                     let (c, r) = review_check(d, &path, inputs, &mut gate_diags);
-                    checks.push(c);
                     reviews = r;
+                    // AI content relabelled at the head stays AI-governed unless the takeover
+                    // is confirmed.
+                    let relabel = inputs.relabels.iter().find(|x| x.path == path);
+                    let governed = match relabel {
+                        Some(x) if !takeover_confirmed(d, &reviews) => {
+                            gate_diags.push(
+                                Diagnostic::new(
+                                    code::AI_RELABEL,
+                                    d.doc.span_at(&[Seg::from("provenance")], true),
+                                    "this definition was AI-drafted at the base; changing or removing its provenance does not make it human-written: it is judged as AI content",
+                                )
+                                .with_hint("to take it over, set provenance.rewritten_by to your login and have a reviewer named in review.approved_by approve the pull request"),
+                            );
+                            gate_diags.extend(x.diagnostics.iter().cloned());
+                            checks.push(Check::new(
+                                "provenance",
+                                Status::Fail,
+                                "AI-drafted at the base: a relabel needs provenance.rewritten_by and a confirmed review",
+                            ));
+                            &x.governed
+                        }
+                        Some(_) => {
+                            checks.push(Check::new(
+                                "provenance",
+                                Status::Pass,
+                                "taken over from AI content: rewritten_by with a confirmed review",
+                            ));
+                            d
+                        }
+                        None => d,
+                    };
+                    checks.push(rollout_check(
+                        governed,
+                        change,
+                        &envs,
+                        inputs,
+                        &mut gate_diags,
+                    ));
+                    checks.push(c);
                     if file_diags.iter().any(|x| x.is_error())
                         || config_diags.iter().any(|x| x.is_error())
                     {
@@ -560,11 +617,36 @@ pub fn evaluate(inputs: &Inputs<'_>) -> Outcome {
                         ));
                     }
                 }
-                None => checks.push(Check::new(
-                    "compile",
-                    Status::NotRun,
-                    "not run: the file holds no definition",
-                )),
+                None => {
+                    // A file at the head that loads to no definition fails, unless it is a
+                    // moved stub or a YAML file outside the content folders.
+                    let benign = file_diags
+                        .iter()
+                        .any(|x| x.code == code::MOVED_STUB || x.code == code::UNCLASSIFIED_FILE)
+                        && !file_diags.iter().any(|x| x.is_error());
+                    if !benign {
+                        checks.push(Check::new(
+                            "load",
+                            Status::Fail,
+                            "the file holds no definition vigil can load; the gate cannot judge it",
+                        ));
+                        if let Some(f) = file {
+                            gate_diags.push(
+                                Diagnostic::new(
+                                    code::GATE_UNLOADABLE,
+                                    crate::source::Span::file_start(f),
+                                    "this file does not load into a definition; a file the gate cannot read does not pass",
+                                )
+                                .with_hint("fix the errors above (or delete the file)"),
+                            );
+                        }
+                    }
+                    checks.push(Check::new(
+                        "compile",
+                        Status::NotRun,
+                        "not run: the file holds no definition",
+                    ))
+                }
             }
             for name in ["test", "dry-run", "plan"] {
                 let c = inputs.stages.check_for(&path, name);

@@ -326,6 +326,7 @@ mod tests {
             generator: Some("bot".into()),
             sources: None,
             confidence: None,
+            rewritten_by: None,
         };
         let c = confirm(
             "d.yaml",

@@ -28,10 +28,14 @@ pub struct FsReader {
     pub root: std::path::PathBuf,
 }
 
+/// Largest file beside a definition that is read (a watchlist CSV; Sentinel takes 3.8 MB).
+pub const MAX_SIBLING_BYTES: u64 = 16 * 1024 * 1024;
+
 impl SiblingReader for FsReader {
+    /// Only files inside the repository, after symbolic links (`workspace::contained`).
     fn read(&self, definition: &Path, relative: &str) -> std::io::Result<String> {
         let dir = definition.parent().unwrap_or(Path::new(""));
-        std::fs::read_to_string(self.root.join(dir).join(relative))
+        crate::paths::read_contained(&self.root, dir, relative, MAX_SIBLING_BYTES)
     }
 }
 
@@ -663,6 +667,20 @@ fn dedupe_schema_errors(diags: &mut Vec<Diagnostic>, from: usize) {
     }
 }
 
+/// The columns of a watchlist for a message: at most 10, each a bounded excerpt (a file that is
+/// not what it claims to be must not be quoted whole).
+fn columns_excerpt(header: &[String]) -> String {
+    let mut cols: Vec<String> = header
+        .iter()
+        .take(10)
+        .map(|h| crate::diagnostics::excerpt(h, 40))
+        .collect();
+    if header.len() > 10 {
+        cols.push(format!("… {} more", header.len() - 10));
+    }
+    crate::diagnostics::excerpt(&cols.join(", "), 300)
+}
+
 fn watchlist_items(
     w: &super::Watchlist,
     root: &Node,
@@ -692,10 +710,23 @@ fn watchlist_items(
         (Some(src), None) => {
             let at = root.span_at(&["source".into()], false);
             match siblings.read(path, src) {
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => diags.push(
+                    Diagnostic::new(
+                        code::PATH_OUTSIDE_REPOSITORY,
+                        at,
+                        format!("the watchlist file is not read: {e}"),
+                    )
+                    .with_hint(
+                        "name a CSV file beside the watchlist, e.g. source: high_value_assets.csv",
+                    ),
+                ),
                 Err(e) => diags.push(Diagnostic::new(
                     code::WATCHLIST_CONTENT,
                     at,
-                    format!("cannot read the watchlist file `{src}`: {e}"),
+                    format!(
+                        "cannot read the watchlist file `{}`: {e}",
+                        crate::diagnostics::excerpt(src, 80)
+                    ),
                 )),
                 Ok(text) => match csv::parse(&text) {
                     Err(e) => diags.push(Diagnostic::new(
@@ -761,13 +792,16 @@ fn watchlist_items(
             root.span_at(&["itemsSearchKey".into()], false),
             format!(
                 "the search key `{}` is not a column of the items ({})",
-                w.items_search_key,
-                items.header.join(", ")
+                crate::diagnostics::excerpt(&w.items_search_key, 60),
+                columns_excerpt(&items.header)
             ),
         );
         if let Some(m) = did_you_mean(&w.items_search_key, items.header.iter().map(|s| s.as_str()))
         {
-            d = d.with_hint(format!("did you mean `{m}`?"));
+            d = d.with_hint(format!(
+                "did you mean `{}`?",
+                crate::diagnostics::excerpt(m, 40)
+            ));
         }
         diags.push(d);
     }

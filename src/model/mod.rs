@@ -166,6 +166,18 @@ impl Definition {
         }
     }
 
+    /// The provenance block, to replace (the gate governs a relabelled definition by its base's
+    /// provenance).
+    pub fn provenance_mut(&mut self) -> &mut Option<Provenance> {
+        match &mut self.item {
+            Item::Rule(r) => &mut r.provenance,
+            Item::Hunt(h) => &mut h.provenance,
+            Item::Function(f) => &mut f.provenance,
+            Item::Anomaly(a) => &mut a.provenance,
+            Item::Watchlist(w, _) => &mut w.provenance,
+        }
+    }
+
     pub fn review(&self) -> Option<&Review> {
         match &self.item {
             Item::Rule(r) => r.review.as_ref(),

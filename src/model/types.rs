@@ -306,6 +306,11 @@ pub struct Provenance {
     pub sources: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confidence: Option<Confidence>,
+    /// The GitHub login of the person who took over an AI-drafted definition and rewrote it as
+    /// their own (`origin: human`). The takeover counts only with a review block whose reviewer
+    /// is confirmed on GitHub; without it the definition stays AI-governed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewritten_by: Option<String>,
 }
 
 /// One name or a list of names.

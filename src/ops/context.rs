@@ -58,6 +58,30 @@ impl Reporter for Silent {
     }
 }
 
+/// Read and check a configuration file named by the user or the workflow (a trusted
+/// configuration): any problem is an `Invalid` error located in that file.
+pub fn load_config_file(p: &Path) -> Result<Config, OpError> {
+    let text = std::fs::read_to_string(p).map_err(|e| {
+        OpError::usage(format!(
+            "cannot read the configuration {}: {e}",
+            p.display()
+        ))
+    })?;
+    let (config, diags) = crate::config::parse(crate::source::FileId(0), &text);
+    if !diags.is_empty() {
+        let mut db = SourceDb::new();
+        db.add(p.to_path_buf(), text.as_str());
+        let n = diags.len();
+        return Err(OpError::invalid(
+            format!("{} has {n} problem(s); nothing was run", p.display()),
+            db,
+            diags,
+        )
+        .with_code(code::CONFIG_ERROR));
+    }
+    Ok(config)
+}
+
 /// How to build a [`Context`].
 pub struct ContextOptions {
     /// The folder relative paths are resolved against (the process's current folder, or `-C DIR`).
@@ -88,8 +112,17 @@ pub struct Context {
     cwd: PathBuf,
     /// The repository root: the nearest folder holding `vigil.toml`, from `cwd` up.
     pub root: PathBuf,
-    /// The repository's configuration, checked (a broken file never gets this far).
+    /// The configuration this run uses, checked (a broken file never gets this far): the
+    /// repository's, with every trust-deciding key from the trusted configuration when one is
+    /// given (`config::with_trusted`).
     pub config: Config,
+    /// The repository's own configuration, as its `vigil.toml` says.
+    pub repo_config: Config,
+    /// Where the trusted configuration came from (a file, a base ref), when there is one.
+    pub trusted_from: Option<String>,
+    /// The repository's trust-deciding keys that differ from the trusted configuration: reported
+    /// by the gate, never applied.
+    pub trust_changes: Vec<crate::config::TrustChange>,
     /// The text of `vigil.toml`, when there is one (file 0 of every workspace's source db).
     config_text: Option<Arc<str>>,
     pub verbose: bool,
@@ -97,6 +130,7 @@ pub struct Context {
     env: EnvReader,
     reporter: Arc<dyn Reporter>,
     embedded: OnceLock<crate::emulator::Emulator>,
+    started: std::time::Instant,
 }
 
 impl Context {
@@ -137,17 +171,78 @@ impl Context {
                 .with_code(code::CONFIG_ERROR))
             }
         };
-        Ok(Context {
+        let mut cx = Context {
             cwd: o.cwd,
             root,
+            repo_config: config.clone(),
             config,
+            trusted_from: None,
+            trust_changes: Vec::new(),
             config_text,
             verbose: o.verbose,
             quiet: o.quiet,
             env: o.env,
             reporter: o.reporter,
             embedded: OnceLock::new(),
-        })
+            started: std::time::Instant::now(),
+        };
+        // The workflow names the trusted configuration (the base branch's vigil.toml) for
+        // every command of a run.
+        if let Some(p) = cx.var("VIGIL_TRUSTED_CONFIG").filter(|p| !p.is_empty()) {
+            let trusted = load_config_file(Path::new(&p))?;
+            cx.set_trusted(trusted, p);
+        }
+        crate::engine::budget::set_default(cx.config.engine.budget());
+        Ok(cx)
+    }
+
+    /// Take every trust-deciding key from `trusted` (see `config::with_trusted`); `from` says
+    /// where it came from.
+    pub fn set_trusted(&mut self, trusted: Config, from: String) {
+        let (eff, changes) =
+            crate::config::with_trusted(&self.repo_config, self.config_text.as_deref(), &trusted);
+        self.config = eff;
+        self.trust_changes = changes;
+        self.trusted_from = Some(from);
+        crate::engine::budget::set_default(self.config.engine.budget());
+    }
+
+    /// Whether this run has used up its time budget (`[engine] run_timeout_secs`): the rules
+    /// and tests not yet run are reported "not run", never passed.
+    pub fn out_of_run_time(&self) -> bool {
+        self.started.elapsed().as_secs() >= self.config.engine.run_timeout_secs
+    }
+
+    /// The message for work skipped because the run is out of time.
+    pub fn out_of_run_time_message(&self) -> String {
+        format!(
+            "not run: the run exceeded its time budget ({} s, [engine] run_timeout_secs)",
+            self.config.engine.run_timeout_secs
+        )
+    }
+
+    /// A copy of this context (its own embedded emulator), to change the configuration of.
+    pub fn derive(&self) -> Context {
+        Context {
+            cwd: self.cwd.clone(),
+            root: self.root.clone(),
+            config: self.config.clone(),
+            repo_config: self.repo_config.clone(),
+            trusted_from: self.trusted_from.clone(),
+            trust_changes: self.trust_changes.clone(),
+            config_text: self.config_text.clone(),
+            verbose: self.verbose,
+            quiet: self.quiet,
+            env: self.env.clone(),
+            reporter: self.reporter.clone(),
+            embedded: OnceLock::new(),
+            started: self.started,
+        }
+    }
+
+    /// The text of the repository's `vigil.toml`, when there is one.
+    pub fn config_text(&self) -> Option<&str> {
+        self.config_text.as_deref()
     }
 
     /// A user-given path, resolved against the folder the command runs in.
@@ -227,6 +322,22 @@ impl Context {
     /// Resolved `[sandbox]` settings.
     pub fn sandbox(&self) -> crate::sandbox::SandboxConfig {
         crate::sandbox::SandboxConfig::from_config(&self.config)
+    }
+
+    /// The repository's sandbox data folder (`[sandbox] data`): relative, inside the repository
+    /// after symbolic links (it need not exist yet).
+    pub fn sandbox_dir(&self) -> Result<PathBuf, OpError> {
+        let data = self.sandbox().data;
+        let named = data.to_string_lossy().into_owned();
+        match crate::paths::contained(&self.root, Path::new(""), &named) {
+            Ok(p) => Ok(p),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(self.root.join(&data)),
+            Err(e) => Err(OpError::new(
+                Failure::Invalid,
+                format!("vigil.toml [sandbox] data: {e}"),
+            )
+            .with_code(code::PATH_OUTSIDE_REPOSITORY)),
+        }
     }
 
     /// Templates with the repository's overrides (`templates/<name>`).
@@ -369,8 +480,12 @@ impl Context {
         let ws = self.workspace();
         let cfg = self.sandbox();
         let checked = crate::pipeline::check(&ws, &self.siblings(), None);
-        let data = crate::sandbox::for_definitions(
-            &self.root.join(&cfg.data),
+        let dir = self
+            .sandbox_dir()
+            .unwrap_or_else(|_| self.root.join("sandbox"));
+        let data = crate::sandbox::for_repository(
+            &self.root,
+            &dir,
             &checked.definitions,
             &self.config.schemas,
         );

@@ -119,7 +119,7 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
         return remote(cx, o, &selected);
     }
     let cfg = cx.sandbox();
-    let dir = cx.root.join(&cfg.data);
+    let dir = cx.sandbox_dir()?;
     if !dir.is_dir() {
         return Err(OpError::new(
             super::Failure::Setup,
@@ -129,7 +129,8 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
             ),
         ));
     }
-    let sb = crate::sandbox::for_definitions(&dir, &checked.definitions, &cx.config.schemas);
+    let sb =
+        crate::sandbox::for_repository(&cx.root, &dir, &checked.definitions, &cx.config.schemas);
     let (start, end) = cfg.window();
     let days = cfg.days as f64;
     let rules: Vec<_> = selected
@@ -143,6 +144,15 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
     let mut out = Vec::new();
     for (d, rule) in rules {
         let started = std::time::Instant::now();
+        if cx.out_of_run_time() {
+            out.push(RuleRun::failed(
+                d.name(),
+                cx.out_of_run_time_message(),
+                None,
+            ));
+            progress.inc(1);
+            continue;
+        }
         let run = match alerts::simulate(rule, &sb, start, end) {
             Err(e) => RuleRun::failed(d.name(), e.message, Some(e.unsupported)),
             Ok(runs) => {

@@ -72,13 +72,52 @@ pub fn gate(cx: &Context, o: &GateOptions) -> Result<GateOutcome, OpError> {
             "say what to judge: --base REF (what changed), --all, or files and folders",
         ));
     }
+    // The trusted configuration: `--policy FILE` (the workflow passes the base branch's
+    // vigil.toml), else the base ref's vigil.toml read through git, else what the context has
+    // (`VIGIL_TRUSTED_CONFIG`, or none: a local run judges the repository as it is).
+    let owned;
+    let cx = match (&o.policy, &o.base) {
+        (Some(p), _) => {
+            let trusted = super::context::load_config_file(&cx.path(p))?;
+            let mut c = cx.derive();
+            c.set_trusted(trusted, p.display().to_string());
+            owned = c;
+            &owned
+        }
+        (None, Some(base)) if cx.trusted_from.is_none() => {
+            let trusted = match crate::git::file_at(&cx.root, base, "vigil.toml")? {
+                Some(text) => {
+                    let (c, diags) = crate::config::parse(crate::source::FileId(0), &text);
+                    if !diags.is_empty() {
+                        let mut db = SourceDb::new();
+                        db.add(format!("vigil.toml at {base}"), text.as_str());
+                        return Err(OpError::invalid(
+                            format!(
+                                "the base's vigil.toml ({base}) has {} problem(s)",
+                                diags.len()
+                            ),
+                            db,
+                            diags,
+                        ));
+                    }
+                    c
+                }
+                None => crate::config::Config::default(),
+            };
+            let mut c = cx.derive();
+            c.set_trusted(trusted, format!("vigil.toml at {base}"));
+            owned = c;
+            &owned
+        }
+        _ => cx,
+    };
     let root = cx.root.clone();
     // With --head, the head's tree is also written to a scratch folder, where detection tests
     // and the dry-run run (they read test files and sandbox data beside the definitions).
     let mut head_tree: Option<ScratchDir> = None;
-    let (mut ws, siblings): (workspace::Workspace, Box<dyn SiblingReader>) = match &o.head {
+    let (ws, siblings): (workspace::Workspace, Box<dyn SiblingReader>) = match &o.head {
         Some(h) => {
-            let (ws, src, _) = crate::git::workspace_at(&root, h)?;
+            let (ws, src, _) = crate::git::workspace_at_with(&root, h, Some(&cx.config))?;
             let dir = ScratchDir::new("vigil-gate-head").map_err(|e| {
                 OpError::internal(format!("creating a folder for the head's tree: {e}"))
             })?;
@@ -88,22 +127,13 @@ pub fn gate(cx: &Context, o: &GateOptions) -> Result<GateOutcome, OpError> {
         }
         None => (cx.workspace(), Box::new(cx.siblings())),
     };
-    if let Some(p) = &o.policy {
-        let p = cx.path(p);
-        let text = std::fs::read_to_string(&p)
-            .map_err(|e| OpError::usage(format!("reading the policy file {}: {e}", p.display())))?;
-        let policy = crate::config::parse(crate::source::FileId::default(), &text);
-        if let Some(d) = policy.1.first() {
-            return Err(OpError::usage(format!("{}: {}", p.display(), d.message)));
-        }
-        ws.config.policy = policy.0.policy;
-    }
     let kql = crate::validate::kql::KqlAnalyzer::for_workspace(&ws);
     let checked = pipeline::check(&ws, siblings.as_ref(), Some(&kql));
 
     let changes: Vec<Change> = match &o.base {
         Some(base) => {
-            let (c, mut bases) = crate::git::changed_with_base(&root, base, o.head.as_deref())?;
+            let (c, mut bases) =
+                crate::git::changed_with_base(&root, base, o.head.as_deref(), Some(&cx.config))?;
             let mut v = Vec::new();
             for (list, status) in [
                 (&c.added, ChangeStatus::Added),
@@ -196,7 +226,7 @@ pub fn gate(cx: &Context, o: &GateOptions) -> Result<GateOutcome, OpError> {
         .as_ref()
         .map(|d| d.path().to_path_buf())
         .unwrap_or_else(|| root.clone());
-    run_local_stages(&stage_root, &ws, &checked, &changes, &mut st);
+    run_local_stages(cx, &stage_root, &ws, &checked, &changes, &mut st);
     let mut evidence_items = file_evidence.clone();
     match stage {
         Stage::Offline => st.not_run.push(Check::new(
@@ -211,6 +241,7 @@ pub fn gate(cx: &Context, o: &GateOptions) -> Result<GateOutcome, OpError> {
         }
     }
 
+    let relabels = relabels(&ws, &checked, &changes, &kql);
     let outcome = gate::evaluate(&gate::Inputs {
         stage,
         changes: &changes,
@@ -221,7 +252,37 @@ pub fn gate(cx: &Context, o: &GateOptions) -> Result<GateOutcome, OpError> {
         pull_request: pr.as_ref(),
         commit,
         stages: &st,
+        relabels: &relabels,
     });
+    let mut outcome = outcome;
+    // The pull request's own changes to trust-deciding keys: shown, not applied.
+    if let Some(from) = &cx.trusted_from {
+        let toml = ws
+            .db
+            .iter()
+            .find(|(_, f)| f.path == std::path::Path::new("vigil.toml"))
+            .map(|(id, _)| id);
+        for ch in &cx.trust_changes {
+            let Some(f) = toml else { break };
+            let span = match ch.span {
+                Some((a, b)) => crate::source::Span::new(f, a, b),
+                None => crate::source::Span::file_start(f),
+            };
+            outcome.diagnostics.push(
+                Diagnostic::new(
+                    code::TRUSTED_CONFIG_CHANGE,
+                    span,
+                    format!(
+                        "this pull request changes `{}` in vigil.toml, a key that decides trust; the trusted configuration ({from}) applies",
+                        ch.key
+                    ),
+                )
+                .with_hint("the change takes effect once it is merged into the base branch"),
+            );
+            outcome.report.warnings += 1;
+        }
+        crate::diagnostics::sort(&mut outcome.diagnostics);
+    }
     let comment = if o.comment {
         let templates = cx.templates()?;
         Some(
@@ -241,6 +302,52 @@ pub fn gate(cx: &Context, o: &GateOptions) -> Result<GateOutcome, OpError> {
         comment,
         audit,
     })
+}
+
+/// Modified definitions that were AI-drafted at the base and are not (or carry no provenance)
+/// at the head: each with the head's definition under the base's provenance, and the AI policy
+/// checks of that governed view (review required, provenance, models, constructs).
+fn relabels(
+    ws: &workspace::Workspace,
+    checked: &pipeline::Checked,
+    changes: &[Change],
+    kql: &crate::validate::kql::KqlAnalyzer,
+) -> Vec<gate::Relabel> {
+    let mut out = Vec::new();
+    for c in changes
+        .iter()
+        .filter(|c| c.status == ChangeStatus::Modified)
+    {
+        let Some(base) = &c.base else { continue };
+        if !crate::validate::policy::is_ai(base) {
+            continue;
+        }
+        let path = key(&c.path);
+        let Some(d) = checked.definitions.iter().find(|d| key(&d.path) == path) else {
+            continue;
+        };
+        if crate::validate::policy::is_ai(d) {
+            continue;
+        }
+        let mut governed = d.clone();
+        *governed.provenance_mut() = base.provenance().cloned();
+        let ctx = crate::validate::Context {
+            environments: ws.config.environments.keys().cloned().collect(),
+            analyzer: Some(kql),
+            policy: &ws.config.policy,
+        };
+        let diagnostics =
+            crate::validate::check_definition(&governed, &ws.db.get(d.file).text, &ctx)
+                .into_iter()
+                .filter(|x| x.code.as_str().starts_with("POL"))
+                .collect();
+        out.push(gate::Relabel {
+            path,
+            governed,
+            diagnostics,
+        });
+    }
+    out
 }
 
 /// A folder under the system's temporary directory, removed when dropped.
@@ -276,6 +383,7 @@ fn key(p: &std::path::Path) -> String {
 /// Run detection tests and the local dry-run over the changed rules, in `root`: the work tree,
 /// or with `--head` a scratch copy of the head's tree.
 fn run_local_stages(
+    cx: &Context,
     root: &std::path::Path,
     ws: &workspace::Workspace,
     checked: &pipeline::Checked,
@@ -320,8 +428,9 @@ fn run_local_stages(
             );
             continue;
         }
-        let results = match dryrun::read_tests(&tf) {
+        let results = match dryrun::read_tests_in(root, &tf) {
             Ok(tests) => dryrun::run_rule_tests(
+                root,
                 d,
                 &tests,
                 &tf,
@@ -336,7 +445,25 @@ fn run_local_stages(
         st.tests.extend(rows);
     }
     // The local dry-run over the sandbox.
-    let dir = root.join(&cfg.data);
+    let dir = match crate::paths::contained(
+        root,
+        std::path::Path::new(""),
+        &cfg.data.to_string_lossy(),
+    ) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => root.join(&cfg.data),
+        Err(e) => {
+            // A pull request pointing the sandbox outside the repository fails the check; it
+            // is not a reason to skip it.
+            for (path, _) in &judged {
+                st.add(
+                    path,
+                    Check::new("dry-run", Status::Fail, format!("[sandbox] data: {e}")),
+                );
+            }
+            return;
+        }
+    };
     if !dir.is_dir() {
         st.not_run.push(Check::new(
             "dry-run",
@@ -369,11 +496,18 @@ fn run_local_stages(
     if rules.is_empty() {
         return;
     }
-    let sb = sandbox::for_definitions(&dir, &checked.definitions, &ws.config.schemas);
+    let sb = sandbox::for_repository(root, &dir, &checked.definitions, &ws.config.schemas);
     let (start, end) = cfg.window();
     for (path, d) in rules {
         let Item::Rule(rule) = &d.item else { continue };
-        let runs = alerts::simulate(rule, &sb, start, end);
+        let runs = if cx.out_of_run_time() {
+            Err(crate::engine::EngineError::new(
+                cx.out_of_run_time_message(),
+                None,
+            ))
+        } else {
+            alerts::simulate(rule, &sb, start, end)
+        };
         let (check, row) = stages::volume_check(
             path,
             d.name(),

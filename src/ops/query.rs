@@ -29,13 +29,20 @@ pub fn open(cx: &Context, o: &QueryOptions) -> Result<QueryEngine, OpError> {
         cfg.now = engine::value::parse_datetime(n)
             .ok_or_else(|| OpError::usage(format!("--now: `{n}` is not a datetime")))?;
     }
-    let dir = match &o.data {
-        Some(d) => cx.path(d),
-        None => cx.root.join(&cfg.data),
-    };
     let ws = cx.workspace();
     let checked = crate::pipeline::check(&ws, &cx.siblings(), None);
-    let data = crate::sandbox::for_definitions(&dir, &checked.definitions, &cx.config.schemas);
+    // A folder named on the command line is the user's; the configured one is contained.
+    let data = match &o.data {
+        Some(d) => {
+            crate::sandbox::for_definitions(&cx.path(d), &checked.definitions, &cx.config.schemas)
+        }
+        None => crate::sandbox::for_repository(
+            &cx.root,
+            &cx.sandbox_dir()?,
+            &checked.definitions,
+            &cx.config.schemas,
+        ),
+    };
     Ok(QueryEngine {
         data,
         opts: RunOptions {

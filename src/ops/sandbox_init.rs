@@ -22,7 +22,10 @@ pub fn sandbox_init(cx: &Context) -> Result<SandboxInitOutcome, OpError> {
         .iter()
         .map(|d| {
             let tf = dryrun::tests_path(&cx.root.join(&d.path));
-            let tests = tf.is_file().then(|| dryrun::read_tests(&tf).ok()).flatten();
+            let tests = tf
+                .is_file()
+                .then(|| dryrun::read_tests_in(&cx.root, &tf).ok())
+                .flatten();
             (d.clone(), tests)
         })
         .collect();

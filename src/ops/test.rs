@@ -38,13 +38,23 @@ pub fn test(cx: &Context, o: &TestOptions) -> Result<TestOutcome, OpError> {
     let mut untested = Vec::new();
     for d in rules {
         let tf = dryrun::tests_path(&cx.root.join(&d.path));
+        if cx.out_of_run_time() {
+            results.push(CaseResult::unreadable(
+                d.name(),
+                &tf,
+                cx.out_of_run_time_message(),
+            ));
+            progress.inc(1);
+            continue;
+        }
         if !tf.is_file() {
             untested.push(d.path.display().to_string());
             progress.inc(1);
             continue;
         }
-        match dryrun::read_tests(&tf) {
+        match dryrun::read_tests_in(&cx.root, &tf) {
             Ok(tests) => results.extend(dryrun::run_rule_tests(
+                &cx.root,
                 d,
                 &tests,
                 &tf,

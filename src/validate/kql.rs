@@ -240,7 +240,28 @@ impl QueryAnalyzer for KqlAnalyzer {
     fn analyze(&self, def: &Definition, source: &str, query: &str, node: &Node) -> Vec<Diagnostic> {
         let parse = kql::parse(query);
         let map = offsets::value_offsets(source, node);
+        let usage = match def.kind() {
+            ContentKind::Rule => QueryUse::Rule,
+            ContentKind::Hunt => QueryUse::Hunt,
+            _ => QueryUse::Other,
+        };
         if !parse.errors.is_empty() {
+            // Invisible characters are reported even when the query does not parse: a
+            // zero-width space inside a name is also a syntax error that would not say why.
+            let invisible = lints::invisible_characters(query, usage)
+                .into_iter()
+                .map(|f| {
+                    let mut d = Diagnostic::new(
+                        f.code,
+                        map_span(map.as_deref(), node, f.start, f.end),
+                        f.message,
+                    );
+                    if let Some(s) = f.severity {
+                        d.severity = s;
+                    }
+                    d.hint = f.hint;
+                    d
+                });
             return parse
                 .errors
                 .iter()
@@ -256,13 +277,9 @@ impl QueryAnalyzer for KqlAnalyzer {
                     }
                     d
                 })
+                .chain(invisible)
                 .collect();
         }
-        let usage = match def.kind() {
-            ContentKind::Rule => QueryUse::Rule,
-            ContentKind::Hunt => QueryUse::Hunt,
-            _ => QueryUse::Other,
-        };
         let mut findings = lints::run(query, &parse.tree, usage);
         let policy_findings =
             super::policy::query_checks(def, query, &parse.tree, &self.policy, &mut findings);

@@ -8,6 +8,7 @@ pub mod entities;
 pub mod kql;
 pub mod limits;
 pub mod policy;
+pub mod text;
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,7 @@ pub struct Context<'a> {
 pub fn check_definition(d: &Definition, source: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
     let mut out = limits::check(d, &ctx.environments);
     out.extend(policy::check(d, ctx.policy));
+    out.extend(text::check(&d.doc));
     if let (Some(a), Some(q), Some(node)) = (ctx.analyzer, d.query(), d.doc.get("query")) {
         out.extend(a.analyze(d, source, q, node));
     }

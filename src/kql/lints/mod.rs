@@ -9,6 +9,9 @@ mod cross_resource_query;
 mod filter_after_expensive_operator;
 mod hunt_without_time_filter;
 mod invalid_regex;
+mod invisible_character_in_query;
+
+pub use invisible_character_in_query::scan as invisible_characters;
 mod join_without_time_bound;
 mod search_or_union_star;
 
@@ -59,6 +62,7 @@ pub fn run(text: &str, tree: &SyntaxTree, usage: QueryUse) -> Vec<Finding> {
     out.extend(assignment_as_comparison::check(&cx));
     out.extend(cross_resource_query::check(&cx));
     out.extend(filter_after_expensive_operator::check(&cx));
+    out.extend(invisible_character_in_query::check(&cx));
     out.sort_by_key(|f| (f.start, f.end, f.code));
     out
 }
