@@ -79,6 +79,7 @@ fn run(concurrency: usize, per_ws: usize, n_ws: usize, latency: Duration) -> (f6
         api_versions: Default::default(),
         workspaces: workspaces.clone(),
         emulator: true,
+        token_hosts: Vec::new(),
     };
     let root = tempfile::tempdir().unwrap();
     let s = Session::new(

@@ -65,7 +65,7 @@ impl Default for ContentFolders {
 impl ContentFolders {
     /// Whether a root-relative path is excluded.
     pub fn excluded(&self, rel: &std::path::Path) -> bool {
-        let rel = rel.to_string_lossy().replace('\\', "/");
+        let rel = crate::diagnostics::render::display_path(rel);
         self.exclude.iter().any(|e| {
             let e = e.trim_end_matches('/');
             rel == e || rel.starts_with(&format!("{e}/"))
@@ -260,6 +260,9 @@ pub struct EnvironmentConfig {
     pub api_versions: ApiVersionOverrides,
     /// The workspaces the environment deploys to.
     pub workspaces: Vec<Workspace>,
+    /// Hosts beyond Azure's own (ARM, the Log Analytics query API) that may receive this
+    /// environment's tokens, as `host` or `*.suffix` (a private endpoint, Azure Stack).
+    pub token_hosts: Vec<String>,
 }
 
 /// A diagnostic's severity as `[lints]` sets it.

@@ -130,6 +130,8 @@ pub struct Client {
     pub base: String,
     scope: String,
     credential: Credential,
+    /// Hosts beyond the scope's own that may receive its token (trusted configuration).
+    token_hosts: Vec<String>,
     limit: Arc<Semaphore>,
     pub retry: RetryPolicy,
     pub stats: Arc<Stats>,
@@ -165,10 +167,18 @@ impl Client {
             base: base.trim_end_matches('/').to_string(),
             scope: scope.to_string(),
             credential,
+            token_hosts: Vec::new(),
             limit: Arc::new(Semaphore::new(concurrency.max(1))),
             retry,
             stats: Arc::new(Stats::default()),
         }
+    }
+
+    /// Let the token also go to these hosts (`host` or `*.suffix`; from the trusted
+    /// configuration only).
+    pub fn with_token_hosts(mut self, hosts: Vec<String>) -> Client {
+        self.token_hosts = hosts;
+        self
     }
 
     fn url(&self, path: &str, api_version: Option<&str>) -> String {
@@ -231,6 +241,12 @@ impl Client {
             Method::Post => reqwest::Method::POST,
             Method::Delete => reqwest::Method::DELETE,
         };
+        // Every request, including nextLink and operation URLs the service returns: a token
+        // goes only to the hosts of its audience, and is not even acquired otherwise.
+        if !matches!(self.credential, Credential::None) {
+            super::hosts::token_may_go(&self.scope, &url, &self.token_hosts)
+                .map_err(|m| err(ErrorKind::Auth, None, None, m, None))?;
+        }
         let mut last: Option<AzureError> = None;
         for attempt in 0..self.retry.max_attempts {
             if attempt > 0 {

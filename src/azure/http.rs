@@ -19,6 +19,9 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
     install_tls();
     reqwest::Client::builder()
         .timeout(timeout)
+        // No redirects: a redirect would carry the request (and its token) to a host nobody
+        // checked.
+        .redirect(reqwest::redirect::Policy::none())
         .pool_idle_timeout(Duration::from_secs(30))
         .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))
         .build()

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod hosts;
 pub mod http;
 pub mod query;
 

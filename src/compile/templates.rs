@@ -17,10 +17,81 @@ const DEFAULT_GATE_COMMENT: &str = include_str!("../../templates/gate-comment.md
 const DEFAULT_PLAN: &str = include_str!("../../templates/plan.md.hbs");
 
 handlebars_helper!(json_helper: |v: Value| serde_json::to_string(&v).unwrap_or_default());
-handlebars_helper!(md_helper: |v: Value| {
-    let s = match &v { Value::String(s) => s.clone(), Value::Null => String::new(), other => other.to_string() };
-    s.replace('|', "\\|").replace('\n', " ")
-});
+handlebars_helper!(md_helper: |v: Value| md_text(&plain(&v)));
+handlebars_helper!(code_helper: |v: Value| code_span(&plain(&v)));
+
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// One line of text with no control or invisible characters (they become spaces).
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || crate::diagnostics::is_invisible(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Untrusted text (a rule's name, a message quoting content) as inert Markdown in a table
+/// cell: one line (so it cannot start a heading or a block); brackets, pipes, backticks and
+/// HTML escaped, so it cannot open a link, an image, an HTML block, a code span or a new cell; words that would mention someone
+/// (`@team`) or link somewhere (`https://...`, `www.`) put in code spans, where GitHub neither
+/// notifies nor links. Content cannot forge a "gate passed" block in the PR comment.
+pub fn md_text(s: &str) -> String {
+    let line = one_line(s);
+    let mut out = String::with_capacity(line.len() + 8);
+    for (i, word) in line.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let lower = word.to_ascii_lowercase();
+        if word.contains('@') || lower.contains("://") || lower.contains("www.") {
+            out.push_str(&code_span(word));
+            continue;
+        }
+        for c in word.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                // Links and images need brackets, cells split at pipes, code spans at
+                // backticks; emphasis and the like are left alone (harmless mid-cell).
+                '\\' | '`' | '[' | ']' | '|' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out
+}
+
+/// Untrusted text as one Markdown code span (a path, a location): a fence longer than any run
+/// of backticks inside, pipes escaped for tables, on one line.
+pub fn code_span(s: &str) -> String {
+    let text = one_line(s).replace('|', "\\|");
+    if text.is_empty() {
+        return String::new();
+    }
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
 
 /// The template registry. Construct with [`Templates::new`], override with [`Templates::set`].
 /// Built-in templates are compiled on first use (a command renders one or two of them; compiling
@@ -48,6 +119,7 @@ impl Templates {
         hb.register_escape_fn(handlebars::no_escape);
         hb.register_helper("json", Box::new(json_helper));
         hb.register_helper("md", Box::new(md_helper));
+        hb.register_helper("code", Box::new(code_helper));
         Templates {
             inner: std::sync::Mutex::new(Registry {
                 hb,

@@ -48,6 +48,8 @@ pub struct Environment {
     pub workspaces: Vec<Workspace>,
     /// Whether the endpoint is the local emulator.
     pub emulator: bool,
+    /// Extra hosts this environment's tokens may go to (see `azure::hosts`).
+    pub token_hosts: Vec<String>,
 }
 
 /// The emulator's address for a repository (see the module docs).
@@ -144,6 +146,7 @@ pub fn resolve(
         api_versions,
         workspaces,
         emulator,
+        token_hosts: raw.token_hosts.clone(),
     })
 }
 

@@ -139,7 +139,14 @@ pub fn summary_line(counts: Counts, files: usize) -> String {
 
 /// Paths are shown with forward slashes on every platform.
 pub fn display_path(p: &std::path::Path) -> String {
-    p.to_string_lossy().replace('\\', "/")
+    let s = p.to_string_lossy();
+    // On Windows the separator is shown as `/`; elsewhere a backslash is part of a name
+    // (and of a byte-escaped one, `x\\xfe.yaml`).
+    if cfg!(windows) {
+        s.replace('\\', "/")
+    } else {
+        s.into_owned()
+    }
 }
 
 #[derive(Serialize)]

@@ -53,6 +53,18 @@ impl GithubContext {
         let api_url = var("GITHUB_API_URL")
             .filter(|u| !u.is_empty())
             .unwrap_or_else(|| "https://api.github.com".into());
+        // The workflow's token goes over https (GitHub, or GitHub Enterprise Server where the
+        // workflow says so), or to loopback; never over plain http to another host.
+        let parsed = reqwest::Url::parse(&api_url)
+            .map_err(|e| anyhow!("GITHUB_API_URL `{api_url}` is not a URL: {e}"))?;
+        let host = parsed.host_str().unwrap_or("");
+        if parsed.scheme() != "https"
+            && !(parsed.scheme() == "http" && crate::azure::hosts::is_loopback(host))
+        {
+            return Err(anyhow!(
+                "GITHUB_API_URL `{api_url}`: the token is sent only over https (or to loopback)"
+            ));
+        }
         let pr = match pr {
             Some(n) => n,
             None => event_pr_number(&var, &read).ok_or_else(|| {

@@ -509,11 +509,11 @@ pub fn evaluate(inputs: &Inputs<'_>) -> Outcome {
         .collect();
     all_diags.extend(config_diags.iter().map(|d| (*d).clone()));
     for change in inputs.changes {
-        let path = change.path.to_string_lossy().replace('\\', "/");
+        let path = crate::diagnostics::render::display_path(&change.path);
         let file: Option<FileId> = inputs
             .db
             .iter()
-            .find(|(_, f)| f.path.to_string_lossy().replace('\\', "/") == path)
+            .find(|(_, f)| crate::diagnostics::render::display_path(&f.path) == path)
             .map(|(id, _)| id);
         let def = file.and_then(|f| inputs.checked.definitions.iter().find(|d| d.file == f));
         let file_diags: Vec<&Diagnostic> = match file {

@@ -58,6 +58,15 @@ impl Reporter for Silent {
     }
 }
 
+/// Where the trusted side's files are.
+#[derive(Clone, Debug)]
+pub enum TrustedRoot {
+    /// A folder (the base branch's checkout, holding the trusted vigil.toml).
+    Dir(PathBuf),
+    /// A git ref of the repository (the base commit).
+    GitRef(String),
+}
+
 /// Read and check a configuration file named by the user or the workflow (a trusted
 /// configuration): any problem is an `Invalid` error located in that file.
 pub fn load_config_file(p: &Path) -> Result<Config, OpError> {
@@ -120,6 +129,9 @@ pub struct Context {
     pub repo_config: Config,
     /// Where the trusted configuration came from (a file, a base ref), when there is one.
     pub trusted_from: Option<String>,
+    /// Where trusted templates are read (the trusted configuration's folder, or the base
+    /// ref): the PR comment the trusted job publishes is not the pull request's to shape.
+    trusted_root: Option<TrustedRoot>,
     /// The repository's trust-deciding keys that differ from the trusted configuration: reported
     /// by the gate, never applied.
     pub trust_changes: Vec<crate::config::TrustChange>,
@@ -177,6 +189,7 @@ impl Context {
             repo_config: config.clone(),
             config,
             trusted_from: None,
+            trusted_root: None,
             trust_changes: Vec::new(),
             config_text,
             verbose: o.verbose,
@@ -190,7 +203,11 @@ impl Context {
         // every command of a run.
         if let Some(p) = cx.var("VIGIL_TRUSTED_CONFIG").filter(|p| !p.is_empty()) {
             let trusted = load_config_file(Path::new(&p))?;
-            cx.set_trusted(trusted, p);
+            let dir = Path::new(&p)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            cx.set_trusted(trusted, p, TrustedRoot::Dir(dir));
         }
         crate::engine::budget::set_default(cx.config.engine.budget());
         Ok(cx)
@@ -198,7 +215,8 @@ impl Context {
 
     /// Take every trust-deciding key from `trusted` (see `config::with_trusted`); `from` says
     /// where it came from.
-    pub fn set_trusted(&mut self, trusted: Config, from: String) {
+    pub fn set_trusted(&mut self, trusted: Config, from: String, root: TrustedRoot) {
+        self.trusted_root = Some(root);
         let (eff, changes) =
             crate::config::with_trusted(&self.repo_config, self.config_text.as_deref(), &trusted);
         self.config = eff;
@@ -229,6 +247,7 @@ impl Context {
             config: self.config.clone(),
             repo_config: self.repo_config.clone(),
             trusted_from: self.trusted_from.clone(),
+            trusted_root: self.trusted_root.clone(),
             trust_changes: self.trust_changes.clone(),
             config_text: self.config_text.clone(),
             verbose: self.verbose,
@@ -340,7 +359,8 @@ impl Context {
         }
     }
 
-    /// Templates with the repository's overrides (`templates/<name>`).
+    /// Templates with the repository's overrides (`templates/<name>`); with a trusted
+    /// configuration, the trusted side's overrides instead (the base branch's templates).
     pub fn templates(&self) -> Result<crate::compile::templates::Templates, OpError> {
         let mut t = crate::compile::templates::Templates::new();
         for name in [
@@ -349,10 +369,17 @@ impl Context {
             crate::compile::templates::GATE_COMMENT,
             crate::compile::templates::PLAN,
         ] {
-            let p = self.root.join("templates").join(name);
-            if let Ok(text) = std::fs::read_to_string(&p) {
+            let rel = format!("templates/{name}");
+            let text = match &self.trusted_root {
+                None => crate::paths::read_contained(&self.root, Path::new(""), &rel, 1 << 20).ok(),
+                Some(TrustedRoot::Dir(d)) => std::fs::read_to_string(self.path(d).join(&rel)).ok(),
+                Some(TrustedRoot::GitRef(r)) => {
+                    crate::git::file_at(&self.root, r, &rel).ok().flatten()
+                }
+            };
+            if let Some(text) = text {
                 t.set(name, &text)
-                    .map_err(|e| OpError::new(Failure::Invalid, format!("{}: {e}", p.display())))?;
+                    .map_err(|e| OpError::new(Failure::Invalid, format!("{rel}: {e}")))?;
             }
         }
         Ok(t)
@@ -393,7 +420,9 @@ impl Context {
             credential.name()
         ));
         let owner = format!("vigil:{}", self.config.project.id);
+        let hosts = envr.token_hosts.clone();
         let mut s = Session::new(envr, self.root.clone(), owner, credential);
+        s.arm = s.arm.clone().with_token_hosts(hosts);
         if let Some(k) = self
             .var("VIGIL_TEST_KILL_AFTER_STEP")
             .and_then(|v| v.parse::<u64>().ok())
@@ -419,7 +448,8 @@ impl Context {
             credential,
             envr.concurrency.max(1),
             azure::RetryPolicy::default(),
-        ))
+        )
+        .with_token_hosts(envr.token_hosts.clone()))
     }
 
     /// The embedded default: when an environment points at the emulator, no emulator answers

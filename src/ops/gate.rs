@@ -80,7 +80,16 @@ pub fn gate(cx: &Context, o: &GateOptions) -> Result<GateOutcome, OpError> {
         (Some(p), _) => {
             let trusted = super::context::load_config_file(&cx.path(p))?;
             let mut c = cx.derive();
-            c.set_trusted(trusted, p.display().to_string());
+            let dir = cx
+                .path(p)
+                .parent()
+                .map(|d| d.to_path_buf())
+                .unwrap_or_default();
+            c.set_trusted(
+                trusted,
+                p.display().to_string(),
+                super::context::TrustedRoot::Dir(dir),
+            );
             owned = c;
             &owned
         }
@@ -105,7 +114,11 @@ pub fn gate(cx: &Context, o: &GateOptions) -> Result<GateOutcome, OpError> {
                 None => crate::config::Config::default(),
             };
             let mut c = cx.derive();
-            c.set_trusted(trusted, format!("vigil.toml at {base}"));
+            c.set_trusted(
+                trusted,
+                format!("vigil.toml at {base}"),
+                super::context::TrustedRoot::GitRef(base.clone()),
+            );
             owned = c;
             &owned
         }
@@ -377,7 +390,7 @@ impl Drop for ScratchDir {
 
 /// The path of a change as the gate keys it.
 fn key(p: &std::path::Path) -> String {
-    p.to_string_lossy().replace('\\', "/")
+    crate::diagnostics::render::display_path(p)
 }
 
 /// Run detection tests and the local dry-run over the changed rules, in `root`: the work tree,
