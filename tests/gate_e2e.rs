@@ -957,3 +957,75 @@ fn gate_with_head_runs_the_heads_tests() {
     let now = std::fs::read_to_string(r.path().join("detections/spray.yaml")).unwrap();
     assert!(now.contains("Failures >= 3"));
 }
+
+/// The environments pr.yml's trusted job passes to `vigil gate` (`--env E` flags).
+fn workflow_gate_envs() -> Vec<String> {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows/pr.yml"),
+    )
+    .unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("gate --base") && l.contains("--stage trusted"))
+        .expect("pr.yml runs the trusted gate");
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|w| w[0] == "--env")
+        .map(|w| w[1].to_string())
+        .collect()
+}
+
+#[test]
+fn the_documented_promotion_path_passes_with_the_workflows_flags() {
+    // An AI rule runs in shadow in staging and prod for a week; the promotion PR sets it
+    // active everywhere; the trusted job's gate, with pr.yml's own --env flags, finds shadow
+    // evidence in every environment the promotion reaches and passes.
+    let envs = workflow_gate_envs();
+    assert!(
+        envs.contains(&"staging".to_string()) && envs.contains(&"prod".to_string()),
+        "{envs:?}"
+    );
+    let r = deploy_support::repo(CONFIG);
+    r.write(".gitignore", "gate/\n.vigil/\n");
+    r.write("detections/ai.yaml", &ai_rule("rollout: shadow\n"));
+    r.write("sandbox/SigninLogs.jsonl", &signins());
+    r.write("sandbox/SecurityAlert.jsonl", &shadow_alerts(7));
+    let base = r.commit("shadow");
+    let emu = emulator(r.path());
+    let url = emu.url();
+    for env in ["staging", "prod"] {
+        let o = deploy_support::vigil(r.path(), &url, &["apply", "--env", env], &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    r.git(&["checkout", "-q", "-b", "feature"]);
+    r.write("detections/ai.yaml", &ai_rule("rollout: active\n"));
+    let head = r.commit("promote everywhere");
+    let gh = github(&head, &base, json!([approval("alice", &head)]));
+    // trusted_gate passes `--env staging`; add the rest of the workflow's environments.
+    let mut extra = Vec::new();
+    for e in envs.iter().filter(|e| *e != "staging") {
+        extra.push("--env");
+        extra.push(e.as_str());
+    }
+    let (o, v, _) = trusted_gate(&r, &url, &gh, &extra);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let rollout = check(&v, "detections/ai.yaml", "rollout")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        rollout.contains("staging: shadow -> active with evidence"),
+        "{rollout}"
+    );
+    assert!(
+        rollout.contains("prod: shadow -> active with evidence"),
+        "{rollout}"
+    );
+    let plan = check(&v, "detections/ai.yaml", "plan");
+    assert_eq!(plan["status"], "pass", "{v}");
+    assert!(plan["detail"].as_str().unwrap().contains("prod:"), "{plan}");
+    // With staging alone (what the workflow ran before), prod has no evidence.
+    let (o, _, _) = trusted_gate(&r, &url, &gh, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}

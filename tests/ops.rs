@@ -238,7 +238,7 @@ fn each_operation_runs_without_the_cli() {
             all: true,
             base: None,
             head: None,
-            env: None,
+            env: vec![],
             stage: vigil::gate::Stage::Offline,
             evidence: None,
             policy: None,

@@ -46,9 +46,11 @@ pub fn token_may_go(scope: &str, url: &str, extra: &[String]) -> Result<(), Stri
     match u.scheme() {
         "https" => {}
         "http" if loopback => {}
-        "http" => return Err(format!(
+        "http" => {
+            return Err(format!(
             "refusing to send a token over plain http to {host}: http is allowed only for loopback"
-        )),
+        ))
+        }
         other => return Err(format!("refusing to send a token over `{other}`")),
     }
     if loopback {

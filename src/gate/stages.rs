@@ -35,6 +35,26 @@ impl StageResults {
         self.checks.entry(path.to_string()).or_default().push(check);
     }
 
+    /// Record a check for a path, merged with an earlier check of the same name (a stage run
+    /// for several environments): it fails if either fails; the details are joined.
+    pub fn merge(&mut self, path: &str, check: Check) {
+        let list = self.checks.entry(path.to_string()).or_default();
+        match list.iter_mut().find(|c| c.name == check.name) {
+            Some(c) => {
+                let rank = |s: Status| match s {
+                    Status::Pass => 0,
+                    Status::NotRun => 1,
+                    Status::Fail => 2,
+                };
+                if rank(check.status) > rank(c.status) {
+                    c.status = check.status;
+                }
+                c.detail = format!("{}; {}", c.detail, check.detail);
+            }
+            None => list.push(check),
+        }
+    }
+
     /// The check of a stage for a path: the one the CLI recorded, else the stage's reason for
     /// not running, else "not run".
     pub fn check_for(&self, path: &str, name: &'static str) -> Check {

@@ -27,8 +27,8 @@ pub struct GateOptions {
     pub base: Option<String>,
     /// The head of the comparison (default: the work tree).
     pub head: Option<String>,
-    /// Trusted stage: the environment to plan against and read shadow evidence from.
-    pub env: Option<String>,
+    /// Trusted stage: the environments to plan against and read shadow evidence from.
+    pub env: Vec<String>,
     pub stage: Stage,
     /// Shadow evidence for promotions (JSON; see `gate::evidence`).
     pub evidence: Option<PathBuf>,
@@ -248,9 +248,27 @@ pub fn gate(cx: &Context, o: &GateOptions) -> Result<GateOutcome, OpError> {
             "not run: the plan against real workspaces belongs to the trusted stage",
         )),
         Stage::Trusted => {
-            let found =
-                run_trusted_stages(cx, o, &ws, &checked, &changes, &file_evidence, &mut st)?;
-            evidence_items.extend(found);
+            if o.env.is_empty() {
+                st.not_run.push(Check::new(
+                    "plan",
+                    Status::NotRun,
+                    "not run: no --env ENV (the trusted stage plans against the target environment)",
+                ));
+            }
+            let several = o.env.len() > 1;
+            for env_name in &o.env {
+                let found = run_trusted_stages(
+                    cx,
+                    env_name,
+                    several,
+                    &ws,
+                    &checked,
+                    &changes,
+                    &file_evidence,
+                    &mut st,
+                )?;
+                evidence_items.extend(found);
+            }
         }
     }
 
@@ -533,25 +551,19 @@ fn run_local_stages(
     }
 }
 
-/// Trusted stage: the plan against `--env` and shadow evidence from its query API. Returns the
-/// evidence read, or the exit code of a setup error.
+/// Trusted stage for one environment: the plan against it and shadow evidence from its query
+/// API (for every promotion in that environment). Returns the evidence read.
+#[allow(clippy::too_many_arguments)]
 fn run_trusted_stages(
     cx: &Context,
-    o: &GateOptions,
+    env_name: &String,
+    several: bool,
     ws: &workspace::Workspace,
     checked: &pipeline::Checked,
     changes: &[Change],
     file_evidence: &[evidence::Evidence],
     st: &mut StageResults,
 ) -> Result<Vec<evidence::Evidence>, OpError> {
-    let Some(env_name) = &o.env else {
-        st.not_run.push(Check::new(
-            "plan",
-            Status::NotRun,
-            "not run: no --env ENV (the trusted stage plans against the target environment)",
-        ));
-        return Ok(Vec::new());
-    };
     let s = match cx.session(env_name) {
         Ok(x) => x,
         Err(e) if e.code == Some(code::DEP_CREDENTIAL) => {
@@ -584,7 +596,7 @@ fn run_trusted_stages(
             Ok(x) => (x.lives, x.plans, x.problems),
             Err(e) => {
                 for c in changes {
-                    st.add(
+                    st.merge(
                         &key(&c.path),
                         Check::new(
                             "plan",
@@ -607,10 +619,18 @@ fn run_trusted_stages(
                 .map(|d| d.resource_name().to_string()),
         };
         if let Some(n) = name {
-            st.add(&key(&c.path), stages::plan_check(&summary, &n));
+            let mut check = stages::plan_check(&summary, &n);
+            if several {
+                check.detail = format!("{env_name}: {}", check.detail);
+            }
+            st.merge(&key(&c.path), check);
         }
     }
-    st.plan = Some(summary);
+    // The comment's plan section shows the first environment; every environment's checks are
+    // on each definition.
+    if st.plan.is_none() {
+        st.plan = Some(summary);
+    }
 
     // Shadow evidence for promotions, from SecurityAlert through the query API.
     let client = match cx.query_client(&s.env) {

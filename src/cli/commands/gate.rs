@@ -37,9 +37,10 @@ pub struct GateArgs {
     /// and the dry-run run on a scratch copy of its tree.
     #[arg(long, value_name = "REF", requires = "base")]
     pub head: Option<String>,
-    /// Trusted stage: the environment to plan against and to read shadow evidence from.
+    /// Trusted stage: an environment to plan against and to read shadow evidence from (repeat
+    /// it for each environment a promotion reaches, e.g. `--env staging --env prod`).
     #[arg(long, value_name = "ENV")]
-    pub env: Option<String>,
+    pub env: Vec<String>,
     /// offline (no secrets, safe for forks) or trusted (confirms reviews on GitHub).
     #[arg(long, value_enum, default_value_t = StageArg::Offline)]
     pub stage: StageArg,
