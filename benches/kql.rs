@@ -91,7 +91,7 @@ fn main() {
         best,
         ours
     );
-    let catalog = vigil::kql::catalog::Catalog::embedded();
+    let catalog = vigil::kql::catalog::Catalog::oracle_base();
     let mut best_bind = f64::INFINITY;
     for _ in 0..5 {
         let t = Instant::now();

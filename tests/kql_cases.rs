@@ -65,7 +65,7 @@ fn errors(text: &str) -> Vec<(String, u32, String)> {
         })
         .collect();
     if out.is_empty() {
-        let b = vigil::kql::binder::bind(text, &p.tree, Catalog::embedded());
+        let b = vigil::kql::binder::bind(text, &p.tree, Catalog::oracle_base());
         out.extend(b.errors.iter().map(|e| {
             (
                 e.kind.code().as_str().to_string(),

@@ -46,7 +46,7 @@ fn binding_verdicts_agree_with_kusto_language() {
             .into_iter()
             .map(|v| (v.id.clone(), v))
             .collect();
-    let catalog = Catalog::embedded();
+    let catalog = Catalog::oracle_base();
     let (mut total, mut agree, mut oracle_fails, mut caught) = (0usize, 0usize, 0usize, 0usize);
     let (mut both_ok, mut cols_agree) = (0usize, 0usize);
     let mut lines = Vec::new();

@@ -277,8 +277,8 @@ catalog! {
         why "The id is the Sentinel resource name: the second would overwrite the first."
         example "two files with id: 2c55fe7a-...";
     DUPLICATE_NAME = "VG227" Error "duplicate_name"
-        summary "Two definitions of one kind share a display name (or two functions an alias, two watchlists an alias)."
-        why "Sentinel requires unique display names per workspace, and analysts cannot tell the two apart."
+        summary "Two definitions of one kind share a display name (a warning: Sentinel identifies rules by id), or two functions or two watchlists share an alias (an error: the alias is what queries call)."
+        why "Analysts cannot tell two rules of the same name apart in the incident queue; two aliases that collide make one definition overwrite or shadow the other. Sentinel accepts repeated rule display names, so vigil warns unless [lints] raises it."
         example "two rules named 'Suspicious sign-in'";
     ID_NOT_GUID = "VG228" Error "id_not_guid"
         summary "The id is not a GUID."
@@ -392,6 +392,10 @@ catalog! {
         summary "An operation on values of types it does not accept (ordering a string against a number, grouping by a dynamic value)."
         why "Kusto rejects the query at bind time."
         example "where HttpStatusCode >= 500  // HttpStatusCode is a string";
+    KQL_UNKNOWN_WATCHLIST = "KQL210" Note "unknown_watchlist"
+        summary "`_GetWatchlist('alias')` names a watchlist the repository does not define: its columns are not checked."
+        why "The watchlist may be managed in the workspace directly; vigil knows the columns only of watchlists defined under watchlists/, and says so rather than guess."
+        example "_GetWatchlist('VIPUsers') | project ['User Principal Name']";
     KQL_OPERATOR_POSITION = "KQL209" Error "kql_operator_position"
         summary "A tabular operator that needs input rows (where, project, mv-expand, ...) starts a query or statement."
         why "Kusto rejects it at bind time (\"the operator cannot be the first operator in a query\"); usually a `|` turned into `;` or a lost first line."

@@ -259,7 +259,24 @@ pub fn rows_to_table(rows: Vec<Vec<(String, Value)>>, schema: Option<&[(String, 
         }
     }
     let n = rows.len();
-    let mut cols: Vec<Vec<Value>> = vec![Vec::with_capacity(n); names.len()];
+    // Columns of the schema that no row has cost nothing per row: they share one column of
+    // typed nulls per type (a wide catalog table loaded from a narrow file stays small).
+    let mut seen = vec![false; names.len()];
+    for r in &rows {
+        for (k, _) in r {
+            seen[index[k]] = true;
+        }
+    }
+    let mut cols: Vec<Vec<Value>> = seen
+        .iter()
+        .map(|s| {
+            if *s {
+                Vec::with_capacity(n)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
     let mut interner: HashMap<Arc<str>, ()> = HashMap::new();
     for r in rows {
         let mut present = vec![false; names.len()];
@@ -269,15 +286,24 @@ pub fn rows_to_table(rows: Vec<Vec<(String, Value)>>, schema: Option<&[(String, 
             cols[i].push(v);
         }
         for (i, p) in present.iter().enumerate() {
-            if !p {
+            if !p && seen[i] {
                 cols[i].push(Value::Null);
             }
         }
     }
+    let mut shared: HashMap<Type, Arc<Vec<Value>>> = HashMap::new();
     let columns = names
         .into_iter()
         .zip(cols)
-        .map(|((name, ty), data)| {
+        .zip(seen)
+        .map(|(((name, ty), data), seen)| {
+            if let (false, Some(ty)) = (seen, ty) {
+                let data = shared
+                    .entry(ty)
+                    .or_insert_with(|| Arc::new(vec![Value::Null.cast(ty); n]))
+                    .clone();
+                return Column { name, ty, data };
+            }
             let ty = ty.unwrap_or_else(|| {
                 // Strings that all parse as datetimes become datetimes (JSON has no datetime).
                 let t = infer_type(&data);

@@ -31,6 +31,8 @@ pub enum BindErrorKind {
     TypeMismatch,
     /// A tabular operator that needs input rows at the start of a query.
     OperatorPosition,
+    /// `_GetWatchlist` of a watchlist the repository does not define (a note).
+    UnknownWatchlist,
 }
 
 impl BindErrorKind {
@@ -46,6 +48,7 @@ impl BindErrorKind {
             BindErrorKind::DuplicateLet => code::KQL_DUPLICATE_LET,
             BindErrorKind::TypeMismatch => code::KQL_TYPE_MISMATCH,
             BindErrorKind::OperatorPosition => code::KQL_OPERATOR_POSITION,
+            BindErrorKind::UnknownWatchlist => code::KQL_UNKNOWN_WATCHLIST,
         }
     }
 }
@@ -56,6 +59,8 @@ pub struct BindError {
     pub start: u32,
     pub end: u32,
     pub message: String,
+    /// What to do about it (a did-you-mean).
+    pub hint: Option<String>,
 }
 
 /// How Kusto.Language names the column of an unnamed function call (its `ResultNameKind`,
@@ -320,7 +325,33 @@ impl<'a> Binder<'a> {
             start: t.start,
             end: t.end(),
             message,
+            hint: None,
         });
+    }
+
+    /// A did-you-mean for a misspelt name among `candidates`.
+    fn suggest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<String> {
+        crate::diagnostics::did_you_mean(name, candidates).map(|m| format!("did you mean `{m}`?"))
+    }
+
+    /// The text of a string-literal argument (`'alias'`), when the node is one.
+    fn string_literal(&self, id: u32) -> Option<String> {
+        let toks = self.tokens(id);
+        match toks.as_slice() {
+            [t] if t.kind == T::String => super::literal::decode_string(self.tok_text(*t)),
+            _ => {
+                let kids = self.children(id);
+                match kids.as_slice() {
+                    [k] => self.string_literal(*k),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// The names in scope: let-bound variables.
+    fn scope_names(&self) -> Vec<String> {
+        self.scopes.iter().flat_map(|s| s.keys().cloned()).collect()
     }
 
     fn lookup_var(&self, name: &str) -> Option<&Value> {
@@ -560,18 +591,36 @@ impl<'a> Binder<'a> {
         if self.fuzzy && row.is_none() {
             return Value::Table(Schema::default());
         }
+        let vars = self.scope_names();
         if row.is_none() {
+            let hint = Self::suggest(
+                &name,
+                self.catalog
+                    .tables
+                    .keys()
+                    .chain(self.catalog.functions.keys())
+                    .chain(vars.iter())
+                    .map(String::as_str),
+            );
             self.error(
                 BindErrorKind::UnknownTable,
                 tok,
                 format!("`{name}` is not a known table, tabular variable or function"),
             );
+            self.errors.last_mut().expect("just pushed").hint = hint;
         } else {
+            let hint = Self::suggest(
+                &name,
+                row.into_iter()
+                    .flat_map(|r| r.columns.iter().map(|(c, _)| c.as_str()))
+                    .chain(vars.iter().map(String::as_str)),
+            );
             self.error(
                 BindErrorKind::UnknownName,
                 tok,
                 format!("`{name}` is not a known column, table, variable or function"),
             );
+            self.errors.last_mut().expect("just pushed").hint = hint;
         }
         Value::Scalar(Type::Unknown)
     }
@@ -713,6 +762,47 @@ impl<'a> Binder<'a> {
             }
             return v;
         }
+        // A repository's watchlist: its own columns, or open when the repository does not
+        // define it.
+        if name == "_GetWatchlist" {
+            if let Some(known) = &self.catalog.watchlists {
+                let alias = args.first().and_then(|a| self.string_literal(*a));
+                for a in &args {
+                    self.expr(*a, row);
+                }
+                let Some(alias) = alias else {
+                    return Value::Table(Schema::open());
+                };
+                return match known.get(&alias.to_ascii_lowercase()) {
+                    Some(None) => Value::Table(Schema::open()),
+                    Some(Some(cols)) => {
+                        let mut columns: Vec<(String, Type)> =
+                            crate::kql::catalog::WATCHLIST_COLUMNS
+                                .iter()
+                                .map(|(c, t)| (c.to_string(), *t))
+                                .collect();
+                        for c in cols {
+                            if !columns.iter().any(|(n, _)| n == c) {
+                                columns.push((c.clone(), Type::String));
+                            }
+                        }
+                        Value::Table(Schema::new(columns))
+                    }
+                    None => {
+                        self.errors.push(BindError {
+                            kind: BindErrorKind::UnknownWatchlist,
+                            start: tok.start,
+                            end: tok.end(),
+                            message: format!(
+                                "the watchlist `{alias}` is not defined in this repository; its columns are not checked"
+                            ),
+                            hint: Some("define it under watchlists/ to have its columns checked".into()),
+                        });
+                        Value::Table(Schema::open())
+                    }
+                };
+            }
+        }
         // Stored functions (ASIM parsers, _GetWatchlist, ...).
         if let Some(f) = self.catalog.functions.get(&name).cloned() {
             for a in &args {
@@ -741,11 +831,22 @@ impl<'a> Binder<'a> {
             for a in &args {
                 self.expr(*a, row);
             }
+            let vars = self.scope_names();
+            let hint = Self::suggest(
+                &name,
+                self.catalog
+                    .builtins
+                    .keys()
+                    .chain(self.catalog.functions.keys())
+                    .chain(vars.iter())
+                    .map(String::as_str),
+            );
             self.error(
                 BindErrorKind::UnknownFunction,
                 tok,
                 format!("`{name}` is not a known function"),
             );
+            self.errors.last_mut().expect("just pushed").hint = hint;
             return Value::Scalar(Type::Unknown);
         };
         let arg_types: Vec<Type> = args
@@ -779,6 +880,7 @@ impl<'a> Binder<'a> {
                             want.name(),
                             t.name()
                         ),
+                        hint: None,
                     });
                 }
             }
@@ -1572,6 +1674,8 @@ impl<'a> Binder<'a> {
                     out.set(&idx, Type::Long);
                 }
                 if let Some(l) = first_list {
+                    // The column each item expands into; `to typeof(T)` after an item types it.
+                    let mut last: Option<String> = None;
                     for item in self.children(l) {
                         match self.kind(item) {
                             N::Assignment => {
@@ -1579,15 +1683,29 @@ impl<'a> Binder<'a> {
                                 if let Some(v) = k.get(1) {
                                     self.expr(*v, Some(&input));
                                 }
-                                if let Some((n, _)) = k.first().and_then(|n| self.name_of(*n)) {
-                                    out.set(&n, Type::Dynamic);
+                                last = k.first().and_then(|n| self.name_of(*n)).map(|(n, _)| n);
+                                if let Some(n) = &last {
+                                    out.set(n, Type::Dynamic);
                                 }
                             }
-                            N::Clause => {}
+                            N::Clause => {
+                                let ty = self
+                                    .children(item)
+                                    .into_iter()
+                                    .find(|c| self.kind(*c) == N::TypeRef)
+                                    .and_then(|t| self.tokens(t).first().copied())
+                                    .map(|t| Type::parse(self.tok_text(t)));
+                                if let (Some(n), Some(ty)) = (&last, ty) {
+                                    if ty != Type::Unknown {
+                                        out.set(n, ty);
+                                    }
+                                }
+                            }
                             _ => {
                                 self.expr(item, Some(&input));
-                                match self.default_name(item) {
-                                    Some(n) => out.set(&n, Type::Dynamic),
+                                last = self.default_name(item);
+                                match &last {
+                                    Some(n) => out.set(n, Type::Dynamic),
                                     None => out.open = true,
                                 }
                             }

@@ -289,6 +289,12 @@ pub fn union_columns(legs: &[Vec<(String, Type)>], inner: bool) -> Vec<UnionColu
 pub struct Catalog {
     pub tables: HashMap<String, Schema>,
     pub functions: HashMap<String, StoredFunction>,
+    /// The watchlists a repository defines (lower-case alias → its own columns). When set,
+    /// `_GetWatchlist('alias')` returns the standard watchlist columns plus these, and a
+    /// watchlist the repository does not define has open columns; when `None` (no repository),
+    /// `_GetWatchlist` has the fixed schema of the function catalog.
+    /// (A watchlist whose columns could not be read maps to `None`: open, without a note.)
+    pub watchlists: Option<HashMap<String, Option<Vec<String>>>>,
     /// Built-ins by name; a name may be both scalar and aggregate (`count`...).
     pub builtins: HashMap<String, Vec<Builtin>>,
 }
@@ -296,6 +302,32 @@ pub struct Catalog {
 const TABLES: &str = include_str!("data/tables.tsv");
 const FUNCTIONS: &str = include_str!("data/functions.tsv");
 const BUILTINS: &str = include_str!("data/builtins.tsv");
+/// Microsoft's Azure Monitor table reference (pinned; see the file's header for its source).
+const REFERENCE: &str = include_str!("data/azure-monitor-tables.tsv");
+
+/// The columns `_GetWatchlist('alias')` returns besides the watchlist's own (typed string).
+pub const WATCHLIST_COLUMNS: &[(&str, Type)] = &[
+    ("_DTItemId", Type::String),
+    ("LastUpdatedTimeUTC", Type::DateTime),
+    ("SearchKey", Type::String),
+    ("WatchlistItem", Type::Dynamic),
+];
+
+/// The standard columns of every Log Analytics table ("Standard columns in Azure Monitor Logs",
+/// learn.microsoft.com/azure/azure-monitor/logs/log-standard-columns): every table has them,
+/// whether or not its own reference page lists them. `SourceSystem` is not standard; tables
+/// that have it say so on their page.
+pub const STANDARD_COLUMNS: &[(&str, Type)] = &[
+    ("TenantId", Type::String),
+    ("TimeGenerated", Type::DateTime),
+    ("_TimeReceived", Type::DateTime),
+    ("Type", Type::String),
+    ("_ItemId", Type::String),
+    ("_ResourceId", Type::String),
+    ("_SubscriptionId", Type::String),
+    ("_IsBillable", Type::String),
+    ("_BilledSize", Type::Real),
+];
 
 /// Count the parameters of `(a:string, b:long = 1)` text: (required, total).
 fn count_params(params: &str) -> (usize, usize) {
@@ -325,7 +357,54 @@ fn count_params(params: &str) -> (usize, usize) {
 
 impl Catalog {
     /// The embedded Sentinel / Log Analytics catalog.
+    /// The catalog vigil binds against: [`Catalog::oracle_base`], plus the tables and columns of
+    /// Microsoft's Azure Monitor table reference that it lacks (`data/azure-monitor-tables.tsv`:
+    /// a column already known keeps its type), plus the standard columns of every table
+    /// ([`STANDARD_COLUMNS`]). Queries that use documented columns (`DnsEvents.Name`,
+    /// `_ItemId`, `TenantId`) bind.
     pub fn embedded() -> &'static Catalog {
+        static C: OnceLock<Catalog> = OnceLock::new();
+        C.get_or_init(|| {
+            let mut c = Catalog::oracle_base().clone();
+            c.merge_reference(REFERENCE);
+            c.add_standard_columns();
+            c
+        })
+    }
+
+    /// Add the tables and columns of a reference list (`Table<TAB>Column<TAB>type` lines) that
+    /// the catalog lacks; known columns keep their types.
+    pub fn merge_reference(&mut self, tsv: &str) {
+        for line in tsv
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
+            let mut f = line.split('\t');
+            if let (Some(t), Some(col), Some(ty)) = (f.next(), f.next(), f.next()) {
+                let table = self.tables.entry(t.to_string()).or_default();
+                if !table.columns.iter().any(|(n, _)| n == col) {
+                    table.columns.push((col.to_string(), Type::parse(ty)));
+                }
+            }
+        }
+    }
+
+    /// Give every table the standard columns it lacks.
+    pub fn add_standard_columns(&mut self) {
+        for table in self.tables.values_mut() {
+            for (col, ty) in STANDARD_COLUMNS {
+                if !table.columns.iter().any(|(n, _)| n == col) {
+                    table.columns.push((col.to_string(), *ty));
+                }
+            }
+        }
+    }
+
+    /// The catalog of vigil's differential tests against Kusto.Language: exactly the tables
+    /// and functions of `../shared/corpus/schemas/sentinel-schema.json` (generated into
+    /// `data/tables.tsv` and `data/functions.tsv`, drift-tested) and the built-in functions,
+    /// so both binders see the same schema.
+    pub fn oracle_base() -> &'static Catalog {
         static C: OnceLock<Catalog> = OnceLock::new();
         C.get_or_init(|| {
             let mut c = Catalog::default();

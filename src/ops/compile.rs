@@ -42,7 +42,7 @@ pub fn compile(cx: &Context, o: &CompileOptions) -> Result<CompileOutcome, OpErr
     }
     let (ws, sel) = open_selected(cx, &o.paths);
     // Compilation does not need the YAML trees: release them as soon as each file is checked.
-    let kql = crate::validate::kql::KqlAnalyzer::for_workspace(&ws);
+    let kql = crate::validate::kql::KqlAnalyzer::for_workspace_with(&ws, &cx.siblings());
     let checked = pipeline::check_selected(&ws, &cx.siblings(), Some(&kql), false, sel.as_ref());
     let templates = cx.templates()?;
     let out_dir = cx.path(&o.out);

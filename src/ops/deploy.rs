@@ -79,7 +79,7 @@ pub fn desired(
         siblings,
         commit,
     } = content_at(cx, reference)?;
-    let kql = crate::validate::kql::KqlAnalyzer::for_workspace(&ws);
+    let kql = crate::validate::kql::KqlAnalyzer::for_workspace_with(&ws, siblings.as_ref());
     let analyzer: Option<&dyn crate::validate::QueryAnalyzer> =
         if strict { Some(&kql) } else { None };
     let checked = pipeline::check_with(&ws, siblings.as_ref(), analyzer, false);

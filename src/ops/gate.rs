@@ -140,7 +140,7 @@ pub fn gate(cx: &Context, o: &GateOptions) -> Result<GateOutcome, OpError> {
         }
         None => (cx.workspace(), Box::new(cx.siblings())),
     };
-    let kql = crate::validate::kql::KqlAnalyzer::for_workspace(&ws);
+    let kql = crate::validate::kql::KqlAnalyzer::for_workspace_with(&ws, siblings.as_ref());
     let checked = pipeline::check(&ws, siblings.as_ref(), Some(&kql));
 
     let changes: Vec<Change> = match &o.base {

@@ -26,7 +26,7 @@ pub struct ValidateOutcome {
 
 pub fn validate(cx: &Context, o: &ValidateOptions) -> Result<ValidateOutcome, OpError> {
     let (ws, sel) = open_selected(cx, &o.paths);
-    let kql = crate::validate::kql::KqlAnalyzer::for_workspace(&ws);
+    let kql = crate::validate::kql::KqlAnalyzer::for_workspace_with(&ws, &cx.siblings());
     let analyzer: Option<&dyn crate::validate::QueryAnalyzer> =
         if o.kql { Some(&kql) } else { None };
     let checked = pipeline::check_selected(&ws, &cx.siblings(), analyzer, true, sel.as_ref());

@@ -36,10 +36,20 @@ impl KqlAnalyzer {
     /// The embedded catalog plus the workspace functions defined in this repository
     /// (`functions/`), so rules that call them bind.
     pub fn for_workspace(ws: &Workspace) -> KqlAnalyzer {
+        KqlAnalyzer::for_workspace_with(ws, &crate::model::load::NoSiblings)
+    }
+
+    /// [`KqlAnalyzer::for_workspace`], reading watchlist CSV files through `siblings` so that
+    /// `_GetWatchlist('alias')` binds the repository's watchlists with their real columns.
+    pub fn for_workspace_with(
+        ws: &Workspace,
+        siblings: &dyn crate::model::load::SiblingReader,
+    ) -> KqlAnalyzer {
         let mut a = KqlAnalyzer {
             policy: ws.config.policy.clone(),
             ..KqlAnalyzer::default()
         };
+        a.catalog.watchlists = Some(repo_watchlists(ws, siblings));
         // `[schemas.tables]` in vigil.toml: custom tables, or columns missing from the embedded
         // lists: `MyTable_CL = { Col = "string" }`.
         for (name, cols) in &ws.config.schemas.tables {
@@ -82,6 +92,54 @@ impl KqlAnalyzer {
         }
         a
     }
+}
+
+/// The watchlists a repository defines: lower-case alias → columns (from inline items or the
+/// header of the CSV file beside the definition).
+fn repo_watchlists(
+    ws: &Workspace,
+    siblings: &dyn crate::model::load::SiblingReader,
+) -> std::collections::HashMap<String, Option<Vec<String>>> {
+    let mut out = std::collections::HashMap::new();
+    for &f in &ws.files {
+        let src = ws.db.get(f);
+        if classify::by_folder(&src.path, &ws.config.content) != Some(ContentKind::Watchlist) {
+            continue;
+        }
+        let parsed = crate::yaml::parse(f, &src.text);
+        let Some(root) = parsed.root else { continue };
+        let text = |k: &str| {
+            root.get(k)
+                .and_then(|n| n.as_scalar())
+                .map(|s| s.text.clone())
+        };
+        let Some(alias) = text("alias").or_else(|| text("watchlistAlias")) else {
+            continue;
+        };
+        let mut cols: Option<Vec<String>> = None;
+        if let Some(items) = root.get("items").and_then(|n| n.as_seq()) {
+            let cols = cols.get_or_insert_with(Vec::new);
+            for item in items {
+                if let crate::yaml::Kind::Map(entries) = &item.kind {
+                    for e in entries {
+                        if !cols.contains(&e.key) {
+                            cols.push(e.key.clone());
+                        }
+                    }
+                }
+            }
+        } else if let Some(source) = text("source") {
+            if let Ok(csv) = siblings.read(&src.path, &source) {
+                if let Ok(mut records) = crate::csv::parse(&csv) {
+                    if !records.is_empty() {
+                        cols = Some(records.remove(0));
+                    }
+                }
+            }
+        }
+        out.insert(alias.to_ascii_lowercase(), cols);
+    }
+    out
 }
 
 /// Map a query byte range to a file span, or to the whole query node when positions inside
@@ -213,9 +271,11 @@ impl KqlAnalyzer {
         let parse = kql::parse(&scoped);
         let problem = match parse.errors.first() {
             Some(e) => Some(e.message.clone()),
+            // (The canary watchlist not being in the repository is its own note, POL009.)
             None => binder::bind(&scoped, &parse.tree, &self.catalog)
                 .errors
-                .first()
+                .iter()
+                .find(|e| e.kind != binder::BindErrorKind::UnknownWatchlist)
                 .map(|e| e.message.clone()),
         };
         problem
@@ -306,16 +366,23 @@ impl QueryAnalyzer for KqlAnalyzer {
         }
         let bound = binder::bind(query, &parse.tree, &self.catalog);
         for e in &bound.errors {
-            out.push(Diagnostic::new(
+            let mut d = Diagnostic::new(
                 e.kind.code(),
                 map_span(map.as_deref(), node, e.start, e.end),
                 e.message.clone(),
-            ));
+            );
+            d.hint = e.hint.clone();
+            out.push(d);
         }
-        if bound.errors.is_empty() {
+        // Notes (a watchlist the repository does not define) do not stop the checks below.
+        let bound_ok = bound
+            .errors
+            .iter()
+            .all(|e| e.kind == binder::BindErrorKind::UnknownWatchlist);
+        if bound_ok {
             out.extend(self.canary_binds(def, query));
         }
-        if bound.errors.is_empty() {
+        if bound_ok {
             if let Some(result) = bound.result.filter(|r| !r.open) {
                 for (col, path, what) in named_columns(def) {
                     if result.get(&col).is_none() {

@@ -101,13 +101,9 @@ pub fn repo_checks(defs: &[Definition]) -> Vec<Diagnostic> {
         let name_key = (d.kind(), d.name().trim().to_lowercase());
         match names.get(&name_key) {
             Some(first) if !identical(first, d) => {
-                // Sentinel requires unique rule display names per workspace; saved searches and
-                // others only get confusing.
-                let severity = if d.kind() == ContentKind::Rule {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                };
+                // Sentinel identifies rules by id and accepts repeated display names (Microsoft's
+                // own content repeats some); two rules of one name only confuse analysts.
+                let severity = Severity::Warning;
                 diags.push(
                     Diagnostic::new(
                         code::DUPLICATE_NAME,

@@ -27,7 +27,7 @@ pub fn check_root_with(root: &Path, kql: bool) -> (Workspace, Checked) {
     let reader = FsReader {
         root: root.to_path_buf(),
     };
-    let analyzer = vigil::validate::kql::KqlAnalyzer::for_workspace(&ws);
+    let analyzer = vigil::validate::kql::KqlAnalyzer::for_workspace_with(&ws, &reader);
     let checked = pipeline::check(
         &ws,
         &reader,
