@@ -21,6 +21,7 @@ pub mod model;
 pub mod ops;
 pub mod paths;
 pub mod pipeline;
+pub mod re2;
 pub mod rest;
 pub mod rollout;
 pub mod sandbox;

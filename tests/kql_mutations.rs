@@ -14,86 +14,13 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use vigil::kql::catalog::Catalog;
 use vigil::kql::syntax::TokenKind;
 
 use common::Rng;
 
-#[derive(serde::Deserialize)]
-struct Verdict {
-    id: String,
-    ok: bool,
-    #[serde(default)]
-    diagnostics: Vec<OracleDiag>,
-    #[serde(default)]
-    error: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct OracleDiag {
-    severity: String,
-    message: String,
-    byte_start: u32,
-}
-
-/// Where the oracle script is, and the environment node needs to find Kusto.Language.
-fn oracle(corpus: &Path) -> Option<(PathBuf, Vec<(String, String)>)> {
-    let dir = std::env::var_os("VIGIL_KQL_ORACLE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| corpus.join("../tools/kql-oracle"));
-    let script = dir.join("kql-oracle.js");
-    if !script.is_file() {
-        return None;
-    }
-    let mut env = Vec::new();
-    match std::env::var("KQL_ORACLE_PKG") {
-        Ok(pkg) if Path::new(&pkg).is_dir() => env.push(("KQL_ORACLE_PKG".to_string(), pkg)),
-        _ if dir
-            .join("node_modules/@kusto/language-service-next")
-            .is_dir() => {}
-        _ => return None,
-    }
-    let node = Command::new("node").arg("--version").output().ok()?;
-    node.status.success().then_some((script, env))
-}
-
-/// Send every query to one oracle process; answers come back in order, keyed by id.
-fn ask(
-    script: &Path,
-    env: &[(String, String)],
-    args: &[&str],
-    queries: &[(String, String)],
-) -> BTreeMap<String, Verdict> {
-    let mut child = Command::new("node")
-        .arg(script)
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the oracle");
-    let mut stdin = child.stdin.take().unwrap();
-    let input: String = queries
-        .iter()
-        .map(|(id, q)| serde_json::json!({ "id": id, "query": q }).to_string() + "\n")
-        .collect();
-    let writer = std::thread::spawn(move || {
-        stdin.write_all(input.as_bytes()).unwrap();
-    });
-    let mut out = BTreeMap::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let v: Verdict = serde_json::from_str(&line.unwrap()).expect("oracle answer");
-        out.insert(v.id.clone(), v);
-    }
-    writer.join().unwrap();
-    assert!(child.wait().unwrap().success(), "the oracle failed");
-    out
-}
+use common::oracle::{self, Oracle, Verdict};
 
 const SCALAR_OPS: &[&str] = &[
     "==",
@@ -301,7 +228,7 @@ impl Tally {
 
 #[test]
 fn mutated_queries_agree_with_the_live_oracle() {
-    let required = std::env::var_os("VIGIL_REQUIRE_ORACLE").is_some();
+    let required = oracle::required();
     let Some(corpus) = common::corpus() else {
         assert!(
             !required,
@@ -310,7 +237,7 @@ fn mutated_queries_agree_with_the_live_oracle() {
         eprintln!("SKIPPED mutated_queries_agree_with_the_live_oracle: corpus not found (set VIGIL_CORPUS)");
         return;
     };
-    let Some((script, env)) = oracle(&corpus) else {
+    let Some(oracle) = Oracle::find(&corpus) else {
         assert!(
             !required,
             "VIGIL_REQUIRE_ORACLE is set but the oracle is not installed (node, KQL_ORACLE_PKG)"
@@ -349,10 +276,8 @@ fn mutated_queries_agree_with_the_live_oracle() {
         }
     }
     let schema = corpus.join("schemas/sentinel-schema.json");
-    let o_syntax = ask(&script, &env, &["--mode", "syntax"], &syntax);
-    let o_semantic = ask(
-        &script,
-        &env,
+    let o_syntax = oracle.ask(&["--mode", "syntax"], &syntax);
+    let o_semantic = oracle.ask(
         &["--mode", "semantic", "--schema", schema.to_str().unwrap()],
         &semantic,
     );

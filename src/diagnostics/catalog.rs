@@ -414,8 +414,8 @@ catalog! {
         why "`has` is much faster than `contains`, and `contains` also matches inside longer words."
         example "where CommandLine contains \"mimikatz\"";
     KQL_INVALID_REGEX = "KQL303" Error "invalid_regex"
-        summary "A literal regular expression that Kusto's RE2 engine rejects (lookaround, backreferences) or that is malformed."
-        why "The query fails at run time or never matches."
+        summary "A literal regular expression that RE2, Kusto's regex engine, rejects (lookaround, backreferences, `(?x)`, counts over 1,000, malformed classes), with RE2's own message."
+        why "Sentinel fails the query when it runs. vigil follows RE2's parser exactly (differential test against google-re2: tests/regex_re2.rs), so valid RE2 such as `[[]` or `a{,3}` passes."
         example "extract(@\"(?<=user=)\\w+\", 0, Msg)";
     KQL_HUNT_NO_TIME_FILTER = "KQL304" Warning "hunt_without_time_filter"
         summary "A hunting query that never filters on time."

@@ -1756,7 +1756,12 @@ impl<'a> Exec<'a> {
             match p {
                 PatPart::Text(s) => {
                     if regex {
-                        re.push_str(s);
+                        // Each piece is RE2 syntax; one that is not whole on its own (a group
+                        // split across pieces) goes in as written.
+                        match crate::re2::translate(s) {
+                            Ok(t) => re.push_str(&t),
+                            Err(_) => re.push_str(s),
+                        }
                     } else {
                         re.push_str(&regex::escape(s));
                     }

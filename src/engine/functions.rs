@@ -24,8 +24,24 @@ thread_local! {
     static REGEXES: RefCell<HashMap<String, Arc<regex::Regex>>> = RefCell::new(HashMap::new());
 }
 
-/// A compiled regular expression (RE2 syntax, as Kusto), cached per pattern.
+/// A compiled regular expression in RE2 syntax, as Kusto has it ([`crate::re2`] checks it and
+/// translates it for the `regex` crate), cached per pattern.
 pub fn regex(pattern: &str) -> R<Arc<regex::Regex>> {
+    let rust = re2_to_rust(pattern)?;
+    rust_regex(&rust)
+}
+
+/// A pattern in RE2 syntax, in the `regex` crate's syntax.
+pub fn re2_to_rust(pattern: &str) -> R<String> {
+    crate::re2::translate(pattern).map_err(|e| {
+        err(format!(
+            "invalid regular expression `{pattern}`: RE2 rejects it: {e}"
+        ))
+    })
+}
+
+/// A compiled regular expression in the `regex` crate's syntax, cached per pattern.
+pub fn rust_regex(pattern: &str) -> R<Arc<regex::Regex>> {
     REGEXES.with(|m| {
         if let Some(r) = m.borrow().get(pattern) {
             return Ok(r.clone());
@@ -656,15 +672,16 @@ fn lookup(name: &str) -> Option<F> {
             ))
         },
         "trim" => |a| {
-            let re = regex(&format!("^(?:{})+|(?:{})+$", s(a, 0), s(a, 0)))?;
+            let p = re2_to_rust(&s(a, 0))?;
+            let re = rust_regex(&format!("^(?:{p})+|(?:{p})+$"))?;
             Ok(Value::string(re.replace_all(&s(a, 1), "").into_owned()))
         },
         "trim_start" => |a| {
-            let re = regex(&format!("^(?:{})+", s(a, 0)))?;
+            let re = rust_regex(&format!("^(?:{})+", re2_to_rust(&s(a, 0))?))?;
             Ok(Value::string(re.replace_all(&s(a, 1), "").into_owned()))
         },
         "trim_end" => |a| {
-            let re = regex(&format!("(?:{})+$", s(a, 0)))?;
+            let re = rust_regex(&format!("(?:{})+$", re2_to_rust(&s(a, 0))?))?;
             Ok(Value::string(re.replace_all(&s(a, 1), "").into_owned()))
         },
         "reverse" => |a| Ok(Value::string(s(a, 0).chars().rev().collect())),
@@ -1504,7 +1521,7 @@ fn lookup(name: &str) -> Option<F> {
         "has_ipv4" => |a| {
             let ip = s(a, 1);
             let text = s(a, 0);
-            let re = regex(r"(?:^|[^0-9.])((?:\d{1,3}\.){3}\d{1,3})(?:$|[^0-9.])")?;
+            let re = rust_regex(r"(?:^|[^0-9.])((?:[0-9]{1,3}\.){3}[0-9]{1,3})(?:$|[^0-9.])")?;
             let hit = re
                 .captures_iter(&text)
                 .any(|c| c.get(1).is_some_and(|m| m.as_str() == ip));

@@ -365,6 +365,7 @@ impl<'a> Binder<'a> {
         for s in self.children(id) {
             match self.kind(s) {
                 N::LetStatement => self.let_statement(s),
+                N::DeclareStatement => self.declare_statement(s),
                 N::ExprStatement => {
                     if let Some(e) = self.children(s).first() {
                         result = match self.expr(*e, None) {
@@ -378,6 +379,33 @@ impl<'a> Binder<'a> {
             }
         }
         result
+    }
+
+    /// `declare query_parameters(a:string = "x", ...)`: each parameter is a name of its type.
+    fn declare_statement(&mut self, id: u32) {
+        let Some(list) = self
+            .children(id)
+            .into_iter()
+            .find(|c| self.kind(*c) == N::ParamList)
+        else {
+            return;
+        };
+        for p in self.children(list) {
+            let kids = self.children(p);
+            let Some((name, _)) = kids.first().and_then(|n| self.name_of(*n)) else {
+                continue;
+            };
+            let ty = kids
+                .iter()
+                .find(|k| self.kind(**k) == N::TypeRef)
+                .and_then(|t| self.tokens(*t).first().copied())
+                .map(|t| Type::parse(self.tok_text(t)))
+                .unwrap_or(Type::Unknown);
+            self.scopes
+                .last_mut()
+                .expect("a scope")
+                .insert(name, Value::Scalar(ty));
+        }
     }
 
     fn let_statement(&mut self, id: u32) {
@@ -1294,9 +1322,21 @@ impl<'a> Binder<'a> {
                                 {
                                     out.set(&n, firstcol.1);
                                     for (c, t) in tmp.columns.into_iter().skip(1) {
-                                        if c != firstcol.0 {
-                                            out.set(&c, t);
+                                        if c == firstcol.0 {
+                                            continue;
                                         }
+                                        // `ReportId = arg_max(Timestamp, ReportId)`: the
+                                        // extra column's name is taken, so Kusto suffixes it
+                                        // (`ReportId1`).
+                                        let c = if out.get(&c).is_some() {
+                                            (1..)
+                                                .map(|i| format!("{c}{i}"))
+                                                .find(|u| out.get(u).is_none())
+                                                .expect("a free name")
+                                        } else {
+                                            c
+                                        };
+                                        out.set(&c, t);
                                     }
                                     out.open |= tmp.open;
                                 }

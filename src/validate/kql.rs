@@ -33,6 +33,12 @@ impl Default for KqlAnalyzer {
 }
 
 impl KqlAnalyzer {
+    /// The catalog queries bind against (embedded, `[schemas.tables]`, repository functions and
+    /// watchlists).
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
     /// The embedded catalog plus the workspace functions defined in this repository
     /// (`functions/`), so rules that call them bind.
     pub fn for_workspace(ws: &Workspace) -> KqlAnalyzer {

@@ -43,9 +43,35 @@ fn indent_of(line: &str) -> usize {
 /// Rebuild a block scalar whose content starts at `start` (the first content byte).
 fn block(source: &str, start: usize, folded: bool) -> Option<(Vec<u8>, Vec<u32>)> {
     let line_start = source[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let indent = start - line_start;
     if source[line_start..start].bytes().any(|b| b != b' ') {
         return None;
+    }
+    let blank = |l: &str| l.bytes().all(|b| b == b' ' || b == b'\r');
+    // The indentation is the first content line's (the span may start on an empty line).
+    let mut indent = start - line_start;
+    let mut p = line_start;
+    while p < source.len() {
+        let e = source[p..]
+            .find('\n')
+            .map(|i| p + i)
+            .unwrap_or(source.len());
+        if !blank(&source[p..e]) {
+            indent = source[p..e].bytes().take_while(|b| *b == b' ').count();
+            break;
+        }
+        p = e + 1;
+    }
+    // Empty lines between the indicator (`|`, `>`) and the content are part of the value.
+    let mut line_start = line_start;
+    while line_start > 0 {
+        let prev = source[..line_start - 1]
+            .rfind('\n')
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        if !blank(&source[prev..line_start - 1]) {
+            break;
+        }
+        line_start = prev;
     }
     let mut out: Vec<u8> = Vec::new();
     let mut map: Vec<u32> = Vec::new();
@@ -303,5 +329,25 @@ mod tests {
         check("query: 'T | where a == ''x'''\n", "query");
         check("query: T | where a == 1\n  | take 1\n", "query");
         check("query: \"T\n  | take 1\"\n", "query");
+    }
+
+    #[test]
+    fn literal_block_with_leading_empty_lines() {
+        let src = "query: |\n\n  \n  SigninLogs\n  | where A matches regex '['\nname: n\n";
+        let map = check(src, "query");
+        let at = "\n\nSigninLogs\n| where A matches regex '['"
+            .find("'['")
+            .unwrap();
+        assert_eq!(&src[map[at] as usize..map[at] as usize + 3], "'['");
+    }
+
+    #[test]
+    fn folded_block_with_leading_empty_line() {
+        let src = "query: >-\n\n  SigninLogs\n  | take 5\nname: x\n";
+        let map = check(src, "query");
+        let root = crate::yaml::parse(FileId(0), src).root.unwrap();
+        let value = root.get("query").unwrap().as_scalar().unwrap().text.clone();
+        let at = value.find("take").unwrap();
+        assert_eq!(&src[map[at] as usize..map[at] as usize + 4], "take");
     }
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod github;
+pub mod oracle;
 
 use std::path::{Path, PathBuf};
 

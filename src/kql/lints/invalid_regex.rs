@@ -1,7 +1,8 @@
 //! KQL303 `invalid_regex`
 //!
 //! **What it does:** compiles every literal regular expression (`matches regex`, `extract`,
-//! `extract_all`, `replace_regex`, `indexof_regex`, `trim*`) with an RE2-compatible engine.
+//! `extract_all`, `replace_regex`, `indexof_regex`, `trim*`) with RE2's own rules
+//! ([`crate::re2`]: what RE2 accepts under its default options, with RE2's error text).
 //!
 //! **Why:** Kusto uses RE2, which has no lookaround and no backreferences; such patterns, and
 //! malformed ones (unbalanced groups), fail at run time or never match. AI-written queries often
@@ -10,7 +11,7 @@
 //! **Example:** `extract(@"(?<=user=)\w+", 0, Msg)` → `extract(@"user=(\w+)", 1, Msg)`.
 
 use super::{Finding, LintContext};
-use crate::diagnostics::{code, Severity};
+use crate::diagnostics::code;
 use crate::kql::syntax::NodeKind;
 
 /// Functions with a regex argument, and its position.
@@ -25,55 +26,32 @@ const REGEX_ARGS: &[(&str, usize)] = &[
 ];
 
 fn check_pattern(pattern: &str, start: u32, end: u32, out: &mut Vec<Finding>) {
-    let pcre_only = ["(?=", "(?!", "(?<=", "(?<!", "(?>"]
-        .iter()
-        .find(|p| pattern.contains(*p))
-        .map(|p| format!("lookaround `{p}`"))
-        .or_else(|| {
-            let b = pattern.as_bytes();
-            (0..b.len().saturating_sub(1))
-                .find(|&i| {
-                    b[i] == b'\\'
-                        && b[i + 1].is_ascii_digit()
-                        && b[i + 1] != b'0'
-                        && (i == 0 || b[i - 1] != b'\\')
-                })
-                .map(|i| format!("backreference `{}`", &pattern[i..i + 2]))
-        });
-    if let Some(what) = pcre_only {
-        out.push(
-            Finding::new(
-                code::KQL_INVALID_REGEX,
-                start,
-                end,
-                format!("Kusto's regex engine (RE2) does not support {what}"),
-            )
-            .with_hint("rewrite with a capture group, e.g. extract(@\"user=(\\w+)\", 1, Msg)"),
-        );
+    let Err(e) = crate::re2::check(pattern) else {
         return;
-    }
-    if let Err(e) = regex::Regex::new(pattern) {
-        let text = e.to_string();
-        let msg = text.lines().last().unwrap_or(&text).trim().to_string();
-        let mut f = Finding::new(
-            code::KQL_INVALID_REGEX,
-            start,
-            end,
-            format!("invalid regular expression: {msg}"),
-        );
-        // Escape rules differ slightly between engines: report those as warnings.
-        if msg.contains("escape") {
-            f.severity = Some(Severity::Warning);
-            f.hint = Some(
-                "escape rules differ slightly between RE2 and vigil's checker; verify in Sentinel"
-                    .into(),
-            );
+    };
+    let hint = match e.kind {
+        "invalid perl operator" if e.arg.starts_with("(?=") || e.arg.starts_with("(?!") || e.arg.starts_with("(?<") => {
+            Some("RE2 has no lookaround: match the context and capture the part you want, e.g. extract(@\"user=(\\w+)\", 1, Msg)")
         }
-        out.push(f);
+        "invalid escape sequence" if e.arg.len() == 2 && e.arg.as_bytes()[1].is_ascii_digit() => {
+            Some("RE2 has no backreferences; \\0 and three-digit octal escapes name characters")
+        }
+        _ => None,
+    };
+    let mut f = Finding::new(
+        code::KQL_INVALID_REGEX,
+        start,
+        end,
+        format!("RE2 rejects this regular expression: {e}"),
+    );
+    if let Some(h) = hint {
+        f = f.with_hint(h);
     }
+    out.push(f);
 }
 
-pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
+/// Every literal regular expression of a query: its decoded text and the literal's span.
+pub fn regex_literals(cx: &LintContext<'_>) -> Vec<(String, u32, u32)> {
     let mut out = Vec::new();
     for id in cx.nodes() {
         match cx.kind(id) {
@@ -85,9 +63,7 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
                     continue;
                 }
                 if let Some(rhs) = cx.children(id).into_iter().nth(1) {
-                    if let Some((p, s, e)) = cx.string_value(rhs) {
-                        check_pattern(&p, s, e, &mut out);
-                    }
+                    out.extend(cx.string_value(rhs));
                 }
             }
             NodeKind::Call => {
@@ -98,13 +74,19 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
                     continue;
                 };
                 if let Some(arg) = cx.call_args(id).get(pos) {
-                    if let Some((p, s, e)) = cx.string_value(*arg) {
-                        check_pattern(&p, s, e, &mut out);
-                    }
+                    out.extend(cx.string_value(*arg));
                 }
             }
             _ => {}
         }
+    }
+    out
+}
+
+pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (p, s, e) in regex_literals(cx) {
+        check_pattern(&p, s, e, &mut out);
     }
     out
 }
@@ -129,5 +111,8 @@ mod tests {
             r#"T | where Msg matches regex @"^\d{1,3}(\.\d{1,3}){3}$""#
         ));
         assert!(!bad(r#"T | extend s = trim(@"[\s\x27]+", Name)"#));
+        // Valid RE2, rejected by other engines: `[` inside a class, `{` without a count.
+        assert!(!bad(r#"T | where Msg matches regex @'[[]'"#));
+        assert!(!bad(r#"T | where Msg matches regex @'a{,3}'"#));
     }
 }

@@ -67,6 +67,15 @@ pub fn run(text: &str, tree: &SyntaxTree, usage: QueryUse) -> Vec<Finding> {
     out
 }
 
+/// The literal regular expressions of a query (decoded text and the literal's span).
+pub fn regex_literals(text: &str, tree: &SyntaxTree) -> Vec<(String, u32, u32)> {
+    invalid_regex::regex_literals(&LintContext {
+        text,
+        tree,
+        usage: QueryUse::Other,
+    })
+}
+
 #[cfg(test)]
 pub(crate) fn lint(query: &str, usage: QueryUse) -> Vec<Finding> {
     let p = super::parse(query);
