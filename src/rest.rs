@@ -373,6 +373,136 @@ pub fn content_hash(projection: &Value) -> String {
     crate::hash::sha256_hex(projection.to_string().as_bytes())[..16].to_string()
 }
 
+/// [`content_hash`] of [`project`]`(rtype, body, None)`, computed without building the
+/// projection: the same JSON text is streamed into the hash (keys sorted, nulls and empty
+/// containers dropped, durations and sets canonical, read-only properties left out). Compile
+/// calls it for every definition; watchlists take the plain path.
+pub fn body_content_hash(rtype: RType, body: &Value) -> String {
+    use sha2::Digest;
+    if rtype == RType::Watchlist {
+        return content_hash(&project(rtype, body, None));
+    }
+    let mut w = HashWriter(sha2::Sha256::new());
+    let kind = body
+        .get("kind")
+        .filter(|k| !k.is_null() && matches!(rtype, RType::AlertRule | RType::MlSetting))
+        .filter(|k| !norm_empty(k, false));
+    let ro = rtype.read_only();
+    let props: Vec<(&String, &Value)> = body
+        .get("properties")
+        .and_then(|p| p.as_object())
+        .map(|p| {
+            let mut v: Vec<_> = p
+                .iter()
+                .filter(|(k, v)| !ro.contains(&k.as_str()) && !dropped(k, v, true))
+                .collect();
+            v.sort_by(|a, b| a.0.cmp(b.0));
+            v
+        })
+        .unwrap_or_default();
+    w.put(b"{");
+    if let Some(k) = kind {
+        w.put(b"\"kind\":");
+        write_norm(&mut w, None, k, false);
+        if !props.is_empty() {
+            w.put(b",");
+        }
+    }
+    if !props.is_empty() {
+        w.put(b"\"properties\":");
+        write_entries(&mut w, &props, true);
+    }
+    w.put(b"}");
+    let digest = w.0.finalize();
+    crate::hash::hex_of(&digest)[..16].to_string()
+}
+
+struct HashWriter(sha2::Sha256);
+
+impl HashWriter {
+    fn put(&mut self, b: &[u8]) {
+        sha2::Digest::update(&mut self.0, b);
+    }
+}
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.put(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether [`normalize`] (after [`canonical`] when `canon`) drops the value.
+fn norm_empty(v: &Value, canon: bool) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.iter().all(|e| norm_empty(e, false)),
+        Value::Object(o) => o.iter().all(|(k, v)| dropped(k, v, canon)),
+        _ => false,
+    }
+}
+
+/// Whether an object entry disappears from the projection.
+fn dropped(k: &str, v: &Value, canon: bool) -> bool {
+    (canon && k == "description" && v.as_str() == Some("")) || norm_empty(v, canon)
+}
+
+/// An object's kept entries (sorted), as JSON.
+fn write_entries(w: &mut HashWriter, entries: &[(&String, &Value)], canon: bool) {
+    w.put(b"{");
+    for (i, (k, v)) in entries.iter().enumerate() {
+        if i > 0 {
+            w.put(b",");
+        }
+        serde_json::to_writer(&mut *w, k).expect("hashing cannot fail");
+        w.put(b":");
+        write_norm(w, Some(k), v, canon);
+    }
+    w.put(b"}");
+}
+
+/// A kept value as the projection's JSON; `canon` inside objects reached from the properties
+/// through objects only (where [`canonical`] applies).
+fn write_norm(w: &mut HashWriter, key: Option<&str>, v: &Value, canon: bool) {
+    match v {
+        Value::String(s) if canon && key.is_some_and(|k| DURATIONS.contains(&k)) => {
+            serde_json::to_writer(&mut *w, &canonical_duration(s)).expect("hashing cannot fail");
+        }
+        Value::Array(a)
+            if canon
+                && key.is_some_and(|k| SETS.contains(&k))
+                && a.iter().all(Value::is_string) =>
+        {
+            let mut items: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
+            items.sort_unstable();
+            items.dedup();
+            serde_json::to_writer(&mut *w, &items).expect("hashing cannot fail");
+        }
+        Value::Array(a) => {
+            w.put(b"[");
+            let mut first = true;
+            for e in a.iter().filter(|e| !norm_empty(e, false)) {
+                if !first {
+                    w.put(b",");
+                }
+                first = false;
+                write_norm(w, None, e, false);
+            }
+            w.put(b"]");
+        }
+        Value::Object(o) => {
+            let mut entries: Vec<(&String, &Value)> =
+                o.iter().filter(|(k, v)| !dropped(k, v, canon)).collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            write_entries(w, &entries, canon);
+        }
+        v => serde_json::to_writer(&mut *w, v).expect("hashing cannot fail"),
+    }
+}
+
 /// Properties whose value is an ISO-8601 duration: compared in one canonical spelling
 /// (`PT24H` and `P1D` are the same period; Azure answers with its own spelling).
 const DURATIONS: &[&str] = &[
@@ -439,6 +569,38 @@ fn canonical(props: &mut Map<String, Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streamed_hash_is_the_projection_hash() {
+        let bodies = [
+            json!({}),
+            json!({"kind": "Scheduled"}),
+            json!({"kind": null, "properties": {"description": ""}}),
+            json!({"kind": "Scheduled", "etag": "x", "properties": {
+                "displayName": "n\u{e9} \"q\"", "description": "", "lastModifiedUtc": "t",
+                "queryFrequency": "P1D", "queryPeriod": "PT24H", "tactics": ["b", "a", "b"],
+                "techniques": [], "severity": null, "enabled": true, "triggerThreshold": 0,
+                "entityMappings": [{"entityType": "IP", "description": "", "fieldMappings": [
+                    {"identifier": "Address", "columnName": "IP", "x": null}]}, null, {}],
+                "incidentConfiguration": {"createIncident": true, "groupingConfiguration": {
+                    "lookbackDuration": "PT5H", "groupByEntities": ["IP", "Account"],
+                    "matchingMethod": "Selected", "description": "", "empty": {"a": null}}},
+                "customDetails": {"b": "B", "a": "A"}, "numbers": [1.5, -2, 3e20]}}),
+            json!({"properties": {"query": "T", "etag": "*", "tags": [{"name": "a", "value": null}]}}),
+        ];
+        for rtype in RType::EVERY {
+            if rtype == RType::Watchlist {
+                continue;
+            }
+            for b in &bodies {
+                assert_eq!(
+                    body_content_hash(rtype, b),
+                    content_hash(&project(rtype, b, None)),
+                    "{rtype:?} {b}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn the_table_is_in_enum_order_and_round_trips() {

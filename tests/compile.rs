@@ -231,3 +231,35 @@ fn written_combined_templates_match_the_split_and_stale_ones_go() {
         );
     }
 }
+
+/// The content hash compile streams is the hash of the projection plan and deploy build, for
+/// every definition of the test content and of the real corpus.
+#[test]
+fn content_hash_is_the_projection_hash_on_real_content() {
+    let mut roots = vec![common::manifest_dir().join("tests/data/validate/ok")];
+    if let Some(corpus) = common::corpus() {
+        let mut snaps: Vec<_> = std::fs::read_dir(corpus.join("sentinel-yaml"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        snaps.sort();
+        roots.extend(snaps);
+    }
+    let mut n = 0;
+    for root in &roots {
+        let (ws, checked) = common::check_root_with(root, false);
+        for a in pipeline::compile(&ws, &checked, None) {
+            let rtype =
+                vigil::rest::RType::from_segment(a.resource.path.rsplit('/').nth(1).unwrap())
+                    .expect("a resource type");
+            let projected =
+                vigil::rest::content_hash(&vigil::rest::project(rtype, &a.resource.body, None));
+            assert_eq!(a.content_hash, projected, "{}", a.source);
+            n += 1;
+        }
+    }
+    eprintln!("{n} artifacts checked");
+    assert!(n > 10, "only {n} artifacts");
+}

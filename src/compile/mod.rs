@@ -667,7 +667,7 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
     };
     let kind = def.kind();
     let path = rtype.path(&name);
-    let content_hash = crate::rest::content_hash(&crate::rest::project(rtype, &body, None));
+    let content_hash = crate::rest::body_content_hash(rtype, &body);
     let meta_name = format!("{}-{}", metadata_kind(kind).to_lowercase(), name);
     let author = match def.provenance() {
         Some(p) if p.origin == crate::model::Origin::Ai => format!(

@@ -490,22 +490,60 @@ impl<'a> Parser<'a> {
         });
     }
 
-    /// "expected X, found Y", reported where X is missing: right after the previous token.
-    fn expected(&mut self, what: &str) {
-        let msg = format!("expected {what}, found {}", self.found());
-        // Kusto.Language reports a missing token at the unexpected one when both are on one
-        // line, else right after the previous token; tokens that cannot start anything are
-        // reported where they are.
+    /// Where Kusto.Language reports a missing element: right after the previous token, except
+    /// that with exactly one space before the next token it reports that token (measured with
+    /// the oracle: `A B` → at `B`, `A  B` and `A⏎B` → right after `A`); tokens that cannot
+    /// start anything are reported where they are.
+    /// Kusto.Language's "Expected: X" for a separator or closing token follows that rule;
+    /// other missing elements ("Missing expression", "Missing name", ...) are always right
+    /// after the previous token.
+    fn missing_at(&self, what: &str) -> u32 {
+        const SEPARATORS: &[&str] = &[
+            "`,` or `)`",
+            "`,` or `|`",
+            "`|`, `;` or the end of the query",
+            "`)`",
+            "`]`",
+            "`}`",
+            "`,`",
+            "`;`",
+            "`on`",
+            "`by`",
+        ];
         let cur = self.current();
-        let same_line = !self.src[self.last_end as usize..cur.start as usize].contains('\n');
-        let at = if self.last_end == 0
-            || same_line
+        let one_space = &self.src[self.last_end as usize..cur.start as usize] == " ";
+        // A token that can be read as the start of an operand (measured: `let x on 1` →
+        // "Expected: =" at `on`; `let x | 1` → "Missing expression" after `x`).
+        let operand = match cur.kind {
+            T::Ident => {
+                let w = self.text(cur);
+                !(WORD_OPS.contains(&w) || LIST_OPS.contains(&w) || w == "by")
+            }
+            T::String
+            | T::Int
+            | T::Real
+            | T::Timespan
+            | T::RawLiteral
+            | T::BracketedName
+            | T::LBracket
+            | T::Plus
+            | T::Minus => true,
+            _ => false,
+        };
+        if self.last_end == 0
             || matches!(cur.kind, T::Error | T::DotDot | T::Hash)
+            || (one_space && (SEPARATORS.contains(&what) || operand))
         {
             cur.start
         } else {
             self.last_end
-        };
+        }
+    }
+
+    /// "expected X, found Y", reported where X is missing: right after the previous token.
+    fn expected(&mut self, what: &str) {
+        let msg = format!("expected {what}, found {}", self.found());
+        let at = self.missing_at(what);
         if self.errors.last().is_some_and(|e| e.start == at) {
             return;
         }
@@ -662,7 +700,34 @@ impl<'a> Parser<'a> {
             if self.at(T::Eof) || (in_block && self.at(T::RBrace)) {
                 break;
             }
-            self.expected("`|`, `;` or the end of the query");
+            // A token that could start another statement: Kusto.Language reports the missing
+            // `;`; one that cannot start anything is reported where it is.
+            let t = self.current();
+            let starts = match t.kind {
+                T::Ident => !not_an_expression(self.text(t)) || OPERATORS.contains(&self.text(t)),
+                T::BracketedName
+                | T::Int
+                | T::Real
+                | T::Timespan
+                | T::String
+                | T::RawLiteral
+                | T::Placeholder
+                | T::LParen
+                | T::LBracket
+                | T::LBrace
+                | T::Minus
+                | T::Plus => true,
+                _ => false,
+            };
+            if starts {
+                self.expected("`|`, `;` or the end of the query");
+            } else {
+                let msg = format!(
+                    "expected `|`, `;` or the end of the query, found {}",
+                    self.found()
+                );
+                self.error_here(ErrorKind::Expected, msg);
+            }
             self.recover(false);
             // Unbalanced closers at top level: consume them so parsing goes on.
             if matches!(self.kind(), T::RParen | T::RBracket | T::RBrace) && !in_block {
@@ -872,6 +937,15 @@ impl<'a> Parser<'a> {
                 return;
             }
         }
+        if at_statement_start && self.at(T::Pipe) {
+            let msg = if self.src[..self.last_end as usize].ends_with(';') {
+                "a query cannot start with `|`: the `;` before it ends the statement (remove it to continue the query)"
+            } else {
+                "a query cannot start with `|`: it starts with a table, a function call, `let` or an expression"
+            };
+            self.error_here(ErrorKind::Expected, msg.to_string());
+            return;
+        }
         if matches!(self.kind(), T::Eof | T::Pipe | T::Semi) {
             self.missing("a query or an expression");
             return;
@@ -926,8 +1000,11 @@ impl<'a> Parser<'a> {
     fn operator(&mut self) {
         self.start(N::Operator);
         let t = self.current();
-        if t.kind != T::Ident {
-            self.expected("a query operator (where, project, extend, summarize, ...)");
+        if t.kind != T::Ident
+            || (not_an_expression(self.text(t)) && !OPERATORS.contains(&self.text(t)))
+        {
+            // Kusto.Language: "Query operator expected", right after the `|`.
+            self.missing("a query operator (where, project, extend, summarize, ...)");
             self.recover(false);
             self.finish();
             return;
@@ -1381,6 +1458,13 @@ impl<'a> Parser<'a> {
                 // Rare operators: accepted as balanced token sequences.
                 self.bump();
                 self.balanced_until_pipe();
+            }
+            "let" | "set" | "declare" => {
+                self.error_here(
+                    ErrorKind::UnknownOperator,
+                    format!("`{w}` is a statement, not a query operator: it cannot follow `|`; write it before the query and end it with `;`"),
+                );
+                self.recover(false);
             }
             _ => {
                 let msg = match crate::diagnostics::did_you_mean(w, OPERATORS.iter().copied()) {

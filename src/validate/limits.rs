@@ -601,6 +601,9 @@ fn entity_mappings(ck: &mut Ck<'_>, maps: Option<&[EntityMapping]>, query: &str)
             );
         }
         let mut used: Vec<&str> = Vec::new();
+        // An unknown identifier is the one cause: no second finding that the required ones
+        // are missing (the misspelt one is usually the required one).
+        let mut unknown = false;
         for (j, f) in m.field_mappings.iter().enumerate() {
             let fp = [
                 base[0].clone(),
@@ -609,6 +612,7 @@ fn entity_mappings(ck: &mut Ck<'_>, maps: Option<&[EntityMapping]>, query: &str)
                 Seg::Index(j),
             ];
             if !et.identifiers.contains(&f.identifier.as_str()) {
+                unknown = true;
                 let hint = match did_you_mean(&f.identifier, et.identifiers.iter().copied()) {
                     Some(s) => format!(
                         "did you mean `{s}`? {} takes: {}",
@@ -663,7 +667,7 @@ fn entity_mappings(ck: &mut Ck<'_>, maps: Option<&[EntityMapping]>, query: &str)
             .required
             .iter()
             .any(|alt| alt.iter().all(|id| used.contains(id)));
-        if !has_required && n > 0 {
+        if !has_required && n > 0 && !unknown {
             let alts: Vec<String> = et.required.iter().map(|a| a.join(" + ")).collect();
             ck.err_key(
                 code::MISSING_REQUIRED_IDENTIFIER,
