@@ -49,11 +49,24 @@ fn skip_dir(name: &str) -> bool {
 /// a link out of the repository adds nothing. Discovery is also bounded: it stops at
 /// [`MAX_DISCOVERED`] files.
 pub fn discover(root: &Path, paths: &[PathBuf], folders: &ContentFolders) -> Vec<PathBuf> {
+    discover_marked(root, paths, folders)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect()
+}
+
+/// [`discover`], each file marked `true` when it was reached from the root through plain
+/// directories and is not a link itself (it is inside the repository without resolving it).
+fn discover_marked(
+    root: &Path,
+    paths: &[PathBuf],
+    folders: &ContentFolders,
+) -> Vec<(PathBuf, bool)> {
     let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut visited: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     let mut out = Vec::new();
-    let mut stack: Vec<PathBuf> = if paths.is_empty() {
-        vec![root.to_path_buf()]
+    let mut stack: Vec<(PathBuf, bool)> = if paths.is_empty() {
+        vec![(root.to_path_buf(), true)]
     } else {
         paths
             .iter()
@@ -64,9 +77,10 @@ pub fn discover(root: &Path, paths: &[PathBuf], folders: &ContentFolders) -> Vec
                     root.join(p)
                 }
             })
+            .map(|p| (p, false))
             .collect()
     };
-    while let Some(p) = stack.pop() {
+    while let Some((p, plain)) = stack.pop() {
         if out.len() >= MAX_DISCOVERED {
             break;
         }
@@ -103,24 +117,25 @@ pub fn discover(root: &Path, paths: &[PathBuf], folders: &ContentFolders) -> Vec
                     if is_link_out {
                         continue;
                     }
+                    let link = matches!(e.file_type(), Ok(t) if t.is_symlink());
                     if is_dir {
                         if !skip_dir(&name) {
-                            stack.push(path);
+                            stack.push((path, plain && !link));
                         }
                     } else if classify::is_content_file(&path)
                         && !crate::dryrun::is_tests_file(&path)
                     {
                         // Detection tests (`x.tests.yaml`) belong to `vigil test`, not content.
-                        out.push(path);
+                        out.push((path, plain && !link));
                     }
                 }
             }
         } else {
-            out.push(p);
+            out.push((p, false));
         }
     }
     out.sort();
-    out.dedup();
+    out.dedup_by(|a, b| a.0 == b.0);
     out
 }
 
@@ -230,7 +245,7 @@ pub fn open_with(
         db.add("vigil.toml", text);
     }
     let config = config.clone();
-    let found = discover(root, paths, &config.content);
+    let found = discover_marked(root, paths, &config.content);
     let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let max = config.validate.max_file_size;
     // Read, decode and index lines in parallel; ids are given in path order.
@@ -240,7 +255,7 @@ pub fn open_with(
     }
     let read: Vec<Got> = found
         .par_iter()
-        .map(|p| {
+        .map(|(p, plain)| {
             let rel = relative(root, p);
             if rel.to_str().is_none() {
                 // Two names that differ only in invalid bytes must not collapse into one.
@@ -255,7 +270,7 @@ pub fn open_with(
             }
             // A file under the repository that is a link out of it is not read (its text would
             // be quoted in reports); files the user names outside the repository are theirs.
-            if p.starts_with(root) || p.starts_with(&canon_root) {
+            if !plain && (p.starts_with(root) || p.starts_with(&canon_root)) {
                 let inside = p
                     .canonicalize()
                     .map(|c| c.starts_with(&canon_root))

@@ -646,3 +646,26 @@ fn the_readme_code_tables_match_the_catalog() {
         }
     }
 }
+
+/// Each command describes itself: its about text is its own (a doc comment on a flattened
+/// argument struct would otherwise become the about of every command that flattens it).
+#[test]
+fn every_command_has_its_own_about() {
+    let mut cli = vigil::cli::Cli::command();
+    cli.build();
+    let top = cli.get_about().map(|a| a.to_string()).unwrap_or_default();
+    assert!(top.contains("Sentinel"), "vigil's about: {top:?}");
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    fn walk(prefix: &str, c: &clap::Command, seen: &mut BTreeMap<String, String>) {
+        for s in c.get_subcommands().filter(|s| s.get_name() != "help") {
+            let path = format!("{prefix}{} ", s.get_name());
+            let about = s.get_about().map(|a| a.to_string()).unwrap_or_default();
+            assert!(!about.is_empty(), "`{path}` has no about");
+            if let Some(other) = seen.insert(about.clone(), path.clone()) {
+                panic!("`{path}` and `{other}` share the about {about:?}");
+            }
+            walk(&path, s, seen);
+        }
+    }
+    walk("", &cli, &mut seen);
+}

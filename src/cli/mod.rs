@@ -62,7 +62,8 @@ impl From<Failure> for ExitCode {
     }
 }
 
-/// Options every command takes.
+// Options every command takes (a plain comment: a doc comment would become the about text
+// of every command that flattens it).
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// Run as if started in DIR: the repository root is the nearest folder holding vigil.toml

@@ -10,7 +10,8 @@ use crate::diagnostics::{Counts, Diagnostic, Severity};
 use crate::ops::{Context, OpError};
 use crate::source::SourceDb;
 
-/// Output options shared by commands that report diagnostics.
+// Output options shared by commands that report diagnostics (a plain comment: a doc comment
+// would become the about text of every command that flattens it).
 #[derive(Args, Debug, Clone)]
 pub struct ReportArgs {
     /// Format of the report on stdout.

@@ -22,7 +22,10 @@ pub fn check(doc: &Node) -> Vec<Diagnostic> {
         }
         match &n.kind {
             Kind::Scalar(s) => {
-                if let Some(c) = s.text.chars().find(|c| is_invisible(*c)) {
+                if let Some(c) = (!s.text.is_ascii())
+                    .then(|| s.text.chars().find(|c| is_invisible(*c)))
+                    .flatten()
+                {
                     let mut d = Diagnostic::new(
                         code::INVISIBLE_CHARACTER,
                         n.span,
@@ -45,7 +48,10 @@ pub fn check(doc: &Node) -> Vec<Diagnostic> {
             }
             Kind::Map(entries) => {
                 for e in entries.iter().rev() {
-                    if let Some(c) = e.key.chars().find(|c| is_invisible(*c)) {
+                    if let Some(c) = (!e.key.is_ascii())
+                        .then(|| e.key.chars().find(|c| is_invisible(*c)))
+                        .flatten()
+                    {
                         out.push(Diagnostic::new(
                             code::INVISIBLE_CHARACTER,
                             e.key_span,
