@@ -450,3 +450,123 @@ fn deprecated_aggregates_are_named_as_kusto_names_them() {
     ));
     assert_eq!(cols, ["any_b", "set_c", "list_a"]);
 }
+
+/// All files of a folder and their bytes.
+fn files_of(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Each rule's dry-run numbers.
+fn dry_numbers(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let report = dir.join("dry.json");
+    let (_, out) = vigil(dir, &["dry-run", "--json", report.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap())
+        .unwrap_or_else(|e| panic!("{e}: {out}"));
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["definition"].as_str().unwrap().to_string(),
+                format!("{} {} {}", r["alerts"], r["firing_runs"], r["result_rows"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sandbox_init_is_stable_when_a_rule_is_added() {
+    let tmp = copy_repo();
+    let (code, out) = vigil(tmp.path(), &["sandbox", "init"]);
+    assert_eq!(code, 0, "{out}");
+    let before = files_of(&tmp.path().join("sandbox"));
+    let numbers = dry_numbers(tmp.path());
+    assert!(!before.contains_key("SecurityEvent.jsonl"));
+    // A new rule on a table no other rule reads, with an attack test of its own.
+    std::fs::write(
+        tmp.path().join("detections/failed_logons.yaml"),
+        "id: 0b7c9a52-1f0e-4c53-9a7e-3b8f2d6c1e11\nname: Many failed logons on one account\ndescription: Brute force.\nseverity: Medium\nkind: Scheduled\nqueryFrequency: 1h\nqueryPeriod: 1h\ntriggerOperator: gt\ntriggerThreshold: 0\ntactics: [CredentialAccess]\nrelevantTechniques: [T1110]\nquery: |\n  SecurityEvent\n  | where EventID == 4625\n  | summarize Failures = count() by Account\n  | where Failures > 20\nentityMappings:\n  - entityType: Account\n    fieldMappings:\n      - identifier: Name\n        columnName: Account\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("detections/failed_logons.tests.yaml"),
+        "tests:\n  - name: fires on 30 failures\n    data:\n      SecurityEvent:\n        - { repeat: 30, every: 1m, TimeGenerated: -40m, EventID: 4625, Account: victim }\n    expect: { alerts: 1 }\n",
+    )
+    .unwrap();
+    let (code, out) = vigil(tmp.path(), &["sandbox", "init"]);
+    assert_eq!(code, 0, "{out}");
+    let after = files_of(&tmp.path().join("sandbox"));
+    assert!(
+        after.contains_key("SecurityEvent.jsonl"),
+        "{:?}",
+        after.keys()
+    );
+    for (name, bytes) in &before {
+        assert!(
+            after.get(name) == Some(bytes),
+            "{name} changed although the new rule does not read it"
+        );
+    }
+    let now = dry_numbers(tmp.path());
+    for (rule, n) in &numbers {
+        assert_eq!(now.get(rule), Some(n), "{rule}'s dry-run changed");
+    }
+    assert_eq!(
+        now.get("Many failed logons on one account")
+            .map(String::as_str),
+        Some("1 1 1")
+    );
+}
+
+#[test]
+fn missing_data_names_the_fix() {
+    let tmp = copy_repo();
+    // A sandbox with one table only: the other rules' tables have no data.
+    std::fs::create_dir_all(tmp.path().join("sandbox")).unwrap();
+    std::fs::copy(
+        common::manifest_dir().join("sandbox/SigninLogs.jsonl"),
+        tmp.path().join("sandbox/SigninLogs.jsonl"),
+    )
+    .unwrap();
+    let (code, out) = vigil(tmp.path(), &["dry-run"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("no data for table `DeviceProcessEvents` in the sandbox")
+            && out.contains("run `vigil sandbox init`"),
+        "{out}"
+    );
+    // A test that gives no rows for a table its rule reads says where they go; one that repeats
+    // a row more than 10,000 times is refused.
+    std::fs::write(
+        tmp.path()
+            .join("detections/entra_password_spray.tests.yaml"),
+        "tests:\n  - name: no data\n    expect: { alerts: 0 }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("detections/lsass_credential_dumping.tests.yaml"),
+        "tests:\n  - name: too many\n    data:\n      DeviceProcessEvents:\n        - { repeat: 10001, every: 1s, TimeGenerated: -1h }\n    expect: { alerts: 0 }\n",
+    )
+    .unwrap();
+    let (code, out) = vigil(tmp.path(), &["test"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "no data for table `SigninLogs`: this test has no rows for it: add them under `data:`"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("`repeat: 10001` is more than 10000 rows"),
+        "{out}"
+    );
+}

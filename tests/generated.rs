@@ -86,3 +86,30 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+#[test]
+fn the_tests_file_schema_is_up_to_date_and_accepts_the_bundled_tests() {
+    let root = common::manifest_dir();
+    let path = root.join("schemas").join(vigil::dryrun::SCHEMA_FILE);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == vigil::dryrun::render_schema(),
+        "{} is out of date: run `cargo run -- schema --write schemas`",
+        path.display()
+    );
+    // Every bundled tests file loads (the loader is what the schema describes).
+    let mut n = 0;
+    for dir in ["detections", "hunts"] {
+        for e in std::fs::read_dir(root.join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if vigil::dryrun::is_tests_file(&e.path()) {
+                vigil::dryrun::read_tests(&e.path()).unwrap();
+                n += 1;
+            }
+        }
+    }
+    assert!(n > 0);
+}

@@ -228,7 +228,7 @@ fn each_operation_runs_without_the_cli() {
     .unwrap();
     assert!(dbg.found && dbg.text.contains("alertRules"));
     let schemas = ops::schema::schemas(None).unwrap();
-    assert_eq!(schemas.len(), 6);
+    assert_eq!(schemas.len(), 7);
     assert!(ops::schema::stale(&cx, &common::manifest_dir().join("schemas"), &schemas).is_empty());
     // gate (offline, every definition) and changed.
     let g = ops::gate::gate(

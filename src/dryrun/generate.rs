@@ -5,6 +5,11 @@
 //!   name and type) for every referenced table.
 //! - Attack patterns: each test that expects alerts is placed once in the window, on the
 //!   rule's schedule grid, so a dry-run shows the rule firing there and nowhere else.
+//!
+//! Stable under edits: each table's filler is seeded from `[sandbox] seed`, the table's name
+//! and the ids of the rules that read it, and each rule's attack slots from its own id, never
+//! from one stream shared across tables. Adding or changing a rule regenerates only the tables
+//! it reads; every other file stays byte-identical.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +31,18 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
+}
+
+/// A seed from the configured one and names (FNV-1a over their bytes).
+fn mix(seed: u64, name: &str, more: &[&str]) -> u64 {
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325 ^ seed;
+    for part in std::iter::once(name).chain(more.iter().copied()) {
+        for b in part.bytes().chain([0xFF]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01B3);
+        }
+    }
+    h
 }
 
 /// Tables a query names (identifiers that are catalog tables).
@@ -105,16 +122,23 @@ pub fn generate(
     days: i64,
     seed: u64,
 ) -> BTreeMap<String, Vec<Vec<(String, Value)>>> {
-    let mut r = Rng(seed);
     let start = now - days * 24 * HOUR;
     let mut out: BTreeMap<String, Vec<Vec<(String, Value)>>> = BTreeMap::new();
-    // Filler for every referenced table.
+    // The readers of each referenced table (definition ids, sorted).
+    let mut readers: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for (d, _) in defs {
         let Some(q) = d.query() else { continue };
         for table in referenced_tables(q) {
-            if out.contains_key(&table) {
-                continue;
-            }
+            readers.entry(table).or_default().push(d.resource_name());
+        }
+    }
+    // Filler for every referenced table, each from its own seed.
+    for (table, ids) in &mut readers {
+        ids.sort_unstable();
+        ids.dedup();
+        let mut r = Rng(mix(seed, table, ids));
+        let table = table.clone();
+        {
             let cols: Vec<(String, Type)> = Catalog::embedded()
                 .tables
                 .get(&table)
@@ -134,12 +158,16 @@ pub fn generate(
         }
     }
     // Test data: benign replayed per period, attacks once each.
-    let mut attack_slot = 1;
     for (d, tests) in defs {
         let (Item::Rule(rule), Some(tests)) = (&d.item, tests) else {
             continue;
         };
         let (freq, period) = super::alerts::schedule(rule);
+        // The rule's attack cases take consecutive 6-hour slots from a place of its own, late
+        // enough in the window for a whole query period before them.
+        let slots = ((days * 24 * HOUR - period - freq) / (6 * HOUR)).max(1);
+        let first = 1 + (mix(seed, "attacks", &[d.resource_name()]) % slots as u64) as i64;
+        let mut attack_slot = first;
         for case in &tests.tests {
             let benign = case.expect.alerts == Some(0);
             let ends: Vec<i64> = if benign {
@@ -153,7 +181,7 @@ pub fn generate(
             } else {
                 // One attack per rule case, a few hours apart, on the schedule grid.
                 let at = now - attack_slot * 6 * HOUR;
-                attack_slot += 1;
+                attack_slot = 1 + attack_slot % slots;
                 vec![at - at.rem_euclid(freq.max(MINUTE))]
             };
             for at in ends {

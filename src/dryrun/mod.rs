@@ -16,8 +16,13 @@
 //! ```
 //!
 //! `TimeGenerated` (and any datetime) may be relative to the test's clock: `-10m`, `-2h`,
-//! `now`. Each test is one scheduled run ending at the clock (`now:` in the test, else
+//! `+5m`, `now`. Each test is one scheduled run ending at the clock (`now:` in the test, else
 //! `[sandbox] now`), over the rule's query period, as Sentinel would run it.
+//!
+//! A row may stand for many: `repeat: 25, every: 1m` makes 25 rows, row n (from 0) with every
+//! datetime value moved by n × 1m and `{n}` in its strings replaced by n (`user{n}@x.com`).
+//! `repeat` and `every` are therefore reserved in test rows; `repeat` above 10,000 is an error.
+//! The format's JSON Schema is `schemas/vigil.tests.schema.json` (generated, drift-tested).
 
 pub mod alerts;
 pub mod generate;
@@ -32,16 +37,19 @@ use crate::engine::Sandbox;
 use crate::kql::catalog::Catalog;
 use crate::model::{Definition, Item};
 
-/// A `*.tests.yaml` file.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+/// A `*.tests.yaml` file: detection tests for the rule beside it.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "vigil detection tests (x.tests.yaml)")]
 pub struct TestFile {
     pub tests: Vec<TestCase>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+/// One test: data, one scheduled run of the rule at the clock, what the run must give.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestCase {
+    /// What the test shows (reported by `vigil test`).
     pub name: String,
     /// The clock of the run (default `[sandbox] now`).
     #[serde(default)]
@@ -52,14 +60,68 @@ pub struct TestCase {
     pub expect: Expect,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+/// One table's rows: inline, or a JSON Lines file.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum TableData {
-    Rows(Vec<serde_json::Map<String, serde_json::Value>>),
+    /// Row objects (column → value).
+    Rows(#[schemars(with = "Vec<RowSchema>")] Vec<serde_json::Map<String, serde_json::Value>>),
+    /// `{ file: rows.jsonl }`: JSON Lines of row objects, relative to the tests file, inside
+    /// the repository.
     File { file: String },
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+/// The JSON Schema of a test row (column values, plus `repeat` and `every`).
+pub struct RowSchema;
+
+impl schemars::JsonSchema for RowSchema {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Row".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "One row: column → value. Datetimes may be relative to the clock (`-10m`, `+5m`, `now`).",
+            "type": "object",
+            "properties": {
+                "repeat": {
+                    "description": "Make this many rows from this one (row n from 0).",
+                    "type": "integer", "minimum": 1, "maximum": MAX_REPEAT
+                },
+                "every": {
+                    "description": "With `repeat`: row n has every datetime moved by n × this timespan (`1m`, `30s`); `{n}` in strings becomes n.",
+                    "type": "string"
+                }
+            },
+            "dependentRequired": { "every": ["repeat"] },
+            "additionalProperties": true
+        })
+    }
+}
+
+/// The JSON Schema of a tests file.
+pub fn json_schema() -> serde_json::Value {
+    let mut v = schemars::schema_for!(TestFile).to_value();
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "$id".into(),
+            serde_json::json!("https://vigil.dev/schemas/vigil.tests.schema.json"),
+        );
+    }
+    v
+}
+
+/// The committed file name of [`json_schema`] under `schemas/`.
+pub const SCHEMA_FILE: &str = "vigil.tests.schema.json";
+
+/// [`json_schema`] as committed (pretty, newline-terminated).
+pub fn render_schema() -> String {
+    let mut s = serde_json::to_string_pretty(&json_schema()).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// What the run must give; every field given is checked.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// Exact number of alerts of the run.
@@ -114,7 +176,58 @@ pub fn read_tests(path: &Path) -> Result<TestFile, String> {
         .as_ref()
         .map(crate::yaml::to_json)
         .unwrap_or(serde_json::Value::Null);
-    serde_json::from_value(json).map_err(|e| format!("{}: {e}", path.display()))
+    let file: TestFile =
+        serde_json::from_value(json).map_err(|e| format!("{}: {e}", path.display()))?;
+    for case in &file.tests {
+        for (table, data) in &case.data {
+            if let TableData::Rows(rows) = data {
+                check_repeats(rows).map_err(|e| {
+                    format!("{}: test `{}`, {table} {e}", path.display(), case.name)
+                })?;
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// Most rows one `repeat` makes.
+pub const MAX_REPEAT: u64 = 10_000;
+
+/// `repeat`/`every` of a row: (count, step in the engine's time unit); None without `repeat`.
+fn repeat_of(
+    row: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Option<(u64, i64)>, String> {
+    let every = match row.get("every") {
+        None => None,
+        Some(serde_json::Value::String(s)) => Some(
+            parse_timespan_text(s.trim())
+                .ok_or_else(|| format!("`every: {s}` is not a timespan (`1m`, `30s`, `2h`)"))?,
+        ),
+        Some(v) => {
+            return Err(format!(
+                "`every: {v}` is not a timespan (`1m`, `30s`, `2h`)"
+            ))
+        }
+    };
+    match row.get("repeat") {
+        None if every.is_some() => Err("has `every` without `repeat`".into()),
+        None => Ok(None),
+        Some(v) => match v.as_u64() {
+            Some(n) if (1..=MAX_REPEAT).contains(&n) => Ok(Some((n, every.unwrap_or(0)))),
+            Some(n) if n > MAX_REPEAT => Err(format!(
+                "`repeat: {n}` is more than {MAX_REPEAT} rows; use a data file (`file: rows.jsonl`) for bulk data"
+            )),
+            _ => Err(format!("`repeat: {v}` must be a whole number from 1 to {MAX_REPEAT}")),
+        },
+    }
+}
+
+/// Check every row's `repeat`/`every`.
+fn check_repeats(rows: &[serde_json::Map<String, serde_json::Value>]) -> Result<(), String> {
+    for (i, r) in rows.iter().enumerate() {
+        repeat_of(r).map_err(|e| format!("row {}: {e}", i + 1))?;
+    }
+    Ok(())
 }
 
 /// A value of test data: relative times (`-10m`, `now`) resolved against the clock.
@@ -125,10 +238,12 @@ fn test_value(v: &serde_json::Value, now: i64) -> Value {
             if t == "now" {
                 return Value::DateTime(now);
             }
-            if let Some(rest) = t.strip_prefix('-') {
-                if let Some(d) = parse_timespan_text(rest) {
-                    if rest.chars().last().is_some_and(|c| c.is_ascii_alphabetic()) {
-                        return Value::DateTime(now - d);
+            for (sign, rest) in [(-1, t.strip_prefix('-')), (1, t.strip_prefix('+'))] {
+                if let Some(rest) = rest {
+                    if let Some(d) = parse_timespan_text(rest) {
+                        if rest.chars().last().is_some_and(|c| c.is_ascii_alphabetic()) {
+                            return Value::DateTime(now + sign * d);
+                        }
                     }
                 }
             }
@@ -149,13 +264,55 @@ pub fn table_rows(
     rows: &[serde_json::Map<String, serde_json::Value>],
     now: i64,
 ) -> Vec<Vec<(String, Value)>> {
-    rows.iter()
-        .map(|r| {
-            r.iter()
-                .map(|(k, v)| (k.clone(), test_value(v, now)))
-                .collect()
-        })
-        .collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        // Checked when the file was read; a bad value here makes one row.
+        let Ok(Some((repeat, every))) = repeat_of(r) else {
+            out.push(
+                r.iter()
+                    .filter(|(k, _)| k.as_str() != "repeat" && k.as_str() != "every")
+                    .map(|(k, v)| (k.clone(), test_value(v, now)))
+                    .collect(),
+            );
+            continue;
+        };
+        for n in 0..repeat {
+            out.push(
+                r.iter()
+                    .filter(|(k, _)| k.as_str() != "repeat" && k.as_str() != "every")
+                    .map(|(k, v)| {
+                        let v = match v {
+                            serde_json::Value::String(s) if s.contains("{n}") => {
+                                serde_json::Value::String(s.replace("{n}", &n.to_string()))
+                            }
+                            v => v.clone(),
+                        };
+                        let step = n as i64 * every;
+                        let val = match test_value(&v, now) {
+                            Value::DateTime(t) => Value::DateTime(t + step),
+                            // An absolute datetime is text until the table's schema types it.
+                            other if every != 0 => match v
+                                .as_str()
+                                .filter(|s| {
+                                    let b = s.as_bytes();
+                                    b.len() >= 10
+                                        && b[..4].iter().all(u8::is_ascii_digit)
+                                        && b[4] == b'-'
+                                })
+                                .and_then(parse_datetime)
+                            {
+                                Some(t) => Value::DateTime(t + step),
+                                None => other,
+                            },
+                            other => other,
+                        };
+                        (k.clone(), val)
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
 }
 
 /// Row objects of a JSON Lines file.
@@ -252,7 +409,8 @@ pub fn run_rule_tests(
         };
         // Data: only the test's tables (plus the repository's functions and watchlists).
         let mut sb: Sandbox =
-            crate::sandbox::for_definitions(Path::new("/nonexistent-vigil-sandbox"), all, schemas);
+            crate::sandbox::for_definitions(Path::new("/nonexistent-vigil-sandbox"), all, schemas)
+                .with_missing_hint("this test has no rows for it: add them under `data:`");
         for (table, data) in &case.data {
             let rows = match data {
                 TableData::Rows(r) => table_rows(r, now),
@@ -264,7 +422,11 @@ pub fn run_rule_tests(
                         .map_err(|e| {
                             format!("test data `{}`: {e}", crate::diagnostics::excerpt(file, 80))
                         })
-                        .and_then(|text| rows_of(&text, file));
+                        .and_then(|text| rows_of(&text, file))
+                        .and_then(|r| {
+                            check_repeats(&r).map_err(|e| format!("{file}: {e}"))?;
+                            Ok(r)
+                        });
                     match rows {
                         Ok(r) => table_rows(&r, now),
                         Err(e) => {
@@ -393,4 +555,70 @@ pub fn junit(results: &[CaseResult]) -> String {
     }
     s.push_str("</testsuites>\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(yaml: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        let parsed = crate::yaml::parse(crate::source::FileId(0), yaml);
+        serde_json::from_value(crate::yaml::to_json(parsed.root.as_ref().unwrap())).unwrap()
+    }
+
+    #[test]
+    fn repeat_every_steps_datetimes_and_numbers_strings() {
+        let now = parse_datetime("2026-01-01T12:00:00Z").unwrap();
+        let r = rows("- { repeat: 3, every: 1m, TimeGenerated: -10m, Created: 2026-01-01T00:00:00Z, User: \"u{n}\", Count: 5, Code: \"50126\" }\n- { TimeGenerated: +5m, User: x }\n");
+        let t = table_rows(&r, now);
+        assert_eq!(t.len(), 4);
+        let minute = parse_timespan_text("1m").unwrap();
+        for (n, row) in t[..3].iter().enumerate() {
+            let get = |k: &str| {
+                row.iter()
+                    .find(|(c, _)| c == k)
+                    .map(|(_, v)| format!("{v:?}"))
+            };
+            assert_eq!(
+                get("TimeGenerated"),
+                Some(format!(
+                    "{:?}",
+                    Value::DateTime(now - 10 * minute + n as i64 * minute)
+                ))
+            );
+            assert_eq!(
+                get("Created"),
+                Some(format!(
+                    "{:?}",
+                    Value::DateTime(
+                        parse_datetime("2026-01-01T00:00:00Z").unwrap() + n as i64 * minute
+                    )
+                ))
+            );
+            assert_eq!(
+                get("User"),
+                Some(format!("{:?}", Value::str(&format!("u{n}"))))
+            );
+            assert_eq!(get("Count"), Some(format!("{:?}", Value::Long(5))));
+            assert_eq!(get("Code"), Some(format!("{:?}", Value::str("50126"))));
+            assert!(get("repeat").is_none() && get("every").is_none());
+        }
+        assert_eq!(
+            format!("{:?}", t[3][0].1),
+            format!("{:?}", Value::DateTime(now + 5 * minute))
+        );
+    }
+
+    #[test]
+    fn repeat_limits_and_mistakes_are_reported() {
+        let err = |y: &str| check_repeats(&rows(y)).unwrap_err();
+        assert!(err("- { repeat: 10001, TimeGenerated: -1m }\n").contains("more than 10000 rows"));
+        assert!(err("- { repeat: 0 }\n").contains("from 1 to 10000"));
+        assert!(err("- { repeat: -3 }\n").contains("from 1 to 10000"));
+        assert!(err("- { repeat: 2.5 }\n").contains("from 1 to 10000"));
+        assert!(err("- { every: 1m }\n").contains("without `repeat`"));
+        assert!(err("- { repeat: 2, every: soon }\n").contains("not a timespan"));
+        assert!(err("- { a: 1 }\n- { repeat: 99999999999999999999 }\n").starts_with("row 2:"));
+        check_repeats(&rows("- { repeat: 10000, every: 1s }\n")).unwrap();
+    }
 }

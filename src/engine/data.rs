@@ -27,6 +27,8 @@ pub struct Sandbox {
     functions: BTreeMap<String, StoredFunction>,
     watchlists: BTreeMap<String, Arc<Table>>,
     schemas: BTreeMap<String, Vec<(String, Type)>>,
+    /// What to tell the user when a known table has no data here (see [`Sandbox::missing_table`]).
+    missing_hint: Option<String>,
 }
 
 impl Sandbox {
@@ -70,6 +72,36 @@ impl Sandbox {
 
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
+    }
+
+    /// Say how to give a known table data when a query reads one this sandbox lacks (a detection
+    /// test: "add its rows under `data:`"); the default names the folder and `vigil sandbox init`.
+    pub fn with_missing_hint(mut self, hint: impl Into<String>) -> Sandbox {
+        self.missing_hint = Some(hint.into());
+        self
+    }
+
+    /// The message for a name that is neither data, a variable nor a function: a table the
+    /// catalog or `[schemas.tables]` knows has no data here (and how to get some); anything
+    /// else is an unknown name.
+    pub fn missing_table_message(&self, name: &str) -> String {
+        let known = self.schemas.contains_key(name)
+            || crate::kql::catalog::Catalog::embedded()
+                .tables
+                .contains_key(name);
+        if !known {
+            return format!(
+                "`{name}` is not a table in the sandbox data, a variable or a function"
+            );
+        }
+        match (&self.missing_hint, &self.dir) {
+            (Some(h), _) => format!("no data for table `{name}`: {h}"),
+            (None, Some(d)) => format!(
+                "no data for table `{name}` in the sandbox ({}): run `vigil sandbox init` to generate sample rows for every table the content reads, or add {name}.jsonl there",
+                d.display()
+            ),
+            (None, None) => format!("no data for table `{name}`"),
+        }
     }
 
     /// Names of the tables available from files and memory.
@@ -130,6 +162,9 @@ impl Sandbox {
 impl DataSource for Sandbox {
     fn table(&self, name: &str) -> Option<Arc<Table>> {
         self.load(name).ok().flatten()
+    }
+    fn missing_table(&self, name: &str) -> String {
+        self.missing_table_message(name)
     }
 
     fn function(&self, name: &str) -> Option<StoredFunction> {

@@ -396,10 +396,7 @@ impl<'a> Exec<'a> {
         if self.data.function(n).is_some() {
             return self.tabular_call(n, &[], span, None);
         }
-        Err(EngineError::new(
-            format!("`{n}` is not a table in the sandbox data, a variable or a function"),
-            Some(span),
-        ))
+        Err(EngineError::new(self.data.missing_table(n), Some(span)))
     }
 
     fn apply_window(&self, t: Arc<Table>) -> Arc<Table> {

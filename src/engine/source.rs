@@ -28,4 +28,8 @@ pub trait DataSource {
     fn external(&self, _url: &str) -> Option<Result<String, String>> {
         None
     }
+    /// The message for a name that is neither data, a variable nor a function.
+    fn missing_table(&self, name: &str) -> String {
+        format!("`{name}` is not a table in the sandbox data, a variable or a function")
+    }
 }

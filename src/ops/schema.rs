@@ -12,14 +12,21 @@ pub struct SchemaFile {
     pub text: String,
 }
 
-/// The schemas of `kind` (`rule`, `hunt`, `function`, `anomaly`, `watchlist`, `config`), or
-/// all of them.
+/// The schemas of `kind` (`rule`, `hunt`, `function`, `anomaly`, `watchlist`, `config`,
+/// `tests`), or all of them.
 pub fn schemas(kind: Option<&str>) -> Result<Vec<SchemaFile>, OpError> {
+    let tests = || SchemaFile {
+        file_name: crate::dryrun::SCHEMA_FILE.to_string(),
+        text: crate::dryrun::render_schema(),
+    };
+    if matches!(kind, Some("tests") | Some("test")) {
+        return Ok(vec![tests()]);
+    }
     let kinds: Vec<Option<ContentKind>> = match kind {
         Some("config") | Some("vigil.toml") => vec![None],
         Some(k) => vec![Some(ContentKind::parse(k).ok_or_else(|| {
             OpError::usage(format!(
-                "unknown kind `{k}`; kinds: rule, hunt, function, anomaly, watchlist, config"
+                "unknown kind `{k}`; kinds: rule, hunt, function, anomaly, watchlist, config, tests"
             ))
         })?)],
         None => ContentKind::ALL
@@ -29,7 +36,7 @@ pub fn schemas(kind: Option<&str>) -> Result<Vec<SchemaFile>, OpError> {
             .chain([None])
             .collect(),
     };
-    Ok(kinds
+    let mut out: Vec<SchemaFile> = kinds
         .into_iter()
         .map(|k| match k {
             Some(k) => SchemaFile {
@@ -41,7 +48,11 @@ pub fn schemas(kind: Option<&str>) -> Result<Vec<SchemaFile>, OpError> {
                 text: crate::config::render_schema(),
             },
         })
-        .collect())
+        .collect();
+    if kind.is_none() {
+        out.push(tests());
+    }
+    Ok(out)
 }
 
 /// Write the schemas into `dir`.

@@ -9,7 +9,8 @@ use crate::ops::{schema, schema_pull};
 
 #[derive(Args, Debug)]
 pub struct SchemaArgs {
-    /// Content kind: rule, hunt, function, anomaly, watchlist, or `config` (vigil.toml);
+    /// Content kind: rule, hunt, function, anomaly, watchlist, `config` (vigil.toml) or `tests`
+    /// (x.tests.yaml);
     /// default: all, with --write/--check.
     pub kind: Option<String>,
     /// Write every schema into DIR (as committed in schemas/).
@@ -90,7 +91,7 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
                 Ok(ExitCode::Clean)
             }
             _ => Err(crate::ops::OpError::usage(
-                "name a kind to print (rule, hunt, function, anomaly, watchlist, config), or use --write DIR",
+                "name a kind to print (rule, hunt, function, anomaly, watchlist, config, tests), or use --write DIR",
             )),
         }
     })
