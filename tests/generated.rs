@@ -113,3 +113,29 @@ fn the_tests_file_schema_is_up_to_date_and_accepts_the_bundled_tests() {
     }
     assert!(n > 0);
 }
+
+/// The bundled `sandbox/` is what `vigil sandbox init` writes for the bundled content
+/// (regenerate with `cargo run -- sandbox init`).
+#[test]
+fn the_bundled_sandbox_is_what_sandbox_init_writes() {
+    let root = common::manifest_dir();
+    let cx = vigil::ops::Context::open(vigil::ops::ContextOptions::new(root.clone())).unwrap();
+    let data = vigil::ops::sandbox_init::sandbox_data(&cx);
+    assert!(!data.is_empty());
+    let dir = root.join("sandbox");
+    let mut committed: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    committed.sort();
+    let generated: Vec<String> = data.keys().map(|t| format!("{t}.jsonl")).collect();
+    assert_eq!(committed, generated, "run `cargo run -- sandbox init`");
+    for (table, (_, text)) in &data {
+        let now = std::fs::read_to_string(dir.join(format!("{table}.jsonl"))).unwrap();
+        assert!(
+            &now == text,
+            "sandbox/{table}.jsonl is out of date: run `cargo run -- sandbox init`"
+        );
+    }
+}

@@ -14,6 +14,24 @@ pub struct SandboxInitOutcome {
 }
 
 pub fn sandbox_init(cx: &Context) -> Result<SandboxInitOutcome, OpError> {
+    let data = sandbox_data(cx);
+    let cfg = cx.sandbox();
+    let dir = cx.root.join(&cfg.data);
+    std::fs::create_dir_all(&dir)?;
+    let progress = cx.progress("sandbox init", data.len() as u64);
+    let mut tables = Vec::new();
+    for (table, (rows, text)) in &data {
+        let p = dir.join(format!("{table}.jsonl"));
+        crate::emit::write_file(&p, text)?;
+        tables.push((table.clone(), *rows));
+        progress.inc(1);
+    }
+    progress.finish();
+    Ok(SandboxInitOutcome { tables, dir })
+}
+
+/// What `sandbox init` writes: per table, its row count and its JSON Lines text.
+pub fn sandbox_data(cx: &Context) -> std::collections::BTreeMap<String, (usize, String)> {
     let ws = cx.workspace();
     let checked = crate::pipeline::check(&ws, &cx.siblings(), None);
     let cfg = cx.sandbox();
@@ -29,17 +47,11 @@ pub fn sandbox_init(cx: &Context) -> Result<SandboxInitOutcome, OpError> {
             (d.clone(), tests)
         })
         .collect();
-    let data = dryrun::generate::generate(&cx.root, &defs, cfg.now, cfg.days, cfg.seed);
-    let dir = cx.root.join(&cfg.data);
-    std::fs::create_dir_all(&dir)?;
-    let progress = cx.progress("sandbox init", data.len() as u64);
-    let mut tables = Vec::new();
-    for (table, rows) in &data {
-        let p = dir.join(format!("{table}.jsonl"));
-        crate::emit::write_file(&p, &dryrun::generate::to_jsonl(rows))?;
-        tables.push((table.clone(), rows.len()));
-        progress.inc(1);
-    }
-    progress.finish();
-    Ok(SandboxInitOutcome { tables, dir })
+    dryrun::generate::generate(&cx.root, &defs, cfg.now, cfg.days, cfg.seed)
+        .into_iter()
+        .map(|(t, rows)| {
+            let text = dryrun::generate::to_jsonl(&rows);
+            (t, (rows.len(), text))
+        })
+        .collect()
 }
