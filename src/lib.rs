@@ -1,5 +1,6 @@
 #![doc = include_str!("../ARCHITECTURE.md")]
 
+pub mod alerts;
 pub mod azure;
 pub mod cli;
 pub mod clock;
@@ -19,6 +20,7 @@ pub mod hash;
 pub mod kql;
 pub mod model;
 pub mod ops;
+pub mod outcomes;
 pub mod paths;
 pub mod pipeline;
 pub mod re2;

@@ -2,9 +2,14 @@
 //! against — table files from the sandbox folder, plus the repository's own functions and
 //! watchlists, so `_GetWatchlist('x')` and parser functions work offline.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-use crate::engine::data::rows_to_table;
+use crate::emulator::query::{Logs, QueryRequest, RaisedAlert, RuleRun};
+use crate::engine::data::{json_row, rows_to_table};
+use crate::engine::source::DataSource;
+use crate::engine::table::Table;
 use crate::engine::value::{parse_datetime, Type, Value, DAY};
 use crate::engine::{Sandbox, StoredFunction};
 use crate::model::{Definition, Item};
@@ -151,18 +156,106 @@ pub fn for_repository(
     for_definitions(dir, defs, schemas).contained_in(root)
 }
 
-/// The embedded engine behind the emulator's query API: every workspace of the emulator reads
-/// the same sandbox data (the repository's `[sandbox]` folder, functions and watchlists).
+/// The embedded engine behind the emulator's query API and scheduler: every workspace of the
+/// emulator reads the same sandbox data (the repository's `[sandbox]` folder, functions and
+/// watchlists) plus its own logs (ingested rows and the alerts, incidents and health rows the
+/// emulator wrote), each log table appended to the sandbox table of the same name.
 /// The query's `timespan` (`PT1H`, or `start/end`) restricts `TimeGenerated` as the real API
-/// does; `now()` is the end of the timespan, else the sandbox clock.
+/// does; `now()` is the end of the timespan, else the emulator's virtual clock, else the
+/// sandbox clock.
 pub struct SandboxEngine {
     pub data: Sandbox,
     pub now: i64,
+    /// Log tables converted once: (workspace, table) → (rows converted, table).
+    logs: Mutex<LogCache>,
+}
+
+/// (workspace, table) → (rows converted, table).
+type LogCache = HashMap<(String, String), (usize, Arc<Table>)>;
+
+/// The sandbox with a workspace's log tables on top.
+struct WithLogs<'a> {
+    base: &'a Sandbox,
+    logs: HashMap<String, Arc<Table>>,
+}
+
+impl DataSource for WithLogs<'_> {
+    fn table(&self, name: &str) -> Option<Arc<Table>> {
+        match (self.logs.get(name), self.base.table(name)) {
+            (Some(l), Some(b)) if b.rows > 0 => Some(Arc::new(b.concat(l))),
+            (Some(l), _) => Some(l.clone()),
+            (None, b) => b,
+        }
+    }
+    fn function(&self, name: &str) -> Option<StoredFunction> {
+        self.base.function(name)
+    }
+    fn watchlist(&self, alias: &str) -> Option<Arc<Table>> {
+        self.base.watchlist(alias)
+    }
+    fn table_names(&self) -> Vec<String> {
+        let mut n = self.base.table_names();
+        n.extend(self.logs.keys().cloned());
+        n.sort();
+        n.dedup();
+        n
+    }
+    fn external(&self, url: &str) -> Option<Result<String, String>> {
+        self.base.external(url)
+    }
+    fn missing_table(&self, name: &str) -> String {
+        self.base.missing_table(name)
+    }
 }
 
 impl SandboxEngine {
+    pub fn new(data: Sandbox, now: i64) -> SandboxEngine {
+        SandboxEngine {
+            data,
+            now,
+            logs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The sandbox with the workspace's log tables (converted once per new row count).
+    fn with_logs<'a>(&'a self, workspace: &str, logs: &Logs) -> WithLogs<'a> {
+        let mut cache = self.logs.lock().expect("log table cache");
+        let mut out = HashMap::new();
+        for (name, rows) in logs {
+            let key = (workspace.to_ascii_lowercase(), name.clone());
+            let table = match cache.get(&key) {
+                Some((n, t)) if *n == rows.len() => t.clone(),
+                _ => {
+                    let schema = crate::kql::catalog::Catalog::embedded()
+                        .tables
+                        .get(name)
+                        .map(|s| s.columns.clone());
+                    let converted = rows_to_table(
+                        rows.iter()
+                            .filter_map(|r| r.as_object().cloned())
+                            .map(json_row)
+                            .collect(),
+                        schema.as_deref(),
+                    );
+                    let t = Arc::new(converted);
+                    cache.insert(key, (rows.len(), t.clone()));
+                    t
+                }
+            };
+            out.insert(name.clone(), table);
+        }
+        WithLogs {
+            base: &self.data,
+            logs: out,
+        }
+    }
+
     /// The window a query API timespan names, relative to `now`.
     pub fn window(&self, timespan: Option<&str>) -> Result<Option<(i64, i64)>, String> {
+        self.window_at(timespan, self.now)
+    }
+
+    fn window_at(&self, timespan: Option<&str>, now: i64) -> Result<Option<(i64, i64)>, String> {
         let Some(ts) = timespan else {
             return Ok(None);
         };
@@ -172,7 +265,7 @@ impl SandboxEngine {
                 .map(|d| d.0 as i64 * crate::engine::value::SECOND)
         };
         match ts.split_once('/') {
-            None => Ok(Some((self.now - dur(ts).ok_or_else(bad)?, self.now))),
+            None => Ok(Some((now - dur(ts).ok_or_else(bad)?, now))),
             Some((a, b)) => {
                 let start = parse_datetime(a);
                 let end = parse_datetime(b);
@@ -187,19 +280,48 @@ impl SandboxEngine {
     }
 }
 
+/// An alert rule's REST properties as the model's rule (the fields the scheduler reads).
+fn rule_of(kind: &str, p: &serde_json::Value) -> Result<crate::model::types::Rule, String> {
+    let mut r = serde_json::Map::new();
+    r.insert("id".into(), "00000000-0000-0000-0000-000000000000".into());
+    r.insert("name".into(), p["displayName"].clone());
+    r.insert(
+        "description".into(),
+        p.get("description").cloned().unwrap_or_else(|| "".into()),
+    );
+    r.insert("kind".into(), kind.into());
+    for k in [
+        "severity",
+        "query",
+        "queryFrequency",
+        "queryPeriod",
+        "triggerOperator",
+        "triggerThreshold",
+        "entityMappings",
+        "customDetails",
+        "alertDetailsOverride",
+        "eventGroupingSettings",
+        "suppressionEnabled",
+        "suppressionDuration",
+    ] {
+        if let Some(v) = p.get(k).filter(|v| !v.is_null()) {
+            r.insert(k.into(), v.clone());
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(r))
+        .map_err(|e| format!("the rule cannot run: {e}"))
+}
+
 impl crate::emulator::QueryEngine for SandboxEngine {
-    fn run(
-        &self,
-        _workspace: &str,
-        query: &str,
-        timespan: Option<&str>,
-    ) -> Result<crate::emulator::QueryTable, String> {
-        let window = self.window(timespan)?;
+    fn run(&self, r: &QueryRequest<'_>) -> Result<crate::emulator::QueryTable, String> {
+        let now = r.now.and_then(parse_datetime).unwrap_or(self.now);
+        let window = self.window_at(r.timespan, now)?;
         let opts = crate::engine::RunOptions {
-            now: window.map(|w| w.1).unwrap_or(self.now),
+            now: window.map(|w| w.1).unwrap_or(now),
             window,
         };
-        let out = crate::engine::run(query, &self.data, opts).map_err(|e| e.message)?;
+        let data = self.with_logs(r.workspace, r.logs);
+        let out = crate::engine::run(r.query, &data, opts).map_err(|e| e.message)?;
         Ok(crate::emulator::QueryTable {
             name: "PrimaryResult".into(),
             columns: out
@@ -215,6 +337,35 @@ impl crate::emulator::QueryEngine for SandboxEngine {
                 .map(|r| match r {
                     serde_json::Value::Array(a) => a,
                     other => vec![other],
+                })
+                .collect(),
+        })
+    }
+
+    fn run_rule(
+        &self,
+        workspace: &str,
+        kind: &str,
+        properties: &serde_json::Value,
+        end: &str,
+        logs: &Logs,
+    ) -> Result<RuleRun, String> {
+        let rule = rule_of(kind, properties)?;
+        let at = parse_datetime(end).ok_or_else(|| format!("invalid time `{end}`"))?;
+        let q = crate::alerts::prepare(&rule.query).map_err(|e| e.message)?;
+        let data = self.with_logs(workspace, logs);
+        let (table, _) = crate::alerts::run_once(&rule, &q, &data, at).map_err(|e| e.message)?;
+        Ok(RuleRun {
+            rows: table.rows,
+            alerts: crate::alerts::alerts_for(&rule, &table)
+                .into_iter()
+                .map(|a| RaisedAlert {
+                    description: rule.description.clone(),
+                    display_name: a.display_name,
+                    severity: a.severity,
+                    rows: a.rows,
+                    entities: a.entities,
+                    custom_details: a.custom_details,
                 })
                 .collect(),
         })

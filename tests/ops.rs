@@ -355,6 +355,8 @@ fn each_operation_runs_without_the_cli() {
             token: None,
             lro_delay: Duration::from_millis(10),
             schema: None,
+            clock: None,
+            auto_disable_after: 5,
         },
     )
     .unwrap();
@@ -418,6 +420,7 @@ fn a_broken_vigil_toml_stops_every_command_at_its_line() {
         vec!["apply", "--env", "local"],
         vec!["rollback", "--env", "local", "--to", "HEAD"],
         vec!["health", "--env", "local", "--timeout", "0"],
+        vec!["outcomes", "--env", "local"],
         vec!["export", "--env", "local"],
         vec!["changed", "--base", "HEAD"],
         vec!["emulate", "--addr", "127.0.0.1:0", "--memory"],

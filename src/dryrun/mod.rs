@@ -24,7 +24,7 @@
 //! `repeat` and `every` are therefore reserved in test rows; `repeat` above 10,000 is an error.
 //! The format's JSON Schema is `schemas/vigil.tests.schema.json` (generated, drift-tested).
 
-pub mod alerts;
+pub use crate::alerts;
 pub mod generate;
 
 use std::path::{Path, PathBuf};

@@ -18,6 +18,7 @@
 
 pub mod http;
 pub mod query;
+pub mod soc;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -45,7 +46,15 @@ pub struct Options {
     /// Extra tables for every workspace (kql-oracle schema format).
     pub schema: Option<Value>,
     pub engine: Arc<dyn QueryEngine>,
+    /// Start on a virtual clock at this time (RFC 3339); `None`: real time (a state folder's
+    /// saved virtual clock wins over real time).
+    pub clock: Option<String>,
+    /// Consecutive failed runs after which the scheduler disables a rule.
+    pub auto_disable_after: u32,
 }
+
+/// Default of [`Options::auto_disable_after`].
+pub const AUTO_DISABLE_AFTER: u32 = 5;
 
 impl Default for Options {
     fn default() -> Self {
@@ -56,6 +65,8 @@ impl Default for Options {
             lro_delay: Duration::from_millis(50),
             schema: None,
             engine: Arc::new(NotWired),
+            clock: None,
+            auto_disable_after: AUTO_DISABLE_AFTER,
         }
     }
 }
@@ -111,6 +122,8 @@ struct Ws {
     /// Tables this workspace lacks / adds (schema.json in its state folder).
     schema: Option<Value>,
     catalog: Option<Arc<Catalog>>,
+    /// Logs, incidents, alerts and the scheduler's state.
+    soc: soc::Soc,
 }
 
 impl Ws {
@@ -146,6 +159,8 @@ struct Inner {
 struct Service {
     opts: Options,
     inner: Mutex<Inner>,
+    /// The virtual clock (ticks), when the emulator runs on one.
+    clock: Mutex<Option<i64>>,
 }
 
 fn ws_key(sub: &str, rg: &str, ws: &str) -> String {
@@ -196,13 +211,27 @@ fn not_found(what: &str) -> Response {
 impl Service {
     fn new(opts: Options) -> std::io::Result<Service> {
         let mut inner = Inner::default();
+        let mut clock = None;
         if let Some(dir) = &opts.state {
             std::fs::create_dir_all(dir)?;
             load(dir, &mut inner)?;
+            clock = std::fs::read(dir.join("clock.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .and_then(|v| v["now"].as_str().and_then(crate::datetime::parse_datetime));
+        }
+        if let Some(c) = &opts.clock {
+            clock = Some(crate::datetime::parse_datetime(c).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("--clock `{c}` is not a date and time (e.g. 2026-01-05T00:00:00Z)"),
+                )
+            })?);
         }
         Ok(Service {
             opts,
             inner: Mutex::new(inner),
+            clock: Mutex::new(clock),
         })
     }
 
@@ -330,6 +359,7 @@ fn load(dir: &Path, inner: &mut Inner) -> std::io::Result<()> {
                 ws.resources.insert((kind, name), v);
             }
         }
+        soc::load(&wd, &mut ws);
         inner.workspaces.insert(ws_key(sub, rg, name), ws);
     }
     // Workspaces that only have a schema file.
@@ -713,7 +743,7 @@ impl Service {
             Ok(p) => p,
             Err(e) => return error(e),
         };
-        let now = crate::clock::now_rfc3339();
+        let now = self.now_text();
         let etag = Self::next_etag(inner);
         let ws = inner.workspaces.get_mut(key).expect("workspace exists");
         let id = match kind {
@@ -824,7 +854,7 @@ impl Service {
                 action,
                 ready: Instant::now() + self.opts.lro_delay,
                 done: false,
-                start: crate::clock::now_rfc3339(),
+                start: self.now_text(),
             },
         );
         id
@@ -928,7 +958,7 @@ impl Service {
                     Ok(p) => p,
                     Err(e) => return error(e),
                 };
-                let now = crate::clock::now_rfc3339();
+                let now = self.now_text();
                 props.insert("watchlistItemId".into(), json!(id));
                 props.insert("tenantId".into(), json!(TENANT));
                 props.insert("isDeleted".into(), json!(false));
@@ -981,7 +1011,7 @@ impl Service {
 
     /// Log Analytics data plane: `/v1/workspaces/{guid}/query|metadata`.
     fn data_plane(&self, req: &Request, guid: &str, what: &str) -> Response {
-        let catalog = {
+        let (catalog, logs) = {
             let mut guard = self.inner.lock().expect("emulator state lock");
             let key = guard
                 .workspaces
@@ -989,7 +1019,10 @@ impl Service {
                 .find(|(_, w)| w.guid.eq_ignore_ascii_case(guid))
                 .map(|(k, _)| k.clone());
             match key {
-                Some(k) => self.catalog(&mut guard, &k),
+                Some(k) => (
+                    self.catalog(&mut guard, &k),
+                    guard.workspaces[&k].soc.logs.clone(),
+                ),
                 None => {
                     return error(Reject {
                         status: 404,
@@ -1046,7 +1079,15 @@ impl Service {
                             .into(),
                     });
                 };
-                match self.opts.engine.run(guid, &query, timespan.as_deref()) {
+                let now = self.virtual_now();
+                let request = query::QueryRequest {
+                    workspace: guid,
+                    query: &query,
+                    timespan: timespan.as_deref(),
+                    now: now.as_deref(),
+                    logs: &logs,
+                };
+                match self.opts.engine.run(&request) {
                     Ok(t) => {
                         let mut body = json!({"tables": [t.to_json()]});
                         if req
@@ -1099,6 +1140,25 @@ impl http::Handler for Service {
         let mut resp = match segs.as_slice() {
             ["v1", w, guid, what] if w.eq_ignore_ascii_case("workspaces") => {
                 self.data_plane(req, guid, what)
+            }
+            ["vigil-emulator", what] => self.admin(req, what),
+            [d, dcr, st, stream]
+                if d.eq_ignore_ascii_case("dataCollectionRules")
+                    && st.eq_ignore_ascii_case("streams") =>
+            {
+                self.ingest(req, dcr, stream)
+            }
+            [s, sub, r, rg, p, oi, w, ws, p2, si, inc, rest @ ..]
+                if s.eq_ignore_ascii_case("subscriptions")
+                    && r.eq_ignore_ascii_case("resourceGroups")
+                    && p.eq_ignore_ascii_case("providers")
+                    && oi.eq_ignore_ascii_case("Microsoft.OperationalInsights")
+                    && w.eq_ignore_ascii_case("workspaces")
+                    && p2.eq_ignore_ascii_case("providers")
+                    && si.eq_ignore_ascii_case("Microsoft.SecurityInsights")
+                    && inc.eq_ignore_ascii_case("incidents") =>
+            {
+                self.incidents(req, &ws_key(sub, rg, ws), rest)
             }
             [s, _, p, si, o, id]
                 if s.eq_ignore_ascii_case("subscriptions")

@@ -27,15 +27,59 @@ impl QueryTable {
     }
 }
 
-/// Runs KQL for the emulator's `POST /v1/workspaces/{id}/query`. `workspace` is the
-/// workspace GUID from the path, so one engine can keep data per workspace.
+/// Rows a workspace holds beyond the data folder: what arrived through the Logs Ingestion API
+/// and what the emulator itself wrote (`SecurityAlert`, `SecurityIncident`, `SentinelHealth`),
+/// per table, oldest first. Tables only grow, so (table, length) names a content.
+pub type Logs = std::collections::BTreeMap<String, std::sync::Arc<Vec<Value>>>;
+
+/// One call of the query API.
+pub struct QueryRequest<'a> {
+    /// The workspace GUID from the path, so one engine can keep data per workspace.
+    pub workspace: &'a str,
+    pub query: &'a str,
+    pub timespan: Option<&'a str>,
+    /// The emulator's virtual clock (RFC 3339), when it runs on one: `now()` of the query.
+    pub now: Option<&'a str>,
+    pub logs: &'a Logs,
+}
+
+/// An alert one rule run raised.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RaisedAlert {
+    pub display_name: String,
+    pub description: String,
+    pub severity: String,
+    /// Results in this alert.
+    pub rows: usize,
+    pub entities: Vec<Value>,
+    pub custom_details: serde_json::Map<String, Value>,
+}
+
+/// One scheduled run of an alert rule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleRun {
+    /// Rows the query returned.
+    pub rows: usize,
+    /// The alerts the trigger and event grouping made (before suppression).
+    pub alerts: Vec<RaisedAlert>,
+}
+
+/// Runs KQL for the emulator's `POST /v1/workspaces/{id}/query` and its scheduler.
 pub trait QueryEngine: Send + Sync {
-    fn run(
+    fn run(&self, request: &QueryRequest<'_>) -> Result<QueryTable, String>;
+
+    /// Run an alert rule once, as Sentinel's scheduler does: `kind` and `properties` as the
+    /// rule's REST resource has them, its query period ending at `end` (RFC 3339).
+    fn run_rule(
         &self,
-        workspace: &str,
-        query: &str,
-        timespan: Option<&str>,
-    ) -> Result<QueryTable, String>;
+        _workspace: &str,
+        _kind: &str,
+        _properties: &Value,
+        _end: &str,
+        _logs: &Logs,
+    ) -> Result<RuleRun, String> {
+        Err(NOT_WIRED.to_string())
+    }
 }
 
 /// The default engine: no engine yet.
@@ -45,7 +89,7 @@ pub struct NotWired;
 pub const NOT_WIRED: &str = "not supported yet: query execution (embedded engine not wired)";
 
 impl QueryEngine for NotWired {
-    fn run(&self, _: &str, _: &str, _: Option<&str>) -> Result<QueryTable, String> {
+    fn run(&self, _: &QueryRequest<'_>) -> Result<QueryTable, String> {
         Err(NOT_WIRED.to_string())
     }
 }

@@ -250,28 +250,31 @@ pub fn load_file(path: &Path, schema: Option<&[(String, Type)]>) -> Result<Arc<T
                         path.display()
                     ));
                 };
-                rows.push(
-                    o.into_iter()
-                        .map(|(k, v)| {
-                            let val = match v {
-                                serde_json::Value::String(s) => Value::string(s),
-                                serde_json::Value::Null => Value::Null,
-                                serde_json::Value::Bool(b) => Value::Bool(b),
-                                serde_json::Value::Number(n) => match n.as_i64() {
-                                    Some(i) => Value::Long(i),
-                                    None => Value::Real(n.as_f64().unwrap_or(f64::NAN)),
-                                },
-                                other => Value::dynamic(other),
-                            };
-                            (k, val)
-                        })
-                        .collect(),
-                );
+                rows.push(json_row(o));
             }
             rows
         }
     };
     Ok(Arc::new(rows_to_table(rows, schema)))
+}
+
+/// One JSON object as a row of named values (strings stay strings until a schema types them).
+pub fn json_row(o: serde_json::Map<String, serde_json::Value>) -> Vec<(String, Value)> {
+    o.into_iter()
+        .map(|(k, v)| {
+            let val = match v {
+                serde_json::Value::String(s) => Value::string(s),
+                serde_json::Value::Null => Value::Null,
+                serde_json::Value::Bool(b) => Value::Bool(b),
+                serde_json::Value::Number(n) => match n.as_i64() {
+                    Some(i) => Value::Long(i),
+                    None => Value::Real(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                other => Value::dynamic(other),
+            };
+            (k, val)
+        })
+        .collect()
 }
 
 /// Build a typed table from rows of named values: the schema's columns first (in its order,

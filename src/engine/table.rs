@@ -70,6 +70,36 @@ impl Table {
         }
     }
 
+    /// The rows of `self` followed by the rows of `other`: `self`'s columns first, then the
+    /// columns only `other` has; a column one side lacks is null there (typed as the side that
+    /// has it, `self` first).
+    pub fn concat(&self, other: &Table) -> Table {
+        let mut names: Vec<(String, Type)> = self.schema();
+        for c in &other.columns {
+            if self.index_of(&c.name).is_none() {
+                names.push((c.name.clone(), c.ty));
+            }
+        }
+        let columns = names
+            .into_iter()
+            .map(|(name, ty)| {
+                let mut data = Vec::with_capacity(self.rows + other.rows);
+                for t in [self, other] {
+                    match t.column(&name) {
+                        Some(c) if c.ty == ty => data.extend(c.data.iter().cloned()),
+                        Some(c) => data.extend(c.data.iter().map(|v| v.cast(ty))),
+                        None => data.extend((0..t.rows).map(|_| Value::Null.cast(ty))),
+                    }
+                }
+                Column::new(name, ty, data)
+            })
+            .collect();
+        Table {
+            columns,
+            rows: self.rows + other.rows,
+        }
+    }
+
     /// Add or replace a column (replaced columns keep their position).
     pub fn set(&mut self, col: Column) {
         match self.index_of(&col.name) {

@@ -519,6 +519,6 @@ impl Context {
             &checked.definitions,
             &self.config.schemas,
         );
-        Arc::new(crate::sandbox::SandboxEngine { data, now: cfg.now })
+        Arc::new(crate::sandbox::SandboxEngine::new(data, cfg.now))
     }
 }

@@ -221,3 +221,17 @@ impl Applied {
         !self.problems.is_empty() || self.report.as_ref().is_some_and(|r| r.error.is_some())
     }
 }
+
+/// The id (customer id) the query API knows a workspace by: configured, or derived by the
+/// emulator from the workspace's path.
+pub fn query_workspace_id(ws: &crate::config::Workspace, emulator: bool) -> Option<String> {
+    match &ws.workspace_id {
+        Some(id) => Some(id.clone()),
+        None if emulator => Some(crate::emulator::workspace_guid(
+            &ws.subscription,
+            &ws.resource_group,
+            &ws.name,
+        )),
+        None => None,
+    }
+}

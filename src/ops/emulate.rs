@@ -20,6 +20,10 @@ pub struct EmulateOptions {
     pub lro_delay: std::time::Duration,
     /// Extra tables for every workspace (kql-oracle schema JSON).
     pub schema: Option<PathBuf>,
+    /// Start on a virtual clock (RFC 3339).
+    pub clock: Option<String>,
+    /// Consecutive failed runs after which the scheduler disables a rule.
+    pub auto_disable_after: u32,
 }
 
 /// A running emulator and what it runs with.
@@ -58,6 +62,8 @@ pub fn emulate(cx: &Context, o: EmulateOptions) -> Result<Running, OpError> {
         lro_delay: o.lro_delay,
         schema,
         engine: cx.sandbox_engine(),
+        clock: o.clock,
+        auto_disable_after: o.auto_disable_after,
     };
     let described = crate::emulator::describe(&opts);
     let emulator = crate::emulator::start(&o.addr, opts).map_err(|e| {

@@ -19,6 +19,7 @@
 //! | `rollback` | [`rollback::rollback`] |
 //! | `export` | [`export::export`] |
 //! | `health` | [`health::health`] |
+//! | `outcomes` | [`outcomes::outcomes`] |
 //! | `gate` | [`gate::gate`] |
 //! | `changed` | [`changed::changed`] |
 //! | `schema` | [`schema::schemas`] |
@@ -40,6 +41,7 @@ pub mod gate;
 pub mod hash;
 pub mod health;
 pub mod kql_check;
+pub mod outcomes;
 pub mod plan;
 pub mod query;
 pub mod rollback;

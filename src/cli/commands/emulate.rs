@@ -54,12 +54,21 @@ pub struct EmulateArgs {
     /// Extra tables for every workspace (kql-oracle schema JSON).
     #[arg(long, value_name = "FILE")]
     pub schema: Option<PathBuf>,
+    /// Run on a virtual clock starting at START (e.g. 2026-01-05T00:00:00Z): it moves only with
+    /// `POST /vigil-emulator/advance {"hours": N}` (also days, minutes, seconds), which runs
+    /// every enabled Scheduled and NRT rule that falls due (alerts, incidents, health rows);
+    /// `GET /vigil-emulator/clock` reads it. Default: real time.
+    #[arg(long, value_name = "START")]
+    pub clock: Option<String>,
+    /// Consecutive failed runs after which a rule is disabled (`AUTO DISABLED` name prefix).
+    #[arg(long, value_name = "N", default_value_t = crate::emulator::AUTO_DISABLE_AFTER)]
+    pub auto_disable_after: u32,
 }
 
 pub fn cli() -> Command {
     EmulateArgs::augment_args(
         Command::new("emulate")
-            .about("Run a local Sentinel emulator (ARM subset and query API) on loopback."),
+            .about("Run a local Sentinel emulator (ARM subset, query API, Logs Ingestion API, incidents, a scheduler on a virtual clock) on loopback."),
     )
 }
 
@@ -88,6 +97,8 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
                 token: a.token.clone(),
                 lro_delay: Duration::from_millis(a.lro_delay_ms),
                 schema: a.schema.clone(),
+                clock: a.clock.clone(),
+                auto_disable_after: a.auto_disable_after.max(1),
             },
         )?;
         out(&format!(

@@ -12,6 +12,7 @@ mod gate;
 mod hash;
 mod health;
 mod kql;
+mod outcomes;
 mod plan;
 mod query;
 mod rollback;
@@ -109,6 +110,11 @@ const BUILTIN: &[Builtin] = &[
         exec: health::exec,
     },
     Builtin {
+        name: "outcomes",
+        cli: outcomes::cli,
+        exec: outcomes::exec,
+    },
+    Builtin {
         name: "export",
         cli: export::cli,
         exec: export::exec,
@@ -145,6 +151,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("apply", "ops::apply::apply"),
     ("rollback", "ops::rollback::rollback"),
     ("health", "ops::health::health"),
+    ("outcomes", "ops::outcomes::outcomes"),
     ("export", "ops::export::export"),
     ("changed", "ops::changed::changed"),
     ("emulate", "ops::emulate::emulate"),

@@ -1,0 +1,527 @@
+//! Closing the loop on the emulator as a small SOC: apply rules, ingest events through the Logs
+//! Ingestion API, advance the virtual clock, close incidents through the incidents REST API as
+//! an analyst does, then `vigil outcomes` reports exactly the figures worked out by hand below.
+
+mod deploy_support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+
+use deploy_support::*;
+use serde_json::{json, Value};
+use vigil::emulator;
+
+const T0: &str = "2026-03-01T00:00:00Z";
+const SUB: &str = "00000000-0000-0000-0000-000000000000";
+const RG: &str = "vigil-local";
+const WS: &str = "local";
+
+/// One HTTP/1.1 request to the emulator; (status, JSON body or Null).
+fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    let addr = url.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status: u16 = text[9..12].parse().unwrap();
+    let (_, rest) = text.split_once("\r\n\r\n").unwrap_or(("", ""));
+    (status, serde_json::from_str(rest).unwrap_or(Value::Null))
+}
+
+fn start(state: Option<std::path::PathBuf>) -> emulator::Emulator {
+    emulator::start(
+        "127.0.0.1:0",
+        emulator::Options {
+            state,
+            lro_delay: std::time::Duration::from_millis(10),
+            engine: Arc::new(vigil::sandbox::SandboxEngine::new(
+                vigil::engine::Sandbox::default(),
+                0,
+            )),
+            clock: Some(T0.into()),
+            ..emulator::Options::default()
+        },
+    )
+    .unwrap()
+}
+
+fn ws_path() -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.OperationalInsights/workspaces/{WS}")
+}
+
+fn dcr() -> String {
+    emulator::soc::dcr_id(&emulator::workspace_guid(SUB, RG, WS))
+}
+
+fn ingest(url: &str, stream: &str, rows: Vec<Value>) {
+    let (st, b) = http(
+        url,
+        "POST",
+        &format!(
+            "/dataCollectionRules/{}/streams/{stream}?api-version=2023-01-01",
+            dcr()
+        ),
+        Some(&Value::Array(rows)),
+    );
+    assert_eq!(st, 204, "{b}");
+}
+
+fn advance(url: &str, hours: u64) -> Value {
+    let (st, b) = http(
+        url,
+        "POST",
+        "/vigil-emulator/advance",
+        Some(&json!({"hours": hours})),
+    );
+    assert_eq!(st, 200, "{b}");
+    b
+}
+
+fn signin(at: &str, user: &str, result: &str) -> Value {
+    json!({"TimeGenerated": at, "UserPrincipalName": user, "ResultType": result, "IPAddress": "203.0.113.7"})
+}
+
+/// Hour `h` after T0, minus 30 minutes (inside the run that ends at T0 + h).
+fn hour(h: i64) -> String {
+    let t = vigil::datetime::parse_datetime(T0).unwrap() + h * vigil::datetime::HOUR
+        - 30 * vigil::datetime::MINUTE;
+    vigil::datetime::format_datetime(t)
+}
+
+const NOISY: &str = "00000000-0000-4000-8000-00000000000a";
+const QUIET: &str = "00000000-0000-4000-8000-00000000000b";
+const BROKEN: &str = "00000000-0000-4000-8000-00000000000c";
+
+fn write_rules(r: &Repo, noisy_query: &str) {
+    r.write(
+        "detections/noisy.yaml",
+        &format!(
+            "{}provenance:\n  origin: human\n",
+            rule(NOISY, "Noisy failed sign-ins", noisy_query)
+        ),
+    );
+    r.write(
+        "detections/quiet.yaml",
+        &rule(
+            QUIET,
+            "Admin sign-in",
+            "SigninLogs | where UserPrincipalName == \"admin@contoso.com\" and ResultType == \"0\" | project TimeGenerated, UserPrincipalName",
+        ),
+    );
+    r.write(
+        "detections/broken.yaml",
+        &rule(
+            BROKEN,
+            "Reads a table without data",
+            "AuditLogs | where OperationName == \"Add member to role\" | extend UserPrincipalName = tostring(InitiatedBy.user.userPrincipalName) | project TimeGenerated, UserPrincipalName",
+        ),
+    );
+}
+
+fn outcomes(r: &Repo, url: &str, extra: &[&str]) -> (Option<i32>, Value) {
+    let mut args = vec!["outcomes", "--env", "local", "--format", "json"];
+    args.extend_from_slice(extra);
+    let o = vigil(r.path(), url, &args, &[]);
+    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
+    (o.status.code(), v)
+}
+
+fn rule_of<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["rule"] == id)
+        .unwrap_or_else(|| panic!("{id} not in {report:#}"))
+}
+
+#[test]
+fn outcomes_per_rule_and_version_from_a_week_on_the_emulator() {
+    let emu = start(None);
+    let url = emu.url();
+    let r = repo(CONFIG);
+    write_rules(
+        &r,
+        "SigninLogs | where ResultType != \"0\" | project TimeGenerated, UserPrincipalName",
+    );
+    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // Failed sign-ins: alice in the runs ending at T0+1h..3h, bob at 4h and 5h, carol at 6h;
+    // the admin's successful sign-in in the run ending at T0+30h.
+    let mut rows = Vec::new();
+    for (h, user) in [
+        (1, "alice"),
+        (2, "alice"),
+        (3, "alice"),
+        (4, "bob"),
+        (5, "bob"),
+        (6, "carol"),
+    ] {
+        rows.push(signin(&hour(h), &format!("{user}@contoso.com"), "50126"));
+    }
+    rows.push(signin(&hour(30), "admin@contoso.com", "0"));
+    ingest(&url, "Custom-SigninLogs", rows);
+    let adv = advance(&url, 24 * 7);
+    // 169 runs (T0 .. T0+168h) of the two working rules, 5 of the broken one.
+    assert_eq!(adv["ruleRuns"], 169 * 3, "{adv}");
+
+    // The analyst closes incidents through the REST API (numbers follow creation order).
+    let api = "api-version=2025-09-01";
+    let (st, list) = http(
+        &url,
+        "GET",
+        &format!(
+            "{}/providers/Microsoft.SecurityInsights/incidents?{api}&$top=3",
+            ws_path()
+        ),
+        None,
+    );
+    assert_eq!(st, 200, "{list}");
+    assert_eq!(list["value"].as_array().unwrap().len(), 3);
+    assert!(list["nextLink"].is_string(), "paged: {list}");
+    let (_, all) = http(
+        &url,
+        "GET",
+        &format!(
+            "{}/providers/Microsoft.SecurityInsights/incidents?{api}",
+            ws_path()
+        ),
+        None,
+    );
+    let incidents = all["value"].as_array().unwrap().clone();
+    assert_eq!(
+        incidents.len(),
+        7,
+        "6 for the noisy rule, 1 for the admin rule: {all:#}"
+    );
+    let close = |number: i64, class: &str, reason: &str| {
+        let inc = incidents
+            .iter()
+            .find(|i| i["properties"]["incidentNumber"] == number)
+            .unwrap();
+        let mut body =
+            json!({"properties": inc["properties"].clone(), "etag": inc["etag"].clone()});
+        body["properties"]["status"] = json!("Closed");
+        body["properties"]["classification"] = json!(class);
+        body["properties"]["classificationReason"] = json!(reason);
+        let name = inc["name"].as_str().unwrap();
+        let (st, b) = http(
+            &url,
+            "PUT",
+            &format!(
+                "{}/providers/Microsoft.SecurityInsights/incidents/{name}?{api}",
+                ws_path()
+            ),
+            Some(&body),
+        );
+        assert_eq!(st, 200, "{b}");
+        assert_eq!(b["properties"]["status"], "Closed");
+    };
+    for n in 1..=3 {
+        close(n, "FalsePositive", "IncorrectAlertLogic");
+    }
+    close(4, "TruePositive", "SuspiciousActivity");
+    close(5, "BenignPositive", "SuspiciousButExpected");
+    close(7, "TruePositive", "SuspiciousActivity");
+    // A bad classification is refused as the service refuses it.
+    let inc = &incidents[5];
+    let mut bad = json!({"properties": inc["properties"].clone()});
+    bad["properties"]["status"] = json!("Closed");
+    bad["properties"]["classification"] = json!("Mostly fine");
+    let (st, _) = http(
+        &url,
+        "PUT",
+        &format!(
+            "{}/providers/Microsoft.SecurityInsights/incidents/{}?{api}",
+            ws_path(),
+            inc["name"].as_str().unwrap()
+        ),
+        Some(&bad),
+    );
+    assert_eq!(st, 400);
+    // The alerts of an incident.
+    let (st, alerts) = http(
+        &url,
+        "POST",
+        &format!(
+            "{}/providers/Microsoft.SecurityInsights/incidents/{}/alerts?{api}",
+            ws_path(),
+            incidents[0]["name"].as_str().unwrap()
+        ),
+        None,
+    );
+    assert_eq!(st, 200);
+    assert_eq!(alerts["value"][0]["kind"], "SecurityAlert", "{alerts}");
+
+    let (code, rep) = outcomes(&r, &url, &[]);
+    assert_eq!(code, Some(0), "{rep:#}");
+    assert!(rep["unknown"].as_array().unwrap().is_empty());
+    let noisy = rule_of(&rep, NOISY);
+    // Worked out by hand: 6 alerts and incidents; closed 5 (FP 3, TP 1, BP 1); precision
+    // TP/(TP+FP) = 1/4; FP rate FP/(TP+BP+FP) = 3/5; closed at T0+168h, created at T0+1..5h:
+    // 167, 166, 165, 164, 163 hours, median 165; all 6 alerts on day one, mean 6/30 per day.
+    assert_eq!(noisy["alerts"], 6, "{noisy:#}");
+    assert_eq!(noisy["incidents"], 6);
+    assert_eq!(noisy["closed"], 5);
+    assert_eq!(
+        noisy["classification"],
+        json!({"truePositive": 1, "benignPositive": 1, "falsePositive": 3, "undetermined": 0})
+    );
+    assert_eq!(
+        noisy["reasons"],
+        json!({"IncorrectAlertLogic": 3, "SuspiciousActivity": 1, "SuspiciousButExpected": 1})
+    );
+    assert_eq!(noisy["precision"], 0.25);
+    assert_eq!(noisy["fpRate"], 0.6);
+    assert_eq!(noisy["medianHoursToClose"], 165.0);
+    assert_eq!(noisy["alertsPerDayMax"], 6);
+    assert_eq!(noisy["alertsPerDayMean"], 0.2);
+    assert_eq!(
+        noisy["topFpEntities"],
+        json!([["account:alice@contoso.com", 3]])
+    );
+    assert_eq!(noisy["runs"], 169);
+    assert_eq!(noisy["failedRuns"], 0);
+    assert_eq!(noisy["silent"], false);
+    assert_eq!(noisy["origin"], "human");
+    let quiet = rule_of(&rep, QUIET);
+    assert_eq!(quiet["alerts"], 1, "{quiet:#}");
+    assert_eq!(quiet["precision"], 1.0);
+    assert_eq!(quiet["fpRate"], 0.0);
+    assert_eq!(quiet["medianHoursToClose"], 138.0);
+    let broken = rule_of(&rep, BROKEN);
+    assert_eq!(broken["failedRuns"], 5, "{broken:#}");
+    assert_eq!(broken["autoDisabled"], true);
+    assert_eq!(broken["silent"], true);
+    assert_eq!(broken["incidents"], 0);
+    assert_eq!(
+        broken["precision"],
+        Value::Null,
+        "no verdict without closed incidents"
+    );
+    // Ranked by FP rate, highest first.
+    assert_eq!(rep["rules"][0]["rule"], NOISY);
+    // Groups: both stages active; origin human (the noisy rule) and unspecified.
+    let human = rep["byModel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == "human")
+        .unwrap();
+    assert_eq!(human["rules"], 1);
+    assert_eq!(human["fpRate"], 0.6);
+
+    // The auto-disabled rule shows in plan as drift (Sentinel changed it).
+    let p = plan_json(r.path(), &url);
+    let (_, updates, _, _) = totals(&p);
+    assert_eq!(updates, 1, "the auto-disabled rule is drift: {p:#}");
+
+    // A new version of the noisy rule: its numbers apart from the old one's.
+    write_rules(
+        &r,
+        "SigninLogs | where ResultType != \"0\" | where UserPrincipalName != \"svc-backup@contoso.com\" | project TimeGenerated, UserPrincipalName",
+    );
+    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    ingest(
+        &url,
+        "Custom-SigninLogs",
+        vec![signin(&hour(171), "erin@contoso.com", "50126")],
+    );
+    advance(&url, 3);
+    let (_, rep) = outcomes(&r, &url, &[NOISY]);
+    assert_eq!(
+        rep["rules"].as_array().unwrap().len(),
+        1,
+        "filtered to one rule"
+    );
+    let noisy = rule_of(&rep, NOISY);
+    assert_eq!(noisy["alerts"], 7, "{noisy:#}");
+    let versions = noisy["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{noisy:#}");
+    assert_eq!(versions[0]["current"], true);
+    assert_eq!(versions[0]["version"], noisy["version"]);
+    assert_eq!(versions[0]["alerts"], 1);
+    assert_eq!(versions[0]["incidents"], 1);
+    assert_eq!(versions[0]["closed"], 0);
+    assert_eq!(versions[1]["alerts"], 6);
+    assert_eq!(versions[1]["fpRate"], 0.6);
+
+    // Markdown and HTML carry the same figures; the page is self-contained.
+    let o = vigil(
+        r.path(),
+        &url,
+        &["outcomes", "--env", "local", "--format", "markdown"],
+        &[],
+    );
+    let md = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        md.contains(
+            "| Noisy failed sign-ins | active | human | 7 | 7 | 5 | 1 | 1 | 3 | 25% | 60% |"
+        ),
+        "{md}"
+    );
+    let o = vigil(
+        r.path(),
+        &url,
+        &[
+            "outcomes",
+            "--env",
+            "local",
+            "--format",
+            "html",
+            "--out",
+            "out/outcomes.html",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let html = std::fs::read_to_string(r.path().join("out/outcomes.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("Noisy failed sign-ins"));
+    for fetch in ["<script", " src=", "href=", "url(", "@import"] {
+        assert!(!html.contains(fetch), "self-contained: {fetch}");
+    }
+}
+
+#[test]
+fn an_unreadable_workspace_is_unknown_never_zero() {
+    let emu = start(None);
+    let url = emu.url();
+    let r = repo(CONFIG);
+    write_rules(
+        &r,
+        "SigninLogs | where ResultType != \"0\" | project TimeGenerated, UserPrincipalName",
+    );
+    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Another emulator, where the query API does not know the workspace (as a workspace the
+    // credential cannot read): its logs cannot be read.
+    let down = emulator::start("127.0.0.1:0", emulator::Options::default()).unwrap();
+    let o = vigil(
+        r.path(),
+        &down.url(),
+        &["outcomes", "--env", "local", "--format", "json"],
+        &[],
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        v["rules"].as_array().unwrap().is_empty(),
+        "no zeros for an unknown workspace: {v:#}"
+    );
+    assert_eq!(v["unknown"].as_array().unwrap().len(), 1, "{v:#}");
+    // With --allow-unknown the report stands and the exit is 0.
+    let o = vigil(
+        r.path(),
+        &down.url(),
+        &["outcomes", "--env", "local", "--allow-unknown"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("unknown  local"), "{}", text(&o));
+}
+
+#[test]
+fn since_garbage_and_unknown_rules_are_usage_errors() {
+    let emu = start(None);
+    let url = emu.url();
+    let r = repo(CONFIG);
+    write_rules(
+        &r,
+        "SigninLogs | where ResultType != \"0\" | project TimeGenerated, UserPrincipalName",
+    );
+    for args in [
+        &["outcomes", "--env", "local", "--since", "last tuesday"][..],
+        &["outcomes", "--env", "local", "--since", "0d"][..],
+        &["outcomes", "--env", "local", "no-such-rule"][..],
+    ] {
+        let o = vigil(r.path(), &url, args, &[]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let t = text(&o);
+        assert!(t.contains("--since") || t.contains("no-such-rule"), "{t}");
+    }
+}
+
+#[test]
+fn ingestion_refuses_what_azure_refuses() {
+    let emu = start(None);
+    let url = emu.url();
+    let r = repo(CONFIG);
+    write_rules(
+        &r,
+        "SigninLogs | where ResultType != \"0\" | project TimeGenerated, UserPrincipalName",
+    );
+    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let path = |dcr: &str, stream: &str, api: &str| {
+        format!("/dataCollectionRules/{dcr}/streams/{stream}?api-version={api}")
+    };
+    let d = dcr();
+    for (p, body, want) in [
+        (path(&d, "Custom-X_CL", "2021-01-01"), json!([]), 400),
+        (path(&d, "Bogus", "2023-01-01"), json!([]), 400),
+        (
+            path(
+                "dcr-00000000000000000000000000000000",
+                "Custom-X_CL",
+                "2023-01-01",
+            ),
+            json!([]),
+            404,
+        ),
+        (
+            path(&d, "Custom-X_CL", "2023-01-01"),
+            json!({"not": "an array"}),
+            400,
+        ),
+        (path(&d, "Custom-X_CL", "2023-01-01"), json!([1, 2]), 400),
+        (
+            path(&d, "Custom-X_CL", "2023-01-01"),
+            json!([{"Score": 0.9}]),
+            204,
+        ),
+    ] {
+        let (st, b) = http(&url, "POST", &p, Some(&body));
+        assert_eq!(st, want, "{p}: {b}");
+    }
+    let big = Value::Array(vec![json!({"x": "y".repeat(1000)}); 1100]);
+    let (st, _) = http(
+        &url,
+        "POST",
+        &path(&d, "Custom-X_CL", "2023-01-01"),
+        Some(&big),
+    );
+    assert_eq!(st, 413, "over 1 MB per call");
+    // What arrived is queryable, with TimeGenerated from the emulator's clock.
+    let guid = emulator::workspace_guid(SUB, RG, WS);
+    let (st, b) = http(
+        &url,
+        "POST",
+        &format!("/v1/workspaces/{guid}/query"),
+        Some(&json!({"query": "X_CL | project TimeGenerated, Score"})),
+    );
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(
+        b["tables"][0]["rows"],
+        json!([["2026-03-01T00:00:00Z", 0.9]]),
+        "{b}"
+    );
+    let (_, c) = http(&url, "GET", "/vigil-emulator/clock", None);
+    assert_eq!(c["now"], "2026-03-01T00:00:00Z");
+    let (st, _) = http(
+        &url,
+        "POST",
+        "/vigil-emulator/advance",
+        Some(&json!({"hours": -1})),
+    );
+    assert_eq!(st, 400);
+}
