@@ -4,37 +4,17 @@
 
 mod deploy_support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 
 use deploy_support::*;
 use serde_json::{json, Value};
+use soc_seed::http;
 use vigil::emulator;
 
 const T0: &str = "2026-03-01T00:00:00Z";
 const SUB: &str = "00000000-0000-0000-0000-000000000000";
 const RG: &str = "vigil-local";
 const WS: &str = "local";
-
-/// One HTTP/1.1 request to the emulator; (status, JSON body or Null).
-fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let addr = url.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).unwrap();
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let status: u16 = text[9..12].parse().unwrap();
-    let (_, rest) = text.split_once("\r\n\r\n").unwrap_or(("", ""));
-    (status, serde_json::from_str(rest).unwrap_or(Value::Null))
-}
 
 fn start(state: Option<std::path::PathBuf>) -> emulator::Emulator {
     emulator::start(
@@ -427,7 +407,7 @@ fn an_unreadable_workspace_is_unknown_never_zero() {
         &[],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("unknown  local"), "{}", text(&o));
+    assert!(text(&o).contains("unknown  vigil-local/local"), "{}", text(&o));
 }
 
 #[test]
@@ -524,4 +504,75 @@ fn ingestion_refuses_what_azure_refuses() {
         Some(&json!({"hours": -1})),
     );
     assert_eq!(st, 400);
+}
+
+#[path = "soc_seed/mod.rs"]
+mod soc_seed;
+
+/// 100 rules and 5,000 incidents seeded through the Logs Ingestion API (the bench runs 1,000 and
+/// 50,000): every rule's figures follow from the seeding rule in `soc_seed`.
+#[test]
+fn outcomes_over_100_rules_and_5000_incidents() {
+    const RULES: usize = 100;
+    const INCIDENTS: usize = 5_000;
+    let emu = emulator::start(
+        "127.0.0.1:0",
+        emulator::Options {
+            engine: Arc::new(vigil::sandbox::SandboxEngine::new(
+                vigil::engine::Sandbox::default(),
+                0,
+            )),
+            clock: Some("2026-03-02T00:00:00Z".into()),
+            ..emulator::Options::default()
+        },
+    )
+    .unwrap();
+    let url = emu.url();
+    let r = repo(CONFIG);
+    for i in 0..RULES {
+        r.write(&format!("detections/r{i:04}.yaml"), &soc_seed::rule_yaml(i));
+    }
+    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let (inc, al, he) = soc_seed::rows(RULES, INCIDENTS, "2026-03-01");
+    soc_seed::ingest(&url, &dcr(), "Microsoft-SecurityIncident", &inc);
+    soc_seed::ingest(&url, &dcr(), "Microsoft-SecurityAlert", &al);
+    soc_seed::ingest(&url, &dcr(), "Microsoft-SentinelHealth", &he);
+    let (code, rep) = outcomes(&r, &url, &[]);
+    assert_eq!(code, Some(0), "{rep:#}");
+    let rules = rep["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), RULES);
+    // Per rule: 50 incidents, k = 0..49: TP 13 (k%4==0), FP 12 (1), BP 12 (2), open 13 (3)...
+    let per = INCIDENTS / RULES;
+    let count = |m: usize| (0..per).filter(|k| k % 4 == m).count();
+    let (tp, fp, bp) = (count(0), count(1), count(2));
+    for x in rules {
+        assert_eq!(x["incidents"], per, "{x:#}");
+        assert_eq!(x["alerts"], per);
+        assert_eq!(x["closed"], tp + fp + bp);
+        assert_eq!(x["classification"]["truePositive"], tp);
+        assert_eq!(x["classification"]["falsePositive"], fp);
+        assert_eq!(x["classification"]["benignPositive"], bp);
+        let precision = ((tp as f64 / (tp + fp) as f64) * 10_000.0).round() / 10_000.0;
+        assert_eq!(x["precision"], precision);
+        assert_eq!(x["medianHoursToClose"], 12.0);
+        assert_eq!(x["runs"], per);
+        assert_eq!(x["failedRuns"], (0..per).filter(|k| k % 10 == 9).count());
+        assert_eq!(x["versions"].as_array().unwrap().len(), 1, "{x:#}");
+        assert_eq!(
+            x["versions"][0]["current"], true,
+            "alerts record the deployed query: {x:#}"
+        );
+        // FP incidents have k = 1, 5, 9, ...: entity user{k % 7}.
+        let mut fp_users = std::collections::BTreeMap::new();
+        for k in (0..per).filter(|k| k % 4 == 1) {
+            *fp_users
+                .entry(format!("account:user{}@contoso.com", k % 7))
+                .or_insert(0) += 1;
+        }
+        let mut top: Vec<(String, i32)> = fp_users.into_iter().collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        top.truncate(5);
+        assert_eq!(x["topFpEntities"], json!(top));
+    }
 }
