@@ -123,17 +123,23 @@ fn rule_of<'a>(report: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{id} not in {report:#}"))
 }
 
-#[test]
-fn outcomes_per_rule_and_version_from_a_week_on_the_emulator() {
+/// The emulator on its virtual clock with the three rules applied from a fresh repository.
+fn applied() -> (emulator::Emulator, Repo) {
     let emu = start(None);
-    let url = emu.url();
     let r = repo(CONFIG);
     write_rules(
         &r,
         "SigninLogs | where ResultType != \"0\" | project TimeGenerated, UserPrincipalName",
     );
-    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    let o = vigil(r.path(), &emu.url(), &["apply", "--env", "local"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    (emu, r)
+}
+
+#[test]
+fn outcomes_per_rule_and_version_from_a_week_on_the_emulator() {
+    let (emu, r) = applied();
+    let url = emu.url();
 
     // Failed sign-ins: alice in the runs ending at T0+1h..3h, bob at 4h and 5h, carol at 6h;
     // the admin's successful sign-in in the run ending at T0+30h.
@@ -374,15 +380,7 @@ fn outcomes_per_rule_and_version_from_a_week_on_the_emulator() {
 
 #[test]
 fn an_unreadable_workspace_is_unknown_never_zero() {
-    let emu = start(None);
-    let url = emu.url();
-    let r = repo(CONFIG);
-    write_rules(
-        &r,
-        "SigninLogs | where ResultType != \"0\" | project TimeGenerated, UserPrincipalName",
-    );
-    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let (_emu, r) = applied();
     // Another emulator, where the query API does not know the workspace (as a workspace the
     // credential cannot read): its logs cannot be read.
     let down = emulator::start("127.0.0.1:0", emulator::Options::default()).unwrap();
@@ -407,7 +405,11 @@ fn an_unreadable_workspace_is_unknown_never_zero() {
         &[],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("unknown  vigil-local/local"), "{}", text(&o));
+    assert!(
+        text(&o).contains("unknown  vigil-local/local"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -433,15 +435,8 @@ fn since_garbage_and_unknown_rules_are_usage_errors() {
 
 #[test]
 fn ingestion_refuses_what_azure_refuses() {
-    let emu = start(None);
+    let (emu, _r) = applied();
     let url = emu.url();
-    let r = repo(CONFIG);
-    write_rules(
-        &r,
-        "SigninLogs | where ResultType != \"0\" | project TimeGenerated, UserPrincipalName",
-    );
-    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let path = |dcr: &str, stream: &str, api: &str| {
         format!("/dataCollectionRules/{dcr}/streams/{stream}?api-version={api}")
     };

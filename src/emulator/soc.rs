@@ -897,40 +897,37 @@ impl Service {
         if text("title").is_none_or(|t| t.trim().is_empty()) {
             return reject(400, "BadRequest", "Property 'title' is required.");
         }
-        if let Some(c) = p.get("classification").filter(|v| !v.is_null()) {
-            let ok = [
-                "Undetermined",
-                "TruePositive",
-                "BenignPositive",
-                "FalsePositive",
-            ];
-            if !c.as_str().is_some_and(|c| ok.contains(&c)) {
-                return reject(
-                    400,
-                    "BadRequest",
-                    format!(
-                        "Property 'classification' has an invalid value {c}; allowed: {}.",
-                        ok.join(", ")
-                    ),
-                );
-            }
-        }
-        if let Some(c) = p.get("classificationReason").filter(|v| !v.is_null()) {
-            let ok = [
-                "SuspiciousActivity",
-                "SuspiciousButExpected",
-                "IncorrectAlertLogic",
-                "InaccurateData",
-            ];
-            if !c.as_str().is_some_and(|c| ok.contains(&c)) {
-                return reject(
-                    400,
-                    "BadRequest",
-                    format!(
-                        "Property 'classificationReason' has an invalid value {c}; allowed: {}.",
-                        ok.join(", ")
-                    ),
-                );
+        for (k, ok) in [
+            (
+                "classification",
+                &[
+                    "Undetermined",
+                    "TruePositive",
+                    "BenignPositive",
+                    "FalsePositive",
+                ][..],
+            ),
+            (
+                "classificationReason",
+                &[
+                    "SuspiciousActivity",
+                    "SuspiciousButExpected",
+                    "IncorrectAlertLogic",
+                    "InaccurateData",
+                ][..],
+            ),
+        ] {
+            if let Some(c) = p.get(k).filter(|v| !v.is_null()) {
+                if !c.as_str().is_some_and(|c| ok.contains(&c)) {
+                    return reject(
+                        400,
+                        "BadRequest",
+                        format!(
+                            "Property '{k}' has an invalid value {c}; allowed: {}.",
+                            ok.join(", ")
+                        ),
+                    );
+                }
             }
         }
         if text("status") == Some("Closed") && p.get("classification").is_none_or(|c| c.is_null()) {
