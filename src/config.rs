@@ -443,6 +443,7 @@ pub struct Policy {
     pub ai_denied: Vec<String>,
     pub review: ReviewPolicy,
     pub rollout: RolloutPolicy,
+    pub guard: GuardPolicy,
 }
 
 impl Default for Policy {
@@ -467,6 +468,51 @@ impl Default for Policy {
             .collect(),
             review: ReviewPolicy::default(),
             rollout: RolloutPolicy::default(),
+            guard: GuardPolicy::default(),
+        }
+    }
+}
+
+/// What a tripped circuit breaker does to a rule in the environment.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GuardAction {
+    /// To shadow: incidents off, alerts kept.
+    #[default]
+    Demote,
+    /// `enabled: false`.
+    Disable,
+}
+
+/// `[policy.guard]`: circuit breakers for every rule (`vigil guard`); a rule's `guard:` block
+/// overrides each key. A limit that is not set is not checked.
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct GuardPolicy {
+    /// Trip when a rule raises more alerts than this on one day of the window.
+    pub max_alerts_per_day: Option<u32>,
+    /// Trip when FP / (TP + BP + FP) over closed incidents exceeds this (0 to 1)...
+    pub max_fp_rate: Option<f64>,
+    /// ... and at least this many incidents were closed (no verdict on a handful).
+    pub min_closed: u32,
+    /// Trip when more runs than this failed in the window.
+    pub max_failed_runs: Option<u32>,
+    /// `demote` (to shadow) or `disable`.
+    pub action: GuardAction,
+    /// The window the breakers look at (`7d`, `24h`).
+    pub window: String,
+}
+
+impl Default for GuardPolicy {
+    fn default() -> Self {
+        GuardPolicy {
+            max_alerts_per_day: None,
+            max_fp_rate: None,
+            min_closed: 10,
+            max_failed_runs: None,
+            action: GuardAction::Demote,
+            window: "7d".into(),
         }
     }
 }
@@ -939,6 +985,50 @@ fn check_values(c: &Config, r: &mut Report<'_>) {
             false,
             "vigil.toml: `sandbox.alert_budget_per_day` must be a non-negative number".into(),
             None,
+        );
+    }
+    let g = &c.policy.guard;
+    if let Some(x) = g.max_fp_rate.filter(|x| !(0.0..=1.0).contains(x)) {
+        r.error(
+            &key(&["policy", "guard", "max_fp_rate"]),
+            false,
+            format!("vigil.toml: `policy.guard.max_fp_rate` is {x}; it must be from 0 to 1"),
+            None,
+        );
+    }
+    if g.min_closed == 0 {
+        r.error(
+            &key(&["policy", "guard", "min_closed"]),
+            false,
+            "vigil.toml: `policy.guard.min_closed` must be at least 1".into(),
+            None,
+        );
+    }
+    if g.max_alerts_per_day == Some(0) {
+        r.error(
+            &key(&["policy", "guard", "max_alerts_per_day"]),
+            false,
+            "vigil.toml: `policy.guard.max_alerts_per_day` must be at least 1".into(),
+            None,
+        );
+    }
+    let window_ok = g.window.len() > 1
+        && g.window[..g.window.len() - 1]
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        && g.window.ends_with(['s', 'm', 'h', 'd'])
+        && g.window[..g.window.len() - 1]
+            .parse::<u64>()
+            .is_ok_and(|n| n > 0);
+    if !window_ok {
+        r.error(
+            &key(&["policy", "guard", "window"]),
+            false,
+            format!(
+                "vigil.toml: `policy.guard.window`: `{}` is not a duration of whole seconds, minutes, hours or days",
+                g.window
+            ),
+            Some("write it as 7d, 24h or 90m".into()),
         );
     }
     if crate::datetime::parse_datetime(&s.now.0).is_none() {

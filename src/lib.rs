@@ -16,6 +16,7 @@ pub mod emulator;
 pub mod engine;
 pub mod gate;
 pub mod git;
+pub mod guard;
 pub mod hash;
 pub mod kql;
 pub mod model;

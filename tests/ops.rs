@@ -421,6 +421,7 @@ fn a_broken_vigil_toml_stops_every_command_at_its_line() {
         vec!["rollback", "--env", "local", "--to", "HEAD"],
         vec!["health", "--env", "local", "--timeout", "0"],
         vec!["outcomes", "--env", "local"],
+        vec!["guard", "--env", "local"],
         vec!["export", "--env", "local"],
         vec!["changed", "--base", "HEAD"],
         vec!["emulate", "--addr", "127.0.0.1:0", "--memory"],

@@ -136,13 +136,12 @@ fn applied() -> (emulator::Emulator, Repo) {
     (emu, r)
 }
 
-#[test]
-fn outcomes_per_rule_and_version_from_a_week_on_the_emulator() {
-    let (emu, r) = applied();
-    let url = emu.url();
-
-    // Failed sign-ins: alice in the runs ending at T0+1h..3h, bob at 4h and 5h, carol at 6h;
-    // the admin's successful sign-in in the run ending at T0+30h.
+/// A week on the emulator: failed sign-ins for alice (runs ending at T0+1h..3h), bob (4h, 5h)
+/// and carol (6h), the admin's successful sign-in (30h); advance 168 hours; the analyst closes
+/// incidents 1-3 as FalsePositive, 4 TruePositive, 5 BenignPositive and 7 (the admin's)
+/// TruePositive through the REST API; 6 stays open. Returns the advance's answer.
+fn a_week_of_triage(url: &str) -> Value {
+    let url = url.to_string();
     let mut rows = Vec::new();
     for (h, user) in [
         (1, "alice"),
@@ -157,8 +156,6 @@ fn outcomes_per_rule_and_version_from_a_week_on_the_emulator() {
     rows.push(signin(&hour(30), "admin@contoso.com", "0"));
     ingest(&url, "Custom-SigninLogs", rows);
     let adv = advance(&url, 24 * 7);
-    // 169 runs (T0 .. T0+168h) of the two working rules, 5 of the broken one.
-    assert_eq!(adv["ruleRuns"], 169 * 3, "{adv}");
 
     // The analyst closes incidents through the REST API (numbers follow creation order).
     let api = "api-version=2025-09-01";
@@ -247,6 +244,18 @@ fn outcomes_per_rule_and_version_from_a_week_on_the_emulator() {
     );
     assert_eq!(st, 200);
     assert_eq!(alerts["value"][0]["kind"], "SecurityAlert", "{alerts}");
+
+    adv
+}
+
+#[test]
+fn outcomes_per_rule_and_version_from_a_week_on_the_emulator() {
+    let (emu, r) = applied();
+    let url = emu.url();
+
+    let adv = a_week_of_triage(&url);
+    // 169 runs (T0 .. T0+168h) of each rule.
+    assert_eq!(adv["ruleRuns"], 169 * 3, "{adv}");
 
     let (code, rep) = outcomes(&r, &url, &[]);
     assert_eq!(code, Some(0), "{rep:#}");
@@ -570,4 +579,206 @@ fn outcomes_over_100_rules_and_5000_incidents() {
         top.truncate(5);
         assert_eq!(x["topFpEntities"], json!(top));
     }
+}
+
+fn rule_live(url: &str, id: &str) -> Value {
+    let (st, b) = http(
+        url,
+        "GET",
+        &format!(
+            "{}/providers/Microsoft.SecurityInsights/alertRules/{id}?api-version=2025-09-01",
+            ws_path()
+        ),
+        None,
+    );
+    assert_eq!(st, 200, "{b}");
+    b
+}
+
+/// The breaker trips on the noisy rule's false positives; `--apply` writes the demotion into
+/// git and deploys it as a `guard` deployment; plan is then clean; rollback restores the
+/// workspace and plan shows the demotion as pending until git says otherwise.
+#[test]
+fn guard_demotes_the_noisy_rule_through_the_deploy_pipeline() {
+    let (emu, r) = applied();
+    let url = emu.url();
+    // The broken rule would be drift after its auto-disable: this test leaves it out.
+    r.remove("detections/broken.yaml");
+    r.write(
+        "vigil.toml",
+        &format!("{CONFIG}[policy.guard]\nmax_fp_rate = 0.5\nmin_closed = 3\nwindow = \"30d\"\n"),
+    );
+    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    a_week_of_triage(&url);
+    let before = std::fs::read_to_string(r.path().join("detections/noisy.yaml")).unwrap();
+
+    // Report only: exit 1, nothing written.
+    let o = vigil(
+        r.path(),
+        &url,
+        &["guard", "--env", "local", "--json", "g.json"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("TRIPPED  Noisy failed sign-ins"),
+        "{}",
+        text(&o)
+    );
+    let g: Value =
+        serde_json::from_str(&std::fs::read_to_string(r.path().join("g.json")).unwrap()).unwrap();
+    let trips = g["trips"].as_array().unwrap();
+    assert_eq!(trips.len(), 1, "{g:#}");
+    assert_eq!(trips[0]["rule"], NOISY);
+    assert_eq!(trips[0]["breaker"], "max_fp_rate");
+    assert_eq!(trips[0]["observed"]["fp_rate"], 0.6);
+    assert_eq!(trips[0]["observed"]["closed"], 5.0);
+    assert_eq!(
+        std::fs::read_to_string(r.path().join("detections/noisy.yaml")).unwrap(),
+        before
+    );
+
+    // Apply: the file and the workspace change together.
+    let o = vigil(
+        r.path(),
+        &url,
+        &[
+            "guard",
+            "--env",
+            "local",
+            "--apply",
+            "--json",
+            "g.json",
+            "--audit",
+            "audit.jsonl",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let g: Value =
+        serde_json::from_str(&std::fs::read_to_string(r.path().join("g.json")).unwrap()).unwrap();
+    let deployment = g["deployment"].as_str().unwrap().to_string();
+    let after = std::fs::read_to_string(r.path().join("detections/noisy.yaml")).unwrap();
+    assert!(
+        after.starts_with(&before),
+        "the rest of the file is kept:\n{after}"
+    );
+    assert!(
+        after.contains("environments:\n  local:\n    rollout: shadow\n    guard_trip:\n      breaker: max_fp_rate\n      action: demote\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains(&format!("deployment: '{deployment}'")),
+        "{after}"
+    );
+    let live = rule_live(&url, NOISY);
+    assert!(
+        live["properties"]["displayName"]
+            .as_str()
+            .unwrap()
+            .starts_with("[shadow] "),
+        "{live:#}"
+    );
+    assert_eq!(
+        live["properties"]["incidentConfiguration"]["createIncident"],
+        false
+    );
+    let audit = std::fs::read_to_string(r.path().join("audit.jsonl")).unwrap();
+    assert_eq!(audit.lines().count(), 1, "{audit}");
+    let line: Value = serde_json::from_str(audit.lines().next().unwrap()).unwrap();
+    assert_eq!(line["breaker"], "max_fp_rate");
+    assert_eq!(line["deployment"], deployment.as_str());
+    // The file still validates, and plan is clean.
+    let o = vigil(r.path(), &url, &["validate"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let p = plan_json(r.path(), &url);
+    assert_eq!(totals(&p), (0, 0, 0, 0), "{p:#}");
+    // A second run finds nothing more to do.
+    let o = vigil(r.path(), &url, &["guard", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // Rollback restores the workspace; git still says shadow, so plan shows it pending.
+    let o = vigil(
+        r.path(),
+        &url,
+        &["rollback", "--env", "local", "--to", &deployment],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let live = rule_live(&url, NOISY);
+    assert_eq!(
+        live["properties"]["displayName"], "Noisy failed sign-ins",
+        "{live:#}"
+    );
+    assert_eq!(
+        live["properties"]["incidentConfiguration"]["createIncident"],
+        true
+    );
+    let p = plan_json(r.path(), &url);
+    let (_, updates, _, _) = totals(&p);
+    assert_eq!(updates, 1, "{p:#}");
+}
+
+#[test]
+fn guard_never_acts_on_an_unreadable_workspace() {
+    let (_emu, r) = applied();
+    r.write(
+        "vigil.toml",
+        &format!(
+            "{CONFIG}[policy.guard]\nmax_fp_rate = 0.0\nmin_closed = 1\nmax_failed_runs = 0\n"
+        ),
+    );
+    let before = std::fs::read_to_string(r.path().join("detections/noisy.yaml")).unwrap();
+    let down = emulator::start("127.0.0.1:0", emulator::Options::default()).unwrap();
+    let o = vigil(
+        r.path(),
+        &down.url(),
+        &["guard", "--env", "local", "--apply"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("0 tripped, 1 workspace(s) unknown"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.path().join("detections/noisy.yaml")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn guard_settings_out_of_range_are_located() {
+    let (emu, r) = applied();
+    let url = emu.url();
+    let noisy = std::fs::read_to_string(r.path().join("detections/noisy.yaml")).unwrap();
+    r.write(
+        "detections/noisy.yaml",
+        &format!("{noisy}guard:\n  max_fp_rate: 1.5\n  bogus: 1\n"),
+    );
+    let o = vigil(r.path(), &url, &["validate"], &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("detections/noisy.yaml:"), "{t}");
+    assert!(
+        t.contains("guard.max_fp_rate is 1.5; it must be from 0 to 1"),
+        "{t}"
+    );
+    assert!(t.contains("unknown key `bogus` is ignored"), "{t}");
+    r.write("detections/noisy.yaml", &noisy);
+    r.write(
+        "vigil.toml",
+        &format!("{CONFIG}[policy.guard]\nmax_fp_rate = 2\nwindow = \"a week\"\n"),
+    );
+    let o = vigil(r.path(), &url, &["guard", "--env", "local"], &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("vigil.toml:")
+            && t.contains("policy.guard.max_fp_rate")
+            && t.contains("policy.guard.window"),
+        "{t}"
+    );
 }

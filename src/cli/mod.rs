@@ -197,3 +197,20 @@ pub fn err(text: &str) {
 pub fn write_report(cx: &Context, path: &std::path::Path, text: &str) -> Result<(), OpError> {
     crate::emit::write_file(&cx.path(path), text).map_err(OpError::from)
 }
+
+/// Append lines to a report file the user named (an audit log).
+pub fn append_report(
+    cx: &Context,
+    path: &std::path::Path,
+    lines: &[String],
+) -> Result<(), OpError> {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(cx.path(path))?;
+    for l in lines {
+        writeln!(f, "{l}")?;
+    }
+    Ok(())
+}

@@ -373,6 +373,48 @@ pub struct EnvOverride {
     pub suppression_duration: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rollout: Option<Rollout>,
+    /// Written by `vigil guard --apply`: the breaker that demoted or disabled the rule in this
+    /// environment. Outside the review hash; removing it (re-enabling) needs a review.
+    #[serde(rename = "guard_trip", skip_serializing_if = "Option::is_none")]
+    pub guard_trip: Option<GuardTrip>,
+}
+
+/// A circuit breaker's trip, as `vigil guard --apply` records it in the rule's file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuardTrip {
+    /// `max_alerts_per_day`, `max_fp_rate` or `max_failed_runs`.
+    pub breaker: String,
+    pub action: crate::config::GuardAction,
+    /// The figures the breaker saw, by name.
+    pub observed: IndexMap<String, f64>,
+    /// The window the figures cover (`7d`).
+    pub window: String,
+    /// When it tripped (RFC 3339).
+    pub at: String,
+    /// The deployment that applied it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+}
+
+/// A rule's circuit breakers (vigil extension): each key overrides `[policy.guard]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Guard {
+    /// Trip when the rule raises more alerts than this on one day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_alerts_per_day: Option<u32>,
+    /// Trip when FP / (TP + BP + FP) over closed incidents exceeds this (0 to 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_fp_rate: Option<f64>,
+    /// Closed incidents needed before `max_fp_rate` is judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_closed: Option<u32>,
+    /// Trip when more runs than this failed in the window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_failed_runs: Option<u32>,
+    /// `demote` (to shadow) or `disable`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<crate::config::GuardAction>,
 }
 
 /// A Scheduled or NRT analytics rule (a detection), in the Azure-Sentinel format.
@@ -451,6 +493,9 @@ pub struct Rule {
     pub rollout: Option<Rollout>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environments: Option<IndexMap<String, EnvOverride>>,
+    /// Circuit breakers (`vigil guard`), over `[policy.guard]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<Guard>,
 }
 
 /// A hunting query, in the Azure-Sentinel format. Deployed as a saved search.

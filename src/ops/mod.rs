@@ -20,6 +20,7 @@
 //! | `export` | [`export::export`] |
 //! | `health` | [`health::health`] |
 //! | `outcomes` | [`outcomes::outcomes`] |
+//! | `guard` | [`guard::guard`] |
 //! | `gate` | [`gate::gate`] |
 //! | `changed` | [`changed::changed`] |
 //! | `schema` | [`schema::schemas`] |
@@ -38,6 +39,7 @@ pub mod emulate;
 pub mod error;
 pub mod export;
 pub mod gate;
+pub mod guard;
 pub mod hash;
 pub mod health;
 pub mod kql_check;

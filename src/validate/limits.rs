@@ -432,6 +432,28 @@ fn schedule(
 
 fn rule(ck: &mut Ck<'_>, r: &Rule) {
     common(ck, Some(&r.id), &r.name, Some(&r.description));
+    if let Some(g) = &r.guard {
+        let gp = |k: &'static str| vec![Seg::from("guard"), Seg::from(k)];
+        if let Some(x) = g.max_fp_rate.filter(|x| !(0.0..=1.0).contains(x)) {
+            ck.err(
+                code::INVALID_VALUE,
+                &gp("max_fp_rate"),
+                format!("guard.max_fp_rate is {x}; it must be from 0 to 1"),
+            );
+        }
+        for (k, v) in [
+            ("min_closed", g.min_closed),
+            ("max_alerts_per_day", g.max_alerts_per_day),
+        ] {
+            if v == Some(0) {
+                ck.err(
+                    code::INVALID_VALUE,
+                    &gp(k),
+                    format!("guard.{k} is 0; it must be at least 1"),
+                );
+            }
+        }
+    }
     version(ck, "version", r.version.as_deref());
     techniques(ck, r.relevant_techniques.as_ref());
     let qlen = utf16_len(&r.query);

@@ -5,6 +5,7 @@
 //! Duplicate keys, alias bombs and deep nesting become diagnostics here; nothing panics or
 //! recurses without bound. This module knows nothing about Sentinel.
 
+pub mod edit;
 pub mod offsets;
 
 use std::borrow::Cow;

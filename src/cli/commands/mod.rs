@@ -9,6 +9,7 @@ mod dry_run;
 mod emulate;
 mod export;
 mod gate;
+mod guard;
 mod hash;
 mod health;
 mod kql;
@@ -115,6 +116,11 @@ const BUILTIN: &[Builtin] = &[
         exec: outcomes::exec,
     },
     Builtin {
+        name: "guard",
+        cli: guard::cli,
+        exec: guard::exec,
+    },
+    Builtin {
         name: "export",
         cli: export::cli,
         exec: export::exec,
@@ -152,6 +158,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("rollback", "ops::rollback::rollback"),
     ("health", "ops::health::health"),
     ("outcomes", "ops::outcomes::outcomes"),
+    ("guard", "ops::guard::guard"),
     ("export", "ops::export::export"),
     ("changed", "ops::changed::changed"),
     ("emulate", "ops::emulate::emulate"),
