@@ -77,7 +77,7 @@ fn every_vigil_subcommand_in_workflows_exists_or_is_pending() {
         .collect();
     files.sort();
     files.push(root.join("action.yml"));
-    for f in ["pr.yml", "release.yml", "rollback.yml", "drift.yml"] {
+    for f in ["pr.yml", "release.yml", "rollback.yml", "drift.yml", "guard.yml"] {
         assert!(files.iter().any(|p| p.ends_with(f)), "missing workflow {f}");
     }
     let cli = vigil::cli::Cli::command();
@@ -277,4 +277,40 @@ fn every_flag_a_workflow_passes_exists_on_its_command() {
         }
     }
     assert!(checked > 20, "only {checked} flags found in the workflows");
+}
+
+/// The guard workflow acts with production credentials: it must run from the default branch
+/// only (never on a pull request event) and check the default branch out explicitly, so the
+/// environments and `[policy.guard]` it uses are the default branch's.
+#[test]
+fn the_guard_workflow_takes_its_configuration_from_the_default_branch_only() {
+    let root = common::manifest_dir();
+    let text = std::fs::read_to_string(root.join(".github/workflows/guard.yml")).unwrap();
+    let doc = yaml::parse(FileId::default(), &text).root.unwrap();
+    let on = doc.get("on").unwrap();
+    let triggers: Vec<&str> = on
+        .as_map()
+        .unwrap()
+        .iter()
+        .map(|e| e.key.as_str())
+        .collect();
+    assert_eq!(triggers, ["schedule", "workflow_dispatch"], "no pull_request trigger");
+    let job = doc.get("jobs").unwrap().get("guard").unwrap();
+    let cond = job.get("if").and_then(|n| n.as_scalar()).unwrap();
+    assert!(cond.text.contains("github.event.repository.default_branch"), "{}", cond.text);
+    let steps = job.get("steps").unwrap().as_seq().unwrap();
+    let checkout = steps
+        .iter()
+        .find(|s| {
+            s.get("uses")
+                .and_then(|u| u.as_scalar())
+                .is_some_and(|u| u.text.starts_with("actions/checkout"))
+        })
+        .unwrap();
+    let with = checkout.get("with").unwrap();
+    assert_eq!(
+        with.get("ref").unwrap().as_scalar().unwrap().text,
+        "${{ github.event.repository.default_branch }}"
+    );
+    assert!(text.contains("vigil guard --env prod --apply"));
 }
