@@ -557,6 +557,11 @@ pub struct RolloutPolicy {
     /// Budget: most shadow alerts per day (averaged over the window) a rule may raise to be
     /// promoted.
     pub max_shadow_alerts_per_day: f64,
+    /// Canary → active: incidents of the canary stage of the current query that must have
+    /// been closed (classified) first.
+    pub canary_min_closed: u32,
+    /// Canary → active: the highest false-positive rate FP / (TP + BP + FP) over them.
+    pub canary_max_fp_rate: f64,
 }
 
 impl Default for RolloutPolicy {
@@ -566,6 +571,8 @@ impl Default for RolloutPolicy {
             canary_entities: vec!["Account".into(), "Host".into(), "IP".into()],
             min_shadow_days: 7,
             max_shadow_alerts_per_day: 10.0,
+            canary_min_closed: 10,
+            canary_max_fp_rate: 0.3,
         }
     }
 }
@@ -984,6 +991,18 @@ fn check_values(c: &Config, r: &mut Report<'_>) {
             &key(&["sandbox", "alert_budget_per_day"]),
             false,
             "vigil.toml: `sandbox.alert_budget_per_day` must be a non-negative number".into(),
+            None,
+        );
+    }
+    let ro = &c.policy.rollout;
+    if !(0.0..=1.0).contains(&ro.canary_max_fp_rate) {
+        r.error(
+            &key(&["policy", "rollout", "canary_max_fp_rate"]),
+            false,
+            format!(
+                "vigil.toml: `policy.rollout.canary_max_fp_rate` is {}; it must be from 0 to 1",
+                ro.canary_max_fp_rate
+            ),
             None,
         );
     }

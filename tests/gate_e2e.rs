@@ -1029,3 +1029,120 @@ fn the_documented_promotion_path_passes_with_the_workflows_flags() {
     let (o, _, _) = trusted_gate(&r, &url, &gh, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }
+
+/// Canary → active needs classified incidents of the canary stage of the current query, read
+/// by the trusted stage from the query API: refused without them, accepted with enough closed
+/// incidents under the false-positive limit.
+#[test]
+fn canary_to_active_needs_canary_outcomes() {
+    let config = format!("{CONFIG}canary_min_closed = 3\ncanary_max_fp_rate = 0.4\n");
+    let r = deploy_support::repo(&config);
+    r.write(".gitignore", "gate/\n.vigil/\n");
+    r.write(
+        "detections/ai.yaml",
+        &ai_rule("rollout: shadow\nenvironments:\n  staging:\n    rollout: canary\n"),
+    );
+    r.write("sandbox/SigninLogs.jsonl", &signins());
+    let base = r.commit("canary in staging");
+    let emu = emulator(r.path());
+    let url = emu.url();
+    let o = deploy_support::vigil(r.path(), &url, &["apply", "--env", "staging"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The canary query as deployed (scoped to the canary watchlist).
+    let (st, live) = soc_http(
+        &url,
+        &format!("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/ws-staging/providers/Microsoft.SecurityInsights/alertRules/{AI_RULE_ID}?api-version=2025-09-01"),
+    );
+    assert_eq!(st, 200, "{live}");
+    let canary_query = live["properties"]["query"].as_str().unwrap().to_string();
+    assert_ne!(
+        canary_query, AI_RULE_QUERY,
+        "canary scoping is part of the query"
+    );
+
+    r.git(&["checkout", "-q", "-b", "feature"]);
+    r.write(
+        "detections/ai.yaml",
+        &ai_rule("rollout: shadow\nenvironments:\n  staging:\n    rollout: active\n"),
+    );
+    let head = r.commit("promote to active");
+    let gh = github(&head, &base, json!([approval("alice", &head)]));
+    // No incidents yet: refused.
+    let (o, _, _) = trusted_gate(&r, &url, &gh, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("0 canary incident(s) closed; the policy asks for at least 3"),
+        "{}",
+        text(&o)
+    );
+
+    // Three closed canary incidents (TP, TP, FP) and one open, plus an FP of an older query
+    // that must not count.
+    let mut inc = String::new();
+    let mut al = String::new();
+    for (i, (status, class, query)) in [
+        ("Closed", "TruePositive", canary_query.as_str()),
+        ("Closed", "TruePositive", canary_query.as_str()),
+        ("Closed", "FalsePositive", canary_query.as_str()),
+        ("New", "", canary_query.as_str()),
+        ("Closed", "FalsePositive", "SigninLogs | take 1"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let ep = json!({"Query": query, "Analytic Rule Ids": json!([AI_RULE_ID]).to_string()})
+            .to_string();
+        inc.push_str(&format!(
+            "{}\n",
+            json!({"TimeGenerated": "2026-01-05T00:00:00Z", "IncidentNumber": i + 1, "Status": status, "Classification": class, "CreatedTime": "2026-01-05T00:00:00Z", "LastModifiedTime": "2026-01-06T00:00:00Z", "ClosedTime": if status == "Closed" { json!("2026-01-06T00:00:00Z") } else { Value::Null }, "RelatedAnalyticRuleIds": [AI_RULE_ID], "AlertIds": [format!("a{i}")]})
+        ));
+        al.push_str(&format!(
+            "{}\n",
+            json!({"TimeGenerated": "2026-01-05T00:00:00Z", "SystemAlertId": format!("a{i}"), "ProductName": "Azure Sentinel", "ExtendedProperties": ep, "Entities": "[]"})
+        ));
+    }
+    r.write("sandbox/SecurityIncident.jsonl", &inc);
+    r.write("sandbox/SecurityAlert.jsonl", &al);
+    drop(emu);
+    let emu = emulator(r.path());
+    let url = emu.url();
+    let o = deploy_support::vigil(
+        r.path(),
+        &url,
+        &["apply", "--env", "staging", "--ref", "main"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let (o, v, comment) = trusted_gate(&r, &url, &gh, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let rollout = check(&v, "detections/ai.yaml", "rollout")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        rollout.contains("staging: canary -> active with evidence: 3 canary incidents closed (TP 2 / BP 0 / FP 1): false-positive rate 33% within the limit of 40%"),
+        "{rollout}"
+    );
+    // The PR comment carries the rule's outcome line.
+    assert!(
+        comment.contains("3 canary incidents closed (TP 2 / BP 0 / FP 1)"),
+        "{comment}"
+    );
+}
+
+/// A GET to the emulator (status, JSON).
+fn soc_http(url: &str, path: &str) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status: u16 = out[9..12].parse().unwrap();
+    let body = out.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}

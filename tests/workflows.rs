@@ -77,7 +77,13 @@ fn every_vigil_subcommand_in_workflows_exists_or_is_pending() {
         .collect();
     files.sort();
     files.push(root.join("action.yml"));
-    for f in ["pr.yml", "release.yml", "rollback.yml", "drift.yml", "guard.yml"] {
+    for f in [
+        "pr.yml",
+        "release.yml",
+        "rollback.yml",
+        "drift.yml",
+        "guard.yml",
+    ] {
         assert!(files.iter().any(|p| p.ends_with(f)), "missing workflow {f}");
     }
     let cli = vigil::cli::Cli::command();
@@ -294,10 +300,18 @@ fn the_guard_workflow_takes_its_configuration_from_the_default_branch_only() {
         .iter()
         .map(|e| e.key.as_str())
         .collect();
-    assert_eq!(triggers, ["schedule", "workflow_dispatch"], "no pull_request trigger");
+    assert_eq!(
+        triggers,
+        ["schedule", "workflow_dispatch"],
+        "no pull_request trigger"
+    );
     let job = doc.get("jobs").unwrap().get("guard").unwrap();
     let cond = job.get("if").and_then(|n| n.as_scalar()).unwrap();
-    assert!(cond.text.contains("github.event.repository.default_branch"), "{}", cond.text);
+    assert!(
+        cond.text.contains("github.event.repository.default_branch"),
+        "{}",
+        cond.text
+    );
     let steps = job.get("steps").unwrap().as_seq().unwrap();
     let checkout = steps
         .iter()

@@ -45,6 +45,25 @@ pub struct Evidence {
     /// Where the count came from (free text, shown in reports and the audit log).
     #[serde(default)]
     pub source: Option<String>,
+    /// The stage the figures come from: `shadow` (default; alerts only) or `canary` (with the
+    /// classifications of its closed incidents, for canary → active).
+    #[serde(default)]
+    pub stage: Option<String>,
+    /// Canary: incidents closed in the window, and how.
+    #[serde(default)]
+    pub closed: Option<u64>,
+    #[serde(default)]
+    pub true_positive: Option<u64>,
+    #[serde(default)]
+    pub benign_positive: Option<u64>,
+    #[serde(default)]
+    pub false_positive: Option<u64>,
+}
+
+impl Evidence {
+    pub fn is_canary(&self) -> bool {
+        self.stage.as_deref() == Some("canary")
+    }
 }
 
 /// The judgement of one piece of evidence.
@@ -120,6 +139,57 @@ pub fn format_rfc3339(secs: i64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// Judge canary outcomes for promoting a canary rule to active: classified incidents of the
+/// canary stage of the current query, enough of them, under the false-positive limit.
+pub fn judge_canary(e: &Evidence, query_sha256: &str, policy: &RolloutPolicy) -> Judgement {
+    let fail = |reason: String| Judgement {
+        ok: false,
+        reason,
+        days: 0.0,
+        alerts_per_day: 0.0,
+    };
+    if !e.is_canary() {
+        return fail("canary → active needs the outcomes of the canary stage (classified incidents), not shadow alert counts".into());
+    }
+    if !e.query_sha256.eq_ignore_ascii_case(query_sha256) {
+        return fail(format!(
+            "the canary outcomes are about query {}, not the current query {}",
+            short(&e.query_sha256),
+            short(query_sha256)
+        ));
+    }
+    let closed = e.closed.unwrap_or(0);
+    let (tp, bp, fp) = (
+        e.true_positive.unwrap_or(0),
+        e.benign_positive.unwrap_or(0),
+        e.false_positive.unwrap_or(0),
+    );
+    let min = policy.canary_min_closed as u64;
+    if closed < min {
+        return fail(format!(
+            "{closed} canary incident(s) closed; the policy asks for at least {min}"
+        ));
+    }
+    let judged = tp + bp + fp;
+    let rate = if judged == 0 {
+        0.0
+    } else {
+        fp as f64 / judged as f64
+    };
+    let ok = rate <= policy.canary_max_fp_rate;
+    Judgement {
+        ok,
+        reason: format!(
+            "{closed} canary incidents closed (TP {tp} / BP {bp} / FP {fp}): false-positive rate {:.0}% {} the limit of {:.0}%",
+            rate * 100.0,
+            if ok { "within" } else { "exceeds" },
+            policy.canary_max_fp_rate * 100.0
+        ),
+        days: 0.0,
+        alerts_per_day: 0.0,
+    }
 }
 
 /// Judge evidence for promoting a query whose current hash is `query_sha256`.
@@ -219,6 +289,11 @@ mod tests {
             to: to.into(),
             shadow_alerts: n,
             source: None,
+            stage: None,
+            closed: None,
+            true_positive: None,
+            benign_positive: None,
+            false_positive: None,
         };
         let q = "a".repeat(64);
         let ok = judge(
@@ -251,5 +326,25 @@ mod tests {
             &p,
         );
         assert!(!other.ok && other.reason.contains("not the current query"));
+        // Canary → active: classified canary incidents under the limit.
+        let mut c = e("2026-10-01T00:00:00Z", "2026-10-08T00:00:00Z", 30, &q);
+        assert!(
+            !judge_canary(&c, &q, &p).ok,
+            "shadow counts are not canary outcomes"
+        );
+        c.stage = Some("canary".into());
+        c.closed = Some(10);
+        c.true_positive = Some(7);
+        c.false_positive = Some(3);
+        assert!(
+            judge_canary(&c, &q, &p).ok,
+            "{}",
+            judge_canary(&c, &q, &p).reason
+        );
+        c.false_positive = Some(4);
+        c.true_positive = Some(6);
+        assert!(!judge_canary(&c, &q, &p).ok, "40% > 30%");
+        c.closed = Some(9);
+        assert!(judge_canary(&c, &q, &p).reason.contains("at least 10"));
     }
 }

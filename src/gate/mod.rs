@@ -378,7 +378,28 @@ fn rollout_check(
             Some(e.id.as_str()) == d.id().or(Some(d.resource_name()))
                 && (e.environment.is_none() || e.environment.as_deref() == env.as_deref())
         });
-        let judgement = found.map(|e| evidence::judge(e, &qhash, policy));
+        // Canary → active needs the canary's outcomes; other promotions its shadow volume.
+        let canary_to_active = base == Some(Rollout::Canary) && head == Rollout::Active;
+        let found = if canary_to_active {
+            inputs
+                .evidence
+                .iter()
+                .filter(|e| {
+                    Some(e.id.as_str()) == d.id().or(Some(d.resource_name()))
+                        && (e.environment.is_none() || e.environment.as_deref() == env.as_deref())
+                })
+                .find(|e| e.is_canary())
+                .or(found)
+        } else {
+            found
+        };
+        let judgement = found.map(|e| {
+            if canary_to_active {
+                evidence::judge_canary(e, &qhash, policy)
+            } else {
+                evidence::judge(e, &qhash, policy)
+            }
+        });
         match judgement {
             Some(j) if j.ok => notes.push(format!(
                 "{env_name}: {from} -> {} with evidence: {}",
@@ -388,6 +409,10 @@ fn rollout_check(
             other => {
                 let why = match other {
                     Some(j) => j.reason,
+                    None if canary_to_active => format!(
+                        "no canary outcomes (classified incidents) for {} in {env_name}",
+                        d.id().unwrap_or(d.resource_name())
+                    ),
                     None => format!(
                         "no shadow evidence for {} in {env_name}",
                         d.id().unwrap_or(d.resource_name())
@@ -402,14 +427,23 @@ fn rollout_check(
                         code::PROMOTION_WITHOUT_EVIDENCE,
                         span,
                         format!(
-                            "promotion of AI-drafted content to {} in {env_name} needs shadow evidence: {why}",
-                            rollout::name(head)
+                            "promotion of AI-drafted content to {} in {env_name} needs {}: {why}",
+                            rollout::name(head),
+                            if canary_to_active { "canary outcomes" } else { "shadow evidence" }
                         ),
                     )
-                    .with_hint(format!(
-                        "run it in shadow for at least {} days under {} alerts/day, then pass the count with --evidence FILE",
-                        policy.min_shadow_days, policy.max_shadow_alerts_per_day
-                    )),
+                    .with_hint(if canary_to_active {
+                        format!(
+                            "run it in canary until at least {} of its incidents are closed with a false-positive rate up to {:.0}% (`vigil outcomes`); the trusted gate reads them from the query API, or pass them with --evidence FILE",
+                            policy.canary_min_closed,
+                            policy.canary_max_fp_rate * 100.0
+                        )
+                    } else {
+                        format!(
+                            "run it in shadow for at least {} days under {} alerts/day, then pass the count with --evidence FILE",
+                            policy.min_shadow_days, policy.max_shadow_alerts_per_day
+                        )
+                    }),
                 );
             }
         }

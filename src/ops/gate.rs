@@ -684,6 +684,12 @@ fn run_trusted_stages(
         {
             continue; // --evidence overrides the query API
         }
+        if base == Some(Rollout::Canary) && head == Rollout::Active {
+            if let Some(b) = &c.base {
+                found.extend(canary_outcomes(&rt, &client, &s, &opts, b, &id, env_name));
+            }
+            continue;
+        }
         let rkey = ResKey::new(RType::AlertRule, &id);
         let mut best: Option<evidence::Evidence> = None;
         for (w, live) in s.env.workspaces.iter().zip(&lives) {
@@ -758,10 +764,106 @@ fn run_trusted_stages(
                     to: to.clone(),
                     shadow_alerts: n,
                     source: Some(format!("SecurityAlert via the query API of {}", w.label())),
+                    stage: None,
+                    closed: None,
+                    true_positive: None,
+                    benign_positive: None,
+                    false_positive: None,
                 });
             }
         }
         found.extend(best);
     }
     Ok(found)
+}
+
+/// Canary → active: the outcomes of the canary stage of the base's query in every workspace of
+/// the environment (incidents attributed to the rule and to the canary query as deployed, the
+/// base definition compiled for the environment), summed. `None` when no workspace could be
+/// read: unknown is never zero.
+fn canary_outcomes(
+    rt: &tokio::runtime::Runtime,
+    client: &crate::azure::Client,
+    s: &crate::deploy::Session,
+    opts: &crate::compile::Options<'_>,
+    base: &crate::model::Definition,
+    id: &str,
+    env_name: &str,
+) -> Option<evidence::Evidence> {
+    use crate::outcomes as oc;
+    let art = crate::compile::compile_one(base, opts);
+    let canary_query = art.resource.body["properties"]["query"]
+        .as_str()?
+        .to_string();
+    let rule = oc::ManagedRule {
+        id: id.to_string(),
+        display_name: art.display_name.clone(),
+        source: art.source.clone(),
+        stage: "canary".into(),
+        origin: String::new(),
+        model: None,
+        version: oc::version_of(&canary_query),
+    };
+    let since = "30d";
+    let mut read = false;
+    let (mut closed, mut tp, mut bp, mut fp, mut alerts) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut sources = Vec::new();
+    for w in &s.env.workspaces {
+        let Some(wid) = super::deploy::query_workspace_id(w, s.env.emulator) else {
+            continue;
+        };
+        let mut tables = Vec::new();
+        for t in [oc::INCIDENTS_KQL, oc::ALERTS_KQL] {
+            let q = oc::kql(t, since);
+            match rt.block_on(crate::azure::query::query(client, &wid, &q, None, false)) {
+                Ok(r) if r.partial_error.is_none() => tables.extend(r.tables.into_iter().next()),
+                _ => break,
+            }
+        }
+        if tables.len() != 2 {
+            continue;
+        }
+        read = true;
+        let empty = crate::azure::query::Table {
+            name: String::new(),
+            columns: Vec::new(),
+            rows: Vec::new(),
+        };
+        let data = oc::parse_workspace(&tables[0], &tables[1], &empty);
+        for r in oc::compute(&w.label(), std::slice::from_ref(&rule), &data, 30.0) {
+            if let Some(v) = r.versions.iter().find(|v| v.current) {
+                let c = &v.figures.classification;
+                closed += v.figures.closed as u64;
+                tp += c.true_positive as u64;
+                bp += c.benign_positive as u64;
+                fp += c.false_positive as u64;
+                alerts += v.figures.alerts as u64;
+            }
+        }
+        sources.push(w.label());
+    }
+    if !read {
+        return None;
+    }
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    Some(evidence::Evidence {
+        id: id.to_string(),
+        environment: Some(env_name.to_string()),
+        query_sha256: crate::hash::query_sha256(base.query().unwrap_or_default()),
+        from: evidence::format_rfc3339(secs - 30 * 86_400),
+        to: evidence::format_rfc3339(secs),
+        shadow_alerts: alerts,
+        source: Some(format!(
+            "SecurityIncident and SecurityAlert via the query API of {}",
+            sources.join(", ")
+        )),
+        stage: Some("canary".into()),
+        closed: Some(closed),
+        true_positive: Some(tp),
+        benign_positive: Some(bp),
+        false_positive: Some(fp),
+    })
 }
