@@ -1146,3 +1146,71 @@ fn soc_http(url: &str, path: &str) -> (u16, Value) {
     let body = out.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
+
+/// The guard's trip removed by a pull request (re-enabling the rule) needs a confirmed review;
+/// a pull request that only changes guard-written fields needs none.
+#[test]
+fn removing_a_guard_trip_needs_a_confirmed_review() {
+    let r = deploy_support::repo(CONFIG);
+    r.write(".gitignore", "gate/\n.vigil/\n");
+    r.write("sandbox/SigninLogs.jsonl", &signins());
+    let tripped = format!(
+        "{HUMAN_RULE}environments:\n  staging:\n    enabled: false\n    guard_trip:\n      breaker: max_fp_rate\n      action: disable\n      observed:\n        fp_rate: 0.9\n        closed: 20.0\n      window: '7d'\n      at: '2026-10-02T00:00:00Z'\n"
+    );
+    r.write("detections/spray.yaml", &tripped);
+    let base = r.commit("the guard disabled the spray rule in staging");
+    let emu = emulator(r.path());
+    let url = emu.url();
+    let o = deploy_support::vigil(r.path(), &url, &["apply", "--env", "staging"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // Guard fields alone (a newer trip record): no review needed.
+    r.git(&["checkout", "-q", "-b", "feature"]);
+    r.write(
+        "detections/spray.yaml",
+        &tripped.replace("fp_rate: 0.9", "fp_rate: 0.95"),
+    );
+    let head = r.commit("guard: newer figures");
+    let gh = github(&head, &base, json!([]));
+    let (o, v, _) = trusted_gate(&r, &url, &gh, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        v["entries"][0]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["name"] != "guard"),
+        "{v:#}"
+    );
+
+    // Re-enabled without a review block: refused at the environments key.
+    r.write("detections/spray.yaml", HUMAN_RULE);
+    let head = r.commit("re-enable");
+    let gh = github(&head, &base, json!([approval("alice", &head)]));
+    let (o, v, _) = trusted_gate(&r, &url, &gh, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(
+        check(&v, "detections/spray.yaml", "guard")["status"],
+        "fail",
+        "{v:#}"
+    );
+    assert!(text(&o).contains("POL013"), "{}", text(&o));
+
+    // With a review block whose reviewer approved the head commit: accepted.
+    let reviewed = format!(
+        "{HUMAN_RULE}review:\n  approved_by: [alice]\n  query_sha256: {}\n",
+        vigil::hash::query_sha256(
+            "SigninLogs\n| where ResultType == \"50126\"\n| summarize Failures = count() by IPAddress\n| where Failures >= 3\n"
+        )
+    );
+    r.write("detections/spray.yaml", &reviewed);
+    let head = r.commit("re-enable, reviewed");
+    let gh = github(&head, &base, json!([approval("alice", &head)]));
+    let (o, v, _) = trusted_gate(&r, &url, &gh, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        check(&v, "detections/spray.yaml", "guard")["status"],
+        "pass",
+        "{v:#}"
+    );
+}

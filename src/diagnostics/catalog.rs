@@ -543,6 +543,10 @@ catalog! {
         summary "A definition that was AI-drafted at the base changes or drops its provenance without a confirmed takeover (`provenance.rewritten_by` and a review confirmed on GitHub): it stays AI-governed."
         why "Relabelling AI content as human would skip review and shadow-first rollout; a deliberate takeover is recorded and approved."
         example "origin: ai -> origin: human, review deleted, rollout: active";
+    GUARD_CLEARED_WITHOUT_REVIEW = "POL013" Error "guard_cleared_without_review"
+        summary "A pull request removes the `guard_trip:` that `vigil guard` wrote (re-enabling or re-promoting a rule its circuit breaker stopped) without a review confirmed on GitHub."
+        why "The guard demoted or disabled the rule because of what it did in production; turning it back on is a decision a reviewer approves, not a side effect of an edit. Guard-written fields alone need no review."
+        example "environments.prod.guard_trip deleted and rollout: shadow -> active";
     GATE_TEST_FAILED = "GATE001" Error "gate_test_failed"
         summary "A detection test of a changed rule failed in the gate (`x.tests.yaml` beside the rule)."
         why "The tests are the rule's contract: an expected alert that no longer fires, or one that fires on benign data, must not merge unnoticed."

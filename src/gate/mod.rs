@@ -455,6 +455,75 @@ fn rollout_check(
     }
 }
 
+/// Environments whose `guard_trip:` the base has and the head does not.
+fn guard_cleared(d: &Definition, change: &Change) -> Vec<String> {
+    let trips = |x: &Definition| -> Vec<String> {
+        x.environments()
+            .map(|e| {
+                e.iter()
+                    .filter(|(_, o)| o.guard_trip.is_some())
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let Some(base) = &change.base else {
+        return Vec::new();
+    };
+    let now = trips(d);
+    trips(base)
+        .into_iter()
+        .filter(|e| !now.contains(e))
+        .collect()
+}
+
+/// A guard trip removed (the rule re-enabled or re-promoted) needs a review confirmed on
+/// GitHub (POL013). `None` when no trip was removed.
+fn guard_check(
+    d: &Definition,
+    change: &Change,
+    inputs: &Inputs<'_>,
+    reviews: &[review::Confirmation],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Check> {
+    let cleared = guard_cleared(d, change);
+    if cleared.is_empty() {
+        return None;
+    }
+    let envs = cleared.join(", ");
+    if inputs.pull_request.is_none() {
+        return Some(Check::new(
+            "guard",
+            Status::NotRun,
+            format!("not run: the guard's trip in {envs} is removed; the trusted stage confirms the review it needs"),
+        ));
+    }
+    if !reviews.is_empty() && reviews.iter().all(|c| c.confirmed) {
+        return Some(Check::new(
+            "guard",
+            Status::Pass,
+            format!("the guard's trip in {envs} is removed with a confirmed review"),
+        ));
+    }
+    let span = match d.environments() {
+        Some(_) => d.doc.span_at(&[Seg::from("environments")], true),
+        None => d.doc.span_at(&[], false),
+    };
+    diags.push(
+        Diagnostic::new(
+            code::GUARD_CLEARED_WITHOUT_REVIEW,
+            span,
+            format!("re-enabling a rule the guard stopped in {envs} needs a review confirmed on GitHub"),
+        )
+        .with_hint("add a review: block naming the approver, who approves this pull request on its head commit"),
+    );
+    Some(Check::new(
+        "guard",
+        Status::Fail,
+        format!("the guard's trip in {envs} is removed without a confirmed review"),
+    ))
+}
+
 fn review_check(
     d: &Definition,
     path: &str,
@@ -633,6 +702,9 @@ pub fn evaluate(inputs: &Inputs<'_>) -> Outcome {
                         inputs,
                         &mut gate_diags,
                     ));
+                    if let Some(g) = guard_check(d, change, inputs, &reviews, &mut gate_diags) {
+                        checks.push(g);
+                    }
                     checks.push(c);
                     if file_diags.iter().any(|x| x.is_error())
                         || config_diags.iter().any(|x| x.is_error())
