@@ -280,6 +280,7 @@ fn outcomes_per_rule_and_version_from_a_week_on_the_emulator() {
     assert_eq!(noisy["medianHoursToClose"], 165.0);
     assert_eq!(noisy["alertsPerDayMax"], 6);
     assert_eq!(noisy["alertsPerDayMean"], 0.2);
+    assert_eq!(noisy["alertsByDay"], json!({"2026-03-01": 6}));
     assert_eq!(
         noisy["topFpEntities"],
         json!([["account:alice@contoso.com", 3]])
@@ -382,6 +383,10 @@ fn outcomes_per_rule_and_version_from_a_week_on_the_emulator() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let html = std::fs::read_to_string(r.path().join("out/outcomes.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("Noisy failed sign-ins"));
+    assert!(
+        html.contains("Alerts per day per rule, 2026-03-01 to 2026-03-08"),
+        "{html}"
+    );
     for fetch in ["<script", " src=", "href=", "url(", "@import"] {
         assert!(!html.contains(fetch), "self-contained: {fetch}");
     }
@@ -694,6 +699,36 @@ fn guard_demotes_the_noisy_rule_through_the_deploy_pipeline() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let p = plan_json(r.path(), &url);
     assert_eq!(totals(&p), (0, 0, 0, 0), "{p:#}");
+    // In shadow the rule still raises alerts, and no incidents.
+    let incidents = |url: &str| {
+        let (_, all) = http(
+            url,
+            "GET",
+            &format!("{}/providers/Microsoft.SecurityInsights/incidents?api-version=2025-09-01&$top=1000", ws_path()),
+            None,
+        );
+        all["value"].as_array().unwrap().len()
+    };
+    let before_incidents = incidents(&url);
+    ingest(
+        &url,
+        "Custom-SigninLogs",
+        vec![signin(&hour(169), "mallory@contoso.com", "50126")],
+    );
+    advance(&url, 2);
+    assert_eq!(
+        incidents(&url),
+        before_incidents,
+        "shadow creates no incidents"
+    );
+    let guid = emulator::workspace_guid(SUB, RG, WS);
+    let (_, b) = http(
+        &url,
+        "POST",
+        &format!("/v1/workspaces/{guid}/query"),
+        Some(&json!({"query": "SecurityAlert | where AlertName startswith '[shadow]' | count"})),
+    );
+    assert_eq!(b["tables"][0]["rows"], json!([[1]]), "{b}");
     // A second run finds nothing more to do.
     let o = vigil(r.path(), &url, &["guard", "--env", "local"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));

@@ -48,6 +48,8 @@ pub struct Figures {
     pub median_hours_to_close: Option<f64>,
     pub alerts_per_day_max: usize,
     pub alerts_per_day_mean: f64,
+    /// Alerts per UTC day (`2026-03-01`), days with alerts only.
+    pub alerts_by_day: BTreeMap<String, usize>,
     /// Entities of incidents closed as FalsePositive, most frequent first (at most 5).
     pub top_fp_entities: Vec<(String, usize)>,
 }
@@ -402,6 +404,13 @@ fn figures(
         *per_day.entry(a.time.div_euclid(DAY)).or_default() += 1;
     }
     f.alerts_per_day_max = per_day.values().copied().max().unwrap_or(0);
+    f.alerts_by_day = per_day
+        .iter()
+        .map(|(d, n)| {
+            let day = crate::datetime::format_datetime(d * DAY);
+            (day[..10].to_string(), *n)
+        })
+        .collect();
     f.alerts_per_day_mean = round(alerts.len() as f64 / days.max(1.0));
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for e in fp_entities {
@@ -554,6 +563,9 @@ fn group(key: String, rs: &[&RuleOutcome]) -> Group {
             *f.reasons.entry(k.clone()).or_default() += n;
         }
         f.alerts_per_day_max = f.alerts_per_day_max.max(g.alerts_per_day_max);
+        for (d, n) in &g.alerts_by_day {
+            *f.alerts_by_day.entry(d.clone()).or_default() += n;
+        }
         f.alerts_per_day_mean += g.alerts_per_day_mean;
         if let Some(h) = g.median_hours_to_close {
             hours_weighted.push(h);

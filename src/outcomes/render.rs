@@ -101,7 +101,14 @@ pub fn human(r: &OutcomesReport) -> String {
     ] {
         let _ = writeln!(s, "{title}:");
         for g in groups {
-            let _ = writeln!(s, "  {} ({} rules): {}", g.key, g.rules, line(&g.figures));
+            let _ = writeln!(
+                s,
+                "  {} ({} rule{}): {}",
+                g.key,
+                g.rules,
+                if g.rules == 1 { "" } else { "s" },
+                line(&g.figures)
+            );
         }
     }
     s
@@ -213,7 +220,7 @@ fn bars(title: &str, items: &[(String, f64, String)], max: f64) -> String {
     let mut s = format!(
         "<figure><figcaption>{}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{h}\" role=\"img\" aria-label=\"{}\">",
         esc(title),
-        label_w + bar_w + 80.0,
+        label_w + bar_w + 260.0,
         esc(title)
     );
     for (i, (label, v, text)) in items.iter().enumerate() {
@@ -236,6 +243,63 @@ fn bars(title: &str, items: &[(String, f64, String)], max: f64) -> String {
             y + 14.0,
             esc(text)
         );
+    }
+    s.push_str("</svg></figure>\n");
+    s
+}
+
+/// Alerts per day per rule: one row of day columns per rule over the days of the report.
+fn daily(r: &OutcomesReport) -> String {
+    use crate::datetime::{format_datetime, parse_datetime, DAY};
+    let day_of = |d: &str| parse_datetime(&format!("{d}T00:00:00Z")).map(|t| t / DAY);
+    let all: Vec<i64> = r
+        .rules
+        .iter()
+        .flat_map(|x| x.figures.alerts_by_day.keys())
+        .filter_map(|d| day_of(d))
+        .collect();
+    let (Some(first), Some(last)) = (all.iter().min(), all.iter().max()) else {
+        return String::new();
+    };
+    let days = (last - first + 1).clamp(1, 400);
+    let shown: Vec<_> = r.rules.iter().take(40).collect();
+    let max = shown
+        .iter()
+        .map(|x| x.figures.alerts_per_day_max)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let (label_w, col_w, row_h) = (320.0, (600.0 / days as f64).clamp(2.0, 24.0), 28.0);
+    let h = 40.0 + row_h * shown.len() as f64;
+    let w = label_w + col_w * days as f64 + 20.0;
+    let mut s = format!(
+        "<figure><figcaption>Alerts per day per rule, {} to {}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{h:.0}\" role=\"img\" aria-label=\"alerts per day per rule\">",
+        &format_datetime(first * DAY)[..10],
+        &format_datetime(last * DAY)[..10]
+    );
+    for (i, x) in shown.iter().enumerate() {
+        let y = 10.0 + row_h * i as f64;
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\">{}</text><line x1=\"{label_w}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#ccc\"/>",
+            label_w - 6.0,
+            y + 18.0,
+            esc(&x.display_name),
+            label_w + col_w * days as f64,
+            y + row_h - 4.0,
+            y + row_h - 4.0
+        );
+        for (d, n) in &x.figures.alerts_by_day {
+            let Some(k) = day_of(d) else { continue };
+            let bh = (row_h - 6.0) * (*n as f64 / max);
+            let _ = write!(
+                s,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#3b6ea5\"><title>{d}: {n}</title></rect>",
+                label_w + col_w * (k - first) as f64,
+                y + row_h - 4.0 - bh,
+                (col_w - 1.0).max(1.0)
+            );
+        }
     }
     s.push_str("</svg></figure>\n");
     s
@@ -296,6 +360,7 @@ pub fn html(r: &OutcomesReport) -> String {
         );
     }
     s.push_str("</table>");
+    s.push_str(&daily(r));
     let shown: Vec<_> = r.rules.iter().take(40).collect();
     let max_rate = shown
         .iter()
@@ -343,9 +408,10 @@ pub fn html(r: &OutcomesReport) -> String {
                     g.key.clone(),
                     g.figures.precision.unwrap_or(0.0),
                     format!(
-                        "{} ({} rules, {} closed)",
+                        "{} ({} rule{}, {} closed)",
                         pct(g.figures.precision),
                         g.rules,
+                        if g.rules == 1 { "" } else { "s" },
                         g.figures.closed
                     ),
                 )
