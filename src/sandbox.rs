@@ -173,9 +173,6 @@ pub struct SandboxEngine {
 /// (workspace, table) → (rows converted, table).
 type LogCache = HashMap<(String, String), (usize, Arc<Table>)>;
 
-/// Tables a Sentinel workspace always has (empty before any alert, incident or rule run).
-const SENTINEL_TABLES: &[&str] = &["SecurityAlert", "SecurityIncident", "SentinelHealth"];
-
 /// The sandbox with a workspace's log tables on top.
 struct WithLogs<'a> {
     base: &'a Sandbox,
@@ -187,13 +184,13 @@ impl DataSource for WithLogs<'_> {
         match (self.logs.get(name), self.base.table(name)) {
             (Some(l), Some(b)) if b.rows > 0 => Some(Arc::new(b.concat(l))),
             (Some(l), _) => Some(l.clone()),
-            // Every Sentinel workspace has its own tables, empty until something happens.
-            (None, None) if SENTINEL_TABLES.contains(&name) => {
-                crate::kql::catalog::Catalog::embedded()
-                    .tables
-                    .get(name)
-                    .map(|s| Arc::new(Table::empty(&s.columns)))
-            }
+            // A workspace has the tables of its catalog, empty until data arrives (Sentinel's
+            // own tables always); a table outside the catalog (a custom table whose data
+            // collection was never set up) fails as Log Analytics fails to resolve it.
+            (None, None) => crate::kql::catalog::Catalog::embedded()
+                .tables
+                .get(name)
+                .map(|s| Arc::new(Table::empty(&s.columns))),
             (None, b) => b,
         }
     }

@@ -100,8 +100,8 @@ fn write_rules(r: &Repo, noisy_query: &str) {
         "detections/broken.yaml",
         &rule(
             BROKEN,
-            "Reads a table without data",
-            "AuditLogs | where OperationName == \"Add member to role\" | extend UserPrincipalName = tostring(InitiatedBy.user.userPrincipalName) | project TimeGenerated, UserPrincipalName",
+            "Exceeds the query limits",
+            "range x from 1 to 50000000 step 1 | extend TimeGenerated = now(), UserPrincipalName = tostring(x) | project TimeGenerated, UserPrincipalName",
         ),
     );
 }
