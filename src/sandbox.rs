@@ -176,14 +176,20 @@ type LogCache = HashMap<(String, String), (usize, Arc<Table>)>;
 /// The sandbox with a workspace's log tables on top.
 struct WithLogs<'a> {
     base: &'a Sandbox,
-    logs: HashMap<String, Arc<Table>>,
+    engine: &'a SandboxEngine,
+    workspace: String,
+    logs: &'a Logs,
 }
 
 impl DataSource for WithLogs<'_> {
     fn table(&self, name: &str) -> Option<Arc<Table>> {
-        match (self.logs.get(name), self.base.table(name)) {
-            (Some(l), Some(b)) if b.rows > 0 => Some(Arc::new(b.concat(l))),
-            (Some(l), _) => Some(l.clone()),
+        let log = self
+            .logs
+            .get(name)
+            .map(|rows| self.engine.log_table(&self.workspace, name, rows));
+        match (log, self.base.table(name)) {
+            (Some(l), Some(b)) if b.rows > 0 => Some(Arc::new(b.concat(&l))),
+            (Some(l), _) => Some(l),
             // A workspace has the tables of its catalog, empty until data arrives (Sentinel's
             // own tables always); a table outside the catalog (a custom table whose data
             // collection was never set up) fails as Log Analytics fails to resolve it.
@@ -225,36 +231,40 @@ impl SandboxEngine {
     }
 
     /// The sandbox with the workspace's log tables (converted once per new row count).
-    fn with_logs<'a>(&'a self, workspace: &str, logs: &Logs) -> WithLogs<'a> {
-        let mut cache = self.logs.lock().expect("log table cache");
-        let mut out = HashMap::new();
-        for (name, rows) in logs {
-            let key = (workspace.to_ascii_lowercase(), name.clone());
-            let table = match cache.get(&key) {
-                Some((n, t)) if *n == rows.len() => t.clone(),
-                _ => {
-                    let schema = crate::kql::catalog::Catalog::embedded()
-                        .tables
-                        .get(name)
-                        .map(|s| s.columns.clone());
-                    let converted = rows_to_table(
-                        rows.iter()
-                            .filter_map(|r| r.as_object().cloned())
-                            .map(json_row)
-                            .collect(),
-                        schema.as_deref(),
-                    );
-                    let t = Arc::new(converted);
-                    cache.insert(key, (rows.len(), t.clone()));
-                    t
-                }
-            };
-            out.insert(name.clone(), table);
-        }
+    fn with_logs<'a>(&'a self, workspace: &str, logs: &'a Logs) -> WithLogs<'a> {
         WithLogs {
             base: &self.data,
-            logs: out,
+            engine: self,
+            workspace: workspace.to_ascii_lowercase(),
+            logs,
         }
+    }
+
+    /// A workspace's log table as an engine table, converted when a query first reads it at
+    /// this length (tables only grow).
+    fn log_table(&self, workspace: &str, name: &str, rows: &[serde_json::Value]) -> Arc<Table> {
+        let key = (workspace.to_string(), name.to_string());
+        if let Some((n, t)) = self.logs.lock().expect("log table cache").get(&key) {
+            if *n == rows.len() {
+                return t.clone();
+            }
+        }
+        let schema = crate::kql::catalog::Catalog::embedded()
+            .tables
+            .get(name)
+            .map(|s| s.columns.clone());
+        let t = Arc::new(rows_to_table(
+            rows.iter()
+                .filter_map(|r| r.as_object().cloned())
+                .map(json_row)
+                .collect(),
+            schema.as_deref(),
+        ));
+        self.logs
+            .lock()
+            .expect("log table cache")
+            .insert(key, (rows.len(), t.clone()));
+        t
     }
 
     /// The window a query API timespan names, relative to `now`.

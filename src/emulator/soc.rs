@@ -625,10 +625,10 @@ impl Service {
             return;
         }
         let g = &ic["groupingConfiguration"];
+        let group_key = grouping_key(g, &a);
         let mut target: Option<String> = None;
         if g["enabled"].as_bool() == Some(true) {
             let lookback = ticks_of(&g["lookbackDuration"]).unwrap_or(5 * 60 * MINUTE);
-            let method = g["matchingMethod"].as_str().unwrap_or("AllEntities");
             let reopen = g["reopenClosedIncident"].as_bool() == Some(true);
             let mine: Vec<(&String, &Value)> = ws
                 .soc
@@ -650,9 +650,7 @@ impl Service {
                         .is_some_and(|c| c >= at - lookback)
                 })
                 .filter(|(_, i)| reopen || i["properties"]["status"] != "Closed")
-                .filter(|(_, i)| {
-                    method == "AnyAlert" || i["properties"]["vigilEntityKeys"] == json!(entity_keys)
-                })
+                .filter(|(_, i)| i["properties"]["vigilGroupKey"] == json!(group_key))
                 .collect();
             target = mine
                 .iter()
@@ -709,6 +707,7 @@ impl Service {
                         "additionalData": {"alertsCount": 1, "bookmarksCount": 0, "commentsCount": 0, "alertProductNames": ["Azure Sentinel"], "tactics": p["tactics"]},
                         "vigilAlertIds": [alert_id],
                         "vigilEntityKeys": entity_keys,
+                        "vigilGroupKey": group_key,
                     }
                 });
                 ws.soc.incidents.insert(name.to_ascii_lowercase(), inc);
@@ -996,6 +995,53 @@ impl Service {
         self.persist_soc(ws);
         Response::json(if created { 201 } else { 200 }, &served(&inc))
     }
+}
+
+/// What alerts must share to be grouped into one incident: nothing (`AnyAlert`), every entity
+/// (`AllEntities`), or the selected entity types, alert details and custom details (`Selected`).
+fn grouping_key(g: &Value, a: &RaisedAlert) -> String {
+    let mut ents: Vec<String> = match g["matchingMethod"].as_str().unwrap_or("AllEntities") {
+        "AnyAlert" => return String::new(),
+        "Selected" => {
+            let types: Vec<String> = g["groupByEntities"]
+                .as_array()
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|x| x.as_str())
+                        .map(|x| x.to_ascii_lowercase())
+                        .collect()
+                })
+                .unwrap_or_default();
+            a.entities
+                .iter()
+                .filter(|e| {
+                    e["type"]
+                        .as_str()
+                        .is_some_and(|t| types.contains(&t.to_ascii_lowercase()))
+                })
+                .map(|e| e.to_string())
+                .collect()
+        }
+        _ => a.entities.iter().map(|e| e.to_string()).collect(),
+    };
+    ents.sort();
+    let mut key = ents.join("|");
+    for d in g["groupByAlertDetails"].as_array().into_iter().flatten() {
+        match d.as_str() {
+            Some("DisplayName") => key.push_str(&format!("|name={}", a.display_name)),
+            Some("Severity") => key.push_str(&format!("|severity={}", a.severity)),
+            _ => {}
+        }
+    }
+    for c in g["groupByCustomDetails"].as_array().into_iter().flatten() {
+        if let Some(c) = c.as_str() {
+            key.push_str(&format!(
+                "|{c}={}",
+                a.custom_details.get(c).unwrap_or(&Value::Null)
+            ));
+        }
+    }
+    key
 }
 
 /// An incident or alert as the API serves it (the emulator's own bookkeeping fields removed).
