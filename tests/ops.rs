@@ -357,6 +357,7 @@ fn each_operation_runs_without_the_cli() {
             schema: None,
             clock: None,
             auto_disable_after: 5,
+            data: None,
         },
     )
     .unwrap();

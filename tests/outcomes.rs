@@ -984,6 +984,18 @@ fn the_bundled_content_through_a_week_on_the_emulator() {
     );
     assert_eq!(role["precision"], 0.5);
     assert_eq!(role["fpRate"], 0.3333);
+    // The false positive is mallory's Security Administrator assignment (incident 2): its
+    // entities by the rule's four mappings (target account, target object id, initiator, IP).
+    assert_eq!(
+        role["topFpEntities"],
+        json!([
+            ["account:9a8b7c6d-1234-4e5f-8a9b-0c1d2e3f4a5b", 1],
+            ["account:admin@contoso.com", 1],
+            ["account:contoso.com/mallory/mallory@contoso.com", 1],
+            ["ip:198.51.100.4", 1]
+        ]),
+        "{role:#}"
+    );
     assert_eq!(role["failedRuns"], 0);
     assert_eq!(role["runs"], 7 * 24 * 60 + 1, "NRT: every minute");
     assert_eq!(role["stage"], "active");
@@ -998,4 +1010,56 @@ fn the_bundled_content_through_a_week_on_the_emulator() {
         assert_eq!(r["failedRuns"], 0, "{r:#}");
         assert_eq!(r["autoDisabled"], false);
     }
+}
+
+/// `vigil emulate --data DIR`: every workspace reads that folder's tables.
+#[test]
+fn the_emulator_reads_events_from_a_data_folder() {
+    let r = repo(CONFIG);
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("Scores_CL.jsonl"),
+        "{\"TimeGenerated\":\"2026-03-01T00:00:00Z\",\"Score\":0.9}\n{\"TimeGenerated\":\"2026-03-01T00:01:00Z\",\"Score\":0.2}\n",
+    )
+    .unwrap();
+    let cx = vigil::ops::Context::open(vigil::ops::ContextOptions::new(r.path())).unwrap();
+    let running = vigil::ops::emulate::emulate(
+        &cx,
+        vigil::ops::emulate::EmulateOptions {
+            addr: "127.0.0.1:0".into(),
+            state: None,
+            memory: true,
+            faults: Default::default(),
+            token: None,
+            lro_delay: std::time::Duration::from_millis(10),
+            schema: None,
+            clock: Some(T0.into()),
+            auto_disable_after: 5,
+            data: Some(data.path().to_path_buf()),
+        },
+    )
+    .unwrap();
+    let url = running.emulator.url();
+    let o = vigil(r.path(), &url, &["plan", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A workspace exists once something is written to it.
+    r.write(
+        "detections/quiet.yaml",
+        &rule(
+            QUIET,
+            "Admin sign-in",
+            "SigninLogs | project TimeGenerated, UserPrincipalName",
+        ),
+    );
+    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let guid = emulator::workspace_guid(SUB, RG, WS);
+    let (st, b) = http(
+        &url,
+        "POST",
+        &format!("/v1/workspaces/{guid}/query"),
+        Some(&json!({"query": "Scores_CL | where Score > 0.5 | count"})),
+    );
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(b["tables"][0]["rows"], json!([[1]]), "{b}");
 }

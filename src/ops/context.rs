@@ -507,18 +507,37 @@ impl Context {
     /// The embedded engine over the repository's sandbox (data folder, functions,
     /// watchlists), for the emulator's query API.
     pub fn sandbox_engine(&self) -> Arc<dyn crate::emulator::QueryEngine> {
+        self.sandbox_engine_over(None)
+    }
+
+    /// [`Context::sandbox_engine`] over another data folder (`vigil emulate --data DIR`: a
+    /// folder the user names, not contained in the repository).
+    pub fn sandbox_engine_over(
+        &self,
+        data: Option<&Path>,
+    ) -> Arc<dyn crate::emulator::QueryEngine> {
         let ws = self.workspace();
         let cfg = self.sandbox();
         let checked = crate::pipeline::check(&ws, &self.siblings(), None);
-        let dir = self
-            .sandbox_dir()
-            .unwrap_or_else(|_| self.root.join("sandbox"));
-        let data = crate::sandbox::for_repository(
-            &self.root,
-            &dir,
-            &checked.definitions,
-            &self.config.schemas,
-        );
+        let dir = match data {
+            Some(d) => self.path(d),
+            None => self
+                .sandbox_dir()
+                .unwrap_or_else(|_| self.root.join("sandbox")),
+        };
+        // The repository's folder is read only inside the repository; a folder the user names
+        // on the command line is theirs.
+        let data = match data {
+            Some(_) => {
+                crate::sandbox::for_definitions(&dir, &checked.definitions, &self.config.schemas)
+            }
+            None => crate::sandbox::for_repository(
+                &self.root,
+                &dir,
+                &checked.definitions,
+                &self.config.schemas,
+            ),
+        };
         Arc::new(crate::sandbox::SandboxEngine::new(data, cfg.now))
     }
 }

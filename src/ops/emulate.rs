@@ -24,6 +24,8 @@ pub struct EmulateOptions {
     pub clock: Option<String>,
     /// Consecutive failed runs after which the scheduler disables a rule.
     pub auto_disable_after: u32,
+    /// The folder of table files every workspace reads (default: the repository's sandbox).
+    pub data: Option<PathBuf>,
 }
 
 /// A running emulator and what it runs with.
@@ -61,7 +63,7 @@ pub fn emulate(cx: &Context, o: EmulateOptions) -> Result<Running, OpError> {
         token: o.token,
         lro_delay: o.lro_delay,
         schema,
-        engine: cx.sandbox_engine(),
+        engine: cx.sandbox_engine_over(o.data.as_deref()),
         clock: o.clock,
         auto_disable_after: o.auto_disable_after,
     };

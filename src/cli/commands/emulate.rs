@@ -60,6 +60,10 @@ pub struct EmulateArgs {
     /// `GET /vigil-emulator/clock` reads it. Default: real time.
     #[arg(long, value_name = "START")]
     pub clock: Option<String>,
+    /// The folder of table files (JSON Lines, CSV, Parquet) every workspace reads (default: the
+    /// repository's `[sandbox] data`); more arrives through the Logs Ingestion API.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
     /// Consecutive failed runs after which a rule is disabled (`AUTO DISABLED` name prefix).
     #[arg(long, value_name = "N", default_value_t = crate::emulator::AUTO_DISABLE_AFTER)]
     pub auto_disable_after: u32,
@@ -99,6 +103,7 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
                 schema: a.schema.clone(),
                 clock: a.clock.clone(),
                 auto_disable_after: a.auto_disable_after.max(1),
+                data: a.data.clone(),
             },
         )?;
         out(&format!(
