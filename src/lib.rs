@@ -25,6 +25,7 @@ pub mod outcomes;
 pub mod paths;
 pub mod pipeline;
 pub mod re2;
+pub mod redact;
 pub mod rest;
 pub mod rollout;
 pub mod sandbox;

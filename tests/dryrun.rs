@@ -570,3 +570,61 @@ fn missing_data_names_the_fix() {
         "{out}"
     );
 }
+
+/// Hunts are dry-run too (one run over the sandbox window: rows returned and scanned), and
+/// `--samples N` shows N alerts or result rows with addresses, e-mail addresses and GUIDs
+/// redacted.
+#[test]
+fn dry_run_runs_hunts_and_redacts_samples() {
+    let tmp = copy_repo();
+    copy_dir(
+        &common::manifest_dir().join("sandbox"),
+        &tmp.path().join("sandbox"),
+    );
+    // A hunt that returns sign-ins with addresses and accounts.
+    std::fs::write(
+        tmp.path().join("hunts/all_signins.yaml"),
+        "id: 5d0e1c2b-3a4f-4b5c-9d6e-7f8091a2b3c4\nname: Every sign-in\ndescription: All sign-ins in the window.\nquery: |\n  SigninLogs\n  | where TimeGenerated > ago(7d)\n  | project TimeGenerated, UserPrincipalName, IPAddress\n",
+    )
+    .unwrap();
+    let json = tmp.path().join("dry.json");
+    let (code, out) = vigil(
+        tmp.path(),
+        &[
+            "dry-run",
+            "--samples",
+            "2",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("hunt Every sign-in: "), "{out}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let hunt = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["definition"] == "Every sign-in")
+        .unwrap();
+    assert_eq!(hunt["kind"], "hunt");
+    assert_eq!(hunt["runs"], 1);
+    assert!(hunt["result_rows"].as_u64().unwrap() > 2, "{hunt}");
+    assert!(hunt["rows_scanned"].as_u64().unwrap() >= hunt["result_rows"].as_u64().unwrap());
+    let rows = hunt["sample_rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{hunt}");
+    for r in rows {
+        assert_eq!(r["UserPrincipalName"], "<email>", "{r}");
+        assert_eq!(r["IPAddress"], "<ip>", "{r}");
+    }
+    // The printed samples carry no address or account either.
+    let printed: Vec<&str> = out.lines().filter(|l| l.starts_with("       ")).collect();
+    assert!(!printed.is_empty(), "{out}");
+    for l in printed {
+        assert!(
+            !l.contains("@contoso.com") && !l.contains("203.0.113."),
+            "{l}"
+        );
+    }
+}

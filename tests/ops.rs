@@ -188,7 +188,9 @@ fn each_operation_runs_without_the_cli() {
     let t = ops::test::test(&cx, &Default::default()).unwrap();
     assert_eq!((t.results.len(), t.failed()), (17, 0));
     let d = ops::dry_run::dry_run(&cx, &Default::default()).unwrap();
-    assert_eq!(d.rules.len(), 7);
+    // The 7 bundled rules and, once each over the window, the 4 hunts.
+    assert_eq!(d.rules.len(), 11);
+    assert_eq!(d.rules.iter().filter(|r| r.kind == Some("hunt")).count(), 4);
     assert_eq!(d.failed(), 0);
     let s = ops::sandbox_init::sandbox_init(&cx).unwrap();
     assert!(s.tables.iter().any(|(t, n)| t == "SigninLogs" && *n > 0));

@@ -121,6 +121,20 @@ fn bits2(a: &[Value], f: impl Fn(i64, i64) -> i64) -> Value {
     }
 }
 
+/// Kusto's `geo_distance_2points`: the great-circle distance in meters on a sphere of radius
+/// 6,371,010 m (haversine; matches the documentation's Seattle-Los Angeles example to the
+/// printed digits); `None` for coordinates out of range.
+fn geo_distance(lo1: f64, la1: f64, lo2: f64, la2: f64) -> Option<f64> {
+    let ok = |lo: f64, la: f64| (-180.0..=180.0).contains(&lo) && (-90.0..=90.0).contains(&la);
+    if !ok(lo1, la1) || !ok(lo2, la2) {
+        return None;
+    }
+    let (p1, p2) = (la1.to_radians(), la2.to_radians());
+    let (dp, dl) = (p2 - p1, (lo2 - lo1).to_radians());
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    Some(2.0 * 6_371_010.0 * h.sqrt().min(1.0).asin())
+}
+
 fn opt_real(r: Option<f64>) -> Value {
     r.map(Value::Real).unwrap_or(Value::Null)
 }
@@ -936,6 +950,16 @@ fn lookup(name: &str) -> Option<F> {
         },
         "degrees" => |a| Ok(opt_real(real(a, 0).map(f64::to_degrees))),
         "radians" => |a| Ok(opt_real(real(a, 0).map(f64::to_radians))),
+        "geo_distance_2points" => |a| {
+            Ok(opt_real(
+                match (real(a, 0), real(a, 1), real(a, 2), real(a, 3)) {
+                    (Some(lo1), Some(la1), Some(lo2), Some(la2)) => {
+                        geo_distance(lo1, la1, lo2, la2)
+                    }
+                    _ => None,
+                },
+            ))
+        },
         "binary_and" => |a| Ok(bits2(a, |x, y| x & y)),
         "binary_or" => |a| Ok(bits2(a, |x, y| x | y)),
         "binary_xor" => |a| Ok(bits2(a, |x, y| x ^ y)),

@@ -17,8 +17,8 @@ pub struct DryRunOptions {
     /// `local` (the embedded engine over the sandbox folder) or an environment (`env:NAME`
     /// names one explicitly; its first workspace, through the query API).
     pub sandbox: String,
-    /// Keep sample alerts (they can carry log data).
-    pub samples: bool,
+    /// Sample alerts (rules) and result rows (hunts) to keep, redacted (0: none).
+    pub samples: usize,
 }
 
 impl Default for DryRunOptions {
@@ -26,7 +26,7 @@ impl Default for DryRunOptions {
         DryRunOptions {
             paths: Vec::new(),
             sandbox: "local".into(),
-            samples: false,
+            samples: 0,
         }
     }
 }
@@ -43,6 +43,12 @@ pub struct Sample {
 #[derive(Clone, Debug, Serialize)]
 pub struct RuleRun {
     pub definition: String,
+    /// `hunt` for hunts (one run over the window); absent for rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// Hunts: the first result rows, redacted (`--samples N`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sample_rows: Vec<serde_json::Value>,
     /// Where it ran when not locally (a workspace label).
     #[serde(skip)]
     pub workspace: Option<String>,
@@ -75,10 +81,20 @@ pub struct RuleRun {
 impl RuleRun {
     fn failed(definition: &str, error: String, unsupported: Option<bool>) -> RuleRun {
         RuleRun {
-            definition: definition.to_string(),
-            workspace: None,
             error: Some(error),
             unsupported,
+            ..RuleRun::empty(definition)
+        }
+    }
+
+    fn empty(definition: &str) -> RuleRun {
+        RuleRun {
+            definition: definition.to_string(),
+            kind: None,
+            sample_rows: Vec::new(),
+            workspace: None,
+            error: None,
+            unsupported: None,
             runs: None,
             firing_runs: None,
             alerts: None,
@@ -158,23 +174,22 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
             Ok(runs) => {
                 let alerts: usize = runs.iter().map(|r| r.alerts.len()).sum();
                 let per_day = alerts as f64 / days;
-                let samples = if o.samples {
-                    runs.iter()
-                        .filter(|r| !r.alerts.is_empty())
-                        .take(3)
-                        .flat_map(|r| {
-                            r.alerts.iter().take(2).map(|al| Sample {
-                                at: r.at.clone(),
-                                display_name: al.display_name.clone(),
-                                entities: al.entities.clone(),
-                            })
+                let samples = runs
+                    .iter()
+                    .filter(|r| !r.alerts.is_empty())
+                    .flat_map(|r| {
+                        r.alerts.iter().map(|al| Sample {
+                            at: r.at.clone(),
+                            display_name: crate::redact::text(&al.display_name),
+                            entities: al.entities.iter().map(crate::redact::json).collect(),
                         })
-                        .collect()
-                } else {
-                    Vec::new()
-                };
+                    })
+                    .take(o.samples)
+                    .collect();
                 RuleRun {
                     definition: d.name().to_string(),
+                    kind: None,
+                    sample_rows: Vec::new(),
                     workspace: None,
                     error: None,
                     unsupported: None,
@@ -200,6 +215,44 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
         progress.inc(1);
     }
     progress.finish();
+    // Hunts: one run over the sandbox window.
+    for d in &selected {
+        let Item::Hunt(h) = &d.item else { continue };
+        let started = std::time::Instant::now();
+        let opts = crate::engine::RunOptions {
+            now: end,
+            window: Some((start, end)),
+        };
+        let mut run = match crate::engine::run(&h.query, &sb, opts) {
+            Err(e) => RuleRun::failed(d.name(), e.message.clone(), Some(e.unsupported)),
+            Ok(res) => {
+                let rows = res.table.json_rows();
+                let names: Vec<&str> = res.table.columns.iter().map(|c| c.name.as_str()).collect();
+                let sample_rows = rows
+                    .iter()
+                    .take(o.samples)
+                    .map(|r| {
+                        let obj: serde_json::Map<String, serde_json::Value> = names
+                            .iter()
+                            .zip(r.as_array().into_iter().flatten())
+                            .map(|(n, v)| (n.to_string(), crate::redact::json(v)))
+                            .collect();
+                        serde_json::Value::Object(obj)
+                    })
+                    .collect();
+                RuleRun {
+                    result_rows: Some(res.table.rows),
+                    rows_scanned: Some(res.rows_scanned),
+                    runs: Some(1),
+                    sample_rows,
+                    millis: started.elapsed().as_secs_f64() * 1000.0,
+                    ..RuleRun::empty(d.name())
+                }
+            }
+        };
+        run.kind = Some("hunt");
+        out.push(run);
+    }
     Ok(DryRunOutcome {
         rules: out,
         budget: cfg.alert_budget_per_day,
@@ -334,6 +387,8 @@ fn remote(
                 let per_day = alerts_n as f64 / cfg.days as f64;
                 RuleRun {
                     definition: d.name().to_string(),
+                    kind: None,
+                    sample_rows: Vec::new(),
                     workspace: Some(ws.label()),
                     error: None,
                     unsupported: None,

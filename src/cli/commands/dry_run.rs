@@ -1,4 +1,4 @@
-//! `vigil dry-run [PATHS] [--sandbox local|ENV] [--samples] [--json FILE]`
+//! `vigil dry-run [PATHS] [--sandbox local|ENV] [--samples [N]] [--json FILE]`
 
 use std::path::PathBuf;
 
@@ -9,16 +9,17 @@ use crate::ops::dry_run::{self, DryRunOptions};
 
 #[derive(Args, Debug)]
 pub struct DryRunArgs {
-    /// Definitions to dry-run (default: all rules).
+    /// Definitions to dry-run (default: all rules and hunts).
     pub paths: Vec<PathBuf>,
     /// Where to run: `local` (the embedded engine over the sandbox folder), or an environment
     /// of vigil.toml (its first workspace, through the Log Analytics query API); `env:local`
     /// is the environment that points at `vigil emulate`.
     #[arg(long, default_value = "local")]
     pub sandbox: String,
-    /// Show sample alerts (they can carry log data).
-    #[arg(long)]
-    pub samples: bool,
+    /// Show N sample alerts (rules) and result rows (hunts), with IP addresses, e-mail
+    /// addresses and GUIDs redacted (`--samples` alone: 3).
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "3")]
+    pub samples: Option<usize>,
     /// Also write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -26,7 +27,7 @@ pub struct DryRunArgs {
 
 pub fn cli() -> Command {
     DryRunArgs::augment_args(Command::new("dry-run").about(
-        "Replay every scheduled run of each rule over the sandbox window: alerts per run and day.",
+        "Replay every scheduled run of each rule over the sandbox window (alerts per run and day), and run each hunt once over it (rows returned and scanned, redacted samples).",
     ))
 }
 
@@ -41,13 +42,26 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
             &DryRunOptions {
                 paths: a.paths.clone(),
                 sandbox: a.sandbox.clone(),
-                samples: a.samples,
+                samples: a.samples.unwrap_or(0),
             },
         )?;
         let mut text = String::new();
         for r in &o.rules {
             if let Some(e) = &r.error {
                 text.push_str(&format!("ERROR {}: {e}\n", r.definition));
+                continue;
+            }
+            if r.kind == Some("hunt") {
+                text.push_str(&format!(
+                    "hunt {}: {} result rows, {} rows scanned, {:.0} ms\n",
+                    r.definition,
+                    r.result_rows.unwrap_or(0),
+                    r.rows_scanned.unwrap_or(0),
+                    r.millis
+                ));
+                for row in &r.sample_rows {
+                    text.push_str(&format!("       {row}\n"));
+                }
                 continue;
             }
             let over = r.over_budget == Some(true);
