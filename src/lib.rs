@@ -19,6 +19,7 @@ pub mod git;
 pub mod guard;
 pub mod hash;
 pub mod kql;
+pub mod mcp;
 pub mod model;
 pub mod ops;
 pub mod outcomes;

@@ -425,6 +425,7 @@ fn a_broken_vigil_toml_stops_every_command_at_its_line() {
         vec!["health", "--env", "local", "--timeout", "0"],
         vec!["outcomes", "--env", "local"],
         vec!["guard", "--env", "local"],
+        vec!["mcp"],
         vec!["export", "--env", "local"],
         vec!["changed", "--base", "HEAD"],
         vec!["emulate", "--addr", "127.0.0.1:0", "--memory"],

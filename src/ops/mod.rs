@@ -21,6 +21,7 @@
 //! | `health` | [`health::health`] |
 //! | `outcomes` | [`outcomes::outcomes`] |
 //! | `guard` | [`guard::guard`] |
+//! | `mcp` | [`mcp::mcp`] |
 //! | `gate` | [`gate::gate`] |
 //! | `changed` | [`changed::changed`] |
 //! | `schema` | [`schema::schemas`] |
@@ -43,6 +44,7 @@ pub mod guard;
 pub mod hash;
 pub mod health;
 pub mod kql_check;
+pub mod mcp;
 pub mod outcomes;
 pub mod plan;
 pub mod query;

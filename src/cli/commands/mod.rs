@@ -13,6 +13,7 @@ mod guard;
 mod hash;
 mod health;
 mod kql;
+mod mcp;
 mod outcomes;
 mod plan;
 mod query;
@@ -121,6 +122,11 @@ const BUILTIN: &[Builtin] = &[
         exec: guard::exec,
     },
     Builtin {
+        name: "mcp",
+        cli: mcp::cli,
+        exec: mcp::exec,
+    },
+    Builtin {
         name: "export",
         cli: export::cli,
         exec: export::exec,
@@ -159,6 +165,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("health", "ops::health::health"),
     ("outcomes", "ops::outcomes::outcomes"),
     ("guard", "ops::guard::guard"),
+    ("mcp", "ops::mcp::mcp"),
     ("export", "ops::export::export"),
     ("changed", "ops::changed::changed"),
     ("emulate", "ops::emulate::emulate"),
