@@ -410,6 +410,59 @@ pub struct Config {
     pub schemas: SchemasConfig,
     /// `[engine]`: query budgets (trusted).
     pub engine: EngineConfig,
+    /// `[ai]`: the model endpoint `vigil draft` uses (trusted).
+    pub ai: AiConfig,
+}
+
+/// Which kind of endpoint `[ai]` names.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AiProvider {
+    Openai,
+    AzureOpenai,
+    /// Ollama, vLLM, llama.cpp and other servers of the OpenAI chat completions API.
+    #[default]
+    OpenaiCompatible,
+}
+
+/// `[ai]`: the chat-completions endpoint `vigil draft` asks (trusted configuration: in CI it
+/// comes from the base branch). `http://` is accepted for loopback hosts only.
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct AiConfig {
+    pub provider: AiProvider,
+    /// e.g. `http://127.0.0.1:11434/v1`, `https://api.openai.com/v1`,
+    /// `https://NAME.openai.azure.com/openai/deployments/DEPLOYMENT`.
+    pub base_url: String,
+    /// The model (the deployment name for azure-openai).
+    pub model: String,
+    /// The environment variable holding the API key (never printed).
+    pub api_key_env: Option<String>,
+    /// azure-openai classic deployments.
+    pub api_version: Option<String>,
+    /// Repair rounds after the first draft.
+    pub max_repairs: u32,
+    pub temperature: f64,
+    pub seed: Option<u64>,
+    /// Seconds per request.
+    pub timeout_secs: u64,
+}
+
+impl Default for AiConfig {
+    fn default() -> Self {
+        AiConfig {
+            provider: AiProvider::OpenaiCompatible,
+            base_url: String::new(),
+            model: String::new(),
+            api_key_env: None,
+            api_version: None,
+            max_repairs: 3,
+            temperature: 0.0,
+            seed: None,
+            timeout_secs: 120,
+        }
+    }
 }
 
 /// Which definitions need a `review:` block.
@@ -961,6 +1014,7 @@ pub fn parse(file: FileId, text: &str) -> (Config, Vec<Diagnostic>) {
             "sandbox" => c.sandbox = r.section(&key, value),
             "schemas" => c.schemas = r.section(&key, value),
             "engine" => c.engine = r.section(&key, value),
+            "ai" => c.ai = r.section(&key, value),
             _ => r.unknown_key(vec![Seg::Key(key.clone())]),
         }
     }
@@ -1183,6 +1237,7 @@ pub fn with_trusted(
     eff.content = trusted.content.clone();
     eff.environments = trusted.environments.clone();
     eff.policy = trusted.policy.clone();
+    eff.ai = trusted.ai.clone();
     // Limits: the pull request may tighten them, never loosen them (the stricter applies).
     let stricter = |key: &str, a: f64, b: f64, keys: &mut Vec<String>| -> f64 {
         if a > b {
@@ -1297,6 +1352,7 @@ pub fn with_trusted(
             json(&trusted.environments),
         ),
         ("policy", json(&repo.policy), json(&trusted.policy)),
+        ("ai", json(&repo.ai), json(&trusted.ai)),
     ] {
         diff_keys(section, &a, &b, &mut keys);
     }

@@ -22,6 +22,7 @@
 //! | `outcomes` | [`outcomes::outcomes`] |
 //! | `guard` | [`guard::guard`] |
 //! | `mcp` | [`mcp::mcp`] |
+//! | `draft` | [`draft::draft`] |
 //! | `gate` | [`gate::gate`] |
 //! | `changed` | [`changed::changed`] |
 //! | `schema` | [`schema::schemas`] |
@@ -35,6 +36,7 @@ pub mod compile;
 pub mod context;
 pub mod debug;
 mod deploy;
+pub mod draft;
 pub mod dry_run;
 pub mod emulate;
 pub mod error;

@@ -5,6 +5,7 @@ mod apply;
 mod changed;
 mod compile;
 mod debug;
+mod draft;
 mod dry_run;
 mod emulate;
 mod export;
@@ -127,6 +128,11 @@ const BUILTIN: &[Builtin] = &[
         exec: mcp::exec,
     },
     Builtin {
+        name: "draft",
+        cli: draft::cli,
+        exec: draft::exec,
+    },
+    Builtin {
         name: "export",
         cli: export::cli,
         exec: export::exec,
@@ -166,6 +172,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("outcomes", "ops::outcomes::outcomes"),
     ("guard", "ops::guard::guard"),
     ("mcp", "ops::mcp::mcp"),
+    ("draft", "ops::draft::draft"),
     ("export", "ops::export::export"),
     ("changed", "ops::changed::changed"),
     ("emulate", "ops::emulate::emulate"),
