@@ -34,6 +34,9 @@ pub struct DraftOutcome {
     pub audit: Vec<Value>,
     /// The last round's problems (empty when a draft passed).
     pub problems: Vec<String>,
+    /// Why the loop stopped early (the endpoint failed or refused, the model is not allowed):
+    /// nothing was written, and the audit still has every round.
+    pub error: Option<String>,
 }
 
 /// Most rows a draft may return over the sandbox window before it goes back as too broad.
@@ -213,6 +216,7 @@ pub fn draft(cx: &Context, o: &DraftOptions) -> Result<DraftOutcome, OpError> {
         rounds: 0,
         audit: Vec::new(),
         problems: Vec::new(),
+        error: None,
     };
     let scratch = cx.root.join("hunts");
     for round in 0..=ai.max_repairs {
@@ -253,10 +257,11 @@ pub fn draft(cx: &Context, o: &DraftOptions) -> Result<DraftOutcome, OpError> {
                     std::thread::sleep(Duration::from_secs(1));
                 }
                 Err(e) => {
-                    return Err(OpError::failed(format!(
+                    out.error = Some(format!(
                         "the model endpoint did not answer: {}",
                         e.without_url()
-                    )))
+                    ));
+                    return Ok(out);
                 }
             }
         };
@@ -267,10 +272,11 @@ pub fn draft(cx: &Context, o: &DraftOptions) -> Result<DraftOutcome, OpError> {
         if status != 200 {
             line["outcome"] = json!("error");
             out.audit.push(line);
-            return Err(OpError::failed(format!(
+            out.error = Some(format!(
                 "the model endpoint answered HTTP {status}: {}",
-                text.chars().take(200).collect::<String>()
-            )));
+                crate::redact::text(&text.chars().take(200).collect::<String>())
+            ));
+            return Ok(out);
         }
         let resp: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         line["model"] = resp["model"].clone();
@@ -279,9 +285,11 @@ pub fn draft(cx: &Context, o: &DraftOptions) -> Result<DraftOutcome, OpError> {
         if choice["finish_reason"] == "content_filter" {
             line["outcome"] = json!("content_filter");
             out.audit.push(line);
-            return Err(OpError::failed(
-                "the model endpoint stopped the answer with its content filter; nothing was written",
-            ));
+            out.error = Some(
+                "the model endpoint stopped the answer with its content filter; nothing was written"
+                    .into(),
+            );
+            return Ok(out);
         }
         let content = choice["message"]["content"].as_str().unwrap_or("");
         let problems: Vec<String> = match serde_json::from_str::<Value>(content) {
@@ -356,10 +364,8 @@ pub fn draft(cx: &Context, o: &DraftOptions) -> Result<DraftOutcome, OpError> {
                     // The model itself is not allowed: no repair can fix that.
                     line["outcome"] = json!("model_not_allowed");
                     out.audit.push(line);
-                    return Err(OpError::failed(format!(
-                        "{}; nothing was written",
-                        x.message
-                    )));
+                    out.error = Some(format!("{}; nothing was written", x.message));
+                    return Ok(out);
                 }
                 if sel.is_empty() {
                     return Err(OpError::internal(format!(

@@ -52,12 +52,16 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
             append_report(&cx, p, &lines)?;
         }
         let mut text = String::new();
+        if let Some(e) = &o.error {
+            text.push_str(&format!("error: {e}\n"));
+        }
         match &o.written {
             Some(p) => text.push_str(&format!(
                 "drafted {} in {} round(s); it needs a human review (review: block) before it merges\n",
                 p.display(),
                 o.rounds
             )),
+            None if o.error.is_some() => {}
             None => {
                 text.push_str(&format!(
                     "no draft passed in {} round(s); nothing was written. Last problems:\n",
@@ -74,7 +78,7 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
                 &cx,
                 p,
                 &serde_json::to_string_pretty(&serde_json::json!({
-                    "written": o.written, "rounds": o.rounds, "problems": o.problems, "audit": o.audit,
+                    "written": o.written, "rounds": o.rounds, "problems": o.problems, "error": o.error, "audit": o.audit,
                 }))?,
             )?;
         }
