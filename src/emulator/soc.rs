@@ -531,24 +531,18 @@ impl Service {
         let rule_name = rule["name"].as_str().unwrap_or_default().to_string();
         let seq = ws.soc.alerts.len();
         let alert_id = crate::clock::guid_of(&format!("{}/{rule_name}/{end}/{seq}", ws.guid));
-        let tactics = p["tactics"]
-            .as_array()
-            .map(|t| {
-                t.iter()
-                    .filter_map(|x| x.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default();
-        let techniques = p["techniques"]
-            .as_array()
-            .map(|t| {
-                t.iter()
-                    .filter_map(|x| x.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default();
+        // SecurityAlert's Tactics and Techniques are comma-separated strings.
+        let joined = |k: &str| {
+            p[k].as_array()
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|x| x.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default()
+        };
+        let (tactics, techniques) = (joined("tactics"), joined("techniques"));
         let ext = json!({
             "Query": p["query"],
             "Query Period": p["queryPeriod"],
