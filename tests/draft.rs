@@ -295,3 +295,17 @@ fn plain_http_is_for_loopback_only() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("https is required"), "{out}");
 }
+
+#[test]
+fn what_is_not_supported_yet_says_so() {
+    let tmp = repo("http://127.0.0.1:9/v1", 0);
+    let (code, out) = vigil(
+        tmp.path(),
+        &["draft", "--hypothesis", "x", "--kind", "rule"],
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("not supported yet: drafting rules"), "{out}");
+    let (code, out) = vigil(tmp.path(), &["draft", "--hypothesis", "x", "--env", "prod"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("not supported yet: --env prod"), "{out}");
+}

@@ -1,4 +1,4 @@
-//! `vigil draft (--hypothesis TEXT | --from FILE...) [--out PATH] [--json FILE] [--audit FILE]`
+//! `vigil draft (--hypothesis TEXT | --from FILE...) [--kind hunt|rule] [--env E] [--out PATH] [--json FILE] [--audit FILE]`
 
 use std::path::PathBuf;
 
@@ -15,6 +15,12 @@ pub struct DraftArgs {
     /// Threat reports or notes to draft from (repeatable).
     #[arg(long, value_name = "FILE")]
     pub from: Vec<PathBuf>,
+    /// What to draft: `hunt` (rules are not supported yet).
+    #[arg(long, value_name = "KIND", default_value = "hunt", value_parser = ["hunt", "rule"])]
+    pub kind: String,
+    /// Ground the draft in an environment's workspace (not supported yet: the sandbox grounds it).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
     /// Where to write the hunt (default: hunts/<name>.yaml).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
@@ -38,6 +44,16 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
         Err(c) => return c,
     };
     with(g, g.context(), |cx| {
+        if a.kind == "rule" {
+            return Err(crate::ops::OpError::usage(
+                "not supported yet: drafting rules (entity mappings, severity, a test skeleton); draft a hunt",
+            ));
+        }
+        if let Some(e) = &a.env {
+            return Err(crate::ops::OpError::usage(format!(
+                "not supported yet: --env {e} (grounding in a workspace's tables through the query API); the sandbox grounds the draft"
+            )));
+        }
         let r = draft::draft(
             &cx,
             &DraftOptions {
