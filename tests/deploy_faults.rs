@@ -2,6 +2,7 @@
 //! at every step of an apply (and during the recovery that follows) leaves the workspace
 //! all-old or all-new.
 
+mod common;
 mod deploy_support;
 
 use deploy_support::*;
@@ -113,7 +114,7 @@ fn kill_at_every_step_then_rerun_is_all_old_or_all_new() {
         let o = vigil(r.path(), &url, &["apply", "--env", "local", "-q"], &[]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
         let old = snapshot(&url);
-        copy_dir(state.path(), baseline.path());
+        common::copy_dir(state.path(), baseline.path());
         new_content(&r);
         let o = vigil(r.path(), &url, &["apply", "--env", "local", "-q"], &[]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -132,7 +133,7 @@ fn kill_at_every_step_then_rerun_is_all_old_or_all_new() {
         // A fresh workspace in the old state, and no local records: the recovery must work from
         // what the workspace holds (a lost CI runner).
         let st = tempfile::tempdir().unwrap();
-        copy_dir(baseline.path(), st.path());
+        common::copy_dir(baseline.path(), st.path());
         let _ = std::fs::remove_dir_all(r.path().join(".vigil"));
         let emu = emulator(Some(st.path().to_path_buf()), Faults::default());
         let url = emu.url();
@@ -194,17 +195,4 @@ fn kill_at_every_step_then_rerun_is_all_old_or_all_new() {
     }
     assert!(killed_at >= 10, "the apply had {killed_at} steps");
     eprintln!("kill -9 at each of {killed_at} steps: all recovered (all-old), then all-new");
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        let t = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &t);
-        } else {
-            std::fs::copy(&p, &t).unwrap();
-        }
-    }
 }

@@ -89,7 +89,7 @@ fn repo(url: &str, max_repairs: u32) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let root = common::manifest_dir();
     for dir in ["detections", "hunts", "functions", "watchlists", "sandbox"] {
-        copy_dir(&root.join(dir), &tmp.path().join(dir));
+        common::copy_dir(&root.join(dir), &tmp.path().join(dir));
     }
     // The scripted model is an allowed model.
     let cfg = std::fs::read_to_string(root.join("vigil.toml"))
@@ -101,18 +101,6 @@ fn repo(url: &str, max_repairs: u32) -> tempfile::TempDir {
     )
     .unwrap();
     tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 fn vigil(dir: &Path, args: &[&str]) -> (Option<i32>, String) {

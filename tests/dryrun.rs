@@ -16,22 +16,10 @@ fn copy_repo() -> tempfile::TempDir {
         "watchlists",
         "anomalies",
     ] {
-        copy_dir(&root.join(dir), &tmp.path().join(dir));
+        common::copy_dir(&root.join(dir), &tmp.path().join(dir));
     }
     std::fs::copy(root.join("vigil.toml"), tmp.path().join("vigil.toml")).unwrap();
     tmp
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 fn vigil(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
@@ -200,7 +188,7 @@ fn query_command_formats_and_batch_mode() {
 #[test]
 fn dry_run_through_the_emulator_query_api_matches_local() {
     let tmp = copy_repo();
-    copy_dir(
+    common::copy_dir(
         &common::manifest_dir().join("sandbox"),
         &tmp.path().join("sandbox"),
     );
@@ -577,7 +565,7 @@ fn missing_data_names_the_fix() {
 #[test]
 fn dry_run_runs_hunts_and_redacts_samples() {
     let tmp = copy_repo();
-    copy_dir(
+    common::copy_dir(
         &common::manifest_dir().join("sandbox"),
         &tmp.path().join("sandbox"),
     );

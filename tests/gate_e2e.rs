@@ -4,6 +4,8 @@
 //! environments (staging and prod), and a GitHub API server on loopback.
 
 mod deploy_support;
+#[path = "soc_seed/mod.rs"]
+mod soc_seed;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -1049,9 +1051,11 @@ fn canary_to_active_needs_canary_outcomes() {
     let o = deploy_support::vigil(r.path(), &url, &["apply", "--env", "staging"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // The canary query as deployed (scoped to the canary watchlist).
-    let (st, live) = soc_http(
+    let (st, live) = soc_seed::http(
         &url,
+        "GET",
         &format!("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/ws-staging/providers/Microsoft.SecurityInsights/alertRules/{AI_RULE_ID}?api-version=2025-09-01"),
+        None,
     );
     assert_eq!(st, 200, "{live}");
     let canary_query = live["properties"]["query"].as_str().unwrap().to_string();
@@ -1128,23 +1132,6 @@ fn canary_to_active_needs_canary_outcomes() {
         comment.contains("3 canary incidents closed (TP 2 / BP 0 / FP 1)"),
         "{comment}"
     );
-}
-
-/// A GET to the emulator (status, JSON).
-fn soc_http(url: &str, path: &str) -> (u16, Value) {
-    use std::io::{Read, Write};
-    let addr = url.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status: u16 = out[9..12].parse().unwrap();
-    let body = out.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
 /// The guard's trip removed by a pull request (re-enabling the rule) needs a confirmed review;

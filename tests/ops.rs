@@ -11,18 +11,6 @@ use std::time::Duration;
 
 use vigil::ops::{self, Context, ContextOptions};
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 /// A copy of the bundled content (with its sandbox data) in a fresh git repository.
 fn bundled() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
@@ -35,7 +23,7 @@ fn bundled() -> tempfile::TempDir {
         "anomalies",
         "sandbox",
     ] {
-        copy_dir(&root.join(dir), &tmp.path().join(dir));
+        common::copy_dir(&root.join(dir), &tmp.path().join(dir));
     }
     std::fs::copy(root.join("vigil.toml"), tmp.path().join("vigil.toml")).unwrap();
     git(tmp.path(), &["init", "-q"]);

@@ -2,6 +2,7 @@
 //! Ingestion API, advance the virtual clock, close incidents through the incidents REST API as
 //! an analyst does, then `vigil outcomes` reports exactly the figures worked out by hand below.
 
+mod common;
 mod deploy_support;
 
 use std::sync::Arc;
@@ -818,18 +819,6 @@ fn guard_settings_out_of_range_are_located() {
     );
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 fn audit_role_add(at: &str, target: &str, role: &str, op: &str) -> Value {
     json!({
         "TimeGenerated": at, "Category": "RoleManagement", "OperationName": op, "Result": "success",
@@ -859,7 +848,7 @@ fn the_bundled_content_through_a_week_on_the_emulator() {
         "watchlists",
         "anomalies",
     ] {
-        copy_dir(&src.join(dir), &root.join(dir));
+        common::copy_dir(&src.join(dir), &root.join(dir));
     }
     std::fs::copy(src.join("vigil.toml"), root.join("vigil.toml")).unwrap();
     let git = |args: &[&str]| {

@@ -585,7 +585,6 @@ impl Service {
             "Type": "SecurityAlert",
         });
         self.append_logs(ws, "SecurityAlert", vec![row]);
-        let entity_keys: Vec<String> = a.entities.iter().map(|e| e.to_string()).collect();
         ws.soc.alerts.insert(
             alert_id.clone(),
             json!({
@@ -610,7 +609,6 @@ impl Service {
                     "vendorName": "Microsoft",
                     "friendlyName": a.display_name,
                     "additionalData": {"Query": p["query"], "Analytic Rule Ids": json!([rule_name]).to_string()},
-                    "vigilEntities": entity_keys,
                 }
             }),
         );
@@ -700,7 +698,6 @@ impl Service {
                         "relatedAnalyticRuleIds": [rule["id"]],
                         "additionalData": {"alertsCount": 1, "bookmarksCount": 0, "commentsCount": 0, "alertProductNames": ["Azure Sentinel"], "tactics": p["tactics"]},
                         "vigilAlertIds": [alert_id],
-                        "vigilEntityKeys": entity_keys,
                         "vigilGroupKey": group_key,
                     }
                 });

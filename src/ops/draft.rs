@@ -24,6 +24,10 @@ pub struct DraftOptions {
     pub from: Vec<PathBuf>,
     /// Where to write the hunt (default `hunts/<slug>.yaml`).
     pub out: Option<PathBuf>,
+    /// Draft a rule instead of a hunt (not supported yet).
+    pub rule: bool,
+    /// Ground the draft in an environment's workspace (not supported yet).
+    pub env: Option<String>,
 }
 
 pub struct DraftOutcome {
@@ -169,6 +173,16 @@ fn hunt_yaml(d: &Value, id: &str, provenance: &str) -> String {
 }
 
 pub fn draft(cx: &Context, o: &DraftOptions) -> Result<DraftOutcome, OpError> {
+    if o.rule {
+        return Err(OpError::usage(
+            "not supported yet: drafting rules (entity mappings, severity, a test skeleton); draft a hunt",
+        ));
+    }
+    if let Some(e) = &o.env {
+        return Err(OpError::usage(format!(
+            "not supported yet: --env {e} (grounding in a workspace's tables through the query API); the sandbox grounds the draft"
+        )));
+    }
     let ai = cx.config.ai.clone();
     if ai.base_url.is_empty() || ai.model.is_empty() {
         return Err(OpError::usage(

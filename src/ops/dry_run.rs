@@ -312,11 +312,8 @@ fn remote(
             o.sandbox
         )));
     };
-    let workspace_id = match &ws.workspace_id {
-        Some(id) => id.clone(),
-        None if env.emulator => {
-            crate::emulator::workspace_guid(&ws.subscription, &ws.resource_group, &ws.name)
-        }
+    let workspace_id = match super::deploy::query_workspace_id(ws, env.emulator) {
+        Some(id) => id,
         None => {
             return Err(OpError::usage(format!(
                 "--sandbox {}: dry-runs need the workspace id (customer id) of {}",

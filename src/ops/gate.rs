@@ -703,12 +703,8 @@ fn run_trusted_stages(
             let Some(query) = props["query"].as_str().filter(|_| in_shadow) else {
                 continue;
             };
-            let workspace_id = match &w.workspace_id {
-                Some(x) => x.clone(),
-                None if s.env.emulator => {
-                    crate::emulator::workspace_guid(&w.subscription, &w.resource_group, &w.name)
-                }
-                None => continue,
+            let Some(workspace_id) = super::deploy::query_workspace_id(w, s.env.emulator) else {
+                continue;
             };
             let text = format!(
                 "SecurityAlert\n| where AlertName startswith \"[shadow]\"\n| where AlertType contains \"{id}\" or ExtendedProperties contains \"{id}\"\n| summarize Alerts = count()"

@@ -76,15 +76,7 @@ pub fn health(cx: &Context, o: &HealthOptions) -> Result<HealthOutcome, OpError>
                 .block_on(s.read(ws, &key, &w.name))
                 .map_err(DeployError::from)?
                 .map(|r| r.body["properties"]["enabled"].as_bool());
-            let workspace_id = match &ws.workspace_id {
-                Some(id) => Some(id.clone()),
-                None if s.env.emulator => Some(crate::emulator::workspace_guid(
-                    &ws.subscription,
-                    &ws.resource_group,
-                    &ws.name,
-                )),
-                None => None,
-            };
+            let workspace_id = super::deploy::query_workspace_id(ws, s.env.emulator);
             let last = match workspace_id {
                 Some(id) => {
                     let q = health::health_query(&w.name, &rec.started);

@@ -98,3 +98,16 @@ pub struct CorpusQuery {
     pub id: String,
     pub query: String,
 }
+
+/// Copy a folder tree (test repositories built from the bundled content).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}

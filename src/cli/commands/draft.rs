@@ -44,22 +44,14 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
         Err(c) => return c,
     };
     with(g, g.context(), |cx| {
-        if a.kind == "rule" {
-            return Err(crate::ops::OpError::usage(
-                "not supported yet: drafting rules (entity mappings, severity, a test skeleton); draft a hunt",
-            ));
-        }
-        if let Some(e) = &a.env {
-            return Err(crate::ops::OpError::usage(format!(
-                "not supported yet: --env {e} (grounding in a workspace's tables through the query API); the sandbox grounds the draft"
-            )));
-        }
         let r = draft::draft(
             &cx,
             &DraftOptions {
                 hypothesis: a.hypothesis.clone(),
                 from: a.from.clone(),
                 out: a.out.clone(),
+                rule: a.kind == "rule",
+                env: a.env.clone(),
             },
         );
         let o = r?;
