@@ -232,7 +232,17 @@ pub fn draft(cx: &Context, o: &DraftOptions) -> Result<DraftOutcome, OpError> {
         problems: Vec::new(),
         error: None,
     };
-    let scratch = cx.root.join("hunts");
+    // The repository's first hunts folder: where the candidate is found as a hunt while it is
+    // judged, and where the draft goes by default.
+    let hunts_dir = cx.root.join(
+        cx.config
+            .content
+            .hunts
+            .first()
+            .map(String::as_str)
+            .unwrap_or("hunts"),
+    );
+    let scratch = hunts_dir.clone();
     for round in 0..=ai.max_repairs {
         out.rounds = round as usize + 1;
         let mut body = json!({
@@ -432,7 +442,7 @@ pub fn draft(cx: &Context, o: &DraftOptions) -> Result<DraftOutcome, OpError> {
                 if p.is_empty() {
                     let path = match &o.out {
                         Some(p) => cx.path(p),
-                        None => cx.root.join("hunts").join(format!(
+                        None => hunts_dir.join(format!(
                             "{}.yaml",
                             slug(d["name"].as_str().unwrap_or("drafted_hunt"))
                         )),
