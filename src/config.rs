@@ -447,6 +447,23 @@ pub struct AiConfig {
     pub seed: Option<u64>,
     /// Seconds per request.
     pub timeout_secs: u64,
+    /// How the answer's shape is requested: `json-schema` (the draft's JSON schema in
+    /// `response_format`, enforced by OpenAI, Azure OpenAI, Ollama >= 0.5, vLLM and llama.cpp),
+    /// `json-object` (JSON mode only) or `none`. The answer is checked against the schema
+    /// locally whichever is chosen.
+    pub response_format: AiResponseFormat,
+    /// `[ai.redact]`: what is replaced before sample rows and report text leave the machine.
+    pub redact: crate::redact::RedactConfig,
+}
+
+/// `[ai] response_format`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AiResponseFormat {
+    #[default]
+    JsonSchema,
+    JsonObject,
+    None,
 }
 
 impl Default for AiConfig {
@@ -461,6 +478,8 @@ impl Default for AiConfig {
             temperature: 0.0,
             seed: None,
             timeout_secs: 120,
+            response_format: AiResponseFormat::JsonSchema,
+            redact: crate::redact::RedactConfig::default(),
         }
     }
 }
@@ -1048,6 +1067,23 @@ fn check_values(c: &Config, r: &mut Report<'_>) {
             None,
         );
     }
+    if let Err((i, e)) = crate::redact::Redactor::new(&c.ai.redact) {
+        let (section, n) = if i < c.ai.redact.hosts.len() {
+            ("hosts", i)
+        } else {
+            ("rules", i - c.ai.redact.hosts.len())
+        };
+        let mut path = key(&["ai", "redact", section]);
+        path.push(Seg::Index(n));
+        r.error(
+            &path,
+            false,
+            format!(
+                "vigil.toml: `ai.redact.{section}[{n}]` is not a valid regular expression: {e}"
+            ),
+            None,
+        );
+    }
     let ro = &c.policy.rollout;
     if !(0.0..=1.0).contains(&ro.canary_max_fp_rate) {
         r.error(
@@ -1443,6 +1479,16 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn a_redaction_pattern_that_does_not_compile_is_located() {
+        let text = "[ai.redact]\nhosts = [\"ok\\\\.corp\"]\nrules = [{ pattern = \"(unclosed\", with = \"x\" }]\n";
+        let e = errors(text);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].1.contains("ai.redact.rules[0]"), "{e:?}");
+        let start: usize = e[0].0.split("..").next().unwrap().parse().unwrap();
+        assert_eq!(&text[start..start + 1], "{", "{e:?}");
     }
 
     #[test]

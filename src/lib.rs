@@ -1,6 +1,7 @@
 #![doc = include_str!("../ARCHITECTURE.md")]
 
 pub mod alerts;
+pub mod attack;
 pub mod azure;
 pub mod cli;
 pub mod clock;

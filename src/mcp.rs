@@ -36,6 +36,8 @@ pub struct Repository {
     pub now: i64,
     /// Tables with sandbox data.
     pub tables_with_data: Vec<String>,
+    /// `[ai.redact]`: applied to every row `dry_run_query` returns.
+    pub redactor: crate::redact::Redactor,
     /// Validates one repository file; returns its rendered diagnostics and whether any is an
     /// error (the operations layer supplies it).
     pub validate_file: FileValidator,
@@ -226,7 +228,7 @@ impl Server {
                                     names
                                         .iter()
                                         .zip(row.as_array().into_iter().flatten())
-                                        .map(|(n, v)| (n.to_string(), crate::redact::json(v)))
+                                        .map(|(n, v)| (n.to_string(), r.redactor.json(v)))
                                         .collect(),
                                 )
                             })

@@ -468,10 +468,13 @@ fn every_command_calls_an_operation() {
         assert_eq!(parts.len(), 3, "{op}");
         let (file, func) = (parts[1], parts[2]);
         let text = std::fs::read_to_string(root.join(format!("src/ops/{file}.rs")))
-            .unwrap_or_else(|_| panic!("{op}: src/ops/{file}.rs does not exist"));
+            .or_else(|_| std::fs::read_to_string(root.join(format!("src/ops/{file}/mod.rs"))))
+            .unwrap_or_else(|_| {
+                panic!("{op}: src/ops/{file}.rs (or {file}/mod.rs) does not exist")
+            });
         assert!(
             text.contains(&format!("pub fn {func}(")),
-            "{op}: no `pub fn {func}` in src/ops/{file}.rs"
+            "{op}: no `pub fn {func}` in src/ops/{file}"
         );
         let calls = rust_files(&root.join("src/cli/commands")).iter().any(|f| {
             let t = std::fs::read_to_string(f).unwrap();

@@ -79,10 +79,25 @@ fn answer(content: &str) -> Reply {
     )
 }
 
-fn draft_json(query: &str) -> String {
+fn draft_value(query: &str) -> Value {
     json!({"name": "Failed sign-ins by address", "description": "Accounts failing to sign in.", "query": query,
+           "hypothesis": "An actor sprays passwords against many accounts.", "expected_evidence": "many failures from one address",
            "tactics": ["CredentialAccess"], "techniques": ["T1110"], "rationale": "r", "false_positives": "typos", "confidence": "medium"})
-    .to_string()
+}
+
+fn draft_json(query: &str) -> String {
+    draft_value(query).to_string()
+}
+
+/// A rule draft: the hunt's fields, a schedule, entity mappings and test cases.
+fn rule_json(query: &str, tests: Value) -> String {
+    let mut v = draft_value(query);
+    v["severity"] = json!("Medium");
+    v["query_frequency"] = json!("1h");
+    v["query_period"] = json!("1h");
+    v["entity_mappings"] = json!([{"entityType": "Account", "fieldMappings": [{"identifier": "FullName", "columnName": "UserPrincipalName"}]}]);
+    v["tests"] = tests;
+    v.to_string()
 }
 
 fn repo(url: &str, max_repairs: u32) -> tempfile::TempDir {
@@ -134,7 +149,7 @@ fn a_misspelled_column_is_repaired_in_the_second_round() {
         &[
             "draft",
             "--hypothesis",
-            "password spray",
+            "password spray (T1110.003, and the made-up T1999)",
             "--from",
             "report.txt",
             "--out",
@@ -157,6 +172,25 @@ fn a_misspelled_column_is_repaired_in_the_second_round() {
         "grounding: {b1}"
     );
     assert!(b1.contains("password spray"));
+    // The answer's shape is asked for as a strict JSON schema.
+    let req: Value = serde_json::from_str(b1).unwrap();
+    assert_eq!(req["response_format"]["type"], "json_schema", "{b1}");
+    assert_eq!(req["response_format"]["json_schema"]["strict"], true);
+    assert!(req["response_format"]["json_schema"]["schema"]["required"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("hypothesis")));
+    // ATT&CK grounding: the technique named, from the pinned extract; the unknown id flagged.
+    assert!(
+        b1.contains("T1110.003 Password Spraying (tactics: CredentialAccess)"),
+        "ATT&CK: {b1}"
+    );
+    assert!(b1.contains("T1999: not an ATT&CK"), "{b1}");
+    // The nearest existing content: the bundled password-spray rule shares T1110.
+    assert!(
+        b1.contains("rule `") && b1.contains("entra_password_spray"),
+        "nearest: {b1}"
+    );
     assert!(
         b1.contains("<ip>") && b1.contains("<email>") && !b1.contains("203.0.113.9"),
         "redacted: {b1}"
@@ -178,6 +212,12 @@ fn a_misspelled_column_is_repaired_in_the_second_round() {
         "{hunt}"
     );
     assert!(hunt.contains("report.txt sha256:"), "{hunt}");
+    assert!(
+        hunt.contains(
+            "hypothesis:\n  statement: 'An actor sprays passwords against many accounts.'"
+        ) && hunt.contains("  expected_evidence: 'many failures from one address'"),
+        "{hunt}"
+    );
     // The written hunt passes validation except for the human review it still needs.
     let o = Command::new(common::vigil_bin())
         .arg("-C")
@@ -208,6 +248,8 @@ fn a_misspelled_column_is_repaired_in_the_second_round() {
     assert_eq!(lines[0]["outcome"], "rejected");
     assert_eq!(lines[1]["outcome"], "accepted");
     assert_eq!(lines[1]["usage"]["total_tokens"], 120);
+    assert!(lines[0]["vigil_ms"].as_f64().is_some() && lines[1]["vigil_ms"].as_f64().is_some());
+    assert_eq!(lines[0]["grounding"]["target"], "sandbox window");
     assert!(!audit.contains("sekrit") && !out.contains("sekrit") && !hunt.contains("sekrit"));
 }
 
@@ -285,15 +327,274 @@ fn plain_http_is_for_loopback_only() {
 }
 
 #[test]
-fn what_is_not_supported_yet_says_so() {
+fn a_rule_is_drafted_with_entity_mappings_and_tests_that_vigil_runs() {
+    let burst = |user: &str, result: &str| {
+        format!("{{\"TimeGenerated\": \"-30m\", \"UserPrincipalName\": \"{user}\", \"ResultType\": \"{result}\", \"repeat\": 6, \"every\": \"1m\"}}")
+    };
+    let fires = json!({"name": "fires on a failure burst", "table": "SigninLogs", "alerts": 1, "rows": burst("a@contoso.com", "50126")});
+    // Wrong: a burst of failures does fire.
+    let silent_wrong = json!({"name": "silent on success", "table": "SigninLogs", "alerts": 0, "rows": burst("b@contoso.com", "50126")});
+    let silent = json!({"name": "silent on success", "table": "SigninLogs", "alerts": 0, "rows": burst("b@contoso.com", "0")});
+    let q = "SigninLogs\n| where ResultType != \"0\"\n| summarize Failures = count() by UserPrincipalName\n| where Failures >= 6";
+    let (url, seen) = model_server(vec![
+        // Missing fields: the shape goes back.
+        answer(&json!({"name": "x", "query": q}).to_string()),
+        // A test case that contradicts the query: the failing case goes back.
+        answer(&rule_json(q, json!([fires, silent_wrong]))),
+        answer(&rule_json(q, json!([fires, silent]))),
+    ]);
+    let tmp = repo(&url, 2);
+    let (code, out) = vigil(
+        tmp.path(),
+        &[
+            "draft",
+            "--kind",
+            "rule",
+            "--hypothesis",
+            "failure bursts",
+            "--audit",
+            "audit.jsonl",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("in 3 round(s)") && out.contains(".tests.yaml"),
+        "{out}"
+    );
+    let seen = seen.lock().unwrap();
+    let req: Value = serde_json::from_str(&seen[0].1).unwrap();
+    assert_eq!(
+        req["response_format"]["json_schema"]["name"],
+        "vigil_rule_draft"
+    );
+    assert!(
+        seen[1].1.contains("`hypothesis` is missing")
+            && seen[1].1.contains("`entity_mappings` is missing"),
+        "{}",
+        seen[1].1
+    );
+    assert!(
+        seen[2].1.contains("test `silent on success` failed"),
+        "{}",
+        seen[2].1
+    );
+    let rule = std::fs::read_to_string(
+        tmp.path()
+            .join("detections/failed_sign_ins_by_address.yaml"),
+    )
+    .unwrap();
+    assert!(
+        rule.contains("kind: Scheduled")
+            && rule.contains("severity: Medium")
+            && rule.contains("columnName: 'UserPrincipalName'")
+            && rule.contains("rollout: shadow")
+            && rule.contains("origin: ai"),
+        "{rule}"
+    );
+    let tests = std::fs::read_to_string(
+        tmp.path()
+            .join("detections/failed_sign_ins_by_address.tests.yaml"),
+    )
+    .unwrap();
+    assert!(
+        tests.contains("fires on a failure burst") && tests.contains("alerts: 1"),
+        "{tests}"
+    );
+    // What was written passes vigil test, and validate except for the human review.
+    let (code, out) = vigil(
+        tmp.path(),
+        &["test", "detections/failed_sign_ins_by_address.yaml"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = vigil(
+        tmp.path(),
+        &[
+            "validate",
+            "detections/failed_sign_ins_by_address.yaml",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    let v: Value = serde_json::from_str(out.lines().next().unwrap_or("")).unwrap_or_else(|_| {
+        serde_json::from_str(&out[..out.rfind('}').map(|i| i + 1).unwrap_or(0)])
+            .unwrap_or(Value::Null)
+    });
+    let errors: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["severity"] == "error")
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert_eq!(errors, ["POL006"], "{out}");
+    let audit = std::fs::read_to_string(tmp.path().join("audit.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["tests"], json!({"passed": 2, "cases": 2}));
+}
+
+#[test]
+fn azure_openai_sends_api_key_or_an_entra_token_and_classic_urls_need_api_version() {
+    let ok = || {
+        answer(&draft_json(
+            "SigninLogs\n| where ResultType != \"0\"\n| project TimeGenerated, UserPrincipalName",
+        ))
+    };
+    let azure = |tmp: &tempfile::TempDir, url: &str, key: bool, version: bool| {
+        let p = tmp.path().join("vigil.toml");
+        let cfg = std::fs::read_to_string(&p).unwrap();
+        let cfg = cfg[..cfg.find("[ai]").unwrap()].to_string();
+        std::fs::write(&p, format!(
+            "{cfg}[ai]\nprovider = \"azure-openai\"\nbase_url = \"{url}\"\nmodel = \"scripted\"\nmax_repairs = 0\n{}{}",
+            if key { "api_key_env = \"VIGIL_TEST_AI_KEY\"\n" } else { "" },
+            if version { "api_version = \"2024-10-21\"\n" } else { "" },
+        )).unwrap();
+    };
+    // A key: the api-key header, not Authorization; the classic URL carries api-version.
+    let (url, seen) = model_server(vec![ok()]);
+    let tmp = repo(&url, 0);
+    azure(&tmp, &format!("{url}/openai/deployments/gpt"), true, true);
+    let (code, out) = vigil(
+        tmp.path(),
+        &["draft", "--hypothesis", "x", "--out", "hunts/a.yaml"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let h = &seen.lock().unwrap()[0].0;
+    assert!(
+        h.contains(&("api-key".into(), "sekrit-key-123".into())),
+        "{h:?}"
+    );
+    assert!(!h.iter().any(|(k, _)| k == "authorization"), "{h:?}");
+    // No key: an Entra ID token (here the static credential) as a bearer token.
+    let (url, seen) = model_server(vec![ok()]);
+    let tmp = repo(&url, 0);
+    azure(&tmp, &format!("{url}/openai/v1"), false, false);
+    let o = Command::new(common::vigil_bin())
+        .arg("-C")
+        .arg(tmp.path())
+        .args(["draft", "--hypothesis", "x", "--out", "hunts/b.yaml"])
+        .env("VIGIL_AZURE_TOKEN", "entra-token-456")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let h = &seen.lock().unwrap()[0].0;
+    assert!(
+        h.contains(&("authorization".into(), "Bearer entra-token-456".into())),
+        "{h:?}"
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("entra-token-456"));
+    // A classic deployment URL without api_version is refused before anything is sent.
+    let tmp = repo("http://127.0.0.1:9/v1", 0);
+    azure(
+        &tmp,
+        "https://x.openai.azure.com/openai/deployments/gpt",
+        true,
+        false,
+    );
+    let (code, out) = vigil(tmp.path(), &["draft", "--hypothesis", "x"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("api_version is required"), "{out}");
+}
+
+#[test]
+fn configured_redaction_rules_apply_to_what_is_sent() {
+    let (url, seen) = model_server(vec![answer(&draft_json(
+        "SigninLogs\n| where ResultType != \"0\"\n| project TimeGenerated, UserPrincipalName",
+    ))]);
+    let tmp = repo(&url, 0);
+    let p = tmp.path().join("vigil.toml");
+    let cfg = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, format!("{cfg}\n[ai.redact]\nhosts = [\"(?i)\\\\bWS-[0-9]{{4}}\\\\b\"]\nrules = [{{ pattern = \"(?i)token=\\\\S+\", with = \"token=<secret>\" }}]\n")).unwrap();
+    std::fs::write(
+        tmp.path().join("r.txt"),
+        "WS-0042 beaconed to dc01.contoso.corp with token=abc123 from 198.51.100.7",
+    )
+    .unwrap();
+    let (code, out) = vigil(
+        tmp.path(),
+        &["draft", "--from", "r.txt", "--out", "hunts/r.yaml"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let b = &seen.lock().unwrap()[0].1;
+    assert!(
+        b.contains("<host> beaconed to dc01.contoso.corp with token=<secret> from <ip>"),
+        "the configured hosts replace the default list: {b}"
+    );
+    assert!(!b.contains("abc123") && !b.contains("WS-0042"));
+}
+
+#[test]
+fn env_grounds_in_the_workspace_and_runs_there() {
+    let (url, seen) = model_server(vec![answer(&draft_json(
+        "SigninLogs\n| where ResultType != \"0\"\n| project TimeGenerated, UserPrincipalName",
+    ))]);
+    let tmp = repo(&url, 0);
+    // The embedded emulator knows the workspace once something is deployed to it.
+    let (code, out) = vigil(tmp.path(), &["apply", "--env", "local"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = vigil(
+        tmp.path(),
+        &[
+            "draft",
+            "--hypothesis",
+            "x",
+            "--env",
+            "local",
+            "--out",
+            "hunts/e.yaml",
+            "--audit",
+            "a.jsonl",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let b = &seen.lock().unwrap()[0].1;
+    assert!(
+        b.contains("- SigninLogs: ") && b.contains("- AuditLogs: "),
+        "{b}"
+    );
+    let audit = std::fs::read_to_string(tmp.path().join("a.jsonl")).unwrap();
+    let l: Value = serde_json::from_str(audit.lines().next().unwrap()).unwrap();
+    assert!(
+        l["grounding"]["target"]
+            .as_str()
+            .unwrap()
+            .starts_with("window in "),
+        "{l}"
+    );
+    assert!(
+        l["grounding"]["tables"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("SigninLogs")),
+        "{l}"
+    );
+    assert!(l["dry_run"]["rows"].as_u64().unwrap() > 0, "{l}");
+    // An unknown environment is a usage error before the model is asked.
+    let (code, out) = vigil(
+        tmp.path(),
+        &["draft", "--hypothesis", "x", "--env", "nowhere"],
+    );
+    assert_eq!(code, Some(2), "{out}");
+}
+
+#[test]
+fn an_existing_out_file_is_never_overwritten() {
     let tmp = repo("http://127.0.0.1:9/v1", 0);
     let (code, out) = vigil(
         tmp.path(),
-        &["draft", "--hypothesis", "x", "--kind", "rule"],
+        &[
+            "draft",
+            "--hypothesis",
+            "x",
+            "--out",
+            "detections/entra_password_spray.yaml",
+        ],
     );
     assert_eq!(code, Some(2), "{out}");
-    assert!(out.contains("not supported yet: drafting rules"), "{out}");
-    let (code, out) = vigil(tmp.path(), &["draft", "--hypothesis", "x", "--env", "prod"]);
-    assert_eq!(code, Some(2), "{out}");
-    assert!(out.contains("not supported yet: --env prod"), "{out}");
+    assert!(out.contains("does not overwrite"), "{out}");
 }

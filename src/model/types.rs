@@ -313,6 +313,23 @@ pub struct Provenance {
     pub rewritten_by: Option<String>,
 }
 
+/// What a drafted hunt or rule sets out to find (vigil extension, written by `vigil draft`;
+/// not deployed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Hypothesis {
+    /// The hypothesis, in a sentence.
+    pub statement: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    /// What the data shows when the hypothesis holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_evidence: Option<String>,
+    /// Benign activity that looks the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub false_positives: Option<String>,
+}
+
 /// One name or a list of names.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
@@ -496,6 +513,8 @@ pub struct Rule {
     /// Circuit breakers (`vigil guard`), over `[policy.guard]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guard: Option<Guard>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hypothesis: Option<Hypothesis>,
 }
 
 /// A hunting query, in the Azure-Sentinel format. Deployed as a saved search.
@@ -536,6 +555,8 @@ pub struct Hunt {
     pub metadata: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hypothesis: Option<Hypothesis>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -338,6 +338,11 @@ impl Context {
         }
     }
 
+    /// The `[ai.redact]` rules (the configuration check has compiled them already).
+    pub fn redactor(&self) -> crate::redact::Redactor {
+        crate::redact::Redactor::new(&self.config.ai.redact).unwrap_or_default()
+    }
+
     /// Resolved `[sandbox]` settings.
     pub fn sandbox(&self) -> crate::sandbox::SandboxConfig {
         crate::sandbox::SandboxConfig::from_config(&self.config)

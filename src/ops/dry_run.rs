@@ -135,6 +135,7 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
         return remote(cx, o, &selected);
     }
     let cfg = cx.sandbox();
+    let redactor = cx.redactor();
     let dir = cx.sandbox_dir()?;
     if !dir.is_dir() {
         return Err(OpError::new(
@@ -180,8 +181,8 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
                     .flat_map(|r| {
                         r.alerts.iter().map(|al| Sample {
                             at: r.at.clone(),
-                            display_name: crate::redact::text(&al.display_name),
-                            entities: al.entities.iter().map(crate::redact::json).collect(),
+                            display_name: redactor.text(&al.display_name),
+                            entities: al.entities.iter().map(|e| redactor.json(e)).collect(),
                         })
                     })
                     .take(o.samples)
@@ -235,7 +236,7 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
                         let obj: serde_json::Map<String, serde_json::Value> = names
                             .iter()
                             .zip(r.as_array().into_iter().flatten())
-                            .map(|(n, v)| (n.to_string(), crate::redact::json(v)))
+                            .map(|(n, v)| (n.to_string(), redactor.json(v)))
                             .collect();
                         serde_json::Value::Object(obj)
                     })

@@ -38,7 +38,15 @@ pub struct ExportOutcome {
 }
 
 /// vigil's own keys, which the live workspace does not hold: kept from the file on `update`.
-const VIGIL_KEYS: &[&str] = &["provenance", "review", "rollout", "environments", "tests"];
+const VIGIL_KEYS: &[&str] = &[
+    "provenance",
+    "review",
+    "rollout",
+    "environments",
+    "tests",
+    "guard",
+    "hypothesis",
+];
 
 /// Where an item is defined and how to rewrite its file.
 struct RepoItem {

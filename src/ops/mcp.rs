@@ -62,6 +62,7 @@ pub fn repository(cx: &Context) -> Result<Repository, OpError> {
         sandbox,
         now: cx.sandbox().now,
         tables_with_data,
+        redactor: cx.redactor(),
         validate_file: Box::new(validate_file),
         check_query: Box::new(|q, catalog| {
             super::kql_check::answer(&serde_json::Value::Null, q, Some(catalog))

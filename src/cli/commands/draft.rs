@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{ArgMatches, Args, Command};
 
 use super::super::{append_report, out, with, write_report, ExitCode, Global};
-use crate::ops::draft::{self, DraftOptions};
+use crate::ops::draft::{self, DraftKind, DraftOptions};
 
 #[derive(Args, Debug)]
 pub struct DraftArgs {
@@ -15,13 +15,15 @@ pub struct DraftArgs {
     /// Threat reports or notes to draft from (repeatable).
     #[arg(long, value_name = "FILE")]
     pub from: Vec<PathBuf>,
-    /// What to draft: `hunt` (rules are not supported yet).
+    /// What to draft: a `hunt`, or a Scheduled `rule` with entity mappings and detection tests.
     #[arg(long, value_name = "KIND", default_value = "hunt", value_parser = ["hunt", "rule"])]
     pub kind: String,
-    /// Ground the draft in an environment's workspace (not supported yet: the sandbox grounds it).
+    /// Ground the draft in an environment's first workspace (its pulled catalog, the tables with
+    /// data there) and dry-run candidates through its query API (default: the sandbox).
     #[arg(long, value_name = "ENV")]
     pub env: Option<String>,
-    /// Where to write the hunt (default: hunts/<name>.yaml).
+    /// Where to write the draft (default: the first hunts or rules folder, <name>.yaml; a rule's
+    /// tests go beside it as <name>.tests.yaml). An existing file is never overwritten.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Also write the result as JSON to FILE.
@@ -34,7 +36,7 @@ pub struct DraftArgs {
 
 pub fn cli() -> Command {
     DraftArgs::augment_args(Command::new("draft").about(
-        "Draft a hunt with the model of [ai], each draft checked by vigil (parse, bind, lints, AI policy, a sandbox run) and sent back with the problems until it passes or [ai] max_repairs is reached; writes a shadow hunt with provenance, or nothing.",
+        "Draft a hunt or a rule with the model of [ai], each draft checked by vigil (parse, bind, lints, AI policy, a sandbox run) and sent back with the problems until it passes or [ai] max_repairs is reached; writes a shadow hunt or rule (with detection tests) with provenance, or nothing.",
     ))
 }
 
@@ -50,7 +52,11 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
                 hypothesis: a.hypothesis.clone(),
                 from: a.from.clone(),
                 out: a.out.clone(),
-                rule: a.kind == "rule",
+                kind: if a.kind == "rule" {
+                    DraftKind::Rule
+                } else {
+                    DraftKind::Hunt
+                },
                 env: a.env.clone(),
             },
         );
@@ -63,12 +69,17 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
         if let Some(e) = &o.error {
             text.push_str(&format!("error: {e}\n"));
         }
-        match &o.written {
-            Some(p) => text.push_str(&format!(
-                "drafted {} in {} round(s); it needs a human review (review: block) before it merges\n",
-                p.display(),
-                o.rounds
-            )),
+        match o.written.first() {
+            Some(p) => {
+                text.push_str(&format!(
+                    "drafted {} in {} round(s); it needs a human review (review: block) before it merges\n",
+                    p.display(),
+                    o.rounds
+                ));
+                for t in &o.written[1..] {
+                    text.push_str(&format!("  with its detection tests in {}\n", t.display()));
+                }
+            }
             None if o.error.is_some() => {}
             None => {
                 text.push_str(&format!(
@@ -90,6 +101,6 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
                 }))?,
             )?;
         }
-        Ok(ExitCode::failed_if(o.written.is_none()))
+        Ok(ExitCode::failed_if(o.written.is_empty()))
     })
 }
