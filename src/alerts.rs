@@ -37,6 +37,9 @@ pub struct Run {
     pub at: String,
     pub rows: usize,
     pub rows_scanned: u64,
+    /// Rows read per source table.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub scanned_tables: std::collections::BTreeMap<String, u64>,
     pub alerts: Vec<Alert>,
     pub suppressed: bool,
 }
@@ -205,6 +208,30 @@ pub fn run_once(rule: &Rule, q: &Query, data: &dyn DataSource, at: i64) -> R<(Ta
     Ok((t, exec.rows_scanned))
 }
 
+/// [`run_once`] with the rows read per source table.
+fn run_once_by_table(
+    rule: &Rule,
+    q: &Query,
+    data: &dyn DataSource,
+    at: i64,
+) -> R<(Table, u64, std::collections::BTreeMap<String, u64>)> {
+    let (_, period) = schedule(rule);
+    let mut exec = Exec::new(
+        data,
+        RunOptions {
+            now: at,
+            window: Some((at - period, at)),
+        },
+    );
+    let t = exec.run(q)?;
+    let by_table = exec
+        .scanned_tables()
+        .into_iter()
+        .map(|(n, t)| (n, t.rows as u64))
+        .collect();
+    Ok((t, exec.rows_scanned, by_table))
+}
+
 /// Parse and lower a rule's query for repeated runs.
 pub fn prepare(query: &str) -> R<Query> {
     let parsed = crate::kql::parse(query);
@@ -240,7 +267,7 @@ pub fn simulate(rule: &Rule, data: &dyn DataSource, start: i64, end: i64) -> R<V
     let mut runs = Vec::new();
     let mut silent_until = i64::MIN;
     for at in ends {
-        let (table, scanned) = run_once(rule, &q, data, at)?;
+        let (table, scanned, scanned_tables) = run_once_by_table(rule, &q, data, at)?;
         let mut alerts = alerts_for(rule, &table);
         let suppressed = !alerts.is_empty() && at < silent_until;
         if suppressed {
@@ -252,6 +279,7 @@ pub fn simulate(rule: &Rule, data: &dyn DataSource, start: i64, end: i64) -> R<V
             at: crate::engine::value::format_datetime(at),
             rows: table.rows,
             rows_scanned: scanned,
+            scanned_tables,
             alerts,
             suppressed,
         });

@@ -412,6 +412,42 @@ pub struct Config {
     pub engine: EngineConfig,
     /// `[ai]`: the model endpoint `vigil draft` uses (trusted).
     pub ai: AiConfig,
+    /// `[tune]`: how `vigil tune` proposes changes.
+    pub tune: TuneConfig,
+}
+
+/// How `vigil tune rule` writes exclusions.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExclusionForm {
+    /// A per-rule exclusion watchlist (`watchlists/<rule>_exclusions.yaml` + CSV) the query
+    /// reads with `_GetWatchlist`.
+    #[default]
+    Watchlist,
+    /// An inline `!in~ (...)` filter in the query.
+    Inline,
+}
+
+/// `[tune]`: tuning proposals from incident outcomes (`vigil tune`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct TuneConfig {
+    pub exclusions: ExclusionForm,
+    /// FP/BP incidents an entity must appear in before it is proposed for exclusion.
+    pub min_support: usize,
+    /// Most event rows a backtest fetches through the query API (the whole window, paged by day).
+    pub max_fetch_rows: usize,
+}
+
+impl Default for TuneConfig {
+    fn default() -> Self {
+        TuneConfig {
+            exclusions: ExclusionForm::Watchlist,
+            min_support: 3,
+            max_fetch_rows: 2_000_000,
+        }
+    }
 }
 
 /// Which kind of endpoint `[ai]` names.
@@ -516,6 +552,11 @@ pub struct Policy {
     pub review: ReviewPolicy,
     pub rollout: RolloutPolicy,
     pub guard: GuardPolicy,
+    /// The gate's trusted stage fails a changed rule whose projected data scanned (one measured
+    /// run through the environment's query API with statistics, times its runs per day) exceeds
+    /// this many GB a day; without statistics the check says "unknown", never pass. Unset: no
+    /// check.
+    pub max_scanned_gb_per_day: Option<f64>,
 }
 
 impl Default for Policy {
@@ -541,6 +582,7 @@ impl Default for Policy {
             review: ReviewPolicy::default(),
             rollout: RolloutPolicy::default(),
             guard: GuardPolicy::default(),
+            max_scanned_gb_per_day: None,
         }
     }
 }
@@ -1034,6 +1076,7 @@ pub fn parse(file: FileId, text: &str) -> (Config, Vec<Diagnostic>) {
             "schemas" => c.schemas = r.section(&key, value),
             "engine" => c.engine = r.section(&key, value),
             "ai" => c.ai = r.section(&key, value),
+            "tune" => c.tune = r.section(&key, value),
             _ => r.unknown_key(vec![Seg::Key(key.clone())]),
         }
     }

@@ -340,6 +340,7 @@ impl crate::emulator::QueryEngine for SandboxEngine {
         let data = self.with_logs(r.workspace, r.logs);
         let out = crate::engine::run(r.query, &data, opts).map_err(|e| e.message)?;
         Ok(crate::emulator::QueryTable {
+            scanned: Some((out.rows_scanned, out.scanned_bytes())),
             name: "PrimaryResult".into(),
             columns: out
                 .table
@@ -357,6 +358,11 @@ impl crate::emulator::QueryEngine for SandboxEngine {
                 })
                 .collect(),
         })
+    }
+
+    fn tables(&self, workspace: &str, logs: &Logs) -> Vec<String> {
+        use crate::engine::DataSource;
+        self.with_logs(workspace, logs).table_names()
     }
 
     fn run_rule(

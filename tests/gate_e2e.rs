@@ -1201,3 +1201,151 @@ fn removing_a_guard_trip_needs_a_confirmed_review() {
         "{v:#}"
     );
 }
+
+/// `[policy] max_scanned_gb_per_day`: the trusted stage measures each changed rule once through
+/// the query API with statistics and projects a day of its runs.
+#[test]
+fn the_trusted_stage_checks_the_projected_data_scanned_per_day() {
+    let cfg = CONFIG.replace("[policy]\n", "[policy]\nmax_scanned_gb_per_day = 0.0001\n");
+    let r = deploy_support::repo(&cfg);
+    r.write(".gitignore", "gate/\n.vigil/\ntrusted.toml\n");
+    r.write("detections/spray.yaml", HUMAN_RULE);
+    r.write("detections/spray.tests.yaml", HUMAN_TESTS);
+    // 100 sign-ins in the last hour before the sandbox clock: each row holds a datetime (8
+    // bytes), "203.0.113.7" (11), "50053" (5) and "user@contoso.com" (16): 40 bytes, so one
+    // hourly run scans 4,000 bytes and a day of runs 96,000 bytes = 0.000096 GB.
+    let mut rows = String::new();
+    for i in 0..100 {
+        rows.push_str(&format!(
+            "{{\"TimeGenerated\":\"2026-01-07T23:{:02}:{:02}Z\",\"IPAddress\":\"203.0.113.7\",\"ResultType\":\"50053\",\"UserPrincipalName\":\"user@contoso.com\"}}\n",
+            10 + i / 60,
+            i % 60
+        ));
+    }
+    r.write("sandbox/SigninLogs.jsonl", &rows);
+    let base = r.commit("base");
+    let emu = emulator(r.path());
+    let url = emu.url();
+    let o = deploy_support::vigil(r.path(), &url, &["apply", "--env", "staging"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    r.git(&["checkout", "-q", "-b", "feature"]);
+    r.write(
+        "detections/spray.yaml",
+        &HUMAN_RULE.replace("Failures >= 3", "Failures >= 4"),
+    );
+    r.write(
+        "detections/spray.tests.yaml",
+        &HUMAN_TESTS.replace("expect: { alerts: 1 }", "expect: { alerts: 0 }"),
+    );
+    let head = r.commit("tune");
+    let gh = github(&head, &base, json!([]));
+    // Under a limit of 0.00009 GB a day: fails, at the query, with GATE005.
+    r.write("trusted.toml", &cfg.replace("= 0.0001", "= 0.00009"));
+    let (o, v, _) = trusted_gate(&r, &url, &gh, &["--policy", "trusted.toml"]);
+    let c = check(&v, "detections/spray.yaml", "cost");
+    assert_eq!(c["status"], "fail", "{v}");
+    let detail = c["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(
+            "0.000096 GB/day projected (24 runs/day from one measured run on rg/ws-staging"
+        ),
+        "{detail}"
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("GATE005"), "{}", text(&o));
+    // The figure itself, from the JSON dry-run through the same workspace.
+    let o = deploy_support::vigil(
+        r.path(),
+        &url,
+        &[
+            "dry-run",
+            "--env",
+            "staging",
+            "detections/spray.yaml",
+            "--json",
+            "gate/dry.json",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let d: Value =
+        serde_json::from_slice(&std::fs::read(r.path().join("gate/dry.json")).unwrap()).unwrap();
+    let cost = &d[0]["cost"];
+    assert_eq!(cost["runs_per_day"], 24.0, "{d}");
+    // 168 hourly runs over the week; only the last hour holds the 100 rows.
+    let per_run = cost["scanned_bytes_per_run"].as_f64().unwrap();
+    assert!((per_run - 4_000.0 / 168.0).abs() < 1e-6, "{d}");
+    assert_eq!(
+        cost["chargeable_gb_per_day"], 0.0,
+        "Analytics tables carry no query charge: {d}"
+    );
+    // Over the limit of 0.0001 GB a day: passes.
+    let (o, v, _) = trusted_gate(&r, &url, &gh, &[]);
+    assert_eq!(
+        check(&v, "detections/spray.yaml", "cost")["status"],
+        "pass",
+        "{v}"
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+/// `vigil schema pull` records table plans (ARM tables API); a dry-run through the workspace
+/// counts what a Basic table's query scans as charged per GB, and nothing for Analytics tables.
+#[test]
+fn table_plans_are_pulled_and_decide_the_charged_share() {
+    let r = spray_repo();
+    r.commit("base");
+    let cx = vigil::ops::Context::open(vigil::ops::ContextOptions::new(r.path())).unwrap();
+    let emu = vigil::emulator::start(
+        "127.0.0.1:0",
+        vigil::emulator::Options {
+            engine: cx.sandbox_engine(),
+            schema: Some(json!({"plans": {"SigninLogs": "Basic", "AADNonInteractiveUserSignInLogs": "Auxiliary"}})),
+            ..vigil::emulator::Options::default()
+        },
+    )
+    .unwrap();
+    let url = emu.url();
+    let o = deploy_support::vigil(r.path(), &url, &["apply", "--env", "staging"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = deploy_support::vigil(r.path(), &url, &["schema", "pull", "--env", "staging"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("2 table(s) on a Basic or Auxiliary plan"),
+        "{}",
+        text(&o)
+    );
+    let pulled: Value = serde_json::from_slice(
+        &std::fs::read(
+            r.path()
+                .join("schemas/workspaces/staging/rg.ws-staging.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        pulled["plans"],
+        json!({"AADNonInteractiveUserSignInLogs": "Auxiliary", "SigninLogs": "Basic"})
+    );
+    let o = deploy_support::vigil(
+        r.path(),
+        &url,
+        &["dry-run", "--env", "staging", "--json", "gate/dry.json"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("chargeable") && text(&o).contains("SigninLogs (Basic)"),
+        "{}",
+        text(&o)
+    );
+    let d: Value =
+        serde_json::from_slice(&std::fs::read(r.path().join("gate/dry.json")).unwrap()).unwrap();
+    let cost = &d[0]["cost"];
+    assert!(cost["scanned_gb_per_day"].as_f64().unwrap() > 0.0, "{d}");
+    assert_eq!(
+        cost["chargeable_gb_per_day"], cost["scanned_gb_per_day"],
+        "{d}"
+    );
+    assert_eq!(cost["chargeable_tables"], json!([["SigninLogs", "Basic"]]));
+}

@@ -253,6 +253,63 @@ fn ai_content_relabelled_as_human_stays_ai_governed() {
     assert!(out.contains("POL012") && out.contains("POL006"), "{out}");
 }
 
+/// `origin: tuned` is not a way out of AI governance: tuned AI content keeps the AI rules
+/// (denied constructs, the model allowlist, reviews), a claim without `derived_from` is
+/// incomplete, and claiming a human past for content that was AI at the base is a relabel.
+#[test]
+fn origin_tuned_does_not_launder_ai_content() {
+    let r = Repo::new();
+    let shadow = format!("{AI}{}rollout: shadow\n", reviewed(QUERY, "alice"));
+    r.write("detections/ai.yaml", &rule(7, QUERY, &shadow));
+    let base = r.commit("reviewed AI rule");
+    let tuned = |from: &str| {
+        format!(
+            "provenance:\n  origin: tuned\n  generator: vigil tune 0.1.0\n  generated_at: 2026-10-03T10:00:00Z\n  sources: ['incident:prod/1']\n{from}rollout: shadow\n"
+        )
+    };
+    // Tuned from AI, with a construct denied to AI content and a model outside the allowlist.
+    let q =
+        "externaldata (x: string) [@'https://example.com/x.csv'] | project UserPrincipalName = x";
+    r.write(
+        "detections/ai.yaml",
+        &rule(
+            7,
+            q,
+            &tuned("  derived_from:\n    origin: ai\n    model: llama-evil\n"),
+        ),
+    );
+    r.commit("tuned");
+    let (code, out, _) = gate_json(&r, &["--base", &base], &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("POL005"), "denied to AI content: {out}");
+    assert!(
+        out.contains("POL003") && out.contains("llama-evil"),
+        "{out}"
+    );
+    assert!(
+        out.contains("POL006"),
+        "a tuned change needs a review: {out}"
+    );
+    // No derived_from: incomplete.
+    r.write("detections/ai.yaml", &rule(7, QUERY, &tuned("")));
+    r.commit("tuned, no past");
+    let (code, out, _) = gate_json(&r, &["--base", &base], &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("tuned content must record derived_from"),
+        "{out}"
+    );
+    // Claiming a human past for content that was AI at the base.
+    r.write(
+        "detections/ai.yaml",
+        &rule(7, QUERY, &tuned("  derived_from:\n    origin: human\n")),
+    );
+    r.commit("tuned, human past");
+    let (code, out, _) = gate_json(&r, &["--base", &base], &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("POL012"), "a relabel: {out}");
+}
+
 #[test]
 fn a_takeover_needs_rewritten_by_and_a_review_confirmed_on_github() {
     let r = Repo::new();

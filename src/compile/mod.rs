@@ -723,6 +723,7 @@ pub fn compile_one(def: &Definition, opts: &Options<'_>) -> Artifact {
                 crate::model::Origin::Ai => "ai",
                 crate::model::Origin::Human => "human",
                 crate::model::Origin::Imported => "imported",
+                crate::model::Origin::Tuned => "tuned",
             },
             model: p.model.as_ref().map(|m| match &p.model_version {
                 Some(v) => format!("{m} {v}"),

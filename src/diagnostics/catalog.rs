@@ -563,6 +563,10 @@ catalog! {
         summary "A content file present at the head of the pull request cannot be loaded into a definition."
         why "A file the gate cannot read is not a file the gate has judged: passing it would let a broken or hostile file through as if it had been deleted."
         example "a modified rule with `severity: Bogus`, or a new file that is only a YAML error";
+    GATE_COST_OVER_LIMIT = "GATE005" Error "gate_cost_over_limit"
+        summary "A changed rule's projected data scanned per day (one run measured through the environment's query API with statistics, times its runs per day) exceeds `[policy] max_scanned_gb_per_day`."
+        why "Basic and Auxiliary tables are charged per GB a query scans, and every scheduled run scans again: a rule's daily scan is a cost the team agrees to before it merges."
+        example "a 5-minute rule scanning 2 GB per run: 576 GB a day over a limit of 100";
 }
 
 /// The Markdown reference of every diagnostic code (committed as docs/diagnostics.md).

@@ -395,6 +395,42 @@ fn build_catalog(global: Option<&Value>, ws: &Ws) -> Catalog {
     c
 }
 
+/// The query API's statistics in the service's shape (reference §19.2): the emulator reads
+/// everything from its hot cache, so the bytes scanned are `shards.hot.hitbytes`.
+fn statistics(t: &query::QueryTable, took: std::time::Duration) -> Value {
+    let secs = took.as_secs_f64();
+    let (rows, bytes) = t.scanned.unwrap_or((0, 0));
+    let result_size: usize = t
+        .rows
+        .iter()
+        .map(|r| Value::from(r.clone()).to_string().len())
+        .sum();
+    json!({"query": {
+        "executionTime": secs,
+        "resourceUsage": {
+            "cache": {"shards": {
+                "hot": {"hitbytes": bytes, "missbytes": 0, "retrievebytes": 0},
+                "cold": {"hitbytes": 0, "missbytes": 0, "retrievebytes": 0},
+                "bypassbytes": 0}},
+            "cpu": {"user": timespan(secs), "kernel": "00:00:00", "totalCpu": timespan(secs)},
+        },
+        "inputDatasetStatistics": {"rows": {"total": rows, "scanned": rows}},
+        "datasetStatistics": [{"tableRowCount": t.rows.len(), "tableSize": result_size}],
+    }})
+}
+
+/// Seconds as a .NET TimeSpan string (`hh:mm:ss.fffffff`).
+fn timespan(secs: f64) -> String {
+    let ticks = (secs * 1e7).round() as u64;
+    let (s, frac) = (ticks / 10_000_000, ticks % 10_000_000);
+    format!(
+        "{:02}:{:02}:{:02}.{frac:07}",
+        s / 3600,
+        (s / 60) % 60,
+        s % 60
+    )
+}
+
 struct Route<'a> {
     ws: (&'a str, &'a str, &'a str),
     /// None: the workspace itself.
@@ -1009,6 +1045,59 @@ impl Service {
         }
     }
 
+    /// The workspace's tables (ARM `GET .../workspaces/{ws}/tables[/{name}]`): the tables with
+    /// data, each with `properties.plan` (`Analytics` unless the workspace's schema file names
+    /// another under `"plans"`) and `retentionInDays`.
+    fn tables(&self, req: &Request, sub: &str, rg: &str, ws: &str, name: Option<&str>) -> Response {
+        if req.method != "GET" {
+            return error(Reject {
+                status: 405,
+                code: "MethodNotAllowed",
+                message: "Only GET is emulated for workspace tables.".into(),
+            });
+        }
+        let guard = self.inner.lock().expect("emulator state lock");
+        let key = ws_key(sub, rg, ws);
+        let (guid, logs, schema) = match guard.workspaces.get(&key) {
+            Some(w) => (w.guid.clone(), w.soc.logs.clone(), w.schema.clone()),
+            None => (workspace_guid(sub, rg, ws), Default::default(), None),
+        };
+        drop(guard);
+        let plans = schema
+            .as_ref()
+            .or(self.opts.schema.as_ref())
+            .and_then(|s| s.get("plans").cloned())
+            .unwrap_or(Value::Null);
+        let mut names = self.opts.engine.tables(&guid, &logs);
+        if let Some(o) = plans.as_object() {
+            names.extend(o.keys().cloned());
+        }
+        names.sort();
+        names.dedup();
+        let id = format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.OperationalInsights/workspaces/{ws}/tables");
+        let item = |n: &str| {
+            json!({
+                "id": format!("{id}/{n}"), "name": n,
+                "type": "Microsoft.OperationalInsights/workspaces/tables",
+                "properties": {
+                    "plan": plans[n].as_str().unwrap_or("Analytics"),
+                    "retentionInDays": 90, "totalRetentionInDays": 90,
+                    "provisioningState": "Succeeded",
+                },
+            })
+        };
+        match name {
+            None => Response::json(
+                200,
+                &json!({"value": names.iter().map(|n| item(n)).collect::<Vec<_>>()}),
+            ),
+            Some(n) => match names.iter().find(|x| x.eq_ignore_ascii_case(n)) {
+                Some(n) => Response::json(200, &item(n)),
+                None => not_found(&format!("Table '{n}'")),
+            },
+        }
+    }
+
     /// Log Analytics data plane: `/v1/workspaces/{guid}/query|metadata`.
     fn data_plane(&self, req: &Request, guid: &str, what: &str) -> Response {
         let (catalog, logs) = {
@@ -1087,6 +1176,7 @@ impl Service {
                     now: now.as_deref(),
                     logs: &logs,
                 };
+                let started = std::time::Instant::now();
                 match self.opts.engine.run(&request) {
                     Ok(t) => {
                         let mut body = json!({"tables": [t.to_json()]});
@@ -1094,9 +1184,7 @@ impl Service {
                             .header("prefer")
                             .is_some_and(|p| p.contains("include-statistics=true"))
                         {
-                            body["statistics"] = json!({"query": {
-                                "executionTime": 0.0, "datasetStatistics": [
-                                    {"tableRowCount": t.rows.len(), "tableSize": 0}]}});
+                            body["statistics"] = statistics(&t, started.elapsed());
                         }
                         Response::json(200, &body)
                     }
@@ -1167,6 +1255,17 @@ impl http::Handler for Service {
                     && o.eq_ignore_ascii_case("operationStatuses") =>
             {
                 self.operation(id)
+            }
+            [s, sub, r, rg, p, oi, w, ws, t, name @ ..]
+                if s.eq_ignore_ascii_case("subscriptions")
+                    && r.eq_ignore_ascii_case("resourceGroups")
+                    && p.eq_ignore_ascii_case("providers")
+                    && oi.eq_ignore_ascii_case("Microsoft.OperationalInsights")
+                    && w.eq_ignore_ascii_case("workspaces")
+                    && t.eq_ignore_ascii_case("tables")
+                    && name.len() <= 1 =>
+            {
+                self.tables(req, sub, rg, ws, name.first().copied())
             }
             _ => match route(&path) {
                 Some(r) => self.arm(req, r),

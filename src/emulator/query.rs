@@ -12,6 +12,9 @@ pub struct QueryTable {
     /// `(name, type)`; types as the query API spells them (`string`, `long`, `datetime`, ...).
     pub columns: Vec<(String, String)>,
     pub rows: Vec<Vec<Value>>,
+    /// What the query read, for `Prefer: include-statistics=true`: (rows, bytes).
+    #[serde(skip)]
+    pub scanned: Option<(u64, u64)>,
 }
 
 impl QueryTable {
@@ -67,6 +70,11 @@ pub struct RuleRun {
 /// Runs KQL for the emulator's `POST /v1/workspaces/{id}/query` and its scheduler.
 pub trait QueryEngine: Send + Sync {
     fn run(&self, request: &QueryRequest<'_>) -> Result<QueryTable, String>;
+
+    /// The tables a workspace holds data in (for the ARM tables list).
+    fn tables(&self, _workspace: &str, _logs: &Logs) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Run an alert rule once, as Sentinel's scheduler does: `kind` and `properties` as the
     /// rule's REST resource has them, its query period ending at `end` (RFC 3339).

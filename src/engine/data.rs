@@ -23,6 +23,8 @@ pub struct Sandbox {
     inside: Option<PathBuf>,
     files: BTreeMap<String, PathBuf>,
     loaded: Mutex<HashMap<String, Result<Arc<Table>, String>>>,
+    /// Time indexes of the tables, built when a windowed query first reads one.
+    indexes: Mutex<HashMap<String, Option<Arc<super::source::TimeIndex>>>>,
     tables: BTreeMap<String, Arc<Table>>,
     functions: BTreeMap<String, StoredFunction>,
     watchlists: BTreeMap<String, Arc<Table>>,
@@ -114,6 +116,7 @@ impl Sandbox {
     }
 
     pub fn add_table(&mut self, name: &str, t: Table) {
+        self.indexes.get_mut().expect("sandbox index").remove(name);
         self.tables.insert(name.to_string(), Arc::new(t));
     }
 
@@ -165,6 +168,23 @@ impl DataSource for Sandbox {
     }
     fn missing_table(&self, name: &str) -> String {
         self.missing_table_message(name)
+    }
+
+    fn time_index(&self, name: &str) -> Option<Arc<super::source::TimeIndex>> {
+        if let Some(ix) = self.indexes.lock().expect("sandbox index").get(name) {
+            return ix.clone();
+        }
+        let ix = self
+            .load(name)
+            .ok()
+            .flatten()
+            .and_then(|t| super::source::TimeIndex::build(&t))
+            .map(Arc::new);
+        self.indexes
+            .lock()
+            .expect("sandbox index")
+            .insert(name.to_string(), ix.clone());
+        ix
     }
 
     fn function(&self, name: &str) -> Option<StoredFunction> {

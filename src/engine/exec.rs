@@ -85,6 +85,14 @@ fn unique_name(t: &Table, base: &str) -> String {
 }
 
 impl<'a> Exec<'a> {
+    /// The source tables this run read (after the time window).
+    pub fn scanned_tables(&self) -> Vec<(String, Arc<Table>)> {
+        self.windowed
+            .iter()
+            .map(|(n, t)| (n.clone(), t.clone()))
+            .collect()
+    }
+
     pub fn new(data: &'a dyn DataSource, opts: RunOptions) -> Exec<'a> {
         Exec {
             data,
@@ -388,7 +396,17 @@ impl<'a> Exec<'a> {
             return Ok(t.clone());
         }
         if let Some(t) = self.data.table(n) {
-            let t = self.apply_window(t);
+            let t = match (self.opts.window, self.data.time_index(n)) {
+                (Some((start, end)), Some(ix)) if ix.rows == t.rows => {
+                    let idx = ix.window(start, end);
+                    if idx.len() == t.rows {
+                        t
+                    } else {
+                        Arc::new(t.take(&idx))
+                    }
+                }
+                _ => self.apply_window(t),
+            };
             self.rows_scanned += t.rows as u64;
             self.windowed.insert(n.to_string(), t.clone());
             return Ok(t);

@@ -33,6 +33,24 @@ pub struct Output {
     pub table: Table,
     /// Rows read from source tables (after any time window).
     pub rows_scanned: u64,
+    /// The source tables read (after the time window), by name.
+    pub scanned: Vec<(String, std::sync::Arc<Table>)>,
+}
+
+impl Output {
+    /// Rows read per source table.
+    pub fn scanned_rows(&self) -> std::collections::BTreeMap<String, u64> {
+        self.scanned
+            .iter()
+            .map(|(n, t)| (n.clone(), t.rows as u64))
+            .collect()
+    }
+
+    /// The data the source tables hold after the window, in bytes (UTF-8 bytes of strings, 8 per
+    /// number, datetime and timespan, 1 per bool, the JSON text of dynamic values; nulls none).
+    pub fn scanned_bytes(&self) -> u64 {
+        self.scanned.iter().map(|(_, t)| t.data_bytes()).sum()
+    }
 }
 
 /// Parse, lower and run a query. Syntax errors are reported as errors (the first one).
@@ -50,8 +68,11 @@ pub fn run(text: &str, source: &dyn DataSource, opts: RunOptions) -> Result<Outp
     let q = lower::lower(text, &parsed.tree);
     let mut exec = Exec::new(source, opts);
     let table = exec.run(&q)?;
+    let mut scanned: Vec<(String, std::sync::Arc<Table>)> = exec.scanned_tables();
+    scanned.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Output {
         table,
         rows_scanned: exec.rows_scanned,
+        scanned,
     })
 }

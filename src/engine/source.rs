@@ -32,4 +32,51 @@ pub trait DataSource {
     fn missing_table(&self, name: &str) -> String {
         format!("`{name}` is not a table in the sandbox data, a variable or a function")
     }
+    /// A time index of the table `table(name)` returns, when the source keeps one: each run of
+    /// a window then reads only its own rows instead of rescanning the table.
+    fn time_index(&self, _name: &str) -> Option<Arc<TimeIndex>> {
+        None
+    }
+}
+
+/// The rows of a table ordered by `TimeGenerated` (rows whose `TimeGenerated` is not a
+/// datetime are left out, as a window leaves them out).
+#[derive(Debug)]
+pub struct TimeIndex {
+    /// The table's row count when the index was built.
+    pub rows: usize,
+    /// Sorted times.
+    pub times: Vec<i64>,
+    /// `order[i]`: the row of `times[i]`.
+    pub order: Vec<u32>,
+}
+
+impl TimeIndex {
+    pub fn build(t: &Table) -> Option<TimeIndex> {
+        let col = t.column("TimeGenerated")?;
+        let mut pairs: Vec<(i64, u32)> = col
+            .data
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| match v {
+                super::value::Value::DateTime(x) => Some((*x, i as u32)),
+                _ => None,
+            })
+            .collect();
+        pairs.sort_unstable();
+        Some(TimeIndex {
+            rows: t.rows,
+            times: pairs.iter().map(|p| p.0).collect(),
+            order: pairs.iter().map(|p| p.1).collect(),
+        })
+    }
+
+    /// The rows with `start <= TimeGenerated < end`, in table order.
+    pub fn window(&self, start: i64, end: i64) -> Vec<usize> {
+        let lo = self.times.partition_point(|&t| t < start);
+        let hi = self.times.partition_point(|&t| t < end).max(lo);
+        let mut idx: Vec<usize> = self.order[lo..hi].iter().map(|&i| i as usize).collect();
+        idx.sort_unstable();
+        idx
+    }
 }

@@ -45,6 +45,22 @@ impl Table {
         }
     }
 
+    /// The bytes the values hold (see [`super::Output::scanned_bytes`]); nulls hold none.
+    pub fn data_bytes(&self) -> u64 {
+        self.columns
+            .iter()
+            .flat_map(|c| c.data.iter())
+            .map(|v| match v {
+                Value::Null => 0,
+                Value::Bool(_) => 1,
+                Value::Long(_) | Value::Real(_) | Value::DateTime(_) | Value::TimeSpan(_) => 8,
+                Value::Str(s) => s.len() as u64,
+                Value::Dyn(d) if d.is_null() => 0,
+                Value::Dyn(d) => d.to_string().len() as u64,
+            })
+            .sum()
+    }
+
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
     }
@@ -285,4 +301,36 @@ pub fn infer_type(data: &[Value]) -> Type {
         }
     }
     Type::Unknown
+}
+
+#[cfg(test)]
+mod bytes_tests {
+    use super::*;
+
+    #[test]
+    fn data_bytes_count_values_not_nulls() {
+        let t = Table::new(vec![
+            Column::new(
+                "s",
+                Type::String,
+                vec![Value::str("abc"), Value::str(""), Value::Null],
+            ),
+            Column::new(
+                "n",
+                Type::Long,
+                vec![Value::Long(1), Value::Null, Value::Long(3)],
+            ),
+            Column::new(
+                "d",
+                Type::Dynamic,
+                vec![
+                    Value::Dyn(std::sync::Arc::new(serde_json::json!({"a": 1}))),
+                    Value::Dyn(std::sync::Arc::new(serde_json::Value::Null)),
+                    Value::Bool(true),
+                ],
+            ),
+        ]);
+        // "abc" 3 + two longs 16 + `{"a":1}` 7 + a bool 1.
+        assert_eq!(t.data_bytes(), 27);
+    }
 }

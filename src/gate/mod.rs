@@ -237,6 +237,11 @@ fn stage_diagnostic(d: &Definition, c: &Check) -> Diagnostic {
             "the dry-run over the sandbox failed",
             "run `vigil dry-run` on the rule; tune it (threshold, grouping, filters) under [sandbox] alert_budget_per_day",
         ),
+        "cost" => (
+            code::GATE_COST_OVER_LIMIT,
+            "the rule's projected data scanned is over [policy] max_scanned_gb_per_day",
+            "narrow the query's time range or tables, run it less often, or raise the limit in the trusted vigil.toml",
+        ),
         _ => (
             code::GATE_PLAN_FAILED,
             "the plan against the target environment failed",
@@ -252,6 +257,7 @@ fn origin_name(o: Origin) -> &'static str {
         Origin::Ai => "ai",
         Origin::Human => "human",
         Origin::Imported => "imported",
+        Origin::Tuned => "tuned",
     }
 }
 
@@ -754,7 +760,14 @@ pub fn evaluate(inputs: &Inputs<'_>) -> Outcome {
                     ))
                 }
             }
-            for name in ["test", "dry-run", "plan"] {
+            let cost = inputs.config.policy.max_scanned_gb_per_day.is_some()
+                && def.is_some_and(|d| matches!(d.item, crate::model::Item::Rule(_)));
+            let names: &[&'static str] = if cost {
+                &["test", "dry-run", "plan", "cost"]
+            } else {
+                &["test", "dry-run", "plan"]
+            };
+            for &name in names {
                 let c = inputs.stages.check_for(&path, name);
                 if let (Status::Fail, Some(d)) = (c.status, def) {
                     gate_diags.push(stage_diagnostic(d, &c));

@@ -327,6 +327,7 @@ mod tests {
             sources: None,
             confidence: None,
             rewritten_by: None,
+            derived_from: None,
         };
         let c = confirm(
             "d.yaml",

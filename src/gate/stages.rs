@@ -359,6 +359,7 @@ mod tests {
             at: "2026-01-01T00:00:00Z".into(),
             rows: alerts,
             rows_scanned: 10,
+            scanned_tables: Default::default(),
             alerts: (0..alerts)
                 .map(|i| Alert {
                     display_name: "a".into(),

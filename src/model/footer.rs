@@ -22,6 +22,7 @@ pub fn footer(provenance: Option<&Provenance>, review: Option<&Review>) -> Optio
                 parts.push(s);
             }
             Origin::Imported => parts.push("Imported".into()),
+            Origin::Tuned => parts.push("Tuned from incident outcomes".into()),
             Origin::Human => parts.push("Written by a human".into()),
         }
     }

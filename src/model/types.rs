@@ -265,6 +265,21 @@ pub enum Origin {
     Human,
     Ai,
     Imported,
+    /// Changed by `vigil tune` from incident outcomes; `provenance.derived_from` keeps the prior
+    /// origin, and the stricter of the two governs (tuned AI content stays AI-governed).
+    Tuned,
+}
+
+/// What a tuned definition was before `vigil tune` changed it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DerivedFrom {
+    pub origin: Origin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_sha256: Option<String>,
 }
 
 /// A generator's confidence: a word or a score between 0 and 1.
@@ -311,6 +326,9 @@ pub struct Provenance {
     /// is confirmed on GitHub; without it the definition stays AI-governed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rewritten_by: Option<String>,
+    /// `origin: tuned`: the provenance before tuning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<DerivedFrom>,
 }
 
 /// What a drafted hunt or rule sets out to find (vigil extension, written by `vigil draft`;

@@ -70,6 +70,12 @@ pub struct RuleRun {
     pub result_rows: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows_scanned: Option<u64>,
+    /// Rows read per source table (local runs).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub rows_scanned_by_table: std::collections::BTreeMap<String, u64>,
+    /// Through a workspace: the service's statistics projected to a day of runs (an estimate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::cost::Projection>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub firing_at: Option<Vec<String>>,
     #[serde(skip)]
@@ -102,6 +108,8 @@ impl RuleRun {
             over_budget: None,
             result_rows: None,
             rows_scanned: None,
+            rows_scanned_by_table: Default::default(),
+            cost: None,
             firing_at: None,
             millis: 0.0,
             samples: Vec::new(),
@@ -201,6 +209,16 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
                     over_budget: Some(per_day > cfg.alert_budget_per_day),
                     result_rows: Some(runs.iter().map(|r| r.rows).sum()),
                     rows_scanned: Some(runs.iter().map(|r| r.rows_scanned).sum()),
+                    rows_scanned_by_table: {
+                        let mut m = std::collections::BTreeMap::new();
+                        for r in &runs {
+                            for (t, n) in &r.scanned_tables {
+                                *m.entry(t.clone()).or_insert(0) += n;
+                            }
+                        }
+                        m
+                    },
+                    cost: None,
                     firing_at: Some(
                         runs.iter()
                             .filter(|r| !r.alerts.is_empty())
@@ -244,6 +262,7 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
                 RuleRun {
                     result_rows: Some(res.table.rows),
                     rows_scanned: Some(res.rows_scanned),
+                    rows_scanned_by_table: res.scanned_rows(),
                     runs: Some(1),
                     sample_rows,
                     millis: started.elapsed().as_secs_f64() * 1000.0,
@@ -262,7 +281,7 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
 }
 
 /// A typed engine table from a query API answer, for the alert logic.
-fn api_table(t: &crate::azure::query::Table) -> crate::engine::Table {
+pub(super) fn api_table(t: &crate::azure::query::Table) -> crate::engine::Table {
     use crate::engine::value::{Type, Value};
     let cols = t
         .columns
@@ -335,6 +354,12 @@ fn remote(
     };
     let start = end - cfg.days * 24 * HOUR;
     let rt = super::deploy::runtime()?;
+    // Table plans as `vigil schema pull` recorded them (absent: every table Analytics).
+    let plans = std::fs::read_to_string(crate::deploy::env::catalog_file(&cx.root, &env.name, ws))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .map(|v| crate::cost::plans(&v))
+        .unwrap_or_default();
     let mut out = Vec::new();
     for d in selected {
         let Item::Rule(rule) = &d.item else { continue };
@@ -351,6 +376,7 @@ fn remote(
         }
         ends.reverse();
         let (mut alerts_n, mut firing, mut rows, mut error) = (0usize, 0usize, 0usize, None);
+        let mut stats = Vec::new();
         for at in &ends {
             let span = format!("{}/{}", format_datetime(at - period), format_datetime(*at));
             match rt.block_on(crate::azure::query::query(
@@ -365,6 +391,12 @@ fn remote(
                         error = Some(format!("partial result: {p}"));
                         break;
                     }
+                    stats.push(
+                        res.statistics
+                            .as_ref()
+                            .map(crate::cost::from_statistics)
+                            .unwrap_or_default(),
+                    );
                     let t = res.tables.first().map(api_table).unwrap_or_default();
                     rows += t.rows;
                     let al = alerts::alerts_for(rule, &t);
@@ -383,6 +415,12 @@ fn remote(
             Some(e) => RuleRun::failed(d.name(), e, None),
             None => {
                 let per_day = alerts_n as f64 / cfg.days as f64;
+                let cost = crate::cost::project(
+                    &stats,
+                    (24 * HOUR) as f64 / freq as f64,
+                    &crate::dryrun::generate::referenced_tables(&rule.query),
+                    &plans,
+                );
                 RuleRun {
                     definition: d.name().to_string(),
                     kind: None,
@@ -397,6 +435,8 @@ fn remote(
                     over_budget: Some(per_day > cfg.alert_budget_per_day),
                     result_rows: Some(rows),
                     rows_scanned: None,
+                    rows_scanned_by_table: Default::default(),
+                    cost: Some(cost),
                     firing_at: None,
                     millis: 0.0,
                     samples: Vec::new(),

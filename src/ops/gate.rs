@@ -649,6 +649,16 @@ fn run_trusted_stages(
             crate::engine::value::parse_datetime(&evidence::format_rfc3339(secs)).unwrap_or(0)
         }
     };
+    if let Some(max) = ws.config.policy.max_scanned_gb_per_day {
+        for (path, check) in cost_checks(cx, &rt, &client, &s.env, checked, changes, to_ticks, max)
+        {
+            let mut check = check;
+            if several {
+                check.detail = format!("{env_name}: {}", check.detail);
+            }
+            st.merge(&path, check);
+        }
+    }
     let policy = &ws.config.policy.rollout;
     let from_ticks = to_ticks - policy.min_shadow_days as i64 * 24 * crate::engine::value::HOUR;
     let (from, to) = (
@@ -862,4 +872,117 @@ fn canary_outcomes(
         benign_positive: Some(bp),
         false_positive: Some(fp),
     })
+}
+
+/// `[policy] max_scanned_gb_per_day`: each changed rule runs once through the environment's
+/// first workspace with statistics, over its query period ending at `to_ticks`; the data scanned
+/// times its runs per day is compared with the limit. No statistics: "unknown", never a pass.
+#[allow(clippy::too_many_arguments)]
+fn cost_checks(
+    cx: &Context,
+    rt: &tokio::runtime::Runtime,
+    client: &crate::azure::Client,
+    envr: &crate::deploy::env::Environment,
+    checked: &pipeline::Checked,
+    changes: &[Change],
+    to_ticks: i64,
+    max_gb: f64,
+) -> Vec<(String, Check)> {
+    use crate::engine::value::format_datetime;
+    let mut out = Vec::new();
+    let Some(w) = envr.workspaces.first() else {
+        return out;
+    };
+    let plans = std::fs::read_to_string(crate::deploy::env::catalog_file(&cx.root, &envr.name, w))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .map(|v| crate::cost::plans(&v))
+        .unwrap_or_default();
+    let id = super::deploy::query_workspace_id(w, envr.emulator);
+    for c in changes.iter().filter(|c| c.status != ChangeStatus::Deleted) {
+        let Some(d) = checked
+            .definitions
+            .iter()
+            .find(|d| key(&d.path) == key(&c.path))
+        else {
+            continue;
+        };
+        let Item::Rule(rule) = &d.item else { continue };
+        let (freq, period) = crate::alerts::schedule(rule);
+        // NRT rules are measured over an hour and projected as 24 such hours.
+        let (freq, period) =
+            if freq < crate::engine::value::HOUR && period < crate::engine::value::HOUR {
+                (crate::engine::value::HOUR, crate::engine::value::HOUR)
+            } else {
+                (freq, period)
+            };
+        let unknown = |why: String| {
+            Check::new(
+                "cost",
+                Status::NotRun,
+                format!("data scanned per day unknown: {why}; the limit is {max_gb} GB/day"),
+            )
+        };
+        let check = match &id {
+            None => unknown(format!("no workspace id (customer id) for {}", w.label())),
+            Some(id) => {
+                let span = format!(
+                    "{}/{}",
+                    format_datetime(to_ticks - period),
+                    format_datetime(to_ticks)
+                );
+                match rt.block_on(crate::azure::query::query(
+                    client,
+                    id,
+                    &rule.query,
+                    Some(&span),
+                    true,
+                )) {
+                    Err(e) => unknown(format!("the measuring run failed: {e}")),
+                    Ok(r) => {
+                        let stats = r
+                            .statistics
+                            .as_ref()
+                            .map(crate::cost::from_statistics)
+                            .unwrap_or_default();
+                        let p = crate::cost::project(
+                            &[stats],
+                            (24 * crate::engine::value::HOUR) as f64 / freq as f64,
+                            &crate::dryrun::generate::referenced_tables(&rule.query),
+                            &plans,
+                        );
+                        match p.scanned_gb_per_day {
+                            None => unknown("the service returned no statistics".into()),
+                            Some(gb) => {
+                                let detail = format!(
+                                    "{gb:.6} GB/day projected ({:.0} runs/day from one measured run on {}; an estimate), limit {max_gb} GB/day{}",
+                                    p.runs_per_day,
+                                    w.label(),
+                                    if p.chargeable_tables.is_empty() {
+                                        String::new()
+                                    } else {
+                                        format!(
+                                            "; charged per GB: {}",
+                                            p.chargeable_tables.iter().map(|(t, pl)| format!("{t} ({pl})")).collect::<Vec<_>>().join(", ")
+                                        )
+                                    }
+                                );
+                                Check::new(
+                                    "cost",
+                                    if gb > max_gb {
+                                        Status::Fail
+                                    } else {
+                                        Status::Pass
+                                    },
+                                    detail,
+                                )
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        out.push((key(&c.path), check));
+    }
+    out
 }

@@ -55,6 +55,7 @@ pub mod sandbox_init;
 pub mod schema;
 pub mod schema_pull;
 pub mod test;
+pub mod tune;
 pub mod validate;
 
 use std::collections::BTreeSet;

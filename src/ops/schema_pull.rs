@@ -15,8 +15,13 @@ pub struct Pulled {
     /// Embedded tables the workspace lacks.
     pub missing: usize,
     pub functions: usize,
+    /// Tables on the Basic or Auxiliary plan (charged per GB a query scans).
+    pub charged_tables: usize,
     pub path: PathBuf,
 }
+
+/// The ARM api-version of the workspace tables API (`properties.plan`).
+const TABLES_API: &str = "2022-10-01";
 
 pub fn schema_pull(cx: &Context, env_name: &str) -> Result<Vec<Pulled>, OpError> {
     let s = cx.session(env_name)?;
@@ -24,6 +29,23 @@ pub fn schema_pull(cx: &Context, env_name: &str) -> Result<Vec<Pulled>, OpError>
     let rt = runtime()?;
     let mut out = Vec::new();
     for ws in &s.env.workspaces {
+        // Table plans (ARM): only Basic and Auxiliary are recorded; a table not listed is
+        // Analytics.
+        let plans = rt.block_on(async {
+            let r = s
+                .arm
+                .get(&format!("{}/tables", ws.path()), TABLES_API)
+                .await?;
+            let mut plans = serde_json::Map::new();
+            for t in r.body["value"].as_array().into_iter().flatten() {
+                if let (Some(n), Some(p)) = (t["name"].as_str(), t["properties"]["plan"].as_str()) {
+                    if crate::cost::is_chargeable(p) {
+                        plans.insert(n.to_string(), serde_json::json!(p));
+                    }
+                }
+            }
+            Ok::<_, crate::azure::AzureError>(plans)
+        })?;
         let meta = rt.block_on(async {
             let id = match &ws.workspace_id {
                 Some(id) => id.clone(),
@@ -37,7 +59,9 @@ pub fn schema_pull(cx: &Context, env_name: &str) -> Result<Vec<Pulled>, OpError>
             };
             crate::azure::query::metadata(&q, &id).await
         })?;
-        let v = catalog::from_metadata(&ws.label(), &meta);
+        let mut v = catalog::from_metadata(&ws.label(), &meta);
+        let charged_tables = plans.len();
+        v["plans"] = serde_json::Value::Object(plans);
         let p = env::catalog_file(&cx.root, &s.env.name, ws);
         crate::emit::write_file(&p, &format!("{}\n", serde_json::to_string_pretty(&v)?))?;
         out.push(Pulled {
@@ -45,6 +69,7 @@ pub fn schema_pull(cx: &Context, env_name: &str) -> Result<Vec<Pulled>, OpError>
             tables: v["tables"].as_object().map(|o| o.len()).unwrap_or(0),
             missing: v["missing"].as_array().map(|o| o.len()).unwrap_or(0),
             functions: v["functions"].as_object().map(|o| o.len()).unwrap_or(0),
+            charged_tables,
             path: p,
         });
     }

@@ -15,9 +15,21 @@ use crate::model::{ContentKind, Definition, Item, Origin, Rollout};
 use crate::rollout;
 use crate::yaml::Seg;
 
-/// Whether the definition says it was drafted by AI.
+/// Whether the definition is AI-governed: drafted by AI, or tuned from AI content (the
+/// stricter origin governs).
 pub fn is_ai(def: &Definition) -> bool {
-    def.provenance().is_some_and(|p| p.origin == Origin::Ai)
+    def.provenance().is_some_and(|p| {
+        p.origin == Origin::Ai
+            || (p.origin == Origin::Tuned
+                && p.derived_from
+                    .as_ref()
+                    .is_some_and(|d| d.origin == Origin::Ai))
+    })
+}
+
+/// Whether `vigil tune` changed the definition (every tuned change needs a review).
+pub fn is_tuned(def: &Definition) -> bool {
+    def.provenance().is_some_and(|p| p.origin == Origin::Tuned)
 }
 
 /// Whether an allowlist entry (`gpt-5`, or a prefix `gpt-5*`) allows a model.
@@ -47,7 +59,59 @@ pub fn check(def: &Definition, policy: &Policy) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let ai = is_ai(def);
     let prov_key = def.doc.span_at(&[Seg::from("provenance")], true);
-    if let (true, Some(p)) = (ai, def.provenance()) {
+    if let (true, Some(p)) = (is_tuned(def), def.provenance()) {
+        let mut missing = Vec::new();
+        if p.generator.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            missing.push("generator");
+        }
+        if p.generated_at
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty())
+        {
+            missing.push("generated_at");
+        }
+        if p.sources.as_ref().is_none_or(|s| s.is_empty()) {
+            missing.push("sources (the incidents used)");
+        }
+        if p.derived_from.is_none() {
+            missing.push("derived_from (the provenance before tuning)");
+        }
+        if !missing.is_empty() {
+            out.push(
+                Diagnostic::new(
+                    code::AI_PROVENANCE_INCOMPLETE,
+                    prov_key,
+                    format!("tuned content must record {} in provenance", missing.join(", ")),
+                )
+                .with_hint("`vigil tune --write` records them; a hand edit that claims `origin: tuned` must too"),
+            );
+        }
+    }
+    // A tuned AI definition is checked against the model that drafted it.
+    let ai_fields = def.provenance().and_then(|p| match p.origin {
+        Origin::Ai => Some((p.model.clone(), true)),
+        Origin::Tuned => p
+            .derived_from
+            .as_ref()
+            .filter(|d| d.origin == Origin::Ai)
+            .map(|d| (d.model.clone(), false)),
+        _ => None,
+    });
+    if let (Some((model, _)), false) = (&ai_fields, ai_fields.as_ref().is_some_and(|f| f.1)) {
+        if let Some(m) = model.as_deref().filter(|m| !m.trim().is_empty()) {
+            if !policy.models.is_empty() && !policy.models.iter().any(|e| model_allowed(e, m)) {
+                out.push(
+                    Diagnostic::new(
+                        code::MODEL_NOT_ALLOWED,
+                        prov_key,
+                        format!("model `{m}` (provenance.derived_from) is not allowed by [policy] models"),
+                    )
+                    .with_hint(format!("allowed: {}", policy.models.join(", "))),
+                );
+            }
+        }
+    }
+    if let (true, Some(p)) = (ai && !is_tuned(def), def.provenance()) {
         let mut missing = Vec::new();
         let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
         if blank(&p.model) {
@@ -93,13 +157,19 @@ pub fn check(def: &Definition, policy: &Policy) -> Vec<Diagnostic> {
         }
     }
     let needs_review = match policy.review.required_for {
-        ReviewScope::Ai => ai,
+        ReviewScope::Ai => ai || is_tuned(def),
         ReviewScope::All => true,
         ReviewScope::None => false,
     };
     if needs_review && def.review().is_none() {
-        let span = if ai { prov_key } else { def.spans.id };
-        let what = if ai {
+        let span = if ai || is_tuned(def) {
+            prov_key
+        } else {
+            def.spans.id
+        };
+        let what = if is_tuned(def) {
+            "a change made by `vigil tune`"
+        } else if ai {
             "AI-drafted content"
         } else {
             "every definition ([policy.review] required_for = \"all\")"

@@ -1,4 +1,4 @@
-//! `vigil dry-run [PATHS] [--sandbox local|ENV] [--samples [N]] [--json FILE]`
+//! `vigil dry-run [PATHS] [--sandbox local|ENV | --env ENV] [--samples [N]] [--json FILE]`
 
 use std::path::PathBuf;
 
@@ -16,6 +16,11 @@ pub struct DryRunArgs {
     /// is the environment that points at `vigil emulate`.
     #[arg(long, default_value = "local")]
     pub sandbox: String,
+    /// Run through this environment's query API with statistics (the same as
+    /// `--sandbox env:E`): adds the service's CPU time and data scanned, projected to a day of
+    /// runs, and the share charged per GB by the table plans `vigil schema pull` recorded.
+    #[arg(long, value_name = "ENV", conflicts_with = "sandbox")]
+    pub env: Option<String>,
     /// Show N sample alerts (rules) and result rows (hunts), with IP addresses, e-mail
     /// addresses and GUIDs redacted (`--samples` alone: 3).
     #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "3")]
@@ -41,7 +46,10 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
             &cx,
             &DryRunOptions {
                 paths: a.paths.clone(),
-                sandbox: a.sandbox.clone(),
+                sandbox: match &a.env {
+                    Some(e) => format!("env:{e}"),
+                    None => a.sandbox.clone(),
+                },
                 samples: a.samples.unwrap_or(0),
             },
         )?;
@@ -59,6 +67,14 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
                     r.rows_scanned.unwrap_or(0),
                     r.millis
                 ));
+                if !r.rows_scanned_by_table.is_empty() {
+                    let by: Vec<String> = r
+                        .rows_scanned_by_table
+                        .iter()
+                        .map(|(t, n)| format!("{t} {n}"))
+                        .collect();
+                    text.push_str(&format!("       scanned: {}\n", by.join(", ")));
+                }
                 for row in &r.sample_rows {
                     text.push_str(&format!("       {row}\n"));
                 }
@@ -78,6 +94,9 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
                     per_day,
                     r.result_rows.unwrap_or(0)
                 ));
+                if let Some(c) = &r.cost {
+                    text.push_str(&format!("       {}\n", cost_line(c)));
+                }
                 continue;
             }
             text.push_str(&format!(
@@ -108,4 +127,43 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
         }
         Ok(ExitCode::failed_if(o.failed() > 0))
     })
+}
+
+/// The cost figures of a run through a workspace, labelled as the estimate they are.
+fn cost_line(c: &crate::cost::Projection) -> String {
+    let Some(gb) = c.scanned_gb_per_day else {
+        return "data scanned: unknown (the service returned no statistics)".into();
+    };
+    let per_run = bytes(c.scanned_bytes_per_run.unwrap_or(0.0));
+    let charged = if c.chargeable_tables.is_empty() {
+        "no per-GB query charge (Analytics tables)".to_string()
+    } else {
+        format!(
+            "chargeable {:.3} GB/day: {}",
+            c.chargeable_gb_per_day.unwrap_or(0.0),
+            c.chargeable_tables
+                .iter()
+                .map(|(t, p)| format!("{t} ({p})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    format!(
+        "data scanned ≈ {per_run}/run × {:.0} runs/day = {}/day = {gb:.6} GB/day (estimate){}; {charged}",
+        c.runs_per_day,
+        bytes(gb * 1e9),
+        c.cpu_seconds_per_run
+            .map(|s| format!(", CPU {s:.3} s/run"))
+            .unwrap_or_default()
+    )
+}
+
+/// Bytes in decimal units.
+fn bytes(b: f64) -> String {
+    match b {
+        b if b >= 1e9 => format!("{:.2} GB", b / 1e9),
+        b if b >= 1e6 => format!("{:.2} MB", b / 1e6),
+        b if b >= 1e3 => format!("{:.1} KB", b / 1e3),
+        b => format!("{b:.0} B"),
+    }
 }

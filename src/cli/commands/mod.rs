@@ -22,6 +22,7 @@ mod rollback;
 mod sandbox;
 mod schema;
 mod test;
+mod tune;
 mod validate;
 
 use clap::{ArgMatches, Args, Command, FromArgMatches};
@@ -128,6 +129,11 @@ const BUILTIN: &[Builtin] = &[
         exec: mcp::exec,
     },
     Builtin {
+        name: "tune",
+        cli: tune::cli,
+        exec: tune::exec,
+    },
+    Builtin {
         name: "draft",
         cli: draft::cli,
         exec: draft::exec,
@@ -173,6 +179,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("guard", "ops::guard::guard"),
     ("mcp", "ops::mcp::mcp"),
     ("draft", "ops::draft::draft"),
+    ("tune rule", "ops::tune::tune_rule"),
     ("export", "ops::export::export"),
     ("changed", "ops::changed::changed"),
     ("emulate", "ops::emulate::emulate"),

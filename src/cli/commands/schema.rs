@@ -34,7 +34,7 @@ pub fn cli() -> Command {
             .about("Print or write the JSON Schemas of the content kinds and of vigil.toml.")
             .args_conflicts_with_subcommands(true)
             .subcommand(PullArgs::augment_args(Command::new("pull").about(
-                "Each workspace's tables and functions into schemas/workspaces/ENV/ (commit it).",
+                "Each workspace's tables, functions and table plans into schemas/workspaces/ENV/ (commit it).",
             ))),
     )
 }
@@ -50,11 +50,12 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
             if !g.quiet {
                 for p in pulled {
                     out(&format!(
-                        "{}: {} table(s) beyond the embedded catalog, {} missing, {} function(s) → {}\n",
+                        "{}: {} table(s) beyond the embedded catalog, {} missing, {} function(s), {} table(s) on a Basic or Auxiliary plan → {}\n",
                         p.label,
                         p.tables,
                         p.missing,
                         p.functions,
+                        p.charged_tables,
                         crate::diagnostics::render::display_path(&p.path)
                     ))?;
                 }
