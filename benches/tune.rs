@@ -55,13 +55,13 @@ fn main() {
         let at =
             start - 5 * MINUTE + ((span + 5 * MINUTE) as i128 * i as i128 / events as i128) as i64;
         t.push(Value::DateTime(at));
-        let user = if i % 97 == 0 {
+        let user = if i % 29 == 0 {
             format!("svc-{}@contoso.com", i % 2)
         } else {
             format!("user{}@contoso.com", (i * 7919) % 1000)
         };
         u.push(Value::string(user));
-        r.push(Value::str(if i % 10 == 0 || i % 97 == 0 {
+        r.push(Value::str(if i % 10 == 0 || i % 29 == 0 {
             "50126"
         } else {
             "0"

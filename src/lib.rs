@@ -1,6 +1,7 @@
 #![doc = include_str!("../ARCHITECTURE.md")]
 
 pub mod alerts;
+pub mod anomaly;
 pub mod attack;
 pub mod azure;
 pub mod cli;

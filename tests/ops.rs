@@ -416,6 +416,7 @@ fn a_broken_vigil_toml_stops_every_command_at_its_line() {
         vec!["mcp"],
         vec!["draft", "--hypothesis", "x"],
         vec!["tune", "rule", SPRAY, "--env", "local"],
+        vec!["tune", "anomaly", "x", "--env", "local"],
         vec!["export", "--env", "local"],
         vec!["changed", "--base", "HEAD"],
         vec!["emulate", "--addr", "127.0.0.1:0", "--memory"],

@@ -384,3 +384,357 @@ fn bad_input_gets_a_clear_message_and_no_file() {
     r.git(&["checkout", "-q", "--", "."]);
     assert_eq!(r.git(&["status", "--porcelain"]), "");
 }
+
+const BRUTE: &str = "c95d49c8-55d0-4e97-8c87-88cf48c41157";
+const ANOMALY_RULE: &str = "00000000-0000-4000-8000-0000000000bb";
+
+fn brute_setting(exclude: &str) -> String {
+    format!(
+        r#"id: 5d1c0a1e-0000-4000-8000-000000000001
+name: Attempted user account brute force per failure reason
+description: Failed logons per account above the account's own baseline.
+enabled: true
+anomalyVersion: "1.0.2"
+frequency: 1h
+settingsStatus: Production
+isDefaultSettings: false
+settingsDefinitionId: {BRUTE}
+customizableObservations:
+  thresholdObservations:
+    - name: Score threshold
+      description: Generate an anomaly when the anomaly score is greater than the chosen value.
+      minimum: "0.25"
+      maximum: "1"
+      value: "0.25"
+      sequenceNumber: 1
+      rerun: NotRequired
+    - name: Minimum failed logons per hour
+      description: Ignore accounts with fewer failed logons than this in the scoring hour.
+      minimum: "5"
+      maximum: "500"
+      value: "5"
+      sequenceNumber: 2
+      rerun: RerunAlways
+  prioritizeExcludeObservations:
+    - name: Accounts
+      description: Prioritize or exclude accounts.
+      dataType: string
+      prioritize: ""
+      exclude: "{exclude}"
+      sequenceNumber: 3
+      rerun: RerunAlways
+  multiSelectObservations:
+    - name: Logon types
+      description: Logon types to include in the model.
+      supportValues: ["2", "3"]
+      values: ["2", "3"]
+      sequenceNumber: 4
+      rerun: RerunAlways
+requiredDataConnectors:
+  - connectorId: SecurityEvents
+    dataTypes:
+      - SecurityEvent
+tactics:
+  - CredentialAccess
+"#
+    )
+}
+
+fn failures(h: i64, account: &str, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|_| json!({"TimeGenerated": hour(h), "EventID": 4625, "TargetAccount": account, "Computer": "dc01", "Account": account}))
+        .collect()
+}
+
+/// A day of failed logons, from hour `d` on: the scanner svc_nessus fails 6 times in the runs
+/// ending at d+2h, d+5h and d+8h, jdoe 30 times at d+12h (the attack), bob 10 times at d+15h.
+fn a_day(d: i64) -> Vec<Value> {
+    let mut rows = Vec::new();
+    for h in [2, 5, 8] {
+        rows.extend(failures(d + h, "svc_nessus", 6));
+    }
+    rows.extend(failures(d + 12, "jdoe", 30));
+    rows.extend(failures(d + 15, "bob", 10));
+    rows
+}
+
+fn close_all(url: &str, from: i64, classes: &[&str]) {
+    let api = "api-version=2025-09-01";
+    let (_, all) = http(
+        url,
+        "GET",
+        &format!(
+            "{}/providers/Microsoft.SecurityInsights/incidents?{api}",
+            ws_path()
+        ),
+        None,
+    );
+    let incidents = all["value"].as_array().unwrap().clone();
+    for (i, class) in classes.iter().enumerate() {
+        let n = from + i as i64;
+        let inc = incidents
+            .iter()
+            .find(|x| x["properties"]["incidentNumber"] == n)
+            .unwrap_or_else(|| panic!("incident {n}: {all:#}"));
+        let mut body =
+            json!({"properties": inc["properties"].clone(), "etag": inc["etag"].clone()});
+        body["properties"]["status"] = json!("Closed");
+        body["properties"]["classification"] = json!(class);
+        body["properties"]["classificationReason"] = json!(if *class == "TruePositive" {
+            "SuspiciousActivity"
+        } else {
+            "IncorrectAlertLogic"
+        });
+        let (st, b) = http(
+            url,
+            "PUT",
+            &format!(
+                "{}/providers/Microsoft.SecurityInsights/incidents/{}?{api}",
+                ws_path(),
+                inc["name"].as_str().unwrap()
+            ),
+            Some(&body),
+        );
+        assert_eq!(st, 200, "{b}");
+    }
+}
+
+fn approve_file(r: &Repo, rel: &str, hash: &str) {
+    let p = r.path().join(rel);
+    let t = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(
+        &p,
+        format!("{t}review:\n  approved_by: alice\n  query_sha256: {hash}\n"),
+    )
+    .unwrap();
+}
+
+/// By hand (the emulator's documented scoring: no history, so z = count and Score = c/(c+3)):
+/// day 1 gives svc_nessus three anomalies (6 failures: Score ~0.666), jdoe one (30: 0.9091),
+/// bob one (10: 0.7692); a rule over Anomalies turns each into an incident (numbers 1-3 svc,
+/// 4 jdoe, 5 bob) closed FP, FP, FP, TP, BP. Proposals: Score threshold 0.25 -> 0.7693 (just
+/// past bob's 0.76923) and the minimum count 5 -> 11 (just past bob's 10) keep jdoe only;
+/// exclude svc_nessus (3 false anomalies, no TP). The Flighting copy deploys; on day 2 both
+/// copies run over the same pattern: Production fires 5 again, Flighting only jdoe; --compare
+/// reports Production 10 anomalies (TP 2, FP 8: precision 0.20) and Flighting 1 (TP 1: 1.00),
+/// and --write promotes the copy.
+#[test]
+fn an_anomaly_setting_is_tuned_in_flighting_and_promoted() {
+    let emu = start();
+    let url = emu.url();
+    let r = repo(CONFIG);
+    r.write(".gitignore", ".vigil/\nout/\n");
+    r.write("anomalies/brute.yaml", &brute_setting(""));
+    r.write(
+        "detections/anomalies.yaml",
+        &rule(
+            ANOMALY_RULE,
+            "Brute-force anomalies",
+            &format!("Anomalies | where AnomalyTemplateId == '{BRUTE}' | summarize Score = max(Score) by UserPrincipalName = UserName"),
+        ),
+    );
+    r.commit("setting and rule");
+    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let dcr = emulator::soc::dcr_id(&emulator::workspace_guid(SUB, RG, WS));
+    soc_seed::ingest(&url, &dcr, "Custom-SecurityEvent", &a_day(0));
+    let (st, b) = http(
+        &url,
+        "POST",
+        "/vigil-emulator/advance",
+        Some(&json!({"hours": 24})),
+    );
+    assert_eq!(st, 200, "{b}");
+    close_all(
+        &url,
+        1,
+        &[
+            "FalsePositive",
+            "FalsePositive",
+            "FalsePositive",
+            "TruePositive",
+            "BenignPositive",
+        ],
+    );
+
+    let run = |extra: &[&str], target: &str| -> (Option<i32>, Value, String) {
+        let mut args = vec![
+            "tune",
+            "anomaly",
+            target,
+            "--env",
+            "local",
+            "--since",
+            "3d",
+            "--json",
+            "out/a.json",
+        ];
+        args.extend_from_slice(extra);
+        let o = vigil(r.path(), &url, &args, &[]);
+        let v = std::fs::read(r.path().join("out/a.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null);
+        let _ = std::fs::remove_file(r.path().join("out/a.json"));
+        (o.status.code(), v, text(&o))
+    };
+    let (code, v, out) = run(&[], "anomalies/brute.yaml");
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(v["anomalies"], 5, "{v:#}");
+    assert_eq!(
+        v["labelled"],
+        json!({"FalsePositive/BenignPositive": 4, "TruePositive": 1}),
+        "{v:#}"
+    );
+    let t = &v["thresholds"];
+    assert_eq!(
+        (t[0]["observation"].as_str(), t[0]["proposed"].as_f64()),
+        (Some("Score threshold"), Some(0.7693)),
+        "{v:#}"
+    );
+    assert_eq!(
+        (
+            t[0]["anomalies_kept"].as_u64(),
+            t[0]["fp_kept"].as_u64(),
+            t[0]["tp_kept"].as_u64()
+        ),
+        (Some(1), Some(0), Some(1))
+    );
+    assert_eq!(t[1]["proposed"].as_f64(), Some(11.0), "{v:#}");
+    assert_eq!(v["excludes"], json!([["svc_nessus", 3]]), "{v:#}");
+    assert!(
+        v["not_backtestable"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Logon types: cannot be backtested"),
+        "{v:#}"
+    );
+
+    // --write: the Flighting copy beside Production.
+    let (code, v, out) = run(&["--write"], "anomalies/brute.yaml");
+    assert_eq!(code, Some(0), "{out}");
+    let copy = std::fs::read_to_string(r.path().join("anomalies/brute_flighting.yaml")).unwrap();
+    assert!(
+        copy.contains("settingsStatus: Flighting") && copy.contains("isDefaultSettings: false"),
+        "{copy}"
+    );
+    assert!(
+        copy.contains(&format!("settingsDefinitionId: {BRUTE}"))
+            && !copy.contains("id: 5d1c0a1e-0000-4000-8000-000000000001\n"),
+        "a new resource name: {copy}"
+    );
+    assert!(
+        copy.contains("value: '0.7693'")
+            && copy.contains("value: '11'")
+            && copy.contains("exclude: 'svc_nessus'"),
+        "{copy}"
+    );
+    assert!(copy.contains("origin: tuned"), "{copy}");
+    assert_eq!(v["written"].as_array().unwrap().len(), 1);
+    // A tuned change is reviewed, then the plan creates exactly the copy.
+    approve_file(&r, "anomalies/brute_flighting.yaml", &"0".repeat(64));
+    let plan = plan_json(r.path(), &url);
+    assert_eq!(totals(&plan), (1, 0, 0, 0), "{plan:#}");
+    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // Day 2: both copies run.
+    soc_seed::ingest(&url, &dcr, "Custom-SecurityEvent", &a_day(24));
+    let (st, b) = http(
+        &url,
+        "POST",
+        "/vigil-emulator/advance",
+        Some(&json!({"hours": 24})),
+    );
+    assert_eq!(st, 200, "{b}");
+    close_all(
+        &url,
+        6,
+        &[
+            "FalsePositive",
+            "FalsePositive",
+            "FalsePositive",
+            "TruePositive",
+            "BenignPositive",
+        ],
+    );
+    let (code, v, out) = run(&["--compare"], "anomalies/brute_flighting.yaml");
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        v["copies"]["Production"],
+        json!({"anomalies": 10, "tp": 2, "fp": 8, "precision": 0.2}),
+        "{v:#}"
+    );
+    assert_eq!(
+        v["copies"]["Flighting"],
+        json!({"anomalies": 1, "tp": 1, "fp": 0, "precision": 1.0}),
+        "{v:#}"
+    );
+    let (code, v, out) = run(&["--compare", "--write"], "anomalies/brute_flighting.yaml");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(v["promotion"].as_str().unwrap().starts_with("promoted: anomalies/brute_flighting.yaml -> Production, anomalies/brute.yaml -> Flighting"), "{v:#}");
+    let copy = std::fs::read_to_string(r.path().join("anomalies/brute_flighting.yaml")).unwrap();
+    assert!(copy.contains("settingsStatus: Production"), "{copy}");
+    let orig = std::fs::read_to_string(r.path().join("anomalies/brute.yaml")).unwrap();
+    assert!(orig.contains("settingsStatus: Flighting"), "{orig}");
+    approve_file(&r, "anomalies/brute_flighting.yaml", &"0".repeat(64));
+    let plan = plan_json(r.path(), &url);
+    assert_eq!(totals(&plan), (0, 2, 0, 0), "{plan:#}");
+}
+
+#[test]
+fn anomaly_bad_input_gets_a_clear_message_and_no_file() {
+    let emu = start();
+    let url = emu.url();
+    let r = repo(CONFIG);
+    r.write(".gitignore", ".vigil/\nout/\n");
+    let bare = brute_setting("");
+    let bare = bare[..bare.find("customizableObservations:").unwrap()].to_string()
+        + "requiredDataConnectors:\n  - connectorId: SecurityEvents\n    dataTypes:\n      - SecurityEvent\n";
+    r.write("anomalies/bare.yaml", &bare);
+    r.commit("a setting without observations");
+    let o = vigil(
+        r.path(),
+        &url,
+        &["tune", "anomaly", "anomalies/bare.yaml", "--env", "local"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("no threshold or exclude observations"),
+        "{}",
+        text(&o)
+    );
+    let o = vigil(
+        r.path(),
+        &url,
+        &["tune", "anomaly", "nope", "--env", "local"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("`nope` is not an anomaly setting"),
+        "{}",
+        text(&o)
+    );
+    // A setting that fired nothing: an empty window.
+    r.write("anomalies/bare.yaml", &brute_setting(""));
+    let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = vigil(
+        r.path(),
+        &url,
+        &[
+            "tune",
+            "anomaly",
+            "anomalies/bare.yaml",
+            "--env",
+            "local",
+            "--write",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("fired no anomaly"), "{}", text(&o));
+    assert!(!r.path().join("anomalies/bare_flighting.yaml").exists());
+}

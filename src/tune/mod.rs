@@ -3,6 +3,8 @@
 //! the tuned query over the same events with the rule's schedule and alert semantics and tells
 //! which closed incidents each would still raise. Pure: no I/O (`ops::tune` fetches and writes).
 
+pub mod anomaly;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;

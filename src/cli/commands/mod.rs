@@ -180,6 +180,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("mcp", "ops::mcp::mcp"),
     ("draft", "ops::draft::draft"),
     ("tune rule", "ops::tune::tune_rule"),
+    ("tune anomaly", "ops::tune::tune_anomaly"),
     ("export", "ops::export::export"),
     ("changed", "ops::changed::changed"),
     ("emulate", "ops::emulate::emulate"),

@@ -7,6 +7,10 @@
 //! and both queries are replayed locally on the rule's schedule: never a query per run against
 //! the service, which throttles per user.
 
+mod anomaly;
+
+pub use anomaly::{TuneAnomalyOptions, TuneAnomalyOutcome};
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -87,6 +91,126 @@ fn empty_table() -> crate::azure::query::Table {
     }
 }
 
+/// The environment's first workspace through its query API.
+pub(super) struct Workspace {
+    env: String,
+    id: String,
+    client: crate::azure::Client,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Workspace {
+    pub(super) fn open(cx: &Context, env: &str) -> Result<Workspace, OpError> {
+        let s = cx.session(env)?;
+        let w = s
+            .env
+            .workspaces
+            .first()
+            .ok_or_else(|| OpError::usage(format!("--env {env}: no workspace")))?
+            .clone();
+        let id = super::deploy::query_workspace_id(&w, s.env.emulator).ok_or_else(|| {
+            OpError::usage(format!(
+                "--env {env}: tuning needs the workspace id (customer id) of {}",
+                w.label()
+            ))
+        })?;
+        Ok(Workspace {
+            env: env.to_string(),
+            id,
+            client: cx.query_client(&s.env)?,
+            rt: super::deploy::runtime()?,
+        })
+    }
+
+    pub(super) fn query(
+        &self,
+        text: &str,
+        span: Option<&str>,
+    ) -> Result<crate::azure::query::Table, OpError> {
+        let r = self
+            .rt
+            .block_on(crate::azure::query::query(
+                &self.client,
+                &self.id,
+                text,
+                span,
+                false,
+            ))
+            .map_err(|e| OpError::usage(format!("--env {}: {e}", self.env)))?;
+        if let Some(p) = r.partial_error {
+            return Err(OpError::usage(format!(
+                "--env {}: partial result: {p}",
+                self.env
+            )));
+        }
+        Ok(r.tables.into_iter().next().unwrap_or_else(empty_table))
+    }
+
+    /// The service's clock (the emulator's may be virtual).
+    pub(super) fn now(&self) -> Result<i64, OpError> {
+        let t = self.query("print Now = now()", None)?;
+        t.rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(|v| v.as_str())
+            .and_then(crate::engine::value::parse_datetime)
+            .ok_or_else(|| OpError::usage("the workspace did not tell its time (print now())"))
+    }
+
+    /// Closed incidents created in the last `secs` seconds, each with its rule ids
+    /// (lower-case) and its alerts' times and entities.
+    pub(super) fn closed_incidents(
+        &self,
+        secs: u64,
+    ) -> Result<Vec<(Vec<String>, ClosedIncident)>, OpError> {
+        let since_kql = format_kusto_timespan(secs);
+        let incidents_t = self.query(&crate::outcomes::kql(INCIDENTS_KQL, &since_kql), None)?;
+        let alerts_t = self.query(&crate::outcomes::kql(ALERTS_KQL, &since_kql), None)?;
+        let data = crate::outcomes::parse_workspace(&incidents_t, &alerts_t, &empty_table());
+        let mut alert_entities: BTreeMap<String, (i64, Vec<Value>)> = BTreeMap::new();
+        if let (Some(id), Some(t), Some(e)) = (
+            column(&alerts_t, "SystemAlertId"),
+            column(&alerts_t, "TimeGenerated"),
+            column(&alerts_t, "Entities"),
+        ) {
+            for r in &alerts_t.rows {
+                let (Some(aid), Some(at)) = (
+                    r.get(id).and_then(|v| v.as_str()),
+                    r.get(t)
+                        .and_then(|v| v.as_str())
+                        .and_then(crate::engine::value::parse_datetime),
+                ) else {
+                    continue;
+                };
+                let ents = json_cell(r.get(e).unwrap_or(&Value::Null))
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                alert_entities.insert(aid.to_string(), (at, ents));
+            }
+        }
+        Ok(data
+            .incidents
+            .iter()
+            .filter(|i| i.status.eq_ignore_ascii_case("Closed"))
+            .map(|i| {
+                (
+                    i.rules.clone(),
+                    ClosedIncident {
+                        number: i.number,
+                        classification: i.classification.clone(),
+                        alerts: i
+                            .alerts
+                            .iter()
+                            .filter_map(|a| alert_entities.get(a).cloned())
+                            .collect(),
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
 pub fn tune_rule(cx: &Context, o: &TuneRuleOptions) -> Result<TuneRuleOutcome, OpError> {
     let secs = parse_since(&o.since).map_err(OpError::usage)?;
     let ws = cx.workspace();
@@ -135,83 +259,15 @@ pub fn tune_rule(cx: &Context, o: &TuneRuleOptions) -> Result<TuneRuleOutcome, O
     };
 
     // The rule's closed incidents and their alerts' entities.
-    let s = cx.session(&o.env)?;
-    let w = s
-        .env
-        .workspaces
-        .first()
-        .ok_or_else(|| OpError::usage(format!("--env {}: no workspace", o.env)))?
-        .clone();
-    let wid = super::deploy::query_workspace_id(&w, s.env.emulator).ok_or_else(|| {
-        OpError::usage(format!(
-            "--env {}: tuning needs the workspace id (customer id) of {}",
-            o.env,
-            w.label()
-        ))
-    })?;
-    let client = cx.query_client(&s.env)?;
-    let rt = super::deploy::runtime()?;
-    let q = |text: &str, span: Option<&str>| -> Result<crate::azure::query::Table, OpError> {
-        let r = rt
-            .block_on(crate::azure::query::query(&client, &wid, text, span, false))
-            .map_err(|e| OpError::usage(format!("--env {}: {e}", o.env)))?;
-        if let Some(p) = r.partial_error {
-            return Err(OpError::usage(format!(
-                "--env {}: partial result: {p}",
-                o.env
-            )));
-        }
-        Ok(r.tables.into_iter().next().unwrap_or_else(empty_table))
-    };
-    // The service's clock (the emulator's may be virtual).
-    let now_t = q("print Now = now()", None)?;
-    let now = now_t
-        .rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(|v| v.as_str())
-        .and_then(crate::engine::value::parse_datetime)
-        .ok_or_else(|| OpError::usage("the workspace did not tell its time (print now())"))?;
-    let since_kql = format_kusto_timespan(secs);
-    let incidents_t = q(&crate::outcomes::kql(INCIDENTS_KQL, &since_kql), None)?;
-    let alerts_t = q(&crate::outcomes::kql(ALERTS_KQL, &since_kql), None)?;
-    let data = crate::outcomes::parse_workspace(&incidents_t, &alerts_t, &empty_table());
-    let mut alert_entities: BTreeMap<String, (i64, Vec<Value>)> = BTreeMap::new();
-    if let (Some(id), Some(t), Some(e)) = (
-        column(&alerts_t, "SystemAlertId"),
-        column(&alerts_t, "TimeGenerated"),
-        column(&alerts_t, "Entities"),
-    ) {
-        for r in &alerts_t.rows {
-            let (Some(aid), Some(at)) = (
-                r.get(id).and_then(|v| v.as_str()),
-                r.get(t)
-                    .and_then(|v| v.as_str())
-                    .and_then(crate::engine::value::parse_datetime),
-            ) else {
-                continue;
-            };
-            let ents = json_cell(r.get(e).unwrap_or(&Value::Null))
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            alert_entities.insert(aid.to_string(), (at, ents));
-        }
-    }
+    let w = Workspace::open(cx, &o.env)?;
+    let q = |text: &str, span: Option<&str>| w.query(text, span);
+    let now = w.now()?;
     let key = d.resource_name().to_ascii_lowercase();
-    let closed: Vec<ClosedIncident> = data
-        .incidents
-        .iter()
-        .filter(|i| i.status.eq_ignore_ascii_case("Closed") && i.rules.contains(&key))
-        .map(|i| ClosedIncident {
-            number: i.number,
-            classification: i.classification.clone(),
-            alerts: i
-                .alerts
-                .iter()
-                .filter_map(|a| alert_entities.get(a).cloned())
-                .collect(),
-        })
+    let closed: Vec<ClosedIncident> = w
+        .closed_incidents(secs)?
+        .into_iter()
+        .filter(|(rules, _)| rules.contains(&key))
+        .map(|(_, c)| c)
         .collect();
     for c in &closed {
         *out.closed.entry(c.classification.clone()).or_insert(0) += 1;
@@ -520,4 +576,9 @@ fn sources(out: &TuneRuleOutcome) -> String {
         .map(|i| format!("'incident:{}/{i}'", out.environment))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `vigil tune anomaly SETTING --env E`: see `anomaly.rs`.
+pub fn tune_anomaly(cx: &Context, o: &TuneAnomalyOptions) -> Result<TuneAnomalyOutcome, OpError> {
+    anomaly::run(cx, o)
 }
