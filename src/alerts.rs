@@ -196,16 +196,7 @@ pub fn alerts_for(rule: &Rule, result: &Table) -> Vec<Alert> {
 
 /// Run the rule once with its query period ending at `at`.
 pub fn run_once(rule: &Rule, q: &Query, data: &dyn DataSource, at: i64) -> R<(Table, u64)> {
-    let (_, period) = schedule(rule);
-    let mut exec = Exec::new(
-        data,
-        RunOptions {
-            now: at,
-            window: Some((at - period, at)),
-        },
-    );
-    let t = exec.run(q)?;
-    Ok((t, exec.rows_scanned))
+    run_once_by_table(rule, q, data, at).map(|(t, n, _)| (t, n))
 }
 
 /// [`run_once`] with the rows read per source table.

@@ -13,29 +13,10 @@ use soc_seed::http;
 use vigil::emulator;
 
 const T0: &str = "2026-03-01T00:00:00Z";
-const SUB: &str = "00000000-0000-0000-0000-000000000000";
-const RG: &str = "vigil-local";
-const WS: &str = "local";
+use soc_seed::{ws_path, RG, SUB, WS};
 
 fn start(state: Option<std::path::PathBuf>) -> emulator::Emulator {
-    emulator::start(
-        "127.0.0.1:0",
-        emulator::Options {
-            state,
-            lro_delay: std::time::Duration::from_millis(10),
-            engine: Arc::new(vigil::sandbox::SandboxEngine::new(
-                vigil::engine::Sandbox::default(),
-                0,
-            )),
-            clock: Some(T0.into()),
-            ..emulator::Options::default()
-        },
-    )
-    .unwrap()
-}
-
-fn ws_path() -> String {
-    format!("/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.OperationalInsights/workspaces/{WS}")
+    soc_seed::start_on_clock(T0, state)
 }
 
 fn dcr() -> String {
@@ -72,9 +53,7 @@ fn signin(at: &str, user: &str, result: &str) -> Value {
 
 /// Hour `h` after T0, minus 30 minutes (inside the run that ends at T0 + h).
 fn hour(h: i64) -> String {
-    let t = vigil::datetime::parse_datetime(T0).unwrap() + h * vigil::datetime::HOUR
-        - 30 * vigil::datetime::MINUTE;
-    vigil::datetime::format_datetime(t)
+    soc_seed::hour_after(T0, h)
 }
 
 const NOISY: &str = "00000000-0000-4000-8000-00000000000a";

@@ -8,44 +8,20 @@ mod deploy_support;
 #[path = "soc_seed/mod.rs"]
 mod soc_seed;
 
-use std::sync::Arc;
-
 use deploy_support::*;
 use serde_json::{json, Value};
 use soc_seed::http;
 use vigil::emulator;
 
 const T0: &str = "2026-03-01T00:00:00Z";
-const SUB: &str = "00000000-0000-0000-0000-000000000000";
-const RG: &str = "vigil-local";
-const WS: &str = "local";
 const RULE: &str = "00000000-0000-4000-8000-0000000000aa";
 
 fn start() -> emulator::Emulator {
-    emulator::start(
-        "127.0.0.1:0",
-        emulator::Options {
-            lro_delay: std::time::Duration::from_millis(10),
-            engine: Arc::new(vigil::sandbox::SandboxEngine::new(
-                vigil::engine::Sandbox::default(),
-                0,
-            )),
-            clock: Some(T0.into()),
-            ..emulator::Options::default()
-        },
-    )
-    .unwrap()
+    soc_seed::start_on_clock(T0, None)
 }
 
-fn ws_path() -> String {
-    format!("/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.OperationalInsights/workspaces/{WS}")
-}
-
-/// Hour `h` after T0, minus 30 minutes (inside the run that ends at T0 + h).
 fn hour(h: i64) -> String {
-    let t = vigil::datetime::parse_datetime(T0).unwrap() + h * vigil::datetime::HOUR
-        - 30 * vigil::datetime::MINUTE;
-    vigil::datetime::format_datetime(t)
+    soc_seed::hour_after(T0, h)
 }
 
 fn signin(h: i64, user: &str, ip: &str) -> Value {
@@ -68,7 +44,11 @@ fn soc(query: &str, rows: Vec<Value>, closing: &[(i64, &str)]) -> (emulator::Emu
     r.commit("the rule");
     let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let dcr = emulator::soc::dcr_id(&emulator::workspace_guid(SUB, RG, WS));
+    let dcr = emulator::soc::dcr_id(&emulator::workspace_guid(
+        soc_seed::SUB,
+        soc_seed::RG,
+        soc_seed::WS,
+    ));
     soc_seed::ingest(&url, &dcr, "Custom-SigninLogs", &rows);
     let (st, b) = http(
         &url,
@@ -77,43 +57,7 @@ fn soc(query: &str, rows: Vec<Value>, closing: &[(i64, &str)]) -> (emulator::Emu
         Some(&json!({"hours": 24})),
     );
     assert_eq!(st, 200, "{b}");
-    let api = "api-version=2025-09-01";
-    let (_, all) = http(
-        &url,
-        "GET",
-        &format!(
-            "{}/providers/Microsoft.SecurityInsights/incidents?{api}",
-            ws_path()
-        ),
-        None,
-    );
-    let incidents = all["value"].as_array().unwrap().clone();
-    for &(n, class) in closing {
-        let inc = incidents
-            .iter()
-            .find(|i| i["properties"]["incidentNumber"] == n)
-            .unwrap_or_else(|| panic!("incident {n}: {all:#}"));
-        let mut body =
-            json!({"properties": inc["properties"].clone(), "etag": inc["etag"].clone()});
-        body["properties"]["status"] = json!("Closed");
-        body["properties"]["classification"] = json!(class);
-        body["properties"]["classificationReason"] = json!(match class {
-            "TruePositive" => "SuspiciousActivity",
-            "BenignPositive" => "SuspiciousButExpected",
-            _ => "IncorrectAlertLogic",
-        });
-        let (st, b) = http(
-            &url,
-            "PUT",
-            &format!(
-                "{}/providers/Microsoft.SecurityInsights/incidents/{}?{api}",
-                ws_path(),
-                inc["name"].as_str().unwrap()
-            ),
-            Some(&body),
-        );
-        assert_eq!(st, 200, "{b}");
-    }
+    soc_seed::close(&url, closing);
     (emu, r)
 }
 
@@ -458,45 +402,42 @@ fn a_day(d: i64) -> Vec<Value> {
     rows
 }
 
-fn close_all(url: &str, from: i64, classes: &[&str]) {
-    let api = "api-version=2025-09-01";
-    let (_, all) = http(
+/// Ingest a day of failed logons from hour `d`, advance 24 hours, close the day's five
+/// incidents (numbers from `first`) FP, FP, FP, TP, BP.
+fn run_a_day(url: &str, d: i64, first: i64) {
+    let dcr = emulator::soc::dcr_id(&emulator::workspace_guid(
+        soc_seed::SUB,
+        soc_seed::RG,
+        soc_seed::WS,
+    ));
+    soc_seed::ingest(url, &dcr, "Custom-SecurityEvent", &a_day(d));
+    let (st, b) = http(
         url,
-        "GET",
-        &format!(
-            "{}/providers/Microsoft.SecurityInsights/incidents?{api}",
-            ws_path()
-        ),
-        None,
+        "POST",
+        "/vigil-emulator/advance",
+        Some(&json!({"hours": 24})),
     );
-    let incidents = all["value"].as_array().unwrap().clone();
-    for (i, class) in classes.iter().enumerate() {
-        let n = from + i as i64;
-        let inc = incidents
-            .iter()
-            .find(|x| x["properties"]["incidentNumber"] == n)
-            .unwrap_or_else(|| panic!("incident {n}: {all:#}"));
-        let mut body =
-            json!({"properties": inc["properties"].clone(), "etag": inc["etag"].clone()});
-        body["properties"]["status"] = json!("Closed");
-        body["properties"]["classification"] = json!(class);
-        body["properties"]["classificationReason"] = json!(if *class == "TruePositive" {
-            "SuspiciousActivity"
-        } else {
-            "IncorrectAlertLogic"
-        });
-        let (st, b) = http(
-            url,
-            "PUT",
-            &format!(
-                "{}/providers/Microsoft.SecurityInsights/incidents/{}?{api}",
-                ws_path(),
-                inc["name"].as_str().unwrap()
-            ),
-            Some(&body),
-        );
-        assert_eq!(st, 200, "{b}");
-    }
+    assert_eq!(st, 200, "{b}");
+    close_all(
+        url,
+        first,
+        &[
+            "FalsePositive",
+            "FalsePositive",
+            "FalsePositive",
+            "TruePositive",
+            "BenignPositive",
+        ],
+    );
+}
+
+fn close_all(url: &str, from: i64, classes: &[&str]) {
+    let closing: Vec<(i64, &str)> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (from + i as i64, *c))
+        .collect();
+    soc_seed::close(url, &closing);
 }
 
 fn approve_file(r: &Repo, rel: &str, hash: &str) {
@@ -536,26 +477,7 @@ fn an_anomaly_setting_is_tuned_in_flighting_and_promoted() {
     r.commit("setting and rule");
     let o = vigil(r.path(), &url, &["apply", "--env", "local"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let dcr = emulator::soc::dcr_id(&emulator::workspace_guid(SUB, RG, WS));
-    soc_seed::ingest(&url, &dcr, "Custom-SecurityEvent", &a_day(0));
-    let (st, b) = http(
-        &url,
-        "POST",
-        "/vigil-emulator/advance",
-        Some(&json!({"hours": 24})),
-    );
-    assert_eq!(st, 200, "{b}");
-    close_all(
-        &url,
-        1,
-        &[
-            "FalsePositive",
-            "FalsePositive",
-            "FalsePositive",
-            "TruePositive",
-            "BenignPositive",
-        ],
-    );
+    run_a_day(&url, 0, 1);
 
     let run = |extra: &[&str], target: &str| -> (Option<i32>, Value, String) {
         let mut args = vec![
@@ -639,25 +561,7 @@ fn an_anomaly_setting_is_tuned_in_flighting_and_promoted() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
     // Day 2: both copies run.
-    soc_seed::ingest(&url, &dcr, "Custom-SecurityEvent", &a_day(24));
-    let (st, b) = http(
-        &url,
-        "POST",
-        "/vigil-emulator/advance",
-        Some(&json!({"hours": 24})),
-    );
-    assert_eq!(st, 200, "{b}");
-    close_all(
-        &url,
-        6,
-        &[
-            "FalsePositive",
-            "FalsePositive",
-            "FalsePositive",
-            "TruePositive",
-            "BenignPositive",
-        ],
-    );
+    run_a_day(&url, 24, 6);
     let (code, v, out) = run(&["--compare"], "anomalies/brute_flighting.yaml");
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(

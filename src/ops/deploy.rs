@@ -224,6 +224,20 @@ impl Applied {
 
 /// The id (customer id) the query API knows a workspace by: configured, or derived by the
 /// emulator from the workspace's path.
+/// The table plans `vigil schema pull` recorded for a workspace (absent: every table
+/// Analytics).
+pub fn table_plans(
+    root: &std::path::Path,
+    env: &str,
+    ws: &crate::config::Workspace,
+) -> std::collections::BTreeMap<String, String> {
+    std::fs::read_to_string(crate::deploy::env::catalog_file(root, env, ws))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .map(|v| crate::cost::plans(&v))
+        .unwrap_or_default()
+}
+
 pub fn query_workspace_id(ws: &crate::config::Workspace, emulator: bool) -> Option<String> {
     match &ws.workspace_id {
         Some(id) => Some(id.clone()),

@@ -355,11 +355,7 @@ fn remote(
     let start = end - cfg.days * 24 * HOUR;
     let rt = super::deploy::runtime()?;
     // Table plans as `vigil schema pull` recorded them (absent: every table Analytics).
-    let plans = std::fs::read_to_string(crate::deploy::env::catalog_file(&cx.root, &env.name, ws))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .map(|v| crate::cost::plans(&v))
-        .unwrap_or_default();
+    let plans = super::deploy::table_plans(&cx.root, &env.name, ws);
     let mut out = Vec::new();
     for d in selected {
         let Item::Rule(rule) = &d.item else { continue };

@@ -893,11 +893,7 @@ fn cost_checks(
     let Some(w) = envr.workspaces.first() else {
         return out;
     };
-    let plans = std::fs::read_to_string(crate::deploy::env::catalog_file(&cx.root, &envr.name, w))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .map(|v| crate::cost::plans(&v))
-        .unwrap_or_default();
+    let plans = super::deploy::table_plans(&cx.root, &envr.name, w);
     let id = super::deploy::query_workspace_id(w, envr.emulator);
     for c in changes.iter().filter(|c| c.status != ChangeStatus::Deleted) {
         let Some(d) = checked

@@ -107,3 +107,87 @@ pub fn rows(rules: usize, incidents: usize, day: &str) -> (Vec<Value>, Vec<Value
     }
     (inc, al, he)
 }
+
+/// The emulator's local workspace (the `local` environment's default).
+pub const SUB: &str = "00000000-0000-0000-0000-000000000000";
+pub const RG: &str = "vigil-local";
+pub const WS: &str = "local";
+
+/// The emulator on a virtual clock starting at `t0`, answering from an empty sandbox plus
+/// what is ingested (`state`: a state folder, or memory).
+pub fn start_on_clock(t0: &str, state: Option<std::path::PathBuf>) -> vigil::emulator::Emulator {
+    vigil::emulator::start(
+        "127.0.0.1:0",
+        vigil::emulator::Options {
+            state,
+            lro_delay: std::time::Duration::from_millis(10),
+            engine: std::sync::Arc::new(vigil::sandbox::SandboxEngine::new(
+                vigil::engine::Sandbox::default(),
+                0,
+            )),
+            clock: Some(t0.into()),
+            ..vigil::emulator::Options::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The local workspace's ARM path.
+pub fn ws_path() -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.OperationalInsights/workspaces/{WS}")
+}
+
+/// Hour `h` after `t0`, minus 30 minutes (inside the hourly run that ends at `t0` + h).
+pub fn hour_after(t0: &str, h: i64) -> String {
+    let t = vigil::datetime::parse_datetime(t0).unwrap() + h * vigil::datetime::HOUR
+        - 30 * vigil::datetime::MINUTE;
+    vigil::datetime::format_datetime(t)
+}
+
+/// The local workspace's incidents through the REST API.
+pub fn incidents(url: &str) -> Vec<Value> {
+    let (st, all) = http(
+        url,
+        "GET",
+        &format!(
+            "{}/providers/Microsoft.SecurityInsights/incidents?api-version=2025-09-01",
+            ws_path()
+        ),
+        None,
+    );
+    assert_eq!(st, 200, "{all}");
+    all["value"].as_array().unwrap().clone()
+}
+
+/// Close incidents by number as an analyst does (PUT with the etag), each with its
+/// classification and a matching reason.
+pub fn close(url: &str, closing: &[(i64, &str)]) {
+    let all = incidents(url);
+    for &(n, class) in closing {
+        let inc = all
+            .iter()
+            .find(|i| i["properties"]["incidentNumber"] == n)
+            .unwrap_or_else(|| panic!("incident {n}: {all:#?}"));
+        let mut body =
+            json!({"properties": inc["properties"].clone(), "etag": inc["etag"].clone()});
+        body["properties"]["status"] = json!("Closed");
+        body["properties"]["classification"] = json!(class);
+        body["properties"]["classificationReason"] = json!(match class {
+            "TruePositive" => "SuspiciousActivity",
+            "BenignPositive" => "SuspiciousButExpected",
+            _ => "IncorrectAlertLogic",
+        });
+        let (st, b) = http(
+            url,
+            "PUT",
+            &format!(
+                "{}/providers/Microsoft.SecurityInsights/incidents/{}?api-version=2025-09-01",
+                ws_path(),
+                inc["name"].as_str().unwrap()
+            ),
+            Some(&body),
+        );
+        assert_eq!(st, 200, "{b}");
+        assert_eq!(b["properties"]["status"], "Closed");
+    }
+}

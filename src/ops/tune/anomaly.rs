@@ -46,15 +46,6 @@ pub struct TuneAnomalyOutcome {
     pub written: Vec<PathBuf>,
 }
 
-fn find<'a>(defs: &'a [Definition], cx: &Context, w: &str) -> Option<&'a Definition> {
-    defs.iter().find(|d| {
-        matches!(d.item, Item::Anomaly(_))
-            && (d.resource_name().eq_ignore_ascii_case(w)
-                || d.name() == w
-                || cx.path(std::path::Path::new(w)) == cx.root.join(&d.path))
-    })
-}
-
 fn rows(t: &crate::azure::query::Table) -> Vec<AnomalyRow> {
     let col = |n: &str| t.columns.iter().position(|c| c.0 == n);
     let get = |r: &Vec<Value>, n: &str| {
@@ -100,12 +91,12 @@ pub fn run(cx: &Context, o: &TuneAnomalyOptions) -> Result<TuneAnomalyOutcome, O
     let secs = crate::outcomes::parse_since(&o.since).map_err(OpError::usage)?;
     let ws = cx.workspace();
     let checked = crate::pipeline::check(&ws, &cx.siblings(), None);
-    let d = find(&checked.definitions, cx, &o.setting).ok_or_else(|| {
-        OpError::usage(format!(
-            "`{}` is not an anomaly setting of this repository (give its id, display name or file)",
-            o.setting
-        ))
-    })?;
+    let d = super::find(
+        &checked.definitions,
+        cx,
+        crate::model::ContentKind::Anomaly,
+        &o.setting,
+    )?;
     let Item::Anomaly(a) = &d.item else {
         unreachable!("find returns anomaly settings")
     };

@@ -61,14 +61,30 @@ pub struct TuneRuleOutcome {
     pub written: Vec<PathBuf>,
 }
 
-fn find_rule<'a>(defs: &'a [Definition], cx: &Context, w: &str) -> Option<&'a Definition> {
-    defs.iter().find(|d| {
-        matches!(d.item, Item::Rule(_))
-            && (d.resource_name().eq_ignore_ascii_case(w)
-                || d.name() == w
-                || d.path == std::path::Path::new(w)
-                || cx.path(std::path::Path::new(w)) == cx.root.join(&d.path))
-    })
+/// The definition of `kind` a user names by id, display name or file.
+pub(super) fn find<'a>(
+    defs: &'a [Definition],
+    cx: &Context,
+    kind: crate::model::ContentKind,
+    w: &str,
+) -> Result<&'a Definition, OpError> {
+    defs.iter()
+        .find(|d| {
+            d.kind() == kind
+                && (d.resource_name().eq_ignore_ascii_case(w)
+                    || d.name() == w
+                    || d.path == std::path::Path::new(w)
+                    || cx.path(std::path::Path::new(w)) == cx.root.join(&d.path))
+        })
+        .ok_or_else(|| {
+            OpError::usage(format!(
+                "`{w}` is not {} of this repository (give its id, display name or file)",
+                match kind {
+                    crate::model::ContentKind::Anomaly => "an anomaly setting",
+                    _ => "an analytics rule",
+                }
+            ))
+        })
 }
 
 /// A dynamic cell as JSON (an array, or JSON in a string).
@@ -215,12 +231,12 @@ pub fn tune_rule(cx: &Context, o: &TuneRuleOptions) -> Result<TuneRuleOutcome, O
     let secs = parse_since(&o.since).map_err(OpError::usage)?;
     let ws = cx.workspace();
     let checked = crate::pipeline::check(&ws, &cx.siblings(), None);
-    let d = find_rule(&checked.definitions, cx, &o.rule).ok_or_else(|| {
-        OpError::usage(format!(
-            "`{}` is not an analytics rule of this repository (give its id, display name or file)",
-            o.rule
-        ))
-    })?;
+    let d = find(
+        &checked.definitions,
+        cx,
+        crate::model::ContentKind::Rule,
+        &o.rule,
+    )?;
     let Item::Rule(rule) = &d.item else {
         unreachable!("find_rule returns rules")
     };
