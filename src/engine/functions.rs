@@ -1563,7 +1563,7 @@ fn lookup(name: &str) -> Option<F> {
                 None,
             ))
         },
-        _ => return None,
+        _ => return super::series::lookup(name),
     };
     Some(f)
 }

@@ -595,6 +595,22 @@ impl<'a> Lower<'a> {
     }
 
     /// The default column name Kusto gives an unnamed expression.
+    /// The columns of an unnamed call of a function that returns several values.
+    fn tuple_names(&self, id: u32) -> Option<Vec<String>> {
+        if self.kind(id) != N::Call {
+            return None;
+        }
+        let fname = self.name_of(*self.kids(id).first()?)?;
+        let parts = crate::kql::binder::tuple_parts(&fname)?;
+        let arg = self.default_name(*self.args(id).first()?)?;
+        Some(
+            parts
+                .iter()
+                .map(|p| format!("{}_{arg}_{p}", fname.to_ascii_lowercase()))
+                .collect(),
+        )
+    }
+
     pub fn default_name(&self, id: u32) -> Option<String> {
         match self.kind(id) {
             N::Name => self.name_of(id),
@@ -718,6 +734,8 @@ impl<'a> Lower<'a> {
         }
         let names = if aggregate && self.kind(item) == N::Call {
             self.aggregate_name(item)
+        } else if let Some(names) = self.tuple_names(item) {
+            names
         } else {
             self.default_name(item).into_iter().collect()
         };

@@ -16,6 +16,7 @@ pub mod exec;
 pub mod functions;
 pub mod ir;
 pub mod lower;
+pub mod series;
 pub mod source;
 pub mod strings;
 pub mod table;

@@ -1052,25 +1052,7 @@ impl<'a> Binder<'a> {
             return None;
         }
         let (fname, _) = self.name_of(*self.children(id).first()?)?;
-        let parts: &[&str] = match fname.to_ascii_lowercase().as_str() {
-            "series_decompose" | "series_decompose_forecast" => {
-                &["baseline", "seasonal", "trend", "residual"]
-            }
-            "series_decompose_anomalies" => &["ad_flag", "ad_score", "baseline"],
-            "series_periods_detect" | "series_periods_validate" => &["periods", "scores"],
-            "series_fit_line" => &[
-                "rsquare",
-                "slope",
-                "variance",
-                "rvariance",
-                "interception",
-                "line_fit",
-            ],
-            "series_stats" => &[
-                "min", "min_idx", "max", "max_idx", "avg", "stdev", "variance",
-            ],
-            _ => return None,
-        };
+        let parts = tuple_parts(&fname)?;
         let arg = self.default_name(*self.args(id).first()?)?;
         Some(
             parts
@@ -2070,6 +2052,30 @@ impl<'a> Binder<'a> {
             }
         }
     }
+}
+
+/// The values a series analysis function returns, in order; an unnamed call's columns are
+/// `{function}_{first argument}_{part}` (the binder names them, the engine fills them).
+pub fn tuple_parts(function: &str) -> Option<&'static [&'static str]> {
+    Some(match function.to_ascii_lowercase().as_str() {
+        "series_decompose" | "series_decompose_forecast" => {
+            &["baseline", "seasonal", "trend", "residual"]
+        }
+        "series_decompose_anomalies" => &["ad_flag", "ad_score", "baseline"],
+        "series_periods_detect" | "series_periods_validate" => &["periods", "scores"],
+        "series_fit_line" => &[
+            "rsquare",
+            "slope",
+            "variance",
+            "rvariance",
+            "interception",
+            "line_fit",
+        ],
+        "series_stats" => &[
+            "min", "min_idx", "max", "max_idx", "avg", "stdev", "variance",
+        ],
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
