@@ -616,3 +616,36 @@ fn dry_run_runs_hunts_and_redacts_samples() {
         );
     }
 }
+
+/// Rules replay on every core; the report is byte-identical with one thread and with two.
+#[test]
+fn the_dry_run_report_is_the_same_on_one_core_and_on_two() {
+    let tmp = copy_repo();
+    common::copy_dir(
+        &common::manifest_dir().join("sandbox"),
+        &tmp.path().join("sandbox"),
+    );
+    let run = |threads: &str, out: &str| {
+        let o = Command::new(common::vigil_bin())
+            .arg("-C")
+            .arg(tmp.path())
+            .args(["dry-run", "--samples", "2", "--json", out])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.code().is_some(),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        std::fs::read(tmp.path().join(out)).unwrap()
+    };
+    let one = run("1", "one.json");
+    let two = run("2", "two.json");
+    assert!(
+        one.len() > 1000,
+        "a real report: {}",
+        String::from_utf8_lossy(&one)
+    );
+    assert!(one == two, "the reports differ between 1 and 2 threads");
+}

@@ -227,6 +227,11 @@ impl Context {
 
     /// Whether this run has used up its time budget (`[engine] run_timeout_secs`): the rules
     /// and tests not yet run are reported "not run", never passed.
+    /// When the run's time budget (`[engine] run_timeout_secs`) ends.
+    pub fn run_deadline(&self) -> std::time::Instant {
+        self.started + std::time::Duration::from_secs(self.config.engine.run_timeout_secs)
+    }
+
     pub fn out_of_run_time(&self) -> bool {
         self.started.elapsed().as_secs() >= self.config.engine.run_timeout_secs
     }

@@ -34,36 +34,48 @@ pub fn test(cx: &Context, o: &TestOptions) -> Result<TestOutcome, OpError> {
         .filter(|d| matches!(d.item, Item::Rule(_)))
         .collect();
     let progress = cx.progress("test", rules.len() as u64);
+    // Each rule's tests run on any core; results are collected in the rules' order.
+    let deadline = cx.run_deadline();
+    let per_rule: Vec<(Vec<CaseResult>, Option<String>)> = {
+        use rayon::prelude::*;
+        rules
+            .par_iter()
+            .map(|d| {
+                let tf = dryrun::tests_path(&cx.root.join(&d.path));
+                if std::time::Instant::now() >= deadline {
+                    return (
+                        vec![CaseResult::unreadable(
+                            d.name(),
+                            &tf,
+                            cx.out_of_run_time_message(),
+                        )],
+                        None,
+                    );
+                }
+                if !tf.is_file() {
+                    return (Vec::new(), Some(d.path.display().to_string()));
+                }
+                let results = match dryrun::read_tests_in(&cx.root, &tf) {
+                    Ok(tests) => dryrun::run_rule_tests(
+                        &cx.root,
+                        d,
+                        &tests,
+                        &tf,
+                        &checked.definitions,
+                        now,
+                        &cx.config.schemas,
+                    ),
+                    Err(e) => vec![CaseResult::unreadable(d.name(), &tf, e)],
+                };
+                (results, None)
+            })
+            .collect()
+    };
     let mut results = Vec::new();
     let mut untested = Vec::new();
-    for d in rules {
-        let tf = dryrun::tests_path(&cx.root.join(&d.path));
-        if cx.out_of_run_time() {
-            results.push(CaseResult::unreadable(
-                d.name(),
-                &tf,
-                cx.out_of_run_time_message(),
-            ));
-            progress.inc(1);
-            continue;
-        }
-        if !tf.is_file() {
-            untested.push(d.path.display().to_string());
-            progress.inc(1);
-            continue;
-        }
-        match dryrun::read_tests_in(&cx.root, &tf) {
-            Ok(tests) => results.extend(dryrun::run_rule_tests(
-                &cx.root,
-                d,
-                &tests,
-                &tf,
-                &checked.definitions,
-                now,
-                &cx.config.schemas,
-            )),
-            Err(e) => results.push(CaseResult::unreadable(d.name(), &tf, e)),
-        }
+    for (r, u) in per_rule {
+        results.extend(r);
+        untested.extend(u);
         progress.inc(1);
     }
     progress.finish();
