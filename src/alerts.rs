@@ -4,6 +4,8 @@
 //! the entity mappings, custom details and the alert details override from result columns,
 //! and suppression silences runs after an alert.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::engine::exec::{DataSource, Exec, RunOptions, R};
@@ -235,10 +237,73 @@ pub fn prepare(query: &str) -> R<Query> {
     Ok(crate::engine::lower::lower(query, &parsed.tree))
 }
 
+/// The tables a query reads, when every row of its result can only come from them: no
+/// operator or function that makes rows of its own or reads what no window bounds (`print`,
+/// `range`, `datatable`, `externaldata`, `make-series`, `evaluate`, watchlists, stored
+/// functions) and a time index for each. `None`: every run must execute.
+fn windowed_sources(query: &str, data: &dyn DataSource) -> Option<Vec<String>> {
+    use crate::kql::syntax::TokenKind as K;
+    let (tokens, _) = crate::kql::lexer::lex(query);
+    for (i, t) in tokens.iter().enumerate() {
+        if t.kind != K::Ident {
+            continue;
+        }
+        let w = &query[t.range()];
+        let lower = w.to_ascii_lowercase();
+        if matches!(
+            lower.as_str(),
+            "print"
+                | "range"
+                | "datatable"
+                | "externaldata"
+                | "make-series"
+                | "evaluate"
+                | "_getwatchlist"
+                | "materialize"
+        ) || lower.starts_with("make-series")
+        {
+            return None;
+        }
+        let called = tokens[i + 1..]
+            .iter()
+            .find(|n| !n.kind.is_trivia())
+            .is_some_and(|n| n.kind == K::LParen);
+        if data.function(w).is_some() && (called || data.table(w).is_none()) {
+            return None;
+        }
+    }
+    let mut tables: Vec<String> = tokens
+        .iter()
+        .filter(|t| t.kind == K::Ident)
+        .map(|t| &query[t.range()])
+        .filter(|w| data.table(w).is_some())
+        .map(str::to_string)
+        .collect();
+    tables.sort();
+    tables.dedup();
+    if tables.is_empty() || tables.iter().any(|t| data.time_index(t).is_none()) {
+        return None;
+    }
+    Some(tables)
+}
+
 /// Every scheduled run whose query period ends in `(start, end]`, oldest first.
+///
+/// A run whose tables hold no row in its period gives what the first such run gave, when that
+/// was nothing (see `windowed_sources`): it is recorded without executing the query, so long
+/// windows over sparse data (an NRT rule runs 43,200 times in 30 days) cost what their rows
+/// cost.
 pub fn simulate(rule: &Rule, data: &dyn DataSource, start: i64, end: i64) -> R<Vec<Run>> {
     let q = prepare(&rule.query)?;
-    let (freq, _) = schedule(rule);
+    let (freq, period) = schedule(rule);
+    let sources = windowed_sources(&rule.query, data);
+    let indexes: Vec<_> = sources
+        .iter()
+        .flatten()
+        .filter_map(|t| data.time_index(t))
+        .collect();
+    // Some(true): an empty period gave no rows, so later empty periods are skipped.
+    let mut empty_gives_nothing: Option<bool> = None;
     let suppression = if rule.suppression_enabled == Some(true) {
         rule.suppression_duration
             .as_deref()
@@ -258,7 +323,22 @@ pub fn simulate(rule: &Rule, data: &dyn DataSource, start: i64, end: i64) -> R<V
     let mut runs = Vec::new();
     let mut silent_until = i64::MIN;
     for at in ends {
+        let empty = sources.is_some() && indexes.iter().all(|ix| ix.count(at - period, at) == 0);
+        if empty && empty_gives_nothing == Some(true) {
+            runs.push(Run {
+                at: crate::engine::value::format_datetime(at),
+                rows: 0,
+                rows_scanned: 0,
+                scanned_tables: BTreeMap::new(),
+                alerts: Vec::new(),
+                suppressed: false,
+            });
+            continue;
+        }
         let (table, scanned, scanned_tables) = run_once_by_table(rule, &q, data, at)?;
+        if empty && empty_gives_nothing.is_none() {
+            empty_gives_nothing = Some(table.rows == 0);
+        }
         let mut alerts = alerts_for(rule, &table);
         let suppressed = !alerts.is_empty() && at < silent_until;
         if suppressed {
@@ -276,4 +356,103 @@ pub fn simulate(rule: &Rule, data: &dyn DataSource, start: i64, end: i64) -> R<V
         });
     }
     Ok(runs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::value::{Type, MINUTE};
+    use crate::engine::{Column, Sandbox};
+    use std::sync::Arc;
+
+    /// The sandbox without its time index: every run executes.
+    struct NoIndex<'a>(&'a Sandbox);
+
+    impl DataSource for NoIndex<'_> {
+        fn table(&self, name: &str) -> Option<Arc<Table>> {
+            self.0.table(name)
+        }
+    }
+
+    /// The sandbox, counting the table reads (one per executed run).
+    struct Counting<'a>(&'a Sandbox, std::cell::Cell<usize>);
+
+    impl DataSource for Counting<'_> {
+        fn table(&self, name: &str) -> Option<Arc<Table>> {
+            self.1.set(self.1.get() + 1);
+            self.0.table(name)
+        }
+        fn time_index(&self, name: &str) -> Option<Arc<crate::engine::source::TimeIndex>> {
+            self.0.time_index(name)
+        }
+    }
+
+    fn rule(kind: &str, query: &str) -> Rule {
+        serde_json::from_value(serde_json::json!({
+            "id": "00000000-0000-4000-8000-000000000001", "name": "r", "description": "d",
+            "severity": "Medium", "kind": kind, "queryFrequency": "5m", "queryPeriod": "5m",
+            "triggerOperator": "gt", "triggerThreshold": 0, "query": query,
+            "entityMappings": [{"entityType": "Account", "fieldMappings": [{"identifier": "FullName", "columnName": "U"}]}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn skipping_empty_periods_changes_nothing() {
+        let t0 = crate::engine::value::parse_datetime("2026-01-01T00:00:00Z").unwrap();
+        // Sparse data: a few failures on one day of a week.
+        let times: Vec<Value> = (0..12)
+            .map(|i| Value::DateTime(t0 + (i * 37) * MINUTE))
+            .collect();
+        let users: Vec<Value> = (0..12)
+            .map(|i| Value::string(format!("u{}", i % 3)))
+            .collect();
+        let mut sb = Sandbox::default();
+        sb.add_table(
+            "SigninLogs",
+            Table::new(vec![
+                Column::new("TimeGenerated", Type::DateTime, times),
+                Column::new("U", Type::String, users),
+            ]),
+        );
+        let (start, end) = (t0 - 3 * 24 * 60 * MINUTE, t0 + 4 * 24 * 60 * MINUTE);
+        for (kind, q) in [
+            ("Scheduled", "SigninLogs | project TimeGenerated, U"),
+            // One row from no rows: every period runs.
+            (
+                "Scheduled",
+                "SigninLogs | summarize n = count() | extend U = 'x'",
+            ),
+            ("NRT", "SigninLogs | summarize n = count() by U"),
+            // Rows that do not come from the table: every period runs.
+            (
+                "Scheduled",
+                "union (print U = 'p'), (SigninLogs | project U)",
+            ),
+        ] {
+            let r = rule(kind, q);
+            let skipped = simulate(&r, &sb, start, end).unwrap();
+            let all = simulate(&r, &NoIndex(&sb), start, end).unwrap();
+            let key = |runs: &[Run]| -> Vec<(String, usize, usize)> {
+                runs.iter()
+                    .map(|x| (x.at.clone(), x.rows, x.alerts.len()))
+                    .collect()
+            };
+            assert_eq!(key(&skipped), key(&all), "{q}");
+            assert!(skipped.iter().any(|x| !x.alerts.is_empty()), "{q}");
+        }
+        // The sparse case really skips: 2,016 periods, table reads for the few with rows.
+        let c = Counting(&sb, std::cell::Cell::new(0));
+        let runs = simulate(
+            &rule("Scheduled", "SigninLogs | project TimeGenerated, U"),
+            &c,
+            start,
+            end,
+        )
+        .unwrap();
+        assert_eq!(runs.len(), 2016);
+        assert!(c.1.get() < 40, "{} table reads", c.1.get());
+        assert!(windowed_sources("SigninLogs | project U", &sb).is_some());
+        assert!(windowed_sources("union (print U = 'p'), (SigninLogs | project U)", &sb).is_none());
+    }
 }

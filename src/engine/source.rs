@@ -71,6 +71,13 @@ impl TimeIndex {
         })
     }
 
+    /// How many rows have `start <= TimeGenerated < end`.
+    pub fn count(&self, start: i64, end: i64) -> usize {
+        let lo = self.times.partition_point(|&t| t < start);
+        let hi = self.times.partition_point(|&t| t < end);
+        hi.saturating_sub(lo)
+    }
+
     /// The rows with `start <= TimeGenerated < end`, in table order.
     pub fn window(&self, start: i64, end: i64) -> Vec<usize> {
         let lo = self.times.partition_point(|&t| t < start);
