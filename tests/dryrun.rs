@@ -649,3 +649,25 @@ fn the_dry_run_report_is_the_same_on_one_core_and_on_two() {
     );
     assert!(one == two, "the reports differ between 1 and 2 threads");
 }
+
+/// `make-series ... on T in range(start, stop, step)` (the alternate syntax, as the
+/// make-series page describes it): bins of `bin()` aligned to the step (a start of 00:30 gives
+/// a first bin at 00:00) and an inclusive stop (12:00 is a bin). Worked by hand: values 1..10
+/// at 01:00..10:00 sum per 2-hour bin to 1, 5, 9, 13, 17, 10, then 0 for 12:00.
+#[test]
+fn make_series_in_range_bins_like_bin_with_an_inclusive_stop() {
+    let (_, rows) = run_engine(
+        "range x from 1 to 10 step 1 | extend T = datetime(2024-01-01) + x * 1h, v = x \
+         | make-series s = sum(v) default = 0 on T in range(datetime(2024-01-01 00:30), datetime(2024-01-01 12:00), 2h) \
+         | project s, first = todatetime(T[0]), n = array_length(T)",
+    );
+    assert_eq!(rows, ["[1,5,9,13,17,10,0]|2024-01-01T00:00:00Z|7"]);
+    // The main syntax: bins from start (00:30, 02:30, ...), stop exclusive: 1+2, 3+4, ... and
+    // nothing in the 10:30 bin.
+    let (_, rows) = run_engine(
+        "range x from 1 to 10 step 1 | extend T = datetime(2024-01-01) + x * 1h, v = x \
+         | make-series s = sum(v) default = 0 on T from datetime(2024-01-01 00:30) to datetime(2024-01-01 12:00) step 2h \
+         | project s, first = todatetime(T[0]), n = array_length(T)",
+    );
+    assert_eq!(rows, ["[3,7,11,15,19,0]|2024-01-01T00:30:00Z|6"]);
+}

@@ -1394,12 +1394,46 @@ impl<'a> Lower<'a> {
         let Some(on) = get("on") else {
             return Op::Unsupported("make-series without `on`".into(), span);
         };
-        let Some(step) = get("step") else {
-            return Op::Unsupported("make-series without `step`".into(), span);
-        };
-        if self.clause(op, "in").is_some() {
-            return Op::Unsupported("make-series ... in range(...)".into(), span);
+        // The alternate syntax `on T in range(start, stop, step)`: bins of `bin()` (aligned to
+        // the step, not to start) and an inclusive stop, so the axis runs from bin(start) to
+        // bin(stop) + step.
+        let alternate = get("in").and_then(|r| {
+            let callee = self.name_of(*self.kids(r).first()?)?;
+            let a = self.args(r);
+            (self.kind(r) == N::Call && callee.eq_ignore_ascii_case("range") && a.len() == 3)
+                .then(|| (self.expr(a[0]), self.expr(a[1]), self.expr(a[2])))
+        });
+        if get("in").is_some() && alternate.is_none() {
+            return Op::Unsupported(
+                "make-series ... in (not range(start, stop, step))".into(),
+                span,
+            );
         }
+        let (from, to, step) = match alternate {
+            Some((start, stop, step)) => {
+                let bin = |e: Expr| Expr::Call("bin".into(), vec![e, step.clone()], span);
+                (
+                    Some(bin(start)),
+                    Some(Expr::Bin(
+                        crate::engine::ir::BinOp::Add,
+                        Box::new(bin(stop)),
+                        Box::new(step.clone()),
+                        span,
+                    )),
+                    step,
+                )
+            }
+            None => {
+                let Some(step) = get("step") else {
+                    return Op::Unsupported("make-series without `step`".into(), span);
+                };
+                (
+                    get("from").map(|e| self.expr(e)),
+                    get("to").map(|e| self.expr(e)),
+                    self.expr(step),
+                )
+            }
+        };
         let by = self
             .clause(op, "by")
             .map(|c| {
@@ -1413,9 +1447,9 @@ impl<'a> Lower<'a> {
             aggs,
             on_name: self.default_name(on).unwrap_or_else(|| "Column1".into()),
             on: self.expr(on),
-            from: get("from").map(|e| self.expr(e)),
-            to: get("to").map(|e| self.expr(e)),
-            step: self.expr(step),
+            from,
+            to,
+            step,
             by,
         }))
     }

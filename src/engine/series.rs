@@ -334,6 +334,36 @@ fn iir(a: &[Value]) -> R<Value> {
     )))
 }
 
+/// `series_seasonal(series, period)`: per phase of the period, the median of the values there.
+/// Without a period Kusto detects one (`series_periods_detect`), which vigil does not do yet.
+fn seasonal(a: &[Value]) -> R<Value> {
+    let Some(x) = nums(arg(a, 0)) else {
+        return Ok(Value::Null);
+    };
+    let period = arg(a, 1).as_i64().unwrap_or(-1);
+    if period <= 0 {
+        return Err(super::error::EngineError::unsupported(
+            "series_seasonal() without a period (period detection, series_periods_detect)",
+            None,
+        ));
+    }
+    let p = period as usize;
+    let medians: Vec<f64> = (0..p)
+        .map(|phase| {
+            let mut v: Vec<f64> = x.iter().skip(phase).step_by(p).copied().collect();
+            v.sort_by(|a, b| a.total_cmp(b));
+            match v.len() {
+                0 => 0.0,
+                n if n % 2 == 1 => v[n / 2],
+                n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+            }
+        })
+        .collect();
+    Ok(dynamic(serde_json::Value::Array(
+        (0..x.len()).map(|i| out(medians[i % p])).collect(),
+    )))
+}
+
 fn cmp(b: bool) -> serde_json::Value {
     serde_json::Value::Bool(b)
 }
@@ -438,6 +468,7 @@ pub(super) fn lookup(name: &str) -> Option<F> {
                 .unwrap_or(Value::Null))
         },
         "series_iir" => iir,
+        "series_seasonal" => seasonal,
         _ => return None,
     })
 }
