@@ -491,6 +491,7 @@ fn lookup(name: &str) -> Option<F> {
         "todatetime" | "datetime" => |a| Ok(arg(a, 0).cast(Type::DateTime)),
         "totimespan" | "timespan" | "time" => |a| Ok(arg(a, 0).cast(Type::TimeSpan)),
         "todynamic" | "parse_json" | "parsejson" | "dynamic" => |a| Ok(parse_json_value(arg(a, 0))),
+        "parse_xml" => super::xml::parse_xml,
         "toguid" | "guid" => |a| Ok(Value::string(s(a, 0))),
         "tohex" => |a| {
             // Negative values in two's complement, 32-bit when they fit an int; an optional

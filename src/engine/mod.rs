@@ -21,6 +21,7 @@ pub mod source;
 pub mod strings;
 pub mod table;
 pub mod value;
+pub mod xml;
 
 pub use budget::Budget;
 pub use data::Sandbox;
