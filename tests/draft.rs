@@ -598,3 +598,39 @@ fn an_existing_out_file_is_never_overwritten() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("does not overwrite"), "{out}");
 }
+
+#[test]
+fn a_model_that_never_answers_times_out_with_a_clear_message() {
+    // Accepts connections and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let tmp = repo(&url, 0);
+    let p = tmp.path().join("vigil.toml");
+    let cfg = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(
+        &p,
+        cfg.replace("max_repairs = 0\n", "max_repairs = 0\ntimeout_secs = 1\n"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let (code, out) = vigil(
+        tmp.path(),
+        &["draft", "--hypothesis", "x", "--out", "hunts/t.yaml"],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("did not answer within [ai] timeout_secs"),
+        "{out}"
+    );
+    assert!(!tmp.path().join("hunts/t.yaml").exists());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "retries are bounded"
+    );
+}
