@@ -1888,12 +1888,49 @@ impl<'a> Binder<'a> {
                     columns: input.columns.clone(),
                     open: true,
                 };
+                let mut out = Schema::open();
                 for k in &kids {
-                    if self.kind(*k) == N::Call {
-                        self.call(*k, Some(&open), BuiltinKind::Plugin);
+                    if self.kind(*k) != N::Call {
+                        continue;
                     }
+                    let plugin = self
+                        .children(*k)
+                        .first()
+                        .and_then(|c| self.name_of(*c))
+                        .map(|(n, _)| n.to_ascii_lowercase());
+                    let args = self.args(*k);
+                    // `ipv4_lookup(Lookup, SourceKey, LookupKey [, ExtraKey...] [, unmatched])`:
+                    // the source key is a column of the input, the lookup key one of the lookup
+                    // table, and the output is the input's columns then the lookup's.
+                    if matches!(plugin.as_deref(), Some("ipv4_lookup" | "ipv6_lookup"))
+                        && args.len() >= 3
+                    {
+                        let lookup = match self.expr(args[0], None) {
+                            Value::Table(s) => s,
+                            _ => Schema::open(),
+                        };
+                        self.expr(args[1], Some(&input));
+                        self.expr(args[2], Some(&lookup));
+                        for a in &args[3..] {
+                            self.expr(*a, Some(&open));
+                        }
+                        let clash = lookup
+                            .columns
+                            .iter()
+                            .any(|(n, _)| input.columns.iter().any(|(m, _)| m == n));
+                        if !input.open && !lookup.open && !clash {
+                            let mut columns = input.columns.clone();
+                            columns.extend(lookup.columns.iter().cloned());
+                            out = Schema {
+                                columns,
+                                open: false,
+                            };
+                        }
+                        continue;
+                    }
+                    self.call(*k, Some(&open), BuiltinKind::Plugin);
                 }
-                Schema::open()
+                out
             }
             "invoke" => {
                 for k in &kids {
