@@ -1294,6 +1294,10 @@ fn the_trusted_stage_checks_the_projected_data_scanned_per_day() {
 #[test]
 fn table_plans_are_pulled_and_decide_the_charged_share() {
     let r = spray_repo();
+    r.write(
+        "hunts/failures.yaml",
+        "id: 00000000-0000-4000-8000-0000000000f1\nname: Failed sign-ins\ndescription: d\nquery: SigninLogs | where ResultType == \"50126\" | project TimeGenerated, UserPrincipalName\n",
+    );
     r.commit("base");
     let cx = vigil::ops::Context::open(vigil::ops::ContextOptions::new(r.path())).unwrap();
     let emu = vigil::emulator::start(
@@ -1348,4 +1352,24 @@ fn table_plans_are_pulled_and_decide_the_charged_share() {
         "{d}"
     );
     assert_eq!(cost["chargeable_tables"], json!([["SigninLogs", "Basic"]]));
+    // Hunts run through the workspace too: one run over the window, its own figures.
+    let hunt = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["kind"] == "hunt")
+        .unwrap_or_else(|| panic!("no hunt in {d}"));
+    assert_eq!(
+        hunt["result_rows"], 3,
+        "the three failures in the window: {hunt}"
+    );
+    assert_eq!(hunt["cost"]["runs_per_day"], 1.0);
+    assert!(
+        hunt["cost"]["scanned_bytes_per_run"].as_f64().unwrap() > 0.0,
+        "{hunt}"
+    );
+    assert_eq!(
+        hunt["cost"]["chargeable_tables"],
+        json!([["SigninLogs", "Basic"]])
+    );
 }

@@ -373,6 +373,21 @@ fn remote(
     let plans = super::deploy::table_plans(&cx.root, &env.name, ws);
     let mut out = Vec::new();
     for d in selected {
+        if let Item::Hunt(h) = &d.item {
+            out.push(remote_hunt(
+                &rt,
+                &client,
+                &workspace_id,
+                d.name(),
+                &h.query,
+                (start, end),
+                &plans,
+                o.samples,
+                &cx.redactor(),
+                &ws.label(),
+            ));
+            continue;
+        }
         let Item::Rule(rule) = &d.item else { continue };
         let (mut freq, mut period) = alerts::schedule(rule);
         if freq < HOUR && period < HOUR {
@@ -460,4 +475,79 @@ fn remote(
         budget: cfg.alert_budget_per_day,
         remote: true,
     })
+}
+
+/// A hunt through the workspace: one run over the window with statistics; the cost is that
+/// run's (a hunt has no schedule, so `runs_per_day` is 1: the figure is per run).
+#[allow(clippy::too_many_arguments)]
+fn remote_hunt(
+    rt: &tokio::runtime::Runtime,
+    client: &crate::azure::Client,
+    workspace_id: &str,
+    name: &str,
+    query: &str,
+    (start, end): (i64, i64),
+    plans: &std::collections::BTreeMap<String, String>,
+    samples: usize,
+    redactor: &crate::redact::Redactor,
+    label: &str,
+) -> RuleRun {
+    let span = format!("{}/{}", format_datetime(start), format_datetime(end));
+    let mut run = match rt.block_on(crate::azure::query::query(
+        client,
+        workspace_id,
+        query,
+        Some(&span),
+        true,
+    )) {
+        Err(e) => RuleRun::failed(name, e.to_string(), None),
+        Ok(res) if res.partial_error.is_some() => RuleRun::failed(
+            name,
+            format!("partial result: {}", res.partial_error.unwrap_or_default()),
+            None,
+        ),
+        Ok(res) => {
+            let stats = res
+                .statistics
+                .as_ref()
+                .map(crate::cost::from_statistics)
+                .unwrap_or_default();
+            let t = res.tables.first();
+            let names: Vec<&str> = t
+                .map(|t| t.columns.iter().map(|c| c.0.as_str()).collect())
+                .unwrap_or_default();
+            RuleRun {
+                result_rows: Some(t.map(|t| t.rows.len()).unwrap_or(0)),
+                rows_scanned: stats.scanned_rows,
+                runs: Some(1),
+                workspace: Some(label.to_string()),
+                sample_rows: t
+                    .map(|t| {
+                        t.rows
+                            .iter()
+                            .take(samples)
+                            .map(|r| {
+                                serde_json::Value::Object(
+                                    names
+                                        .iter()
+                                        .zip(r)
+                                        .map(|(n, v)| (n.to_string(), redactor.json(v)))
+                                        .collect(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                cost: Some(crate::cost::project(
+                    &[stats],
+                    1.0,
+                    &crate::dryrun::generate::referenced_tables(query),
+                    plans,
+                )),
+                ..RuleRun::empty(name)
+            }
+        }
+    };
+    run.kind = Some("hunt");
+    run
 }

@@ -75,6 +75,32 @@ pub fn exec(g: &Global, m: &ArgMatches) -> ExitCode {
                         .collect();
                     text.push_str(&format!("       scanned: {}\n", by.join(", ")));
                 }
+                if let Some(c) = &r.cost {
+                    // One run over the window: the figure is per run, not per day.
+                    text.push_str(&format!(
+                        "       {}\n",
+                        match c.scanned_bytes_per_run {
+                            Some(b) => format!(
+                                "data scanned ≈ {} in this run (estimate){}",
+                                bytes(b),
+                                if c.chargeable_tables.is_empty() {
+                                    "; no per-GB query charge (Analytics tables)".to_string()
+                                } else {
+                                    format!(
+                                        "; charged per GB: {}",
+                                        c.chargeable_tables
+                                            .iter()
+                                            .map(|(t, p)| format!("{t} ({p})"))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )
+                                }
+                            ),
+                            None =>
+                                "data scanned: unknown (the service returned no statistics)".into(),
+                        }
+                    ));
+                }
                 for row in &r.sample_rows {
                     text.push_str(&format!("       {row}\n"));
                 }
