@@ -224,12 +224,9 @@ impl Server {
                             .iter()
                             .take(max)
                             .map(|row| {
-                                Value::Object(
-                                    names
-                                        .iter()
-                                        .zip(row.as_array().into_iter().flatten())
-                                        .map(|(n, v)| (n.to_string(), r.redactor.json(v)))
-                                        .collect(),
+                                r.redactor.row(
+                                    names.iter().copied(),
+                                    row.as_array().map(Vec::as_slice).unwrap_or(&[]),
                                 )
                             })
                             .collect();

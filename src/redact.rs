@@ -124,6 +124,21 @@ impl Redactor {
         out
     }
 
+    /// A result row as an object of column → redacted value.
+    pub fn row<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+        cells: &[serde_json::Value],
+    ) -> serde_json::Value {
+        serde_json::Value::Object(
+            names
+                .into_iter()
+                .zip(cells)
+                .map(|(n, v)| (n.to_string(), self.json(v)))
+                .collect(),
+        )
+    }
+
     /// A JSON value with every string (keys kept) redacted.
     pub fn json(&self, v: &serde_json::Value) -> serde_json::Value {
         use serde_json::Value;

@@ -266,12 +266,10 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
                     .iter()
                     .take(o.samples)
                     .map(|r| {
-                        let obj: serde_json::Map<String, serde_json::Value> = names
-                            .iter()
-                            .zip(r.as_array().into_iter().flatten())
-                            .map(|(n, v)| (n.to_string(), redactor.json(v)))
-                            .collect();
-                        serde_json::Value::Object(obj)
+                        redactor.row(
+                            names.iter().copied(),
+                            r.as_array().map(Vec::as_slice).unwrap_or(&[]),
+                        )
                     })
                     .collect();
                 RuleRun {
@@ -371,6 +369,7 @@ fn remote(
     let rt = super::deploy::runtime()?;
     // Table plans as `vigil schema pull` recorded them (absent: every table Analytics).
     let plans = super::deploy::table_plans(&cx.root, &env.name, ws);
+    let redactor = cx.redactor();
     let mut out = Vec::new();
     for d in selected {
         if let Item::Hunt(h) = &d.item {
@@ -383,7 +382,7 @@ fn remote(
                 (start, end),
                 &plans,
                 o.samples,
-                &cx.redactor(),
+                &redactor,
                 &ws.label(),
             ));
             continue;
@@ -526,15 +525,7 @@ fn remote_hunt(
                         t.rows
                             .iter()
                             .take(samples)
-                            .map(|r| {
-                                serde_json::Value::Object(
-                                    names
-                                        .iter()
-                                        .zip(r)
-                                        .map(|(n, v)| (n.to_string(), redactor.json(v)))
-                                        .collect(),
-                                )
-                            })
+                            .map(|r| redactor.row(names.iter().copied(), r))
                             .collect()
                     })
                     .unwrap_or_default(),

@@ -553,6 +553,14 @@ fn run_local_stages(
 
 /// Trusted stage for one environment: the plan against it and shadow evidence from its query
 /// API (for every promotion in that environment). Returns the evidence read.
+/// The definition a change holds at the head.
+fn head_definition<'a>(checked: &'a pipeline::Checked, c: &Change) -> Option<&'a Definition> {
+    checked
+        .definitions
+        .iter()
+        .find(|d| key(&d.path) == key(&c.path))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_trusted_stages(
     cx: &Context,
@@ -612,11 +620,7 @@ fn run_trusted_stages(
     for c in changes {
         let name = match c.status {
             ChangeStatus::Deleted => c.base.as_ref().map(|b| b.resource_name().to_string()),
-            _ => checked
-                .definitions
-                .iter()
-                .find(|d| key(&d.path) == key(&c.path))
-                .map(|d| d.resource_name().to_string()),
+            _ => head_definition(checked, c).map(|d| d.resource_name().to_string()),
         };
         if let Some(n) = name {
             let mut check = stages::plan_check(&summary, &n);
@@ -668,11 +672,7 @@ fn run_trusted_stages(
     let records = crate::deploy::apply::remote_records(&lives);
     let mut found = Vec::new();
     for c in changes.iter().filter(|c| c.status != ChangeStatus::Deleted) {
-        let Some(d) = checked
-            .definitions
-            .iter()
-            .find(|d| key(&d.path) == key(&c.path))
-        else {
+        let Some(d) = head_definition(checked, c) else {
             continue;
         };
         if !matches!(d.item, Item::Rule(_)) || !crate::validate::policy::is_ai(d) {
@@ -896,11 +896,7 @@ fn cost_checks(
     let plans = super::deploy::table_plans(&cx.root, &envr.name, w);
     let id = super::deploy::query_workspace_id(w, envr.emulator);
     for c in changes.iter().filter(|c| c.status != ChangeStatus::Deleted) {
-        let Some(d) = checked
-            .definitions
-            .iter()
-            .find(|d| key(&d.path) == key(&c.path))
-        else {
+        let Some(d) = head_definition(checked, c) else {
             continue;
         };
         let Item::Rule(rule) = &d.item else { continue };

@@ -87,18 +87,16 @@ pub fn check(def: &Definition, policy: &Policy) -> Vec<Diagnostic> {
             );
         }
     }
-    // A tuned AI definition is checked against the model that drafted it.
-    let ai_fields = def.provenance().and_then(|p| match p.origin {
-        Origin::Ai => Some((p.model.clone(), true)),
-        Origin::Tuned => p
-            .derived_from
-            .as_ref()
-            .filter(|d| d.origin == Origin::Ai)
-            .map(|d| (d.model.clone(), false)),
-        _ => None,
-    });
-    if let (Some((model, _)), false) = (&ai_fields, ai_fields.as_ref().is_some_and(|f| f.1)) {
-        if let Some(m) = model.as_deref().filter(|m| !m.trim().is_empty()) {
+    // A tuned AI definition is checked against the model that drafted it (an `origin: ai` one
+    // is checked below).
+    let derived_model = def
+        .provenance()
+        .filter(|p| p.origin == Origin::Tuned)
+        .and_then(|p| p.derived_from.as_ref())
+        .filter(|d| d.origin == Origin::Ai)
+        .and_then(|d| d.model.as_deref());
+    if let Some(m) = derived_model.filter(|m| !m.trim().is_empty()) {
+        {
             if !policy.models.is_empty() && !policy.models.iter().any(|e| model_allowed(e, m)) {
                 out.push(
                     Diagnostic::new(

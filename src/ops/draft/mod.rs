@@ -179,15 +179,7 @@ fn run_hunt(
     (start, end): (i64, i64),
     redactor: &crate::redact::Redactor,
 ) -> Result<HuntRun, String> {
-    let obj = |names: &[String], row: &[Value]| -> Value {
-        Value::Object(
-            names
-                .iter()
-                .zip(row)
-                .map(|(n, v)| (n.clone(), redactor.json(v)))
-                .collect(),
-        )
-    };
+    let obj = |names: &[String], row: &[Value]| redactor.row(names.iter().map(String::as_str), row);
     match target {
         Target::Sandbox(sb) => {
             let opts = crate::engine::RunOptions {
