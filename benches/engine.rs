@@ -3,7 +3,13 @@
 //! (when a Python with duckdb_kql is given in `VIGIL_PEERS_PYTHON`, e.g. a venv made from that
 //! folder's requirements.txt). Data is loaded first; load time is reported apart; best of 3.
 //!
-//! `cargo bench --bench engine` (`VIGIL_ENGINE_ROWS` to change the row count).
+//! Memory: vigil's load and queries run in a child process of their own (as the peer does),
+//! so its peak RSS counts the engine, not the bench's data generation. Both peaks are printed
+//! beside the raw column data of the input file (UTF-8 bytes of the string values plus 8 bytes
+//! per number or datetime) and the bytes vigil's column layout holds.
+//!
+//! `cargo bench --bench engine` (`VIGIL_ENGINE_ROWS` to change the row count;
+//! `VIGIL_ENGINE_KEEP=1` keeps the data file for profiling).
 
 #[path = "../tests/common/secevent.rs"]
 mod secevent;
@@ -40,6 +46,7 @@ import duckdb, duckdb_kql
 path, queries = sys.argv[1], json.loads(sys.argv[2])
 con = duckdb_kql.connect()
 con.execute("SET TimeZone='UTC'")
+import resource
 t0 = time.perf_counter()
 con.execute(f"CREATE TABLE SecurityEvent AS SELECT CAST(TimeGenerated AS TIMESTAMP) AS TimeGenerated, Computer, Account, CAST(EventID AS INTEGER) AS EventID, CommandLine, Process, EventData FROM read_json('{path}', format='newline_delimited')")
 load = time.perf_counter() - t0
@@ -49,25 +56,35 @@ for name, q in queries:
     for _ in range(3):
         t = time.perf_counter(); df = duckdb_kql.kql(con, q).df(); ts.append(time.perf_counter() - t); rows = len(df)
     out[name] = {"best_s": min(ts), "rows": rows}
+out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
 "#;
 
-fn main() {
-    let n: usize = std::env::var("VIGIL_ENGINE_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let now = parse_datetime("2026-11-21T12:00:00Z").unwrap();
-    let rows = secevent::make_table(n, now, 42);
-    let dir = std::env::temp_dir().join(format!("vigil-engine-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("SecurityEvent.jsonl");
-    std::fs::write(&path, secevent::to_jsonl(&rows, format_datetime)).unwrap();
-    drop(rows);
+/// The raw column data of a JSON Lines file: UTF-8 bytes of string values, 8 bytes per
+/// number (datetimes are strings in JSON; the bench's schema makes `TimeGenerated` one, so it
+/// counts 8).
+fn raw_bytes(path: &std::path::Path) -> u64 {
+    use std::io::BufRead;
+    let f = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut total = 0u64;
+    for line in f.lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        for (k, x) in v.as_object().unwrap() {
+            total += match x {
+                _ if k == "TimeGenerated" => 8,
+                serde_json::Value::String(s) => s.len() as u64,
+                serde_json::Value::Number(_) => 8,
+                _ => 0,
+            };
+        }
+    }
+    total
+}
 
-    // Load: the file through the sandbox loader (typed by the bench's schema).
+/// The child: load the file and time the queries; prints one JSON object.
+fn child(dir: &std::path::Path, now: i64) {
     let t = Instant::now();
-    let mut sb = Sandbox::open(&dir);
+    let mut sb = Sandbox::open(dir);
     sb.add_schema(
         "SecurityEvent",
         vec![
@@ -82,13 +99,10 @@ fn main() {
     );
     let loaded = sb.load("SecurityEvent").unwrap().unwrap();
     let load_s = t.elapsed().as_secs_f64();
-    println!(
-        "engine: {} rows loaded from JSON Lines in {load_s:.3} s",
-        loaded.rows
-    );
-
+    let layout: u64 = loaded.columns.iter().map(|c| c.data.heap_bytes()).sum();
     let opts = RunOptions { now, window: None };
-    let mut ours = Vec::new();
+    let mut out =
+        serde_json::json!({"load_s": load_s, "rows": loaded.rows, "layout_bytes": layout});
     for (name, q) in QUERIES {
         let mut best = f64::MAX;
         let mut nrows = 0;
@@ -98,59 +112,122 @@ fn main() {
             best = best.min(t.elapsed().as_secs_f64());
             nrows = o.table.rows;
         }
-        ours.push((name.to_string(), best, nrows));
+        out[*name] = serde_json::json!({"best_s": best, "rows": nrows});
     }
-    let peak = peak_rss_mb();
+    out["peak_mb"] = serde_json::json!(peak_rss_mb());
+    println!("{out}");
+}
 
-    let peer: Option<serde_json::Value> = std::env::var("VIGIL_PEERS_PYTHON").ok().and_then(|py| {
-        let out = std::process::Command::new(py)
-            .arg("-c")
-            .arg(PEER)
-            .arg(&path)
-            .arg(serde_json::to_string(QUERIES).unwrap())
-            .output()
-            .ok()?;
+fn main() {
+    let n: usize = std::env::var("VIGIL_ENGINE_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let now = parse_datetime("2026-11-21T12:00:00Z").unwrap();
+    if let Ok(dir) = std::env::var("VIGIL_ENGINE_CHILD") {
+        child(std::path::Path::new(&dir), now);
+        return;
+    }
+    let rows = secevent::make_table(n, now, 42);
+    let dir = std::env::temp_dir().join(format!("vigil-engine-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("SecurityEvent.jsonl");
+    std::fs::write(&path, secevent::to_jsonl(&rows, format_datetime)).unwrap();
+    drop(rows);
+    let raw = raw_bytes(&path);
+
+    let run = |cmd: &mut std::process::Command, who: &str| -> Option<serde_json::Value> {
+        let out = match cmd.output() {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("{who} did not start: {e}");
+                return None;
+            }
+        };
         if !out.status.success() {
             eprintln!(
-                "duckdb-kql failed: {}",
+                "{who} failed ({}): {}",
+                out.status,
                 String::from_utf8_lossy(&out.stderr)
             );
             return None;
         }
-        serde_json::from_slice(&out.stdout).ok()
+        // The last line is the result (libraries may print before it).
+        let text = String::from_utf8_lossy(&out.stdout);
+        match text
+            .lines()
+            .rev()
+            .find(|l| l.starts_with('{'))
+            .map(serde_json::from_str)
+        {
+            Some(Ok(v)) => Some(v),
+            _ => {
+                eprintln!("{who} printed no result: {text}");
+                None
+            }
+        }
+    };
+    let ours = run(
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .env("VIGIL_ENGINE_CHILD", &dir)
+            .env("VIGIL_ENGINE_ROWS", n.to_string()),
+        "vigil",
+    )
+    .expect("vigil's run");
+    let peer: Option<serde_json::Value> = std::env::var("VIGIL_PEERS_PYTHON").ok().and_then(|py| {
+        run(
+            std::process::Command::new(py)
+                .arg("-c")
+                .arg(PEER)
+                .arg(&path)
+                .arg(serde_json::to_string(QUERIES).unwrap()),
+            "duckdb-kql",
+        )
     });
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "engine: {} rows loaded from JSON Lines in {:.3} s",
+        ours["rows"],
+        f(&ours, "load_s")
+    );
     if let Some(p) = &peer {
-        println!(
-            "duckdb-kql: loaded in {:.3} s",
-            p["load_s"].as_f64().unwrap_or(0.0)
-        );
+        println!("duckdb-kql: loaded in {:.3} s", f(p, "load_s"));
     } else {
         println!("duckdb-kql: not run (set VIGIL_PEERS_PYTHON to a Python with duckdb_kql)");
     }
     println!();
     println!("| query | vigil s (rows) | duckdb-kql s (rows) | ratio duckdb/vigil |");
     println!("|---|---|---|---|");
-    for (name, s, r) in &ours {
-        let (ps, pr) = peer
-            .as_ref()
-            .and_then(|p| p.get(name))
-            .map(|x| {
-                (
-                    x["best_s"].as_f64().unwrap_or(f64::NAN),
-                    x["rows"].as_u64().unwrap_or(0),
-                )
-            })
-            .unwrap_or((f64::NAN, 0));
-        if ps.is_nan() {
-            println!("| {name} | {s:.4} ({r}) | - | - |");
-        } else {
-            println!(
-                "| {name} | {s:.4} ({r}) | {ps:.4} ({pr}) | {:.2}x |",
-                ps / s
-            );
+    for (name, _) in QUERIES {
+        let (s, r) = (f(&ours[*name], "best_s"), &ours[*name]["rows"]);
+        match peer.as_ref().map(|p| &p[*name]) {
+            Some(x) if x.is_object() => println!(
+                "| {name} | {s:.4} ({r}) | {:.4} ({}) | {:.2}x |",
+                f(x, "best_s"),
+                x["rows"],
+                f(x, "best_s") / s
+            ),
+            _ => println!("| {name} | {s:.4} ({r}) | - | - |"),
         }
     }
     println!();
-    println!("vigil peak RSS: {peak:.0} MB (data generation, file and load included)");
-    let _ = std::fs::remove_dir_all(&dir);
+    let raw_mb = raw as f64 / 1048576.0;
+    let layout_mb = f(&ours, "layout_bytes") / 1048576.0;
+    let peak = f(&ours, "peak_mb");
+    println!("raw column data: {raw_mb:.0} MB; vigil's column layout: {layout_mb:.0} MB");
+    println!(
+        "vigil peak RSS: {peak:.0} MB ({:.2}x the raw column data; load and queries, own process)",
+        peak / raw_mb
+    );
+    if let Some(p) = &peer {
+        println!("duckdb-kql peak RSS: {:.0} MB", f(p, "peak_mb"));
+    }
+    if std::env::var_os("VIGIL_ENGINE_KEEP").is_some() {
+        println!(
+            "data kept in {} (VIGIL_ENGINE_CHILD=that folder runs vigil's side alone)",
+            dir.display()
+        );
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

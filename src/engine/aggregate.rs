@@ -4,12 +4,11 @@
 //! the small cardinalities of sample data. Percentiles use the nearest-rank method.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use super::error::{EngineError, R};
 use super::ir::{Assign, Span};
 use super::table::{infer_type, Cv};
-use super::table::{Column, Table};
+use super::table::{Column, Data, Table};
 use super::value::{sort_cmp, Key, Type, Value};
 
 pub enum Arg {
@@ -355,7 +354,7 @@ pub fn run(
                 out.push(Column {
                     name: c.name.clone(),
                     ty: c.ty,
-                    data: Arc::new(pick(&Cv::Col(c.data.clone()))),
+                    data: Data::new(pick(&Cv::Col(c.data.clone()))),
                 });
             };
             for arg in &args[1..] {
@@ -379,7 +378,7 @@ pub fn run(
                         let c = Column {
                             name: n.clone(),
                             ty,
-                            data: cv.clone().into_arc(t.rows),
+                            data: cv.clone().into_data(t.rows),
                         };
                         push(&mut out, &c);
                     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use super::source::{DataSource, StoredFunction};
 use super::table::infer_type;
-use super::table::{Column, Table};
+use super::table::{Column, Data, Table};
 use super::value::{Type, Value};
 use crate::kql::catalog::Catalog;
 
@@ -216,66 +216,155 @@ impl DataSource for Sandbox {
     }
 }
 
-/// Load one table file.
+/// Load one table file: JSON Lines and CSV are read a line at a time straight into
+/// dictionary-encoded columns (no row objects, no copy of the file in memory).
 pub fn load_file(path: &Path, schema: Option<&[(String, Type)]>) -> Result<Arc<Table>, String> {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-    {
-        return Ok(Arc::new(rows_to_table(parquet_rows(path)?, schema)));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let rows: Vec<Vec<(String, Value)>> = match ext.as_str() {
+    let mut b = TableBuilder::new(schema);
+    match ext.as_str() {
+        "parquet" => {
+            for row in parquet_rows(path)? {
+                b.push_row(row);
+            }
+        }
         "csv" => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             let recs =
                 crate::csv::parse(&text).map_err(|e| format!("{}: {e:?}", path.display()))?;
+            drop(text);
             let mut it = recs.into_iter();
             let header = it.next().unwrap_or_default();
-            it.map(|r| {
-                header
-                    .iter()
-                    .cloned()
-                    .zip(r.into_iter().map(Value::string))
-                    .collect()
-            })
-            .collect()
+            let cols: Vec<usize> = header.iter().map(|h| b.column(h)).collect();
+            for r in it {
+                for (c, v) in cols.iter().zip(r) {
+                    b.set_str(*c, &v);
+                }
+                b.end_row();
+            }
         }
         _ => {
-            let mut rows = Vec::new();
-            let values: Vec<serde_json::Value> =
-                if ext == "json" && text.trim_start().starts_with('[') {
-                    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
-                } else {
-                    let mut v = Vec::new();
-                    for (i, line) in text.lines().enumerate() {
-                        if line.trim().is_empty() {
-                            continue;
-                        }
-                        v.push(
-                            serde_json::from_str(line)
-                                .map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?,
-                        );
-                    }
-                    v
-                };
-            for v in values {
-                let serde_json::Value::Object(o) = v else {
-                    return Err(format!(
-                        "{}: each row must be a JSON object",
-                        path.display()
-                    ));
-                };
-                rows.push(json_row(o));
+            if ext == "json" && starts_with_array(path)? {
+                // One JSON array of objects: read whole.
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let mut de = serde_json::Deserializer::from_str(&text);
+                serde::de::DeserializeSeed::deserialize(RowsSeed(&mut b), &mut de)
+                    .and_then(|_| de.end())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            } else {
+                b = load_lines(path, schema)?;
             }
-            rows
         }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+/// Whether a file's first non-blank byte is `[`.
+fn starts_with_array(path: &Path) -> Result<bool, String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        if let Some(b) = buf[..n].iter().find(|b| !b.is_ascii_whitespace()) {
+            return Ok(*b == b'[');
+        }
+    }
+}
+
+/// JSON Lines on every core: the file is cut into byte ranges at line starts, each range is
+/// parsed into its own builder, and the builders are appended in file order (the table is the
+/// one a single pass makes, whatever the number of threads).
+fn load_lines(path: &Path, schema: Option<&[(String, Type)]>) -> Result<TableBuilder, String> {
+    use rayon::prelude::*;
+    let len = std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    let parts = if len < 8 << 20 {
+        1
+    } else {
+        rayon::current_num_threads().clamp(1, 16) as u64
     };
-    Ok(Arc::new(rows_to_table(rows, schema)))
+    let bounds: Vec<u64> = (0..=parts).map(|k| len * k / parts).collect();
+    let results: Vec<Result<(TableBuilder, usize), (usize, String)>> = (0..parts as usize)
+        .into_par_iter()
+        .map(|k| parse_range(path, bounds[k], bounds[k + 1], schema))
+        .collect();
+    let mut lines_before = 0;
+    let mut out: Option<TableBuilder> = None;
+    for r in results {
+        match r {
+            Ok((b, lines)) => {
+                lines_before += lines;
+                match &mut out {
+                    None => out = Some(b),
+                    Some(o) => o.append(b),
+                }
+            }
+            Err((0, e)) => return Err(format!("{}: {e}", path.display())),
+            Err((line, e)) => {
+                return Err(format!("{}:{}: {e}", path.display(), lines_before + line))
+            }
+        }
+    }
+    Ok(out.unwrap_or_else(|| TableBuilder::new(schema)))
+}
+
+/// The lines that start in `[start, end)`: a builder and the number of lines, or the line
+/// (counted from the range's first) that failed and why (line 0 for a read error).
+fn parse_range(
+    path: &Path,
+    start: u64,
+    end: u64,
+    schema: Option<&[(String, Type)]>,
+) -> Result<(TableBuilder, usize), (usize, String)> {
+    use std::io::{BufRead, Seek};
+    let mut b = TableBuilder::new(schema);
+    let file = std::fs::File::open(path).map_err(|e| (0, e.to_string()))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut line = String::new();
+    let mut pos = start;
+    if start > 0 {
+        // The line that holds byte `start - 1` belongs to the range before.
+        reader
+            .seek(std::io::SeekFrom::Start(start - 1))
+            .map_err(|e| (0, e.to_string()))?;
+        let mut skip = Vec::new();
+        pos = start - 1
+            + reader
+                .read_until(b'\n', &mut skip)
+                .map_err(|e| (0, e.to_string()))? as u64;
+    }
+    let mut lines = 0;
+    while pos < end {
+        line.clear();
+        let n = reader
+            .read_line(&mut line)
+            .map_err(|e| (0, e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        pos += n as u64;
+        lines += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut de = serde_json::Deserializer::from_str(&line);
+        serde::de::DeserializeSeed::deserialize(RowSeed(&mut b), &mut de)
+            .and_then(|_| de.end())
+            .map_err(|e| (lines, e.to_string()))?;
+    }
+    Ok((b, lines))
 }
 
 /// One JSON object as a row of named values (strings stay strings until a schema types them).
@@ -300,117 +389,394 @@ pub fn json_row(o: serde_json::Map<String, serde_json::Value>) -> Vec<(String, V
 /// Build a typed table from rows of named values: the schema's columns first (in its order,
 /// typed by it), then any other columns in order of first appearance, typed by their values.
 pub fn rows_to_table(rows: Vec<Vec<(String, Value)>>, schema: Option<&[(String, Type)]>) -> Table {
-    let mut names: Vec<(String, Option<Type>)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    if let Some(s) = schema {
-        for (n, t) in s {
-            index.insert(n.clone(), names.len());
-            names.push((n.clone(), Some(*t)));
-        }
-    }
-    for r in &rows {
-        for (k, _) in r {
-            if !index.contains_key(k) {
-                index.insert(k.clone(), names.len());
-                names.push((k.clone(), None));
-            }
-        }
-    }
-    let n = rows.len();
-    // Columns of the schema that no row has cost nothing per row: they share one column of
-    // typed nulls per type (a wide catalog table loaded from a narrow file stays small).
-    let mut seen = vec![false; names.len()];
-    for r in &rows {
-        for (k, _) in r {
-            seen[index[k]] = true;
-        }
-    }
-    let mut cols: Vec<Vec<Value>> = seen
-        .iter()
-        .map(|s| {
-            if *s {
-                Vec::with_capacity(n)
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
-    let mut interner: HashMap<Arc<str>, ()> = HashMap::new();
+    let mut b = TableBuilder::new(schema);
     for r in rows {
-        let mut present = vec![false; names.len()];
-        for (k, v) in r {
-            let i = index[&k];
-            present[i] = true;
-            cols[i].push(v);
+        b.push_row(r);
+    }
+    b.finish()
+}
+
+/// Builds a typed table a row at a time into dictionary-encoded columns: each cell is looked
+/// up in its column's dictionary as it arrives (a string is copied once per distinct value),
+/// and [`TableBuilder::finish`] types the dictionaries, not the rows. The schema's columns come
+/// first (in its order, typed by it), then other columns in order of first appearance, typed
+/// by their values (strings that all look like datetimes become datetimes: JSON has none).
+pub struct TableBuilder {
+    names: Vec<(String, Option<Type>)>,
+    index: HashMap<String, usize>,
+    cols: Vec<ColBuilder>,
+    /// The current row's key per column (`ABSENT` when the row has no such cell).
+    pending: Vec<u32>,
+    /// The columns of the previous row, in the order its cells came, and the position in it
+    /// of the current cell: rows of one file usually repeat their keys in the same order, so
+    /// a key is checked against that guess before it is looked up.
+    order: Vec<usize>,
+    pos: usize,
+    rows: usize,
+}
+
+const ABSENT: u32 = u32::MAX;
+
+/// One column being built: keys per row and the dictionary. Key 0 is null.
+struct ColBuilder {
+    /// None until a row has a cell in this column (columns no row has cost nothing per row).
+    keys: Option<Vec<u32>>,
+    values: Vec<Value>,
+    strs: HashMap<Arc<str>, u32, foldhash::fast::FixedState>,
+    scalars: HashMap<(u8, u64), u32, foldhash::fast::FixedState>,
+}
+
+impl ColBuilder {
+    fn new() -> ColBuilder {
+        ColBuilder {
+            keys: None,
+            values: vec![Value::Null],
+            strs: HashMap::default(),
+            scalars: HashMap::default(),
         }
-        for (i, p) in present.iter().enumerate() {
-            if !p && seen[i] {
-                cols[i].push(Value::Null);
+    }
+
+    fn intern_str(&mut self, s: &str) -> u32 {
+        if let Some(&k) = self.strs.get(s) {
+            return k;
+        }
+        let a: Arc<str> = Arc::from(s);
+        let k = self.push(Value::Str(a.clone()));
+        self.strs.insert(a, k);
+        k
+    }
+
+    fn intern(&mut self, v: Value) -> u32 {
+        let sk = match &v {
+            Value::Null => return 0,
+            Value::Str(s) => {
+                if let Some(&k) = self.strs.get(&**s) {
+                    return k;
+                }
+                let s = s.clone();
+                let k = self.push(v);
+                self.strs.insert(s, k);
+                return k;
+            }
+            Value::Bool(b) => (1, *b as u64),
+            Value::Long(i) => (2, *i as u64),
+            Value::Real(r) => (3, r.to_bits()),
+            Value::DateTime(t) => (4, *t as u64),
+            Value::TimeSpan(t) => (5, *t as u64),
+            Value::Dyn(_) => return self.push(v),
+        };
+        if let Some(&k) = self.scalars.get(&sk) {
+            return k;
+        }
+        let k = self.push(v);
+        self.scalars.insert(sk, k);
+        k
+    }
+
+    fn push(&mut self, v: Value) -> u32 {
+        self.values.push(v);
+        (self.values.len() - 1) as u32
+    }
+}
+
+impl TableBuilder {
+    pub fn new(schema: Option<&[(String, Type)]>) -> TableBuilder {
+        let mut b = TableBuilder {
+            names: Vec::new(),
+            index: HashMap::new(),
+            cols: Vec::new(),
+            pending: Vec::new(),
+            order: Vec::new(),
+            pos: 0,
+            rows: 0,
+        };
+        for (n, t) in schema.unwrap_or_default() {
+            let i = b.column(n);
+            b.names[i].1 = Some(*t);
+        }
+        b
+    }
+
+    /// The index of a column, added (untyped) on first use.
+    pub fn column(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = self.names.len();
+        self.index.insert(name.to_string(), i);
+        self.names.push((name.to_string(), None));
+        self.cols.push(ColBuilder::new());
+        self.pending.push(ABSENT);
+        i
+    }
+
+    /// Set a cell of the current row (a repeated name keeps the last value).
+    pub fn set(&mut self, col: usize, v: Value) {
+        let k = self.cols[col].intern(v);
+        self.pending[col] = k;
+    }
+
+    pub fn set_str(&mut self, col: usize, s: &str) {
+        let k = self.cols[col].intern_str(s);
+        self.pending[col] = k;
+    }
+
+    /// The column of the current row's next cell (see `order`).
+    fn next_column(&mut self, name: &str) -> usize {
+        if let Some(&c) = self.order.get(self.pos) {
+            if self.names[c].0 == name {
+                self.pos += 1;
+                return c;
+            }
+        }
+        let c = self.column(name);
+        self.order.truncate(self.pos);
+        self.order.push(c);
+        self.pos += 1;
+        c
+    }
+
+    /// Append the rows of `other` (built from the next part of the same input): its columns
+    /// join this builder's by name, and its dictionaries are merged into this one's, so the
+    /// result is the one a single builder would have made from the whole input.
+    pub fn append(&mut self, other: TableBuilder) {
+        let base = self.rows;
+        for ((name, _), oc) in other.names.into_iter().zip(other.cols) {
+            let c = self.column(&name);
+            let Some(okeys) = oc.keys else {
+                continue;
+            };
+            let col = &mut self.cols[c];
+            let remap: Vec<u32> = oc.values.into_iter().map(|v| col.intern(v)).collect();
+            let keys = col.keys.get_or_insert_with(|| vec![0; base]);
+            keys.resize(base, 0);
+            keys.extend(okeys.iter().map(|&k| remap[k as usize]));
+        }
+        self.rows += other.rows;
+        for c in &mut self.cols {
+            if let Some(k) = &mut c.keys {
+                k.resize(self.rows, 0);
             }
         }
     }
-    let mut shared: HashMap<Type, Arc<Vec<Value>>> = HashMap::new();
-    let columns = names
-        .into_iter()
-        .zip(cols)
-        .zip(seen)
-        .map(|(((name, ty), data), seen)| {
-            if let (false, Some(ty)) = (seen, ty) {
-                let data = shared
-                    .entry(ty)
-                    .or_insert_with(|| Arc::new(vec![Value::Null.cast(ty); n]))
-                    .clone();
-                return Column { name, ty, data };
-            }
-            let ty = ty.unwrap_or_else(|| {
-                // Strings that all parse as datetimes become datetimes (JSON has no datetime).
-                let t = infer_type(&data);
-                if t == Type::String
-                    && data.iter().all(|v| match v {
-                        Value::Str(s) => s.is_empty() || looks_like_datetime(s),
-                        Value::Null => true,
-                        _ => false,
-                    })
-                    && data
-                        .iter()
-                        .any(|v| matches!(v, Value::Str(s) if !s.is_empty()))
-                {
-                    Type::DateTime
-                } else if t == Type::Unknown {
-                    Type::String
-                } else {
-                    t
+
+    /// End the current row: cells it lacks are null.
+    pub fn end_row(&mut self) {
+        let rows = self.rows;
+        for (c, p) in self.cols.iter_mut().zip(self.pending.iter_mut()) {
+            if *p == ABSENT {
+                if let Some(k) = &mut c.keys {
+                    k.push(0);
                 }
-            });
-            let data: Vec<Value> = data
-                .into_iter()
-                .map(|v| {
-                    let v = if ty == Type::Dynamic {
-                        match v {
-                            Value::Str(_) | Value::Dyn(_) | Value::Null => v.cast(Type::Dynamic),
-                            other => Value::dynamic(other.to_json()),
-                        }
-                    } else {
-                        v.cast(ty)
+            } else {
+                c.keys
+                    .get_or_insert_with(|| {
+                        let mut v = Vec::with_capacity(rows.max(1024));
+                        v.resize(rows, 0);
+                        v
+                    })
+                    .push(*p);
+                *p = ABSENT;
+            }
+        }
+        self.rows += 1;
+        self.pos = 0;
+    }
+
+    pub fn push_row(&mut self, row: Vec<(String, Value)>) {
+        for (k, v) in row {
+            let c = self.column(&k);
+            self.set(c, v);
+        }
+        self.end_row();
+    }
+
+    pub fn finish(self) -> Table {
+        let n = self.rows;
+        // Columns no row has share one key vector of zeros (a wide catalog table loaded from
+        // a narrow file stays small).
+        let mut zeros: Option<Arc<Vec<u32>>> = None;
+        let columns = self
+            .names
+            .into_iter()
+            .zip(self.cols)
+            .map(|((name, ty), c)| {
+                let ColBuilder { keys, values, .. } = c;
+                let Some(keys) = keys else {
+                    let ty = ty.unwrap_or(Type::String);
+                    let keys = zeros.get_or_insert_with(|| Arc::new(vec![0; n])).clone();
+                    return Column {
+                        name,
+                        ty,
+                        data: Data::Dict(keys, Arc::new(vec![Value::Null.cast(ty)])),
                     };
-                    // Share repeated strings (sample data repeats hosts and accounts).
-                    match v {
-                        Value::Str(s) if s.len() <= 64 => {
-                            if let Some((k, _)) = interner.get_key_value(&s) {
-                                Value::Str(k.clone())
-                            } else {
-                                interner.insert(s.clone(), ());
-                                Value::Str(s)
-                            }
-                        }
-                        other => other,
+                };
+                let ty = ty.unwrap_or_else(|| {
+                    let t = infer_type(&values);
+                    if t == Type::String
+                        && values.iter().all(|v| match v {
+                            Value::Str(s) => s.is_empty() || looks_like_datetime(s),
+                            Value::Null => true,
+                            _ => false,
+                        })
+                        && values
+                            .iter()
+                            .any(|v| matches!(v, Value::Str(s) if !s.is_empty()))
+                    {
+                        Type::DateTime
+                    } else if t == Type::Unknown {
+                        Type::String
+                    } else {
+                        t
                     }
-                })
-                .collect();
-            Column::new(name, ty, data)
-        })
-        .collect();
-    Table { columns, rows: n }
+                });
+                let values: Vec<Value> = values
+                    .into_iter()
+                    .map(|v| match (ty, v) {
+                        (Type::String, v @ Value::Str(_)) => v,
+                        (Type::Dynamic, v @ (Value::Str(_) | Value::Dyn(_) | Value::Null)) => {
+                            v.cast(Type::Dynamic)
+                        }
+                        (Type::Dynamic, other) => Value::dynamic(other.to_json()),
+                        (_, v) => v.cast(ty),
+                    })
+                    .collect();
+                // A dictionary pays when values repeat; a column of mostly distinct values is
+                // stored a value per row.
+                let data = if values.len() * 4 > n * 3 && n > 16 {
+                    Data::new(keys.iter().map(|&k| values[k as usize].clone()).collect())
+                } else {
+                    Data::dict(keys, values)
+                };
+                Column { name, ty, data }
+            })
+            .collect();
+        Table { columns, rows: n }
+    }
+}
+
+/// A JSON object as a row of the builder: keys are matched without copying them and string
+/// values are looked up in their column's dictionary without copying them.
+struct RowSeed<'b>(&'b mut TableBuilder);
+
+impl<'de> serde::de::DeserializeSeed<'de> for RowSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RowSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("each row must be a JSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let col = self.0.next_column(&key.0);
+            let cell = map.next_value_seed(CellSeed(&mut self.0.cols[col]))?;
+            self.0.pending[col] = cell;
+        }
+        self.0.end_row();
+        Ok(())
+    }
+}
+
+/// A JSON array of row objects.
+struct RowsSeed<'b>(&'b mut TableBuilder);
+
+impl<'de> serde::de::DeserializeSeed<'de> for RowsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RowsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of row objects")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(RowSeed(self.0))?.is_some() {}
+        Ok(())
+    }
+}
+
+/// An object key, borrowed from the line when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// One cell, interned into its column as it is read; yields its key.
+struct CellSeed<'c>(&'c mut ColBuilder);
+
+impl<'de> serde::de::DeserializeSeed<'de> for CellSeed<'_> {
+    type Value = u32;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CellSeed<'_> {
+    type Value = u32;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_str<E>(self, s: &str) -> Result<u32, E> {
+        Ok(self.0.intern_str(s))
+    }
+    fn visit_unit<E>(self) -> Result<u32, E> {
+        Ok(0)
+    }
+    fn visit_none<E>(self) -> Result<u32, E> {
+        Ok(0)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<u32, E> {
+        Ok(self.0.intern(Value::Bool(b)))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<u32, E> {
+        Ok(self.0.intern(Value::Long(i)))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<u32, E> {
+        Ok(self.0.intern(match i64::try_from(u) {
+            Ok(i) => Value::Long(i),
+            Err(_) => Value::Real(u as f64),
+        }))
+    }
+    fn visit_f64<E>(self, x: f64) -> Result<u32, E> {
+        Ok(self.0.intern(Value::Real(x)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<u32, A::Error> {
+        use serde::Deserialize;
+        let v = serde_json::Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(self.0.intern(Value::dynamic(v)))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<u32, A::Error> {
+        use serde::Deserialize;
+        let v = serde_json::Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(self.0.intern(Value::dynamic(v)))
+    }
 }
 
 fn looks_like_datetime(s: &str) -> bool {
@@ -469,4 +835,267 @@ fn parquet_rows(path: &Path) -> Result<Vec<Vec<(String, Value)>>, String> {
         rows.push(out);
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(
+        name: &str,
+        text: &str,
+        schema: Option<&[(String, Type)]>,
+    ) -> Result<Arc<Table>, String> {
+        let dir = std::env::temp_dir().join(format!(
+            "vigil-data-{}-{}",
+            std::process::id(),
+            name.replace('.', "-")
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        let r = load_file(&p, schema);
+        let _ = std::fs::remove_dir_all(&dir);
+        r
+    }
+
+    #[test]
+    fn repeated_values_are_a_dictionary_and_distinct_values_are_plain() {
+        let mut text = String::new();
+        for i in 0..100 {
+            text.push_str(&format!(
+                "{{\"Computer\": \"host-{}\", \"Id\": {i}, \"When\": \"2026-01-01T00:00:{:02}Z\"}}\n",
+                i % 3,
+                i % 60
+            ));
+        }
+        let t = load_text("T.jsonl", &text, None).unwrap();
+        assert_eq!(t.rows, 100);
+        let c = t.column("Computer").unwrap();
+        assert_eq!(c.ty, Type::String);
+        match &c.data {
+            // Null (key 0) and three hosts.
+            Data::Dict(k, d) => assert_eq!((k.len(), d.len()), (100, 4)),
+            other => panic!("expected a dictionary, got {other:?}"),
+        }
+        assert_eq!(c.data[4].text(), "host-1");
+        let id = t.column("Id").unwrap();
+        assert_eq!(id.ty, Type::Long);
+        assert!(
+            matches!(id.data, Data::Plain(_)),
+            "100 distinct ids are plain"
+        );
+        assert_eq!(id.data[57].as_i64(), Some(57));
+        let when = t.column("When").unwrap();
+        assert_eq!(
+            when.ty,
+            Type::DateTime,
+            "datetime strings are typed as datetimes"
+        );
+        assert_eq!(when.data[61].key(), when.data[1].key());
+    }
+
+    #[test]
+    fn missing_cells_are_null_and_absent_schema_columns_share_their_keys() {
+        let schema = vec![
+            ("A".to_string(), Type::String),
+            ("B".to_string(), Type::Long),
+            ("C".to_string(), Type::DateTime),
+        ];
+        let t = load_text(
+            "T.jsonl",
+            "{\"A\": \"x\"}\n\n{\"A\": \"y\", \"Extra\": true}\n",
+            Some(&schema),
+        )
+        .unwrap();
+        assert_eq!(t.rows, 2);
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["A", "B", "C", "Extra"]);
+        assert!(t.column("B").unwrap().data[0].is_null());
+        assert!(t.column("Extra").unwrap().data[0].is_null());
+        assert_eq!(t.column("Extra").unwrap().data[1].as_bool(), Some(true));
+        match (&t.column("B").unwrap().data, &t.column("C").unwrap().data) {
+            (Data::Dict(kb, _), Data::Dict(kc, _)) => assert!(Arc::ptr_eq(kb, kc)),
+            other => panic!("absent columns should share keys: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_line_is_reported_with_its_number_and_rows_must_be_objects() {
+        let e = load_text("T.jsonl", "{\"A\": 1}\n{\"A\": \n", None).unwrap_err();
+        assert!(e.contains("T.jsonl:2:"), "{e}");
+        let e = load_text("T.jsonl", "{\"A\": 1}\n[1, 2]\n", None).unwrap_err();
+        assert!(
+            e.contains("T.jsonl:2:") && e.contains("each row must be a JSON object"),
+            "{e}"
+        );
+        let e = load_text("T.json", "[{\"A\": 1}, 3]", None).unwrap_err();
+        assert!(e.contains("each row must be a JSON object"), "{e}");
+    }
+
+    #[test]
+    fn json_arrays_csv_escaped_keys_and_nested_values_load() {
+        let t = load_text(
+            "T.json",
+            "[{\"A\\u0042\": \"x\", \"D\": {\"k\": [1, 2]}}, {\"AB\": \"y\", \"D\": null}]",
+            None,
+        )
+        .unwrap();
+        assert_eq!(t.rows, 2);
+        assert_eq!(t.column("AB").unwrap().data[1].text(), "y");
+        let d = t.column("D").unwrap();
+        assert_eq!(d.ty, Type::Dynamic);
+        assert_eq!(d.data[0].to_json(), serde_json::json!({"k": [1, 2]}));
+        let t = load_text("T.csv", "A,B\n1,\"x,y\"\n2,z\n", None).unwrap();
+        assert_eq!(t.rows, 2);
+        assert_eq!(t.column("B").unwrap().data[0].text(), "x,y");
+    }
+
+    #[test]
+    fn dictionary_columns_keep_their_dictionary_through_take_concat_and_map() {
+        let d = Data::dict(
+            vec![1, 2, 1, 0],
+            vec![Value::Null, Value::str("a"), Value::str("b")],
+        );
+        let taken = d.take(&[2, 1]);
+        assert!(matches!(taken, Data::Dict(..)));
+        assert_eq!(
+            taken.to_vec().iter().map(|v| v.text()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let both = d.concat(&taken);
+        assert_eq!(both.len(), 6);
+        assert_eq!(both[5].text(), "b");
+        let upper = d.map(|v| Value::string(v.text().to_uppercase()));
+        assert!(matches!(upper, Data::Dict(..)));
+        assert_eq!(upper[1].text(), "B");
+        assert_eq!(d.mask(|v| v.text() == "a"), [true, false, true, false]);
+        let opt = d.take_opt(&[Some(1), None], &Value::str("-"));
+        assert_eq!(opt[1].text(), "-");
+        assert_eq!(opt[0].text(), "b");
+    }
+
+    #[test]
+    fn a_file_read_in_parallel_parts_is_the_table_one_pass_makes() {
+        // Over 8 MiB, so it is cut into parts; a column appears only late, keys change order.
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() < 9 << 20 {
+            if i % 7 == 0 {
+                text.push_str(&format!("{{\"B\": {i}, \"A\": \"h{}\"}}\n", i % 13));
+            } else if i > 120_000 {
+                text.push_str(&format!(
+                    "{{\"A\": \"h{}\", \"Late\": \"x{}\"}}\n",
+                    i % 13,
+                    i % 5
+                ));
+            } else {
+                text.push_str(&format!(
+                    "{{\"A\": \"h{}\", \"B\": {}}}\n\n",
+                    i % 13,
+                    i % 100
+                ));
+            }
+            i += 1;
+        }
+        let load = |threads: usize, text: &str| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| load_text("P.jsonl", text, None))
+        };
+        let one = load(1, &text).unwrap();
+        let three = load(3, &text).unwrap();
+        assert_eq!(one.schema(), three.schema());
+        assert_eq!(one.rows, three.rows);
+        for (a, b) in one.columns.iter().zip(&three.columns) {
+            let (Data::Dict(ka, da), Data::Dict(kb, db)) = (&a.data, &b.data) else {
+                assert_eq!(
+                    a.data.to_vec().iter().map(|v| v.key()).collect::<Vec<_>>(),
+                    b.data.to_vec().iter().map(|v| v.key()).collect::<Vec<_>>()
+                );
+                continue;
+            };
+            assert_eq!(ka, kb, "{}", a.name);
+            let k = |d: &Vec<Value>| d.iter().map(|v| v.key()).collect::<Vec<_>>();
+            assert_eq!(k(da), k(db), "{}", a.name);
+        }
+        // A bad line late in the file is reported at its line.
+        let lines = text.lines().count();
+        let bad = format!("{text}{{\"A\": oops}}\n");
+        let e = load(3, &bad).unwrap_err();
+        assert!(e.contains(&format!("P.jsonl:{}:", lines + 1)), "{e}");
+    }
+
+    /// A table whose dictionary repeats a value (as a merged or cast dictionary may), in
+    /// dictionary and in plain layout: every query gives the same rows both ways.
+    #[test]
+    fn dictionary_fast_paths_agree_with_the_plain_layout() {
+        let n = (super::super::table::PARALLEL_ROWS + 1000) as u32;
+        let keys: Vec<u32> = (0..n).map(|i| (i * 7 + i / 3) % 5).collect();
+        let dict = vec![
+            Value::Null,
+            Value::str("a"),
+            Value::str("B"),
+            Value::str("a"),
+            Value::str("c"),
+        ];
+        let hosts: Vec<u32> = (0..n).map(|i| (i % 3) + 1).collect();
+        let hdict = vec![
+            Value::Null,
+            Value::str("h1"),
+            Value::str("h2"),
+            Value::str("h1"),
+        ];
+        let ids: Vec<Value> = (0..n).map(|i| Value::Long(i as i64 % 11)).collect();
+        let table = |dicts: bool| {
+            let col = |name: &str, k: &[u32], d: &[Value]| Column {
+                name: name.into(),
+                ty: Type::String,
+                data: if dicts {
+                    Data::dict(k.to_vec(), d.to_vec())
+                } else {
+                    Data::new(k.iter().map(|&k| d[k as usize].clone()).collect())
+                },
+            };
+            Table::new(vec![
+                col("A", &keys, &dict),
+                col("H", &hosts, &hdict),
+                Column::new("N", Type::Long, ids.clone()),
+            ])
+        };
+        let queries = [
+            "T | summarize c = count() by A | order by A asc",
+            "T | summarize c = count(), s = sum(N) by A, H | order by A asc, H asc",
+            "T | where A == 'a' | summarize count() by H, U = toupper(A)",
+            "T | where A != 'B' and N > 3 | extend L = strlen(A) | summarize sum(L) by N | order by N asc",
+            "T | summarize dcount(A), make_set(H) | extend x = 1",
+            "T | take 5 | extend U = strcat(A, '-', H)",
+        ];
+        let run = |dicts: bool, threads: usize, q: &str| {
+            let mut sb = Sandbox::default();
+            sb.add_table("T", table(dicts));
+            let opts = super::super::RunOptions {
+                now: 0,
+                window: None,
+            };
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| super::super::run(q, &sb, opts))
+                .map(|o| (o.table.schema(), o.table.json_rows()))
+                .map_err(|e| e.message)
+        };
+        for q in queries {
+            let plain = run(false, 1, q).unwrap();
+            assert!(!plain.1.is_empty(), "{q}");
+            assert_eq!(run(true, 1, q).unwrap(), plain, "{q}");
+            assert_eq!(run(true, 2, q).unwrap(), plain, "{q}");
+        }
+        // One group for the two "a" entries.
+        let (_, rows) = run(true, 2, queries[0]).unwrap();
+        assert_eq!(rows.len(), 4, "{rows:?}");
+    }
 }

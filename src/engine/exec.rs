@@ -12,7 +12,7 @@ use super::aggregate;
 use super::functions;
 use super::ir::*;
 use super::strings::{eq_ci, glob, Needle};
-use super::table::{Column, Table};
+use super::table::{Column, Data, Table};
 use super::value::{compare, equals, sort_cmp, Key, Type, Value};
 
 pub use super::error::{EngineError, R};
@@ -1017,26 +1017,20 @@ impl<'a> Exec<'a> {
                         let eq = *op == BinOp::Eq;
                         let data = &c.data;
                         let m: Vec<bool> = match k {
-                            Value::Long(k) => data
-                                .iter()
-                                .map(|v| match v {
-                                    Value::Long(x) => (x == k) == eq,
-                                    // A null is not equal to a value (and is "not equal").
-                                    Value::Null => !eq,
-                                    other => equals(other, &Value::Long(*k))
-                                        .map(|r| r == eq)
-                                        .unwrap_or(false),
-                                })
-                                .collect(),
-                            Value::Str(k) => data
-                                .iter()
-                                .map(|v| match v {
-                                    Value::Str(x) => (Arc::ptr_eq(x, k) || **x == **k) == eq,
-                                    other => equals(other, &Value::Str(k.clone()))
-                                        .map(|r| r == eq)
-                                        .unwrap_or(false),
-                                })
-                                .collect(),
+                            Value::Long(k) => data.mask(|v| match v {
+                                Value::Long(x) => (x == k) == eq,
+                                // A null is not equal to a value (and is "not equal").
+                                Value::Null => !eq,
+                                other => equals(other, &Value::Long(*k))
+                                    .map(|r| r == eq)
+                                    .unwrap_or(false),
+                            }),
+                            Value::Str(k) => data.mask(|v| match v {
+                                Value::Str(x) => (Arc::ptr_eq(x, k) || **x == **k) == eq,
+                                other => equals(other, &Value::Str(k.clone()))
+                                    .map(|r| r == eq)
+                                    .unwrap_or(false),
+                            }),
                             _ => return self.mask_eval(pred, t),
                         };
                         return Ok(Some(m));
@@ -1054,7 +1048,7 @@ impl<'a> Exec<'a> {
     fn mask_eval(&mut self, pred: &Expr, t: &Table) -> R<Option<Vec<bool>>> {
         Ok(match self.eval(pred, t)? {
             Cv::Const(v) => v.truthy().then(|| vec![true; t.rows]),
-            Cv::Col(c) => Some(c.iter().map(|v| matches!(v, Value::Bool(true))).collect()),
+            Cv::Col(c) => Some(c.mask(|v| matches!(v, Value::Bool(true)))),
         })
     }
 
@@ -1169,7 +1163,7 @@ impl<'a> Exec<'a> {
     fn assign_columns(&mut self, t: &Table, a: &Assign, unnamed: &mut usize) -> R<Vec<Column>> {
         let cv = self.eval(&a.expr, t)?;
         let ty = Some(self.static_type(&a.expr, t)).filter(|t| *t != Type::Unknown);
-        let data = cv.into_arc(t.rows);
+        let data = cv.into_data(t.rows);
         let name = match a.names.first() {
             Some(n) => n.clone(),
             None => {
@@ -1260,20 +1254,42 @@ impl<'a> Exec<'a> {
             ids.resize(t.rows, 0);
             return (ids, firsts);
         }
+        if let Some(g) = dict_groups(t.rows, by) {
+            return g;
+        }
         let state = foldhash::fast::FixedState::with_seed(7);
         let mut heads: HashMap<u64, u32, std::hash::BuildHasherDefault<IdHasher>> =
             HashMap::default();
         let mut next: Vec<u32> = Vec::new();
-        for i in 0..t.rows {
+        let one = |v: &Value| {
             let mut h = std::hash::BuildHasher::build_hasher(&state);
-            for c in by {
-                hash_value(c.get(i), &mut h);
+            hash_value(v, &mut h);
+            std::hash::Hasher::finish(&h)
+        };
+        // A dictionary column's values are hashed once per entry.
+        let dict_hashes: Vec<Option<Vec<u64>>> = by
+            .iter()
+            .map(|c| match c {
+                Cv::Col(Data::Dict(_, d)) => Some(d.iter().map(one).collect()),
+                _ => None,
+            })
+            .collect();
+        for i in 0..t.rows {
+            let mut h = 0u64;
+            for (c, dh) in by.iter().zip(&dict_hashes) {
+                let x = match (c, dh) {
+                    (Cv::Col(Data::Dict(k, _)), Some(dh)) => dh[k[i] as usize],
+                    _ => one(c.get(i)),
+                };
+                h = (h.rotate_left(23) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             }
-            let h = std::hash::Hasher::finish(&h);
             let mut g = heads.get(&h).copied().unwrap_or(u32::MAX);
             while g != u32::MAX {
                 let f = firsts[g as usize];
-                if by.iter().all(|c| same_key(c.get(i), c.get(f))) {
+                if by.iter().all(|c| match c {
+                    Cv::Col(Data::Dict(k, _)) if k[i] == k[f] => true,
+                    _ => same_key(c.get(i), c.get(f)),
+                }) {
                     break;
                 }
                 g = next[g as usize];
@@ -1458,7 +1474,7 @@ impl<'a> Exec<'a> {
             lk.push(lc.data.clone());
             rk.push(rc.data.clone());
         }
-        let key_of = |cols: &[Arc<Vec<Value>>], i: usize| -> Option<Vec<Key>> {
+        let key_of = |cols: &[Data], i: usize| -> Option<Vec<Key>> {
             let mut k = Vec::with_capacity(cols.len());
             for c in cols {
                 let v = &c[i];
@@ -1569,11 +1585,7 @@ impl<'a> Exec<'a> {
             Column {
                 name: c.name.clone(),
                 ty: c.ty,
-                data: Arc::new(
-                    idx.iter()
-                        .map(|i| i.map(|i| c.data[i].clone()).unwrap_or_else(|| null.clone()))
-                        .collect(),
-                ),
+                data: c.data.take_opt(idx, &null),
             }
         };
         let mut out = Table {
@@ -2222,7 +2234,7 @@ impl<'a> Exec<'a> {
                 if x.is_const() && lo.is_const() && hi.is_const() {
                     return Ok(Cv::Const(f(0)));
                 }
-                Ok(Cv::Col(Arc::new((0..n).map(f).collect())))
+                Ok(Cv::Col(Data::new((0..n).map(f).collect())))
             }
             Expr::List(op, x, items, span) => self.list_op(*op, x, items, t, *span),
             Expr::Call(name, args, span) => self.call(name, args, t, *span),
@@ -2236,7 +2248,7 @@ impl<'a> Exec<'a> {
                 if v.is_const() && i.is_const() {
                     return Ok(Cv::Const(functions::index(v.get(0), i.get(0))));
                 }
-                Ok(Cv::Col(Arc::new(
+                Ok(Cv::Col(Data::new(
                     (0..n)
                         .map(|k| functions::index(v.get(k), i.get(k)))
                         .collect(),
@@ -2327,7 +2339,7 @@ impl<'a> Exec<'a> {
                         list_test(op, lhs.get(i), &vals)
                     })
                     .collect();
-                return Ok(Cv::Col(Arc::new(data)));
+                return Ok(Cv::Col(Data::new(data)));
             }
         };
         let _ = span;
@@ -2471,7 +2483,7 @@ impl<'a> Exec<'a> {
                         }))
                     })
                     .collect();
-                return Ok(Cv::Col(Arc::new(data)));
+                return Ok(Cv::Col(Data::new(data)));
             }
             "pack_all" | "bag_pack_all" => {
                 let data = (0..n)
@@ -2486,7 +2498,7 @@ impl<'a> Exec<'a> {
                         Value::dynamic(serde_json::Value::Object(m))
                     })
                     .collect();
-                return Ok(Cv::Col(Arc::new(data)));
+                return Ok(Cv::Col(Data::new(data)));
             }
             // Sample data is ingested as it is generated: ingestion time is TimeGenerated.
             "ingestion_time" => {
@@ -2500,7 +2512,7 @@ impl<'a> Exec<'a> {
                     Some(a) => self.scalar(a)?.as_i64().unwrap_or(1),
                     None => 1,
                 };
-                return Ok(Cv::Col(Arc::new(
+                return Ok(Cv::Col(Data::new(
                     (0..n).map(|i| Value::Long(start + i as i64)).collect(),
                 )));
             }
@@ -2527,7 +2539,7 @@ impl<'a> Exec<'a> {
                         }
                     })
                     .collect();
-                return Ok(Cv::Col(Arc::new(data)));
+                return Ok(Cv::Col(Data::new(data)));
             }
             _ => {}
         }
@@ -2614,6 +2626,69 @@ fn hash_key(k: &Key, h: &mut impl std::hash::Hasher) {
 }
 
 /// Whether two values fall in the same group (the equality of [`Value::key`]).
+/// [`Exec::groups`] when every key column is a dictionary (or a constant) with no more
+/// entries than rows, and there are at most four: rows are grouped on their dictionary keys,
+/// each entry first mapped to the first entry with an equal key (a dictionary may repeat a
+/// value), so there is no hashing of values per row. Same ids, same order.
+fn dict_groups(rows: usize, by: &[Cv]) -> Option<(Vec<u32>, Vec<usize>)> {
+    let mut cols: Vec<(&[u32], Vec<u32>)> = Vec::new();
+    for c in by {
+        match c {
+            Cv::Const(_) => {}
+            Cv::Col(Data::Dict(k, d)) if d.len() <= rows.max(1) && k.len() == rows => {
+                let mut first: HashMap<Key, u32, foldhash::fast::FixedState> = HashMap::default();
+                let canon = d
+                    .iter()
+                    .enumerate()
+                    .map(|(e, v)| *first.entry(v.key()).or_insert(e as u32))
+                    .collect();
+                cols.push((k, canon));
+            }
+            _ => return None,
+        }
+    }
+    if cols.len() > 4 {
+        return None;
+    }
+    let mut ids = Vec::with_capacity(rows);
+    let mut firsts: Vec<usize> = Vec::new();
+    match &cols[..] {
+        [] => {
+            if rows > 0 {
+                firsts.push(0);
+            }
+            ids.resize(rows, 0);
+        }
+        [(k, canon)] => {
+            let mut gid = vec![u32::MAX; canon.len()];
+            for (i, &key) in k.iter().enumerate() {
+                let e = canon[key as usize] as usize;
+                if gid[e] == u32::MAX {
+                    gid[e] = firsts.len() as u32;
+                    firsts.push(i);
+                }
+                ids.push(gid[e]);
+            }
+        }
+        _ => {
+            let mut gid: HashMap<u128, u32, foldhash::fast::FixedState> = HashMap::default();
+            for i in 0..rows {
+                let mut packed = 0u128;
+                for (k, canon) in &cols {
+                    packed = (packed << 32) | canon[k[i] as usize] as u128;
+                }
+                let next = firsts.len() as u32;
+                let g = *gid.entry(packed).or_insert(next);
+                if g == next {
+                    firsts.push(i);
+                }
+                ids.push(g);
+            }
+        }
+    }
+    Some((ids, firsts))
+}
+
 fn same_key(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Str(x), Value::Str(y)) => Arc::ptr_eq(x, y) || x == y,
@@ -2720,7 +2795,8 @@ fn clr_type(t: Type) -> &'static str {
 pub(crate) fn map1(v: Cv, n: usize, f: impl Fn(&Value) -> Value) -> Cv {
     match v {
         Cv::Const(c) => Cv::Const(f(&c)),
-        Cv::Col(c) => Cv::Col(Arc::new(c.iter().take(n).map(f).collect())),
+        Cv::Col(c) if c.len() == n => Cv::Col(c.map(f)),
+        Cv::Col(c) => Cv::Col(Data::new(c.iter().take(n).map(f).collect())),
     }
 }
 
@@ -2787,7 +2863,7 @@ fn binary(op: BinOp, x: Cv, y: Cv, n: usize, span: Span) -> R<Cv> {
             if let Cv::Const(Value::Long(k)) = &y {
                 let k = *k;
                 if let Cv::Col(c) = &x {
-                    return Ok(Cv::Col(Arc::new(
+                    return Ok(Cv::Col(Data::new(
                         c.iter()
                             .map(|v| match v {
                                 Value::Long(a) => Value::Bool(*a == k),
@@ -2874,9 +2950,9 @@ fn binary(op: BinOp, x: Cv, y: Cv, n: usize, span: Span) -> R<Cv> {
     }
     // Fast paths: column against constant.
     match (&x, &y) {
-        (Cv::Col(c), Cv::Const(k)) => Ok(Cv::Col(Arc::new(c.iter().map(|v| f(v, k)).collect()))),
-        (Cv::Const(k), Cv::Col(c)) => Ok(Cv::Col(Arc::new(c.iter().map(|v| f(k, v)).collect()))),
-        _ => Ok(Cv::Col(Arc::new(
+        (Cv::Col(c), Cv::Const(k)) => Ok(Cv::Col(c.map(|v| f(v, k)))),
+        (Cv::Const(k), Cv::Col(c)) => Ok(Cv::Col(c.map(|v| f(k, v)))),
+        _ => Ok(Cv::Col(Data::new(
             (0..n).map(|i| f(x.get(i), y.get(i))).collect(),
         ))),
     }

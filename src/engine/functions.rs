@@ -11,7 +11,7 @@ use sha2::Digest;
 
 use super::error::{EngineError, R};
 use super::ir::Span;
-use super::table::Cv;
+use super::table::{Cv, Data};
 use super::value::*;
 
 type F = fn(&[Value]) -> R<Value>;
@@ -84,13 +84,41 @@ pub fn call(name: &str, args: Vec<Cv>, n: usize, span: Span) -> R<Cv> {
         return f(&vals).map(Cv::Const).map_err(with_span);
     }
     let mut buf: Vec<Value> = Vec::with_capacity(args.len());
+    // One dictionary column and constants: once per dictionary entry (functions are pure;
+    // an entry that fails, perhaps one no row uses, sends the call down the per-row path,
+    // which reports the row's error if there is one).
+    let cols: Vec<usize> = (0..args.len()).filter(|&i| !args[i].is_const()).collect();
+    if let [c] = cols[..] {
+        if let Cv::Col(Data::Dict(keys, dict)) = &args[c] {
+            if dict.len() <= n && keys.len() == n {
+                let mut out = Vec::with_capacity(dict.len());
+                for v in dict.iter() {
+                    buf.clear();
+                    buf.extend(args.iter().enumerate().map(|(i, a)| {
+                        if i == c {
+                            v.clone()
+                        } else {
+                            a.get(0).clone()
+                        }
+                    }));
+                    match f(&buf) {
+                        Ok(r) => out.push(r),
+                        Err(_) => break,
+                    }
+                }
+                if out.len() == dict.len() {
+                    return Ok(Cv::Col(Data::Dict(keys.clone(), std::sync::Arc::new(out))));
+                }
+            }
+        }
+    }
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         buf.clear();
         buf.extend(args.iter().map(|a| a.get(i).clone()));
         out.push(f(&buf).map_err(with_span)?);
     }
-    Ok(Cv::Col(Arc::new(out)))
+    Ok(Cv::Col(Data::new(out)))
 }
 
 fn arg(a: &[Value], i: usize) -> &Value {
