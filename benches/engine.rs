@@ -101,9 +101,17 @@ fn child(dir: &std::path::Path, now: i64) {
     let load_s = t.elapsed().as_secs_f64();
     let layout: u64 = loaded.columns.iter().map(|c| c.data.heap_bytes()).sum();
     let opts = RunOptions { now, window: None };
-    let mut out =
-        serde_json::json!({"load_s": load_s, "rows": loaded.rows, "layout_bytes": layout});
+    let mut out = serde_json::json!({"load_s": load_s, "rows": loaded.rows, "layout_bytes": layout, "load_peak_mb": peak_rss_mb()});
+    let only = std::env::var("VIGIL_ENGINE_ONLY").ok();
+    if let Ok(q) = std::env::var("VIGIL_ENGINE_QUERY") {
+        let o = engine::run(&q, &sb, opts).expect("query runs");
+        println!("{} rows; peak {:.0} MB", o.table.rows, peak_rss_mb());
+        return;
+    }
     for (name, q) in QUERIES {
+        if only.as_deref().is_some_and(|o| o != *name) {
+            continue;
+        }
         let mut best = f64::MAX;
         let mut nrows = 0;
         for _ in 0..3 {
@@ -214,7 +222,10 @@ fn main() {
     let raw_mb = raw as f64 / 1048576.0;
     let layout_mb = f(&ours, "layout_bytes") / 1048576.0;
     let peak = f(&ours, "peak_mb");
-    println!("raw column data: {raw_mb:.0} MB; vigil's column layout: {layout_mb:.0} MB");
+    println!(
+        "raw column data: {raw_mb:.0} MB; vigil's column layout: {layout_mb:.0} MB; vigil's peak after the load: {:.0} MB",
+        f(&ours, "load_peak_mb")
+    );
     println!(
         "vigil peak RSS: {peak:.0} MB ({:.2}x the raw column data; load and queries, own process)",
         peak / raw_mb

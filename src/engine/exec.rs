@@ -396,7 +396,9 @@ impl<'a> Exec<'a> {
             return Ok(t.clone());
         }
         if let Some(t) = self.data.table(n) {
-            let t = match (self.opts.window, self.data.time_index(n)) {
+            // The index is built (once per table) only for windowed runs.
+            let ix = self.opts.window.and_then(|_| self.data.time_index(n));
+            let t = match (self.opts.window, ix) {
                 (Some((start, end)), Some(ix)) if ix.rows == t.rows => {
                     let idx = ix.window(start, end);
                     if idx.len() == t.rows {
