@@ -301,3 +301,115 @@ fn aggregates_match_independent_values() {
         );
     }
 }
+
+/// `evaluate pivot`: the seeded table pivoted on EventID per Computer, against counts and sums
+/// computed in plain Rust; then the page's shapes (an aggregation, group columns, an output
+/// schema) on a datatable whose answer is worked out by hand.
+#[test]
+fn pivot_matches_independent_counts() {
+    let now = parse_datetime("2026-11-21T12:00:00Z").unwrap();
+    let rows = make_table(3_000, now, 5);
+    let mut sb = Sandbox::default();
+    sb.add_table("SecurityEvent", table(&rows));
+    let opts = RunOptions { now, window: None };
+    let o = engine::run(
+        "SecurityEvent | project Computer, EventID | evaluate pivot(EventID)",
+        &sb,
+        opts,
+    )
+    .unwrap();
+    // Columns: Computer, then event ids in order of first appearance.
+    let mut ids: Vec<i64> = Vec::new();
+    let mut hosts: Vec<&str> = Vec::new();
+    let mut want: BTreeMap<(&str, i64), i64> = BTreeMap::new();
+    for r in &rows {
+        if !ids.contains(&r.event_id) {
+            ids.push(r.event_id);
+        }
+        if !hosts.contains(&r.computer.as_str()) {
+            hosts.push(&r.computer);
+        }
+        *want.entry((&r.computer, r.event_id)).or_default() += 1;
+    }
+    let names: Vec<String> = o.table.columns.iter().map(|c| c.name.clone()).collect();
+    let mut expect = vec!["Computer".to_string()];
+    expect.extend(ids.iter().map(|i| i.to_string()));
+    assert_eq!(names, expect);
+    assert_eq!(o.table.rows, hosts.len());
+    for (i, h) in hosts.iter().enumerate() {
+        assert_eq!(
+            o.table.column("Computer").unwrap().data[i].to_kusto_string(),
+            *h
+        );
+        for id in &ids {
+            let got = o.table.column(&id.to_string()).unwrap().data[i].as_i64();
+            assert_eq!(got, Some(*want.get(&(*h, *id)).unwrap_or(&0)), "{h} {id}");
+        }
+    }
+
+    let data = r#"datatable(State:string, EventType:string, Source:string, Deaths:long)[
+        "ARKANSAS", "Heat", "News", 2,
+        "ARIZONA", "Flash Flood", "Spotter", 6,
+        "ARKANSAS", "Heat", "News", 1,
+        "ARKANSAS", "Heavy Rain", "Manager", 1,
+        "ARIZONA", "Lightning", "News", 1,
+        "ARIZONA", "Flash Flood", "News", 3]"#;
+    let run = |tail: &str| {
+        let o = engine::run(&format!("{data} {tail}"), &sb, opts).unwrap();
+        let names: Vec<String> = o.table.columns.iter().map(|c| c.name.clone()).collect();
+        let types: Vec<Type> = o.table.columns.iter().map(|c| c.ty).collect();
+        (names, types, o.table.json_rows())
+    };
+    let j = |v: serde_json::Value| v.as_array().unwrap().clone();
+    let (names, types, rows) =
+        run("| project State, EventType, Deaths | evaluate pivot(State, sum(Deaths))");
+    assert_eq!(names, ["EventType", "ARKANSAS", "ARIZONA"]);
+    assert_eq!(types, [Type::String, Type::Long, Type::Long]);
+    assert_eq!(
+        rows,
+        j(serde_json::json!([
+            ["Heat", 3, 0],
+            ["Flash Flood", 0, 9],
+            ["Heavy Rain", 1, 0],
+            ["Lightning", 0, 1]
+        ]))
+    );
+    // Group columns named: the rest (Source) is not a group.
+    let (names, _, rows) = run("| evaluate pivot(State, sum(Deaths), EventType)");
+    assert_eq!(names, ["EventType", "ARKANSAS", "ARIZONA"]);
+    assert_eq!(rows.len(), 4);
+    let (names, _, rows) = run("| evaluate pivot(State, sum(Deaths), EventType, Source)");
+    assert_eq!(names, ["EventType", "Source", "ARKANSAS", "ARIZONA"]);
+    assert_eq!(
+        rows,
+        j(serde_json::json!([
+            ["Heat", "News", 3, 0],
+            ["Flash Flood", "Spotter", 0, 6],
+            ["Heavy Rain", "Manager", 1, 0],
+            ["Lightning", "News", 0, 1],
+            ["Flash Flood", "News", 0, 3]
+        ]))
+    );
+    // Default count(); min() leaves empty cells null.
+    let (_, _, rows) = run("| project State, EventType | evaluate pivot(State)");
+    assert_eq!(rows[0], serde_json::json!(["Heat", 2, 0]));
+    let (_, _, rows) =
+        run("| project State, EventType, Deaths | evaluate pivot(State, min(Deaths))");
+    assert_eq!(rows[0], serde_json::json!(["Heat", 1, null]));
+    // An output schema decides the columns: ARKANSAS is dropped, TEXAS is all zeros.
+    let (names, types, rows) = run(
+        "| project State, EventType | evaluate pivot(State): (EventType:string, ARIZONA:long, TEXAS:long)",
+    );
+    assert_eq!(names, ["EventType", "ARIZONA", "TEXAS"]);
+    assert_eq!(types, [Type::String, Type::Long, Type::Long]);
+    assert_eq!(rows[1], serde_json::json!(["Flash Flood", 2, 0]));
+    // Hostile arguments: a clear error, not a panic.
+    for bad in [
+        "| evaluate pivot(Nope)",
+        "| evaluate pivot(State, count(), Nope)",
+        "| evaluate pivot()",
+    ] {
+        let e = engine::run(&format!("{data} {bad}"), &sb, opts).unwrap_err();
+        assert!(e.message.contains("pivot"), "{bad}: {}", e.message);
+    }
+}

@@ -720,7 +720,9 @@ impl<'a> Exec<'a> {
                 keep_unmatched,
             } => self.parse(&t, expr, *regex, *relaxed, flags, pattern, *keep_unmatched),
             Op::MakeSeries(ms) => self.make_series(&t, ms),
-            Op::Evaluate(name, args, span) => self.evaluate(&t, name, args, *span),
+            Op::Evaluate(name, args, span, schema) => {
+                self.evaluate(&t, name, args, *span, schema.as_deref())
+            }
             Op::As(name) => {
                 self.bind(name, Binding::Table(t.clone()));
                 Ok((*t).clone())
@@ -1174,7 +1176,11 @@ impl<'a> Exec<'a> {
             }
         };
         if a.names.len() > 1 {
-            // `(a, b) = f(...)`: the function returns an array.
+            // `(a, b) = f(...)`: the function returns an array; its parts' types are declared.
+            let parts = match &a.expr {
+                Expr::Call(f, _, _) => crate::kql::binder::tuple_parts(f).map(|p| (f, p)),
+                _ => None,
+            };
             return Ok(a
                 .names
                 .iter()
@@ -1190,8 +1196,17 @@ impl<'a> Exec<'a> {
                             _ => Value::Null,
                         })
                         .collect();
-                    let ty = infer_type(&d);
-                    Column::new(n.clone(), ty, d)
+                    match parts.and_then(|(f, p)| p.get(k).map(|p| (f, p))) {
+                        Some((f, p)) => {
+                            let ty = crate::kql::binder::tuple_part_type(f, p);
+                            let d = d.into_iter().map(|v| v.cast(ty)).collect();
+                            Column::new(n.clone(), ty, d)
+                        }
+                        None => {
+                            let ty = infer_type(&d);
+                            Column::new(n.clone(), ty, d)
+                        }
+                    }
                 })
                 .collect());
         }
@@ -1938,7 +1953,9 @@ impl<'a> Exec<'a> {
         };
         for (a, cv) in ms.by.iter().zip(&by_cols) {
             let data: Vec<Value> = firsts.iter().map(|&i| cv.get(i).clone()).collect();
-            let ty = infer_type(&data);
+            let ty = Some(self.static_type(&a.expr, t))
+                .filter(|t| *t != Type::Unknown)
+                .unwrap_or_else(|| infer_type(&data));
             out.set(Column::new(
                 a.names.first().cloned().unwrap_or_else(|| "Column1".into()),
                 ty,
@@ -2001,8 +2018,16 @@ impl<'a> Exec<'a> {
         Ok(out)
     }
 
-    fn evaluate(&mut self, t: &Table, name: &str, args: &[Expr], span: Span) -> R<Table> {
+    fn evaluate(
+        &mut self,
+        t: &Table,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+        schema: Option<&[(String, Type)]>,
+    ) -> R<Table> {
         match name {
+            "pivot" => self.pivot(t, args, span, schema),
             "bag_unpack" => {
                 let Some(col) = args.first() else {
                     return Err(EngineError::new("bag_unpack needs a column", Some(span)));
@@ -2047,6 +2072,10 @@ impl<'a> Exec<'a> {
                 Ok(out)
             }
             "ipv4_lookup" => self.ipv4_lookup(t, args, span),
+            other if schema.is_some() => Err(EngineError::unsupported(
+                format!("evaluate {other}() with an output schema"),
+                Some(span),
+            )),
             other => Err(EngineError::unsupported(
                 format!("evaluate {other}()"),
                 Some(span),
@@ -2059,6 +2088,170 @@ impl<'a> Exec<'a> {
     /// holds its address and whose extra keys are equal; the source columns, then the lookup
     /// columns other than the extra keys (as `lookup` shapes its result). Without
     /// return_unmatched only matched rows are kept; with it, unmatched rows get nulls.
+    /// `evaluate pivot(PivotColumn [, Aggregation] [, Column, ...]) [: (OutputSchema)]`: one
+    /// row per distinct value of the other columns (the given ones, else every column but the
+    /// pivoted one and those the aggregation reads), one column per distinct value of the
+    /// pivoted column, in order of first appearance, each cell the aggregation (default
+    /// `count()`) over its rows. A cell with no rows is 0 for `count`, `sum` and `dcount` (as the
+    /// documentation's outputs show) and null for the others. With an output schema, the
+    /// columns are the schema's, typed by it; pivoted values it does not name are dropped.
+    fn pivot(
+        &mut self,
+        t: &Table,
+        args: &[Expr],
+        span: Span,
+        schema: Option<&[(String, Type)]>,
+    ) -> R<Table> {
+        let Some(Expr::Name(pivot, _)) = args.first() else {
+            return Err(EngineError::new(
+                "pivot() needs the column to rotate as its first argument",
+                Some(span),
+            ));
+        };
+        if t.index_of(pivot).is_none() {
+            return Err(EngineError::new(
+                format!("pivot(): the input has no column `{pivot}`"),
+                Some(span),
+            ));
+        }
+        let (agg, rest) = match args.get(1) {
+            Some(e @ Expr::Call(n, _, _)) if is_aggregate(n) => (e.clone(), &args[2..]),
+            _ => (Expr::Call("count".into(), Vec::new(), span), &args[1..]),
+        };
+        let agg_name = match &agg {
+            Expr::Call(n, _, _) => n.clone(),
+            _ => unreachable!("an aggregation call"),
+        };
+        let mut groups: Vec<String> = Vec::new();
+        if rest.is_empty() {
+            let mut read = std::collections::BTreeSet::new();
+            names_read(&agg, &mut read);
+            groups.extend(
+                t.columns
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .filter(|n| n != pivot && !read.contains(n)),
+            );
+        } else {
+            for e in rest {
+                match e {
+                    Expr::Name(n, s) if t.index_of(n).is_some() => groups.push(n.clone()),
+                    Expr::Name(n, s) => {
+                        return Err(EngineError::new(
+                            format!("pivot(): the input has no column `{n}`"),
+                            Some(*s),
+                        ))
+                    }
+                    _ => {
+                        return Err(EngineError::unsupported(
+                            "pivot() arguments after the aggregation other than column names",
+                            Some(span),
+                        ))
+                    }
+                }
+            }
+        }
+        const VALUE: &str = "__vigil_pivot_value";
+        let mut by: Vec<Assign> = groups
+            .iter()
+            .map(|n| Assign {
+                names: vec![n.clone()],
+                expr: Expr::Name(n.clone(), span),
+            })
+            .collect();
+        by.push(Assign {
+            names: vec![pivot.clone()],
+            expr: Expr::Name(pivot.clone(), span),
+        });
+        let s = self.summarize(
+            t,
+            &[Assign {
+                names: vec![VALUE.into()],
+                expr: agg,
+            }],
+            &by,
+        )?;
+        let vcol = s.column(VALUE).expect("the aggregate column");
+        let pcol = s.column(pivot).expect("the pivot column");
+        let gcols: Vec<&Column> = groups
+            .iter()
+            .map(|g| s.column(g).expect("a group column"))
+            .collect();
+        // Rows: distinct group keys; columns: distinct pivot values (first appearance).
+        let mut row_of: HashMap<Vec<Key>, usize> = HashMap::new();
+        let mut firsts: Vec<usize> = Vec::new();
+        let mut col_of: HashMap<String, usize> = HashMap::new();
+        let mut pivots: Vec<String> = Vec::new();
+        let mut cells: Vec<(usize, usize, Value)> = Vec::with_capacity(s.rows);
+        for i in 0..s.rows {
+            let key: Vec<Key> = gcols.iter().map(|c| c.data[i].key()).collect();
+            let r = *row_of.entry(key).or_insert_with(|| {
+                firsts.push(i);
+                firsts.len() - 1
+            });
+            let name = pcol.data[i].to_kusto_string();
+            let c = *col_of.entry(name.clone()).or_insert_with(|| {
+                pivots.push(name);
+                pivots.len() - 1
+            });
+            cells.push((r, c, vcol.data[i].clone()));
+        }
+        let empty = match agg_name.as_str() {
+            "count" | "countif" | "dcount" | "dcountif" => Value::Long(0),
+            "sum" | "sumif" => Value::Long(0).cast(vcol.ty),
+            _ => Value::Null,
+        };
+        let mut grid: Vec<Vec<Value>> = vec![vec![empty.clone(); firsts.len()]; pivots.len()];
+        for (r, c, v) in cells {
+            grid[c][r] = v;
+        }
+        let mut out = Table {
+            columns: Vec::new(),
+            rows: firsts.len(),
+        };
+        for c in &gcols {
+            out.set(Column {
+                name: c.name.clone(),
+                ty: c.ty,
+                data: c.data.take(&firsts),
+            });
+        }
+        let vty = if vcol.ty == Type::Unknown {
+            empty.type_of()
+        } else {
+            vcol.ty
+        };
+        for (name, data) in pivots.iter().zip(grid) {
+            let name = if name.is_empty() {
+                unique_name(&out, "Column1")
+            } else {
+                unique_name(&out, name)
+            };
+            out.set(Column::new(name, vty, data));
+        }
+        let Some(schema) = schema else {
+            return Ok(out);
+        };
+        let columns = schema
+            .iter()
+            .map(|(n, ty)| {
+                let data = match out.column(n) {
+                    Some(c) => c.data.map(|v| v.cast(*ty)),
+                    None => Data::new(vec![empty.cast(*ty); out.rows]),
+                };
+                Column {
+                    name: n.clone(),
+                    ty: *ty,
+                    data,
+                }
+            })
+            .collect();
+        Ok(Table {
+            columns,
+            rows: out.rows,
+        })
+    }
+
     fn ipv4_lookup(&mut self, t: &Table, args: &[Expr], span: Span) -> R<Table> {
         use super::functions::parse_ipv4_prefix;
         let usage = || {

@@ -1592,7 +1592,7 @@ fn lookup(name: &str) -> Option<F> {
                 None,
             ))
         },
-        _ => return super::series::lookup(name),
+        _ => return super::series::lookup(name).or_else(|| super::decompose::lookup(name)),
     };
     Some(f)
 }

@@ -223,7 +223,8 @@ pub enum Op {
     },
     MakeSeries(Box<MakeSeries>),
     /// `evaluate plugin(args)`.
-    Evaluate(String, Vec<Expr>, Span),
+    /// `evaluate plugin(args) [: (OutputSchema)]`.
+    Evaluate(String, Vec<Expr>, Span, Option<Vec<(String, Type)>>),
     Serialize(Vec<Assign>),
     As(String),
     Invoke(String, Vec<Expr>, Span),

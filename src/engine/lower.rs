@@ -726,6 +726,14 @@ impl<'a> Lower<'a> {
                     .collect(),
                 _ => Vec::new(),
             };
+            // A function returning several values names the parts the assignment does not
+            // (`f = series_decompose_forecast(y, 4)`: `f`, then `series_decompose_forecast_y_seasonal`...).
+            let mut names = names;
+            if let Some(all) = k.last().and_then(|v| self.tuple_names(*v)) {
+                if !names.is_empty() && names.len() < all.len() {
+                    names.extend(all[names.len()..].iter().cloned());
+                }
+            }
             let expr = k
                 .last()
                 .map(|v| self.expr(*v))
@@ -1078,7 +1086,14 @@ impl<'a> Lower<'a> {
             "make-series" => self.make_series(op),
             "evaluate" => match self.operand(op) {
                 Some(c) if self.kind(c) == N::Call => match self.call(c) {
-                    Expr::Call(name, args, span) => Op::Evaluate(name, args, span),
+                    Expr::Call(name, args, span) => Op::Evaluate(
+                        name,
+                        args,
+                        span,
+                        kids.iter()
+                            .find(|k| self.kind(**k) == N::Schema)
+                            .map(|s| self.schema_columns(*s)),
+                    ),
                     _ => Op::Unsupported("evaluate".into(), span),
                 },
                 _ => Op::Unsupported("evaluate".into(), span),

@@ -11,6 +11,7 @@
 pub mod aggregate;
 pub mod budget;
 pub mod data;
+pub mod decompose;
 pub mod error;
 pub mod exec;
 pub mod functions;

@@ -340,14 +340,18 @@ fn seasonal(a: &[Value]) -> R<Value> {
     let Some(x) = nums(arg(a, 0)) else {
         return Ok(Value::Null);
     };
-    let period = arg(a, 1).as_i64().unwrap_or(-1);
-    if period <= 0 {
-        return Err(super::error::EngineError::unsupported(
-            "series_seasonal() without a period (period detection, series_periods_detect)",
-            None,
-        ));
-    }
-    let p = period as usize;
+    // -1 (the default) detects the period (threshold 0.7, as the page says); any other value
+    // below 1, or no period found, gives zeros.
+    let p = match arg(a, 1).as_i64().unwrap_or(-1) {
+        -1 => super::decompose::auto_period(&x, 0.7),
+        p if p >= 1 => Some(p as usize),
+        _ => None,
+    };
+    let Some(p) = p else {
+        return Ok(dynamic(serde_json::Value::Array(
+            x.iter().map(|_| out(0.0)).collect(),
+        )));
+    };
     let medians: Vec<f64> = (0..p)
         .map(|phase| {
             let mut v: Vec<f64> = x.iter().skip(phase).step_by(p).copied().collect();

@@ -2093,6 +2093,17 @@ impl<'a> Binder<'a> {
 
 /// The values a series analysis function returns, in order; an unnamed call's columns are
 /// `{function}_{first argument}_{part}` (the binder names them, the engine fills them).
+/// The type of each part of [`tuple_parts`] (Kusto.Language's: the decompositions and
+/// periods are series, the statistics scalars).
+pub fn tuple_part_type(function: &str, part: &str) -> Type {
+    match (function.to_ascii_lowercase().as_str(), part) {
+        ("series_stats", "min_idx" | "max_idx") | ("series_fit_2lines", "split_idx") => Type::Long,
+        ("series_stats" | "series_fit_line" | "series_fit_2lines", "line_fit") => Type::Dynamic,
+        ("series_stats" | "series_fit_line" | "series_fit_2lines", _) => Type::Real,
+        _ => Type::Dynamic,
+    }
+}
+
 pub fn tuple_parts(function: &str) -> Option<&'static [&'static str]> {
     Some(match function.to_ascii_lowercase().as_str() {
         "series_decompose" | "series_decompose_forecast" => {
@@ -2110,6 +2121,23 @@ pub fn tuple_parts(function: &str) -> Option<&'static [&'static str]> {
         ],
         "series_stats" => &[
             "min", "min_idx", "max", "max_idx", "avg", "stdev", "variance",
+        ],
+        "series_fit_2lines" => &[
+            "rsquare",
+            "split_idx",
+            "variance",
+            "rvariance",
+            "line_fit",
+            "right_rsquare",
+            "right_slope",
+            "right_interception",
+            "right_variance",
+            "right_rvariance",
+            "left_rsquare",
+            "left_slope",
+            "left_interception",
+            "left_variance",
+            "left_rvariance",
         ],
         _ => return None,
     })
