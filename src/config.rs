@@ -335,6 +335,10 @@ pub struct SandboxSettings {
     pub seed: u64,
     /// Alerts per day above which a dry-run flags a rule.
     pub alert_budget_per_day: f64,
+    /// A MaxMind City database (`.mmdb`, e.g. GeoLite2-City) for `geo_info_from_ip_address()`,
+    /// relative to the repository root and inside it; vigil bundles none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geoip: Option<PathBuf>,
 }
 
 /// The default pinned clock of the sandbox.
@@ -348,6 +352,7 @@ impl Default for SandboxSettings {
             days: 7,
             seed: 42,
             alert_budget_per_day: 10.0,
+            geoip: None,
         }
     }
 }

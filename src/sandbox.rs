@@ -151,9 +151,28 @@ pub fn for_repository(
     root: &Path,
     dir: &Path,
     defs: &[Definition],
-    schemas: &crate::config::SchemasConfig,
+    config: &crate::config::Config,
 ) -> Sandbox {
-    for_definitions(dir, defs, schemas).contained_in(root)
+    with_geoip(
+        for_definitions(dir, defs, &config.schemas).contained_in(root),
+        root,
+        config,
+    )
+}
+
+/// `[sandbox] geoip`: the database named there, which must lie inside the repository (the
+/// containment rule of every path content or `vigil.toml` names); read on first use.
+pub fn with_geoip(sb: Sandbox, root: &Path, config: &crate::config::Config) -> Sandbox {
+    match &config.sandbox.geoip {
+        None => sb,
+        Some(p) => {
+            let named = p.to_string_lossy();
+            sb.with_geoip_file(
+                crate::paths::contained(root, root, &named)
+                    .map_err(|e| format!("`[sandbox] geoip`: {e}")),
+            )
+        }
+    }
 }
 
 /// The embedded engine behind the emulator's query API and scheduler: every workspace of the
@@ -218,6 +237,18 @@ impl DataSource for WithLogs<'_> {
     }
     fn missing_table(&self, name: &str) -> String {
         self.base.missing_table(name)
+    }
+    /// A table with no workspace logs is the sandbox's, so its index serves (a table with
+    /// logs has more rows than the index, which the engine then ignores).
+    fn time_index(&self, name: &str) -> Option<Arc<crate::engine::source::TimeIndex>> {
+        if self.logs.contains_key(name) {
+            None
+        } else {
+            self.base.time_index(name)
+        }
+    }
+    fn geoip(&self) -> Option<Result<Arc<crate::engine::geoip::GeoIp>, String>> {
+        self.base.geoip()
     }
 }
 

@@ -3,6 +3,8 @@
 //! each tested rule firing on its attack data.
 
 mod common;
+#[path = "common/mmdb.rs"]
+mod mmdb;
 
 use std::process::Command;
 
@@ -684,4 +686,91 @@ fn make_series_in_range_bins_like_bin_with_an_inclusive_stop() {
          | project s, first = todatetime(T[0]), n = array_length(T)",
     );
     assert_eq!(rows, ["[3,7,11,15,19,0]|2024-01-01T00:30:00Z|6"]);
+}
+
+/// `geo_info_from_ip_address()` over the database `[sandbox] geoip` names (a City database
+/// the test writes from the format specification, holding the page's example address), and
+/// what an adversarial configuration gets: no database, one outside the repository, a file
+/// that is not a database.
+#[test]
+fn geo_info_reads_the_configured_database_and_refuses_what_it_cannot_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("geo")).unwrap();
+    std::fs::write(root.join("geo/city.mmdb"), mmdb::sample()).unwrap();
+    let q = "print a = geo_info_from_ip_address('20.53.203.50'), b = geo_info_from_ip_address('81.2.69.160'), \
+             c = geo_info_from_ip_address('192.0.2.1'), d = geo_info_from_ip_address('2a03:2880::1'), \
+             e = geo_info_from_ip_address('not an address') \
+             | extend Country = tostring(a.country)";
+    let run = |toml: &str| {
+        std::fs::write(root.join("vigil.toml"), toml).unwrap();
+        vigil(root, &["query", q, "--format", "json"])
+    };
+    let (code, out) = run("[sandbox]\ngeoip = \"geo/city.mmdb\"\n");
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let row = &v["rows"][0];
+    assert_eq!(
+        row[0],
+        serde_json::json!({"country": "Australia", "state": "New South Wales", "city": "Sydney", "latitude": -33.8715, "longitude": 151.2006})
+    );
+    assert_eq!(
+        row[1],
+        serde_json::json!({"country": "Germany", "latitude": 51.2993, "longitude": 9.491})
+    );
+    assert_eq!(
+        row[2],
+        serde_json::json!({}),
+        "an address the database does not hold"
+    );
+    assert_eq!(
+        row[3],
+        serde_json::json!({}),
+        "IPv6 in an IPv4-only database"
+    );
+    assert!(row[4].is_null(), "not an address: {}", row[4]);
+    assert_eq!(row[5], "Australia");
+
+    let (code, out) = run("");
+    assert_ne!(code, 0);
+    assert!(
+        out.contains("needs geo-IP data") && out.contains("[sandbox] geoip"),
+        "{out}"
+    );
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("city.mmdb"), mmdb::sample()).unwrap();
+    let (code, out) = run(&format!(
+        "[sandbox]\ngeoip = \"{}\"\n",
+        outside.path().join("city.mmdb").display()
+    ));
+    assert_ne!(code, 0);
+    assert!(out.contains("geoip") && !out.contains("Australia"), "{out}");
+    let (code, out) = run("[sandbox]\ngeoip = \"../city.mmdb\"\n");
+    assert_ne!(code, 0, "{out}");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(outside.path().join("city.mmdb"), root.join("geo/link.mmdb"))
+            .unwrap();
+        let (code, out) = run("[sandbox]\ngeoip = \"geo/link.mmdb\"\n");
+        assert_ne!(code, 0);
+        assert!(
+            out.contains("symbolic link") && !out.contains("Australia"),
+            "{out}"
+        );
+    }
+    std::fs::write(
+        root.join("geo/bad.mmdb"),
+        b"\xAB\xCD\xEFMaxMind.com\xe0garbage",
+    )
+    .unwrap();
+    let (code, out) = run("[sandbox]\ngeoip = \"geo/bad.mmdb\"\n");
+    assert_ne!(code, 0);
+    assert!(out.contains("not a readable MaxMind database"), "{out}");
+    // A damaged tree (the sample cut short) is an error, not a panic.
+    let mut cut = mmdb::sample();
+    cut.drain(8..40);
+    std::fs::write(root.join("geo/cut.mmdb"), cut).unwrap();
+    let (code, out) = run("[sandbox]\ngeoip = \"geo/cut.mmdb\"\n");
+    assert!(!out.contains("panicked"), "{out}");
+    assert!(code == 0 || out.contains("geo"), "{out}");
 }

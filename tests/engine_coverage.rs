@@ -5,6 +5,8 @@
 //! schemas match the oracle's. `cargo test --test engine_coverage -- --nocapture`.
 
 mod common;
+#[path = "common/mmdb.rs"]
+mod mmdb;
 
 use std::collections::BTreeMap;
 
@@ -43,6 +45,9 @@ impl DataSource for Harness {
         .iter()
         .map(|s| s.to_string())
         .collect()
+    }
+    fn geoip(&self) -> Option<Result<std::sync::Arc<engine::geoip::GeoIp>, String>> {
+        self.0.geoip()
     }
     fn external(&self, _url: &str) -> Option<Result<String, String>> {
         Some(Ok((0..5)
@@ -109,6 +114,10 @@ fn corpus_queries_run_on_the_engine() {
             },
         );
     }
+    // A small City database (the tests' own, written from the format specification).
+    sb.set_geoip(std::sync::Arc::new(
+        engine::geoip::GeoIp::from_bytes(mmdb::sample()).expect("the test database"),
+    ));
     let harness = Harness(sb);
     let (mut total, mut ran, mut unsupported, mut other, mut no_result) = (0, 0, 0, 0, 0);
     let (mut names_match, mut types_match) = (0, 0);
@@ -246,15 +255,16 @@ fn corpus_queries_run_on_the_engine() {
         println!("  {n:4}  {m}");
     }
     assert!(total > 3000, "{total}");
-    // Floors measured when this test was written; raise them as the engine grows.
-    assert!(pct(ran) >= 90.0, "executed {:.2}%", pct(ran));
+    // Floors just under what was measured (95.46% executing, names 97.62%, names and types
+    // 97.45% of those); raise them as the engine grows.
+    assert!(pct(ran) >= 95.0, "executed {:.2}%", pct(ran));
     assert!(
-        names_match as f64 >= 0.95 * ran as f64,
+        names_match as f64 >= 0.97 * ran as f64,
         "result names {names_match} of {ran}"
     );
-    // Types are static in Kusto: an empty result still has typed columns (96.31% measured).
+    // Types are static in Kusto: an empty result still has typed columns.
     assert!(
-        types_match as f64 >= 0.95 * ran as f64,
+        types_match as f64 >= 0.97 * ran as f64,
         "result names and types {types_match} of {ran}"
     );
 }

@@ -31,6 +31,9 @@ pub struct Sandbox {
     schemas: BTreeMap<String, Vec<(String, Type)>>,
     /// What to tell the user when a known table has no data here (see [`Sandbox::missing_table`]).
     missing_hint: Option<String>,
+    /// The geo-IP database: where it is (or why it cannot be used), loaded on first use.
+    geoip_source: Option<Result<PathBuf, String>>,
+    geoip: std::sync::OnceLock<Result<Arc<super::geoip::GeoIp>, String>>,
 }
 
 impl Sandbox {
@@ -115,6 +118,20 @@ impl Sandbox {
         n
     }
 
+    /// The geo-IP database file (read on first use, at most [`super::geoip::MAX_BYTES`]), or
+    /// why the configured one cannot be used.
+    pub fn with_geoip_file(mut self, file: Result<PathBuf, String>) -> Sandbox {
+        self.geoip_source = Some(file);
+        self.geoip = std::sync::OnceLock::new();
+        self
+    }
+
+    /// A geo-IP database already read.
+    pub fn set_geoip(&mut self, g: Arc<super::geoip::GeoIp>) {
+        self.geoip_source = Some(Ok(PathBuf::new()));
+        self.geoip = std::sync::OnceLock::from(Ok(g));
+    }
+
     pub fn add_table(&mut self, name: &str, t: Table) {
         self.indexes.get_mut().expect("sandbox index").remove(name);
         self.tables.insert(name.to_string(), Arc::new(t));
@@ -189,6 +206,33 @@ impl DataSource for Sandbox {
 
     fn function(&self, name: &str) -> Option<StoredFunction> {
         self.functions.get(name).cloned()
+    }
+
+    fn geoip(&self) -> Option<Result<Arc<super::geoip::GeoIp>, String>> {
+        let source = self.geoip_source.as_ref()?;
+        Some(
+            self.geoip
+                .get_or_init(|| {
+                    let path = source.clone()?;
+                    let shown = path.display().to_string();
+                    let f = std::fs::File::open(&path).map_err(|e| format!("{shown}: {e}"))?;
+                    let mut bytes = Vec::new();
+                    use std::io::Read;
+                    f.take(super::geoip::MAX_BYTES + 1)
+                        .read_to_end(&mut bytes)
+                        .map_err(|e| format!("{shown}: {e}"))?;
+                    if bytes.len() as u64 > super::geoip::MAX_BYTES {
+                        return Err(format!(
+                            "{shown}: larger than {} MB",
+                            super::geoip::MAX_BYTES >> 20
+                        ));
+                    }
+                    super::geoip::GeoIp::from_bytes(bytes)
+                        .map(Arc::new)
+                        .map_err(|e| format!("{shown}: {e}"))
+                })
+                .clone(),
+        )
     }
 
     fn watchlist(&self, alias: &str) -> Option<Arc<Table>> {

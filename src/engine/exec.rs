@@ -2596,6 +2596,39 @@ impl<'a> Exec<'a> {
             }
         }
         match name {
+            "geo_info_from_ip_address" => {
+                let db = match self.data.geoip() {
+                    Some(Ok(db)) => db,
+                    Some(Err(e)) => {
+                        return Err(EngineError::new(
+                            format!("geo_info_from_ip_address(): the geo-IP database: {e}"),
+                            Some(span),
+                        ))
+                    }
+                    None => return Err(EngineError::new(
+                        "geo_info_from_ip_address() needs geo-IP data: set `[sandbox] geoip` to a MaxMind City database (.mmdb) in the repository (vigil bundles none)",
+                        Some(span),
+                    )),
+                };
+                let a = args.first().ok_or_else(|| {
+                    EngineError::new("geo_info_from_ip_address() needs an address", Some(span))
+                })?;
+                let v = self.eval(a, t)?;
+                let err = std::cell::RefCell::new(None);
+                let out = map1(v, n, |x| {
+                    db.lookup(&x.to_kusto_string()).unwrap_or_else(|e| {
+                        err.borrow_mut().get_or_insert(e);
+                        Value::Null
+                    })
+                });
+                return match err.into_inner() {
+                    Some(e) => Err(EngineError::new(
+                        format!("geo_info_from_ip_address(): {e}"),
+                        Some(span),
+                    )),
+                    None => Ok(out),
+                };
+            }
             "toscalar" => {
                 let a = args
                     .first()

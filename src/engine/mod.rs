@@ -15,6 +15,7 @@ pub mod decompose;
 pub mod error;
 pub mod exec;
 pub mod functions;
+pub mod geoip;
 pub mod ir;
 pub mod lower;
 pub mod series;

@@ -37,6 +37,11 @@ pub trait DataSource {
     fn time_index(&self, _name: &str) -> Option<Arc<TimeIndex>> {
         None
     }
+    /// The geo-IP database `geo_info_from_ip_address()` reads: None when none is configured,
+    /// an error when the configured one cannot be read.
+    fn geoip(&self) -> Option<Result<Arc<super::geoip::GeoIp>, String>> {
+        None
+    }
 }
 
 /// The rows of a table ordered by `TimeGenerated` (rows whose `TimeGenerated` is not a

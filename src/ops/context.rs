@@ -538,15 +538,14 @@ impl Context {
         // The repository's folder is read only inside the repository; a folder the user names
         // on the command line is theirs.
         let data = match data {
-            Some(_) => {
-                crate::sandbox::for_definitions(&dir, &checked.definitions, &self.config.schemas)
-            }
-            None => crate::sandbox::for_repository(
+            Some(_) => crate::sandbox::with_geoip(
+                crate::sandbox::for_definitions(&dir, &checked.definitions, &self.config.schemas),
                 &self.root,
-                &dir,
-                &checked.definitions,
-                &self.config.schemas,
+                &self.config,
             ),
+            None => {
+                crate::sandbox::for_repository(&self.root, &dir, &checked.definitions, &self.config)
+            }
         };
         Arc::new(crate::sandbox::SandboxEngine::new(data, cfg.now))
     }

@@ -154,8 +154,7 @@ pub fn dry_run(cx: &Context, o: &DryRunOptions) -> Result<DryRunOutcome, OpError
             ),
         ));
     }
-    let sb =
-        crate::sandbox::for_repository(&cx.root, &dir, &checked.definitions, &cx.config.schemas);
+    let sb = crate::sandbox::for_repository(&cx.root, &dir, &checked.definitions, &cx.config);
     let (start, end) = cfg.window();
     let days = cfg.days as f64;
     let rules: Vec<_> = selected

@@ -527,7 +527,7 @@ fn run_local_stages(
     if rules.is_empty() {
         return;
     }
-    let sb = sandbox::for_repository(root, &dir, &checked.definitions, &ws.config.schemas);
+    let sb = sandbox::for_repository(root, &dir, &checked.definitions, &ws.config);
     let (start, end) = cfg.window();
     for (path, d) in rules {
         let Item::Rule(rule) = &d.item else { continue };

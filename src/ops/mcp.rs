@@ -15,7 +15,7 @@ pub fn repository(cx: &Context) -> Result<Repository, OpError> {
         &cx.root,
         &cx.sandbox_dir()?,
         &checked.definitions,
-        &cx.config.schemas,
+        &cx.config,
     );
     let tables_with_data = sandbox.table_names();
     let root = cx.root.clone();

@@ -33,14 +33,16 @@ pub fn open(cx: &Context, o: &QueryOptions) -> Result<QueryEngine, OpError> {
     let checked = crate::pipeline::check(&ws, &cx.siblings(), None);
     // A folder named on the command line is the user's; the configured one is contained.
     let data = match &o.data {
-        Some(d) => {
-            crate::sandbox::for_definitions(&cx.path(d), &checked.definitions, &cx.config.schemas)
-        }
+        Some(d) => crate::sandbox::with_geoip(
+            crate::sandbox::for_definitions(&cx.path(d), &checked.definitions, &cx.config.schemas),
+            &cx.root,
+            &cx.config,
+        ),
         None => crate::sandbox::for_repository(
             &cx.root,
             &cx.sandbox_dir()?,
             &checked.definitions,
-            &cx.config.schemas,
+            &cx.config,
         ),
     };
     Ok(QueryEngine {

@@ -135,7 +135,7 @@ pub fn grounding(cx: &Context, env: Option<&str>, input: &str) -> Result<Groundi
                 &cx.root,
                 &cx.sandbox_dir()?,
                 &checked.definitions,
-                &cx.config.schemas,
+                &cx.config,
             );
             let t = sb.table_names();
             (Target::Sandbox(sb), t)

@@ -320,7 +320,7 @@ pub fn tune_rule(cx: &Context, o: &TuneRuleOptions) -> Result<TuneRuleOutcome, O
             None => cx.root.join(".vigil/tune-no-data"),
         },
         &checked.definitions,
-        &cx.config.schemas,
+        &cx.config,
     );
     // The exclusion watchlist as it will be, so the tuned query binds and runs.
     if let Form::Watchlist(alias) = &form {
