@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use sha2::Digest;
 
+use super::codec::{base64_decode, base64_encode, url_decode};
 use super::error::{EngineError, R};
 use super::ir::Span;
 use super::table::{Cv, Data};
@@ -517,8 +518,10 @@ fn lookup(name: &str) -> Option<F> {
             |a| Ok(arg(a, 0).as_bool().map(Value::Bool).unwrap_or(Value::Null))
         }
         "todatetime" | "datetime" => |a| Ok(arg(a, 0).cast(Type::DateTime)),
-        "totimespan" | "timespan" | "time" => |a| Ok(arg(a, 0).cast(Type::TimeSpan)),
-        "todynamic" | "parse_json" | "parsejson" | "dynamic" => |a| Ok(parse_json_value(arg(a, 0))),
+        "totimespan" | "timespan" | "time" | "totime" => |a| Ok(arg(a, 0).cast(Type::TimeSpan)),
+        "todynamic" | "parse_json" | "parsejson" | "dynamic" | "toobject" => {
+            |a| Ok(parse_json_value(arg(a, 0)))
+        }
         "parse_xml" => super::xml::parse_xml,
         "toguid" | "guid" => |a| Ok(Value::string(s(a, 0))),
         "tohex" => |a| {
@@ -593,7 +596,7 @@ fn lookup(name: &str) -> Option<F> {
                 v => v.is_null(),
             }))
         },
-        "isnotnull" => |a| {
+        "isnotnull" | "notnull" => |a| {
             Ok(Value::Bool(match arg(a, 0) {
                 Value::Str(_) => true,
                 v => !v.is_null(),
@@ -904,7 +907,7 @@ fn lookup(name: &str) -> Option<F> {
                 d.iter().map(|b| format!("{b:02x}")).collect(),
             ))
         },
-        "parse_url" => |a| Ok(json(parse_url(&s(a, 0)))),
+        "parse_url" | "parseurl" => |a| Ok(json(parse_url(&s(a, 0)))),
         "parse_path" => |a| Ok(json(parse_path(&s(a, 0)))),
         "isascii" => |a| Ok(Value::Bool(s(a, 0).is_ascii())),
         // datetime
@@ -1236,6 +1239,19 @@ fn lookup(name: &str) -> Option<F> {
         "sqrt" => |a| Ok(opt_real(real(a, 0).map(f64::sqrt))),
         "exp" => |a| Ok(opt_real(real(a, 0).map(f64::exp))),
         "exp2" => |a| Ok(opt_real(real(a, 0).map(f64::exp2))),
+        "sin" => |a| Ok(opt_real(real(a, 0).map(f64::sin))),
+        "cos" => |a| Ok(opt_real(real(a, 0).map(f64::cos))),
+        "tan" => |a| Ok(opt_real(real(a, 0).map(f64::tan))),
+        "cot" => |a| Ok(opt_real(real(a, 0).map(|x| 1.0 / x.tan()))),
+        "asin" => |a| Ok(opt_real(real(a, 0).map(f64::asin))),
+        "acos" => |a| Ok(opt_real(real(a, 0).map(f64::acos))),
+        "atan" => |a| Ok(opt_real(real(a, 0).map(f64::atan))),
+        "atan2" => |a| {
+            Ok(match (real(a, 0), real(a, 1)) {
+                (Some(y), Some(x)) => Value::Real(y.atan2(x)),
+                _ => Value::Null,
+            })
+        },
         "exp10" => |a| Ok(opt_real(real(a, 0).map(|x| 10f64.powf(x)))),
         "log" => |a| Ok(opt_real(real(a, 0).map(f64::ln))),
         "log2" => |a| Ok(opt_real(real(a, 0).map(f64::log2))),
@@ -1277,7 +1293,7 @@ fn lookup(name: &str) -> Option<F> {
                 None => Value::Null,
             })
         },
-        "pack" | "bag_pack" => |a| {
+        "pack" | "bag_pack" | "pack_dictionary" => |a| {
             let mut m = serde_json::Map::new();
             let mut i = 0;
             while i + 1 < a.len() {
@@ -1592,7 +1608,12 @@ fn lookup(name: &str) -> Option<F> {
                 None,
             ))
         },
-        _ => return super::series::lookup(name).or_else(|| super::decompose::lookup(name)),
+        _ => {
+            return super::series::lookup(name)
+                .or_else(|| super::decompose::lookup(name))
+                .or_else(|| super::text::lookup(name))
+                .or_else(|| super::arrays::lookup(name))
+        }
     };
     Some(f)
 }
@@ -1681,24 +1702,6 @@ fn kusto_rewrite(s: &str) -> String {
     out
 }
 
-fn url_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if b[i] == b'+' { b' ' } else { b[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn url_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
@@ -1725,53 +1728,6 @@ fn url_encode_form(s: &str) -> String {
         }
     }
     out
-}
-
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn base64_encode(b: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in b.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, x)| acc | (*x as u32) << (16 - 8 * i));
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(B64[((n >> (18 - 6 * k)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut buf = 0u32;
-    let mut bits = 0;
-    for c in s.trim().bytes() {
-        if c == b'=' {
-            break;
-        }
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        buf = (buf << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-            buf &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
 }
 
 fn parse_url(u: &str) -> serde_json::Value {

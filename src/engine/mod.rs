@@ -9,7 +9,9 @@
 //! [`DataSource`].
 
 pub mod aggregate;
+pub mod arrays;
 pub mod budget;
+pub mod codec;
 pub mod data;
 pub mod decompose;
 pub mod error;
@@ -22,6 +24,7 @@ pub mod series;
 pub mod source;
 pub mod strings;
 pub mod table;
+pub mod text;
 pub mod value;
 pub mod xml;
 
