@@ -1178,7 +1178,7 @@ impl<'a> Exec<'a> {
         if a.names.len() > 1 {
             // `(a, b) = f(...)`: the function returns an array; its parts' types are declared.
             let parts = match &a.expr {
-                Expr::Call(f, _, _) => crate::kql::binder::tuple_parts(f).map(|p| (f, p)),
+                Expr::Call(f, _, _) => crate::kql::view::tuple_parts(f).map(|p| (f, p)),
                 _ => None,
             };
             return Ok(a
@@ -1198,7 +1198,7 @@ impl<'a> Exec<'a> {
                         .collect();
                     match parts.and_then(|(f, p)| p.get(k).map(|p| (f, p))) {
                         Some((f, p)) => {
-                            let ty = crate::kql::binder::tuple_part_type(f, p);
+                            let ty = crate::kql::view::tuple_part_type(f, p);
                             let d = d.into_iter().map(|v| v.cast(ty)).collect();
                             Column::new(n.clone(), ty, d)
                         }

@@ -36,20 +36,28 @@ struct Lower<'a> {
 pub const MAX_DEPTH: usize = 200;
 
 impl<'a> Lower<'a> {
+    /// The syntax tree as the binder sees it (names, arguments, default column names).
+    fn view(&self) -> crate::kql::view::View<'a> {
+        crate::kql::view::View {
+            text: self.text,
+            tree: self.tree,
+        }
+    }
+
     fn kind(&self, id: u32) -> N {
-        self.tree.node(id).kind
+        self.view().kind(id)
     }
 
     fn kids(&self, id: u32) -> Vec<u32> {
-        self.tree.child_nodes(id)
+        self.view().children(id)
     }
 
     fn toks(&self, id: u32) -> Vec<Token> {
-        self.tree.child_tokens(id)
+        self.view().tokens(id)
     }
 
     fn tok_text(&self, t: Token) -> &'a str {
-        &self.text[t.range()]
+        self.view().tok_text(t)
     }
 
     fn span(&self, id: u32) -> Span {
@@ -58,17 +66,7 @@ impl<'a> Lower<'a> {
     }
 
     fn name_of(&self, id: u32) -> Option<String> {
-        if self.kind(id) != N::Name {
-            return None;
-        }
-        let t = *self.toks(id).first()?;
-        let raw = self.tok_text(t);
-        Some(if t.kind == T::BracketedName {
-            let inner = raw.trim_start_matches('[').trim_end_matches(']').trim();
-            decode_string(inner).unwrap_or_else(|| inner.to_string())
-        } else {
-            raw.to_string()
-        })
+        self.view().name_of(id).map(|(n, _)| n)
     }
 
     fn unsupported(&self, what: String, id: u32) -> Expr {
@@ -497,11 +495,7 @@ impl<'a> Lower<'a> {
     }
 
     fn args(&self, call: u32) -> Vec<u32> {
-        self.kids(call)
-            .into_iter()
-            .find(|c| self.kind(*c) == N::List)
-            .map(|l| self.kids(l))
-            .unwrap_or_default()
+        self.view().args(call)
     }
 
     fn call(&self, id: u32) -> Expr {
@@ -594,58 +588,14 @@ impl<'a> Lower<'a> {
         }
     }
 
-    /// The default column name Kusto gives an unnamed expression.
     /// The columns of an unnamed call of a function that returns several values.
     fn tuple_names(&self, id: u32) -> Option<Vec<String>> {
-        if self.kind(id) != N::Call {
-            return None;
-        }
-        let fname = self.name_of(*self.kids(id).first()?)?;
-        let parts = crate::kql::binder::tuple_parts(&fname)?;
-        let arg = self.default_name(*self.args(id).first()?)?;
-        Some(
-            parts
-                .iter()
-                .map(|p| format!("{}_{arg}_{p}", fname.to_ascii_lowercase()))
-                .collect(),
-        )
+        self.view().tuple_names(id)
     }
 
+    /// The default column name Kusto gives an unnamed expression (the binder's rule).
     pub fn default_name(&self, id: u32) -> Option<String> {
-        match self.kind(id) {
-            N::Name => self.name_of(id),
-            N::Member => {
-                let mut parts = Vec::new();
-                for k in self.kids(id) {
-                    match self.kind(k) {
-                        N::Name => parts.push(self.name_of(k)?),
-                        N::Member | N::Index => parts.push(self.default_name(k)?),
-                        _ => return None,
-                    }
-                }
-                Some(parts.join("_"))
-            }
-            N::Index => {
-                let k = self.kids(id);
-                let base = self.default_name(*k.first()?)?;
-                let key = *k.get(1)?;
-                let lit = self.toks(key).into_iter().next()?;
-                let part = match lit.kind {
-                    T::String => decode_string(self.tok_text(lit))?,
-                    T::Int => self.tok_text(lit).to_string(),
-                    _ => return None,
-                };
-                Some(format!("{base}_{part}"))
-            }
-            N::Call => {
-                let callee = *self.kids(id).first()?;
-                self.name_of(callee)?;
-                let first = *self.args(id).first()?;
-                self.default_name(first)
-            }
-            N::Paren => self.default_name(*self.kids(id).first()?),
-            _ => None,
-        }
+        self.view().default_name(id)
     }
 
     /// Default names of aggregates: `count()` → `count_`, `dcount(x)` → `dcount_x`.

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use super::catalog::{BuiltinKind, Catalog, Schema, Type};
 use super::syntax::{NodeKind as N, SyntaxTree, Token, TokenKind as T};
+use super::view::View;
 
 /// Kinds of binding errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,110 +62,6 @@ pub struct BindError {
     pub message: String,
     /// What to do about it (a did-you-mean).
     pub hint: Option<String>,
-}
-
-/// How Kusto.Language names the column of an unnamed function call (its `ResultNameKind`,
-/// read from Kusto.Language's function table and checked with the oracle on probe queries).
-enum ResultName {
-    /// No rule: a generated `ColumnN`.
-    Generated,
-    /// The first argument's name: `tostring(x)` → `x`.
-    FirstArgument,
-    /// The first argument's name when it is the only argument (`make_datetime`).
-    OnlyArgument,
-    /// A prefix, `_`, the first argument's name: `strlen(x)` → `strlen_x`.
-    Prefixed(&'static str),
-    /// The value of the first (string) argument: `column_ifexists('x', 0)` → `x`.
-    ColumnIfExists,
-    /// A fixed name.
-    Fixed(&'static str),
-}
-
-fn result_name_kind(f: &str) -> ResultName {
-    const FIRST_ARGUMENT: &[&str] = &[
-        "tostring",
-        "split",
-        "tohex",
-        "todynamic",
-        "toobject",
-        "tolong",
-        "toint",
-        "toreal",
-        "todouble",
-        "todatetime",
-        "totimespan",
-        "totime",
-        "tobool",
-        "toboolean",
-        "todecimal",
-        "toguid",
-        "parse_csv",
-        "parsejson",
-        "parse_json",
-        "parse_xml",
-        "format_datetime",
-        "format_timespan",
-        "startofday",
-        "bin",
-        "floor",
-        "bin_at",
-        "bin_auto",
-        "binary_and",
-        "binary_or",
-        "binary_xor",
-        "binary_not",
-        "binary_shift_right",
-        "binary_shift_left",
-        "bitset_count_ones",
-        "series_fir",
-        "series_outliers",
-        "series_iir",
-        "series_fill_backward",
-        "series_fill_forward",
-        "series_fill_const",
-        "series_fill_linear",
-        "round",
-        "ceiling",
-        "pow",
-        "sqrt",
-        "log",
-        "log2",
-        "log10",
-        "exp",
-        "exp2",
-        "exp10",
-        "cos",
-        "sin",
-        "tan",
-        "acos",
-        "asin",
-        "atan",
-        "atan2",
-        "abs",
-        "rand",
-        "gamma",
-        "loggamma",
-        "erf",
-        "erfc",
-        "format_bytes",
-    ];
-    match f {
-        "strlen" => ResultName::Prefixed("strlen"),
-        "string_size" => ResultName::Prefixed("string_size"),
-        "treepath" => ResultName::Prefixed("tree"),
-        "percentile_tdigest" | "percentiles_array_tdigest" => {
-            ResultName::Prefixed("percentile_tdigest")
-        }
-        "dcount_hll" => ResultName::Prefixed("dcount_hll"),
-        "tdigest_merge" | "merge_tdigest" => ResultName::Fixed("tdigests_merge_result"),
-        "hll_merge" => ResultName::Fixed("hll_merged_result"),
-        "ingestion_time" => ResultName::Fixed("$IngestionTime"),
-        "repeat" => ResultName::Prefixed("repeat"),
-        "make_datetime" | "make_timespan" => ResultName::OnlyArgument,
-        "columnifexists" | "column_ifexists" => ResultName::ColumnIfExists,
-        _ if FIRST_ARGUMENT.contains(&f) => ResultName::FirstArgument,
-        _ => ResultName::Generated,
-    }
 }
 
 /// The result of binding.
@@ -285,38 +182,34 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 }
 
 impl<'a> Binder<'a> {
-    // ---- tree access ----
+    // ---- tree access (the shared view of the syntax tree) ----
+
+    fn view(&self) -> View<'a> {
+        View {
+            text: self.text,
+            tree: self.tree,
+        }
+    }
 
     fn kind(&self, id: u32) -> N {
-        self.tree.node(id).kind
+        self.view().kind(id)
     }
 
     fn children(&self, id: u32) -> Vec<u32> {
-        self.tree.child_nodes(id)
+        self.view().children(id)
     }
 
     fn tokens(&self, id: u32) -> Vec<Token> {
-        self.tree.child_tokens(id)
+        self.view().tokens(id)
     }
 
     fn tok_text(&self, t: Token) -> &'a str {
-        &self.text[t.range()]
+        self.view().tok_text(t)
     }
 
     /// The name a `Name` node holds (bracketed names unwrapped).
     fn name_of(&self, id: u32) -> Option<(String, Token)> {
-        if self.kind(id) != N::Name {
-            return None;
-        }
-        let t = *self.tokens(id).first()?;
-        let raw = self.tok_text(t);
-        let name = if t.kind == T::BracketedName {
-            let inner = raw.trim_start_matches('[').trim_end_matches(']').trim();
-            super::literal::decode_string(inner).unwrap_or_else(|| inner.to_string())
-        } else {
-            raw.to_string()
-        };
-        Some((name, t))
+        self.view().name_of(id)
     }
 
     fn error(&mut self, kind: BindErrorKind, t: Token, message: String) {
@@ -699,11 +592,7 @@ impl<'a> Binder<'a> {
     }
 
     fn args(&self, call: u32) -> Vec<u32> {
-        self.children(call)
-            .into_iter()
-            .find(|c| self.kind(*c) == N::List)
-            .map(|l| self.children(l))
-            .unwrap_or_default()
+        self.view().args(call)
     }
 
     fn call(&mut self, id: u32, row: Option<&Schema>, ctx: BuiltinKind) -> Value {
@@ -984,82 +873,12 @@ impl<'a> Binder<'a> {
 
     /// The default column name Kusto gives an unnamed expression, if vigil knows it.
     fn default_name(&self, id: u32) -> Option<String> {
-        match self.kind(id) {
-            N::Name => self.name_of(id).map(|(n, _)| n),
-            N::Member => {
-                let mut parts = Vec::new();
-                for k in self.children(id) {
-                    match self.kind(k) {
-                        N::Name => parts.push(self.name_of(k)?.0),
-                        // `parse_json(x).a` → `x_a`; `(a.b).c` → `a_b_c`.
-                        _ => parts.push(self.default_name(k)?),
-                    }
-                }
-                Some(parts.join("_"))
-            }
-            // `d["key"]` → `d_key`.
-            N::Index => {
-                let k = self.children(id);
-                let base = self.default_name(*k.first()?)?;
-                let key = *k.get(1)?;
-                let lit = self.tokens(key).into_iter().next()?;
-                let part = match lit.kind {
-                    T::String => super::literal::decode_string(self.tok_text(lit))?,
-                    T::Int => self.tok_text(lit).to_string(),
-                    _ => return None,
-                };
-                Some(format!("{base}_{part}"))
-            }
-            // Kusto.Language's result-name rule of the function: `tostring(x)`, `bin(x, 1h)` →
-            // `x`; `strlen(x)` → `strlen_x`; most others → no name (`Column1`).
-            N::Call => {
-                let callee = *self.children(id).first()?;
-                let (fname, _) = self.name_of(callee)?;
-                let args = self.args(id);
-                if let ResultName::Fixed(n) = result_name_kind(&fname.to_ascii_lowercase()) {
-                    return Some(n.to_string());
-                }
-                let first = *args.first()?;
-                match result_name_kind(&fname.to_ascii_lowercase()) {
-                    ResultName::FirstArgument => self.default_name(first),
-                    ResultName::OnlyArgument if args.len() == 1 => self.default_name(first),
-                    ResultName::Prefixed(p) => Some(format!("{p}_{}", self.default_name(first)?)),
-                    ResultName::Fixed(n) => Some(n.to_string()),
-                    ResultName::ColumnIfExists => {
-                        let t = self.tokens(first).into_iter().next()?;
-                        super::literal::decode_string(self.tok_text(t))
-                    }
-                    _ => None,
-                }
-            }
-            N::Paren => self.default_name(*self.children(id).first()?),
-            // `bin(IngestionTime = ingestion_time(), 30m)`: the argument's name.
-            N::NamedArg => {
-                let t = self
-                    .tokens(*self.children(id).first()?)
-                    .into_iter()
-                    .next()?;
-                Some(self.tok_text(t).to_string())
-            }
-            _ => None,
-        }
+        self.view().default_name(id)
     }
 
-    /// The columns of an unnamed call of a function that returns several values (the series
-    /// analysis functions): `{function}_{first argument}_{part}`.
+    /// The columns of an unnamed call of a function that returns several values.
     fn tuple_columns(&self, id: u32) -> Option<Vec<String>> {
-        if self.kind(id) != N::Call {
-            return None;
-        }
-        let (fname, _) = self.name_of(*self.children(id).first()?)?;
-        let parts = tuple_parts(&fname)?;
-        let arg = self.default_name(*self.args(id).first()?)?;
-        Some(
-            parts
-                .iter()
-                .map(|p| format!("{}_{arg}_{p}", fname.to_ascii_lowercase()))
-                .collect(),
-        )
+        self.view().tuple_names(id)
     }
 
     /// Whether Kusto gives the expression a generated name (`Column1`, `Column2`, ...): calls
@@ -2089,58 +1908,6 @@ impl<'a> Binder<'a> {
             }
         }
     }
-}
-
-/// The values a series analysis function returns, in order; an unnamed call's columns are
-/// `{function}_{first argument}_{part}` (the binder names them, the engine fills them).
-/// The type of each part of [`tuple_parts`] (Kusto.Language's: the decompositions and
-/// periods are series, the statistics scalars).
-pub fn tuple_part_type(function: &str, part: &str) -> Type {
-    match (function.to_ascii_lowercase().as_str(), part) {
-        ("series_stats", "min_idx" | "max_idx") | ("series_fit_2lines", "split_idx") => Type::Long,
-        ("series_stats" | "series_fit_line" | "series_fit_2lines", "line_fit") => Type::Dynamic,
-        ("series_stats" | "series_fit_line" | "series_fit_2lines", _) => Type::Real,
-        _ => Type::Dynamic,
-    }
-}
-
-pub fn tuple_parts(function: &str) -> Option<&'static [&'static str]> {
-    Some(match function.to_ascii_lowercase().as_str() {
-        "series_decompose" | "series_decompose_forecast" => {
-            &["baseline", "seasonal", "trend", "residual"]
-        }
-        "series_decompose_anomalies" => &["ad_flag", "ad_score", "baseline"],
-        "series_periods_detect" | "series_periods_validate" => &["periods", "scores"],
-        "series_fit_line" => &[
-            "rsquare",
-            "slope",
-            "variance",
-            "rvariance",
-            "interception",
-            "line_fit",
-        ],
-        "series_stats" => &[
-            "min", "min_idx", "max", "max_idx", "avg", "stdev", "variance",
-        ],
-        "series_fit_2lines" => &[
-            "rsquare",
-            "split_idx",
-            "variance",
-            "rvariance",
-            "line_fit",
-            "right_rsquare",
-            "right_slope",
-            "right_interception",
-            "right_variance",
-            "right_rvariance",
-            "left_rsquare",
-            "left_slope",
-            "left_interception",
-            "left_variance",
-            "left_rvariance",
-        ],
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

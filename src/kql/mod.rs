@@ -13,6 +13,7 @@ pub mod literal;
 pub mod parser;
 pub mod refs;
 pub mod syntax;
+pub mod view;
 pub mod walk;
 
 pub use parser::{parse, ErrorKind, Parse, SyntaxError};
