@@ -774,3 +774,30 @@ fn geo_info_reads_the_configured_database_and_refuses_what_it_cannot_use() {
     assert!(!out.contains("panicked"), "{out}");
     assert!(code == 0 || out.contains("geo"), "{out}");
 }
+
+/// `take_any(*)` and a join on `... and ...`, with the columns Kusto.Language names (checked
+/// with the oracle: `take_any(*) by a` → a, b, c; `any(*) by a` → a, any_b, any_c).
+#[test]
+fn take_any_star_and_join_on_and() {
+    let t = r#"datatable(a:int, b:string, c:long)[1,"x",2, 1,"y",3, 2,"z",4]"#;
+    let (cols, rows) = run_engine(&format!("{t} | summarize take_any(*) by a"));
+    assert_eq!(
+        cols,
+        [
+            ("a".into(), "int"),
+            ("b".into(), "string"),
+            ("c".into(), "long")
+        ]
+    );
+    assert_eq!(rows, ["1|x|2", "2|z|4"], "one row's values per group");
+    let (cols, _) = run_engine(&format!("{t} | summarize any(*) by a"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["a", "any_b", "any_c"]);
+    let (cols, rows) = run_engine(&format!("{t} | summarize take_any(*, c)"));
+    assert_eq!(cols.len(), 3);
+    assert_eq!(rows, ["1|x|2"]);
+    let (_, rows) = run_engine(&format!(
+        "{t} | join kind=inner (datatable(k:int, d:string)[1,\"y\", 2,\"q\"]) on $left.a == $right.k and $left.b == $right.d | project a, b, c"
+    ));
+    assert_eq!(rows, ["1|y|3"]);
+}

@@ -500,9 +500,9 @@ pub fn run(
             };
             let groups = rows_by_group(ids, ngroups, pred);
             let first: Vec<Option<usize>> = groups.iter().map(|r| r.first().copied()).collect();
-            let cols: Vec<(Option<String>, &Cv)> = if is_if {
+            let cols: Vec<(Option<String>, Cv)> = if is_if {
                 vec![match args.first() {
-                    Some(Arg::Col(c, n)) => (n.clone(), c),
+                    Some(Arg::Col(c, n)) => (n.clone(), c.clone()),
                     _ => {
                         return Err(EngineError::new(
                             format!("{name}() needs a column"),
@@ -511,17 +511,36 @@ pub fn run(
                     }
                 }]
             } else {
-                let mut v = Vec::new();
+                // `*` is every column but the `by` keys (each once), as Kusto.Language names
+                // them; a column named twice is taken once.
+                let mut v: Vec<(Option<String>, Cv)> = Vec::new();
                 for x in args {
+                    let mut add = |n: Option<String>, c: Cv| {
+                        if n.as_ref().is_none_or(|n| {
+                            !by.contains(n) && !v.iter().any(|(m, _)| m.as_ref() == Some(n))
+                        }) {
+                            v.push((n, c));
+                        }
+                    };
                     match x {
-                        Arg::Col(c, n) => v.push((n.clone(), c)),
-                        _ => {
-                            return Err(EngineError::unsupported(format!("{name}(*)"), Some(span)))
+                        Arg::Col(c, n) => add(n.clone(), c.clone()),
+                        Arg::Star => {
+                            for c in &t.columns {
+                                add(Some(c.name.clone()), Cv::Col(c.data.clone()));
+                            }
+                        }
+                        Arg::Wildcard(_) => {
+                            return Err(EngineError::unsupported(
+                                format!("{name}() of a column wildcard"),
+                                Some(span),
+                            ))
                         }
                     }
                 }
                 v
             };
+            let cols: Vec<(Option<String>, &Cv)> =
+                cols.iter().map(|(n, c)| (n.clone(), c)).collect();
             let single = cols.len() == 1;
             // The deprecated `any`/`anyif` prefix their columns (`any(x)` → `any_x`, as
             // Kusto.Language names them); `take_any` keeps the names.

@@ -770,22 +770,23 @@ impl<'a> Lower<'a> {
                     let n = self.name_of(item).unwrap_or_default();
                     out.push((Expr::Side(true, n.clone()), Expr::Side(false, n)));
                 }
-                N::Binary => match self.binary(item) {
-                    Expr::Bin(BinOp::Eq, a, b, _) => {
-                        let (a, b) = match (&*a, &*b) {
-                            (Expr::Side(false, _), Expr::Side(true, _)) => (*b, *a),
-                            _ => (*a, *b),
-                        };
-                        out.push((a, b));
+                // `$left.a == $right.b and $left.c == $right.d` is the list of both equalities.
+                N::Binary => {
+                    fn equalities(e: Expr, out: &mut Vec<(Expr, Expr)>) {
+                        match e {
+                            Expr::Bin(BinOp::And, a, b, _) => {
+                                equalities(*a, out);
+                                equalities(*b, out);
+                            }
+                            Expr::Bin(BinOp::Eq, a, b, _) => out.push(match (&*a, &*b) {
+                                (Expr::Side(false, _), Expr::Side(true, _)) => (*b, *a),
+                                _ => (*a, *b),
+                            }),
+                            other => out.push((other, Expr::Lit(Value::Null))),
+                        }
                     }
-                    Expr::Bin(BinOp::And, ..) => {
-                        out.push((
-                            Expr::Unsupported("join condition with `and`".into(), self.span(item)),
-                            Expr::Lit(Value::Null),
-                        ));
-                    }
-                    other => out.push((other, Expr::Lit(Value::Null))),
-                },
+                    equalities(self.binary(item), &mut out);
+                }
                 _ => out.push((
                     Expr::Unsupported("join condition".into(), self.span(item)),
                     Expr::Lit(Value::Null),
