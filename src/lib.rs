@@ -34,6 +34,7 @@ pub mod rest;
 pub mod rollout;
 pub mod sandbox;
 pub mod source;
+pub mod stats;
 pub mod tune;
 pub mod validate;
 pub mod workspace;

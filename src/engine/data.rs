@@ -1142,4 +1142,35 @@ mod tests {
         let (_, rows) = run(true, 2, queries[0]).unwrap();
         assert_eq!(rows.len(), 4, "{rows:?}");
     }
+
+    /// A window's slice of a loaded table shares the table's dictionary: operators on it cost
+    /// its rows, not the dictionary (a 30-day dry-run must not pay the table per run).
+    #[test]
+    fn a_small_slice_of_a_large_dictionary_is_evaluated_per_row() {
+        let dict: Vec<Value> = (0..10_000).map(Value::Long).collect();
+        let d = Data::dict((0..10_000).collect(), dict).take(&[5, 7]);
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let count = || calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let m = d.mask(|v| {
+            count();
+            v.as_i64() == Some(7)
+        });
+        assert_eq!(
+            (m, calls.load(std::sync::atomic::Ordering::Relaxed)),
+            (vec![false, true], 2)
+        );
+        calls.store(0, std::sync::atomic::Ordering::Relaxed);
+        let mapped = d.map(|v| {
+            count();
+            v.clone()
+        });
+        assert_eq!(
+            (
+                mapped.len(),
+                calls.load(std::sync::atomic::Ordering::Relaxed)
+            ),
+            (2, 2)
+        );
+        assert_eq!(d.take_opt(&[Some(1), None], &Value::Null).dict_len(), 0);
+    }
 }

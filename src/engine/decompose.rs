@@ -79,19 +79,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo as f64)
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
-}
-
 /// Tukey fence scores: `(x - Q_hi) / (Q_hi - Q_lo)` above the range, `(x - Q_lo) / (Q_hi -
 /// Q_lo)` below it, 0 inside; missing values score 0.
 fn outlier_scores(x: &[Option<f64>], lo_pct: f64, hi_pct: f64) -> Vec<f64> {
@@ -306,7 +293,7 @@ fn decompose_series(
         Some(p) => {
             let medians: Vec<f64> = (0..p)
                 .map(|phase| {
-                    median(
+                    crate::stats::median(
                         x[..train]
                             .iter()
                             .skip(phase)

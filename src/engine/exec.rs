@@ -1287,7 +1287,7 @@ impl<'a> Exec<'a> {
         let dict_hashes: Vec<Option<Vec<u64>>> = by
             .iter()
             .map(|c| match c {
-                Cv::Col(Data::Dict(_, d)) => Some(d.iter().map(one).collect()),
+                Cv::Col(Data::Dict(_, d)) if d.len() <= t.rows => Some(d.iter().map(one).collect()),
                 _ => None,
             })
             .collect();

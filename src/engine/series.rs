@@ -354,13 +354,7 @@ fn seasonal(a: &[Value]) -> R<Value> {
     };
     let medians: Vec<f64> = (0..p)
         .map(|phase| {
-            let mut v: Vec<f64> = x.iter().skip(phase).step_by(p).copied().collect();
-            v.sort_by(|a, b| a.total_cmp(b));
-            match v.len() {
-                0 => 0.0,
-                n if n % 2 == 1 => v[n / 2],
-                n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-            }
+            crate::stats::median(x.iter().skip(phase).step_by(p).copied().collect()).unwrap_or(0.0)
         })
         .collect();
     Ok(dynamic(serde_json::Value::Array(
@@ -370,6 +364,12 @@ fn seasonal(a: &[Value]) -> R<Value> {
 
 fn cmp(b: bool) -> serde_json::Value {
     serde_json::Value::Bool(b)
+}
+
+/// The parts of a tuple function (one list, `kql::view::tuple_parts`, names them for binder and
+/// engine alike).
+fn parts(function: &str) -> &'static [&'static str] {
+    crate::kql::view::tuple_parts(function).unwrap_or(&[])
 }
 
 /// A bag's values in the order of a tuple function's parts (`(a, b) = f(...)`).
@@ -387,27 +387,8 @@ fn as_tuple(v: Value, parts: &[&str]) -> Value {
 
 pub(super) fn lookup(name: &str) -> Option<F> {
     Some(match name {
-        "series_stats" => |a| {
-            Ok(as_tuple(
-                stats_dynamic(a)?,
-                &[
-                    "min", "min_idx", "max", "max_idx", "avg", "stdev", "variance",
-                ],
-            ))
-        },
-        "series_fit_line" => |a| {
-            Ok(as_tuple(
-                fit_line_dynamic(a)?,
-                &[
-                    "rsquare",
-                    "slope",
-                    "variance",
-                    "rvariance",
-                    "interception",
-                    "line_fit",
-                ],
-            ))
-        },
+        "series_stats" => |a| Ok(as_tuple(stats_dynamic(a)?, parts("series_stats"))),
+        "series_fit_line" => |a| Ok(as_tuple(fit_line_dynamic(a)?, parts("series_fit_line"))),
         "series_fill_forward" => fill_forward,
         "series_fill_backward" => fill_backward,
         "series_fill_const" => fill_const,

@@ -116,6 +116,14 @@ impl Data {
         self.len() == 0
     }
 
+    /// Entries of the dictionary (0 for a plain column).
+    pub fn dict_len(&self) -> usize {
+        match self {
+            Data::Plain(_) => 0,
+            Data::Dict(_, d) => d.len(),
+        }
+    }
+
     #[inline]
     pub fn get(&self, i: usize) -> &Value {
         match self {
@@ -182,6 +190,11 @@ impl Data {
                     .map(|i| i.map(|i| v[i].clone()).unwrap_or_else(|| null.clone()))
                     .collect(),
             ),
+            Data::Dict(..) if self.dict_len() > idx.len() => Data::new(
+                idx.iter()
+                    .map(|i| i.map(|i| self[i].clone()).unwrap_or_else(|| null.clone()))
+                    .collect(),
+            ),
             Data::Dict(k, d) => {
                 let n = d.len() as u32;
                 let keys = idx.iter().map(|i| i.map(|i| k[i]).unwrap_or(n)).collect();
@@ -198,6 +211,9 @@ impl Data {
     pub fn map(&self, f: impl Fn(&Value) -> Value) -> Data {
         match self {
             Data::Plain(v) => Data::new(v.iter().map(f).collect()),
+            Data::Dict(k, d) if d.len() > k.len() => {
+                Data::new(k.iter().map(|&k| f(&d[k as usize])).collect())
+            }
             Data::Dict(k, d) => Data::Dict(k.clone(), Arc::new(d.iter().map(f).collect())),
         }
     }
@@ -212,6 +228,9 @@ impl Data {
                 .map(&p)
                 .collect(),
             Data::Plain(v) => v.iter().map(p).collect(),
+            // A dictionary larger than the rows (a window's slice of a loaded table shares the
+            // table's dictionary): per row, so a run costs its own rows, not the table's.
+            Data::Dict(k, d) if d.len() > k.len() => k.iter().map(|&k| p(&d[k as usize])).collect(),
             Data::Dict(k, d) => {
                 let m: Vec<bool> = d.iter().map(p).collect();
                 if k.len() >= PARALLEL_ROWS {
@@ -307,6 +326,9 @@ impl Table {
             .iter()
             .map(|c| match &c.data {
                 Data::Plain(v) => v.iter().map(size).sum::<u64>(),
+                Data::Dict(k, d) if d.len() > k.len() => {
+                    k.iter().map(|&k| size(&d[k as usize])).sum::<u64>()
+                }
                 Data::Dict(k, d) => {
                     let sizes: Vec<u64> = d.iter().map(size).collect();
                     k.iter().map(|&k| sizes[k as usize]).sum()

@@ -341,19 +341,6 @@ pub fn parse_workspace(
     d
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
-}
-
 fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
@@ -398,7 +385,7 @@ fn figures(
     if judged > 0 {
         f.fp_rate = Some(round(c.false_positive as f64 / judged as f64));
     }
-    f.median_hours_to_close = median(hours).map(round);
+    f.median_hours_to_close = crate::stats::median(hours).map(round);
     let mut per_day: BTreeMap<i64, usize> = BTreeMap::new();
     for a in alerts {
         *per_day.entry(a.time.div_euclid(DAY)).or_default() += 1;
@@ -576,7 +563,7 @@ fn group(key: String, rs: &[&RuleOutcome]) -> Group {
     f.precision = (tp_fp > 0).then(|| round(c.true_positive as f64 / tp_fp as f64));
     let judged = c.true_positive + c.benign_positive + c.false_positive;
     f.fp_rate = (judged > 0).then(|| round(c.false_positive as f64 / judged as f64));
-    f.median_hours_to_close = median(hours_weighted).map(round);
+    f.median_hours_to_close = crate::stats::median(hours_weighted).map(round);
     f.alerts_per_day_mean = round(f.alerts_per_day_mean);
     Group {
         key,
