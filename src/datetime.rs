@@ -71,6 +71,13 @@ pub fn format_datetime(t: i64) -> String {
     out
 }
 
+/// ISO 8601 with all seven fraction digits, `2020-01-01T00:00:00.0000000Z` (.NET's round-trip
+/// form), which the hash functions and `reverse` read.
+pub fn format_datetime_full(t: i64) -> String {
+    let (y, m, d, h, mi, s, frac) = datetime_parts(t);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:07}Z")
+}
+
 /// `[-][d.]hh:mm:ss[.fffffff]`, as Kusto prints timespans.
 pub fn format_timespan(t: i64) -> String {
     let neg = t < 0;
@@ -164,13 +171,14 @@ fn parse_iso(s: &str) -> Option<i64> {
     Some(make_datetime(y, mo, d, h, mi, sec, frac) - offset)
 }
 
-/// `MM/DD/YYYY[ HH:MM[:SS]]`, which Kusto also accepts.
+/// `MM/DD/YYYY[ HH:MM[:SS]]` or `MM-DD-YYYY...`, which Kusto also accepts.
 fn parse_us(s: &str) -> Option<i64> {
     let (date, time) = match s.split_once(' ') {
         Some((d, t)) => (d, t.trim()),
         None => (s, ""),
     };
-    let mut p = date.split('/');
+    let sep = if date.contains('/') { '/' } else { '-' };
+    let mut p = date.split(sep);
     let mo = num(p.next()?)?;
     let d = num(p.next()?)?;
     let y = num(p.next()?)? as i64;
@@ -246,7 +254,8 @@ pub fn parse_timespan_text(s: &str) -> Option<i64> {
         .unwrap_or(s.len());
     let (n, unit) = s.split_at(split);
     let n: f64 = n.parse().ok()?;
-    let mult = match unit.to_ascii_lowercase().as_str() {
+    // `timespan(15 seconds)`: the unit may follow a space.
+    let mult = match unit.trim_start().to_ascii_lowercase().as_str() {
         "d" | "day" | "days" | "" => DAY,
         "h" | "hr" | "hrs" | "hour" | "hours" => HOUR,
         "m" | "min" | "minute" | "minutes" => MINUTE,

@@ -298,12 +298,15 @@ pub fn run(
             let want_max = name.ends_with("max");
             let deprecated = !name.contains('_');
             let mut best: Vec<Option<usize>> = vec![None; ngroups];
+            // A group whose values are all null gives its first row (the page's example).
+            let mut first: Vec<Option<usize>> = vec![None; ngroups];
             for (i, g) in ids.iter().enumerate() {
+                let g = *g as usize;
+                first[g].get_or_insert(i);
                 let v = x.get(i);
                 if v.is_null() {
                     continue;
                 }
-                let g = *g as usize;
                 let better = match best[g] {
                     None => true,
                     Some(b) => {
@@ -319,6 +322,7 @@ pub fn run(
                     best[g] = Some(i);
                 }
             }
+            let best: Vec<Option<usize>> = best.iter().zip(&first).map(|(b, f)| b.or(*f)).collect();
             let pick = |c: &Cv| -> Vec<Value> {
                 best.iter()
                     .map(|b| b.map(|i| c.get(i).clone()).unwrap_or(Value::Null))

@@ -573,13 +573,29 @@ impl<'a> Exec<'a> {
             Op::ProjectReorder(pats) => {
                 let mut first = Vec::new();
                 let mut used = vec![false; t.columns.len()];
-                for p in pats {
+                for (p, order) in pats {
+                    let mut matched = Vec::new();
                     for (i, c) in t.columns.iter().enumerate() {
                         if !used[i] && glob(p, &c.name) {
                             used[i] = true;
-                            first.push(c.clone());
+                            matched.push(c.clone());
                         }
                     }
+                    if let Some(o) = order {
+                        matched.sort_by(|a, b| {
+                            let ord = if o.granny {
+                                granny_cmp(&a.name, &b.name)
+                            } else {
+                                a.name.cmp(&b.name)
+                            };
+                            if o.desc {
+                                ord.reverse()
+                            } else {
+                                ord
+                            }
+                        });
+                    }
+                    first.extend(matched);
                 }
                 for (i, c) in t.columns.iter().enumerate() {
                     if !used[i] {
@@ -719,6 +735,28 @@ impl<'a> Exec<'a> {
                 pattern,
                 keep_unmatched,
             } => self.parse(&t, expr, *regex, *relaxed, flags, pattern, *keep_unmatched),
+            Op::ParseKv {
+                expr,
+                columns,
+                options,
+            } => {
+                let cv = self.eval(expr, &t)?;
+                let parsed: Vec<_> = (0..t.rows)
+                    .map(|i| super::parse_kv::pairs(&cv.get(i).text(), options))
+                    .collect();
+                let mut out = (*t).clone();
+                for (name, ty) in columns {
+                    let data = parsed
+                        .iter()
+                        .map(|m| match m.get(name) {
+                            Some(v) => Value::str(v).cast(*ty),
+                            None => Value::Null.cast(*ty),
+                        })
+                        .collect();
+                    out.set(Column::new(name.clone(), *ty, data));
+                }
+                Ok(out)
+            }
             Op::MakeSeries(ms) => self.make_series(&t, ms),
             Op::Evaluate(name, args, span, schema) => {
                 self.evaluate(&t, name, args, *span, schema.as_deref())
@@ -769,6 +807,12 @@ impl<'a> Exec<'a> {
                     rows: 1,
                 };
                 for (i, a) in items.iter().enumerate() {
+                    if a.names.len() > 1 {
+                        for c in self.assign_columns(&one, a, &mut 0)? {
+                            out.set(c);
+                        }
+                        continue;
+                    }
                     let v = self.eval(&a.expr, &one)?.get(0).clone();
                     let name = a
                         .names
@@ -1126,7 +1170,7 @@ impl<'a> Exec<'a> {
                 arithmetic_type(sym, self.static_type(l, t), self.static_type(r, t))
             }
             Expr::Not(_) | Expr::List(..) | Expr::Between(..) => Type::Bool,
-            Expr::Neg(x) => self.static_type(x, t),
+            Expr::Neg(x) | Expr::Named(_, x) => self.static_type(x, t),
             Expr::Member(..) | Expr::Index(..) => Type::Dynamic,
             Expr::Call(name, args, _) => {
                 let types: Vec<Type> = args.iter().map(|a| self.static_type(a, t)).collect();
@@ -1726,6 +1770,7 @@ impl<'a> Exec<'a> {
                     | Op::ProjectKeep(_)
                     | Op::ProjectRename(_)
                     | Op::Parse { .. }
+                    | Op::ParseKv { .. }
                     | Op::MvExpand { .. }
             )
         });
@@ -1927,7 +1972,11 @@ impl<'a> Exec<'a> {
             .iter()
             .map(|a| self.eval(&a.expr, t))
             .collect::<R<_>>()?;
-        let (ids, firsts) = self.groups(t, &by_cols);
+        let (ids, mut firsts) = self.groups(t, &by_cols);
+        if firsts.is_empty() && ms.by.is_empty() && ms.nonempty {
+            // `kind=nonempty`: one series of defaults (no row is read: every bin is empty).
+            firsts.push(0);
+        }
         let ngroups = firsts.len();
         // Row → (group, bin) → a combined group id for the aggregates.
         let mut combined = Vec::with_capacity(t.rows);
@@ -1972,9 +2021,17 @@ impl<'a> Exec<'a> {
                 names: vec![name.clone()],
                 expr: expr.clone(),
             };
-            let cols = self.aggregate(&sub, &a, &combined, ngroups * nbins, &by_names, false)?;
-            let Some(c) = cols.into_iter().next() else {
-                continue;
+            let c = if matches!(expr, Expr::Lit(_) | Expr::Neg(_)) {
+                // `other = -1 default = -2`: a constant in the bins that have rows.
+                let v = self.scalar(expr)?;
+                Column::new(name.clone(), v.type_of(), vec![v; ngroups * nbins])
+            } else {
+                let cols =
+                    self.aggregate(&sub, &a, &combined, ngroups * nbins, &by_names, false)?;
+                let Some(c) = cols.into_iter().next() else {
+                    continue;
+                };
+                c
             };
             // Groups with rows in a bin get the value; others the default.
             let mut present = vec![false; ngroups * nbins];
@@ -2028,49 +2085,7 @@ impl<'a> Exec<'a> {
     ) -> R<Table> {
         match name {
             "pivot" => self.pivot(t, args, span, schema),
-            "bag_unpack" => {
-                let Some(col) = args.first() else {
-                    return Err(EngineError::new("bag_unpack needs a column", Some(span)));
-                };
-                let prefix = match args.get(1) {
-                    Some(p) => self.scalar(p)?.to_kusto_string(),
-                    None => String::new(),
-                };
-                let col_name = match col {
-                    Expr::Name(n, _) => Some(n.clone()),
-                    _ => None,
-                };
-                let cv = self.eval(col, t)?;
-                let mut keys: BTreeMap<String, ()> = BTreeMap::new();
-                for i in 0..t.rows {
-                    if let Value::Dyn(d) = cv.get(i) {
-                        if let serde_json::Value::Object(o) = &**d {
-                            for k in o.keys() {
-                                keys.insert(k.clone(), ());
-                            }
-                        }
-                    }
-                }
-                let mut out = t.clone();
-                if let Some(n) = col_name {
-                    out.columns.retain(|c| c.name != n);
-                }
-                for k in keys.keys() {
-                    let data: Vec<Value> = (0..t.rows)
-                        .map(|i| match cv.get(i) {
-                            Value::Dyn(d) => d
-                                .get(k)
-                                .map(|v| Value::dynamic(v.clone()).unwrap_dynamic())
-                                .unwrap_or(Value::Null),
-                            _ => Value::Null,
-                        })
-                        .collect();
-                    let ty = infer_type(&data);
-                    let name = unique_name(&out, &format!("{prefix}{k}"));
-                    out.set(Column::new(name, ty, data));
-                }
-                Ok(out)
-            }
+            "bag_unpack" => self.bag_unpack(t, args, span, schema),
             "ipv4_lookup" => self.ipv4_lookup(t, args, span),
             other if schema.is_some() => Err(EngineError::unsupported(
                 format!("evaluate {other}() with an output schema"),
@@ -2081,6 +2096,129 @@ impl<'a> Exec<'a> {
                 Some(span),
             )),
         }
+    }
+
+    /// `evaluate bag_unpack(Column [, Prefix] [, columnsConflict=...] [, ignoredProperties=...])
+    /// [: (OutputSchema)]`: one column per key of the bags (in key order), the bag column
+    /// removed. A key that names an existing column fails (`columnsConflict='error'`, the
+    /// default), replaces it (`'replace_source'`) or is dropped (`'keep_source'`);
+    /// `ignoredProperties` keys are not unpacked. With an output schema, the columns are the
+    /// schema's, typed by it, and `*` in it stands for the other columns at its place.
+    fn bag_unpack(
+        &mut self,
+        t: &Table,
+        args: &[Expr],
+        span: Span,
+        schema: Option<&[(String, Type)]>,
+    ) -> R<Table> {
+        let mut positional = Vec::new();
+        let (mut conflict, mut ignored) = (String::from("error"), Vec::<String>::new());
+        for a in args {
+            match a {
+                Expr::Named(n, v) if n.eq_ignore_ascii_case("columnsConflict") => {
+                    conflict = self.scalar(v)?.to_kusto_string();
+                }
+                Expr::Named(n, v) if n.eq_ignore_ascii_case("ignoredProperties") => {
+                    if let Value::Dyn(d) = self.scalar(v)?.cast(Type::Dynamic) {
+                        ignored = d
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|k| k.as_str().map(str::to_string))
+                            .collect();
+                    }
+                }
+                Expr::Named(n, _) => {
+                    return Err(EngineError::new(
+                        format!("bag_unpack has no argument `{n}`"),
+                        Some(span),
+                    ))
+                }
+                other => positional.push(other),
+            }
+        }
+        let Some(col) = positional.first() else {
+            return Err(EngineError::new("bag_unpack needs a column", Some(span)));
+        };
+        let prefix = match positional.get(1) {
+            Some(p) => self.scalar(p)?.to_kusto_string(),
+            None => String::new(),
+        };
+        let col_name = match col {
+            Expr::Name(n, _) => Some(n.clone()),
+            _ => None,
+        };
+        let cv = self.eval(col, t)?;
+        let mut keys: BTreeMap<String, ()> = BTreeMap::new();
+        for i in 0..t.rows {
+            if let Value::Dyn(d) = cv.get(i) {
+                if let serde_json::Value::Object(o) = &**d {
+                    for k in o.keys() {
+                        if !ignored.contains(k) {
+                            keys.insert(k.clone(), ());
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = t.clone();
+        if let Some(n) = &col_name {
+            out.columns.retain(|c| &c.name != n);
+        }
+        for k in keys.keys() {
+            let name = format!("{prefix}{k}");
+            if out.column(&name).is_some() {
+                match conflict.as_str() {
+                    "keep_source" => continue,
+                    "replace_source" => out.columns.retain(|c| c.name != name),
+                    _ => {
+                        return Err(EngineError::new(
+                            format!(
+                                "bag_unpack: the key `{k}` names an existing column \
+                                 (columnsConflict='error')"
+                            ),
+                            Some(span),
+                        ))
+                    }
+                }
+            }
+            let data: Vec<Value> = (0..t.rows)
+                .map(|i| match cv.get(i) {
+                    Value::Dyn(d) => d
+                        .get(k)
+                        .map(|v| Value::dynamic(v.clone()).unwrap_dynamic())
+                        .unwrap_or(Value::Null),
+                    _ => Value::Null,
+                })
+                .collect();
+            let ty = infer_type(&data);
+            out.set(Column::new(name, ty, data));
+        }
+        let Some(schema) = schema else {
+            return Ok(out);
+        };
+        let named: Vec<&str> = schema.iter().map(|(n, _)| n.as_str()).collect();
+        let mut columns = Vec::new();
+        for (n, ty) in schema {
+            if n == "*" {
+                columns.extend(
+                    out.columns
+                        .iter()
+                        .filter(|c| !named.contains(&c.name.as_str()))
+                        .cloned(),
+                );
+                continue;
+            }
+            let data = match out.column(n) {
+                Some(c) => c.data.iter().map(|v| v.cast(*ty)).collect(),
+                None => vec![Value::Null; out.rows],
+            };
+            columns.push(Column::new(n.clone(), *ty, data));
+        }
+        Ok(Table {
+            columns,
+            rows: out.rows,
+        })
     }
 
     /// `evaluate ipv4_lookup(Lookup, SourceIp, LookupRange [, ExtraKey...] [, return_unmatched])`:
@@ -2467,6 +2605,7 @@ impl<'a> Exec<'a> {
                 format!("`$left`/`$right` outside a join condition (`{c}`)"),
                 None,
             )),
+            Expr::Named(_, v) => self.eval(v, t),
             Expr::Unsupported(what, span) => Err(EngineError::unsupported(what, Some(*span))),
         }
     }
@@ -2714,12 +2853,17 @@ impl<'a> Exec<'a> {
                 return Ok(Cv::Col(Data::new(data)));
             }
             "pack_all" | "bag_pack_all" => {
+                // `pack_all(true)` leaves out null and empty values; `pack_all()` keeps them.
+                let skip_empty = match args.first() {
+                    Some(e) => self.eval(e, t)?.get(0).as_bool() == Some(true),
+                    None => false,
+                };
                 let data = (0..n)
                     .map(|i| {
                         let mut m = serde_json::Map::new();
                         for c in &t.columns {
                             let v = &c.data[i];
-                            if !v.is_null() {
+                            if !(skip_empty && v.is_empty()) {
                                 m.insert(c.name.clone(), v.to_json());
                             }
                         }
@@ -2925,6 +3069,37 @@ fn same_key(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// "Granny" order of names: runs of digits compare as numbers (`a2` < `a10`), the rest as
+/// text.
+fn granny_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn parts(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let b = s.as_bytes();
+        for i in 1..=b.len() {
+            if i == b.len() || b[i].is_ascii_digit() != b[start].is_ascii_digit() {
+                out.push((b[start].is_ascii_digit(), &s[start..i]));
+                start = i;
+            }
+        }
+        out
+    }
+    let (pa, pb) = (parts(a), parts(b));
+    for (x, y) in pa.iter().zip(&pb) {
+        let o = match (x, y) {
+            ((true, x), (true, y)) => {
+                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+            }
+            ((_, x), (_, y)) => x.cmp(y),
+        };
+        if o.is_ne() {
+            return o;
+        }
+    }
+    pa.len().cmp(&pb.len())
+}
+
 /// Names an expression reads; `None` when it may read any column (`*`, `pack_all()`, ...).
 fn names_read(e: &Expr, out: &mut std::collections::BTreeSet<String>) -> bool {
     match e {
@@ -2935,7 +3110,7 @@ fn names_read(e: &Expr, out: &mut std::collections::BTreeSet<String>) -> bool {
         }
         Expr::Star | Expr::Wildcard(_) | Expr::Pipe(..) | Expr::Source(_) => false,
         Expr::Bin(_, a, b, _) => names_read(a, out) && names_read(b, out),
-        Expr::Not(a) | Expr::Neg(a) | Expr::Member(a, _) => names_read(a, out),
+        Expr::Not(a) | Expr::Neg(a) | Expr::Member(a, _) | Expr::Named(_, a) => names_read(a, out),
         Expr::Index(a, b) => names_read(a, out) && names_read(b, out),
         Expr::Between(_, a, b, c) => names_read(a, out) && names_read(b, out) && names_read(c, out),
         Expr::List(_, a, items, _) => {

@@ -3,12 +3,6 @@
 //! A function is a row-wise `fn(&[Value]) -> R<Value>`; [`call`] applies it to columns (once
 //! when every argument is constant). Unknown names fail with "not supported yet".
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use sha2::Digest;
-
 use super::codec::{base64_decode, base64_encode, url_decode};
 use super::error::{EngineError, R};
 use super::ir::Span;
@@ -21,44 +15,7 @@ fn err(msg: impl Into<String>) -> EngineError {
     EngineError::new(msg, None)
 }
 
-thread_local! {
-    static REGEXES: RefCell<HashMap<String, Arc<regex::Regex>>> = RefCell::new(HashMap::new());
-}
-
-/// A compiled regular expression in RE2 syntax, as Kusto has it ([`crate::re2`] checks it and
-/// translates it for the `regex` crate), cached per pattern.
-pub fn regex(pattern: &str) -> R<Arc<regex::Regex>> {
-    let rust = re2_to_rust(pattern)?;
-    rust_regex(&rust)
-}
-
-/// A pattern in RE2 syntax, in the `regex` crate's syntax.
-pub fn re2_to_rust(pattern: &str) -> R<String> {
-    crate::re2::translate(pattern).map_err(|e| {
-        err(format!(
-            "invalid regular expression `{pattern}`: RE2 rejects it: {e}"
-        ))
-    })
-}
-
-/// A compiled regular expression in the `regex` crate's syntax, cached per pattern.
-pub fn rust_regex(pattern: &str) -> R<Arc<regex::Regex>> {
-    REGEXES.with(|m| {
-        if let Some(r) = m.borrow().get(pattern) {
-            return Ok(r.clone());
-        }
-        let r = Arc::new(
-            regex::Regex::new(pattern)
-                .map_err(|e| err(format!("invalid regular expression `{pattern}`: {e}")))?,
-        );
-        let mut m = m.borrow_mut();
-        if m.len() > 256 {
-            m.clear();
-        }
-        m.insert(pattern.to_string(), r.clone());
-        Ok(r)
-    })
-}
+pub use super::regexes::{re2_to_rust, regex, rust_regex};
 
 /// Whether a name is a scalar function (some names are both, like `min`/`max` in other
 /// engines; in Kusto they are aggregations only).
@@ -476,6 +433,42 @@ fn mask(bits: u32) -> u32 {
     }
 }
 
+/// The address of `format_ipv4` / `format_ipv4_mask` (a number or `a.b.c.d[/n]`) under the
+/// smaller of its own prefix and the mask argument (default 32): the masked address and the
+/// prefix length. A mask outside 0..=32 gives none (the functions then return "").
+fn ipv4_masked(a: &[Value]) -> Option<(u32, u32)> {
+    let bits = match arg(a, 1) {
+        Value::Null if a.len() < 2 => 32,
+        _ => u32::try_from(long(a, 1)?).ok().filter(|b| *b <= 32)?,
+    };
+    let (x, b) = match long(a, 0) {
+        Some(x) if (0..=u32::MAX as i64).contains(&x) => (x as u32, 32),
+        _ => parse_ipv4_prefix(&s(a, 0))?,
+    };
+    let b = b.min(bits);
+    Some((x & mask(b), b))
+}
+
+/// The fewest CIDR blocks covering `lo..=hi` in order (empty when `lo > hi`).
+fn cidr_blocks(lo: u32, hi: u32) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let (mut cur, hi) = (lo as u64, hi as u64);
+    while cur <= hi {
+        // The largest block aligned at `cur` that stays inside the range.
+        let mut size = if cur == 0 {
+            1u64 << 32
+        } else {
+            1u64 << cur.trailing_zeros().min(32)
+        };
+        while cur + size - 1 > hi {
+            size >>= 1;
+        }
+        out.push((cur as u32, 32 - size.trailing_zeros()));
+        cur += size;
+    }
+    out
+}
+
 fn ipv4_in_range(ip: &str, range: &str) -> Option<bool> {
     let (a, abits) = parse_ipv4_prefix(ip)?;
     let (r, bits) = parse_ipv4_prefix(range)?;
@@ -730,7 +723,11 @@ fn lookup(name: &str) -> Option<F> {
             let re = rust_regex(&format!("(?:{})+$", re2_to_rust(&s(a, 0))?))?;
             Ok(Value::string(re.replace_all(&s(a, 1), "").into_owned()))
         },
-        "reverse" => |a| Ok(Value::string(s(a, 0).chars().rev().collect())),
+        "reverse" => |a| {
+            Ok(Value::string(
+                super::hashes::full_text(arg(a, 0)).chars().rev().collect(),
+            ))
+        },
         "strrep" => |a| {
             let n = long(a, 1).unwrap_or(0).clamp(0, 1_000_000) as usize;
             let d = s(a, 2);
@@ -901,12 +898,6 @@ fn lookup(name: &str) -> Option<F> {
         "base64_encode_tostring" | "base64_encodestring" => {
             |a| Ok(Value::string(base64_encode(s(a, 0).as_bytes())))
         }
-        "hash_sha256" => |a| {
-            let d = sha2::Sha256::digest(s(a, 0).as_bytes());
-            Ok(Value::string(
-                d.iter().map(|b| format!("{b:02x}")).collect(),
-            ))
-        },
         "parse_url" | "parseurl" => |a| Ok(json(parse_url(&s(a, 0)))),
         "parse_path" => |a| Ok(json(parse_path(&s(a, 0)))),
         "isascii" => |a| Ok(Value::Bool(s(a, 0).is_ascii())),
@@ -1019,16 +1010,8 @@ fn lookup(name: &str) -> Option<F> {
                 .unwrap_or(Value::Null))
         },
         "format_ipv4_mask" => |a| {
-            let bits = long(a, 1).unwrap_or(32).clamp(0, 32) as u32;
-            let ip = match long(a, 0) {
-                Some(x) if (0..=u32::MAX as i64).contains(&x) => Some((x as u32, 32)),
-                _ => parse_ipv4_prefix(&s(a, 0)),
-            };
-            Ok(match ip {
-                Some((x, b)) => {
-                    let b = b.min(bits);
-                    Value::string(format!("{}/{b}", std::net::Ipv4Addr::from(x & mask(b))))
-                }
+            Ok(match ipv4_masked(a) {
+                Some((x, b)) => Value::string(format!("{}/{b}", std::net::Ipv4Addr::from(x))),
                 None => Value::empty_str(),
             })
         },
@@ -1272,6 +1255,8 @@ fn lookup(name: &str) -> Option<F> {
             })))
         },
         "pi" => |_| Ok(Value::Real(std::f64::consts::PI)),
+        "gamma" => |a| Ok(opt_real(real(a, 0).map(crate::stats::gamma))),
+        "loggamma" => |a| Ok(opt_real(real(a, 0).map(crate::stats::ln_gamma))),
         "min_of" => |a| {
             Ok(a.iter()
                 .filter(|v| !v.is_null())
@@ -1329,18 +1314,7 @@ fn lookup(name: &str) -> Option<F> {
                 Vec::new()
             })))
         },
-        "array_index_of" => |a| {
-            let Some(arr) = as_array(arg(a, 0)) else {
-                return Ok(Value::Null);
-            };
-            let needle = arg(a, 1).to_json();
-            Ok(Value::Long(
-                arr.iter()
-                    .position(|x| *x == needle)
-                    .map(|p| p as i64)
-                    .unwrap_or(-1),
-            ))
-        },
+        "array_index_of" => |a| Ok(array_index_of(a)),
         "set_has_element" => |a| {
             let Some(arr) = as_array(arg(a, 0)) else {
                 return Ok(Value::Null);
@@ -1357,8 +1331,8 @@ fn lookup(name: &str) -> Option<F> {
                 None => Value::Null,
             })
         },
-        "array_sort_asc" => |a| Ok(sort_array(arg(a, 0), false)),
-        "array_sort_desc" => |a| Ok(sort_array(arg(a, 0), true)),
+        "array_sort_asc" => |a| Ok(sort_arrays(a, false)),
+        "array_sort_desc" => |a| Ok(sort_arrays(a, true)),
         "array_sum" => |a| {
             Ok(match as_array(arg(a, 0)) {
                 Some(x) => Value::Real(x.iter().filter_map(|v| v.as_f64()).sum()),
@@ -1403,20 +1377,50 @@ fn lookup(name: &str) -> Option<F> {
             Ok(json(serde_json::Value::Object(m)))
         },
         "bag_remove_keys" => |a| {
-            let Value::Dyn(d) = arg(a, 0) else {
-                return Ok(Value::Null);
-            };
-            let keys: Vec<String> = as_array(arg(a, 1))
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|k| k.as_str().map(str::to_string))
-                .collect();
-            let mut o = match &**d {
-                serde_json::Value::Object(o) => o.clone(),
+            let mut bag = match arg(a, 0).unwrap_dynamic() {
+                Value::Dyn(d) if d.is_object() => (*d).clone(),
                 _ => return Ok(Value::Null),
             };
-            o.retain(|k, _| !keys.contains(k));
-            Ok(json(serde_json::Value::Object(o)))
+            for key in as_array(arg(a, 1)).unwrap_or_default() {
+                let Some(path) = key.as_str().and_then(key_path) else {
+                    continue;
+                };
+                let (last, parents) = path.split_last().expect("a path has a key");
+                let mut cur = Some(&mut bag);
+                for p in parents {
+                    cur = cur.and_then(|c| c.get_mut(p.as_str()));
+                }
+                if let Some(serde_json::Value::Object(o)) = cur {
+                    o.shift_remove(last.as_str());
+                }
+            }
+            Ok(json(bag))
+        },
+        "bag_set_key" => |a| {
+            let mut bag = match arg(a, 0).unwrap_dynamic() {
+                Value::Dyn(d) if d.is_object() => (*d).clone(),
+                _ => return Ok(Value::Null),
+            };
+            let Some(path) = key_path(&s(a, 1)) else {
+                return Ok(Value::Null);
+            };
+            let (last, parents) = path.split_last().expect("a path has a key");
+            let mut cur = &mut bag;
+            for p in parents {
+                let serde_json::Value::Object(o) = cur else {
+                    return Ok(Value::Null);
+                };
+                cur = o
+                    .entry(p.clone())
+                    .or_insert_with(|| serde_json::Value::Object(Default::default()));
+                if !cur.is_object() {
+                    *cur = serde_json::Value::Object(Default::default());
+                }
+            }
+            if let serde_json::Value::Object(o) = cur {
+                o.insert(last.clone(), arg(a, 2).to_json());
+            }
+            Ok(json(bag))
         },
         "bag_has_key" => |a| {
             Ok(Value::Bool(match arg(a, 0) {
@@ -1577,15 +1581,23 @@ fn lookup(name: &str) -> Option<F> {
             })
         },
         "format_ipv4" => |a| {
-            Ok(match long(a, 0) {
-                Some(x) if (0..=u32::MAX as i64).contains(&x) => {
-                    Value::string(std::net::Ipv4Addr::from(x as u32).to_string())
-                }
-                _ => match parse_ipv4_prefix(&s(a, 0)) {
-                    Some((x, _)) => Value::string(std::net::Ipv4Addr::from(x).to_string()),
-                    None => Value::empty_str(),
-                },
+            Ok(match ipv4_masked(a) {
+                Some((x, _)) => Value::string(std::net::Ipv4Addr::from(x).to_string()),
+                None => Value::empty_str(),
             })
+        },
+        "ipv4_range_to_cidr_list" => |a| {
+            let (Some((lo, _)), Some((hi, _))) =
+                (parse_ipv4_prefix(&s(a, 0)), parse_ipv4_prefix(&s(a, 1)))
+            else {
+                return Ok(Value::Null);
+            };
+            Ok(json(serde_json::Value::Array(
+                cidr_blocks(lo, hi)
+                    .into_iter()
+                    .map(|(n, b)| format!("{}/{b}", std::net::Ipv4Addr::from(n)).into())
+                    .collect(),
+            )))
         },
         "has_ipv4" => |a| {
             let ip = s(a, 1);
@@ -1613,29 +1625,134 @@ fn lookup(name: &str) -> Option<F> {
                 .or_else(|| super::decompose::lookup(name))
                 .or_else(|| super::text::lookup(name))
                 .or_else(|| super::arrays::lookup(name))
+                .or_else(|| super::hashes::lookup(name))
         }
     };
     Some(f)
 }
 
-fn sort_array(v: &Value, desc: bool) -> Value {
-    match as_array(v) {
-        Some(mut x) => {
-            x.sort_by(|p, q| {
-                let o = sort_cmp(
-                    &Value::dynamic(p.clone()).unwrap_dynamic(),
-                    &Value::dynamic(q.clone()).unwrap_dynamic(),
-                );
-                if desc {
-                    o.reverse()
-                } else {
-                    o
-                }
-            });
-            json(serde_json::Value::Array(x))
-        }
-        None => Value::Null,
+/// `array_sort_asc` / `array_sort_desc(array1, ..., arrayN [, nulls_last])`: the first array
+/// sorted (stably; nulls last unless `nulls_last` is false), the others reordered to match
+/// (null for one whose length differs). One array returns the array, several an array of them.
+fn sort_arrays(a: &[Value], desc: bool) -> Value {
+    let mut args = a;
+    let mut nulls_last = true;
+    if let Some((Value::Bool(b), rest)) = a.split_last().map(|(l, r)| (l.unwrap_dynamic(), r)) {
+        nulls_last = b;
+        args = rest;
     }
+    let Some(first) = args.first().and_then(as_array) else {
+        return Value::Null;
+    };
+    let keys: Vec<Value> = first
+        .iter()
+        .map(|x| Value::dynamic(x.clone()).unwrap_dynamic())
+        .collect();
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (p, q) = (&keys[i], &keys[j]);
+        match (p.is_null(), q.is_null()) {
+            (true, true) => std::cmp::Ordering::Equal,
+            (true, false) if nulls_last => std::cmp::Ordering::Greater,
+            (true, false) => std::cmp::Ordering::Less,
+            (false, true) if nulls_last => std::cmp::Ordering::Less,
+            (false, true) => std::cmp::Ordering::Greater,
+            _ if desc => sort_cmp(p, q).reverse(),
+            _ => sort_cmp(p, q),
+        }
+    });
+    let sorted: Vec<serde_json::Value> = args
+        .iter()
+        .map(|v| match as_array(v) {
+            Some(x) if x.len() == order.len() => {
+                serde_json::Value::Array(order.iter().map(|&i| x[i].clone()).collect())
+            }
+            _ => serde_json::Value::Null,
+        })
+        .collect();
+    match <[serde_json::Value; 1]>::try_from(sorted) {
+        Ok([one]) => json(one),
+        Err(all) => json(serde_json::Value::Array(all)),
+    }
+}
+
+/// `array_index_of(array, value [, start [, length [, occurrence]]])`: the index of the
+/// `occurrence`-th element equal to `value` among `length` elements from `start` (negative:
+/// from the end; length -1: to the end), -1 when absent, null for an occurrence under 1 or a
+/// length under -1.
+fn array_index_of(a: &[Value]) -> Value {
+    let Some(arr) = as_array(arg(a, 0)) else {
+        return Value::Null;
+    };
+    let opt = |i: usize, default: i64| {
+        if a.len() > i {
+            long(a, i)
+        } else {
+            Some(default)
+        }
+    };
+    let (Some(start), Some(length), Some(occurrence)) = (opt(2, 0), opt(3, -1), opt(4, 1)) else {
+        return Value::Null;
+    };
+    if length < -1 || occurrence < 1 {
+        return Value::Null;
+    }
+    let n = arr.len() as i64;
+    let start = if start < 0 {
+        (n + start).max(0)
+    } else {
+        start.min(n)
+    };
+    let end = if length == -1 {
+        n
+    } else {
+        (start + length).min(n)
+    };
+    let needle = arg(a, 1).to_json();
+    // A number finds a number of the same value (1 finds 1.0).
+    let same = |x: &serde_json::Value| {
+        *x == needle || (x.is_number() && needle.is_number() && x.as_f64() == needle.as_f64())
+    };
+    Value::Long(
+        arr[start as usize..end as usize]
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| same(x))
+            .nth(occurrence as usize - 1)
+            .map_or(-1, |(i, _)| start + i as i64),
+    )
+}
+
+/// A key of `bag_set_key` / `bag_remove_keys`: a root-level key name, or a JSONPath of
+/// names (`$.a.b`, `$['a']['b']`); array indexes and the bare root are not keys (None).
+fn key_path(key: &str) -> Option<Vec<String>> {
+    let Some(p) = key.trim().strip_prefix('$') else {
+        return (!key.is_empty()).then(|| vec![key.to_string()]);
+    };
+    let mut out = Vec::new();
+    let b = p.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'.' => {
+                let j = p[i + 1..].find(['.', '[']).map_or(p.len(), |k| k + i + 1);
+                out.push(p[i + 1..j].to_string());
+                i = j;
+            }
+            b'[' => {
+                let end = p[i..].find(']')? + i;
+                let inner = p[i + 1..end].trim();
+                let name = inner
+                    .strip_prefix('\'')
+                    .and_then(|x| x.strip_suffix('\''))
+                    .or_else(|| inner.strip_prefix('"').and_then(|x| x.strip_suffix('"')))?;
+                out.push(name.to_string());
+                i = end + 1;
+            }
+            _ => return None,
+        }
+    }
+    (!out.is_empty() && out.iter().all(|k| !k.is_empty())).then_some(out)
 }
 
 /// A JSONPath subset: `$`, `.name`, `['name']`, `[index]`.

@@ -115,6 +115,9 @@ pub enum Expr {
     Pipe(Box<Expr>, Vec<Op>),
     /// A source operator (`union`, `print`, `range`, `datatable`, ...).
     Source(Box<Op>),
+    /// `name = value` as a call argument (`bag_unpack(d, columnsConflict='keep_source')`);
+    /// evaluates to the value.
+    Named(String, Box<Expr>),
     /// A construct the engine cannot run yet.
     Unsupported(String, Span),
 }
@@ -124,6 +127,14 @@ pub struct SortKey {
     pub expr: Expr,
     pub desc: bool,
     pub nulls_first: bool,
+}
+
+/// How `project-reorder` sorts the columns a pattern matches: by name, or "granny" (digit runs
+/// compared as numbers: `a2` before `a10`), ascending or descending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NameOrder {
+    pub desc: bool,
+    pub granny: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,6 +173,8 @@ pub struct MakeSeries {
     pub to: Option<Expr>,
     pub step: Expr,
     pub by: Vec<Assign>,
+    /// `kind=nonempty`: an empty input without `by` still gives one row of defaults.
+    pub nonempty: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -172,7 +185,9 @@ pub enum Op {
     ProjectAway(Vec<String>),
     ProjectKeep(Vec<String>),
     ProjectRename(Vec<(String, String)>),
-    ProjectReorder(Vec<String>),
+    /// `project-reorder a*, b [asc|desc|granny-asc|granny-desc], ...`: each pattern's columns
+    /// in their order, or sorted by name.
+    ProjectReorder(Vec<(String, Option<NameOrder>)>),
     Summarize {
         aggs: Vec<Assign>,
         by: Vec<Assign>,
@@ -220,6 +235,12 @@ pub enum Op {
         flags: String,
         pattern: Vec<PatPart>,
         keep_unmatched: bool,
+    },
+    /// `parse-kv Expr as (Key:type, ...) with (...)`.
+    ParseKv {
+        expr: Expr,
+        columns: Vec<(String, Type)>,
+        options: Box<super::parse_kv::KvOptions>,
     },
     MakeSeries(Box<MakeSeries>),
     /// `evaluate plugin(args)`.

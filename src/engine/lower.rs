@@ -286,7 +286,14 @@ impl<'a> Lower<'a> {
                 }
             }
             N::NamedArg => match self.kids(id).get(1) {
-                Some(v) => self.expr(*v),
+                Some(v) => {
+                    let name = self
+                        .kids(id)
+                        .first()
+                        .and_then(|n| self.toks(*n).first().map(|t| self.tok_text(*t).to_string()))
+                        .unwrap_or_default();
+                    Expr::Named(name, Box::new(self.expr(*v)))
+                }
                 None => self.unsupported("named argument".into(), id),
             },
             other => self.unsupported(format!("{other:?} expression"), id),
@@ -556,11 +563,15 @@ impl<'a> Lower<'a> {
                     .first()
                     .is_some_and(|t| self.tok_text(*t).eq_ignore_ascii_case(key))
                 {
-                    let lit = self
+                    // The value: a literal, else a word (`kind=array`).
+                    let v = match self
                         .kids(c)
                         .into_iter()
-                        .find(|n| self.kind(*n) == N::Literal)?;
-                    let v = self.toks(lit).into_iter().last()?;
+                        .find(|n| self.kind(*n) == N::Literal)
+                    {
+                        Some(lit) => self.toks(lit).into_iter().last()?,
+                        None => toks.into_iter().skip(1).last()?,
+                    };
                     let raw = self.tok_text(v);
                     return Some(decode_string(raw).unwrap_or_else(|| raw.to_string()));
                 }
@@ -664,6 +675,29 @@ impl<'a> Lower<'a> {
             .collect()
     }
 
+    /// `print`'s columns: an unnamed expression is `print_0`, `print_1`, ... whatever its
+    /// default name elsewhere (a function returning several values keeps its parts' names).
+    fn print_assigns(&self, list: Option<u32>) -> Vec<Assign> {
+        let mut unnamed = 0;
+        let mut out = self.assigns(list, false);
+        let items = match list {
+            Some(l) if self.kind(l) == N::List => self.kids(l),
+            Some(l) => vec![l],
+            None => Vec::new(),
+        };
+        let items = items
+            .into_iter()
+            .filter(|i| !matches!(self.kind(*i), N::OperatorParam));
+        for (a, item) in out.iter_mut().zip(items) {
+            if self.kind(item) == N::Assignment || self.tuple_names(item).is_some() {
+                continue;
+            }
+            a.names = vec![format!("print_{unnamed}")];
+            unnamed += 1;
+        }
+        out
+    }
+
     fn assign(&self, item: u32, aggregate: bool) -> Assign {
         if self.kind(item) == N::Assignment {
             let k = self.kids(item);
@@ -679,7 +713,16 @@ impl<'a> Lower<'a> {
             // A function returning several values names the parts the assignment does not
             // (`f = series_decompose_forecast(y, 4)`: `f`, then `series_decompose_forecast_y_seasonal`...).
             let mut names = names;
-            if let Some(all) = k.last().and_then(|v| self.tuple_names(*v)) {
+            let series = k
+                .last()
+                .filter(|v| self.kind(**v) == N::Call)
+                .and_then(|v| self.kids(*v).first().and_then(|c| self.name_of(*c)))
+                .is_some_and(|f| crate::kql::view::tuple_parts(&f).is_some());
+            if let Some(all) = k
+                .last()
+                .filter(|_| series)
+                .and_then(|v| self.tuple_names(*v))
+            {
                 if !names.is_empty() && names.len() < all.len() {
                     names.extend(all[names.len()..].iter().cloned());
                 }
@@ -714,6 +757,36 @@ impl<'a> Lower<'a> {
                 N::Wildcard => Some(self.toks(item).iter().map(|t| self.tok_text(*t)).collect()),
                 N::SortKey => self.kids(item).first().and_then(|n| self.name_of(*n)),
                 _ => None,
+            })
+            .collect()
+    }
+
+    fn reorder_patterns(&self, list: Option<u32>) -> Vec<(String, Option<NameOrder>)> {
+        let Some(l) = list else {
+            return Vec::new();
+        };
+        let pattern = |item: u32| match self.kind(item) {
+            N::Name => self.name_of(item),
+            N::Wildcard => Some(self.toks(item).iter().map(|t| self.tok_text(*t)).collect()),
+            _ => None,
+        };
+        self.kids(l)
+            .into_iter()
+            .filter_map(|item| {
+                if self.kind(item) != N::SortKey {
+                    return pattern(item).map(|p| (p, None));
+                }
+                let p = pattern(*self.kids(item).first()?)?;
+                let words: String = self
+                    .toks(item)
+                    .iter()
+                    .map(|t| self.tok_text(*t).to_ascii_lowercase())
+                    .collect();
+                let order = NameOrder {
+                    desc: words.ends_with("desc"),
+                    granny: words.contains("granny"),
+                };
+                Some((p, Some(order)))
             })
             .collect()
     }
@@ -836,7 +909,7 @@ impl<'a> Lower<'a> {
             "serialize" => Op::Serialize(self.assigns(first_list, false)),
             "project-away" => Op::ProjectAway(self.patterns(first_list)),
             "project-keep" => Op::ProjectKeep(self.patterns(first_list)),
-            "project-reorder" => Op::ProjectReorder(self.patterns(first_list)),
+            "project-reorder" => Op::ProjectReorder(self.reorder_patterns(first_list)),
             "project-rename" => {
                 let mut pairs = Vec::new();
                 for a in self.assigns(first_list, false) {
@@ -925,7 +998,8 @@ impl<'a> Lower<'a> {
                     items,
                     index: self.param(op, "with_itemindex"),
                     limit,
-                    bag_as_array: self.param(op, "bagexpansion").as_deref() == Some("array"),
+                    bag_as_array: self.param(op, "bagexpansion").as_deref() == Some("array")
+                        || self.param(op, "kind").as_deref() == Some("array"),
                 }
             }
             "mv-apply" => {
@@ -956,6 +1030,7 @@ impl<'a> Lower<'a> {
                     ops,
                 }
             }
+            "parse-kv" => self.parse_kv(op),
             "parse" | "parse-where" => {
                 let Some(e) = self.operand(op) else {
                     return Op::Unsupported("parse without a source".into(), span);
@@ -1062,7 +1137,7 @@ impl<'a> Lower<'a> {
             },
             "getschema" => Op::GetSchema,
             "render" => Op::NoOp,
-            "print" => Op::Print(self.assigns(first_list, false)),
+            "print" => Op::Print(self.print_assigns(first_list)),
             "range" => {
                 let name = kids
                     .iter()
@@ -1307,8 +1382,12 @@ impl<'a> Lower<'a> {
     fn schema_columns(&self, schema: u32) -> Vec<(String, Type)> {
         self.kids(schema)
             .into_iter()
-            .filter(|c| self.kind(*c) == N::ColumnDecl)
+            .filter(|c| matches!(self.kind(*c), N::ColumnDecl | N::Wildcard))
             .filter_map(|c| {
+                if self.kind(c) == N::Wildcard {
+                    // `*`: the plugin's other columns, at this place.
+                    return Some(("*".to_string(), Type::Dynamic));
+                }
                 let k = self.kids(c);
                 let name = self.name_of(*k.first()?)?;
                 let ty = k
@@ -1326,6 +1405,78 @@ impl<'a> Lower<'a> {
                 Some((name, ty))
             })
             .collect()
+    }
+
+    /// `parse-kv Expr as (Key:type, ...) [with (pair_delimiter=..., kv_delimiter=...,
+    /// quote=..., escape=..., greedy=true | regex=...)]`.
+    fn parse_kv(&self, op: u32) -> Op {
+        let span = self.span(op);
+        let Some(source) = self.operand(op) else {
+            return Op::Unsupported("parse-kv without an expression".into(), span);
+        };
+        let columns = self
+            .clause(op, "as")
+            .and_then(|c| {
+                self.kids(c)
+                    .into_iter()
+                    .find(|k| self.kind(*k) == N::Schema)
+            })
+            .map(|s| self.schema_columns(s))
+            .unwrap_or_default();
+        let mut o = super::parse_kv::KvOptions::default();
+        if let Some(with) = self.clause(op, "with") {
+            for a in self.kids(with) {
+                let k = self.kids(a);
+                let (Some(name), Some(v)) = (k.first().and_then(|n| self.name_of(*n)), k.get(1))
+                else {
+                    continue;
+                };
+                let value = match self.expr(*v) {
+                    Expr::Lit(v) => v.to_kusto_string(),
+                    _ => {
+                        return Op::Unsupported(
+                            format!("parse-kv option `{name}` that is not a constant"),
+                            span,
+                        )
+                    }
+                };
+                match name.to_ascii_lowercase().as_str() {
+                    "pair_delimiter" => o.pair_delimiter = Some(value),
+                    "kv_delimiter" => o.kv_delimiter = Some(value),
+                    "greedy" => o.greedy = value.eq_ignore_ascii_case("true"),
+                    "quote" => {
+                        let q: Vec<char> = value.chars().collect();
+                        match q.as_slice() {
+                            [c] => o.quotes.push((*c, *c)),
+                            [a, b] => o.quotes.push((*a, *b)),
+                            _ => {
+                                return Op::Unsupported(
+                                    format!("parse-kv quote `{value}` (one or two characters)"),
+                                    span,
+                                )
+                            }
+                        }
+                    }
+                    "escape" => o.escapes.extend(value.chars().take(1)),
+                    "regex" => match super::functions::regex(&value) {
+                        Ok(re) if re.captures_len() == 3 => o.regex = Some(re),
+                        Ok(_) => {
+                            return Op::Unsupported(
+                                "parse-kv regex without exactly two capturing groups".into(),
+                                span,
+                            )
+                        }
+                        Err(e) => return Op::Unsupported(e.to_string(), span),
+                    },
+                    other => return Op::Unsupported(format!("parse-kv option `{other}`"), span),
+                }
+            }
+        }
+        Op::ParseKv {
+            expr: self.expr(source),
+            columns,
+            options: Box::new(o),
+        }
     }
 
     fn make_series(&self, op: u32) -> Op {
@@ -1417,6 +1568,7 @@ impl<'a> Lower<'a> {
             to,
             step,
             by,
+            nonempty: self.param(op, "kind").as_deref() == Some("nonempty"),
         }))
     }
 }

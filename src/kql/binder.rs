@@ -1659,6 +1659,11 @@ impl<'a> Binder<'a> {
                                     },
                                 );
                             }
+                        } else if let Some(cols) = self.tuple_columns(item) {
+                            self.expr(item, None);
+                            for c in cols {
+                                out.set(&c, Type::Dynamic);
+                            }
                         } else {
                             let v = self.expr(item, None);
                             out.set(

@@ -1186,7 +1186,7 @@ impl<'a> Parser<'a> {
                 self.operator_params(&[]);
                 self.expr();
                 if self.eat(T::Colon) {
-                    self.schema();
+                    self.schema_with(true);
                 }
             }
             "invoke" => {
@@ -1533,8 +1533,20 @@ impl<'a> Parser<'a> {
 
     /// `(col:type, ...)` schemas of datatable, externaldata, parse-kv.
     fn schema(&mut self) {
+        self.schema_with(false);
+    }
+
+    /// A column list; with `star`, `*` may stand for the other columns (a plugin's output
+    /// schema: `evaluate bag_unpack(d) : (*, Name:string)`).
+    fn schema_with(&mut self, star: bool) {
         self.start(N::Schema);
         self.delimited(T::LParen, T::RParen, |p| {
+            if star && p.at(T::Star) {
+                p.start(N::Wildcard);
+                p.bump();
+                p.finish();
+                return;
+            }
             p.start(N::ColumnDecl);
             if p.expect_name() {
                 if p.expect(T::Colon) {

@@ -229,12 +229,46 @@ impl<'a> View<'a> {
             return None;
         }
         let (fname, _) = self.name_of(*self.children(id).first()?)?;
+        let lower = fname.to_ascii_lowercase();
+        if lower == "array_sort_asc" || lower == "array_sort_desc" {
+            return self.sorted_array_names(id);
+        }
         let parts = tuple_parts(&fname)?;
         let arg = self.default_name(*self.args(id).first()?)?;
         Some(
             parts
                 .iter()
                 .map(|p| format!("{}_{arg}_{p}", fname.to_ascii_lowercase()))
+                .collect(),
+        )
+    }
+}
+
+impl View<'_> {
+    /// `array_sort_asc(a, b, ...)` with two or more arrays returns them all, each sorted by
+    /// the first's order: unnamed, the columns are `{argument}_sorted` (`array{i}_sorted`
+    /// for an argument without a name), as Kusto.Language names them. A trailing `true` /
+    /// `false` is the nulls-last flag, not an array.
+    fn sorted_array_names(&self, id: u32) -> Option<Vec<String>> {
+        let mut args = self.args(id);
+        if let Some(last) = args.last() {
+            let t = self.tokens(*last);
+            if t.len() == 1 && matches!(self.tok_text(t[0]), "true" | "false") {
+                args.pop();
+            }
+        }
+        if args.len() < 2 {
+            return None;
+        }
+        Some(
+            args.iter()
+                .enumerate()
+                .map(|(i, a)| match self.kind(*a) {
+                    N::Name => self
+                        .name_of(*a)
+                        .map_or(format!("array{i}_sorted"), |(n, _)| format!("{n}_sorted")),
+                    _ => format!("array{i}_sorted"),
+                })
                 .collect(),
         )
     }
