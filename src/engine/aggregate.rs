@@ -52,6 +52,9 @@ const NAMES: &[&str] = &[
     "percentile",
     "percentiles",
     "percentiles_array",
+    "percentilew",
+    "percentilesw",
+    "percentilesw_array",
     "stdev",
     "stdevif",
     "stdevp",
@@ -575,11 +578,32 @@ pub fn run(
                 })
                 .collect())
         }
-        "percentile" | "percentiles" | "percentiles_array" => {
+        "percentile" | "percentiles" | "percentiles_array" | "percentilew" | "percentilesw"
+        | "percentilesw_array" => {
             let x = col(args, 0, name, span)?;
-            let ps: Vec<f64> = (1..args.len())
-                .filter_map(|i| scalar_arg(args, i).and_then(|v| v.as_f64()))
-                .collect();
+            // `percentilesw(x, weight, p...)`: each value counts `weight` times; rows whose
+            // weight is not a positive whole number are left out.
+            let weighted = name.starts_with("percentilew") || name.starts_with("percentilesw");
+            let weight = if weighted {
+                Some(col(args, 1, name, span)?)
+            } else {
+                None
+            };
+            let first_p = if weighted { 2 } else { 1 };
+            let mut ps: Vec<f64> = Vec::new();
+            for i in first_p..args.len() {
+                match scalar_arg(args, i) {
+                    // `percentiles_array(x, dynamic([50, 75]))`.
+                    Some(Value::Dyn(d)) => ps.extend(
+                        d.as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(serde_json::Value::as_f64),
+                    ),
+                    Some(v) => ps.extend(v.as_f64()),
+                    None => {}
+                }
+            }
             if ps.is_empty() {
                 return Err(EngineError::new(
                     format!("{name}() needs a percentile"),
@@ -587,26 +611,40 @@ pub fn run(
                 ));
             }
             let groups = rows_by_group(ids, ngroups, None);
-            let sorted: Vec<Vec<Value>> = groups
+            // Each group's values in order with their cumulative weights (1 per row unweighted).
+            let sorted: Vec<Vec<(Value, i64)>> = groups
                 .iter()
                 .map(|rows| {
-                    let mut v: Vec<Value> = rows
+                    let mut v: Vec<(Value, i64)> = rows
                         .iter()
-                        .map(|&i| x.get(i).clone())
-                        .filter(|v| !v.is_null())
+                        .filter_map(|&i| {
+                            let w = match weight {
+                                Some(w) => w.get(i).as_i64().filter(|w| *w > 0)?,
+                                None => 1,
+                            };
+                            let x = x.get(i);
+                            (!x.is_null()).then(|| (x.clone(), w))
+                        })
                         .collect();
-                    v.sort_by(sort_cmp);
+                    v.sort_by(|a, b| sort_cmp(&a.0, &b.0));
+                    let mut total = 0i64;
+                    for e in &mut v {
+                        total = total.saturating_add(e.1);
+                        e.1 = total;
+                    }
                     v
                 })
                 .collect();
-            let nearest = |v: &Vec<Value>, p: f64| -> Value {
-                if v.is_empty() {
+            // Nearest rank: the first value whose cumulative weight reaches p% of the total.
+            let nearest = |v: &Vec<(Value, i64)>, p: f64| -> Value {
+                let Some(total) = v.last().map(|e| e.1) else {
                     return Value::Null;
-                }
-                let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
-                v[rank.clamp(1, v.len()) - 1].clone()
+                };
+                let rank = (((p / 100.0) * total as f64).ceil() as i64).clamp(1, total);
+                let k = v.partition_point(|e| e.1 < rank);
+                v[k.min(v.len() - 1)].0.clone()
             };
-            if name == "percentiles_array" {
+            if name.ends_with("_array") {
                 let data = sorted
                     .iter()
                     .map(|v| {

@@ -46,6 +46,9 @@ pub struct Exec<'a> {
     depth: usize,
     /// Rows read from source tables (after the time window).
     pub rows_scanned: u64,
+    /// Inside `extend`: how many leading columns are the input's, which is all `pack_all()`
+    /// packs (columns the same `extend` adds are not in it).
+    pack_columns: Option<usize>,
     /// The limits of this run, when it must stop, and the function bodies evaluated so far.
     budget: super::budget::Budget,
     deadline: std::time::Instant,
@@ -101,6 +104,7 @@ impl<'a> Exec<'a> {
             windowed: HashMap::new(),
             depth: 0,
             rows_scanned: 0,
+            pack_columns: None,
             budget: super::budget::current(),
             deadline: std::time::Instant::now() + super::budget::current().query_time,
             calls: 0,
@@ -188,6 +192,21 @@ impl<'a> Exec<'a> {
             .last_mut()
             .expect("a scope")
             .insert(name.to_string(), b);
+    }
+
+    /// The names of the views (`let V = view () {...}`) in scope, sorted: `union V*` and
+    /// `search` read them as tables.
+    fn view_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .scopes
+            .iter()
+            .flat_map(|s| s.iter())
+            .filter(|(_, b)| matches!(b, Binding::Func(f) if f.is_view))
+            .map(|(n, _)| n.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     fn lookup(&self, name: &str) -> Option<&Binding> {
@@ -345,7 +364,10 @@ impl<'a> Exec<'a> {
             self.depth -= 1;
             return Err(EngineError::new("the query nests too deeply", None));
         }
+        // A subquery's `pack_all()` packs its own rows' columns, not an enclosing extend's.
+        let pack = self.pack_columns.take();
         let r = self.tabular_inner(e);
+        self.pack_columns = pack;
         self.depth -= 1;
         r
     }
@@ -665,6 +687,7 @@ impl<'a> Exec<'a> {
                             self.data
                                 .table_names()
                                 .into_iter()
+                                .chain(self.view_names())
                                 .filter(|n| glob(&p, n))
                                 .map(|n| Expr::Name(n, Span::default())),
                         ),
@@ -1132,12 +1155,22 @@ impl<'a> Exec<'a> {
     fn extend(&mut self, t: &Table, items: &[Assign]) -> R<Table> {
         let mut out = t.clone();
         let mut unnamed = 0;
+        let outer = self.pack_columns.replace(t.columns.len());
         for a in items {
-            // Later items see earlier ones.
-            for col in self.assign_columns(&out, a, &mut unnamed)? {
+            // Later items see earlier ones (but `pack_all()` only the input's columns).
+            let cols = self.assign_columns(&out, a, &mut unnamed);
+            let cols = match cols {
+                Ok(c) => c,
+                Err(e) => {
+                    self.pack_columns = outer;
+                    return Err(e);
+                }
+            };
+            for col in cols {
                 out.set(col);
             }
         }
+        self.pack_columns = outer;
         Ok(out)
     }
 
@@ -2170,7 +2203,8 @@ impl<'a> Exec<'a> {
             if out.column(&name).is_some() {
                 match conflict.as_str() {
                     "keep_source" => continue,
-                    "replace_source" => out.columns.retain(|c| c.name != name),
+                    // Set in place below (the column keeps its position).
+                    "replace_source" => {}
                     _ => {
                         return Err(EngineError::new(
                             format!(
@@ -2201,9 +2235,11 @@ impl<'a> Exec<'a> {
         let mut columns = Vec::new();
         for (n, ty) in schema {
             if n == "*" {
+                // The input's columns (but the bag) that the schema does not name.
                 columns.extend(
                     out.columns
                         .iter()
+                        .filter(|c| t.column(&c.name).is_some())
                         .filter(|c| !named.contains(&c.name.as_str()))
                         .cloned(),
                 );
@@ -2861,7 +2897,8 @@ impl<'a> Exec<'a> {
                 let data = (0..n)
                     .map(|i| {
                         let mut m = serde_json::Map::new();
-                        for c in &t.columns {
+                        let shown = self.pack_columns.unwrap_or(t.columns.len());
+                        for c in t.columns.iter().take(shown) {
                             let v = &c.data[i];
                             if !(skip_empty && v.is_empty()) {
                                 m.insert(c.name.clone(), v.to_json());

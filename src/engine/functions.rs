@@ -786,9 +786,13 @@ fn lookup(name: &str) -> Option<F> {
                     Some(g) => serde_json::Value::Array(
                         g.iter()
                             .map(|k| {
-                                let k = k.as_i64().unwrap_or(0) as usize;
+                                // A group by number or by name (`(?P<first>...)`).
+                                let m = match k {
+                                    serde_json::Value::String(name) => c.name(name),
+                                    k => c.get(k.as_i64().unwrap_or(0) as usize),
+                                };
                                 serde_json::Value::String(
-                                    c.get(k).map(|m| m.as_str().to_string()).unwrap_or_default(),
+                                    m.map(|m| m.as_str().to_string()).unwrap_or_default(),
                                 )
                             })
                             .collect(),

@@ -31,6 +31,8 @@ pub enum Stmt {
 pub struct FuncDef {
     pub params: Vec<Param>,
     pub body: Vec<Stmt>,
+    /// `let V = view () { ... }`: a view, which `union V*` and `search` read as a table.
+    pub is_view: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -87,7 +87,13 @@ impl<'a> Lower<'a> {
                         continue;
                     };
                     if self.kind(value) == N::FunctionDecl {
-                        out.push(Stmt::Func(name, Rc::new(self.function(value))));
+                        let mut f = self.function(value);
+                        // The statement's own tokens: `let`, `=`, then `view` for a view.
+                        f.is_view = self
+                            .toks(s)
+                            .iter()
+                            .any(|t| self.tok_text(*t).eq_ignore_ascii_case("view"));
+                        out.push(Stmt::Func(name, Rc::new(f)));
                     } else {
                         out.push(Stmt::Let(name, self.expr(value)));
                     }
@@ -139,7 +145,11 @@ impl<'a> Lower<'a> {
                 _ => {}
             }
         }
-        FuncDef { params, body }
+        FuncDef {
+            params,
+            body,
+            is_view: false,
+        }
     }
 
     // ---- expressions ----
@@ -262,7 +272,9 @@ impl<'a> Lower<'a> {
                         return Expr::Side(side == "$left", self.name_of(prop).unwrap_or_default());
                     }
                 }
-                match self.name_of(prop) {
+                // `x.[e]`: indexed by the value of `e` (a name there is a variable).
+                let bracket = self.toks(id).iter().any(|t| self.tok_text(*t) == "[");
+                match self.name_of(prop).filter(|_| !bracket) {
                     Some(p) => Expr::Member(Box::new(self.expr(obj)), p),
                     // `x.[9]`
                     None => Expr::Index(Box::new(self.expr(obj)), Box::new(self.expr(prop))),
@@ -366,7 +378,22 @@ impl<'a> Lower<'a> {
     fn dynamic(&self, id: u32) -> serde_json::Value {
         match self.kind(id) {
             N::DynamicArray => {
-                serde_json::Value::Array(self.kids(id).iter().map(|k| self.dynamic(*k)).collect())
+                // `['abc']` lexes as one bracketed-name token: a one-string array.
+                let kids = self.kids(id);
+                if kids.is_empty() {
+                    if let Some(t) = self
+                        .toks(id)
+                        .into_iter()
+                        .find(|t| t.kind == T::BracketedName)
+                    {
+                        let raw = self.tok_text(t);
+                        let inner = raw[1..raw.len() - 1].trim();
+                        return serde_json::Value::Array(vec![serde_json::Value::String(
+                            decode_string(inner).unwrap_or_default(),
+                        )]);
+                    }
+                }
+                serde_json::Value::Array(kids.iter().map(|k| self.dynamic(*k)).collect())
             }
             N::DynamicBag => {
                 let mut m = serde_json::Map::new();
@@ -627,11 +654,14 @@ impl<'a> Lower<'a> {
             // Named per column when they run (`any(x)` → `any_x`; take_any keeps the names).
             "arg_max" | "arg_min" | "argmax" | "argmin" | "take_any" | "any" | "take_anyif"
             | "anyif" => return Vec::new(),
-            "percentile" | "percentiles" => {
+            "percentiles_array" | "percentilesw_array" => "percentiles",
+            "percentile" | "percentiles" | "percentilew" | "percentilesw" => {
                 let col = first.unwrap_or_default();
+                // The weighted forms' second argument is the weight.
+                let skip = if name.ends_with('w') { 2 } else { 1 };
                 return args
                     .iter()
-                    .skip(1)
+                    .skip(skip)
                     .map(|a| {
                         let p: String = self.toks(*a).iter().map(|t| self.tok_text(*t)).collect();
                         let p = if p.is_empty() {
@@ -934,6 +964,11 @@ impl<'a> Lower<'a> {
                     by,
                 }
             }
+            // `distinct *`: a bare `*` token, no list.
+            "distinct" if first_list.is_none() => Op::Distinct(vec![Assign {
+                names: Vec::new(),
+                expr: Expr::Star,
+            }]),
             "distinct" => Op::Distinct(self.assigns(first_list, false)),
             "count" => Op::Count,
             "sort" | "order" => Op::Sort(self.sort_keys(self.clause(op, "by"))),

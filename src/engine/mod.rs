@@ -86,3 +86,27 @@ pub fn run(text: &str, source: &dyn DataSource, opts: RunOptions) -> Result<Outp
         scanned,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(query: &str) -> String {
+        let opts = RunOptions {
+            now: 0,
+            window: None,
+        };
+        let out = run(query, &Sandbox::default(), opts).expect("runs");
+        out.table.columns[0].data.get(0).to_json().to_string()
+    }
+
+    #[test]
+    fn one_string_dynamic_arrays_keep_their_element() {
+        // `['abc']` lexes as a bracketed name; as a dynamic array it is one string, and
+        // `has_any` / `in` over it must still match.
+        assert_eq!(one("print dynamic(['abc'])"), r#"["abc"]"#);
+        assert_eq!(one(r#"print dynamic(["a b"])"#), r#"["a b"]"#);
+        assert_eq!(one("print 'x abc y' has_any (dynamic(['abc']))"), "true");
+        assert_eq!(one("print 'abc' in (dynamic(['abc']))"), "true");
+    }
+}
