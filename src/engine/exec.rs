@@ -1837,7 +1837,28 @@ impl<'a> Exec<'a> {
             parts.push((String::new(), Arc::new(res)));
         }
         if parts.is_empty() {
-            return Ok(t.take(&[]));
+            // No rows: still the columns a row would give (the subquery run over nothing).
+            let empty = t.take(&[]);
+            let mut cur = Arc::new(self.mv_expand(&empty, items, index, None, false)?);
+            for op in ops {
+                cur = Arc::new(self.op(cur, op)?);
+            }
+            let mut out = Table {
+                columns: Vec::new(),
+                rows: 0,
+            };
+            for c in empty
+                .columns
+                .iter()
+                .filter(|c| cur.index_of(&c.name).is_none())
+            {
+                out.columns.push(c.clone());
+            }
+            for c in &cur.columns {
+                out.columns
+                    .push(Column::new(c.name.clone(), c.ty, Vec::new()));
+            }
+            return Ok(out);
         }
         Ok(union(&parts, None, true))
     }
@@ -2884,6 +2905,29 @@ impl<'a> Exec<'a> {
                                     other => matches(&other.to_kusto_string()),
                                 }
                         }))
+                    })
+                    .collect();
+                return Ok(Cv::Col(Data::new(data)));
+            }
+            // `bag_pack_columns(A, B)`: {"A": A, "B": B}, keyed by the columns' names.
+            "bag_pack_columns" => {
+                let mut cols = Vec::new();
+                for a in args {
+                    let Expr::Name(n, _) = a else {
+                        return Err(EngineError::new(
+                            "bag_pack_columns() takes column names",
+                            Some(span),
+                        ));
+                    };
+                    cols.push((n.clone(), self.eval(a, t)?));
+                }
+                let data = (0..n)
+                    .map(|i| {
+                        let m: serde_json::Map<String, serde_json::Value> = cols
+                            .iter()
+                            .map(|(name, cv)| (name.clone(), cv.get(i).to_json()))
+                            .collect();
+                        Value::dynamic(serde_json::Value::Object(m))
                     })
                     .collect();
                 return Ok(Cv::Col(Data::new(data)));

@@ -1315,6 +1315,10 @@ impl<'a> Lower<'a> {
 
     fn search_expr(&self, id: u32, cs: bool) -> Expr {
         match self.kind(id) {
+            // `search *`: every row.
+            N::Wildcard if self.toks(id).iter().all(|t| t.kind == T::Star) => {
+                Expr::Lit(Value::Bool(true))
+            }
             N::Literal if self.toks(id).iter().all(|t| t.kind == T::String) => {
                 let term = self
                     .toks(id)
