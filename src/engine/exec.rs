@@ -762,24 +762,7 @@ impl<'a> Exec<'a> {
                 expr,
                 columns,
                 options,
-            } => {
-                let cv = self.eval(expr, &t)?;
-                let parsed: Vec<_> = (0..t.rows)
-                    .map(|i| super::parse_kv::pairs(&cv.get(i).text(), options))
-                    .collect();
-                let mut out = (*t).clone();
-                for (name, ty) in columns {
-                    let data = parsed
-                        .iter()
-                        .map(|m| match m.get(name) {
-                            Some(v) => Value::str(v).cast(*ty),
-                            None => Value::Null.cast(*ty),
-                        })
-                        .collect();
-                    out.set(Column::new(name.clone(), *ty, data));
-                }
-                Ok(out)
-            }
+            } => self.parse_kv(&t, expr, columns, options),
             Op::MakeSeries(ms) => self.make_series(&t, ms),
             Op::Evaluate(name, args, span, schema) => {
                 self.evaluate(&t, name, args, *span, schema.as_deref())
@@ -1861,6 +1844,33 @@ impl<'a> Exec<'a> {
             return Ok(out);
         }
         Ok(union(&parts, None, true))
+    }
+
+    /// `parse-kv`: one typed column per listed key (null, or empty for strings, where a row
+    /// lacks the key).
+    fn parse_kv(
+        &mut self,
+        t: &Table,
+        expr: &Expr,
+        columns: &[(String, Type)],
+        options: &super::parse_kv::KvOptions,
+    ) -> R<Table> {
+        let cv = self.eval(expr, t)?;
+        let parsed: Vec<_> = (0..t.rows)
+            .map(|i| super::parse_kv::pairs(&cv.get(i).text(), options))
+            .collect();
+        let mut out = t.clone();
+        for (name, ty) in columns {
+            let data = parsed
+                .iter()
+                .map(|m| match m.get(name) {
+                    Some(v) => Value::str(v).cast(*ty),
+                    None => Value::Null.cast(*ty),
+                })
+                .collect();
+            out.set(Column::new(name.clone(), *ty, data));
+        }
+        Ok(out)
     }
 
     #[allow(clippy::too_many_arguments)]

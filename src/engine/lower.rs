@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use super::ir::*;
 use super::value::{parse_datetime, parse_timespan_text, Type, Value};
+use crate::kql::ast::{OpKind, OpKind as K};
 use crate::kql::literal::decode_string;
 use crate::kql::syntax::{NodeKind as N, SyntaxTree, Token, TokenKind as T};
 
@@ -582,39 +583,21 @@ impl<'a> Lower<'a> {
 
     // ---- operators ----
 
-    fn param(&self, op: u32, key: &str) -> Option<String> {
-        for c in self.kids(op) {
-            if self.kind(c) == N::OperatorParam {
-                let toks = self.toks(c);
-                if toks
-                    .first()
-                    .is_some_and(|t| self.tok_text(*t).eq_ignore_ascii_case(key))
-                {
-                    // The value: a literal, else a word (`kind=array`).
-                    let v = match self
-                        .kids(c)
-                        .into_iter()
-                        .find(|n| self.kind(*n) == N::Literal)
-                    {
-                        Some(lit) => self.toks(lit).into_iter().last()?,
-                        None => toks.into_iter().skip(1).last()?,
-                    };
-                    let raw = self.tok_text(v);
-                    return Some(decode_string(raw).unwrap_or_else(|| raw.to_string()));
-                }
-            }
+    /// The operator at `op`, for the accessors the binder shares (`crate::kql::ast`).
+    fn op_view(&self, op: u32) -> crate::kql::ast::Operator<'a> {
+        crate::kql::ast::Operator {
+            view: self.view(),
+            id: op,
+            kind: None,
         }
-        None
+    }
+
+    fn param(&self, op: u32, key: &str) -> Option<String> {
+        self.op_view(op).param(key)
     }
 
     fn clause(&self, op: u32, word: &str) -> Option<u32> {
-        self.kids(op).into_iter().find(|c| {
-            self.kind(*c) == N::Clause
-                && self
-                    .toks(*c)
-                    .first()
-                    .is_some_and(|t| self.tok_text(*t).eq_ignore_ascii_case(word))
-        })
+        self.op_view(op).clause(word)
     }
 
     /// The list of a clause, or the clause's single expression as a list of one.
@@ -901,12 +884,7 @@ impl<'a> Lower<'a> {
 
     /// The first child expression of an operator that is not a param, list or clause.
     fn operand(&self, op: u32) -> Option<u32> {
-        self.kids(op).into_iter().find(|k| {
-            !matches!(
-                self.kind(*k),
-                N::OperatorParam | N::Clause | N::List | N::Error
-            )
-        })
+        self.op_view(op).operand()
     }
 
     fn operator(&self, op: u32) -> Op {
@@ -920,8 +898,8 @@ impl<'a> Lower<'a> {
         let kids = self.kids(op);
         let first_list = kids.iter().copied().find(|k| self.kind(*k) == N::List);
         let span = self.span(op);
-        match kw.as_str() {
-            "where" | "filter" => match self.operand(op) {
+        match OpKind::from_keyword(&kw) {
+            Some(K::Where) => match self.operand(op) {
                 // `where x = <predicate>`: the name is dropped, the predicate filters.
                 Some(e) if self.kind(e) == N::Assignment => match self.kids(e).last() {
                     Some(v) => Op::Where(self.expr(*v)),
@@ -930,17 +908,17 @@ impl<'a> Lower<'a> {
                 Some(e) => Op::Where(self.expr(e)),
                 None => Op::Unsupported("where without a predicate".into(), span),
             },
-            "take" | "limit" => match self.operand(op) {
+            Some(K::Take) => match self.operand(op) {
                 Some(e) => Op::Take(self.expr(e)),
                 None => Op::Unsupported("take without a count".into(), span),
             },
-            "project" => Op::Project(self.assigns(first_list, false)),
-            "extend" => Op::Extend(self.assigns(first_list, false)),
-            "serialize" => Op::Serialize(self.assigns(first_list, false)),
-            "project-away" => Op::ProjectAway(self.patterns(first_list)),
-            "project-keep" => Op::ProjectKeep(self.patterns(first_list)),
-            "project-reorder" => Op::ProjectReorder(self.reorder_patterns(first_list)),
-            "project-rename" => {
+            Some(K::Project) => Op::Project(self.assigns(first_list, false)),
+            Some(K::Extend) => Op::Extend(self.assigns(first_list, false)),
+            Some(K::Serialize) => Op::Serialize(self.assigns(first_list, false)),
+            Some(K::ProjectAway) => Op::ProjectAway(self.patterns(first_list)),
+            Some(K::ProjectKeep) => Op::ProjectKeep(self.patterns(first_list)),
+            Some(K::ProjectReorder) => Op::ProjectReorder(self.reorder_patterns(first_list)),
+            Some(K::ProjectRename) => {
                 let mut pairs = Vec::new();
                 for a in self.assigns(first_list, false) {
                     if let (Some(new), Expr::Name(old, _)) = (a.names.first(), &a.expr) {
@@ -949,7 +927,7 @@ impl<'a> Lower<'a> {
                 }
                 Op::ProjectRename(pairs)
             }
-            "summarize" => {
+            Some(K::Summarize) => {
                 let by = self
                     .clause(op, "by")
                     .map(|c| {
@@ -965,18 +943,18 @@ impl<'a> Lower<'a> {
                 }
             }
             // `distinct *`: a bare `*` token, no list.
-            "distinct" if first_list.is_none() => Op::Distinct(vec![Assign {
+            Some(K::Distinct) if first_list.is_none() => Op::Distinct(vec![Assign {
                 names: Vec::new(),
                 expr: Expr::Star,
             }]),
-            "distinct" => Op::Distinct(self.assigns(first_list, false)),
-            "count" => Op::Count,
-            "sort" | "order" => Op::Sort(self.sort_keys(self.clause(op, "by"))),
-            "top" => match self.operand(op) {
+            Some(K::Distinct) => Op::Distinct(self.assigns(first_list, false)),
+            Some(K::Count) => Op::Count,
+            Some(K::Sort) => Op::Sort(self.sort_keys(self.clause(op, "by"))),
+            Some(K::Top) => match self.operand(op) {
                 Some(n) => Op::Top(self.expr(n), self.sort_keys(self.clause(op, "by"))),
                 None => Op::Unsupported("top without a count".into(), span),
             },
-            "join" | "lookup" => {
+            Some(K::Join | K::Lookup) => {
                 let right = match self.operand(op) {
                     Some(r) => self.expr(r),
                     None => return Op::Unsupported(format!("{kw} without a right side"), span),
@@ -1012,7 +990,7 @@ impl<'a> Lower<'a> {
                     span,
                 }
             }
-            "union" => {
+            Some(K::Union) => {
                 let tables = match first_list {
                     Some(l) => self.kids(l).into_iter().map(|t| self.expr(t)).collect(),
                     None => Vec::new(),
@@ -1024,7 +1002,7 @@ impl<'a> Lower<'a> {
                     fuzzy: self.param(op, "isfuzzy").as_deref() == Some("true"),
                 }
             }
-            "mv-expand" | "mvexpand" => {
+            Some(K::MvExpand) => {
                 let items = self.mv_items(first_list);
                 let limit = self
                     .clause(op, "limit")
@@ -1037,7 +1015,7 @@ impl<'a> Lower<'a> {
                         || self.param(op, "kind").as_deref() == Some("array"),
                 }
             }
-            "mv-apply" => {
+            Some(K::MvApply) => {
                 let items = self.mv_items(first_list);
                 let Some(sub) = self
                     .clause(op, "on")
@@ -1065,8 +1043,8 @@ impl<'a> Lower<'a> {
                     ops,
                 }
             }
-            "parse-kv" => self.parse_kv(op),
-            "parse" | "parse-where" => {
+            Some(K::ParseKv) => self.parse_kv(op),
+            Some(K::Parse | K::ParseWhere) => {
                 let Some(e) = self.operand(op) else {
                     return Op::Unsupported("parse without a source".into(), span);
                 };
@@ -1144,8 +1122,8 @@ impl<'a> Lower<'a> {
                     keep_unmatched: kw == "parse",
                 }
             }
-            "make-series" => self.make_series(op),
-            "evaluate" => match self.operand(op) {
+            Some(K::MakeSeries) => self.make_series(op),
+            Some(K::Evaluate) => match self.operand(op) {
                 Some(c) if self.kind(c) == N::Call => match self.call(c) {
                     Expr::Call(name, args, span) => Op::Evaluate(
                         name,
@@ -1159,21 +1137,21 @@ impl<'a> Lower<'a> {
                 },
                 _ => Op::Unsupported("evaluate".into(), span),
             },
-            "as" => match kids.iter().find_map(|k| self.name_of(*k)) {
+            Some(K::As) => match kids.iter().find_map(|k| self.name_of(*k)) {
                 Some(n) => Op::As(n),
                 None => Op::NoOp,
             },
-            "invoke" => match self.operand(op) {
+            Some(K::Invoke) => match self.operand(op) {
                 Some(c) if self.kind(c) == N::Call => match self.call(c) {
                     Expr::Call(name, args, span) => Op::Invoke(name, args, span),
                     _ => Op::Unsupported("invoke".into(), span),
                 },
                 _ => Op::Unsupported("invoke".into(), span),
             },
-            "getschema" => Op::GetSchema,
-            "render" => Op::NoOp,
-            "print" => Op::Print(self.print_assigns(first_list)),
-            "range" => {
+            Some(K::GetSchema) => Op::GetSchema,
+            Some(K::Render) => Op::NoOp,
+            Some(K::Print) => Op::Print(self.print_assigns(first_list)),
+            Some(K::Range) => {
                 let name = kids
                     .iter()
                     .find_map(|k| self.name_of(*k))
@@ -1192,7 +1170,7 @@ impl<'a> Lower<'a> {
                     _ => Op::Unsupported("range without from/to/step".into(), span),
                 }
             }
-            "datatable" => {
+            Some(K::Datatable) => {
                 let columns = kids
                     .iter()
                     .find(|k| self.kind(**k) == N::Schema)
@@ -1203,7 +1181,7 @@ impl<'a> Lower<'a> {
                     .unwrap_or_default();
                 Op::Datatable { columns, values }
             }
-            "externaldata" => {
+            Some(K::ExternalData) => {
                 let columns = kids
                     .iter()
                     .find(|k| self.kind(**k) == N::Schema)
@@ -1259,13 +1237,27 @@ impl<'a> Lower<'a> {
                     skip_first,
                 }
             }
-            "sample" => match self.operand(op) {
+            Some(K::Sample) => match self.operand(op) {
                 Some(e) => Op::Take(self.expr(e)),
                 None => Op::Unsupported("sample".into(), span),
             },
             // `T | search ...`: a filter (the source form is lowered in `search_source`).
-            "search" => Op::Where(self.search_predicate(op)),
-            other => Op::Unsupported(format!("operator `{other}`"), span),
+            Some(K::Search) => Op::Where(self.search_predicate(op)),
+            Some(
+                K::Consume
+                | K::Facet
+                | K::Find
+                | K::Fork
+                | K::GraphMatch
+                | K::MakeGraph
+                | K::Partition
+                | K::Reduce
+                | K::SampleDistinct
+                | K::Scan
+                | K::TopHitters
+                | K::TopNested,
+            )
+            | None => Op::Unsupported(format!("operator `{kw}`"), span),
         }
     }
 

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use super::ast::{OpKind, OpKind as K};
 use super::catalog::{BuiltinKind, Catalog, Schema, Type};
 use super::syntax::{NodeKind as N, SyntaxTree, Token, TokenKind as T};
 use super::view::View;
@@ -855,20 +856,12 @@ impl<'a> Binder<'a> {
     }
 
     fn operator_param(&self, op: u32, key: &str) -> Option<String> {
-        for c in self.children(op) {
-            if self.kind(c) == N::OperatorParam {
-                let toks = self.tokens(c);
-                if toks.first().is_some_and(|t| self.tok_text(*t) == key) {
-                    let lit = self
-                        .children(c)
-                        .into_iter()
-                        .find(|n| self.kind(*n) == N::Literal)?;
-                    let v = self.tokens(lit).into_iter().last()?;
-                    return Some(self.tok_text(v).to_string());
-                }
-            }
+        super::ast::Operator {
+            view: self.view(),
+            id: op,
+            kind: None,
         }
-        None
+        .param(key)
     }
 
     /// The default column name Kusto gives an unnamed expression, if vigil knows it.
@@ -1249,8 +1242,8 @@ impl<'a> Binder<'a> {
             .copied()
             .filter(|k| self.kind(*k) == N::Clause)
             .collect();
-        match kw.as_str() {
-            "where" | "filter" | "take" | "limit" | "sample" => {
+        match OpKind::from_keyword(&kw) {
+            Some(K::Where | K::Take | K::Sample) => {
                 for k in &kids {
                     match self.kind(*k) {
                         N::OperatorParam => {}
@@ -1283,7 +1276,7 @@ impl<'a> Binder<'a> {
                 }
                 input
             }
-            "sort" | "order" | "top" => {
+            Some(K::Sort | K::Top) => {
                 for k in &kids {
                     if self.kind(*k) != N::OperatorParam {
                         self.bind_all(*k, &input);
@@ -1291,21 +1284,21 @@ impl<'a> Binder<'a> {
                 }
                 input
             }
-            "project" => {
+            Some(K::Project) => {
                 let mut out = Schema::default();
                 if let Some(l) = first_list {
                     self.assign_list(l, &input, &mut out, false, true);
                 }
                 out
             }
-            "extend" | "serialize" => {
+            Some(K::Extend | K::Serialize) => {
                 let mut out = input.clone();
                 if let Some(l) = first_list {
                     self.assign_list(l, &input, &mut out, false, true);
                 }
                 out
             }
-            "project-away" | "project-keep" => {
+            Some(K::ProjectAway | K::ProjectKeep) => {
                 let mut out = Schema {
                     columns: Vec::new(),
                     open: input.open,
@@ -1334,7 +1327,7 @@ impl<'a> Binder<'a> {
                 }
                 out
             }
-            "project-rename" => {
+            Some(K::ProjectRename) => {
                 let mut out = input.clone();
                 if let Some(l) = first_list {
                     for item in self.children(l) {
@@ -1362,7 +1355,7 @@ impl<'a> Binder<'a> {
                 }
                 out
             }
-            "project-reorder" => {
+            Some(K::ProjectReorder) => {
                 // The named columns first, in the order given (patterns in table order), then
                 // the rest as they were.
                 let mut out = Schema {
@@ -1404,7 +1397,7 @@ impl<'a> Binder<'a> {
                 }
                 out
             }
-            "summarize" => {
+            Some(K::Summarize) => {
                 let mut out = Schema::default();
                 let mut aggs = Schema::default();
                 self.bind_aggregates(first_list, &clauses, &input, &mut aggs);
@@ -1438,7 +1431,7 @@ impl<'a> Binder<'a> {
                 out.open |= aggs.open;
                 out
             }
-            "distinct" => {
+            Some(K::Distinct) => {
                 let mut out = Schema::default();
                 match first_list {
                     Some(l) => self.assign_list(l, &input, &mut out, false, false),
@@ -1446,14 +1439,14 @@ impl<'a> Binder<'a> {
                 }
                 out
             }
-            "count" => Schema::new(vec![("Count".into(), Type::Long)]),
-            "getschema" => Schema::new(vec![
+            Some(K::Count) => Schema::new(vec![("Count".into(), Type::Long)]),
+            Some(K::GetSchema) => Schema::new(vec![
                 ("ColumnName".into(), Type::String),
                 ("ColumnOrdinal".into(), Type::Int),
                 ("DataType".into(), Type::String),
                 ("ColumnType".into(), Type::String),
             ]),
-            "as" => {
+            Some(K::As) => {
                 if let Some((n, _)) = kids.iter().find_map(|k| self.name_of(*k)) {
                     self.scopes
                         .last_mut()
@@ -1462,9 +1455,9 @@ impl<'a> Binder<'a> {
                 }
                 input
             }
-            "render" | "consume" => input,
-            "join" | "lookup" => self.join(op, &kw, input),
-            "union" => {
+            Some(K::Render | K::Consume) => input,
+            Some(K::Join | K::Lookup) => self.join(op, &kw, input),
+            Some(K::Union) => {
                 let fuzzy = self
                     .operator_param(op, "isfuzzy")
                     .is_some_and(|v| v == "true");
@@ -1509,7 +1502,7 @@ impl<'a> Binder<'a> {
                 out.open = open;
                 out
             }
-            "mv-expand" | "mvexpand" => {
+            Some(K::MvExpand) => {
                 let mut out = input.clone();
                 if let Some(idx) = self.operator_param(op, "with_itemindex") {
                     out.set(&idx, Type::Long);
@@ -1555,7 +1548,7 @@ impl<'a> Binder<'a> {
                 }
                 out
             }
-            "parse" | "parse-where" => {
+            Some(K::Parse | K::ParseWhere) => {
                 let mut out = input.clone();
                 if let Some(e) = kids
                     .iter()
@@ -1590,7 +1583,7 @@ impl<'a> Binder<'a> {
                 }
                 out
             }
-            "parse-kv" => {
+            Some(K::ParseKv) => {
                 let mut out = input.clone();
                 for c in &clauses {
                     for s in self.children(*c) {
@@ -1603,7 +1596,7 @@ impl<'a> Binder<'a> {
                 }
                 out
             }
-            "make-series" => {
+            Some(K::MakeSeries) => {
                 let mut out = Schema::default();
                 let mut aggs = Schema::default();
                 self.bind_aggregates(first_list, &clauses, &input, &mut aggs);
@@ -1641,7 +1634,7 @@ impl<'a> Binder<'a> {
                 out.open |= aggs.open;
                 out
             }
-            "print" => {
+            Some(K::Print) => {
                 let mut out = Schema::default();
                 if let Some(l) = first_list {
                     let mut i = 0;
@@ -1680,7 +1673,7 @@ impl<'a> Binder<'a> {
                 }
                 out
             }
-            "range" => {
+            Some(K::Range) => {
                 let name = kids
                     .iter()
                     .find_map(|k| self.name_of(*k))
@@ -1698,14 +1691,14 @@ impl<'a> Binder<'a> {
                 }
                 Schema::new(vec![(name, ty)])
             }
-            "datatable" | "externaldata" | "external_data" => {
+            Some(K::Datatable | K::ExternalData) => {
                 let schema = kids.iter().find(|k| self.kind(**k) == N::Schema);
                 match schema {
                     Some(s) => Schema::new(self.schema_columns(*s)),
                     None => Schema::open(),
                 }
             }
-            "evaluate" => {
+            Some(K::Evaluate) => {
                 // Plugin arguments name columns of the input or of other tables (ipv4_lookup);
                 // they are bound against an open row set so only unknown functions report.
                 let open = Schema {
@@ -1756,14 +1749,29 @@ impl<'a> Binder<'a> {
                 }
                 out
             }
-            "invoke" => {
+            Some(K::Invoke) => {
                 for k in &kids {
                     self.expr(*k, Some(&input));
                 }
                 Schema::open()
             }
             // Operators whose output vigil does not model yet: keep going with an open schema.
-            _ => Schema::open(),
+            Some(
+                K::Facet
+                | K::Find
+                | K::Fork
+                | K::GraphMatch
+                | K::MakeGraph
+                | K::MvApply
+                | K::Partition
+                | K::Reduce
+                | K::SampleDistinct
+                | K::Scan
+                | K::Search
+                | K::TopHitters
+                | K::TopNested,
+            )
+            | None => Schema::open(),
         }
     }
 

@@ -14,28 +14,23 @@ pub struct LexError {
     pub message: String,
 }
 
-/// Hyphenated operator names that lex as one word.
-const HYPHENATED: &[&str] = &[
-    "project-away",
-    "project-keep",
-    "project-rename",
-    "project-reorder",
+/// Hyphenated words Kusto has that vigil does not parse as operators but still lexes as one
+/// word (the operators' own hyphenated keywords come from [`super::ast::KEYWORDS`]).
+const OTHER_HYPHENATED: &[&str] = &[
     "project-smart",
-    "mv-expand",
-    "mv-apply",
-    "make-series",
-    "parse-where",
-    "parse-kv",
-    "top-nested",
-    "top-hitters",
-    "sample-distinct",
-    "make-graph",
-    "graph-match",
     "graph-merge",
     "graph-to-table",
     "graph-shortest-paths",
-    "mvexpand",
 ];
+
+/// Words with hyphens that lex as one word: the operators' keywords and a few more.
+fn hyphenated() -> impl Iterator<Item = &'static str> {
+    super::ast::KEYWORDS
+        .iter()
+        .map(|(k, ..)| *k)
+        .filter(|k| k.contains('-'))
+        .chain(OTHER_HYPHENATED.iter().copied())
+}
 
 /// Word operators that start with `!` (`!has`, `!contains_cs`, `!in~`, ...).
 const BANG_WORDS: &[&str] = &[
@@ -445,8 +440,7 @@ impl<'a> Lexer<'a> {
             }
             // Longest known hyphenated word that is a prefix ending on a word boundary.
             let cand = &self.text[start..end];
-            if let Some(h) = HYPHENATED
-                .iter()
+            if let Some(h) = hyphenated()
                 .filter(|h| {
                     cand.len() >= h.len()
                         && cand[..h.len()].eq_ignore_ascii_case(h)

@@ -4,6 +4,7 @@
 //! This module knows nothing of YAML, ARM or Azure, so it could be published as its own crate.
 //! It works on query text and byte offsets; callers map offsets back to their files.
 
+pub mod ast;
 pub mod binder;
 pub mod catalog;
 pub mod catalog_gen;

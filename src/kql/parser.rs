@@ -6,6 +6,7 @@
 //! reports every error. Nesting is bounded ([`MAX_DEPTH`]): deep input yields a diagnostic,
 //! never a stack overflow.
 
+use super::ast::{OpKind, OpKind as K};
 use super::lexer::{self, LexError};
 use super::syntax::{Child, NodeData, NodeKind as N, SyntaxTree, Token, TokenKind as T};
 
@@ -74,56 +75,6 @@ pub fn parse(text: &str) -> Parse {
     p.query();
     p.finish_tree()
 }
-
-/// Tabular operators that may follow `|`.
-pub const OPERATORS: &[&str] = &[
-    "as",
-    "consume",
-    "count",
-    "distinct",
-    "evaluate",
-    "extend",
-    "facet",
-    "filter",
-    "find",
-    "fork",
-    "getschema",
-    "invoke",
-    "join",
-    "limit",
-    "lookup",
-    "make-series",
-    "mv-apply",
-    "mv-expand",
-    "mvexpand",
-    "order",
-    "parse",
-    "parse-kv",
-    "parse-where",
-    "partition",
-    "project",
-    "project-away",
-    "project-keep",
-    "project-rename",
-    "project-reorder",
-    "reduce",
-    "render",
-    "sample",
-    "sample-distinct",
-    "scan",
-    "search",
-    "serialize",
-    "sort",
-    "summarize",
-    "take",
-    "top",
-    "top-hitters",
-    "top-nested",
-    "union",
-    "where",
-    "make-graph",
-    "graph-match",
-];
 
 /// Binary string and set operators (word operators).
 const WORD_OPS: &[&str] = &[
@@ -704,7 +655,9 @@ impl<'a> Parser<'a> {
             // `;`; one that cannot start anything is reported where it is.
             let t = self.current();
             let starts = match t.kind {
-                T::Ident => !not_an_expression(self.text(t)) || OPERATORS.contains(&self.text(t)),
+                T::Ident => {
+                    !not_an_expression(self.text(t)) || OpKind::is_pipe_keyword(self.text(t))
+                }
                 T::BracketedName
                 | T::Int
                 | T::Real
@@ -1001,7 +954,7 @@ impl<'a> Parser<'a> {
         self.start(N::Operator);
         let t = self.current();
         if t.kind != T::Ident
-            || (not_an_expression(self.text(t)) && !OPERATORS.contains(&self.text(t)))
+            || (not_an_expression(self.text(t)) && !OpKind::is_pipe_keyword(self.text(t)))
         {
             // Kusto.Language: "Query operator expected", right after the `|`.
             self.missing("a query operator (where, project, extend, summarize, ...)");
@@ -1010,8 +963,8 @@ impl<'a> Parser<'a> {
             return;
         }
         let w = self.text(t);
-        match w {
-            "where" | "filter" => {
+        match OpKind::from_keyword(w) {
+            Some(K::Where) => {
                 self.bump();
                 self.operator_params(&[]);
                 // The predicate is a named expression, as in Kusto.Language: `where x = a == 1`
@@ -1026,7 +979,7 @@ impl<'a> Parser<'a> {
                     self.expr();
                 }
             }
-            "project-keep" | "project-away" => {
+            Some(K::ProjectKeep | K::ProjectAway) => {
                 self.bump();
                 self.operator_params(&[]);
                 // Names and wildcards only; `project-away` may list none.
@@ -1034,7 +987,7 @@ impl<'a> Parser<'a> {
                     self.name_list(false);
                 }
             }
-            "project" | "project-rename" | "extend" | "serialize" | "print" => {
+            Some(K::Project | K::ProjectRename | K::Extend | K::Serialize | K::Print) => {
                 self.bump();
                 self.operator_params(&[]);
                 // `project` and `project-rename` may list nothing (Kusto.Language parses it).
@@ -1043,13 +996,13 @@ impl<'a> Parser<'a> {
                     self.column_list(true, false);
                 }
             }
-            "project-reorder" => {
+            Some(K::ProjectReorder) => {
                 self.bump();
                 if !self.at_sync(false) {
                     self.name_list(true);
                 }
             }
-            "summarize" => {
+            Some(K::Summarize) => {
                 self.bump();
                 self.operator_params(&[]);
                 if !self.at_word("by") {
@@ -1062,26 +1015,26 @@ impl<'a> Parser<'a> {
                     self.finish();
                 }
             }
-            "distinct" => {
+            Some(K::Distinct) => {
                 self.bump();
                 self.operator_params(&[]);
                 if !self.eat(T::Star) {
                     self.column_list(true, false);
                 }
             }
-            "count" | "getschema" => {
+            Some(K::Count | K::GetSchema) => {
                 self.bump();
                 if w == "count" && self.at_word("as") {
                     self.bump();
                     self.expect_name();
                 }
             }
-            "take" | "limit" | "sample" => {
+            Some(K::Take | K::Sample) => {
                 self.bump();
                 self.operator_params(&[]);
                 self.expr();
             }
-            "top" => {
+            Some(K::Top) => {
                 self.bump();
                 self.operator_params(&[]);
                 self.expr();
@@ -1090,7 +1043,7 @@ impl<'a> Parser<'a> {
                 self.sort_keys();
                 self.finish();
             }
-            "sort" | "order" => {
+            Some(K::Sort) => {
                 self.bump();
                 self.operator_params(&[]);
                 self.start(N::Clause);
@@ -1098,7 +1051,7 @@ impl<'a> Parser<'a> {
                 self.sort_keys();
                 self.finish();
             }
-            "join" | "lookup" => {
+            Some(K::Join | K::Lookup) => {
                 self.bump();
                 self.operator_params(&["kind", "withsource"]);
                 // The right side is any expression (Kusto.Language: `join T on ...`,
@@ -1120,7 +1073,7 @@ impl<'a> Parser<'a> {
                     self.finish();
                 }
             }
-            "union" => {
+            Some(K::Union) => {
                 self.bump();
                 self.operator_params(&["kind", "withsource", "isfuzzy"]);
                 self.start(N::List);
@@ -1132,7 +1085,7 @@ impl<'a> Parser<'a> {
                 }
                 self.finish();
             }
-            "mv-expand" | "mvexpand" => {
+            Some(K::MvExpand) => {
                 self.bump();
                 self.operator_params(&["bagexpansion", "with_itemindex", "kind"]);
                 self.expand_list();
@@ -1143,7 +1096,7 @@ impl<'a> Parser<'a> {
                     self.finish();
                 }
             }
-            "mv-apply" => {
+            Some(K::MvApply) => {
                 self.bump();
                 self.operator_params(&["with_itemindex", "bagexpansion", "kind"]);
                 self.expand_list();
@@ -1159,7 +1112,7 @@ impl<'a> Parser<'a> {
                 }
                 self.finish();
             }
-            "parse" | "parse-where" => {
+            Some(K::Parse | K::ParseWhere) => {
                 self.bump();
                 self.operator_params(&["kind", "flags"]);
                 self.expr();
@@ -1169,7 +1122,7 @@ impl<'a> Parser<'a> {
                 }
                 self.finish();
             }
-            "parse-kv" => {
+            Some(K::ParseKv) => {
                 self.bump();
                 self.expr();
                 self.start(N::Clause);
@@ -1181,7 +1134,7 @@ impl<'a> Parser<'a> {
                     self.with_properties();
                 }
             }
-            "evaluate" => {
+            Some(K::Evaluate) => {
                 self.bump();
                 self.operator_params(&[]);
                 self.expr();
@@ -1189,16 +1142,16 @@ impl<'a> Parser<'a> {
                     self.schema_with(true);
                 }
             }
-            "invoke" => {
+            Some(K::Invoke) => {
                 self.bump();
                 self.expr();
             }
-            "as" => {
+            Some(K::As) => {
                 self.bump();
                 self.operator_params(&[]);
                 self.expect_name();
             }
-            "sample-distinct" => {
+            Some(K::SampleDistinct) => {
                 self.bump();
                 self.operator_params(&[]);
                 self.expr();
@@ -1208,7 +1161,7 @@ impl<'a> Parser<'a> {
                 }
                 self.finish();
             }
-            "top-nested" => {
+            Some(K::TopNested) => {
                 self.bump();
                 self.start(N::List);
                 loop {
@@ -1238,7 +1191,7 @@ impl<'a> Parser<'a> {
                 }
                 self.finish();
             }
-            "top-hitters" => {
+            Some(K::TopHitters) => {
                 self.bump();
                 self.expr();
                 self.start(N::Clause);
@@ -1253,7 +1206,7 @@ impl<'a> Parser<'a> {
                     self.finish();
                 }
             }
-            "search" => {
+            Some(K::Search) => {
                 self.bump();
                 self.operator_params(&["kind"]);
                 if self.at_word("in") && self.nth(1).kind == T::LParen {
@@ -1266,7 +1219,7 @@ impl<'a> Parser<'a> {
                 self.expr();
                 self.in_search = false;
             }
-            "find" => {
+            Some(K::Find) => {
                 self.bump();
                 self.operator_params(&["withsource", "kind"]);
                 if self.at_word("in") && self.nth(1).kind == T::LParen {
@@ -1289,7 +1242,7 @@ impl<'a> Parser<'a> {
                     self.finish();
                 }
             }
-            "render" => {
+            Some(K::Render) => {
                 self.bump();
                 self.expect_name();
                 // Legacy `render chart kind=stacked title="x"` properties.
@@ -1304,7 +1257,7 @@ impl<'a> Parser<'a> {
                     self.with_properties();
                 }
             }
-            "facet" => {
+            Some(K::Facet) => {
                 self.bump();
                 self.start(N::Clause);
                 if self.expect_word("by") {
@@ -1318,11 +1271,11 @@ impl<'a> Parser<'a> {
                     self.finish();
                 }
             }
-            "consume" => {
+            Some(K::Consume) => {
                 self.bump();
                 self.operator_params(&["decodeblocks"]);
             }
-            "fork" => {
+            Some(K::Fork) => {
                 self.bump();
                 let mut any = false;
                 while self.at(T::LParen) || (self.at_name() && self.nth(1).kind == T::Eq) {
@@ -1339,7 +1292,7 @@ impl<'a> Parser<'a> {
                     self.expected("`(` and a subquery");
                 }
             }
-            "partition" => {
+            Some(K::Partition) => {
                 self.bump();
                 self.operator_params(&[]);
                 self.start(N::Clause);
@@ -1360,7 +1313,7 @@ impl<'a> Parser<'a> {
                     self.subquery_operand();
                 }
             }
-            "reduce" => {
+            Some(K::Reduce) => {
                 self.bump();
                 self.start(N::Clause);
                 if self.expect_word("by") {
@@ -1374,7 +1327,7 @@ impl<'a> Parser<'a> {
                     self.finish();
                 }
             }
-            "make-series" => {
+            Some(K::MakeSeries) => {
                 self.bump();
                 self.operator_params(&["kind"]);
                 self.start(N::List);
@@ -1417,7 +1370,7 @@ impl<'a> Parser<'a> {
                     self.finish();
                 }
             }
-            "range" => {
+            Some(K::Range) => {
                 self.bump();
                 self.expect_name();
                 for kw in ["from", "to", "step"] {
@@ -1428,7 +1381,7 @@ impl<'a> Parser<'a> {
                     self.finish();
                 }
             }
-            "datatable" => {
+            Some(K::Datatable) => {
                 self.bump();
                 self.schema();
                 self.start(N::List);
@@ -1439,7 +1392,7 @@ impl<'a> Parser<'a> {
                 }
                 self.finish();
             }
-            "externaldata" | "external_data" => {
+            Some(K::ExternalData) => {
                 self.bump();
                 self.operator_params(&["kind"]);
                 self.schema();
@@ -1454,20 +1407,20 @@ impl<'a> Parser<'a> {
                     self.with_properties();
                 }
             }
-            "scan" | "make-graph" | "graph-match" => {
+            Some(K::Scan | K::MakeGraph | K::GraphMatch) => {
                 // Rare operators: accepted as balanced token sequences.
                 self.bump();
                 self.balanced_until_pipe();
             }
-            "let" | "set" | "declare" => {
+            None if matches!(w, "let" | "set" | "declare") => {
                 self.error_here(
                     ErrorKind::UnknownOperator,
                     format!("`{w}` is a statement, not a query operator: it cannot follow `|`; write it before the query and end it with `;`"),
                 );
                 self.recover(false);
             }
-            _ => {
-                let msg = match crate::diagnostics::did_you_mean(w, OPERATORS.iter().copied()) {
+            None => {
+                let msg = match crate::diagnostics::did_you_mean(w, OpKind::pipe_keywords()) {
                     Some(s) => format!("unknown query operator `{w}`; did you mean `{s}`?"),
                     None => format!("unknown query operator `{w}`"),
                 };

@@ -95,6 +95,11 @@ impl<'a> LintContext<'a> {
         (t.kind == TokenKind::Ident).then(|| self.text_of(t))
     }
 
+    /// Which query operator an `Operator` node is ([`super::ast::OpKind`]).
+    pub fn operator_kind(&self, id: u32) -> Option<super::ast::OpKind> {
+        super::ast::OpKind::from_keyword(self.operator_keyword(id)?)
+    }
+
     /// The operator token of a `Binary` node.
     pub fn binary_operator(&self, id: u32) -> Option<Token> {
         self.tokens(id).into_iter().next()

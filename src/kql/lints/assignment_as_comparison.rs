@@ -11,13 +11,14 @@
 
 use super::{Finding, LintContext};
 use crate::diagnostics::code;
+use crate::kql::ast::OpKind;
 use crate::kql::syntax::{NodeKind, TokenKind};
 
 pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
     cx.nodes()
         .into_iter()
         .filter(|&id| cx.kind(id) == NodeKind::Operator)
-        .filter(|&id| matches!(cx.operator_keyword(id), Some("where" | "filter")))
+        .filter(|&id| cx.operator_kind(id) == Some(OpKind::Where))
         .flat_map(|id| cx.children(id))
         .filter(|&c| cx.kind(c) == NodeKind::Assignment)
         .filter_map(|c| cx.tokens(c).into_iter().find(|t| t.kind == TokenKind::Eq))

@@ -18,26 +18,24 @@
 
 use super::{Finding, LintContext};
 use crate::diagnostics::code;
+use crate::kql::ast::OpKind;
 use crate::kql::syntax::NodeKind;
 
-const EXPENSIVE: &[&str] = &[
-    "join",
-    "lookup",
-    "mv-expand",
-    "mvexpand",
-    "mv-apply",
-    "mvapply",
-    "parse",
-    "parse-kv",
-    "sort",
-    "order",
+const EXPENSIVE: &[OpKind] = &[
+    OpKind::Join,
+    OpKind::Lookup,
+    OpKind::MvExpand,
+    OpKind::MvApply,
+    OpKind::Parse,
+    OpKind::ParseKv,
+    OpKind::Sort,
 ];
 
 /// The event-time columns a `where` operator bounds by an absolute time (`ago()`, `now()`, a
 /// `datetime(...)` literal, a `{{placeholder}}`); empty when it is not such a filter (a
 /// correlation window such as `T1 between (T0 .. T0 + 5s)` is not).
 fn time_filter_columns<'a>(cx: &LintContext<'a>, op: u32) -> Vec<&'a str> {
-    if !matches!(cx.operator_keyword(op), Some("where" | "filter")) {
+    if cx.operator_kind(op) != Some(OpKind::Where) {
         return Vec::new();
     }
     let nodes = cx.nodes_under(op);
@@ -59,7 +57,7 @@ fn time_filter_columns<'a>(cx: &LintContext<'a>, op: u32) -> Vec<&'a str> {
 /// Whether the operator names `column` (it may create or replace it); for `join` and
 /// `lookup`, in their `on` clause only (the right side's own columns do not matter).
 fn mentions(cx: &LintContext<'_>, op: u32, column: &str) -> bool {
-    let scope: Vec<u32> = if matches!(cx.operator_keyword(op), Some("join" | "lookup")) {
+    let scope: Vec<u32> = if matches!(cx.operator_kind(op), Some(OpKind::Join | OpKind::Lookup)) {
         cx.children(op)
             .into_iter()
             .filter(|c| cx.kind(*c) == NodeKind::Clause)
@@ -115,10 +113,8 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
                 // A filter before any expensive operator: the pipeline is bounded.
                 break;
             }
-            if expensive.is_none() {
-                if let Some(kw) = cx.operator_keyword(op).filter(|k| EXPENSIVE.contains(k)) {
-                    expensive = Some((op, kw));
-                }
+            if expensive.is_none() && cx.operator_kind(op).is_some_and(|k| EXPENSIVE.contains(&k)) {
+                expensive = cx.operator_keyword(op).map(|kw| (op, kw));
             }
         }
     }

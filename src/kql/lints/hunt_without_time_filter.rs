@@ -11,6 +11,7 @@
 
 use super::{Finding, LintContext, QueryUse};
 use crate::diagnostics::code;
+use crate::kql::ast::OpKind;
 use crate::kql::syntax::NodeKind;
 
 pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
@@ -22,13 +23,11 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
         if cx.is_time_expression(id) {
             filtered = true;
         }
-        if cx.kind(id) == NodeKind::Operator {
-            let kw = cx.operator_keyword(id).unwrap_or("");
-            if (kw == "where" || kw == "filter")
-                && cx.nodes_under(id).into_iter().any(|n| cx.is_time_column(n))
-            {
-                filtered = true;
-            }
+        if cx.kind(id) == NodeKind::Operator
+            && cx.operator_kind(id) == Some(OpKind::Where)
+            && cx.nodes_under(id).into_iter().any(|n| cx.is_time_column(n))
+        {
+            filtered = true;
         }
         if filtered {
             return Vec::new();

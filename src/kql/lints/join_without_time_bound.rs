@@ -11,6 +11,7 @@
 
 use super::{Finding, LintContext};
 use crate::diagnostics::code;
+use crate::kql::ast::OpKind;
 use crate::kql::syntax::NodeKind;
 
 /// Whether a subtree restricts time somewhere.
@@ -29,7 +30,7 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
         let Some(kw) = cx.operator_keyword(id) else {
             continue;
         };
-        if kw != "join" && kw != "lookup" {
+        if !matches!(cx.operator_kind(id), Some(OpKind::Join | OpKind::Lookup)) {
             continue;
         }
         // The right side: the first child that is not a parameter or clause.

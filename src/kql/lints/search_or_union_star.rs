@@ -9,6 +9,7 @@
 
 use super::{Finding, LintContext, QueryUse};
 use crate::diagnostics::{code, Severity};
+use crate::kql::ast::OpKind;
 use crate::kql::syntax::NodeKind;
 
 pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
@@ -20,7 +21,7 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
         let Some(kw) = cx.operator_keyword(id) else {
             continue;
         };
-        if kw != "search" && kw != "union" {
+        if !matches!(cx.operator_kind(id), Some(OpKind::Search | OpKind::Union)) {
             continue;
         }
         let star = cx.nodes_under(id).into_iter().find(|&n| {

@@ -1,0 +1,272 @@
+//! Typed views of the syntax tree's operators: which query operator an `Operator` node is
+//! ([`OpKind`]), declared once with every keyword that spells it, and the accessors the binder
+//! and the engine's lowering share ([`Operator`]).
+//!
+//! Adding a query operator starts here: a variant of [`OpKind`] and its keywords in
+//! [`KEYWORDS`]. The parser (`parser.rs`), the binder (`binder.rs`) and the lowering
+//! (`engine/lower.rs`) match on `OpKind` without a catch-all arm, so the compiler lists each
+//! place that must decide what the new operator does; the engine's executor (`engine/exec.rs`)
+//! then runs the `engine::ir::Op` the lowering produces.
+
+use super::syntax::{NodeKind as N, SyntaxTree, Token};
+use super::view::View;
+
+/// A tabular query operator (after `|`, or a source at the start of a query).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OpKind {
+    As,
+    Consume,
+    Count,
+    Datatable,
+    Distinct,
+    Evaluate,
+    Extend,
+    ExternalData,
+    Facet,
+    Find,
+    Fork,
+    GetSchema,
+    GraphMatch,
+    Invoke,
+    Join,
+    Lookup,
+    MakeGraph,
+    MakeSeries,
+    MvApply,
+    MvExpand,
+    Parse,
+    ParseKv,
+    ParseWhere,
+    Partition,
+    Print,
+    Project,
+    ProjectAway,
+    ProjectKeep,
+    ProjectRename,
+    ProjectReorder,
+    Range,
+    Reduce,
+    Render,
+    Sample,
+    SampleDistinct,
+    Scan,
+    Search,
+    Serialize,
+    Sort,
+    Summarize,
+    Take,
+    Top,
+    TopHitters,
+    TopNested,
+    Union,
+    Where,
+}
+
+/// Where an operator may stand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// After `|` (and some also first in a query: `union`, `print`, `search`, ...).
+    Pipe,
+    /// Only first in a query (`range`, `datatable`, `externaldata`).
+    Source,
+}
+
+/// Every keyword of every operator, aliases included (`filter` is `where`, `order` is `sort`).
+pub const KEYWORDS: &[(&str, OpKind, Place)] = &[
+    ("as", OpKind::As, Place::Pipe),
+    ("consume", OpKind::Consume, Place::Pipe),
+    ("count", OpKind::Count, Place::Pipe),
+    ("datatable", OpKind::Datatable, Place::Source),
+    ("distinct", OpKind::Distinct, Place::Pipe),
+    ("evaluate", OpKind::Evaluate, Place::Pipe),
+    ("extend", OpKind::Extend, Place::Pipe),
+    ("externaldata", OpKind::ExternalData, Place::Source),
+    ("external_data", OpKind::ExternalData, Place::Source),
+    ("facet", OpKind::Facet, Place::Pipe),
+    ("filter", OpKind::Where, Place::Pipe),
+    ("find", OpKind::Find, Place::Pipe),
+    ("fork", OpKind::Fork, Place::Pipe),
+    ("getschema", OpKind::GetSchema, Place::Pipe),
+    ("graph-match", OpKind::GraphMatch, Place::Pipe),
+    ("invoke", OpKind::Invoke, Place::Pipe),
+    ("join", OpKind::Join, Place::Pipe),
+    ("limit", OpKind::Take, Place::Pipe),
+    ("lookup", OpKind::Lookup, Place::Pipe),
+    ("make-graph", OpKind::MakeGraph, Place::Pipe),
+    ("make-series", OpKind::MakeSeries, Place::Pipe),
+    ("mv-apply", OpKind::MvApply, Place::Pipe),
+    ("mv-expand", OpKind::MvExpand, Place::Pipe),
+    ("mvexpand", OpKind::MvExpand, Place::Pipe),
+    ("order", OpKind::Sort, Place::Pipe),
+    ("parse", OpKind::Parse, Place::Pipe),
+    ("parse-kv", OpKind::ParseKv, Place::Pipe),
+    ("parse-where", OpKind::ParseWhere, Place::Pipe),
+    ("partition", OpKind::Partition, Place::Pipe),
+    ("print", OpKind::Print, Place::Source),
+    ("project", OpKind::Project, Place::Pipe),
+    ("project-away", OpKind::ProjectAway, Place::Pipe),
+    ("project-keep", OpKind::ProjectKeep, Place::Pipe),
+    ("project-rename", OpKind::ProjectRename, Place::Pipe),
+    ("project-reorder", OpKind::ProjectReorder, Place::Pipe),
+    ("range", OpKind::Range, Place::Source),
+    ("reduce", OpKind::Reduce, Place::Pipe),
+    ("render", OpKind::Render, Place::Pipe),
+    ("sample", OpKind::Sample, Place::Pipe),
+    ("sample-distinct", OpKind::SampleDistinct, Place::Pipe),
+    ("scan", OpKind::Scan, Place::Pipe),
+    ("search", OpKind::Search, Place::Pipe),
+    ("serialize", OpKind::Serialize, Place::Pipe),
+    ("sort", OpKind::Sort, Place::Pipe),
+    ("summarize", OpKind::Summarize, Place::Pipe),
+    ("take", OpKind::Take, Place::Pipe),
+    ("top", OpKind::Top, Place::Pipe),
+    ("top-hitters", OpKind::TopHitters, Place::Pipe),
+    ("top-nested", OpKind::TopNested, Place::Pipe),
+    ("union", OpKind::Union, Place::Pipe),
+    ("where", OpKind::Where, Place::Pipe),
+];
+
+impl OpKind {
+    /// The operator a keyword spells (case-sensitive, as Kusto's keywords are).
+    pub fn from_keyword(word: &str) -> Option<OpKind> {
+        KEYWORDS
+            .iter()
+            .find(|(k, ..)| *k == word)
+            .map(|(_, kind, _)| *kind)
+    }
+
+    /// Whether the keyword is an operator that may follow `|`.
+    pub fn is_pipe_keyword(word: &str) -> bool {
+        KEYWORDS
+            .iter()
+            .any(|(k, _, place)| *k == word && *place == Place::Pipe)
+    }
+
+    /// The keywords that may follow `|`, for suggestions.
+    pub fn pipe_keywords() -> impl Iterator<Item = &'static str> {
+        KEYWORDS
+            .iter()
+            .filter(|(.., place)| *place == Place::Pipe)
+            .map(|(k, ..)| *k)
+    }
+}
+
+/// An `Operator` node with its kind: the accessors binder and lowering share.
+#[derive(Clone, Copy)]
+pub struct Operator<'a> {
+    pub view: View<'a>,
+    pub id: u32,
+    pub kind: Option<OpKind>,
+}
+
+impl<'a> Operator<'a> {
+    /// The operator at node `id` (`kind` is None for a keyword vigil does not know, which the
+    /// parser has reported).
+    pub fn cast(tree: &'a SyntaxTree, text: &'a str, id: u32) -> Option<Operator<'a>> {
+        let view = View { tree, text };
+        if view.kind(id) != N::Operator {
+            return None;
+        }
+        let kind = view
+            .tokens(id)
+            .first()
+            .and_then(|t| OpKind::from_keyword(view.tok_text(*t)));
+        Some(Operator { view, id, kind })
+    }
+
+    /// The operator's keyword as written.
+    pub fn keyword(&self) -> &'a str {
+        self.view
+            .tokens(self.id)
+            .first()
+            .map(|t| self.view.tok_text(*t))
+            .unwrap_or("")
+    }
+
+    /// The child nodes.
+    pub fn children(&self) -> Vec<u32> {
+        self.view.children(self.id)
+    }
+
+    /// The first list (`project a, b`, `summarize ...`).
+    pub fn first_list(&self) -> Option<u32> {
+        self.children()
+            .into_iter()
+            .find(|k| self.view.kind(*k) == N::List)
+    }
+
+    /// The main operand: the first child that is not a parameter, a clause or a list
+    /// (`where`'s predicate, `join`'s right side, `top`'s count).
+    pub fn operand(&self) -> Option<u32> {
+        self.children().into_iter().find(|k| {
+            !matches!(
+                self.view.kind(*k),
+                N::OperatorParam | N::Clause | N::List | N::Error
+            )
+        })
+    }
+
+    /// The clause that starts with `word` (`by`, `on`, `with`, `from`, ...).
+    pub fn clause(&self, word: &str) -> Option<u32> {
+        self.children().into_iter().find(|c| {
+            self.view.kind(*c) == N::Clause
+                && self
+                    .view
+                    .tokens(*c)
+                    .first()
+                    .is_some_and(|t| self.view.tok_text(*t).eq_ignore_ascii_case(word))
+        })
+    }
+
+    /// The value of the operator parameter `key=value` (`kind=inner`, `withsource=T`), as
+    /// written: a string literal decoded, a word or number as is.
+    pub fn param(&self, key: &str) -> Option<String> {
+        for c in self.children() {
+            if self.view.kind(c) != N::OperatorParam {
+                continue;
+            }
+            let toks: Vec<Token> = self.view.tokens(c);
+            if !toks
+                .first()
+                .is_some_and(|t| self.view.tok_text(*t).eq_ignore_ascii_case(key))
+            {
+                continue;
+            }
+            let v = match self
+                .view
+                .children(c)
+                .into_iter()
+                .find(|n| self.view.kind(*n) == N::Literal)
+            {
+                Some(lit) => self.view.tokens(lit).into_iter().last()?,
+                None => toks.into_iter().skip(1).last()?,
+            };
+            let raw = self.view.tok_text(v);
+            return Some(super::literal::decode_string(raw).unwrap_or_else(|| raw.to_string()));
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_are_unique_and_every_kind_is_spelled() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, ..) in KEYWORDS {
+            assert!(seen.insert(*k), "{k} twice");
+        }
+        let kinds: std::collections::HashSet<OpKind> =
+            KEYWORDS.iter().map(|(_, kind, _)| *kind).collect();
+        assert_eq!(
+            kinds.len(),
+            46,
+            "a kind without a keyword (or a new kind: update)"
+        );
+        assert_eq!(OpKind::from_keyword("filter"), Some(OpKind::Where));
+        assert!(!OpKind::is_pipe_keyword("range"));
+        assert!(OpKind::is_pipe_keyword("mvexpand"));
+    }
+}
