@@ -284,8 +284,15 @@ fn parse_builtins(text: &str) -> Vec<Builtin> {
     let mut seen = HashSet::new();
     for (n, line) in data_lines(text) {
         let f: Vec<&str> = line.split('\t').collect();
-        assert_eq!(f.len(), 6, "builtins.tsv:{n}: expected 6 fields: {line:?}");
+        assert_eq!(f.len(), 7, "builtins.tsv:{n}: expected 7 fields: {line:?}");
         let (kind, name, min, max, ret, args) = (f[0], f[1], f[2], f[3], f[4], f[5]);
+        let rule = f[6];
+        assert!(
+            matches!(rule, "-" | "arg1" | "only_arg" | "column_ifexists")
+                || rule.strip_prefix("prefix:").is_some_and(|p| !p.is_empty())
+                || rule.strip_prefix("fixed:").is_some_and(|p| !p.is_empty()),
+            "builtins.tsv:{n}: result_name {rule:?}"
+        );
         assert!(KINDS.contains(&kind), "builtins.tsv:{n}: kind {kind:?}");
         assert!(
             !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),

@@ -302,6 +302,27 @@ pub struct Catalog {
 const TABLES: &str = include_str!("data/tables.tsv");
 const FUNCTIONS: &str = include_str!("data/functions.tsv");
 const BUILTINS: &str = include_str!("data/builtins.tsv");
+
+/// The result-name rule `builtins.tsv` declares for a function (its `result_name` column;
+/// None for `-` or an unknown name): how an unnamed call's column is named (`kql::view`).
+pub fn result_name_rule(name: &str) -> Option<&'static str> {
+    static RULES: std::sync::OnceLock<HashMap<&'static str, &'static str>> =
+        std::sync::OnceLock::new();
+    RULES
+        .get_or_init(|| {
+            BUILTINS
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.split('\t').collect();
+                    let rule = *f.get(6)?;
+                    (rule != "-").then_some((f[1], rule))
+                })
+                .collect()
+        })
+        .get(name)
+        .copied()
+}
 /// Microsoft's Azure Monitor table reference (pinned; see the file's header for its source).
 const REFERENCE: &str = include_str!("data/azure-monitor-tables.tsv");
 
