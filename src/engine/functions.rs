@@ -1710,7 +1710,7 @@ fn array_index_of(a: &[Value]) -> Value {
     let end = if length == -1 {
         n
     } else {
-        (start + length).min(n)
+        start.saturating_add(length).min(n)
     };
     let needle = arg(a, 1).to_json();
     // A number finds a number of the same value (1 finds 1.0).
@@ -1756,8 +1756,13 @@ fn key_path(key: &str) -> Option<Vec<String>> {
             _ => return None,
         }
     }
-    (!out.is_empty() && out.iter().all(|k| !k.is_empty())).then_some(out)
+    // Deeper paths than `parse_json` accepts would build bags too deep to drop or print.
+    (!out.is_empty() && out.len() <= MAX_KEY_DEPTH && out.iter().all(|k| !k.is_empty()))
+        .then_some(out)
 }
+
+/// The deepest key path `bag_set_key` / `bag_remove_keys` follow (null beyond).
+const MAX_KEY_DEPTH: usize = 100;
 
 /// A JSONPath subset: `$`, `.name`, `['name']`, `[index]`.
 fn json_path<'a>(doc: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {

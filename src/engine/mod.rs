@@ -101,6 +101,68 @@ mod tests {
     }
 
     #[test]
+    fn hostile_arguments_give_answers_not_panics() {
+        let deep = format!("$.{}", vec!["a"; 5_000].join("."));
+        assert_eq!(
+            one(&format!("print bag_set_key(dynamic({{}}), '{deep}', 1)")),
+            "null"
+        );
+        assert_eq!(
+            one("print bag_set_key(dynamic({'a': 1}), '$.a.b', 2)"),
+            r#"{"a":{"b":2}}"#
+        );
+        let max = i64::MAX;
+        assert_eq!(
+            one(&format!(
+                "print array_index_of(dynamic([1,2]), 2, 0, {max})"
+            )),
+            "1"
+        );
+        assert_eq!(
+            one(&format!("print indexof_regex('abc', 'c', 0, {max})")),
+            "2"
+        );
+        assert_eq!(one("print array_index_of(dynamic([1]), 1, 0, -2)"), "null");
+        assert_eq!(
+            one("print array_index_of(dynamic([1]), 1, 0, -1, 0)"),
+            "null"
+        );
+        let long = "é".repeat(5_000);
+        assert_eq!(
+            one(&format!("print punycode_from_string('{long}')")),
+            "null"
+        );
+        assert_eq!(one("print hash(int(null)), hash_md5(int(null))"), "null");
+        assert_eq!(one("print hash('World', 0)"), "null");
+        assert_eq!(
+            one(r#"print parse_csv('a,"unclosed')"#),
+            r#"["a","unclosed"]"#
+        );
+        assert_eq!(one("print format_ipv4('10.1.2.3', 33)"), r#""""#);
+        assert_eq!(
+            one("print ipv4_range_to_cidr_list('0.0.0.0', '255.255.255.255')"),
+            r#"["0.0.0.0/0"]"#
+        );
+        assert_eq!(
+            one("print ipv4_range_to_cidr_list('10.0.0.9', '10.0.0.1')"),
+            "[]"
+        );
+        // The poles: no panic (infinite or NaN).
+        one("print gamma(0), gamma(-1), loggamma(0)");
+    }
+
+    #[test]
+    fn bag_unpack_refuses_a_conflict_by_default() {
+        let q = "datatable(Name:string, d:dynamic)['a', dynamic({'Name': 'b'})] | evaluate bag_unpack(d)";
+        let opts = RunOptions {
+            now: 0,
+            window: None,
+        };
+        let e = run(q, &Sandbox::default(), opts).expect_err("a conflict");
+        assert!(e.message.contains("columnsConflict"), "{}", e.message);
+    }
+
+    #[test]
     fn one_string_dynamic_arrays_keep_their_element() {
         // `['abc']` lexes as a bracketed name; as a dynamic array it is one string, and
         // `has_any` / `in` over it must still match.

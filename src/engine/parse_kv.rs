@@ -55,10 +55,6 @@ fn at(chars: &[char], i: usize, pat: &[char]) -> bool {
     !pat.is_empty() && chars.len() >= i + pat.len() && chars[i..i + pat.len()] == *pat
 }
 
-fn find(chars: &[char], from: usize, pat: &[char]) -> Option<usize> {
-    (from..chars.len()).find(|&i| at(chars, i, pat))
-}
-
 /// A quoted run starting at `i` (an opening quote): its text without the quotes (escapes
 /// applied) and the index after the closing quote; an unclosed quote runs to the end.
 fn quoted(chars: &[char], i: usize, o: &KvOptions) -> Option<(String, usize)> {
@@ -96,9 +92,23 @@ fn text(chars: &[char], a: usize, b: usize) -> String {
         .to_string()
 }
 
+/// Every start of `pat` in `chars`, in order (for "the next one at or after i" by binary
+/// search, so a scan never rereads the text: hostile input stays linear).
+fn positions(chars: &[char], pat: &[char]) -> Vec<usize> {
+    if pat.is_empty() {
+        return Vec::new();
+    }
+    (0..chars.len()).filter(|&i| at(chars, i, pat)).collect()
+}
+
+fn next(pos: &[usize], from: usize) -> Option<usize> {
+    pos.get(pos.partition_point(|&p| p < from)).copied()
+}
+
 /// Pairs separated by `p`, key from value by `kv`. A greedy value runs to the pair delimiter
 /// that a key follows (text up to `kv` with no pair delimiter in it), or to the end.
 fn delimited(chars: &[char], p: &[char], kv: &[char], o: &KvOptions) -> Vec<(String, String)> {
+    let (ps, kvs) = (positions(chars, p), positions(chars, kv));
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
@@ -109,42 +119,32 @@ fn delimited(chars: &[char], p: &[char], kv: &[char], o: &KvOptions) -> Vec<(Str
         // The key: quoted, or up to the key/value delimiter (not past a pair delimiter).
         let (key, after_key) = match quoted(chars, i, o) {
             Some((k, j)) => (k, skip_ws(chars, j)),
-            None => {
-                let end_kv = find(chars, i, kv);
-                let end_p = find(chars, i, p);
-                match (end_kv, end_p) {
-                    (Some(k), Some(q)) if q < k => {
-                        // A piece without a key/value delimiter: skip it.
-                        i = q + p.len();
-                        continue;
-                    }
-                    (Some(k), _) => (text(chars, i, k), k),
-                    (None, _) => break,
+            None => match (next(&kvs, i), next(&ps, i)) {
+                (Some(k), Some(q)) if q < k => {
+                    // A piece without a key/value delimiter: skip it.
+                    i = q + p.len();
+                    continue;
                 }
-            }
+                (Some(k), _) => (text(chars, i, k), k),
+                (None, _) => break,
+            },
         };
         if !at(chars, after_key, kv) {
-            i = match find(chars, after_key, p) {
-                Some(q) => q + p.len(),
-                None => chars.len(),
-            };
+            i = next(&ps, after_key).map_or(chars.len(), |q| q + p.len());
             continue;
         }
         let v0 = skip_ws(chars, after_key + kv.len());
         if v0 < chars.len() {
             if let Some((v, j)) = quoted(chars, v0, o) {
                 out.push((key, v));
-                i = match find(chars, j, p) {
-                    Some(q) => q + p.len(),
-                    None => chars.len(),
-                };
+                i = next(&ps, j).map_or(chars.len(), |q| q + p.len());
                 continue;
             }
         }
         let end = if o.greedy {
-            next_key_start(chars, v0, p, kv)
+            next_key_start(&ps, &kvs, v0, p.len(), chars.len())
         } else {
-            find(chars, v0, p).unwrap_or(chars.len())
+            next(&ps, v0).unwrap_or(chars.len())
         };
         out.push((key, text(chars, v0, end)));
         i = end + if end < chars.len() { p.len() } else { 0 };
@@ -152,18 +152,21 @@ fn delimited(chars: &[char], p: &[char], kv: &[char], o: &KvOptions) -> Vec<(Str
     out
 }
 
-/// Greedy mode: the first pair delimiter at or after `from` that a key follows.
-fn next_key_start(chars: &[char], from: usize, p: &[char], kv: &[char]) -> usize {
-    let mut q = from;
-    while let Some(d) = find(chars, q, p) {
-        let key_start = d + p.len();
-        match (find(chars, key_start, kv), find(chars, key_start, p)) {
-            (Some(k), Some(next)) if k < next => return d,
+/// Greedy mode: the first pair delimiter at or after `from` that a key follows (a key/value
+/// delimiter comes before the next pair delimiter).
+fn next_key_start(ps: &[usize], kvs: &[usize], from: usize, plen: usize, end: usize) -> usize {
+    let mut k = ps.partition_point(|&q| q < from);
+    while let Some(&d) = ps.get(k) {
+        let key_start = d + plen;
+        let following = ps[k + 1..].iter().find(|&&q| q >= key_start).copied();
+        match (next(kvs, key_start), following) {
+            (Some(kv), Some(n)) if kv < n => return d,
             (Some(_), None) => return d,
-            _ => q = d + p.len(),
+            (None, _) => return end,
+            _ => k += 1,
         }
     }
-    chars.len()
+    end
 }
 
 /// No delimiters given: words (runs of letters, digits and `_`, or quoted runs) in order; a
@@ -200,6 +203,29 @@ mod tests {
             greedy,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn long_hostile_text_stays_linear() {
+        // 400,000 pair delimiters and one key/value delimiter at the very end: quadratic
+        // scanning would take minutes.
+        let mut t = "a=".to_string();
+        t.push_str(&" x".repeat(200_000));
+        t.push_str(" k=v");
+        let start = std::time::Instant::now();
+        for greedy in [false, true] {
+            let m = pairs(&t, &opts(" ", "=", greedy));
+            assert_eq!(m.get("k").map(String::as_str), Some("v"));
+        }
+        let mut t = " ".repeat(300_000);
+        t.push_str("k=v");
+        assert_eq!(
+            pairs(&t, &opts(" ", "=", true))
+                .get("k")
+                .map(String::as_str),
+            Some("v")
+        );
+        assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
     }
 
     #[test]

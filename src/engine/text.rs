@@ -231,7 +231,7 @@ fn indexof_regex(a: &[Value]) -> R<Value> {
     let end = if length == -1 {
         n
     } else {
-        (start + length).min(n)
+        start.saturating_add(length).min(n)
     };
     let byte = |i: i64| chars.get(i as usize).map_or(source.len(), |c| c.0);
     let window = &source[byte(start)..byte(end)];
@@ -406,14 +406,26 @@ pub(crate) fn punycode_decode(input: &str) -> Option<String> {
     Some(out.into_iter().collect())
 }
 
+/// Punycode is for domain-name labels (63 characters in DNS); longer text gives null, which
+/// keeps the quadratic encoding and decoding bounded.
+const PUNYCODE_MAX: usize = 4096;
+
 fn punycode_from_string(a: &[Value]) -> R<Value> {
-    Ok(punycode_encode(&s(a, 0))
+    let text = s(a, 0);
+    if text.chars().count() > PUNYCODE_MAX {
+        return Ok(Value::Null);
+    }
+    Ok(punycode_encode(&text)
         .map(Value::string)
         .unwrap_or(Value::Null))
 }
 
 fn punycode_to_string(a: &[Value]) -> R<Value> {
-    Ok(punycode_decode(&s(a, 0))
+    let text = s(a, 0);
+    if text.len() > PUNYCODE_MAX {
+        return Ok(Value::Null);
+    }
+    Ok(punycode_decode(&text)
         .map(Value::string)
         .unwrap_or(Value::Null))
 }
