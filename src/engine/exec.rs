@@ -1894,17 +1894,24 @@ impl<'a> Exec<'a> {
             .collect();
         // Build one regex for both kinds: simple patterns are literal text between lazy
         // captures; the last capture takes the rest of the text.
-        let mut re = String::from("(?s)");
-        if flags.contains('i') {
-            re.push_str("(?i)");
-        }
-        if flags.contains('m') {
-            re.push_str("(?m)");
-        }
-        if !regex {
+        // Simple and relaxed patterns match across lines; a regex pattern takes its flags
+        // (`s`, `m`, `i`, and `U`, which makes the greedy default lazy).
+        let mut re = String::new();
+        if regex {
+            for (flag, inline) in [('s', "(?s)"), ('m', "(?m)"), ('i', "(?i)"), ('U', "(?U)")] {
+                if flags.contains(flag) {
+                    re.push_str(inline);
+                }
+            }
+        } else {
+            re.push_str("(?s)");
+            if flags.contains('i') {
+                re.push_str("(?i)");
+            }
             re.push('^');
         }
         let n = pattern.len();
+        let mut columns_seen = 0;
         for (k, p) in pattern.iter().enumerate() {
             match p {
                 PatPart::Text(s) => {
@@ -1922,15 +1929,23 @@ impl<'a> Exec<'a> {
                 PatPart::Star => re.push_str(".*?"),
                 PatPart::Column(_, ty) => {
                     let last = k + 1 == n;
+                    // Relaxed mode prefers a number but takes a typed column's text whatever it
+                    // is (a value that does not convert is null, the other columns still parse);
+                    // regex mode's string columns are greedy, as the page's output shows.
                     let body = match ty {
+                        Type::Long | Type::Int if relaxed => r"[+-]?\d+|.*?",
                         Type::Long | Type::Int => r"[+-]?\d+",
+                        Type::Real | Type::Decimal if relaxed => {
+                            r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|.*?"
+                        }
                         Type::Real | Type::Decimal => r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?",
-                        _ if last && !regex => ".*",
+                        _ if regex => ".*",
+                        _ if last => ".*",
                         _ => ".*?",
                     };
-                    re.push('(');
-                    re.push_str(body);
-                    re.push(')');
+                    // Named, so capture groups written in the pattern's text do not shift them.
+                    re.push_str(&format!("(?P<vigil_col{columns_seen}>{body})"));
+                    columns_seen += 1;
                 }
             }
         }
@@ -1955,7 +1970,7 @@ impl<'a> Exec<'a> {
                     .iter()
                     .enumerate()
                     .map(|(k, (_, ty))| {
-                        c.get(k + 1)
+                        c.name(&format!("vigil_col{k}"))
                             .map(|m| Value::str(m.as_str()).cast(*ty))
                             .unwrap_or(Value::Null)
                     })
@@ -1963,7 +1978,8 @@ impl<'a> Exec<'a> {
                 let failed = columns.iter().enumerate().any(|(k, (_, ty))| {
                     *ty != Type::String
                         && vals[k].is_null()
-                        && c.get(k + 1).is_some_and(|m| !m.as_str().is_empty())
+                        && c.name(&format!("vigil_col{k}"))
+                            .is_some_and(|m| !m.as_str().is_empty())
                 });
                 (relaxed || !failed).then_some(vals)
             });
