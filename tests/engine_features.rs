@@ -503,3 +503,123 @@ fn the_engine_implements_what_the_function_table_declares_or_says_not_yet() {
         "the engine implements names builtins.tsv does not declare: {undeclared:?}"
     );
 }
+
+/// `evaluate basket`: the closed frequent patterns of three columns of the seeded table
+/// against a brute-force count of every subset of every row's values (not Apriori), with and
+/// without a weight column and a lower MaxDimensions; what counts as a match is the set of
+/// patterns and their counts (Kusto samples, so its order and patterns near the threshold may
+/// differ; vigil counts exactly and orders by count).
+#[test]
+fn basket_matches_brute_force_closed_patterns() {
+    let now = parse_datetime("2026-11-21T12:00:00Z").unwrap();
+    let rows = make_table(4_000, now, 9);
+    let mut sb = Sandbox::default();
+    sb.add_table("SecurityEvent", table(&rows));
+    let opts = RunOptions { now, window: None };
+    type Pattern = BTreeSet<(usize, String)>;
+    for (threshold, max_dims, weighted) in [(0.05, 5, false), (0.02, 2, false), (0.05, 5, true)] {
+        // The values of one row: EventID, Process (empty is a wildcard), Outcome; and a weight.
+        let items = |r: &Row| -> (Vec<(usize, String)>, i64) {
+            let mut v = vec![(0, r.event_id.to_string())];
+            if !r.process.is_empty() {
+                v.push((1, r.process.clone()));
+            }
+            let outcome = if r.event_id == 4625 { "fail" } else { "ok" };
+            v.push((2, outcome.to_string()));
+            (v, if weighted { r.event_id % 7 + 1 } else { 1 })
+        };
+        let mut counts: BTreeMap<Pattern, i64> = BTreeMap::new();
+        let mut total = 0;
+        for r in &rows {
+            let (v, w) = items(r);
+            total += w;
+            for mask in 1u32..(1 << v.len()) {
+                if mask.count_ones() as usize > max_dims {
+                    continue;
+                }
+                let s: Pattern = (0..v.len())
+                    .filter(|k| mask & (1 << k) != 0)
+                    .map(|k| v[k].clone())
+                    .collect();
+                *counts.entry(s).or_default() += w;
+            }
+        }
+        let frequent: BTreeMap<&Pattern, i64> = counts
+            .iter()
+            .filter(|(_, c)| **c as f64 >= threshold * total as f64)
+            .map(|(p, c)| (p, *c))
+            .collect();
+        let want: BTreeMap<Pattern, i64> = frequent
+            .iter()
+            .filter(|(p, c)| {
+                !frequent
+                    .iter()
+                    .any(|(q, d)| q.len() > p.len() && d == *c && p.is_subset(q))
+            })
+            .map(|(p, c)| ((*p).clone(), *c))
+            .collect();
+        let weight = if weighted {
+            ", W = EventID % 7 + 1"
+        } else {
+            ""
+        };
+        let args = if weighted {
+            format!("{threshold}, W")
+        } else {
+            format!("{threshold}, '~', {max_dims}")
+        };
+        let q = format!(
+            "SecurityEvent | project EventID, Process, Outcome = iff(EventID == 4625, 'fail', 'ok'){weight} \
+             | evaluate basket({args})"
+        );
+        let o = engine::run(&q, &sb, opts).unwrap();
+        let cols: Vec<String> = o.table.columns.iter().map(|c| c.name.clone()).collect();
+        // The weight column is not a dimension of the patterns.
+        let expect_cols = [
+            "SegmentId",
+            "Count",
+            "Percent",
+            "EventID",
+            "Process",
+            "Outcome",
+        ];
+        assert_eq!(cols, expect_cols, "{q}");
+        let mut got: BTreeMap<Pattern, i64> = BTreeMap::new();
+        for i in 0..o.table.rows {
+            let mut p = Pattern::new();
+            for (k, name) in ["EventID", "Process", "Outcome"].iter().enumerate() {
+                let v = o.table.column(name).unwrap().data.get(i).clone();
+                if !v.is_empty() {
+                    p.insert((k, v.to_kusto_string()));
+                }
+            }
+            let c = o
+                .table
+                .column("Count")
+                .unwrap()
+                .data
+                .get(i)
+                .as_i64()
+                .unwrap();
+            let pct = o
+                .table
+                .column("Percent")
+                .unwrap()
+                .data
+                .get(i)
+                .as_f64()
+                .unwrap();
+            assert!(
+                (pct - 100.0 * c as f64 / total as f64).abs() < 1e-9,
+                "{q}: {pct}"
+            );
+            assert_eq!(
+                o.table.column("SegmentId").unwrap().data.get(i).as_i64(),
+                Some(i as i64)
+            );
+            got.insert(p, c);
+        }
+        assert!(!want.is_empty() && want.len() > 3, "{want:?}");
+        assert_eq!(got, want, "{q}");
+    }
+}

@@ -2167,6 +2167,32 @@ impl<'a> Exec<'a> {
             "pivot" => self.pivot(t, args, span, schema),
             "bag_unpack" => self.bag_unpack(t, args, span, schema),
             "ipv4_lookup" => self.ipv4_lookup(t, args, span),
+            "basket" if schema.is_none() => {
+                // `~` (or no argument) takes a parameter's default.
+                let mut vals: Vec<Option<Value>> = Vec::new();
+                let mut weight = None;
+                for (k, a) in args.iter().enumerate() {
+                    if k == 1 {
+                        if let Expr::Name(n, _) = a {
+                            weight = Some(n.clone());
+                            vals.push(None);
+                            continue;
+                        }
+                    }
+                    let v = self.scalar(a)?;
+                    vals.push((v.to_kusto_string() != "~").then_some(v));
+                }
+                let arg = |k: usize| vals.get(k).cloned().flatten();
+                let b = super::basket::BasketArgs {
+                    threshold: arg(0).and_then(|v| v.as_f64()).unwrap_or(0.05),
+                    weight: weight.or_else(|| arg(1).map(|v| v.to_kusto_string())),
+                    max_dimensions: arg(2)
+                        .and_then(|v| v.as_i64())
+                        .map_or(5, |d| d.clamp(1, 64) as usize),
+                    wildcards: (3..vals.len()).filter_map(arg).collect(),
+                };
+                super::basket::run(t, &b, span)
+            }
             other if schema.is_some() => Err(EngineError::unsupported(
                 format!("evaluate {other}() with an output schema"),
                 Some(span),

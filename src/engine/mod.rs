@@ -10,6 +10,7 @@
 
 pub mod aggregate;
 pub mod arrays;
+pub mod basket;
 pub mod budget;
 pub mod codec;
 pub mod data;
@@ -149,6 +150,42 @@ mod tests {
         );
         // The poles: no panic (infinite or NaN).
         one("print gamma(0), gamma(-1), loggamma(0)");
+    }
+
+    #[test]
+    fn basket_stays_bounded() {
+        let opts = || RunOptions {
+            now: 0,
+            window: None,
+        };
+        let cols: Vec<String> = (0..30).map(|i| format!("c{i} = 1")).collect();
+        let q = format!(
+            "range x from 1 to 10 step 1 | project {} | evaluate basket(0.5)",
+            cols.join(", ")
+        );
+        let start = std::time::Instant::now();
+        let e = run(&q, &Sandbox::default(), opts()).expect_err("too many patterns");
+        assert!(e.message.contains("frequent patterns"), "{}", e.message);
+        assert!(start.elapsed().as_secs() < 10);
+        let e = run(
+            "print a = 1 | evaluate basket(0)",
+            &Sandbox::default(),
+            opts(),
+        )
+        .expect_err("a zero threshold");
+        assert!(e.message.contains("threshold"), "{}", e.message);
+        // Three dimensions of one constant: one closed pattern, all rows.
+        let o = run(
+            "range x from 1 to 4 step 1 | project a = 'k', b = 2 | evaluate basket()",
+            &Sandbox::default(),
+            opts(),
+        )
+        .expect("runs");
+        assert_eq!(o.table.rows, 1);
+        assert_eq!(
+            serde_json::Value::Array(o.table.json_rows()).to_string(),
+            r#"[[0,4,100.0,"k",2]]"#
+        );
     }
 
     #[test]
