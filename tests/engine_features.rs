@@ -623,3 +623,235 @@ fn basket_matches_brute_force_closed_patterns() {
         assert_eq!(got, want, "{q}");
     }
 }
+
+/// An item of the pattern tests: a column index and its value, ordered as the engine orders
+/// values (numbers numerically, strings by their bytes).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Val {
+    N(i64),
+    S(String),
+}
+
+type Pat = Vec<(usize, Val)>;
+
+/// The rows of the pattern tests: EventID, Process (empty: none), Account, and whether the
+/// event is a failure (the split of diffpatterns).
+fn pattern_rows(rows: &[Row]) -> Vec<(Vec<(usize, Val)>, bool)> {
+    rows.iter()
+        .map(|r| {
+            let mut v = vec![(0, Val::N(r.event_id))];
+            if !r.process.is_empty() {
+                v.push((1, Val::S(r.process.clone())));
+            }
+            v.push((2, Val::S(r.account.clone())));
+            (v, r.event_id == 4625)
+        })
+        .collect()
+}
+
+fn covers(p: &Pat, row: &[(usize, Val)]) -> bool {
+    p.iter().all(|i| row.contains(i))
+}
+
+fn engine_patterns(o: &engine::Output, dims: &[&str], measures: &[&str]) -> Vec<(Pat, Vec<f64>)> {
+    (0..o.table.rows)
+        .map(|i| {
+            let mut p = Pat::new();
+            for (k, name) in dims.iter().enumerate() {
+                let v = o.table.column(name).unwrap().data.get(i).clone();
+                if !v.is_empty() {
+                    p.push((
+                        k,
+                        match v.as_i64().filter(|_| k == 0) {
+                            Some(n) => Val::N(n),
+                            None => Val::S(v.to_kusto_string()),
+                        },
+                    ));
+                }
+            }
+            let m = measures
+                .iter()
+                .map(|m| o.table.column(m).unwrap().data.get(i).as_f64().unwrap())
+                .collect();
+            (p, m)
+        })
+        .collect()
+}
+
+/// `evaluate diffpatterns`: against a brute-force version of the rule vigil states (every
+/// subset of every row's values counted in A and B; closed, frequent in A or B, a difference
+/// of at least the threshold; kept by difference while no kept pattern contains or is
+/// contained in the next).
+#[test]
+fn diffpatterns_match_the_stated_rule() {
+    let now = parse_datetime("2026-11-21T12:00:00Z").unwrap();
+    let rows = make_table(4_000, now, 11);
+    let mut sb = Sandbox::default();
+    sb.add_table("SecurityEvent", table(&rows));
+    let opts = RunOptions { now, window: None };
+    let data = pattern_rows(&rows);
+    let threshold = 0.05;
+    let (tot_a, tot_b) = (
+        data.iter().filter(|r| !r.1).count() as f64,
+        data.iter().filter(|r| r.1).count() as f64,
+    );
+    let mut counts: BTreeMap<Pat, (f64, f64)> = BTreeMap::new();
+    for (v, failed) in &data {
+        for mask in 1u32..(1 << v.len()) {
+            let p: Pat = (0..v.len())
+                .filter(|k| mask & (1 << k) != 0)
+                .map(|k| v[k].clone())
+                .collect();
+            let e = counts.entry(p).or_default();
+            if *failed {
+                e.1 += 1.0;
+            } else {
+                e.0 += 1.0;
+            }
+        }
+    }
+    let frequent: Vec<(&Pat, (f64, f64))> = counts
+        .iter()
+        .filter(|(_, (a, b))| *a >= threshold * tot_a || *b >= threshold * tot_b)
+        .map(|(p, c)| (p, *c))
+        .collect();
+    let mut chosen: Vec<(Pat, f64)> = frequent
+        .iter()
+        .filter(|(p, c)| {
+            !frequent
+                .iter()
+                .any(|(q, d)| q.len() > p.len() && d == c && p.iter().all(|i| q.contains(i)))
+        })
+        .map(|(p, (a, b))| ((*p).clone(), (100.0 * a / tot_a - 100.0 * b / tot_b).abs()))
+        .filter(|(_, d)| *d >= 100.0 * threshold)
+        .collect();
+    chosen.sort_by(|x, y| {
+        y.1.total_cmp(&x.1)
+            .then(y.0.len().cmp(&x.0.len()))
+            .then(x.0.cmp(&y.0))
+    });
+    let mut want: Vec<Pat> = Vec::new();
+    for (p, _) in chosen {
+        let related = want
+            .iter()
+            .any(|q| p.iter().all(|i| q.contains(i)) || q.iter().all(|i| p.contains(i)));
+        if !related {
+            want.push(p);
+        }
+    }
+    let q = "SecurityEvent | extend Failed = iff(EventID == 4625, 'yes', 'no') \
+             | project EventID, Process, Account, Failed \
+             | evaluate diffpatterns(Failed, 'no', 'yes')";
+    let o = engine::run(q, &sb, opts).unwrap();
+    let cols: Vec<String> = o.table.columns.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(
+        cols,
+        [
+            "SegmentId",
+            "CountA",
+            "CountB",
+            "PercentA",
+            "PercentB",
+            "PercentDiffAB",
+            "EventID",
+            "Process",
+            "Account"
+        ]
+    );
+    let got = engine_patterns(
+        &o,
+        &["EventID", "Process", "Account"],
+        &["CountA", "CountB"],
+    );
+    let got_patterns: Vec<Pat> = got.iter().map(|g| g.0.clone()).collect();
+    assert!(want.len() >= 3, "{want:?}");
+    assert_eq!(got_patterns, want);
+    for (p, m) in &got {
+        let (a, b) = counts[p];
+        assert_eq!((m[0], m[1]), (a, b), "{p:?}");
+    }
+}
+
+/// `evaluate autocluster`: against a plain-Rust version of the rule vigil states (seeds: the
+/// most frequent distinct rows; each generalized one value at a time while
+/// coverage^w × (values/dimensions)^(1-w) improves; kept by score while no kept pattern
+/// contains or is contained in the next), computed by scanning rows instead of bitsets.
+#[test]
+fn autocluster_matches_the_stated_rule() {
+    let now = parse_datetime("2026-11-21T12:00:00Z").unwrap();
+    let rows = make_table(3_000, now, 13);
+    let mut sb = Sandbox::default();
+    sb.add_table("SecurityEvent", table(&rows));
+    let opts = RunOptions { now, window: None };
+    let data: Vec<Vec<(usize, Val)>> = pattern_rows(&rows).into_iter().map(|r| r.0).collect();
+    for (w, seeds) in [(0.5, 25usize), (0.8, 5), (0.2, 40)] {
+        let total = data.len() as f64;
+        let count = |p: &Pat| data.iter().filter(|r| covers(p, r)).count() as f64;
+        let score = |p: &Pat| (count(p) / total).powf(w) * (p.len() as f64 / 3.0).powf(1.0 - w);
+        // Seeds: distinct rows by frequency, then first appearance.
+        let mut freq: Vec<(Pat, usize, usize)> = Vec::new();
+        for (i, r) in data.iter().enumerate() {
+            match freq.iter_mut().find(|f| f.0 == *r) {
+                Some(f) => f.2 += 1,
+                None => freq.push((r.clone(), i, 1)),
+            }
+        }
+        freq.sort_by(|x, y| y.2.cmp(&x.2).then(x.1.cmp(&y.1)));
+        let mut optima: Vec<(Pat, f64)> = Vec::new();
+        for (seed, ..) in freq.into_iter().take(seeds) {
+            let mut p = seed;
+            let mut s = score(&p);
+            while p.len() > 1 {
+                let mut best: Option<(Pat, f64)> = None;
+                for r in 0..p.len() {
+                    let mut q = p.clone();
+                    q.remove(r);
+                    let sq = score(&q);
+                    // Ties: the smaller pattern in item order wins, as in the engine.
+                    if best
+                        .as_ref()
+                        .is_none_or(|(bq, bs)| sq > *bs || (sq == *bs && q < *bq))
+                    {
+                        best = Some((q, sq));
+                    }
+                }
+                match best {
+                    Some((q, sq)) if sq > s => {
+                        p = q;
+                        s = sq;
+                    }
+                    _ => break,
+                }
+            }
+            if !optima.iter().any(|(q, _)| *q == p) {
+                optima.push((p, s));
+            }
+        }
+        optima.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        let mut want: Vec<Pat> = Vec::new();
+        for (p, _) in optima {
+            let related = want
+                .iter()
+                .any(|q| p.iter().all(|i| q.contains(i)) || q.iter().all(|i| p.contains(i)));
+            if !related {
+                want.push(p);
+            }
+        }
+        let q = format!(
+            "SecurityEvent | project EventID, Process, Account | evaluate autocluster({w}, '~', {seeds})"
+        );
+        let o = engine::run(&q, &sb, opts).unwrap();
+        let got = engine_patterns(
+            &o,
+            &["EventID", "Process", "Account"],
+            &["Count", "Percent"],
+        );
+        let got_patterns: Vec<Pat> = got.iter().map(|g| g.0.clone()).collect();
+        assert!(!want.is_empty());
+        assert_eq!(got_patterns, want, "{q}");
+        for (p, m) in &got {
+            assert_eq!(m[0], count(p), "{p:?}");
+            assert!((m[1] - 100.0 * count(p) / total).abs() < 1e-9);
+        }
+    }
+}

@@ -2168,30 +2168,52 @@ impl<'a> Exec<'a> {
             "bag_unpack" => self.bag_unpack(t, args, span, schema),
             "ipv4_lookup" => self.ipv4_lookup(t, args, span),
             "basket" if schema.is_none() => {
-                // `~` (or no argument) takes a parameter's default.
-                let mut vals: Vec<Option<Value>> = Vec::new();
-                let mut weight = None;
-                for (k, a) in args.iter().enumerate() {
-                    if k == 1 {
-                        if let Expr::Name(n, _) = a {
-                            weight = Some(n.clone());
-                            vals.push(None);
-                            continue;
-                        }
-                    }
-                    let v = self.scalar(a)?;
-                    vals.push((v.to_kusto_string() != "~").then_some(v));
-                }
+                let (vals, names) = self.plugin_args(args)?;
                 let arg = |k: usize| vals.get(k).cloned().flatten();
-                let b = super::basket::BasketArgs {
+                let b = super::patterns::BasketArgs {
                     threshold: arg(0).and_then(|v| v.as_f64()).unwrap_or(0.05),
-                    weight: weight.or_else(|| arg(1).map(|v| v.to_kusto_string())),
+                    weight: names.get(1).cloned().flatten(),
                     max_dimensions: arg(2)
                         .and_then(|v| v.as_i64())
                         .map_or(5, |d| d.clamp(1, 64) as usize),
                     wildcards: (3..vals.len()).filter_map(arg).collect(),
                 };
-                super::basket::run(t, &b, span)
+                super::patterns::basket(t, &b, span)
+            }
+            "diffpatterns" if schema.is_none() => {
+                let (vals, names) = self.plugin_args(args)?;
+                let arg = |k: usize| vals.get(k).cloned().flatten();
+                let Some(split) = names.first().cloned().flatten() else {
+                    return Err(EngineError::new(
+                        "diffpatterns needs a split column",
+                        Some(span),
+                    ));
+                };
+                let d = super::patterns::DiffArgs {
+                    split,
+                    a: arg(1).map(|v| v.to_kusto_string()).unwrap_or_default(),
+                    b: arg(2).map(|v| v.to_kusto_string()).unwrap_or_default(),
+                    weight: names.get(3).cloned().flatten(),
+                    threshold: arg(4).and_then(|v| v.as_f64()).unwrap_or(0.05),
+                    max_dimensions: arg(5)
+                        .and_then(|v| v.as_i64())
+                        .map_or(64, |d| d.clamp(1, 64) as usize),
+                    wildcards: (6..vals.len()).filter_map(arg).collect(),
+                };
+                super::patterns::diffpatterns(t, &d, span)
+            }
+            "autocluster" if schema.is_none() => {
+                let (vals, names) = self.plugin_args(args)?;
+                let arg = |k: usize| vals.get(k).cloned().flatten();
+                let c = super::patterns::ClusterArgs {
+                    size_weight: arg(0).and_then(|v| v.as_f64()).unwrap_or(0.5),
+                    weight: names.get(1).cloned().flatten(),
+                    seeds: arg(2)
+                        .and_then(|v| v.as_i64())
+                        .map_or(25, |n| n.clamp(1, 1000) as usize),
+                    wildcards: (3..vals.len()).filter_map(arg).collect(),
+                };
+                super::patterns::autocluster(t, &c, span)
             }
             other if schema.is_some() => Err(EngineError::unsupported(
                 format!("evaluate {other}() with an output schema"),
@@ -2202,6 +2224,28 @@ impl<'a> Exec<'a> {
                 Some(span),
             )),
         }
+    }
+
+    /// A pattern plugin's arguments: each one's value (None for `~`, the default) and, for a
+    /// bare column name, the name (a column argument may also be given as a string).
+    #[allow(clippy::type_complexity)]
+    fn plugin_args(&mut self, args: &[Expr]) -> R<(Vec<Option<Value>>, Vec<Option<String>>)> {
+        let (mut vals, mut names) = (Vec::new(), Vec::new());
+        for a in args {
+            if let Expr::Name(n, _) = a {
+                if self.lookup(n).is_none() {
+                    vals.push(None);
+                    names.push(Some(n.clone()));
+                    continue;
+                }
+            }
+            let v = self.scalar(a)?;
+            let s = v.to_kusto_string();
+            let given = s != "~";
+            names.push((given && matches!(v, Value::Str(_))).then(|| s.clone()));
+            vals.push(given.then_some(v));
+        }
+        Ok((vals, names))
     }
 
     /// `evaluate bag_unpack(Column [, Prefix] [, columnsConflict=...] [, ignoredProperties=...])

@@ -10,7 +10,6 @@
 
 pub mod aggregate;
 pub mod arrays;
-pub mod basket;
 pub mod budget;
 pub mod codec;
 pub mod data;
@@ -23,6 +22,7 @@ pub mod hashes;
 pub mod ir;
 pub mod lower;
 pub mod parse_kv;
+pub mod patterns;
 pub mod regexes;
 pub mod series;
 pub mod source;
