@@ -75,7 +75,7 @@ impl<'a> Input<'a> {
 
     fn all(&self) -> Vec<u64> {
         let mut bits = vec![u64::MAX; self.words];
-        if self.t.rows % 64 != 0 {
+        if !self.t.rows.is_multiple_of(64) {
             if let Some(last) = bits.last_mut() {
                 *last = (1u64 << (self.t.rows % 64)) - 1;
             }
