@@ -170,7 +170,7 @@ fn query_command_formats_and_batch_mode() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"{\"id\":\"a\",\"query\":\"T | count\"}\n{\"id\":\"b\",\"query\":\"T | evaluate autocluster()\"}\n")
+        .write_all(b"{\"id\":\"a\",\"query\":\"T | count\"}\n{\"id\":\"b\",\"query\":\"T | evaluate sequence_detect()\"}\n")
         .unwrap();
     let o = child.wait_with_output().unwrap();
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
@@ -182,7 +182,7 @@ fn query_command_formats_and_batch_mode() {
     assert!(lines[1]["error"]
         .as_str()
         .unwrap()
-        .starts_with("not supported yet: evaluate autocluster()"));
+        .starts_with("not supported yet: evaluate sequence_detect()"));
 }
 
 /// The same dry-run through the Log Analytics query API of the emulator (real HTTP on

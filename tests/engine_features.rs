@@ -855,3 +855,54 @@ fn autocluster_matches_the_stated_rule() {
         }
     }
 }
+
+/// `partition by Column (operators)`: per host, the two latest events, against the same
+/// selection made in plain Rust; hosts in order of first appearance.
+#[test]
+fn partition_runs_the_operators_per_value() {
+    let now = parse_datetime("2026-11-21T12:00:00Z").unwrap();
+    let rows = make_table(2_000, now, 17);
+    let mut sb = Sandbox::default();
+    sb.add_table("SecurityEvent", table(&rows));
+    let opts = RunOptions { now, window: None };
+    let o = engine::run(
+        "SecurityEvent | partition hint.strategy=native by Computer (top 2 by TimeGenerated desc | project Computer, TimeGenerated, n = 1)",
+        &sb,
+        opts,
+    )
+    .unwrap();
+    let mut hosts: Vec<&str> = Vec::new();
+    for r in &rows {
+        if !hosts.contains(&r.computer.as_str()) {
+            hosts.push(&r.computer);
+        }
+    }
+    let mut want: Vec<(String, i64)> = Vec::new();
+    for h in &hosts {
+        let mut times: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.computer == *h)
+            .map(|r| r.time)
+            .collect();
+        times.sort_unstable_by(|a, b| b.cmp(a));
+        want.extend(times.into_iter().take(2).map(|t| (h.to_string(), t)));
+    }
+    let got: Vec<(String, i64)> = (0..o.table.rows)
+        .map(|i| {
+            (
+                o.table
+                    .column("Computer")
+                    .unwrap()
+                    .data
+                    .get(i)
+                    .to_kusto_string(),
+                match o.table.column("TimeGenerated").unwrap().data.get(i) {
+                    Value::DateTime(t) => *t,
+                    other => panic!("{other:?}"),
+                },
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(o.table.columns.len(), 3);
+}

@@ -763,6 +763,7 @@ impl<'a> Exec<'a> {
                 columns,
                 options,
             } => self.parse_kv(&t, expr, columns, options),
+            Op::Partition { by, ops } => self.partition(&t, by, ops),
             Op::MakeSeries(ms) => self.make_series(&t, ms),
             Op::Evaluate(name, args, span, schema) => {
                 self.evaluate(&t, name, args, *span, schema.as_deref())
@@ -1842,6 +1843,43 @@ impl<'a> Exec<'a> {
                     .push(Column::new(c.name.clone(), c.ty, Vec::new()));
             }
             return Ok(out);
+        }
+        Ok(union(&parts, None, true))
+    }
+
+    /// `partition by Column (operators)`: the operators over each distinct value's rows (in
+    /// order of first appearance), the results unioned; no rows still give the operators'
+    /// columns.
+    fn partition(&mut self, t: &Arc<Table>, by: &str, ops: &[Op]) -> R<Table> {
+        let col = t
+            .column(by)
+            .ok_or_else(|| EngineError::new(format!("partition: no column `{by}`"), None))?;
+        let mut order: Vec<Key> = Vec::new();
+        let mut rows: HashMap<Key, Vec<usize>> = HashMap::new();
+        for i in 0..t.rows {
+            let k = col.data.get(i).key();
+            rows.entry(k.clone())
+                .or_insert_with(|| {
+                    order.push(k);
+                    Vec::new()
+                })
+                .push(i);
+        }
+        let run = |this: &mut Self, part: Table| -> R<Arc<Table>> {
+            let mut cur = Arc::new(part);
+            for op in ops {
+                cur = Arc::new(this.op(cur, op)?);
+            }
+            Ok(cur)
+        };
+        if order.is_empty() {
+            return Ok((*run(self, t.take(&[]))?).clone());
+        }
+        let mut parts = Vec::with_capacity(order.len());
+        for k in &order {
+            let part = run(self, t.take(&rows[k]))?;
+            self.check_table(part.rows, part.columns.len(), "partition")?;
+            parts.push((String::new(), part));
         }
         Ok(union(&parts, None, true))
     }

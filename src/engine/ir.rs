@@ -238,6 +238,12 @@ pub enum Op {
         pattern: Vec<PatPart>,
         keep_unmatched: bool,
     },
+    /// `partition by Column (subquery)`: the subquery run over each value's rows, the
+    /// results unioned in order of first appearance.
+    Partition {
+        by: String,
+        ops: Vec<Op>,
+    },
     /// `parse-kv Expr as (Key:type, ...) with (...)`.
     ParseKv {
         expr: Expr,

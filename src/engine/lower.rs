@@ -1044,6 +1044,41 @@ impl<'a> Lower<'a> {
                 }
             }
             Some(K::ParseKv) => self.parse_kv(op),
+            Some(K::Partition) => {
+                let by = self
+                    .clause(op, "by")
+                    .and_then(|c| self.kids(c).first().and_then(|n| self.name_of(*n)));
+                let sub = self.operand(op).map(|s| match self.kind(s) {
+                    N::Paren => self.kids(s).first().copied().unwrap_or(s),
+                    _ => s,
+                });
+                // `( operators )` over each partition; the `{ ... }` form with a source is not
+                // supported yet.
+                let ops: Option<Vec<Op>> = sub.and_then(|s| match self.kind(s) {
+                    N::Pipeline
+                        if self
+                            .kids(s)
+                            .first()
+                            .is_some_and(|k| self.kind(*k) == N::Operator) =>
+                    {
+                        Some(
+                            self.kids(s)
+                                .into_iter()
+                                .filter(|o| self.kind(*o) == N::Operator)
+                                .map(|o| self.operator(o))
+                                .collect(),
+                        )
+                    }
+                    N::Operator => Some(vec![self.operator(s)]),
+                    _ => None,
+                });
+                match (by, ops) {
+                    (Some(by), Some(ops)) => Op::Partition { by, ops },
+                    _ => {
+                        Op::Unsupported("partition other than `by Column (operators)`".into(), span)
+                    }
+                }
+            }
             Some(K::Parse | K::ParseWhere) => {
                 let Some(e) = self.operand(op) else {
                     return Op::Unsupported("parse without a source".into(), span);
@@ -1250,7 +1285,6 @@ impl<'a> Lower<'a> {
                 | K::Fork
                 | K::GraphMatch
                 | K::MakeGraph
-                | K::Partition
                 | K::Reduce
                 | K::SampleDistinct
                 | K::Scan
