@@ -906,3 +906,76 @@ fn partition_runs_the_operators_per_value() {
     assert_eq!(got, want);
     assert_eq!(o.table.columns.len(), 3);
 }
+
+/// `top-nested`: the top 3 hosts by event count, and under each its top 2 event ids by count
+/// (ties in order of first appearance), against plain-Rust counts; names as Kusto.Language gives
+/// them (`aggregated_Computer`, a named aggregation keeps its name).
+#[test]
+fn top_nested_matches_independent_counts() {
+    let now = parse_datetime("2026-11-21T12:00:00Z").unwrap();
+    let rows = make_table(3_000, now, 19);
+    let mut sb = Sandbox::default();
+    sb.add_table("SecurityEvent", table(&rows));
+    let opts = RunOptions { now, window: None };
+    let o = engine::run(
+        "SecurityEvent | top-nested 3 of Computer by count(), top-nested 2 of EventID by Events = count()",
+        &sb,
+        opts,
+    )
+    .unwrap();
+    let names: Vec<String> = o.table.columns.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(
+        names,
+        ["Computer", "aggregated_Computer", "EventID", "Events"]
+    );
+    // Rank (value, count) pairs: count descending, ties by first appearance.
+    fn ranked<K: PartialEq + Clone>(keys: impl Iterator<Item = K>) -> Vec<(K, i64)> {
+        let mut out: Vec<(K, i64)> = Vec::new();
+        for k in keys {
+            match out.iter_mut().find(|(x, _)| *x == k) {
+                Some(e) => e.1 += 1,
+                None => out.push((k, 1)),
+            }
+        }
+        out.sort_by_key(|e| std::cmp::Reverse(e.1));
+        out
+    }
+    let mut want: Vec<(String, i64, i64, i64)> = Vec::new();
+    for (host, n) in ranked(rows.iter().map(|r| r.computer.clone()))
+        .into_iter()
+        .take(3)
+    {
+        let ids = ranked(
+            rows.iter()
+                .filter(|r| r.computer == host)
+                .map(|r| r.event_id),
+        );
+        for (id, m) in ids.into_iter().take(2) {
+            want.push((host.clone(), n, id, m));
+        }
+    }
+    let col = |name: &str, i: usize| o.table.column(name).unwrap().data.get(i).clone();
+    let got: Vec<(String, i64, i64, i64)> = (0..o.table.rows)
+        .map(|i| {
+            (
+                col("Computer", i).to_kusto_string(),
+                col("aggregated_Computer", i).as_i64().unwrap(),
+                col("EventID", i).as_i64().unwrap(),
+                col("Events", i).as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    // `with others` is not supported yet, and says so.
+    let e = engine::run(
+        "SecurityEvent | top-nested 2 of Computer with others = 'x' by count()",
+        &sb,
+        opts,
+    )
+    .unwrap_err();
+    assert!(
+        e.message.contains("not supported yet") || e.unsupported,
+        "{}",
+        e.message
+    );
+}

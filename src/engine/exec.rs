@@ -764,6 +764,7 @@ impl<'a> Exec<'a> {
                 options,
             } => self.parse_kv(&t, expr, columns, options),
             Op::Partition { by, ops } => self.partition(&t, by, ops),
+            Op::TopNested(levels) => self.top_nested(&t, levels),
             Op::MakeSeries(ms) => self.make_series(&t, ms),
             Op::Evaluate(name, args, span, schema) => {
                 self.evaluate(&t, name, args, *span, schema.as_deref())
@@ -1845,6 +1846,85 @@ impl<'a> Exec<'a> {
             return Ok(out);
         }
         Ok(union(&parts, None, true))
+    }
+
+    /// `top-nested`: at each level, the rows of the level above grouped by the key, ranked by
+    /// the aggregation (ties in order of first appearance), the first N kept; one output row
+    /// per path through the levels, two columns per level.
+    fn top_nested(&mut self, t: &Table, levels: &[TopLevel]) -> R<Table> {
+        let mut ns = Vec::with_capacity(levels.len());
+        for l in levels {
+            ns.push(match &l.n {
+                Some(n) => Some(self.scalar(n)?.as_i64().unwrap_or(0).max(0) as usize),
+                None => None,
+            });
+        }
+        let mut paths: Vec<Vec<Value>> = Vec::new();
+        let all: Vec<usize> = (0..t.rows).collect();
+        self.top_nested_level(t, levels, &ns, 0, &all, &mut Vec::new(), &mut paths)?;
+        let mut columns = Vec::new();
+        for (k, l) in levels.iter().enumerate() {
+            for (j, name) in [&l.key.names[0], &l.agg.names[0]].into_iter().enumerate() {
+                let data: Vec<Value> = paths.iter().map(|p| p[2 * k + j].clone()).collect();
+                let expr = if j == 0 { &l.key.expr } else { &l.agg.expr };
+                let ty = Some(self.static_type(expr, t))
+                    .filter(|t| *t != Type::Unknown)
+                    .unwrap_or_else(|| infer_type(&data));
+                columns.push(Column::new(name.clone(), ty, data));
+            }
+        }
+        Ok(Table {
+            columns,
+            rows: paths.len(),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn top_nested_level(
+        &mut self,
+        t: &Table,
+        levels: &[TopLevel],
+        ns: &[Option<usize>],
+        depth: usize,
+        rows: &[usize],
+        prefix: &mut Vec<Value>,
+        out: &mut Vec<Vec<Value>>,
+    ) -> R<()> {
+        let Some(l) = levels.get(depth) else {
+            out.push(prefix.clone());
+            self.check_table(out.len(), prefix.len(), "top-nested")?;
+            return Ok(());
+        };
+        let sub = t.take(rows);
+        let key = self.eval(&l.key.expr, &sub)?;
+        let (ids, firsts) = self.groups(&sub, std::slice::from_ref(&key));
+        let aggs = self.aggregate(&sub, &l.agg, &ids, firsts.len(), &[], false)?;
+        let Some(agg) = aggs.into_iter().next() else {
+            return Ok(());
+        };
+        let mut order: Vec<usize> = (0..firsts.len()).collect();
+        order.sort_by(|&a, &b| {
+            let o = sort_cmp(&agg.data[a], &agg.data[b]);
+            if l.desc {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+        if let Some(n) = ns[depth] {
+            order.truncate(n);
+        }
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); firsts.len()];
+        for (i, g) in ids.iter().enumerate() {
+            members[*g as usize].push(rows[i]);
+        }
+        for g in order {
+            prefix.push(key.get(firsts[g]).clone());
+            prefix.push(agg.data[g].clone());
+            self.top_nested_level(t, levels, ns, depth + 1, &members[g], prefix, out)?;
+            prefix.truncate(prefix.len() - 2);
+        }
+        Ok(())
     }
 
     /// `partition by Column (operators)`: the operators over each distinct value's rows (in

@@ -131,6 +131,16 @@ pub struct SortKey {
     pub nulls_first: bool,
 }
 
+/// One level of `top-nested`: how many values (all when None), the key, the aggregation that
+/// ranks them, and its order.
+#[derive(Clone, Debug)]
+pub struct TopLevel {
+    pub n: Option<Expr>,
+    pub key: Assign,
+    pub agg: Assign,
+    pub desc: bool,
+}
+
 /// How `project-reorder` sorts the columns a pattern matches: by name, or "granny" (digit runs
 /// compared as numbers: `a2` before `a10`), ascending or descending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,6 +248,8 @@ pub enum Op {
         pattern: Vec<PatPart>,
         keep_unmatched: bool,
     },
+    /// `top-nested [N] of Key by Aggregation [asc|desc], top-nested ...`.
+    TopNested(Vec<TopLevel>),
     /// `partition by Column (subquery)`: the subquery run over each value's rows, the
     /// results unioned in order of first appearance.
     Partition {

@@ -1044,6 +1044,7 @@ impl<'a> Lower<'a> {
                 }
             }
             Some(K::ParseKv) => self.parse_kv(op),
+            Some(K::TopNested) => self.top_nested(op),
             Some(K::Partition) => {
                 let by = self
                     .clause(op, "by")
@@ -1288,8 +1289,7 @@ impl<'a> Lower<'a> {
                 | K::Reduce
                 | K::SampleDistinct
                 | K::Scan
-                | K::TopHitters
-                | K::TopNested,
+                | K::TopHitters,
             )
             | None => Op::Unsupported(format!("operator `{kw}`"), span),
         }
@@ -1470,6 +1470,48 @@ impl<'a> Lower<'a> {
                 Some((name, ty))
             })
             .collect()
+    }
+
+    /// `top-nested [N] of [Name =] Expr [with others = X] by [Name =] Aggregation [asc|desc],
+    /// ...`: one level per clause; the aggregation's column is `aggregated_{key}` unless named.
+    fn top_nested(&self, op: u32) -> Op {
+        let span = self.span(op);
+        let Some(list) = self.kids(op).into_iter().find(|k| self.kind(*k) == N::List) else {
+            return Op::Unsupported("top-nested without levels".into(), span);
+        };
+        let mut levels = Vec::new();
+        for c in self.kids(list) {
+            let words: Vec<String> = self
+                .toks(c)
+                .iter()
+                .map(|t| self.tok_text(*t).to_ascii_lowercase())
+                .collect();
+            if words.iter().any(|w| w == "others") {
+                return Op::Unsupported("top-nested with others".into(), span);
+            }
+            let kids = self.kids(c);
+            // [N], key, aggregation.
+            let (n, key, agg) = match kids.as_slice() {
+                [n, key, agg] => (Some(self.expr(*n)), *key, *agg),
+                [key, agg] => (None, *key, *agg),
+                _ => return Op::Unsupported("top-nested level".into(), span),
+            };
+            let key = self.assign(key, false);
+            let Some(key_name) = key.names.first().cloned() else {
+                return Op::Unsupported("top-nested key without a name".into(), span);
+            };
+            let mut agg_assign = self.assign(agg, true);
+            if self.kind(agg) != N::Assignment {
+                agg_assign.names = vec![format!("aggregated_{key_name}")];
+            }
+            levels.push(TopLevel {
+                n,
+                key,
+                agg: agg_assign,
+                desc: !words.iter().any(|w| w == "asc"),
+            });
+        }
+        Op::TopNested(levels)
     }
 
     /// `parse-kv Expr as (Key:type, ...) [with (pair_delimiter=..., kv_delimiter=...,
