@@ -3183,6 +3183,90 @@ impl<'a> Exec<'a> {
                     (0..n).map(|i| Value::Long(start + i as i64)).collect(),
                 )));
             }
+            // Over serialized rows: the rank rises when the term changes (`_dense`), or is the
+            // row number where the run of equal terms began (`_min`); `restart` starts over.
+            "row_rank_dense" | "row_rank_min" => {
+                let a = args.first().ok_or_else(|| {
+                    EngineError::new(format!("{name}() needs a term"), Some(span))
+                })?;
+                let v = self.eval(a, t)?;
+                let restart = match args.get(1) {
+                    Some(r) => Some(self.eval(r, t)?),
+                    None => None,
+                };
+                let dense = name == "row_rank_dense";
+                let mut out = Vec::with_capacity(n);
+                let (mut rank, mut row, mut prev): (i64, i64, Option<Value>) = (0, 0, None);
+                for i in 0..n {
+                    let cur = v.get(i);
+                    if restart
+                        .as_ref()
+                        .is_some_and(|r| r.get(i).as_bool() == Some(true))
+                    {
+                        (rank, row, prev) = (0, 0, None);
+                    }
+                    row += 1;
+                    let same = prev
+                        .as_ref()
+                        .is_some_and(|p| sort_cmp(p, cur) == std::cmp::Ordering::Equal);
+                    if !same {
+                        rank = if dense { rank + 1 } else { row };
+                    }
+                    prev = Some(cur.clone());
+                    out.push(Value::Long(rank));
+                }
+                return Ok(Cv::Col(Data::new(out)));
+            }
+            // `row_window_session(Expr, MaxFromFirst, MaxBetween [, Restart])`: each row's
+            // session start, a new session when the value reaches the start + MaxFromFirst or
+            // the previous value + MaxBetween, after a null, or when Restart is true.
+            "row_window_session" => {
+                if args.len() < 3 {
+                    return Err(EngineError::new(
+                        "row_window_session() needs an expression and two timespans",
+                        Some(span),
+                    ));
+                }
+                let v = self.eval(&args[0], t)?;
+                let from_first = self.scalar(&args[1])?.as_i64();
+                let between = self.scalar(&args[2])?.as_i64();
+                let restart = match args.get(3) {
+                    Some(r) => Some(self.eval(r, t)?),
+                    None => None,
+                };
+                let mut out = Vec::with_capacity(n);
+                let (mut start, mut last): (Option<i64>, Option<i64>) = (None, None);
+                for i in 0..n {
+                    let cur = v.get(i);
+                    let x = match cur {
+                        Value::DateTime(x) | Value::TimeSpan(x) | Value::Long(x) => Some(*x),
+                        _ => cur.as_i64(),
+                    };
+                    let new = match (x, start, last) {
+                        (Some(x), Some(s), Some(l)) => {
+                            restart
+                                .as_ref()
+                                .is_some_and(|r| r.get(i).as_bool() == Some(true))
+                                || from_first.is_some_and(|d| x >= s.saturating_add(d))
+                                || between.is_some_and(|d| x >= l.saturating_add(d))
+                        }
+                        _ => true,
+                    };
+                    if new {
+                        start = x;
+                    }
+                    last = x;
+                    out.push(match start {
+                        Some(s) => match cur {
+                            Value::TimeSpan(_) => Value::TimeSpan(s),
+                            Value::Long(_) => Value::Long(s),
+                            _ => Value::DateTime(s),
+                        },
+                        None => Value::Null,
+                    });
+                }
+                return Ok(Cv::Col(Data::new(out)));
+            }
             "prev" | "next" => {
                 let a = args.first().ok_or_else(|| {
                     EngineError::new(format!("{name}() needs a column"), Some(span))

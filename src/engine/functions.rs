@@ -469,6 +469,71 @@ fn cidr_blocks(lo: u32, hi: u32) -> Vec<(u32, u32)> {
     out
 }
 
+/// The IPv4 addresses in text, delimited by non-alphanumeric characters: runs of letters,
+/// digits and dots that are four octets of 0-255 (`1.2.3.4.5`, `x1.2.3.4` and `54127.0.0.1`
+/// are not addresses).
+fn ipv4_in_text(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+        .filter(|run| valid_ipv4(run))
+}
+
+fn valid_ipv4(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u32>().is_ok_and(|n| n <= 255))
+}
+
+/// A complete address, or one to three octets ending with a dot (`192.`, `10.0.`).
+fn valid_ipv4_prefix(p: &str) -> bool {
+    if valid_ipv4(p) {
+        return true;
+    }
+    let Some(body) = p.strip_suffix('.') else {
+        return false;
+    };
+    let parts: Vec<&str> = body.split('.').collect();
+    (1..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|x| !x.is_empty() && x.len() <= 3 && x.parse::<u32>().is_ok_and(|n| n <= 255))
+}
+
+/// `has_any_ipv4(text, ip, ...)` / `has_any_ipv4_prefix(text, prefix, ...)`: each lookup a
+/// string or a dynamic array of them.
+fn has_any_ipv4(a: &[Value], prefix: bool) -> bool {
+    let text = s(a, 0);
+    let mut lookups: Vec<String> = Vec::new();
+    for v in a.iter().skip(1) {
+        match as_array(v) {
+            Some(items) if matches!(v.unwrap_dynamic(), Value::Dyn(_)) => lookups.extend(
+                items
+                    .iter()
+                    .map(|x| Value::dynamic(x.clone()).to_kusto_string()),
+            ),
+            _ => lookups.push(v.to_kusto_string()),
+        }
+    }
+    lookups.retain(|l| {
+        if prefix {
+            valid_ipv4_prefix(l)
+        } else {
+            valid_ipv4(l)
+        }
+    });
+    let found = ipv4_in_text(&text).any(|ip| {
+        lookups.iter().any(|l| {
+            if prefix {
+                ip.starts_with(l.as_str())
+            } else {
+                ip == l
+            }
+        })
+    });
+    found
+}
+
 fn ipv4_in_range(ip: &str, range: &str) -> Option<bool> {
     let (a, abits) = parse_ipv4_prefix(ip)?;
     let (r, bits) = parse_ipv4_prefix(range)?;
@@ -1605,13 +1670,18 @@ fn lookup(name: &str) -> Option<F> {
         },
         "has_ipv4" => |a| {
             let ip = s(a, 1);
-            let text = s(a, 0);
-            let re = rust_regex(r"(?:^|[^0-9.])((?:[0-9]{1,3}\.){3}[0-9]{1,3})(?:$|[^0-9.])")?;
-            let hit = re
-                .captures_iter(&text)
-                .any(|c| c.get(1).is_some_and(|m| m.as_str() == ip));
-            Ok(Value::Bool(hit))
+            Ok(Value::Bool(
+                valid_ipv4(&ip) && ipv4_in_text(&s(a, 0)).any(|x| x == ip),
+            ))
         },
+        "has_ipv4_prefix" => |a| {
+            let p = s(a, 1);
+            Ok(Value::Bool(
+                valid_ipv4_prefix(&p) && ipv4_in_text(&s(a, 0)).any(|x| x.starts_with(&p)),
+            ))
+        },
+        "has_any_ipv4" => |a| Ok(Value::Bool(has_any_ipv4(a, false))),
+        "has_any_ipv4_prefix" => |a| Ok(Value::Bool(has_any_ipv4(a, true))),
         "new_guid" => |_| {
             Err(EngineError::unsupported(
                 "new_guid() (results would not be reproducible)",
