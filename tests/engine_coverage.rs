@@ -255,9 +255,9 @@ fn corpus_queries_run_on_the_engine() {
         println!("  {n:4}  {m}");
     }
     assert!(total > 3000, "{total}");
-    // Floors just under what was measured (98.14% executing, names 97.94%, names and types
+    // Floors just under what was measured (98.25% executing, names 97.94%, names and types
     // 97.60% of those); raise them as the engine grows.
-    assert!(pct(ran) >= 97.0, "executed {:.2}%", pct(ran));
+    assert!(pct(ran) >= 98.0, "executed {:.2}%", pct(ran));
     assert!(
         names_match as f64 >= 0.97 * ran as f64,
         "result names {names_match} of {ran}"

@@ -979,3 +979,45 @@ fn top_nested_matches_independent_counts() {
         e.message
     );
 }
+
+/// `find`: over two tables, the rows the predicate keeps with their source table, against a
+/// plain-Rust filter; `project` keeps the named columns (null where a table lacks one), and
+/// `project-smart` lists the predicate's and the common columns by name, then `pack_`.
+#[test]
+fn find_filters_each_table_and_names_the_source() {
+    let now = parse_datetime("2026-11-21T12:00:00Z").unwrap();
+    let rows = make_table(1_000, now, 23);
+    let mut sb = Sandbox::default();
+    sb.add_table("SecurityEvent", table(&rows));
+    let opts = RunOptions { now, window: None };
+    let q = "let Other = datatable(Computer:string, Extra:long)['host-001', 7, 'host-002', 8]; \
+             find in (SecurityEvent, Other) where Computer == 'host-001' project Computer, Extra, EventID";
+    let o = engine::run(q, &sb, opts).unwrap();
+    let names: Vec<String> = o.table.columns.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(names, ["source_", "Computer", "Extra", "EventID"]);
+    let want_se = rows.iter().filter(|r| r.computer == "host-001").count();
+    let col = |n: &str, i: usize| o.table.column(n).unwrap().data.get(i).clone();
+    let se = (0..o.table.rows)
+        .filter(|&i| col("source_", i).to_kusto_string() == "SecurityEvent")
+        .count();
+    assert!(want_se > 0);
+    assert_eq!(se, want_se);
+    assert_eq!(o.table.rows, want_se + 1);
+    let other = (0..o.table.rows)
+        .find(|&i| col("source_", i).to_kusto_string() == "Other")
+        .unwrap();
+    assert_eq!(col("Extra", other).as_i64(), Some(7));
+    assert!(col("EventID", other).is_null());
+    let o = engine::run(
+        "let Other = datatable(Computer:string, Extra:long)['host-1', 7]; \
+         find withsource=T in (SecurityEvent, Other) where Extra == 7",
+        &sb,
+        opts,
+    )
+    .unwrap();
+    // SecurityEvent has no `Extra`: left out. Columns: T, the predicate's and the common ones
+    // in name order, then pack_.
+    let names: Vec<String> = o.table.columns.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(names, ["T", "Computer", "Extra", "pack_"]);
+    assert_eq!(o.table.rows, 1);
+}

@@ -765,6 +765,12 @@ impl<'a> Exec<'a> {
             } => self.parse_kv(&t, expr, columns, options),
             Op::Partition { by, ops } => self.partition(&t, by, ops),
             Op::TopNested(levels) => self.top_nested(&t, levels),
+            Op::Find {
+                tables,
+                source_column,
+                predicate,
+                project,
+            } => self.find(tables, source_column, predicate, project.as_deref()),
             Op::MakeSeries(ms) => self.make_series(&t, ms),
             Op::Evaluate(name, args, span, schema) => {
                 self.evaluate(&t, name, args, *span, schema.as_deref())
@@ -1846,6 +1852,111 @@ impl<'a> Exec<'a> {
             return Ok(out);
         }
         Ok(union(&parts, None, true))
+    }
+
+    /// `find`: the tables (all of them without `in`) that have a column the predicate reads,
+    /// unioned with a source column and filtered. With `project`, the named columns (null where
+    /// a table lacks one); otherwise (`project-smart`) the predicate's columns and the columns
+    /// every table has, then `pack_`: the row's other non-empty values as a bag.
+    fn find(
+        &mut self,
+        tables: &[Expr],
+        source_column: &str,
+        predicate: &Expr,
+        project: Option<&[String]>,
+    ) -> R<Table> {
+        let mut names: Vec<String> = Vec::new();
+        for e in tables {
+            match e {
+                Expr::Star | Expr::Wildcard(_) => {
+                    let pat = match e {
+                        Expr::Wildcard(p) => p.clone(),
+                        _ => "*".into(),
+                    };
+                    let mut all = self.data.table_names();
+                    all.extend(self.view_names());
+                    names.extend(all.into_iter().filter(|n| glob(&pat, n)));
+                }
+                Expr::Name(n, _) => names.push(n.clone()),
+                _ => {
+                    return Err(EngineError::unsupported(
+                        "find in (...) over an expression that is not a table name",
+                        None,
+                    ))
+                }
+            }
+        }
+        let mut read = std::collections::BTreeSet::new();
+        let known = names_read(predicate, &mut read);
+        let mut parts: Vec<(String, Arc<Table>)> = Vec::new();
+        for n in names {
+            let t = self.tabular(&Expr::Name(n.clone(), Span::default()))?;
+            // A table without any column the predicate reads is left out.
+            if !known || read.is_empty() || read.iter().any(|c| t.column(c).is_some()) {
+                parts.push((n, t));
+            }
+        }
+        let common: Vec<String> = match parts.first() {
+            Some((_, first)) => first
+                .columns
+                .iter()
+                .map(|c| c.name.clone())
+                .filter(|c| parts.iter().all(|(_, t)| t.column(c).is_some()))
+                .collect(),
+            None => Vec::new(),
+        };
+        let joined = Arc::new(union(&parts, Some(source_column), true));
+        let hit = self.where_keep(&joined, predicate, None)?;
+        let mut out = Table {
+            columns: Vec::new(),
+            rows: hit.rows,
+        };
+        let source = hit
+            .column(source_column)
+            .cloned()
+            .unwrap_or_else(|| Column::new(source_column, Type::String, vec![]));
+        out.columns.push(source);
+        let null_column = |name: &str| Column::new(name, Type::String, vec![Value::Null; hit.rows]);
+        match project {
+            Some(cols) => {
+                for c in cols {
+                    out.columns
+                        .push(hit.column(c).cloned().unwrap_or_else(|| null_column(c)));
+                }
+            }
+            None => {
+                // In name order (ordinal), as Kusto.Language lists them.
+                let mut smart: Vec<&String> = read
+                    .iter()
+                    .chain(common.iter())
+                    .filter(|c| *c != source_column && hit.column(c).is_some())
+                    .collect();
+                smart.sort();
+                smart.dedup();
+                let mut shown: Vec<String> = vec![source_column.to_string()];
+                for c in smart {
+                    out.columns.push(hit.column(c).cloned().expect("present"));
+                    shown.push(c.clone());
+                }
+                let rest: Vec<&Column> = hit
+                    .columns
+                    .iter()
+                    .filter(|c| !shown.contains(&c.name))
+                    .collect();
+                let pack = (0..hit.rows)
+                    .map(|i| {
+                        let m: serde_json::Map<String, serde_json::Value> = rest
+                            .iter()
+                            .filter(|c| !c.data.get(i).is_empty())
+                            .map(|c| (c.name.clone(), c.data.get(i).to_json()))
+                            .collect();
+                        Value::dynamic(serde_json::Value::Object(m))
+                    })
+                    .collect();
+                out.columns.push(Column::new("pack_", Type::Dynamic, pack));
+            }
+        }
+        Ok(out)
     }
 
     /// `top-nested`: at each level, the rows of the level above grouped by the key, ranked by

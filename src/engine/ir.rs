@@ -248,6 +248,13 @@ pub enum Op {
         pattern: Vec<PatPart>,
         keep_unmatched: bool,
     },
+    /// `find [withsource=C] [in (T, ...)] where Predicate [project c, ... | project-smart]`.
+    Find {
+        tables: Vec<Expr>,
+        source_column: String,
+        predicate: Expr,
+        project: Option<Vec<String>>,
+    },
     /// `top-nested [N] of Key by Aggregation [asc|desc], top-nested ...`.
     TopNested(Vec<TopLevel>),
     /// `partition by Column (subquery)`: the subquery run over each value's rows, the

@@ -1045,6 +1045,43 @@ impl<'a> Lower<'a> {
             }
             Some(K::ParseKv) => self.parse_kv(op),
             Some(K::TopNested) => self.top_nested(op),
+            Some(K::Find) => {
+                let tables = match self.clause(op, "in") {
+                    Some(c) => match self.kids(c).into_iter().find(|k| self.kind(*k) == N::List) {
+                        Some(l) => self.kids(l).into_iter().map(|t| self.expr(t)).collect(),
+                        None => Vec::new(),
+                    },
+                    None => vec![Expr::Star],
+                };
+                let Some(pred) = self
+                    .clause(op, "where")
+                    .and_then(|c| self.kids(c).first().copied())
+                else {
+                    return Op::Unsupported("find without `where`".into(), span);
+                };
+                let project = match self.clause(op, "project") {
+                    Some(c) => {
+                        let list = self.kids(c).into_iter().find(|k| self.kind(*k) == N::List);
+                        let items = list.map(|l| self.kids(l)).unwrap_or_default();
+                        if items.iter().any(|i| self.kind(*i) != N::Name) {
+                            return Op::Unsupported(
+                                "find ... project with types or pack_all()".into(),
+                                span,
+                            );
+                        }
+                        Some(items.into_iter().filter_map(|i| self.name_of(i)).collect())
+                    }
+                    None => None,
+                };
+                Op::Find {
+                    tables,
+                    source_column: self
+                        .param(op, "withsource")
+                        .unwrap_or_else(|| "source_".into()),
+                    predicate: self.search_expr(pred, false),
+                    project,
+                }
+            }
             Some(K::Partition) => {
                 let by = self
                     .clause(op, "by")
@@ -1282,7 +1319,6 @@ impl<'a> Lower<'a> {
             Some(
                 K::Consume
                 | K::Facet
-                | K::Find
                 | K::Fork
                 | K::GraphMatch
                 | K::MakeGraph
