@@ -1254,16 +1254,7 @@ impl<'a> Exec<'a> {
                 .iter()
                 .enumerate()
                 .map(|(k, n)| {
-                    let d: Vec<Value> = data
-                        .iter()
-                        .map(|v| match v {
-                            Value::Dyn(j) => j
-                                .get(k)
-                                .map(|x| Value::dynamic(x.clone()).unwrap_dynamic())
-                                .unwrap_or(Value::Null),
-                            _ => Value::Null,
-                        })
-                        .collect();
+                    let d: Vec<Value> = data.iter().map(|v| member(v, k)).collect();
                     match parts.and_then(|(f, p)| p.get(k).map(|p| (f, p))) {
                         Some((f, p)) => {
                             let ty = crate::kql::view::tuple_part_type(f, p);
@@ -2396,53 +2387,9 @@ impl<'a> Exec<'a> {
             "pivot" => self.pivot(t, args, span, schema),
             "bag_unpack" => self.bag_unpack(t, args, span, schema),
             "ipv4_lookup" => self.ipv4_lookup(t, args, span),
-            "basket" if schema.is_none() => {
-                let (vals, names) = self.plugin_args(args)?;
-                let arg = |k: usize| vals.get(k).cloned().flatten();
-                let b = super::patterns::BasketArgs {
-                    threshold: arg(0).and_then(|v| v.as_f64()).unwrap_or(0.05),
-                    weight: names.get(1).cloned().flatten(),
-                    max_dimensions: arg(2)
-                        .and_then(|v| v.as_i64())
-                        .map_or(5, |d| d.clamp(1, 64) as usize),
-                    wildcards: (3..vals.len()).filter_map(arg).collect(),
-                };
-                super::patterns::basket(t, &b, span)
-            }
-            "diffpatterns" if schema.is_none() => {
-                let (vals, names) = self.plugin_args(args)?;
-                let arg = |k: usize| vals.get(k).cloned().flatten();
-                let Some(split) = names.first().cloned().flatten() else {
-                    return Err(EngineError::new(
-                        "diffpatterns needs a split column",
-                        Some(span),
-                    ));
-                };
-                let d = super::patterns::DiffArgs {
-                    split,
-                    a: arg(1).map(|v| v.to_kusto_string()).unwrap_or_default(),
-                    b: arg(2).map(|v| v.to_kusto_string()).unwrap_or_default(),
-                    weight: names.get(3).cloned().flatten(),
-                    threshold: arg(4).and_then(|v| v.as_f64()).unwrap_or(0.05),
-                    max_dimensions: arg(5)
-                        .and_then(|v| v.as_i64())
-                        .map_or(64, |d| d.clamp(1, 64) as usize),
-                    wildcards: (6..vals.len()).filter_map(arg).collect(),
-                };
-                super::patterns::diffpatterns(t, &d, span)
-            }
-            "autocluster" if schema.is_none() => {
-                let (vals, names) = self.plugin_args(args)?;
-                let arg = |k: usize| vals.get(k).cloned().flatten();
-                let c = super::patterns::ClusterArgs {
-                    size_weight: arg(0).and_then(|v| v.as_f64()).unwrap_or(0.5),
-                    weight: names.get(1).cloned().flatten(),
-                    seeds: arg(2)
-                        .and_then(|v| v.as_i64())
-                        .map_or(25, |n| n.clamp(1, 1000) as usize),
-                    wildcards: (3..vals.len()).filter_map(arg).collect(),
-                };
-                super::patterns::autocluster(t, &c, span)
+            "basket" | "diffpatterns" | "autocluster" if schema.is_none() => {
+                let a = self.plugin_args(args)?;
+                super::patterns::run(name, t, &a, span).expect("a pattern plugin")
             }
             other if schema.is_some() => Err(EngineError::unsupported(
                 format!("evaluate {other}() with an output schema"),
@@ -2457,13 +2404,12 @@ impl<'a> Exec<'a> {
 
     /// A pattern plugin's arguments: each one's value (None for `~`, the default) and, for a
     /// bare column name, the name (a column argument may also be given as a string).
-    #[allow(clippy::type_complexity)]
-    fn plugin_args(&mut self, args: &[Expr]) -> R<(Vec<Option<Value>>, Vec<Option<String>>)> {
-        let (mut vals, mut names) = (Vec::new(), Vec::new());
+    fn plugin_args(&mut self, args: &[Expr]) -> R<super::patterns::Args> {
+        let (mut values, mut names) = (Vec::new(), Vec::new());
         for a in args {
             if let Expr::Name(n, _) = a {
                 if self.lookup(n).is_none() {
-                    vals.push(None);
+                    values.push(None);
                     names.push(Some(n.clone()));
                     continue;
                 }
@@ -2472,9 +2418,9 @@ impl<'a> Exec<'a> {
             let s = v.to_kusto_string();
             let given = s != "~";
             names.push((given && matches!(v, Value::Str(_))).then(|| s.clone()));
-            vals.push(given.then_some(v));
+            values.push(given.then_some(v));
         }
-        Ok((vals, names))
+        Ok(super::patterns::Args { values, names })
     }
 
     /// `evaluate bag_unpack(Column [, Prefix] [, columnsConflict=...] [, ignoredProperties=...])
@@ -2562,15 +2508,7 @@ impl<'a> Exec<'a> {
                     }
                 }
             }
-            let data: Vec<Value> = (0..t.rows)
-                .map(|i| match cv.get(i) {
-                    Value::Dyn(d) => d
-                        .get(k)
-                        .map(|v| Value::dynamic(v.clone()).unwrap_dynamic())
-                        .unwrap_or(Value::Null),
-                    _ => Value::Null,
-                })
-                .collect();
+            let data: Vec<Value> = (0..t.rows).map(|i| member(cv.get(i), k)).collect();
             let ty = infer_type(&data);
             out.set(Column::new(name, ty, data));
         }
@@ -3556,6 +3494,17 @@ fn same_key(a: &Value, b: &Value) -> bool {
         (Value::Str(x), Value::Str(y)) => Arc::ptr_eq(x, y) || x == y,
         (Value::Long(x), Value::Long(y)) | (Value::DateTime(x), Value::DateTime(y)) => x == y,
         _ => a.key() == b.key(),
+    }
+}
+
+/// A key or index of a dynamic value, as a value (null when absent or not dynamic).
+fn member(v: &Value, key: impl serde_json::value::Index) -> Value {
+    match v {
+        Value::Dyn(d) => d
+            .get(key)
+            .map(|x| Value::dynamic(x.clone()).unwrap_dynamic())
+            .unwrap_or(Value::Null),
+        _ => Value::Null,
     }
 }
 

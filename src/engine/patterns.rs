@@ -290,6 +290,18 @@ fn output(
     Table { columns, rows: n }
 }
 
+/// `Count` and `Percent` of each pattern.
+fn count_and_percent(input: &Input<'_>, counts: Vec<f64>, total: f64) -> Vec<Column> {
+    let percent = counts
+        .iter()
+        .map(|c| Value::Real(100.0 * c / total))
+        .collect();
+    vec![
+        count_column("Count", input, counts),
+        Column::new("Percent", Type::Real, percent),
+    ]
+}
+
 /// A count column: long when rows are unweighted or the weights are whole numbers.
 fn count_column(name: &str, input: &Input<'_>, counts: Vec<f64>) -> Column {
     let integral = input
@@ -325,6 +337,85 @@ fn check_ratio(what: &str, x: f64, span: Span) -> R<()> {
     }
 }
 
+/// A pattern plugin's arguments as written: each one's value (None for `~`, the default) and,
+/// for a column given by its bare name (or as a string), the name.
+pub struct Args {
+    pub values: Vec<Option<Value>>,
+    pub names: Vec<Option<String>>,
+}
+
+impl Args {
+    fn value(&self, k: usize) -> Option<Value> {
+        self.values.get(k).cloned().flatten()
+    }
+
+    fn real(&self, k: usize, default: f64) -> f64 {
+        self.value(k).and_then(|v| v.as_f64()).unwrap_or(default)
+    }
+
+    fn count(&self, k: usize, default: usize, max: i64) -> usize {
+        self.value(k)
+            .and_then(|v| v.as_i64())
+            .map_or(default, |n| n.clamp(1, max) as usize)
+    }
+
+    fn column(&self, k: usize) -> Option<String> {
+        self.names.get(k).cloned().flatten()
+    }
+
+    fn wildcards(&self, from: usize) -> Vec<Value> {
+        (from..self.values.len())
+            .filter_map(|k| self.value(k))
+            .collect()
+    }
+}
+
+/// Run the pattern plugin `name` (None when `name` is not one).
+pub fn run(name: &str, t: &Table, a: &Args, span: Span) -> Option<R<Table>> {
+    Some(match name {
+        "basket" => basket(
+            t,
+            &BasketArgs {
+                threshold: a.real(0, 0.05),
+                weight: a.column(1),
+                max_dimensions: a.count(2, 5, 64),
+                wildcards: a.wildcards(3),
+            },
+            span,
+        ),
+        "diffpatterns" => match a.column(0) {
+            Some(split) => diffpatterns(
+                t,
+                &DiffArgs {
+                    split,
+                    a: a.value(1).map(|v| v.to_kusto_string()).unwrap_or_default(),
+                    b: a.value(2).map(|v| v.to_kusto_string()).unwrap_or_default(),
+                    weight: a.column(3),
+                    threshold: a.real(4, 0.05),
+                    max_dimensions: a.count(5, 64, 64),
+                    wildcards: a.wildcards(6),
+                },
+                span,
+            ),
+            None => Err(EngineError::new(
+                "diffpatterns needs a split column",
+                Some(span),
+            )),
+        },
+        "autocluster" => autocluster(
+            t,
+            &ClusterArgs {
+                size_weight: a.real(0, 0.5),
+                weight: a.column(1),
+                seeds: a.count(2, 25, 1000),
+                wildcards: a.wildcards(3),
+            },
+            span,
+        ),
+        _ => return None,
+    })
+}
+
 /// `basket`'s arguments, resolved.
 pub struct BasketArgs {
     pub threshold: f64,
@@ -348,17 +439,7 @@ pub fn basket(t: &Table, a: &BasketArgs, span: Span) -> R<Table> {
     // By count, then more specific patterns first, then by the items (column, then value).
     chosen.sort_by(|(p, c), (q, d)| d.total_cmp(c).then(q.len().cmp(&p.len())).then(p.cmp(q)));
     let counts: Vec<f64> = chosen.iter().map(|(_, c)| *c).collect();
-    let leading = vec![
-        count_column("Count", &input, counts.clone()),
-        Column::new(
-            "Percent",
-            Type::Real,
-            counts
-                .iter()
-                .map(|c| Value::Real(100.0 * c / total))
-                .collect(),
-        ),
-    ];
+    let leading = count_and_percent(&input, counts, total);
     let patterns: Vec<Vec<usize>> = chosen.into_iter().map(|(p, _)| p).collect();
     Ok(output(&input, &items, &patterns, leading, &a.wildcards))
 }
@@ -575,16 +656,6 @@ pub fn autocluster(t: &Table, a: &ClusterArgs, span: Span) -> R<Table> {
     optima.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
     let patterns = divergent(optima.into_iter().map(|(p, _)| p).collect());
     let counts: Vec<f64> = patterns.iter().map(|p| input.count(&rows_of(p))).collect();
-    let leading = vec![
-        count_column("Count", &input, counts.clone()),
-        Column::new(
-            "Percent",
-            Type::Real,
-            counts
-                .iter()
-                .map(|c| Value::Real(100.0 * c / total))
-                .collect(),
-        ),
-    ];
+    let leading = count_and_percent(&input, counts, total);
     Ok(output(&input, &items, &patterns, leading, &a.wildcards))
 }
