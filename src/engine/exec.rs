@@ -385,6 +385,26 @@ impl<'a> Exec<'a> {
                             continue;
                         }
                     }
+                    // A `where` right after `join kind=innerunique` that reads only left
+                    // columns filters the left side before its keys are deduplicated, as
+                    // Kusto does (the join-innerunique page's example); the `where` still runs
+                    // after the join.
+                    if let (
+                        Op::Join {
+                            kind: JoinKind::InnerUnique,
+                            ..
+                        },
+                        Some(Op::Where(pred)),
+                    ) = (op, ops.get(i + 1))
+                    {
+                        let mut read = std::collections::BTreeSet::new();
+                        if names_read(pred, &mut read)
+                            && !read.is_empty()
+                            && read.iter().all(|c| t.column(c).is_some())
+                        {
+                            t = Arc::new(self.where_keep(&t, pred, None)?);
+                        }
+                    }
                     t = Arc::new(self.op(t, op)?);
                     self.check_table(t.rows, t.columns.len(), "an operator")?;
                 }

@@ -1980,10 +1980,27 @@ fn parse_url(u: &str) -> serde_json::Value {
 }
 
 fn parse_path(p: &str) -> serde_json::Value {
+    // `file://C:/temp/file.txt:stream`: a scheme of two or more letters before `://` (one
+    // letter is a drive), and an alternate data stream after a `:` in the file name.
+    let (scheme, p) = match p.split_once("://") {
+        Some((s, rest))
+            if s.len() > 1
+                && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)) =>
+        {
+            (s, rest)
+        }
+        _ => ("", p),
+    };
     let sep = if p.contains('\\') { '\\' } else { '/' };
     let (dir, file) = match p.rfind(sep) {
         Some(i) => (&p[..i], &p[i + 1..]),
         None => ("", p),
+    };
+    let (file, stream) = match file.split_once(':') {
+        Some((f, s)) if !dir.is_empty() || p.as_bytes().get(1) != Some(&b':') => (f, s),
+        _ => (file, ""),
     };
     let ext = file.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     let root = if p.len() >= 2 && p.as_bytes()[1] == b':' {
@@ -1992,13 +2009,13 @@ fn parse_path(p: &str) -> serde_json::Value {
         ""
     };
     serde_json::json!({
-        "Scheme": "",
+        "Scheme": scheme,
         "RootPath": root,
         "DirectoryPath": dir,
         "DirectoryName": dir.rsplit(sep).next().unwrap_or(""),
         "Filename": file,
         "Extension": ext,
-        "AlternateDataStreamName": "",
+        "AlternateDataStreamName": stream,
     })
 }
 
