@@ -1045,78 +1045,8 @@ impl<'a> Lower<'a> {
             }
             Some(K::ParseKv) => self.parse_kv(op),
             Some(K::TopNested) => self.top_nested(op),
-            Some(K::Find) => {
-                let tables = match self.clause(op, "in") {
-                    Some(c) => match self.kids(c).into_iter().find(|k| self.kind(*k) == N::List) {
-                        Some(l) => self.kids(l).into_iter().map(|t| self.expr(t)).collect(),
-                        None => Vec::new(),
-                    },
-                    None => vec![Expr::Star],
-                };
-                let Some(pred) = self
-                    .clause(op, "where")
-                    .and_then(|c| self.kids(c).first().copied())
-                else {
-                    return Op::Unsupported("find without `where`".into(), span);
-                };
-                let project = match self.clause(op, "project") {
-                    Some(c) => {
-                        let list = self.kids(c).into_iter().find(|k| self.kind(*k) == N::List);
-                        let items = list.map(|l| self.kids(l)).unwrap_or_default();
-                        if items.iter().any(|i| self.kind(*i) != N::Name) {
-                            return Op::Unsupported(
-                                "find ... project with types or pack_all()".into(),
-                                span,
-                            );
-                        }
-                        Some(items.into_iter().filter_map(|i| self.name_of(i)).collect())
-                    }
-                    None => None,
-                };
-                Op::Find {
-                    tables,
-                    source_column: self
-                        .param(op, "withsource")
-                        .unwrap_or_else(|| "source_".into()),
-                    predicate: self.search_expr(pred, false),
-                    project,
-                }
-            }
-            Some(K::Partition) => {
-                let by = self
-                    .clause(op, "by")
-                    .and_then(|c| self.kids(c).first().and_then(|n| self.name_of(*n)));
-                let sub = self.operand(op).map(|s| match self.kind(s) {
-                    N::Paren => self.kids(s).first().copied().unwrap_or(s),
-                    _ => s,
-                });
-                // `( operators )` over each partition; the `{ ... }` form with a source is not
-                // supported yet.
-                let ops: Option<Vec<Op>> = sub.and_then(|s| match self.kind(s) {
-                    N::Pipeline
-                        if self
-                            .kids(s)
-                            .first()
-                            .is_some_and(|k| self.kind(*k) == N::Operator) =>
-                    {
-                        Some(
-                            self.kids(s)
-                                .into_iter()
-                                .filter(|o| self.kind(*o) == N::Operator)
-                                .map(|o| self.operator(o))
-                                .collect(),
-                        )
-                    }
-                    N::Operator => Some(vec![self.operator(s)]),
-                    _ => None,
-                });
-                match (by, ops) {
-                    (Some(by), Some(ops)) => Op::Partition { by, ops },
-                    _ => {
-                        Op::Unsupported("partition other than `by Column (operators)`".into(), span)
-                    }
-                }
-            }
+            Some(K::Find) => self.find(op),
+            Some(K::Partition) => self.partition(op),
             Some(K::Parse | K::ParseWhere) => {
                 let Some(e) = self.operand(op) else {
                     return Op::Unsupported("parse without a source".into(), span);
@@ -1506,6 +1436,82 @@ impl<'a> Lower<'a> {
                 Some((name, ty))
             })
             .collect()
+    }
+
+    /// `find [withsource=C] [in (T, ...)] where Predicate [project c, ... | project-smart]`.
+    fn find(&self, op: u32) -> Op {
+        let span = self.span(op);
+        let tables = match self.clause(op, "in") {
+            Some(c) => match self.kids(c).into_iter().find(|k| self.kind(*k) == N::List) {
+                Some(l) => self.kids(l).into_iter().map(|t| self.expr(t)).collect(),
+                None => Vec::new(),
+            },
+            None => vec![Expr::Star],
+        };
+        let Some(pred) = self
+            .clause(op, "where")
+            .and_then(|c| self.kids(c).first().copied())
+        else {
+            return Op::Unsupported("find without `where`".into(), span);
+        };
+        let project = match self.clause(op, "project") {
+            Some(c) => {
+                let list = self.kids(c).into_iter().find(|k| self.kind(*k) == N::List);
+                let items = list.map(|l| self.kids(l)).unwrap_or_default();
+                if items.iter().any(|i| self.kind(*i) != N::Name) {
+                    return Op::Unsupported(
+                        "find ... project with types or pack_all()".into(),
+                        span,
+                    );
+                }
+                Some(items.into_iter().filter_map(|i| self.name_of(i)).collect())
+            }
+            None => None,
+        };
+        Op::Find {
+            tables,
+            source_column: self
+                .param(op, "withsource")
+                .unwrap_or_else(|| "source_".into()),
+            predicate: self.search_expr(pred, false),
+            project,
+        }
+    }
+
+    /// `partition [hints] by Column (operators)`.
+    fn partition(&self, op: u32) -> Op {
+        let span = self.span(op);
+        let by = self
+            .clause(op, "by")
+            .and_then(|c| self.kids(c).first().and_then(|n| self.name_of(*n)));
+        let sub = self.operand(op).map(|s| match self.kind(s) {
+            N::Paren => self.kids(s).first().copied().unwrap_or(s),
+            _ => s,
+        });
+        // `( operators )` over each partition; the `{ ... }` form with a source is not
+        // supported yet.
+        let ops: Option<Vec<Op>> = sub.and_then(|s| match self.kind(s) {
+            N::Pipeline
+                if self
+                    .kids(s)
+                    .first()
+                    .is_some_and(|k| self.kind(*k) == N::Operator) =>
+            {
+                Some(
+                    self.kids(s)
+                        .into_iter()
+                        .filter(|o| self.kind(*o) == N::Operator)
+                        .map(|o| self.operator(o))
+                        .collect(),
+                )
+            }
+            N::Operator => Some(vec![self.operator(s)]),
+            _ => None,
+        });
+        match (by, ops) {
+            (Some(by), Some(ops)) => Op::Partition { by, ops },
+            _ => Op::Unsupported("partition other than `by Column (operators)`".into(), span),
+        }
     }
 
     /// `top-nested [N] of [Name =] Expr [with others = X] by [Name =] Aggregation [asc|desc],
