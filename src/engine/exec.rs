@@ -2409,7 +2409,8 @@ impl<'a> Exec<'a> {
             "ipv4_lookup" => self.ipv4_lookup(t, args, span),
             "basket" | "diffpatterns" | "autocluster" if schema.is_none() => {
                 let a = self.plugin_args(args)?;
-                super::patterns::run(name, t, &a, span).expect("a pattern plugin")
+                super::patterns::run(name, t, &a, span, &|| self.check_time())
+                    .expect("a pattern plugin")
             }
             other if schema.is_some() => Err(EngineError::unsupported(
                 format!("evaluate {other}() with an output schema"),

@@ -1800,32 +1800,16 @@ fn array_index_of(a: &[Value]) -> Value {
 /// A key of `bag_set_key` / `bag_remove_keys`: a root-level key name, or a JSONPath of
 /// names (`$.a.b`, `$['a']['b']`); array indexes and the bare root are not keys (None).
 fn key_path(key: &str) -> Option<Vec<String>> {
-    let Some(p) = key.trim().strip_prefix('$') else {
+    if !key.trim().starts_with('$') {
         return (!key.is_empty()).then(|| vec![key.to_string()]);
-    };
-    let mut out = Vec::new();
-    let b = p.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'.' => {
-                let j = p[i + 1..].find(['.', '[']).map_or(p.len(), |k| k + i + 1);
-                out.push(p[i + 1..j].to_string());
-                i = j;
-            }
-            b'[' => {
-                let end = p[i..].find(']')? + i;
-                let inner = p[i + 1..end].trim();
-                let name = inner
-                    .strip_prefix('\'')
-                    .and_then(|x| x.strip_suffix('\''))
-                    .or_else(|| inner.strip_prefix('"').and_then(|x| x.strip_suffix('"')))?;
-                out.push(name.to_string());
-                i = end + 1;
-            }
-            _ => return None,
-        }
     }
+    let out: Vec<String> = json_path_segments(key)?
+        .into_iter()
+        .map(|s| match s {
+            PathSeg::Key(k) => Some(k),
+            PathSeg::Index(_) => None,
+        })
+        .collect::<Option<_>>()?;
     // Deeper paths than `parse_json` accepts would build bags too deep to drop or print.
     (!out.is_empty() && out.len() <= MAX_KEY_DEPTH && out.iter().all(|k| !k.is_empty()))
         .then_some(out)
@@ -1834,11 +1818,17 @@ fn key_path(key: &str) -> Option<Vec<String>> {
 /// The deepest key path `bag_set_key` / `bag_remove_keys` follow (null beyond).
 const MAX_KEY_DEPTH: usize = 100;
 
-/// A JSONPath subset: `$`, `.name`, `['name']`, `[index]`.
-fn json_path<'a>(doc: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+/// One step of a JSONPath: a key or an array index.
+enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+/// A JSONPath subset as steps: `$`, `.name`, `['name']`, `[index]` (None when malformed).
+fn json_path_segments(path: &str) -> Option<Vec<PathSeg>> {
     let p = path.trim().strip_prefix('$')?;
-    let mut cur = doc;
     let b = p.as_bytes();
+    let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
         match b[i] {
@@ -1848,21 +1838,32 @@ fn json_path<'a>(doc: &'a serde_json::Value, path: &str) -> Option<&'a serde_jso
                 while j < b.len() && b[j] != b'.' && b[j] != b'[' {
                     j += 1;
                 }
-                cur = cur.get(&p[start..j])?;
+                out.push(PathSeg::Key(p[start..j].to_string()));
                 i = j;
             }
             b'[' => {
                 let end = p[i..].find(']')? + i;
                 let inner = p[i + 1..end].trim();
-                cur = if let Some(k) = decode_quoted(inner) {
-                    cur.get(k.as_str())?
-                } else {
-                    cur.get(inner.parse::<usize>().ok()?)?
-                };
+                out.push(match decode_quoted(inner) {
+                    Some(k) => PathSeg::Key(k),
+                    None => PathSeg::Index(inner.parse::<usize>().ok()?),
+                });
                 i = end + 1;
             }
             _ => return None,
         }
+    }
+    Some(out)
+}
+
+/// The value at a JSONPath (see [`json_path_segments`]).
+fn json_path<'a>(doc: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    let mut cur = doc;
+    for seg in json_path_segments(path)? {
+        cur = match seg {
+            PathSeg::Key(k) => cur.get(k.as_str())?,
+            PathSeg::Index(i) => cur.get(i)?,
+        };
     }
     Some(cur)
 }

@@ -25,15 +25,6 @@ pub(crate) fn full_text(v: &Value) -> String {
     }
 }
 
-fn hex(bytes: &[u8]) -> Value {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from_digit((b >> 4) as u32, 16).unwrap_or('0'));
-        out.push(char::from_digit((b & 15) as u32, 16).unwrap_or('0'));
-    }
-    Value::string(out)
-}
-
 const P1: u64 = 0x9E37_79B1_85EB_CA87;
 const P2: u64 = 0xC2B2_AE3D_27D4_EB4F;
 const P3: u64 = 0x1656_67B1_9E37_79F9;
@@ -138,7 +129,9 @@ fn digest<D: Digest>(a: &[Value]) -> R<Value> {
     if v.is_null() {
         return Ok(Value::Null);
     }
-    Ok(hex(&D::digest(full_text(v).as_bytes())))
+    Ok(Value::string(crate::hash::hex_of(&D::digest(
+        full_text(v).as_bytes(),
+    ))))
 }
 
 pub(crate) fn lookup(name: &str) -> Option<F> {

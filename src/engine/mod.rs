@@ -189,6 +189,38 @@ mod tests {
     }
 
     #[test]
+    fn pattern_mining_stops_at_the_query_time_budget() {
+        // A hostile pull request's hunt: 40 columns of 3,000 distinct values and a tiny
+        // threshold make every value frequent, so pairing them is billions of steps. The
+        // query's time budget must stop it, as it stops every other operator.
+        let cols: Vec<String> = (0..40).map(|i| format!("c{i} = x * {}", i + 1)).collect();
+        let text = format!(
+            "range x from 1 to 3000 step 1 | project {} | evaluate basket(0.0003, '~', 2)",
+            cols.join(", ")
+        );
+        let parsed = crate::kql::parse(&text);
+        let q = lower::lower(&text, &parsed.tree);
+        let sb = Sandbox::default();
+        let budget = Budget {
+            query_time: std::time::Duration::from_millis(300),
+            ..budget::current()
+        };
+        let start = std::time::Instant::now();
+        let e = Exec::new(
+            &sb,
+            RunOptions {
+                now: 0,
+                window: None,
+            },
+        )
+        .with_budget(budget)
+        .run(&q)
+        .expect_err("over the time budget");
+        assert!(e.message.contains("longer than"), "{}", e.message);
+        assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+    }
+
+    #[test]
     fn bag_unpack_refuses_a_conflict_by_default() {
         let q = "datatable(Name:string, d:dynamic)['a', dynamic({'Name': 'b'})] | evaluate bag_unpack(d)";
         let opts = RunOptions {

@@ -35,6 +35,9 @@ struct Input<'a> {
     dims: Vec<usize>,
     weights: Option<Vec<f64>>,
     words: usize,
+    /// The query's time budget (the engine's own check), asked every few thousand steps.
+    check: &'a dyn Fn() -> R<()>,
+    steps: std::cell::Cell<u32>,
 }
 
 struct Item {
@@ -45,7 +48,13 @@ struct Item {
 
 impl<'a> Input<'a> {
     /// `skip`: columns that are not dimensions (the weight column, the split column).
-    fn new(t: &'a Table, weight: Option<&str>, skip: &[&str], span: Span) -> R<Input<'a>> {
+    fn new(
+        t: &'a Table,
+        weight: Option<&str>,
+        skip: &[&str],
+        span: Span,
+        check: &'a dyn Fn() -> R<()>,
+    ) -> R<Input<'a>> {
         let weights = match weight {
             Some(w) => {
                 let c = t.column(w).ok_or_else(|| {
@@ -70,7 +79,20 @@ impl<'a> Input<'a> {
             dims,
             weights,
             words: t.rows.div_ceil(64),
+            check,
+            steps: std::cell::Cell::new(0),
         })
+    }
+
+    /// One unit of mining work: every 4,096 the time budget is checked, so a wide or
+    /// low-threshold input cannot run past the query's limit.
+    fn tick(&self) -> R<()> {
+        let n = self.steps.get().wrapping_add(1);
+        self.steps.set(n);
+        if n.is_multiple_of(4096) {
+            (self.check)()?;
+        }
+        Ok(())
     }
 
     fn all(&self) -> Vec<u64> {
@@ -181,6 +203,7 @@ fn mine(
                 if p.iter().any(|&i| items[i].col == items[last].col) {
                     continue;
                 }
+                input.tick()?;
                 let rows = and(bits, qbits);
                 if frequent(&rows) {
                     let mut np = p.clone();
@@ -206,32 +229,37 @@ fn mine(
 /// The patterns no pattern of one more item matches on `key` (the same rows, as far as the
 /// output can tell).
 fn closed<K: PartialEq>(
+    input: &Input<'_>,
     items: &[Item],
     all: &[(Vec<usize>, Vec<u64>)],
     key: impl Fn(&[u64]) -> K,
-) -> Vec<usize> {
+) -> R<Vec<usize>> {
     let by_set: HashMap<&[usize], usize> = all
         .iter()
         .enumerate()
         .map(|(k, (p, _))| (p.as_slice(), k))
         .collect();
-    (0..all.len())
-        .filter(|&k| {
-            let (p, bits) = &all[k];
-            let mine = key(bits);
-            !(0..items.len()).any(|i| {
-                if p.iter().any(|&j| items[j].col == items[i].col) {
-                    return false;
-                }
-                let mut q = p.clone();
-                q.push(i);
-                q.sort_unstable();
-                by_set
-                    .get(q.as_slice())
-                    .is_some_and(|&s| key(&all[s].1) == mine)
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for k in 0..all.len() {
+        input.tick()?;
+        let (p, bits) = &all[k];
+        let mine = key(bits);
+        let covered = (0..items.len()).any(|i| {
+            if p.iter().any(|&j| items[j].col == items[i].col) {
+                return false;
+            }
+            let mut q = p.clone();
+            q.push(i);
+            q.sort_unstable();
+            by_set
+                .get(q.as_slice())
+                .is_some_and(|&s| key(&all[s].1) == mine)
+        });
+        if !covered {
+            out.push(k);
+        }
+    }
+    Ok(out)
 }
 
 /// Kept greedily in order: a pattern is dropped when a kept one contains it or is contained
@@ -370,8 +398,15 @@ impl Args {
     }
 }
 
-/// Run the pattern plugin `name` (None when `name` is not one).
-pub fn run(name: &str, t: &Table, a: &Args, span: Span) -> Option<R<Table>> {
+/// Run the pattern plugin `name` (None when `name` is not one); `check` is the query's time
+/// budget.
+pub fn run(
+    name: &str,
+    t: &Table,
+    a: &Args,
+    span: Span,
+    check: &dyn Fn() -> R<()>,
+) -> Option<R<Table>> {
     Some(match name {
         "basket" => basket(
             t,
@@ -382,6 +417,7 @@ pub fn run(name: &str, t: &Table, a: &Args, span: Span) -> Option<R<Table>> {
                 wildcards: a.wildcards(3),
             },
             span,
+            check,
         ),
         "diffpatterns" => match a.column(0) {
             Some(split) => diffpatterns(
@@ -396,6 +432,7 @@ pub fn run(name: &str, t: &Table, a: &Args, span: Span) -> Option<R<Table>> {
                     wildcards: a.wildcards(6),
                 },
                 span,
+                check,
             ),
             None => Err(EngineError::new(
                 "diffpatterns needs a split column",
@@ -411,31 +448,33 @@ pub fn run(name: &str, t: &Table, a: &Args, span: Span) -> Option<R<Table>> {
                 wildcards: a.wildcards(3),
             },
             span,
+            check,
         ),
         _ => return None,
     })
 }
 
 /// `basket`'s arguments, resolved.
-pub struct BasketArgs {
-    pub threshold: f64,
+struct BasketArgs {
+    threshold: f64,
     pub weight: Option<String>,
     pub max_dimensions: usize,
     pub wildcards: Vec<Value>,
 }
 
-pub fn basket(t: &Table, a: &BasketArgs, span: Span) -> R<Table> {
+fn basket(t: &Table, a: &BasketArgs, span: Span, check: &dyn Fn() -> R<()>) -> R<Table> {
     check_ratio("basket: the threshold", a.threshold, span)?;
-    let input = Input::new(t, a.weight.as_deref(), &[], span)?;
+    let input = Input::new(t, a.weight.as_deref(), &[], span, check)?;
     let total = input.count(&input.all());
     let min = a.threshold * total;
     let frequent = |b: &[u64]| total > 0.0 && input.count(b) >= min;
     let items = input.items(&frequent)?;
     let all = mine(&input, &items, &frequent, a.max_dimensions)?;
-    let mut chosen: Vec<(Vec<usize>, f64)> = closed(&items, &all, |b| input.count(b).to_bits())
-        .into_iter()
-        .map(|k| (all[k].0.clone(), input.count(&all[k].1)))
-        .collect();
+    let mut chosen: Vec<(Vec<usize>, f64)> =
+        closed(&input, &items, &all, |b| input.count(b).to_bits())?
+            .into_iter()
+            .map(|k| (all[k].0.clone(), input.count(&all[k].1)))
+            .collect();
     // By count, then more specific patterns first, then by the items (column, then value).
     chosen.sort_by(|(p, c), (q, d)| d.total_cmp(c).then(q.len().cmp(&p.len())).then(p.cmp(q)));
     let counts: Vec<f64> = chosen.iter().map(|(_, c)| *c).collect();
@@ -445,17 +484,17 @@ pub fn basket(t: &Table, a: &BasketArgs, span: Span) -> R<Table> {
 }
 
 /// `diffpatterns`' arguments, resolved.
-pub struct DiffArgs {
+struct DiffArgs {
     pub split: String,
     pub a: String,
     pub b: String,
     pub weight: Option<String>,
-    pub threshold: f64,
+    threshold: f64,
     pub max_dimensions: usize,
     pub wildcards: Vec<Value>,
 }
 
-pub fn diffpatterns(t: &Table, a: &DiffArgs, span: Span) -> R<Table> {
+fn diffpatterns(t: &Table, a: &DiffArgs, span: Span, check: &dyn Fn() -> R<()>) -> R<Table> {
     check_ratio("diffpatterns: the threshold", a.threshold, span)?;
     let split = t.column(&a.split).ok_or_else(|| {
         EngineError::new(
@@ -463,7 +502,7 @@ pub fn diffpatterns(t: &Table, a: &DiffArgs, span: Span) -> R<Table> {
             Some(span),
         )
     })?;
-    let input = Input::new(t, a.weight.as_deref(), &[a.split.as_str()], span)?;
+    let input = Input::new(t, a.weight.as_deref(), &[a.split.as_str()], span, check)?;
     let (mut set_a, mut set_b) = (vec![0u64; input.words], vec![0u64; input.words]);
     for i in 0..t.rows {
         let s = split.data.get(i).to_kusto_string();
@@ -492,10 +531,10 @@ pub fn diffpatterns(t: &Table, a: &DiffArgs, span: Span) -> R<Table> {
     };
     let items = input.items(&frequent)?;
     let all = mine(&input, &items, &frequent, a.max_dimensions)?;
-    let mut chosen: Vec<(Vec<usize>, f64, f64, f64)> = closed(&items, &all, |b| {
+    let mut chosen: Vec<(Vec<usize>, f64, f64, f64)> = closed(&input, &items, &all, |b| {
         let (x, y) = shares(b);
         (x.to_bits(), y.to_bits())
-    })
+    })?
     .into_iter()
     .filter_map(|k| {
         let (ca, cb) = shares(&all[k].1);
@@ -543,16 +582,16 @@ pub fn diffpatterns(t: &Table, a: &DiffArgs, span: Span) -> R<Table> {
 }
 
 /// `autocluster`'s arguments, resolved.
-pub struct ClusterArgs {
+struct ClusterArgs {
     pub size_weight: f64,
     pub weight: Option<String>,
     pub seeds: usize,
     pub wildcards: Vec<Value>,
 }
 
-pub fn autocluster(t: &Table, a: &ClusterArgs, span: Span) -> R<Table> {
+fn autocluster(t: &Table, a: &ClusterArgs, span: Span, check: &dyn Fn() -> R<()>) -> R<Table> {
     check_ratio("autocluster: SizeWeight", a.size_weight, span)?;
-    let input = Input::new(t, a.weight.as_deref(), &[], span)?;
+    let input = Input::new(t, a.weight.as_deref(), &[], span, check)?;
     let total = input.count(&input.all());
     let d = input.dims.len().max(1) as f64;
     // Seeds: the most frequent distinct rows (by their non-empty values).
@@ -633,6 +672,7 @@ pub fn autocluster(t: &Table, a: &ClusterArgs, span: Span) -> R<Table> {
         let mut s = score(&p);
         // Generalize one value at a time while the score improves.
         while p.len() > 1 {
+            input.tick()?;
             let best = (0..p.len())
                 .map(|r| {
                     let mut q = p.clone();
