@@ -17,62 +17,13 @@ pub enum Arg {
     Wildcard(String),
 }
 
-const NAMES: &[&str] = &[
-    "count",
-    "countif",
-    "dcount",
-    "dcountif",
-    "count_distinct",
-    "count_distinctif",
-    "sum",
-    "sumif",
-    "avg",
-    "avgif",
-    "min",
-    "max",
-    "minif",
-    "maxif",
-    "arg_max",
-    "arg_min",
-    "make_set",
-    "make_set_if",
-    "makeset",
-    "make_list",
-    "make_list_if",
-    "makelist",
-    "make_list_with_nulls",
-    "make_bag",
-    "make_bag_if",
-    "take_any",
-    "any",
-    "argmax",
-    "argmin",
-    "take_anyif",
-    "anyif",
-    "percentile",
-    "percentiles",
-    "percentiles_array",
-    "percentilew",
-    "percentilesw",
-    "percentilesw_array",
-    "stdev",
-    "stdevif",
-    "stdevp",
-    "variance",
-    "varianceif",
-    "variancep",
-    "hll",
-    "hll_merge",
-    "tdigest",
-    "tdigest_merge",
-    "binary_all_and",
-    "binary_all_or",
-    "binary_all_xor",
-    "buildschema",
-];
-
+/// Whether a call in `summarize` aggregates: the function table (`builtins.tsv`) declares it an
+/// aggregation. One the engine does not run yet fails in [`run`] with "not supported yet".
 pub fn is_aggregate(name: &str) -> bool {
-    NAMES.contains(&name)
+    use crate::kql::catalog::{BuiltinKind, Catalog};
+    Catalog::embedded()
+        .builtin(name, BuiltinKind::Aggregate)
+        .is_some()
 }
 
 fn col<'a>(args: &'a [Arg], i: usize, name: &str, span: Span) -> R<&'a Cv> {
@@ -676,14 +627,15 @@ pub fn run(
                 })
                 .collect())
         }
-        "stdev" | "stdevif" | "stdevp" | "variance" | "varianceif" | "variancep" => {
+        "stdev" | "stdevif" | "stdevp" | "variance" | "varianceif" | "variancep"
+        | "variancepif" => {
             let x = col(args, 0, name, span)?;
             let pred = if name.ends_with("if") {
                 Some(col(args, 1, name, span)?)
             } else {
                 None
             };
-            let population = name.ends_with('p');
+            let population = name.trim_end_matches("if").ends_with('p');
             let groups = rows_by_group(ids, ngroups, pred);
             let data = groups
                 .iter()
@@ -704,6 +656,56 @@ pub fn run(
                 })
                 .collect();
             one(data, Type::Real, "stdev_")
+        }
+        "covariance" | "covarianceif" | "covariancep" | "covariancepif" => {
+            // Over the rows where both values are numbers (and the predicate holds); the
+            // sample form divides by n - 1, the population form by n; 0 without enough rows.
+            let (x, y) = (col(args, 0, name, span)?, col(args, 1, name, span)?);
+            let pred = if name.ends_with("if") {
+                Some(col(args, 2, name, span)?)
+            } else {
+                None
+            };
+            let population = name.trim_end_matches("if").ends_with('p');
+            let data = rows_by_group(ids, ngroups, pred)
+                .iter()
+                .map(|rows| {
+                    let v: Vec<(f64, f64)> = rows
+                        .iter()
+                        .filter_map(|&i| Some((numeric(x.get(i))?, numeric(y.get(i))?)))
+                        .collect();
+                    let n = v.len() as f64;
+                    let d = if population { n } else { n - 1.0 };
+                    if v.is_empty() || d <= 0.0 {
+                        return Value::Real(0.0);
+                    }
+                    let mx = v.iter().map(|p| p.0).sum::<f64>() / n;
+                    let my = v.iter().map(|p| p.1).sum::<f64>() / n;
+                    Value::Real(v.iter().map(|(a, b)| (a - mx) * (b - my)).sum::<f64>() / d)
+                })
+                .collect();
+            one(data, Type::Real, "covariance_")
+        }
+        "binary_all_and" | "binary_all_or" | "binary_all_xor" => {
+            // Bitwise over the group's non-null longs; null for a group without one.
+            let x = col(args, 0, name, span)?;
+            let f: fn(i64, i64) -> i64 = match name {
+                "binary_all_and" => |a, b| a & b,
+                "binary_all_or" => |a, b| a | b,
+                _ => |a, b| a ^ b,
+            };
+            let mut acc: Vec<Option<i64>> = vec![None; ngroups];
+            for (i, g) in ids.iter().enumerate() {
+                if let Some(v) = x.get(i).unwrap_dynamic().as_i64() {
+                    let slot = &mut acc[*g as usize];
+                    *slot = Some(slot.map_or(v, |s| f(s, v)));
+                }
+            }
+            let data = acc
+                .into_iter()
+                .map(|v| v.map(Value::Long).unwrap_or(Value::Null))
+                .collect();
+            one(data, Type::Long, &format!("{name}_"))
         }
         other => Err(EngineError::unsupported(
             format!("aggregation {other}()"),

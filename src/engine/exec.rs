@@ -2406,7 +2406,7 @@ impl<'a> Exec<'a> {
         match name {
             "pivot" => self.pivot(t, args, span, schema),
             "bag_unpack" => self.bag_unpack(t, args, span, schema),
-            "ipv4_lookup" => self.ipv4_lookup(t, args, span),
+            "ipv4_lookup" | "ipv6_lookup" => self.ip_lookup(name, t, args, span),
             "basket" | "diffpatterns" | "autocluster" if schema.is_none() => {
                 let a = self.plugin_args(args)?;
                 super::patterns::run(name, t, &a, span, &|| self.check_time())
@@ -2731,11 +2731,20 @@ impl<'a> Exec<'a> {
         })
     }
 
-    fn ipv4_lookup(&mut self, t: &Table, args: &[Expr], span: Span) -> R<Table> {
-        use super::functions::parse_ipv4_prefix;
+    fn ip_lookup(&mut self, name: &str, t: &Table, args: &[Expr], span: Span) -> R<Table> {
+        use super::functions::{parse_ipv4_prefix, parse_ipv6_prefix};
+        // Addresses as 128-bit numbers with a prefix length out of `width` bits.
+        type Parse = fn(&str) -> Option<(u128, u32)>;
+        let (parse, width): (Parse, u32) = if name == "ipv6_lookup" {
+            (parse_ipv6_prefix, 128)
+        } else {
+            (|s| parse_ipv4_prefix(s).map(|(x, b)| (x as u128, b)), 32)
+        };
         let usage = || {
             EngineError::new(
-                "ipv4_lookup needs a lookup table, the source IP column and the lookup range column",
+                format!(
+                    "{name} needs a lookup table, the source IP column and the lookup range column"
+                ),
                 Some(span),
             )
         };
@@ -2762,7 +2771,7 @@ impl<'a> Exec<'a> {
         let lt = self.tabular(lookup)?;
         let (Some(src), Some(ranges)) = (t.column(src_key), lt.column(range_key)) else {
             return Err(EngineError::new(
-                format!("ipv4_lookup: no column `{src_key}` in the input or `{range_key}` in the lookup table"),
+                format!("{name}: no column `{src_key}` in the input or `{range_key}` in the lookup table"),
                 Some(span),
             ));
         };
@@ -2772,30 +2781,30 @@ impl<'a> Exec<'a> {
                 (Some(a), Some(b)) => keys.push((a, b)),
                 _ => {
                     return Err(EngineError::new(
-                        format!("ipv4_lookup: the extra key `{k}` must be a column of both tables"),
+                        format!("{name}: the extra key `{k}` must be a column of both tables"),
                         Some(span),
                     ))
                 }
             }
         }
-        let parsed: Vec<Option<(u32, u32)>> = ranges
+        let parsed: Vec<Option<(u128, u32)>> = ranges
             .data
             .iter()
-            .map(|v| parse_ipv4_prefix(&v.to_kusto_string()))
+            .map(|v| parse(&v.to_kusto_string()))
             .collect();
-        let in_range = |ip: (u32, u32), r: (u32, u32)| {
+        let in_range = |ip: (u128, u32), r: (u128, u32)| {
             // The source value may itself carry a prefix: the wider of the two masks applies.
             let bits = ip.1.min(r.1);
             let m = if bits == 0 {
                 0
             } else {
-                u32::MAX << (32 - bits)
+                (u128::MAX >> (128 - width)) << (width - bits)
             };
             ip.0 & m == r.0 & m
         };
         let (mut left, mut right): (Vec<usize>, Vec<Option<usize>>) = (Vec::new(), Vec::new());
         for i in 0..t.rows {
-            let ip = parse_ipv4_prefix(&src.data[i].to_kusto_string());
+            let ip = parse(&src.data[i].to_kusto_string());
             let mut any = false;
             if let Some(ip) = ip {
                 for (j, r) in parsed.iter().enumerate() {
