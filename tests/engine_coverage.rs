@@ -49,7 +49,15 @@ impl DataSource for Harness {
     fn geoip(&self) -> Option<Result<std::sync::Arc<engine::geoip::GeoIp>, String>> {
         self.0.geoip()
     }
-    fn external(&self, _url: &str) -> Option<Result<String, String>> {
+    /// Five records: JSON lines for a `.json` URL (read by `format='json'` and `'multijson'`,
+    /// whose columns the harness cannot know, so their cells are null), else 40-column CSV.
+    fn external(&self, url: &str) -> Option<Result<String, String>> {
+        if url.ends_with(".json") {
+            return Some(Ok((0..5)
+                .map(|i| format!("{{\"record\": {i}}}"))
+                .collect::<Vec<_>>()
+                .join("\n")));
+        }
         Some(Ok((0..5)
             .map(|i| vec![format!("{i}"); 40].join(","))
             .collect::<Vec<_>>()
@@ -255,9 +263,9 @@ fn corpus_queries_run_on_the_engine() {
         println!("  {n:4}  {m}");
     }
     assert!(total > 3000, "{total}");
-    // Floors just under what was measured (98.25% executing, names 97.94%, names and types
-    // 97.60% of those); raise them as the engine grows.
-    assert!(pct(ran) >= 98.0, "executed {:.2}%", pct(ran));
+    // Floors just under what was measured (99.06% executing, names 98.01%, names and types
+    // 97.68% of those); raise them as the engine grows.
+    assert!(pct(ran) >= 98.9, "executed {:.2}%", pct(ran));
     assert!(
         names_match as f64 >= 0.97 * ran as f64,
         "result names {names_match} of {ran}"

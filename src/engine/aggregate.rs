@@ -303,14 +303,25 @@ pub fn run(
                 _ => None,
             };
             let push = |out: &mut Vec<Column>, c: &Column| {
-                if out.iter().any(|o| o.name == c.name)
+                // `R = arg_max(T, R)`: the name given to the first column is taken, so the
+                // column R is `R1` (Kusto.Language's name); other repeats appear once.
+                let renamed = c.name == first_name && source_first.as_deref() != Some(&c.name);
+                let name = if renamed {
+                    (1..)
+                        .map(|k| format!("{}{k}", c.name))
+                        .find(|n| out.iter().all(|o| &o.name != n))
+                        .expect("a free name")
+                } else {
+                    c.name.clone()
+                };
+                if (!renamed && out.iter().any(|o| o.name == c.name))
                     || by.contains(&c.name)
                     || source_first.as_deref() == Some(c.name.as_str())
                 {
                     return;
                 }
                 out.push(Column {
-                    name: c.name.clone(),
+                    name,
                     ty: c.ty,
                     data: Data::new(pick(&Cv::Col(c.data.clone()))),
                 });

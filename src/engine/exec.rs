@@ -992,9 +992,27 @@ impl<'a> Exec<'a> {
                             }
                         }
                         "json" | "multijson" => {
-                            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                                let v: serde_json::Value = serde_json::from_str(line)
-                                    .map_err(|e| EngineError::new(format!("{url}: {e}"), None))?;
+                            // `json` is one record per line; `multijson` a stream of records,
+                            // each possibly over many lines, where an array is its elements.
+                            let mut records: Vec<serde_json::Value> = Vec::new();
+                            let bad = |e: serde_json::Error| {
+                                EngineError::new(format!("{url}: {e}"), None)
+                            };
+                            if format == "json" {
+                                for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                                    records.push(serde_json::from_str(line).map_err(bad)?);
+                                }
+                            } else {
+                                let stream = serde_json::Deserializer::from_str(&text)
+                                    .into_iter::<serde_json::Value>();
+                                for v in stream {
+                                    match v.map_err(bad)? {
+                                        serde_json::Value::Array(xs) => records.extend(xs),
+                                        v => records.push(v),
+                                    }
+                                }
+                            }
+                            for v in records {
                                 rows.push(
                                     columns
                                         .iter()
@@ -1809,12 +1827,79 @@ impl<'a> Exec<'a> {
                     | Op::MvExpand { .. }
             )
         });
-        if row_local {
+        let projects = ops.iter().any(|o| {
+            matches!(
+                o,
+                Op::Project(_) | Op::ProjectAway(_) | Op::ProjectKeep(_) | Op::ProjectRename(_)
+            )
+        });
+        if row_local && !projects {
             let mut cur = Arc::new(self.mv_expand(t, items, index, None, false)?);
             for op in ops {
                 cur = Arc::new(self.op(cur, op)?);
             }
             return Ok((*cur).clone());
+        }
+        if row_local {
+            // A subquery that projects still has the row's own columns beside its result (as
+            // the per-row path below): each expanded row carries its source row's number in a
+            // column no pattern or name in the query can reach, kept through the projections.
+            const ROW: &str = "\u{0}row";
+            let mut numbered = t.clone();
+            numbered.set(Column::new(
+                ROW.to_string(),
+                Type::Long,
+                (0..t.rows as i64).map(Value::Long).collect(),
+            ));
+            let mut cur = Arc::new(self.mv_expand(&numbered, items, index, None, false)?);
+            for op in ops {
+                // Projections keep rows in place: run them without the numbers, then put the
+                // numbers back (so `project-away *` cannot drop them either).
+                let is_projection = matches!(
+                    op,
+                    Op::Project(_) | Op::ProjectAway(_) | Op::ProjectKeep(_) | Op::ProjectRename(_)
+                );
+                let numbers = cur.column(ROW).cloned();
+                match numbers {
+                    Some(numbers) if is_projection => {
+                        let bare = Table {
+                            columns: cur
+                                .columns
+                                .iter()
+                                .filter(|c| c.name != ROW)
+                                .cloned()
+                                .collect(),
+                            rows: cur.rows,
+                        };
+                        let mut next = self.op(Arc::new(bare), op)?;
+                        next.set(numbers);
+                        cur = Arc::new(next);
+                    }
+                    _ => cur = Arc::new(self.op(cur, op)?),
+                }
+            }
+            let Some(rows) = cur.column(ROW) else {
+                return Err(EngineError::new(
+                    "mv-apply: the subquery dropped the row numbers",
+                    None,
+                ));
+            };
+            let src: Vec<usize> = (0..cur.rows)
+                .map(|i| rows.data.get(i).as_i64().unwrap_or(0) as usize)
+                .collect();
+            let mut out = Table {
+                columns: Vec::new(),
+                rows: cur.rows,
+            };
+            let outer = t.take(&src);
+            for c in &outer.columns {
+                if cur.index_of(&c.name).is_none() {
+                    out.columns.push(c.clone());
+                }
+            }
+            out.columns
+                .extend(cur.columns.iter().filter(|c| c.name != ROW).cloned());
+            return Ok(out);
         }
         let mut parts: Vec<(String, Arc<Table>)> = Vec::new();
         for i in 0..t.rows {
@@ -2276,9 +2361,12 @@ impl<'a> Exec<'a> {
                 .map(|v| functions::add(&v, &step))
                 .unwrap_or(Value::Null),
         };
-        let (Some(f), Some(to_i), Some(s)) = (from.as_i64(), to.as_i64(), step.as_i64()) else {
+        let Some(s) = step.as_i64() else {
             return Ok(Table::default());
         };
+        // An input without rows (so no range from the data) still has the result's columns.
+        let f = from.as_i64().unwrap_or(0);
+        let to_i = to.as_i64().unwrap_or(f);
         if s <= 0 {
             return Err(EngineError::new("make-series needs a positive step", None));
         }

@@ -104,7 +104,35 @@ impl<'a> Lower<'a> {
                         out.push(Stmt::Expr(self.expr(*e)));
                     }
                 }
-                N::SetStatement | N::DeclareStatement | N::AliasStatement => {}
+                // `declare query_parameters(p:type = default, ...)`: the client supplies the
+                // values; the sandbox has no client, so a parameter is its default, and one
+                // without a default fails where it is used.
+                N::DeclareStatement => {
+                    for list in self.kids(s) {
+                        if self.kind(list) != N::ParamList {
+                            continue;
+                        }
+                        for p in self.kids(list) {
+                            let pk = self.kids(p);
+                            let Some(name) = pk.first().and_then(|n| self.name_of(*n)) else {
+                                continue;
+                            };
+                            let default = pk
+                                .iter()
+                                .skip(1)
+                                .find(|x| self.kind(**x) != N::TypeRef)
+                                .map(|x| self.expr(*x));
+                            let value = default.unwrap_or_else(|| {
+                                self.unsupported(
+                                    format!("query parameter {name} without a default value"),
+                                    p,
+                                )
+                            });
+                            out.push(Stmt::Let(name, value));
+                        }
+                    }
+                }
+                N::SetStatement | N::AliasStatement => {}
                 N::Block => out.extend(self.statements(s)),
                 _ => {}
             }
@@ -505,6 +533,10 @@ impl<'a> Lower<'a> {
             ">" => BinOp::Gt,
             ">=" => BinOp::Ge,
             "matches regex" => BinOp::Matches,
+            // The legacy spellings Kusto.Language still accepts.
+            "notcontains" => BinOp::Str(StrOp::Contains, true, false),
+            "notcontainscs" => BinOp::Str(StrOp::Contains, true, true),
+            "containscs" => BinOp::Str(StrOp::Contains, false, true),
             other => {
                 let (neg, rest) = match other.strip_prefix('!') {
                     Some(r) => (true, r),

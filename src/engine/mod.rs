@@ -240,4 +240,99 @@ mod tests {
         assert_eq!(one("print 'x abc y' has_any (dynamic(['abc']))"), "true");
         assert_eq!(one("print 'abc' in (dynamic(['abc']))"), "true");
     }
+
+    /// `R = arg_max(T, R)`: the name goes to the first column and the column R comes back as
+    /// `R1` (the result schema Kusto.Language gives: D, R, R1, T, L, L1); it used to be dropped,
+    /// so a later `project ReportId = ReportId1` failed on real content.
+    #[test]
+    fn arg_max_renames_a_column_its_own_name_takes() {
+        let q = "datatable(D:string, T:datetime, R:string, L:string)['a', datetime(2024-01-01), 'r1', 'l1'] \
+                 | summarize R=arg_max(T, R), T=max(T), L=arg_max(T, L) by D";
+        let opts = RunOptions {
+            now: 0,
+            window: None,
+        };
+        let out = run(q, &Sandbox::default(), opts).expect("runs");
+        let names: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["D", "R", "R1", "T", "L", "L1"]);
+        assert_eq!(out.table.columns[2].data.get(0).to_kusto_string(), "r1");
+    }
+
+    /// `declare query_parameters`: a parameter is its default in the sandbox (there is no
+    /// client to supply it); one without a default fails where it is used, saying so.
+    #[test]
+    fn query_parameters_take_their_defaults() {
+        assert_eq!(
+            one("declare query_parameters(lb:timespan = 14d, s:string = 'x'); print strcat(lb, s)"),
+            r#""14.00:00:00x""#
+        );
+        let opts = RunOptions {
+            now: 0,
+            window: None,
+        };
+        let e = run(
+            "declare query_parameters(lb:timespan); print lb",
+            &Sandbox::default(),
+            opts,
+        )
+        .expect_err("no value");
+        assert!(
+            e.message
+                .starts_with("not supported yet: query parameter lb"),
+            "{}",
+            e.message
+        );
+    }
+
+    /// `make-series` over no rows has its columns (a later `extend` may name them); it used to
+    /// return a table without any.
+    #[test]
+    fn make_series_over_no_rows_keeps_its_columns() {
+        let q = "range t from datetime(2024-01-01) to datetime(2024-01-02) step 1h | where t < datetime(2000-01-01) \
+                 | make-series n = count() on t step 1h by U = 'a' | extend m = n";
+        let opts = RunOptions {
+            now: 0,
+            window: None,
+        };
+        let out = run(q, &Sandbox::default(), opts).expect("runs");
+        let names: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["U", "n", "t", "m"]);
+        assert_eq!(out.table.rows, 0);
+    }
+
+    /// The legacy `notcontains`, `notcontainscs` and `containscs` are `!contains`,
+    /// `!contains_cs` and `contains_cs`.
+    #[test]
+    fn legacy_contains_spellings() {
+        assert_eq!(one("print 'Hello' notcontains 'ell'"), "false");
+        assert_eq!(one("print 'Hello' notcontains 'xyz'"), "true");
+        assert_eq!(one("print 'Hello' containscs 'ell'"), "true");
+        assert_eq!(one("print 'Hello' containscs 'ELL'"), "false");
+        assert_eq!(one("print 'Hello' notcontainscs 'ELL'"), "true");
+    }
+
+    /// `mv-apply` whose subquery projects keeps the row's own columns beside the subquery's
+    /// (Kusto.Language's schema for this query: R, P, K); it used to return K alone.
+    #[test]
+    fn mv_apply_keeps_the_row_columns_when_the_subquery_projects() {
+        let q = "datatable(R:string, P:dynamic)['r1', dynamic(['a sql', 'b']), 'r2', dynamic(['c sql', 'd sql'])] \
+                 | mv-apply K = P on (where K contains 'sql' | project K)";
+        let opts = RunOptions {
+            now: 0,
+            window: None,
+        };
+        let out = run(q, &Sandbox::default(), opts).expect("runs");
+        let names: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["R", "P", "K"]);
+        let rows: Vec<String> = (0..out.table.rows)
+            .map(|i| {
+                format!(
+                    "{}:{}",
+                    out.table.columns[0].data.get(i).to_kusto_string(),
+                    out.table.columns[2].data.get(i).to_kusto_string()
+                )
+            })
+            .collect();
+        assert_eq!(rows, ["r1:a sql", "r2:c sql", "r2:d sql"]);
+    }
 }
