@@ -234,7 +234,11 @@ pub fn prepare(query: &str) -> R<Query> {
             None,
         ));
     }
-    Ok(crate::engine::lower::lower(query, &parsed.tree))
+    Ok(crate::engine::plan(
+        query,
+        &parsed.tree,
+        crate::kql::catalog::Catalog::embedded(),
+    ))
 }
 
 /// The tables a query reads, when every row of its result can only come from them: no

@@ -752,6 +752,7 @@ impl<'a> Exec<'a> {
                         .map(|c| Assign {
                             names: vec![c.name.clone()],
                             expr: Expr::Name(c.name.clone(), Span::default()),
+                            ty: None,
                         })
                         .collect();
                     return self.summarize(&t, &[], &by);
@@ -853,7 +854,7 @@ impl<'a> Exec<'a> {
                         .first()
                         .cloned()
                         .unwrap_or_else(|| format!("print_{i}"));
-                    let ty = match self.static_type(&a.expr, &one) {
+                    let ty = match self.assign_type(a, &one) {
                         Type::Unknown => v.type_of(),
                         st => st,
                     };
@@ -1270,9 +1271,19 @@ impl<'a> Exec<'a> {
         }
     }
 
+    /// An assignment's static type: the binder's where it decided one (the bound plan), else
+    /// [`Self::static_type`] from the same catalog rules, for expressions over tables the
+    /// binder does not know.
+    fn assign_type(&self, a: &Assign, t: &Table) -> Type {
+        match a.ty {
+            Some(ty) => ty,
+            None => self.static_type(&a.expr, t),
+        }
+    }
+
     fn assign_columns(&mut self, t: &Table, a: &Assign, unnamed: &mut usize) -> R<Vec<Column>> {
         let cv = self.eval(&a.expr, t)?;
-        let ty = Some(self.static_type(&a.expr, t)).filter(|t| *t != Type::Unknown);
+        let ty = Some(self.assign_type(a, t)).filter(|t| *t != Type::Unknown);
         let data = cv.into_data(t.rows);
         let name = match a.names.first() {
             Some(n) => n.clone(),
@@ -1425,7 +1436,7 @@ impl<'a> Exec<'a> {
         let mut unnamed = 0;
         for a in by {
             let cv = self.eval(&a.expr, t)?;
-            let ty = Some(self.static_type(&a.expr, t)).filter(|t| *t != Type::Unknown);
+            let ty = Some(self.assign_type(a, t)).filter(|t| *t != Type::Unknown);
             let name = match a.names.first() {
                 Some(n) => n.clone(),
                 None => {
@@ -1502,7 +1513,7 @@ impl<'a> Exec<'a> {
                 let mut cols = aggregate::run(name, &argv, a, t, ids, ngroups, by, *span)?;
                 // One result column: its type is the aggregate's declared one where known.
                 if let [c] = cols.as_mut_slice() {
-                    let st = self.static_type(&a.expr, t);
+                    let st = self.assign_type(a, t);
                     if st != Type::Unknown {
                         c.ty = st;
                     }
@@ -1527,6 +1538,7 @@ impl<'a> Exec<'a> {
             let tmp = Assign {
                 names: vec![format!("__agg{i}")],
                 expr: call.clone(),
+                ty: None,
             };
             let cols = self.aggregate(t, &tmp, ids, ngroups, by, empty_total)?;
             if let Some(c) = cols.into_iter().next() {
@@ -2073,8 +2085,8 @@ impl<'a> Exec<'a> {
         for (k, l) in levels.iter().enumerate() {
             for (j, name) in [&l.key.names[0], &l.agg.names[0]].into_iter().enumerate() {
                 let data: Vec<Value> = paths.iter().map(|p| p[2 * k + j].clone()).collect();
-                let expr = if j == 0 { &l.key.expr } else { &l.agg.expr };
-                let ty = Some(self.static_type(expr, t))
+                let a = if j == 0 { &l.key } else { &l.agg };
+                let ty = Some(self.assign_type(a, t))
                     .filter(|t| *t != Type::Unknown)
                     .unwrap_or_else(|| infer_type(&data));
                 columns.push(Column::new(name.clone(), ty, data));
@@ -2410,7 +2422,7 @@ impl<'a> Exec<'a> {
         };
         for (a, cv) in ms.by.iter().zip(&by_cols) {
             let data: Vec<Value> = firsts.iter().map(|&i| cv.get(i).clone()).collect();
-            let ty = Some(self.static_type(&a.expr, t))
+            let ty = Some(self.assign_type(a, t))
                 .filter(|t| *t != Type::Unknown)
                 .unwrap_or_else(|| infer_type(&data));
             out.set(Column::new(
@@ -2428,6 +2440,7 @@ impl<'a> Exec<'a> {
             let a = Assign {
                 names: vec![name.clone()],
                 expr: expr.clone(),
+                ty: None,
             };
             let c = if matches!(expr, Expr::Lit(_) | Expr::Neg(_)) {
                 // `other = -1 default = -2`: a constant in the bins that have rows.
@@ -2724,17 +2737,20 @@ impl<'a> Exec<'a> {
             .map(|n| Assign {
                 names: vec![n.clone()],
                 expr: Expr::Name(n.clone(), span),
+                ty: None,
             })
             .collect();
         by.push(Assign {
             names: vec![pivot.clone()],
             expr: Expr::Name(pivot.clone(), span),
+            ty: None,
         });
         let s = self.summarize(
             t,
             &[Assign {
                 names: vec![VALUE.into()],
                 expr: agg,
+                ty: None,
             }],
             &by,
         )?;

@@ -49,6 +49,9 @@ pub struct Assign {
     /// One name, or several for `(a, b) = f(...)`; empty when Kusto would invent `Column1`.
     pub names: Vec<String>,
     pub expr: Expr,
+    /// The expression's static type as the binder decided it (`kql::binder::Bound::types`);
+    /// `None` where the binder could not type it (a table outside the catalog, an open schema).
+    pub ty: Option<Type>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

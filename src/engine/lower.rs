@@ -4,6 +4,7 @@
 //! [`Expr::Unsupported`]/[`Op::Unsupported`] nodes that report "not supported yet" if (and
 //! only if) execution reaches them.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::ir::*;
@@ -14,9 +15,16 @@ use crate::kql::syntax::{NodeKind as N, SyntaxTree, Token, TokenKind as T};
 
 /// Lower a parsed query.
 pub fn lower(text: &str, tree: &SyntaxTree) -> Query {
+    lower_bound(text, tree, None)
+}
+
+/// Lower with the binder's static types (`kql::binder::Bound::types`): each assignment's type
+/// is the one the binder decided.
+pub fn lower_bound(text: &str, tree: &SyntaxTree, types: Option<&HashMap<u32, Type>>) -> Query {
     let l = Lower {
         text,
         tree,
+        types,
         depth: std::cell::Cell::new(0),
     };
     Query {
@@ -27,6 +35,7 @@ pub fn lower(text: &str, tree: &SyntaxTree) -> Query {
 struct Lower<'a> {
     text: &'a str,
     tree: &'a SyntaxTree,
+    types: Option<&'a HashMap<u32, Type>>,
     /// Nesting of the expression being lowered (see [`MAX_DEPTH`]).
     depth: std::cell::Cell<usize>,
 }
@@ -59,6 +68,14 @@ impl<'a> Lower<'a> {
 
     fn tok_text(&self, t: Token) -> &'a str {
         self.view().tok_text(t)
+    }
+
+    /// The binder's type of an expression node, where it has one.
+    fn bound_type(&self, id: u32) -> Option<Type> {
+        self.types?
+            .get(&id)
+            .copied()
+            .filter(|t| *t != Type::Unknown)
     }
 
     fn span(&self, id: u32) -> Span {
@@ -776,7 +793,8 @@ impl<'a> Lower<'a> {
                 .last()
                 .map(|v| self.expr(*v))
                 .unwrap_or(Expr::Lit(Value::Null));
-            return Assign { names, expr };
+            let ty = k.last().and_then(|v| self.bound_type(*v));
+            return Assign { names, expr, ty };
         }
         let names = if aggregate && self.kind(item) == N::Call {
             self.aggregate_name(item)
@@ -788,6 +806,7 @@ impl<'a> Lower<'a> {
         Assign {
             names,
             expr: self.expr(item),
+            ty: self.bound_type(item),
         }
     }
 
@@ -978,6 +997,7 @@ impl<'a> Lower<'a> {
             Some(K::Distinct) if first_list.is_none() => Op::Distinct(vec![Assign {
                 names: Vec::new(),
                 expr: Expr::Star,
+                ty: None,
             }]),
             Some(K::Distinct) => Op::Distinct(self.assigns(first_list, false)),
             Some(K::Count) => Op::Count,

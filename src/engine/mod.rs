@@ -64,6 +64,18 @@ impl Output {
     }
 }
 
+/// The bound plan of a parsed query: the binder decides each assignment's static type against
+/// the catalog the data is typed by, and lowering carries those types into the plan the
+/// executor runs.
+pub fn plan(
+    text: &str,
+    tree: &crate::kql::syntax::SyntaxTree,
+    catalog: &crate::kql::catalog::Catalog,
+) -> ir::Query {
+    let bound = crate::kql::binder::bind(text, tree, catalog);
+    lower::lower_bound(text, tree, Some(&bound.types))
+}
+
 /// Parse, lower and run a query. Syntax errors are reported as errors (the first one).
 pub fn run(text: &str, source: &dyn DataSource, opts: RunOptions) -> Result<Output, EngineError> {
     let parsed = crate::kql::parse(text);
@@ -76,7 +88,7 @@ pub fn run(text: &str, source: &dyn DataSource, opts: RunOptions) -> Result<Outp
             }),
         ));
     }
-    let q = lower::lower(text, &parsed.tree);
+    let q = plan(text, &parsed.tree, source.catalog());
     let mut exec = Exec::new(source, opts);
     let table = exec.run(&q)?;
     let mut scanned: Vec<(String, std::sync::Arc<Table>)> = exec.scanned_tables();
@@ -334,5 +346,48 @@ mod tests {
             })
             .collect();
         assert_eq!(rows, ["r1:a sql", "r2:c sql", "r2:d sql"]);
+    }
+
+    /// The bound plan: the binder's types are the result's types. For each query the columns
+    /// the engine returns (names and types) are the closed schema the binder announces, over
+    /// catalog tables (empty here, so no value can decide a type).
+    #[test]
+    fn the_engine_returns_the_schema_the_binder_announces() {
+        use crate::kql::catalog::Catalog;
+        let queries = [
+            "print x = extractjson('$.a', '{}', typeof(int)), y = 1.5 * 2, z = now() - 1d",
+            "SecurityEvent | extend n = toint(EventID) + 1, s = strcat(Account, 'x') | project n, s, TimeGenerated",
+            "SecurityEvent | summarize c = count(), d = dcount(Account), a = avg(EventID) by bin(TimeGenerated, 1h)",
+            "SigninLogs | extend p = extract('(\\d+)', 1, IPAddress, typeof(long)) | summarize arg_max(TimeGenerated, p) by UserPrincipalName",
+            "SecurityEvent | make-series n = count() default = 0 on TimeGenerated step 1h by Computer",
+        ];
+        let opts = RunOptions {
+            now: 0,
+            window: None,
+        };
+        let mut sb = Sandbox::default();
+        for t in ["SecurityEvent", "SigninLogs"] {
+            let cols = Catalog::embedded().tables[t].columns.clone();
+            sb.add_table(t, data::rows_to_table(Vec::new(), Some(&cols)));
+        }
+        for q in queries {
+            let parsed = crate::kql::parse(q);
+            let bound = crate::kql::binder::bind(q, &parsed.tree, Catalog::embedded());
+            let want = bound.result.expect("a result");
+            assert!(!want.open, "{q}");
+            let out = run(q, &sb, opts).expect("runs");
+            let got: Vec<(String, crate::kql::catalog::Type)> = out
+                .table
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.ty))
+                .collect();
+            assert_eq!(got, want.columns, "{q}");
+        }
+        // The plan carries the binder's type on each assignment.
+        let q = "print x = extractjson('$.a', '{}', typeof(int))";
+        let p = plan(q, &crate::kql::parse(q).tree, Catalog::embedded());
+        let shown = format!("{p:?}");
+        assert!(shown.contains("ty: Some(Int)"), "{shown}");
     }
 }

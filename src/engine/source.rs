@@ -42,6 +42,11 @@ pub trait DataSource {
     fn geoip(&self) -> Option<Result<Arc<super::geoip::GeoIp>, String>> {
         None
     }
+    /// The catalog the source's tables are typed by, which the binder binds queries against
+    /// (the bound plan's types come from it).
+    fn catalog(&self) -> &'static crate::kql::catalog::Catalog {
+        crate::kql::catalog::Catalog::embedded()
+    }
 }
 
 /// The rows of a table ordered by `TimeGenerated` (rows whose `TimeGenerated` is not a

@@ -71,6 +71,10 @@ pub struct Bound {
     pub errors: Vec<BindError>,
     /// The schema of the query's final tabular statement, if it has one.
     pub result: Option<Schema>,
+    /// The static type of each scalar expression node (by syntax node id). A node bound more
+    /// than once with different types (a function body called with different arguments) is
+    /// `Unknown`, as is one the binder cannot type.
+    pub types: HashMap<u32, Type>,
 }
 
 #[derive(Clone, Debug)]
@@ -98,6 +102,8 @@ struct Binder<'a> {
     /// The `by` column names of the summarize being bound (the deprecated argmax/argmin leave
     /// them out of `*`).
     summarize_by: Vec<String>,
+    /// See [`Bound::types`].
+    types: HashMap<u32, Type>,
 }
 
 /// How many function-body bindings one query may take (fuzzing found call trees that took
@@ -140,6 +146,7 @@ pub fn bind(text: &str, tree: &SyntaxTree, catalog: &Catalog) -> Bound {
         active_calls: Vec::new(),
         calls_bound: 0,
         summarize_by: Vec::new(),
+        types: HashMap::new(),
         text,
         tree,
         catalog,
@@ -154,6 +161,7 @@ pub fn bind(text: &str, tree: &SyntaxTree, catalog: &Catalog) -> Bound {
     Bound {
         errors: b.errors,
         result,
+        types: b.types,
     }
 }
 
@@ -355,6 +363,12 @@ impl<'a> Binder<'a> {
         }
         let v = self.expr_inner(id, row);
         self.depth -= 1;
+        if let Value::Scalar(t) = &v {
+            let slot = self.types.entry(id).or_insert(*t);
+            if slot != t {
+                *slot = Type::Unknown;
+            }
+        }
         v
     }
 
@@ -823,7 +837,29 @@ impl<'a> Binder<'a> {
         if let Some(t) = crate::kql::catalog::conditional_type(&name, &arg_types) {
             return Value::Scalar(t);
         }
+        // `extract(re, n, s, typeof(T))`, `extractjson(path, s, typeof(T))`: T.
+        let type_arg = match name.as_str() {
+            "extract" => args.get(3),
+            "extractjson" | "extract_json" => args.get(2),
+            _ => None,
+        };
+        if let Some(t) = type_arg.and_then(|a| self.typeof_type(*a)) {
+            return Value::Scalar(t);
+        }
         Value::Scalar(b.result_type(&arg_types))
+    }
+
+    /// The type a `typeof(T)` argument names.
+    fn typeof_type(&self, id: u32) -> Option<Type> {
+        let (s, e) = self.tree.node_range(id)?;
+        let text = self.text.get(s as usize..e as usize)?.trim();
+        let inner = text
+            .strip_prefix("typeof")?
+            .trim_start()
+            .strip_prefix('(')?
+            .strip_suffix(')')?
+            .trim();
+        Some(Type::parse(inner)).filter(|t| *t != Type::Unknown)
     }
 
     // ---- tabular ----

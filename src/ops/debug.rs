@@ -97,7 +97,8 @@ pub fn debug(
             }
             Stage::Ir => {
                 let p = crate::kql::parse(&query);
-                let q = crate::engine::lower::lower(&query, &p.tree);
+                let q =
+                    crate::engine::plan(&query, &p.tree, crate::kql::catalog::Catalog::embedded());
                 let _ = writeln!(s, "{q:#?}");
                 for e in &p.errors {
                     let _ = writeln!(s, "error {}..{}: {}", e.start, e.end, e.message);
