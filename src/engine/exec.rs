@@ -1501,8 +1501,10 @@ impl<'a> Exec<'a> {
                         Expr::Star => aggregate::Arg::Star,
                         Expr::Wildcard(p) => aggregate::Arg::Wildcard(p.clone()),
                         other => {
+                            // A column keeps its name; `arg_max(Last = T, Who = Account)`
+                            // names the result columns.
                             let name = match other {
-                                Expr::Name(n, _) => Some(n.clone()),
+                                Expr::Name(n, _) | Expr::Named(n, _) => Some(n.clone()),
                                 _ => None,
                             };
                             aggregate::Arg::Col(self.eval(other, t)?, name)
@@ -2508,6 +2510,57 @@ impl<'a> Exec<'a> {
             "pivot" => self.pivot(t, args, span, schema),
             "bag_unpack" => self.bag_unpack(t, args, span, schema),
             "ipv4_lookup" | "ipv6_lookup" => self.ip_lookup(name, t, args, span),
+            "activity_counts_metrics" => {
+                let usage = || {
+                    EngineError::new(
+                        "activity_counts_metrics needs IdColumn, TimelineColumn, Start, End, Step [, Dimensions...]",
+                        Some(span),
+                    )
+                };
+                let (
+                    Some(Expr::Name(id, _)),
+                    Some(Expr::Name(time, _)),
+                    Some(s),
+                    Some(e),
+                    Some(st),
+                ) = (
+                    args.first(),
+                    args.get(1),
+                    args.get(2),
+                    args.get(3),
+                    args.get(4),
+                )
+                else {
+                    return Err(usage());
+                };
+                let step = self.scalar(st)?;
+                if matches!(step, Value::Str(_)) {
+                    return Err(EngineError::unsupported(
+                        "activity_counts_metrics with a calendar step (week, month, year)",
+                        Some(span),
+                    ));
+                }
+                let (Some(start), Some(end), Some(step)) = (
+                    self.scalar(s)?.as_i64(),
+                    self.scalar(e)?.as_i64(),
+                    step.as_i64(),
+                ) else {
+                    return Err(usage());
+                };
+                let mut dims = Vec::new();
+                for d in &args[5..] {
+                    match d {
+                        Expr::Name(n, _) => dims.push(n.clone()),
+                        _ => return Err(usage()),
+                    }
+                }
+                super::activity::counts_metrics(t, id, time, (start, end, step), &dims).map_err(
+                    |mut e| {
+                        e.span.get_or_insert(span);
+                        e
+                    },
+                )
+            }
             "basket" | "diffpatterns" | "autocluster" if schema.is_none() => {
                 let a = self.plugin_args(args)?;
                 super::patterns::run(name, t, &a, span, &|| self.check_time())

@@ -8,6 +8,7 @@
 //! This module knows nothing of YAML, rules or Azure: callers give it query text and a
 //! [`DataSource`].
 
+pub mod activity;
 pub mod aggregate;
 pub mod arrays;
 pub mod budget;
@@ -389,5 +390,35 @@ mod tests {
         let p = plan(q, &crate::kql::parse(q).tree, Catalog::embedded());
         let shown = format!("{p:?}");
         assert!(shown.contains("ty: Some(Int)"), "{shown}");
+    }
+
+    /// Named arguments of `arg_min`/`arg_max` name the result columns (Kusto.Language's
+    /// schemas: I, P, PC, Q, QC and I, P, R); they used to be lost, so a later reference to
+    /// them failed on real content (the `activity_counts_metrics` rules).
+    #[test]
+    fn arg_extremes_take_named_arguments() {
+        let data = "datatable(T:datetime, C:long, I:string)[datetime(2024-01-01), 5, 'a', datetime(2024-01-02), 7, 'a']";
+        let opts = RunOptions {
+            now: 0,
+            window: None,
+        };
+        for (tail, want) in [
+            (
+                "summarize arg_min(P = T, PC = C), arg_max(Q = T, QC = C) by I",
+                vec!["I", "P", "PC", "Q", "QC"],
+            ),
+            ("summarize P = arg_min(T, R = C) by I", vec!["I", "P", "R"]),
+        ] {
+            let out = run(&format!("{data} | {tail}"), &Sandbox::default(), opts).expect("runs");
+            let names: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(names, want, "{tail}");
+        }
+        let out = run(
+            &format!("{data} | summarize arg_max(Q = T, QC = C) by I | project QC"),
+            &Sandbox::default(),
+            opts,
+        )
+        .expect("runs");
+        assert_eq!(out.table.columns[0].data.get(0).to_kusto_string(), "7");
     }
 }
