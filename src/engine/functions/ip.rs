@@ -37,21 +37,12 @@ pub(super) fn lookup(name: &str) -> Option<F> {
             let Some(ip) = parse_ipv6_prefix(&s(a, 0)) else {
                 return Ok(Value::Null);
             };
-            let mut any = false;
-            for v in &a[1.min(a.len())..] {
-                let ranges: Vec<String> = match as_array(v) {
-                    Some(arr) => arr
-                        .iter()
-                        .map(|x| Value::dynamic(x.clone()).to_kusto_string())
-                        .collect(),
-                    None => vec![v.to_kusto_string()],
-                };
-                any |= ranges
+            Ok(Value::Bool(
+                range_args(a)
                     .iter()
                     .filter_map(|r| parse_ipv6_prefix(r))
-                    .any(|r| ipv6_in(ip, r));
-            }
-            Ok(Value::Bool(any))
+                    .any(|r| ipv6_in(ip, r)),
+            ))
         },
         "ipv4_is_in_range" => |a| {
             Ok(ipv4_in_range(&s(a, 0), &s(a, 1))
@@ -60,21 +51,13 @@ pub(super) fn lookup(name: &str) -> Option<F> {
         },
         "ipv4_is_in_any_range" => |a| {
             let ip = s(a, 0);
-            let mut ranges: Vec<String> = Vec::new();
-            for v in &a[1.min(a.len())..] {
-                match as_array(v) {
-                    Some(arr) => ranges.extend(
-                        arr.iter()
-                            .map(|x| Value::dynamic(x.clone()).to_kusto_string()),
-                    ),
-                    None => ranges.push(v.to_kusto_string()),
-                }
-            }
             if parse_ipv4_prefix(&ip).is_none() {
                 return Ok(Value::Null);
             }
             Ok(Value::Bool(
-                ranges.iter().any(|r| ipv4_in_range(&ip, r) == Some(true)),
+                range_args(a)
+                    .iter()
+                    .any(|r| ipv4_in_range(&ip, r) == Some(true)),
             ))
         },
         "ipv4_is_private" => |a| {
@@ -83,32 +66,15 @@ pub(super) fn lookup(name: &str) -> Option<F> {
                 .unwrap_or(Value::Null))
         },
         "ipv4_is_match" => |a| {
-            let bits = long(a, 2).unwrap_or(32).clamp(0, 32) as u32;
-            Ok(
-                match (parse_ipv4_prefix(&s(a, 0)), parse_ipv4_prefix(&s(a, 1))) {
-                    (Some((x, xb)), Some((y, yb))) => {
-                        let m = mask(bits.min(xb).min(yb));
-                        Value::Bool(x & m == y & m)
-                    }
-                    _ => Value::Null,
-                },
-            )
+            Ok(ipv4_pair(a)
+                .map(|(x, y)| Value::Bool(x == y))
+                .unwrap_or(Value::Null))
         },
         "ipv4_compare" => |a| {
-            let bits = long(a, 2).unwrap_or(32).clamp(0, 32) as u32;
-            Ok(
-                match (parse_ipv4_prefix(&s(a, 0)), parse_ipv4_prefix(&s(a, 1))) {
-                    (Some((x, xb)), Some((y, yb))) => {
-                        let m = mask(bits.min(xb).min(yb));
-                        Value::Long(match (x & m).cmp(&(y & m)) {
-                            std::cmp::Ordering::Less => -1,
-                            std::cmp::Ordering::Equal => 0,
-                            std::cmp::Ordering::Greater => 1,
-                        })
-                    }
-                    _ => Value::Null,
-                },
-            )
+            Ok(match ipv4_pair(a) {
+                Some((x, y)) => Value::Long(x.cmp(&y) as i64),
+                None => Value::Null,
+            })
         },
         "parse_ipv4" => |a| {
             Ok(match parse_ipv4_prefix(&s(a, 0)) {
@@ -252,6 +218,32 @@ fn ipv6_pair(a: &[Value]) -> Option<(u128, u128)> {
     };
     let m = mask128(bits.min(xb).min(yb));
     Some((x & m, y & m))
+}
+
+/// The two addresses of `ipv4_compare`/`ipv4_is_match(a, b [, prefix])`, masked with the
+/// narrowest of their prefixes and the argument (clamped to 0..=32).
+fn ipv4_pair(a: &[Value]) -> Option<(u32, u32)> {
+    let bits = long(a, 2).unwrap_or(32).clamp(0, 32) as u32;
+    let (x, xb) = parse_ipv4_prefix(&s(a, 0))?;
+    let (y, yb) = parse_ipv4_prefix(&s(a, 1))?;
+    let m = mask(bits.min(xb).min(yb));
+    Some((x & m, y & m))
+}
+
+/// The ranges of `ipv4_is_in_any_range`/`ipv6_is_in_any_range(ip, range...)`: every argument
+/// after the first, an array standing for its elements.
+fn range_args(a: &[Value]) -> Vec<String> {
+    let mut ranges = Vec::new();
+    for v in &a[1.min(a.len())..] {
+        match as_array(v) {
+            Some(arr) => ranges.extend(
+                arr.iter()
+                    .map(|x| Value::dynamic(x.clone()).to_kusto_string()),
+            ),
+            None => ranges.push(v.to_kusto_string()),
+        }
+    }
+    ranges
 }
 
 /// Whether an address (with its own prefix) lies in a range.
