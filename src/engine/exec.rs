@@ -592,6 +592,11 @@ impl<'a> Exec<'a> {
     fn op(&mut self, t: Arc<Table>, op: &Op) -> R<Table> {
         match op {
             Op::Where(pred) => self.where_(&t, pred),
+            Op::Scan {
+                match_id,
+                declare,
+                steps,
+            } => self.scan(&t, match_id.as_deref(), declare, steps),
             Op::Project(items) => self.project(&t, items),
             Op::Extend(items) | Op::Serialize(items) => self.extend(&t, items),
             Op::ProjectAway(pats) => Ok(Table {
@@ -1044,6 +1049,176 @@ impl<'a> Exec<'a> {
             }
             Op::Unsupported(what, span) => Err(EngineError::unsupported(what, Some(*span))),
         }
+    }
+
+    /// `scan`, by its page's matching logic: each record is checked against the steps from
+    /// the last to the first. Step k matches when the state of step k-1 is active and the
+    /// record meets k's condition (that state moves to k; check 1), or else when k's own state
+    /// is active, or k is the first step, and the record meets the condition (check 2; a
+    /// first step with no active state starts a sequence with the next match id). A match
+    /// computes the step's assignments, stores the extended record as k's row of the state and
+    /// outputs it per `output=` (`last` keeps the last of a step's repeated matches).
+    /// Conditions and assignments see the record, its declared columns and `step.column` for
+    /// every step of the state they are checked against (declared defaults or nulls where a
+    /// step has no row).
+    fn scan(
+        &mut self,
+        t: &Table,
+        match_id: Option<&str>,
+        declare: &[(String, Type, Option<Expr>)],
+        steps: &[ScanStep],
+    ) -> R<Table> {
+        #[derive(Clone)]
+        struct State {
+            rows: Vec<Option<Vec<Value>>>,
+            id: i64,
+        }
+        let n = steps.len();
+        let mut schema: Vec<(String, Type)> =
+            t.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
+        let width_in = schema.len();
+        let mut defaults: Vec<Value> = vec![Value::Null; width_in];
+        for (name, ty, default) in declare {
+            let v = match default {
+                Some(e) => self.scalar(e)?.cast(*ty),
+                None => Value::Null,
+            };
+            schema.push((name.clone(), *ty));
+            defaults.push(v);
+        }
+        let env = |rec: &[Value], st: Option<&State>| -> Table {
+            let mut cols = Vec::with_capacity(schema.len() * (n + 1));
+            for ((name, ty), v) in schema.iter().zip(rec) {
+                cols.push(Column::new(name.clone(), *ty, vec![v.clone()]));
+            }
+            for (j, step) in steps.iter().enumerate() {
+                let row = st.and_then(|s| s.rows[j].as_ref());
+                for (c, (name, ty)) in schema.iter().enumerate() {
+                    let v = row.map_or_else(|| defaults[c].clone(), |r| r[c].clone());
+                    cols.push(Column::new(format!("{}.{name}", step.name), *ty, vec![v]));
+                }
+            }
+            Table {
+                columns: cols,
+                rows: 1,
+            }
+        };
+        let mut state: Vec<Option<State>> = vec![None; n];
+        let mut last_out: Vec<Option<usize>> = vec![None; n];
+        let mut out: Vec<(Vec<Value>, i64)> = Vec::new();
+        let mut next_id = 0i64;
+        for i in 0..t.rows {
+            if i % 1024 == 0 {
+                self.check_time()?;
+            }
+            let mut rec: Vec<Value> = t.columns.iter().map(|c| c.data.get(i).clone()).collect();
+            rec.extend(defaults[width_in..].iter().cloned());
+            for k in (0..n).rev() {
+                let step = &steps[k];
+                // Check 1: the previous step's state moves to this step.
+                let mut matched = false;
+                if k > 0 {
+                    if let Some(prev) = state[k - 1].as_ref() {
+                        let e = env(&rec, Some(prev));
+                        if self.eval(&step.cond, &e)?.get(0).truthy() {
+                            let mut st = state[k - 1].take().expect("an active state");
+                            let ext = self.scan_assign(step, &schema, width_in, &rec, e)?;
+                            st.rows[k] = Some(ext.clone());
+                            last_out[k] = None;
+                            if step.output != ScanOutput::None {
+                                out.push((ext, st.id));
+                                if step.output == ScanOutput::Last {
+                                    last_out[k] = Some(out.len() - 1);
+                                }
+                            }
+                            state[k] = Some(st);
+                            matched = true;
+                        }
+                    }
+                }
+                // Check 2: this step's own active state, or a new sequence at the first step.
+                if !matched && (state[k].is_some() || k == 0) {
+                    let e = env(&rec, state[k].as_ref());
+                    if self.eval(&step.cond, &e)?.get(0).truthy() {
+                        let ext = self.scan_assign(step, &schema, width_in, &rec, e)?;
+                        let fresh = state[k].is_none();
+                        let st = state[k].get_or_insert_with(|| {
+                            next_id += 1;
+                            State {
+                                rows: vec![None; n],
+                                id: next_id - 1,
+                            }
+                        });
+                        st.rows[k] = Some(ext.clone());
+                        let id = st.id;
+                        match step.output {
+                            ScanOutput::All => out.push((ext, id)),
+                            ScanOutput::Last => match last_out[k].filter(|_| !fresh) {
+                                Some(at) => out[at] = (ext, id),
+                                None => {
+                                    out.push((ext, id));
+                                    last_out[k] = Some(out.len() - 1);
+                                }
+                            },
+                            ScanOutput::None => {}
+                        }
+                    }
+                }
+            }
+        }
+        self.check_table(out.len(), schema.len() + 1, "scan")?;
+        let mut columns: Vec<Column> = schema
+            .iter()
+            .enumerate()
+            .map(|(c, (name, ty))| {
+                Column::new(
+                    name.clone(),
+                    *ty,
+                    out.iter().map(|(r, _)| r[c].clone()).collect(),
+                )
+            })
+            .collect();
+        if let Some(m) = match_id {
+            columns.push(Column::new(
+                m.to_string(),
+                Type::Long,
+                out.iter().map(|(_, id)| Value::Long(*id)).collect(),
+            ));
+        }
+        Ok(Table {
+            columns,
+            rows: out.len(),
+        })
+    }
+
+    /// A `scan` step's assignments, in order (each sees the ones before it), over the record
+    /// and the state in `e`; the extended record (input and declared columns).
+    fn scan_assign(
+        &mut self,
+        step: &ScanStep,
+        schema: &[(String, Type)],
+        width_in: usize,
+        rec: &[Value],
+        mut e: Table,
+    ) -> R<Vec<Value>> {
+        let mut ext = rec.to_vec();
+        for (name, expr) in &step.assigns {
+            let v = self.eval(expr, &e)?.get(0).clone();
+            let Some(c) = schema[width_in..]
+                .iter()
+                .position(|(n, _)| n == name)
+                .map(|p| p + width_in)
+            else {
+                return Err(EngineError::new(
+                    format!("scan: `{name}` is not a declared column"),
+                    None,
+                ));
+            };
+            let v = v.cast(schema[c].1);
+            ext[c] = v.clone();
+            e.columns[c] = Column::new(name.clone(), schema[c].1, vec![v]);
+        }
+        Ok(ext)
     }
 
     fn where_(&mut self, t: &Table, pred: &Expr) -> R<Table> {

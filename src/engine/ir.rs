@@ -192,9 +192,33 @@ pub struct MakeSeries {
     pub nonempty: bool,
 }
 
+/// What a `scan` step adds to the output on a match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanOutput {
+    All,
+    Last,
+    None,
+}
+
+/// `step Name [output=...]: Condition => Column = Expr, ...;` with the state references
+/// (`s1.Ts`) lowered to the names `s1.Ts`.
+#[derive(Clone, Debug)]
+pub struct ScanStep {
+    pub name: String,
+    pub output: ScanOutput,
+    pub cond: Expr,
+    pub assigns: Vec<(String, Expr)>,
+}
+
 #[derive(Clone, Debug)]
 pub enum Op {
     Where(Expr),
+    /// `scan [with_match_id=M] [declare (c:type[=default], ...)] with (steps)`.
+    Scan {
+        match_id: Option<String>,
+        declare: Vec<(String, Type, Option<Expr>)>,
+        steps: Vec<ScanStep>,
+    },
     Project(Vec<Assign>),
     Extend(Vec<Assign>),
     ProjectAway(Vec<String>),

@@ -645,6 +645,109 @@ impl<'a> Lower<'a> {
         self.op_view(op).param(key)
     }
 
+    /// `scan`: the match id's name, the declared columns and the steps, each step's
+    /// references to the state (`s1.Ts`) lowered to the names `s1.Ts` the executor binds.
+    fn scan(&self, op: u32) -> Op {
+        let mut match_id = None;
+        let mut declare = Vec::new();
+        let mut steps = Vec::new();
+        for k in self.kids(op) {
+            match self.kind(k) {
+                N::OperatorParam => match_id = self.kids(k).first().and_then(|n| self.name_of(*n)),
+                N::Clause => {
+                    for c in self.kids(k) {
+                        match self.kind(c) {
+                            N::ParamList => {
+                                for p in self.kids(c) {
+                                    let pk = self.kids(p);
+                                    let Some(name) = pk.first().and_then(|n| self.name_of(*n))
+                                    else {
+                                        continue;
+                                    };
+                                    let mut ty = Type::Unknown;
+                                    let mut default = None;
+                                    for x in pk.iter().skip(1) {
+                                        if self.kind(*x) == N::TypeRef {
+                                            let t: String = self
+                                                .toks(*x)
+                                                .iter()
+                                                .map(|t| self.tok_text(*t))
+                                                .collect();
+                                            ty = Type::parse(&t);
+                                        } else {
+                                            default = Some(self.expr(*x));
+                                        }
+                                    }
+                                    declare.push((name, ty, default));
+                                }
+                            }
+                            N::ScanStep => {
+                                let sk = self.kids(c);
+                                let Some(name) = sk.first().and_then(|n| self.name_of(*n)) else {
+                                    continue;
+                                };
+                                let mut output = ScanOutput::All;
+                                let mut cond = None;
+                                let mut assigns = Vec::new();
+                                for x in sk.iter().skip(1) {
+                                    match self.kind(*x) {
+                                        N::OperatorParam => {
+                                            let word = self
+                                                .toks(*x)
+                                                .last()
+                                                .map(|t| self.tok_text(*t).to_ascii_lowercase());
+                                            output = match word.as_deref() {
+                                                Some("last") => ScanOutput::Last,
+                                                Some("none") => ScanOutput::None,
+                                                _ => ScanOutput::All,
+                                            };
+                                        }
+                                        N::Assignment => {
+                                            let ak = self.kids(*x);
+                                            if let (Some(n), Some(v)) = (
+                                                ak.first().and_then(|n| self.name_of(*n)),
+                                                ak.get(1),
+                                            ) {
+                                                assigns.push((n, self.expr(*v)));
+                                            }
+                                        }
+                                        _ if cond.is_none() => cond = Some(self.expr(*x)),
+                                        _ => {}
+                                    }
+                                }
+                                steps.push(ScanStep {
+                                    name,
+                                    output,
+                                    cond: cond.unwrap_or(Expr::Lit(Value::Bool(false))),
+                                    assigns,
+                                });
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let names: Vec<String> = steps.iter().map(|s| s.name.clone()).collect();
+        for s in &mut steps {
+            state_names(&mut s.cond, &names);
+            for (_, e) in &mut s.assigns {
+                state_names(e, &names);
+            }
+        }
+        for (_, _, d) in &mut declare {
+            if let Some(e) = d {
+                state_names(e, &names);
+            }
+        }
+        Op::Scan {
+            match_id,
+            declare,
+            steps,
+        }
+    }
+
     fn clause(&self, op: u32, word: &str) -> Option<u32> {
         self.op_view(op).clause(word)
     }
@@ -1296,6 +1399,7 @@ impl<'a> Lower<'a> {
                 Some(e) => Op::Take(self.expr(e)),
                 None => Op::Unsupported("sample".into(), span),
             },
+            Some(K::Scan) => self.scan(op),
             // `T | search ...`: a filter (the source form is lowered in `search_source`).
             Some(K::Search) => Op::Where(self.search_predicate(op)),
             Some(
@@ -1306,7 +1410,6 @@ impl<'a> Lower<'a> {
                 | K::MakeGraph
                 | K::Reduce
                 | K::SampleDistinct
-                | K::Scan
                 | K::TopHitters,
             )
             | None => Op::Unsupported(format!("operator `{kw}`"), span),
@@ -1771,5 +1874,43 @@ impl<'a> Lower<'a> {
             by,
             nonempty: self.param(op, "kind").as_deref() == Some("nonempty"),
         }))
+    }
+}
+
+/// `step.column` (a `scan` state reference) as the name `step.column`.
+fn state_names(e: &mut Expr, steps: &[String]) {
+    if let Expr::Member(base, col) = e {
+        if let Expr::Name(step, span) = &**base {
+            if steps.iter().any(|s| s == step) {
+                *e = Expr::Name(format!("{step}.{col}"), *span);
+                return;
+            }
+        }
+    }
+    match e {
+        Expr::Bin(_, a, b, _) | Expr::Index(a, b) => {
+            state_names(a, steps);
+            state_names(b, steps);
+        }
+        Expr::Not(a) | Expr::Neg(a) | Expr::Member(a, _) | Expr::Named(_, a) => {
+            state_names(a, steps)
+        }
+        Expr::List(_, a, xs, _) => {
+            state_names(a, steps);
+            for x in xs {
+                state_names(x, steps);
+            }
+        }
+        Expr::Between(_, a, b, c) => {
+            state_names(a, steps);
+            state_names(b, steps);
+            state_names(c, steps);
+        }
+        Expr::Call(_, xs, _) => {
+            for x in xs {
+                state_names(x, steps);
+            }
+        }
+        _ => {}
     }
 }

@@ -421,4 +421,55 @@ mod tests {
         .expect("runs");
         assert_eq!(out.table.columns[0].data.get(0).to_kusto_string(), "7");
     }
+
+    /// `scan`'s `output=last` keeps the last of a step's repeated matches per sequence; an
+    /// assignment to an undeclared column is an error; and a hostile scan over many rows stops
+    /// at the query's time budget.
+    #[test]
+    fn scan_output_last_errors_and_budget() {
+        let opts = RunOptions {
+            now: 0,
+            window: None,
+        };
+        let q = "range x from 1 to 6 step 1 | scan with_match_id=m declare (c:long) with \
+                 (step s1: x == 1 or x == 4; step s2 output=last: x != 1 and x != 4 => c = x;)";
+        let out = run(q, &Sandbox::default(), opts).expect("runs");
+        let rows: Vec<String> = (0..out.table.rows)
+            .map(|i| {
+                out.table
+                    .columns
+                    .iter()
+                    .map(|c| c.data.get(i).to_kusto_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        assert_eq!(rows, ["1,,0", "3,3,0", "4,,1", "6,6,1"]);
+        let e = run(
+            "range x from 1 to 3 step 1 | scan declare (c:long) with (step s1: true => d = x;)",
+            &Sandbox::default(),
+            opts,
+        )
+        .expect_err("not declared");
+        assert!(
+            e.message.contains("`d` is not a declared column"),
+            "{}",
+            e.message
+        );
+        let text = "range x from 1 to 300000 step 1 | scan declare (c:long=0) with \
+                    (step s1: true => c = x + s1.c; step s2: s1.c < 0;)";
+        let parsed = crate::kql::parse(text);
+        let q = lower::lower(text, &parsed.tree);
+        let budget = Budget {
+            query_time: std::time::Duration::from_millis(300),
+            ..budget::current()
+        };
+        let start = std::time::Instant::now();
+        let e = Exec::new(&Sandbox::default(), opts)
+            .with_budget(budget)
+            .run(&q)
+            .expect_err("over the time budget");
+        assert!(e.message.contains("longer than"), "{}", e.message);
+        assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+    }
 }

@@ -1327,6 +1327,44 @@ impl<'a> Binder<'a> {
                 }
                 out
             }
+            // `scan`: the input, the declared columns, then the match id. The steps' conditions
+            // and assignments read the steps' state (`s1.Ts`), which this binder does not
+            // model, so they are not bound (no finding rather than a false one).
+            Some(K::Scan) => {
+                let mut out = input.clone();
+                for c in &clauses {
+                    if let Some(list) = self
+                        .children(*c)
+                        .into_iter()
+                        .find(|k| self.kind(*k) == N::ParamList)
+                    {
+                        for p in self.children(list) {
+                            let pk = self.children(p);
+                            let Some((name, _)) = pk.first().and_then(|n| self.name_of(*n)) else {
+                                continue;
+                            };
+                            let ty = pk
+                                .iter()
+                                .find(|k| self.kind(**k) == N::TypeRef)
+                                .and_then(|t| self.tokens(*t).first().copied())
+                                .map(|t| Type::parse(self.tok_text(t)))
+                                .unwrap_or(Type::Unknown);
+                            out.set(&name, ty);
+                        }
+                    }
+                }
+                // Kusto.Language's schema always ends with the match id, `match_id` unless
+                // `with_match_id` names it (the documentation's outputs show it only when
+                // named; the engine follows them, see ARCHITECTURE.md).
+                let id = kids
+                    .iter()
+                    .filter(|k| self.kind(**k) == N::OperatorParam)
+                    .find_map(|k| self.children(*k).first().and_then(|n| self.name_of(*n)))
+                    .map(|(n, _)| n)
+                    .unwrap_or_else(|| "match_id".to_string());
+                out.set(&id, Type::Long);
+                out
+            }
             Some(K::Extend | K::Serialize) => {
                 let mut out = input.clone();
                 if let Some(l) = first_list {
@@ -1802,7 +1840,6 @@ impl<'a> Binder<'a> {
                 | K::Partition
                 | K::Reduce
                 | K::SampleDistinct
-                | K::Scan
                 | K::Search
                 | K::TopHitters
                 | K::TopNested,

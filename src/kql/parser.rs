@@ -1407,7 +1407,38 @@ impl<'a> Parser<'a> {
                     self.with_properties();
                 }
             }
-            Some(K::Scan | K::MakeGraph | K::GraphMatch) => {
+            Some(K::Scan) => {
+                // `scan [with_match_id=Name] [declare (c:type[=default], ...)] with (steps)`.
+                self.bump();
+                if self.at_word("with_match_id") {
+                    self.start(N::OperatorParam);
+                    self.bump();
+                    self.expect(T::Eq);
+                    self.expect_name();
+                    self.finish();
+                }
+                if self.at_word("declare") {
+                    self.start(N::Clause);
+                    self.bump();
+                    self.param_list();
+                    self.finish();
+                }
+                if self.at_word("with") {
+                    self.start(N::Clause);
+                    self.bump();
+                    if self.expect(T::LParen) {
+                        while self.at_word("step") {
+                            self.scan_step();
+                        }
+                        self.expect(T::RParen);
+                    }
+                    self.finish();
+                } else {
+                    self.expected("`with (step ...)`");
+                    self.recover(false);
+                }
+            }
+            Some(K::MakeGraph | K::GraphMatch) => {
                 // Rare operators: accepted as balanced token sequences.
                 self.bump();
                 self.balanced_until_pipe();
@@ -1427,6 +1458,50 @@ impl<'a> Parser<'a> {
                 self.error_here(ErrorKind::UnknownOperator, msg);
                 self.recover(false);
             }
+        }
+        self.finish();
+    }
+
+    /// `step Name [output=all|last|none]: Condition [=> Column = Expr, ...];` (the last `;` may
+    /// be left out before the closing parenthesis).
+    fn scan_step(&mut self) {
+        self.start(N::ScanStep);
+        self.bump(); // step
+        self.expect_name();
+        if self.at_word("output") {
+            self.start(N::OperatorParam);
+            self.bump();
+            if self.expect(T::Eq) {
+                if self.at_word("all") || self.at_word("last") || self.at_word("none") {
+                    self.bump();
+                } else {
+                    self.expected("`all`, `last` or `none`");
+                }
+            }
+            self.finish();
+        }
+        if self.expect(T::Colon) {
+            self.expr();
+            if self.eat(T::FatArrow) {
+                loop {
+                    self.start(N::Assignment);
+                    if self.expect_name() {
+                        if self.expect(T::Eq) {
+                            self.expr();
+                        }
+                    } else {
+                        self.recover(true);
+                    }
+                    self.finish();
+                    if !self.eat(T::Comma) {
+                        break;
+                    }
+                }
+            }
+        }
+        if !self.eat(T::Semi) && !self.at(T::RParen) {
+            self.expected("`;` after a scan step");
+            self.recover(true);
         }
         self.finish();
     }

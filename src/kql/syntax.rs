@@ -165,6 +165,8 @@ pub enum NodeKind {
     Clause,
     /// `name = expr`, `(a, b) = expr` in project/extend/summarize lists.
     Assignment,
+    /// `step Name [output=all|last|none]: Condition [=> Column = Expr, ...];` in `scan`.
+    ScanStep,
     /// A comma-separated list.
     List,
     /// `expr asc nulls last` in sort/top.
