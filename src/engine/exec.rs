@@ -1086,22 +1086,58 @@ impl<'a> Exec<'a> {
             schema.push((name.clone(), *ty));
             defaults.push(v);
         }
-        let env = |rec: &[Value], st: Option<&State>| -> Table {
-            let mut cols = Vec::with_capacity(schema.len() * (n + 1));
-            for ((name, ty), v) in schema.iter().zip(rec) {
-                cols.push(Column::new(name.clone(), *ty, vec![v.clone()]));
-            }
-            for (j, step) in steps.iter().enumerate() {
-                let row = st.and_then(|s| s.rows[j].as_ref());
-                for (c, (name, ty)) in schema.iter().enumerate() {
-                    let v = row.map_or_else(|| defaults[c].clone(), |r| r[c].clone());
-                    cols.push(Column::new(format!("{}.{name}", step.name), *ty, vec![v]));
-                }
-            }
-            Table {
-                columns: cols,
-                rows: 1,
-            }
+        // Only the names the steps read go into each record's one-row table (a wide table
+        // times the steps would otherwise be copied for every record), unless a step reads
+        // columns it does not name (`pack_all()`, `*`).
+        let exprs: Vec<&Expr> = steps
+            .iter()
+            .flat_map(|s| std::iter::once(&s.cond).chain(s.assigns.iter().map(|(_, e)| e)))
+            .collect();
+        let mut used = std::collections::BTreeSet::new();
+        let named = exprs.iter().all(|e| names_read(e, &mut used));
+        for e in &exprs {
+            every_name(e, &mut used);
+        }
+        // State references are always named (`s1.x`), so only the record's own columns can be
+        // read without being named; `pack_all()` sees the record, never the state.
+        let wanted = |name: &str| used.contains(name);
+        let own: Vec<usize> = (0..schema.len())
+            .filter(|&c| !named || wanted(&schema[c].0))
+            .collect();
+        // (step, column, `step.column`) for the state references read.
+        let refs: Vec<(usize, usize, String)> = steps
+            .iter()
+            .enumerate()
+            .flat_map(|(j, step)| {
+                schema
+                    .iter()
+                    .enumerate()
+                    .map(move |(c, (name, _))| (j, c, format!("{}.{name}", step.name)))
+            })
+            .filter(|(_, _, full)| wanted(full))
+            .collect();
+        // The record's columns as a one-row table; the state references as scalars in a
+        // scope, so that `pack_all()` sees the record, never the state.
+        let env = |rec: &[Value], st: Option<&State>| -> (Table, HashMap<String, Binding>) {
+            let cols = own
+                .iter()
+                .map(|&c| Column::new(schema[c].0.clone(), schema[c].1, vec![rec[c].clone()]))
+                .collect();
+            let scope = refs
+                .iter()
+                .map(|(j, c, full)| {
+                    let row = st.and_then(|s| s.rows[*j].as_ref());
+                    let v = row.map_or_else(|| defaults[*c].clone(), |r| r[*c].clone());
+                    (full.clone(), Binding::Scalar(v))
+                })
+                .collect();
+            (
+                Table {
+                    columns: cols,
+                    rows: 1,
+                },
+                scope,
+            )
         };
         let mut state: Vec<Option<State>> = vec![None; n];
         let mut last_out: Vec<Option<usize>> = vec![None; n];
@@ -1119,10 +1155,9 @@ impl<'a> Exec<'a> {
                 let mut matched = false;
                 if k > 0 {
                     if let Some(prev) = state[k - 1].as_ref() {
-                        let e = env(&rec, Some(prev));
-                        if self.eval(&step.cond, &e)?.get(0).truthy() {
+                        let (e, scope) = env(&rec, Some(prev));
+                        if let Some(ext) = self.scan_try(step, e, scope, &schema, width_in, &rec)? {
                             let mut st = state[k - 1].take().expect("an active state");
-                            let ext = self.scan_assign(step, &schema, width_in, &rec, e)?;
                             st.rows[k] = Some(ext.clone());
                             last_out[k] = None;
                             if step.output != ScanOutput::None {
@@ -1138,9 +1173,8 @@ impl<'a> Exec<'a> {
                 }
                 // Check 2: this step's own active state, or a new sequence at the first step.
                 if !matched && (state[k].is_some() || k == 0) {
-                    let e = env(&rec, state[k].as_ref());
-                    if self.eval(&step.cond, &e)?.get(0).truthy() {
-                        let ext = self.scan_assign(step, &schema, width_in, &rec, e)?;
+                    let (e, scope) = env(&rec, state[k].as_ref());
+                    if let Some(ext) = self.scan_try(step, e, scope, &schema, width_in, &rec)? {
                         let fresh = state[k].is_none();
                         let st = state[k].get_or_insert_with(|| {
                             next_id += 1;
@@ -1191,6 +1225,29 @@ impl<'a> Exec<'a> {
         })
     }
 
+    /// A `scan` step against a record (`e`, with the state references in `scope`): `None`
+    /// when its condition does not hold, else the record extended by its assignments.
+    fn scan_try(
+        &mut self,
+        step: &ScanStep,
+        e: Table,
+        scope: HashMap<String, Binding>,
+        schema: &[(String, Type)],
+        width_in: usize,
+        rec: &[Value],
+    ) -> R<Option<Vec<Value>>> {
+        self.scopes.push(scope);
+        let r = match self.eval(&step.cond, &e) {
+            Ok(c) if c.get(0).truthy() => {
+                self.scan_assign(step, schema, width_in, rec, e).map(Some)
+            }
+            Ok(_) => Ok(None),
+            Err(x) => Err(x),
+        };
+        self.scopes.pop();
+        r
+    }
+
     /// A `scan` step's assignments, in order (each sees the ones before it), over the record
     /// and the state in `e`; the extended record (input and declared columns).
     fn scan_assign(
@@ -1216,7 +1273,9 @@ impl<'a> Exec<'a> {
             };
             let v = v.cast(schema[c].1);
             ext[c] = v.clone();
-            e.columns[c] = Column::new(name.clone(), schema[c].1, vec![v]);
+            if let Some(ix) = e.index_of(name) {
+                e.columns[ix] = Column::new(name.clone(), schema[c].1, vec![v]);
+            }
         }
         Ok(ext)
     }
@@ -3902,6 +3961,31 @@ fn granny_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// Names an expression reads; `None` when it may read any column (`*`, `pack_all()`, ...).
+/// Every name an expression mentions (not stopping where [`names_read`] gives up).
+fn every_name(e: &Expr, out: &mut std::collections::BTreeSet<String>) {
+    match e {
+        Expr::Name(n, _) => {
+            out.insert(n.clone());
+        }
+        Expr::Bin(_, a, b, _) | Expr::Index(a, b) => {
+            every_name(a, out);
+            every_name(b, out);
+        }
+        Expr::Not(a) | Expr::Neg(a) | Expr::Member(a, _) | Expr::Named(_, a) => every_name(a, out),
+        Expr::Between(_, a, b, c) => {
+            every_name(a, out);
+            every_name(b, out);
+            every_name(c, out);
+        }
+        Expr::List(_, a, items, _) => {
+            every_name(a, out);
+            items.iter().for_each(|i| every_name(i, out));
+        }
+        Expr::Call(_, args, _) => args.iter().for_each(|a| every_name(a, out)),
+        _ => {}
+    }
+}
+
 fn names_read(e: &Expr, out: &mut std::collections::BTreeSet<String>) -> bool {
     match e {
         Expr::Lit(_) | Expr::Side(..) | Expr::Unsupported(..) => true,

@@ -472,4 +472,31 @@ mod tests {
         assert!(e.message.contains("longer than"), "{}", e.message);
         assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
     }
+
+    /// Inside `scan`, `pack_all()` sees the record (its input and declared columns), never the
+    /// state the steps read (`s1.x`), which is not a column of the record.
+    #[test]
+    fn scan_state_is_not_a_column_of_the_record() {
+        let q = "range x from 1 to 2 step 1 | extend y = x * 10 | scan declare (p:string) with \
+                 (step s1: true => p = strcat(tostring(pack_all()), '|', s1.x);)";
+        let out = run(
+            q,
+            &Sandbox::default(),
+            RunOptions {
+                now: 0,
+                window: None,
+            },
+        )
+        .expect("runs");
+        let p: Vec<String> = (0..2)
+            .map(|i| out.table.columns[2].data.get(i).to_kusto_string())
+            .collect();
+        assert_eq!(
+            p,
+            [
+                r#"{"x":1,"y":10,"p":null}|"#,
+                r#"{"x":2,"y":20,"p":null}|1"#
+            ]
+        );
+    }
 }
