@@ -129,23 +129,14 @@ impl<'a> Lower<'a> {
                         if self.kind(list) != N::ParamList {
                             continue;
                         }
-                        for p in self.kids(list) {
-                            let pk = self.kids(p);
-                            let Some(name) = pk.first().and_then(|n| self.name_of(*n)) else {
-                                continue;
-                            };
-                            let default = pk
-                                .iter()
-                                .skip(1)
-                                .find(|x| self.kind(**x) != N::TypeRef)
-                                .map(|x| self.expr(*x));
-                            let value = default.unwrap_or_else(|| {
+                        for (id, p) in self.params(list) {
+                            let value = p.default.unwrap_or_else(|| {
                                 self.unsupported(
-                                    format!("query parameter {name} without a default value"),
-                                    p,
+                                    format!("query parameter {} without a default value", p.name),
+                                    id,
                                 )
                             });
-                            out.push(Stmt::Let(name, value));
+                            out.push(Stmt::Let(p.name, value));
                         }
                     }
                 }
@@ -157,36 +148,41 @@ impl<'a> Lower<'a> {
         out
     }
 
+    /// A parameter list's parameters (with each one's node): `name[:type][=default]`; a
+    /// tabular type (`(*)`, `(a:string)`) is `None`.
+    fn params(&self, list: u32) -> Vec<(u32, Param)> {
+        let mut out = Vec::new();
+        for p in self.kids(list) {
+            let pk = self.kids(p);
+            let Some(name) = pk.first().and_then(|n| self.name_of(*n)) else {
+                continue;
+            };
+            let mut ty = Some(Type::Unknown);
+            let mut default = None;
+            for x in pk.iter().skip(1) {
+                match self.kind(*x) {
+                    N::TypeRef => {
+                        let t: String = self.toks(*x).iter().map(|t| self.tok_text(*t)).collect();
+                        ty = if t.starts_with('(') || !self.kids(*x).is_empty() {
+                            None
+                        } else {
+                            Some(Type::parse(&t))
+                        };
+                    }
+                    _ => default = Some(self.expr(*x)),
+                }
+            }
+            out.push((p, Param { name, ty, default }));
+        }
+        out
+    }
+
     fn function(&self, decl: u32) -> FuncDef {
         let mut params = Vec::new();
         let mut body = Vec::new();
         for k in self.kids(decl) {
             match self.kind(k) {
-                N::ParamList => {
-                    for p in self.kids(k) {
-                        let pk = self.kids(p);
-                        let Some(name) = pk.first().and_then(|n| self.name_of(*n)) else {
-                            continue;
-                        };
-                        let mut ty = Some(Type::Unknown);
-                        let mut default = None;
-                        for x in pk.iter().skip(1) {
-                            match self.kind(*x) {
-                                N::TypeRef => {
-                                    let t: String =
-                                        self.toks(*x).iter().map(|t| self.tok_text(*t)).collect();
-                                    ty = if t.starts_with('(') || !self.kids(*x).is_empty() {
-                                        None
-                                    } else {
-                                        Some(Type::parse(&t))
-                                    };
-                                }
-                                _ => default = Some(self.expr(*x)),
-                            }
-                        }
-                        params.push(Param { name, ty, default });
-                    }
-                }
+                N::ParamList => params = self.params(k).into_iter().map(|(_, p)| p).collect(),
                 N::Block => body = self.statements(k),
                 _ => {}
             }
@@ -658,28 +654,9 @@ impl<'a> Lower<'a> {
                     for c in self.kids(k) {
                         match self.kind(c) {
                             N::ParamList => {
-                                for p in self.kids(c) {
-                                    let pk = self.kids(p);
-                                    let Some(name) = pk.first().and_then(|n| self.name_of(*n))
-                                    else {
-                                        continue;
-                                    };
-                                    let mut ty = Type::Unknown;
-                                    let mut default = None;
-                                    for x in pk.iter().skip(1) {
-                                        if self.kind(*x) == N::TypeRef {
-                                            let t: String = self
-                                                .toks(*x)
-                                                .iter()
-                                                .map(|t| self.tok_text(*t))
-                                                .collect();
-                                            ty = Type::parse(&t);
-                                        } else {
-                                            default = Some(self.expr(*x));
-                                        }
-                                    }
-                                    declare.push((name, ty, default));
-                                }
+                                declare.extend(self.params(c).into_iter().map(|(_, p)| {
+                                    (p.name, p.ty.unwrap_or(Type::Unknown), p.default)
+                                }))
                             }
                             N::ScanStep => {
                                 let sk = self.kids(c);

@@ -105,11 +105,32 @@ pub fn run(text: &str, source: &dyn DataSource, opts: RunOptions) -> Result<Outp
 mod tests {
     use super::*;
 
-    fn one(query: &str) -> String {
-        let opts = RunOptions {
-            now: 0,
-            window: None,
+    const OPTS: RunOptions = RunOptions {
+        now: 0,
+        window: None,
+    };
+
+    /// The error of a query run under a `ms` millisecond time budget (hostile queries must
+    /// stop at it).
+    fn over_time_budget(text: &str, ms: u64) -> EngineError {
+        let parsed = crate::kql::parse(text);
+        let q = lower::lower(text, &parsed.tree);
+        let budget = Budget {
+            query_time: std::time::Duration::from_millis(ms),
+            ..budget::current()
         };
+        let start = std::time::Instant::now();
+        let e = Exec::new(&Sandbox::default(), OPTS)
+            .with_budget(budget)
+            .run(&q)
+            .expect_err("over the time budget");
+        assert!(e.message.contains("longer than"), "{}", e.message);
+        assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+        e
+    }
+
+    fn one(query: &str) -> String {
+        let opts = OPTS;
         let out = run(query, &Sandbox::default(), opts).expect("runs");
         out.table.columns[0].data.get(0).to_json().to_string()
     }
@@ -167,10 +188,7 @@ mod tests {
 
     #[test]
     fn basket_stays_bounded() {
-        let opts = || RunOptions {
-            now: 0,
-            window: None,
-        };
+        let opts = || OPTS;
         let cols: Vec<String> = (0..30).map(|i| format!("c{i} = 1")).collect();
         let q = format!(
             "range x from 1 to 10 step 1 | project {} | evaluate basket(0.5)",
@@ -211,35 +229,13 @@ mod tests {
             "range x from 1 to 3000 step 1 | project {} | evaluate basket(0.0003, '~', 2)",
             cols.join(", ")
         );
-        let parsed = crate::kql::parse(&text);
-        let q = lower::lower(&text, &parsed.tree);
-        let sb = Sandbox::default();
-        let budget = Budget {
-            query_time: std::time::Duration::from_millis(300),
-            ..budget::current()
-        };
-        let start = std::time::Instant::now();
-        let e = Exec::new(
-            &sb,
-            RunOptions {
-                now: 0,
-                window: None,
-            },
-        )
-        .with_budget(budget)
-        .run(&q)
-        .expect_err("over the time budget");
-        assert!(e.message.contains("longer than"), "{}", e.message);
-        assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+        over_time_budget(&text, 300);
     }
 
     #[test]
     fn bag_unpack_refuses_a_conflict_by_default() {
         let q = "datatable(Name:string, d:dynamic)['a', dynamic({'Name': 'b'})] | evaluate bag_unpack(d)";
-        let opts = RunOptions {
-            now: 0,
-            window: None,
-        };
+        let opts = OPTS;
         let e = run(q, &Sandbox::default(), opts).expect_err("a conflict");
         assert!(e.message.contains("columnsConflict"), "{}", e.message);
     }
@@ -261,10 +257,7 @@ mod tests {
     fn arg_max_renames_a_column_its_own_name_takes() {
         let q = "datatable(D:string, T:datetime, R:string, L:string)['a', datetime(2024-01-01), 'r1', 'l1'] \
                  | summarize R=arg_max(T, R), T=max(T), L=arg_max(T, L) by D";
-        let opts = RunOptions {
-            now: 0,
-            window: None,
-        };
+        let opts = OPTS;
         let out = run(q, &Sandbox::default(), opts).expect("runs");
         let names: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["D", "R", "R1", "T", "L", "L1"]);
@@ -279,10 +272,7 @@ mod tests {
             one("declare query_parameters(lb:timespan = 14d, s:string = 'x'); print strcat(lb, s)"),
             r#""14.00:00:00x""#
         );
-        let opts = RunOptions {
-            now: 0,
-            window: None,
-        };
+        let opts = OPTS;
         let e = run(
             "declare query_parameters(lb:timespan); print lb",
             &Sandbox::default(),
@@ -303,10 +293,7 @@ mod tests {
     fn make_series_over_no_rows_keeps_its_columns() {
         let q = "range t from datetime(2024-01-01) to datetime(2024-01-02) step 1h | where t < datetime(2000-01-01) \
                  | make-series n = count() on t step 1h by U = 'a' | extend m = n";
-        let opts = RunOptions {
-            now: 0,
-            window: None,
-        };
+        let opts = OPTS;
         let out = run(q, &Sandbox::default(), opts).expect("runs");
         let names: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["U", "n", "t", "m"]);
@@ -330,10 +317,7 @@ mod tests {
     fn mv_apply_keeps_the_row_columns_when_the_subquery_projects() {
         let q = "datatable(R:string, P:dynamic)['r1', dynamic(['a sql', 'b']), 'r2', dynamic(['c sql', 'd sql'])] \
                  | mv-apply K = P on (where K contains 'sql' | project K)";
-        let opts = RunOptions {
-            now: 0,
-            window: None,
-        };
+        let opts = OPTS;
         let out = run(q, &Sandbox::default(), opts).expect("runs");
         let names: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["R", "P", "K"]);
@@ -362,10 +346,7 @@ mod tests {
             "SigninLogs | extend p = extract('(\\d+)', 1, IPAddress, typeof(long)) | summarize arg_max(TimeGenerated, p) by UserPrincipalName",
             "SecurityEvent | make-series n = count() default = 0 on TimeGenerated step 1h by Computer",
         ];
-        let opts = RunOptions {
-            now: 0,
-            window: None,
-        };
+        let opts = OPTS;
         let mut sb = Sandbox::default();
         for t in ["SecurityEvent", "SigninLogs"] {
             let cols = Catalog::embedded().tables[t].columns.clone();
@@ -398,10 +379,7 @@ mod tests {
     #[test]
     fn arg_extremes_take_named_arguments() {
         let data = "datatable(T:datetime, C:long, I:string)[datetime(2024-01-01), 5, 'a', datetime(2024-01-02), 7, 'a']";
-        let opts = RunOptions {
-            now: 0,
-            window: None,
-        };
+        let opts = OPTS;
         for (tail, want) in [
             (
                 "summarize arg_min(P = T, PC = C), arg_max(Q = T, QC = C) by I",
@@ -427,10 +405,7 @@ mod tests {
     /// at the query's time budget.
     #[test]
     fn scan_output_last_errors_and_budget() {
-        let opts = RunOptions {
-            now: 0,
-            window: None,
-        };
+        let opts = OPTS;
         let q = "range x from 1 to 6 step 1 | scan with_match_id=m declare (c:long) with \
                  (step s1: x == 1 or x == 4; step s2 output=last: x != 1 and x != 4 => c = x;)";
         let out = run(q, &Sandbox::default(), opts).expect("runs");
@@ -458,19 +433,7 @@ mod tests {
         );
         let text = "range x from 1 to 300000 step 1 | scan declare (c:long=0) with \
                     (step s1: true => c = x + s1.c; step s2: s1.c < 0;)";
-        let parsed = crate::kql::parse(text);
-        let q = lower::lower(text, &parsed.tree);
-        let budget = Budget {
-            query_time: std::time::Duration::from_millis(300),
-            ..budget::current()
-        };
-        let start = std::time::Instant::now();
-        let e = Exec::new(&Sandbox::default(), opts)
-            .with_budget(budget)
-            .run(&q)
-            .expect_err("over the time budget");
-        assert!(e.message.contains("longer than"), "{}", e.message);
-        assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+        over_time_budget(text, 300);
     }
 
     /// Inside `scan`, `pack_all()` sees the record (its input and declared columns), never the
@@ -479,15 +442,7 @@ mod tests {
     fn scan_state_is_not_a_column_of_the_record() {
         let q = "range x from 1 to 2 step 1 | extend y = x * 10 | scan declare (p:string) with \
                  (step s1: true => p = strcat(tostring(pack_all()), '|', s1.x);)";
-        let out = run(
-            q,
-            &Sandbox::default(),
-            RunOptions {
-                now: 0,
-                window: None,
-            },
-        )
-        .expect("runs");
+        let out = run(q, &Sandbox::default(), OPTS).expect("runs");
         let p: Vec<String> = (0..2)
             .map(|i| out.table.columns[2].data.get(i).to_kusto_string())
             .collect();
@@ -498,5 +453,35 @@ mod tests {
                 r#"{"x":2,"y":20,"p":null}|1"#
             ]
         );
+    }
+
+    /// `externaldata` with `multijson` reads a stream of records, each possibly over many
+    /// lines, and an array as its elements; a hostile file (nesting 100,000 deep, a record
+    /// that never ends) is an error naming the URL, never a stack overflow or a hang.
+    #[test]
+    fn multijson_reads_a_record_stream_and_refuses_hostile_files() {
+        struct Files(String);
+        impl DataSource for Files {
+            fn table(&self, _: &str) -> Option<std::sync::Arc<Table>> {
+                None
+            }
+            fn external(&self, _: &str) -> Option<Result<String, String>> {
+                Some(Ok(self.0.clone()))
+            }
+        }
+        let q = "externaldata(a:long, b:string)['https://x/f.json'] with (format='multijson')";
+        let good = Files("{\n \"a\": 1,\n \"b\": \"x\"\n}\n[{\"a\": 2}, {\"a\": 3}]".into());
+        let out = run(q, &good, OPTS).expect("runs");
+        let a: Vec<String> = (0..out.table.rows)
+            .map(|i| out.table.columns[0].data.get(i).to_kusto_string())
+            .collect();
+        assert_eq!(a, ["1", "2", "3"]);
+        for bad in [
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+            "{\"a\": 1".to_string(),
+        ] {
+            let e = run(q, &Files(bad), OPTS).expect_err("a bad file");
+            assert!(e.message.starts_with("https://x/f.json:"), "{}", e.message);
+        }
     }
 }

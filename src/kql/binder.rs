@@ -292,22 +292,31 @@ impl<'a> Binder<'a> {
         else {
             return;
         };
-        for p in self.children(list) {
-            let kids = self.children(p);
-            let Some((name, _)) = kids.first().and_then(|n| self.name_of(*n)) else {
-                continue;
-            };
-            let ty = kids
-                .iter()
-                .find(|k| self.kind(**k) == N::TypeRef)
-                .and_then(|t| self.tokens(*t).first().copied())
-                .map(|t| Type::parse(self.tok_text(t)))
-                .unwrap_or(Type::Unknown);
+        for (name, ty) in self.param_types(list) {
             self.scopes
                 .last_mut()
                 .expect("a scope")
                 .insert(name, Value::Scalar(ty));
         }
+    }
+
+    /// The names and scalar types of a parameter list (`declare query_parameters(...)`,
+    /// `scan declare (...)`); a parameter without a type is `Unknown`.
+    fn param_types(&self, list: u32) -> Vec<(String, Type)> {
+        self.children(list)
+            .into_iter()
+            .filter_map(|p| {
+                let kids = self.children(p);
+                let (name, _) = kids.first().and_then(|n| self.name_of(*n))?;
+                let ty = kids
+                    .iter()
+                    .find(|k| self.kind(**k) == N::TypeRef)
+                    .and_then(|t| self.tokens(*t).first().copied())
+                    .map(|t| Type::parse(self.tok_text(t)))
+                    .unwrap_or(Type::Unknown);
+                Some((name, ty))
+            })
+            .collect()
     }
 
     fn let_statement(&mut self, id: u32) {
@@ -1338,17 +1347,7 @@ impl<'a> Binder<'a> {
                         .into_iter()
                         .find(|k| self.kind(*k) == N::ParamList)
                     {
-                        for p in self.children(list) {
-                            let pk = self.children(p);
-                            let Some((name, _)) = pk.first().and_then(|n| self.name_of(*n)) else {
-                                continue;
-                            };
-                            let ty = pk
-                                .iter()
-                                .find(|k| self.kind(**k) == N::TypeRef)
-                                .and_then(|t| self.tokens(*t).first().copied())
-                                .map(|t| Type::parse(self.tok_text(t)))
-                                .unwrap_or(Type::Unknown);
+                        for (name, ty) in self.param_types(list) {
                             out.set(&name, ty);
                         }
                     }

@@ -1483,19 +1483,9 @@ impl<'a> Parser<'a> {
         if self.expect(T::Colon) {
             self.expr();
             if self.eat(T::FatArrow) {
-                loop {
-                    self.start(N::Assignment);
-                    if self.expect_name() {
-                        if self.expect(T::Eq) {
-                            self.expr();
-                        }
-                    } else {
-                        self.recover(true);
-                    }
-                    self.finish();
-                    if !self.eat(T::Comma) {
-                        break;
-                    }
+                self.name_assignment();
+                while self.eat(T::Comma) {
+                    self.name_assignment();
                 }
             }
         }
@@ -1545,17 +1535,20 @@ impl<'a> Parser<'a> {
     fn with_properties(&mut self) {
         self.start(N::Clause);
         self.bump(); // with
-        self.delimited(T::LParen, T::RParen, |p| {
-            p.start(N::Assignment);
-            if p.expect_name() {
-                if p.expect(T::Eq) {
-                    p.expr();
-                }
-            } else {
-                p.recover(true);
+        self.delimited(T::LParen, T::RParen, |p| p.name_assignment());
+        self.finish();
+    }
+
+    /// `name = expr` (a property of `with (...)`, an assignment of a `scan` step).
+    fn name_assignment(&mut self) {
+        self.start(N::Assignment);
+        if self.expect_name() {
+            if self.expect(T::Eq) {
+                self.expr();
             }
-            p.finish();
-        });
+        } else {
+            self.recover(true);
+        }
         self.finish();
     }
 
