@@ -287,12 +287,22 @@ fn parse_builtins(text: &str) -> Vec<Builtin> {
         assert_eq!(f.len(), 7, "builtins.tsv:{n}: expected 7 fields: {line:?}");
         let (kind, name, min, max, ret, args) = (f[0], f[1], f[2], f[3], f[4], f[5]);
         let rule = f[6];
-        assert!(
-            matches!(rule, "-" | "arg1" | "only_arg" | "column_ifexists")
-                || rule.strip_prefix("prefix:").is_some_and(|p| !p.is_empty())
-                || rule.strip_prefix("fixed:").is_some_and(|p| !p.is_empty()),
-            "builtins.tsv:{n}: result_name {rule:?}"
-        );
+        let prefix = rule.strip_prefix("prefix:").is_some_and(|p| !p.is_empty());
+        if kind == "aggregate" {
+            // Every aggregation names its column (Kusto never gives one a bare `ColumnN`
+            // unless its argument has no name).
+            assert!(
+                prefix || matches!(rule, "arg1" | "percentiles" | "columns"),
+                "builtins.tsv:{n}: aggregate result_name {rule:?}"
+            );
+        } else {
+            assert!(
+                matches!(rule, "-" | "arg1" | "only_arg" | "column_ifexists")
+                    || prefix
+                    || rule.strip_prefix("fixed:").is_some_and(|p| !p.is_empty()),
+                "builtins.tsv:{n}: result_name {rule:?}"
+            );
+        }
         assert!(KINDS.contains(&kind), "builtins.tsv:{n}: kind {kind:?}");
         assert!(
             !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),

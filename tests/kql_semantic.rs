@@ -139,3 +139,195 @@ fn binding_verdicts_agree_with_kusto_language() {
     assert!(agree as f64 >= 0.98 * total as f64, "{report}");
     assert!(caught as f64 >= 0.95 * oracle_fails as f64, "{report}");
 }
+
+/// Every aggregation `builtins.tsv` declares, called unnamed in `summarize` with a named and an
+/// unnamed first argument (and the nesting and percentile forms), names its columns as
+/// Kusto.Language does, in the binder's schema and in the engine's result alike: one naming
+/// rule (`kql::view::View::aggregate_names`, from the table's `result_name` column) serves
+/// both, and the live oracle is the referee.
+#[test]
+fn aggregation_column_names_agree_with_kusto_language_in_binder_and_engine() {
+    let Some(corpus) = common::corpus() else {
+        eprintln!("SKIPPED aggregation_column_names_agree_with_kusto_language_in_binder_and_engine: corpus not found (set VIGIL_CORPUS)");
+        return;
+    };
+    let Some(oracle) = common::oracle::Oracle::find(&corpus) else {
+        assert!(
+            !common::oracle::required(),
+            "VIGIL_REQUIRE_ORACLE is set but the oracle is not installed (node, KQL_ORACLE_PKG)"
+        );
+        eprintln!("SKIPPED aggregation_column_names_agree_with_kusto_language_in_binder_and_engine: oracle not installed (set KQL_ORACLE_PKG)");
+        return;
+    };
+    const BASE: &str = "range x from 1 to 3 step 1 | extend EventID = toint(x), Account = tostring(x), D = pack_array(x), B = bag_pack('a', x)";
+    let table =
+        std::fs::read_to_string(common::manifest_dir().join("src/kql/data/builtins.tsv")).unwrap();
+    let mut probes: Vec<String> = Vec::new();
+    for line in table.lines().filter(|l| l.starts_with("aggregate\t")) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (name, min) = (f[1], f[2].parse::<usize>().unwrap());
+        let types: Vec<&str> = f[5].split(',').filter(|t| !t.is_empty()).collect();
+        for anonymous in [false, true] {
+            let args: Vec<String> = (0..min.max(usize::from(!types.is_empty())))
+                .map(|i| {
+                    let bag =
+                        name.contains("bag") || name == "buildschema" || name == "make_dictionary";
+                    let arg = match types[i.min(types.len() - 1)] {
+                        "predicate" => "EventID > 1",
+                        "long" => "10",
+                        "numeric" => "50",
+                        "dynamic" if bag => "B",
+                        "dynamic" => "D",
+                        _ => "EventID",
+                    };
+                    // An argument without a name: an operator or a call with no name rule.
+                    match arg {
+                        "EventID" if anonymous && i == 0 => "EventID + 1".to_string(),
+                        "D" if anonymous && i == 0 => "pack_array(x)".to_string(),
+                        "B" if anonymous && i == 0 => "bag_pack('a', x)".to_string(),
+                        _ => arg.to_string(),
+                    }
+                })
+                .collect();
+            probes.push(format!("{name}({})", args.join(", ")));
+        }
+    }
+    probes.extend(
+        [
+            "percentiles(EventID, 5, 99.5)",
+            "percentilesw(EventID, x, 50, 95)",
+            "log(count())",
+            "tostring(dcount(Account))",
+            "count() * 2",
+            "count(), count()",
+            "max(EventID), tolong(max(EventID))",
+            "arg_max(EventID + 1, Account)",
+            "arg_min(EventID, Account, x + 1)",
+            "take_any(EventID + 1, Account)",
+            "any(EventID + 1, Account)",
+            "count() * 2 by strcat('a', Account)",
+            "count() by Column1 = x",
+            "count(), dcount(Account) by Account",
+        ]
+        .map(String::from),
+    );
+    let queries: Vec<String> = probes
+        .iter()
+        .map(|p| format!("{BASE} | summarize {p}"))
+        .collect();
+    let (engine_checked, failures) = names_against_the_oracle(&oracle, &corpus, &queries);
+    eprintln!(
+        "aggregation names: {} probes, engine ran {engine_checked}, {} disagreements",
+        queries.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        engine_checked >= 100,
+        "the engine ran only {engine_checked} probes"
+    );
+}
+
+/// Each query's result column names from the binder's schema and from the engine's run, each
+/// against Kusto.Language's: the disagreements, and how many queries the engine ran (a
+/// "not supported yet" is skipped and printed).
+fn names_against_the_oracle(
+    oracle: &common::oracle::Oracle,
+    corpus: &std::path::Path,
+    queries: &[String],
+) -> (usize, Vec<String>) {
+    let queries: Vec<(String, String)> = queries
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (i.to_string(), q.clone()))
+        .collect();
+    let schema = corpus.join("schemas/sentinel-schema.json");
+    let verdicts = oracle.ask(
+        &[
+            "--mode",
+            "semantic",
+            "--result",
+            "--schema",
+            schema.to_str().unwrap(),
+        ],
+        &queries,
+    );
+    let catalog = Catalog::oracle_base();
+    let (mut engine_checked, mut failures) = (0, Vec::new());
+    for (id, q) in &queries {
+        let v = &verdicts[id];
+        assert!(
+            v.first_error().is_none(),
+            "probe {q}: Kusto.Language rejects it ({}); fix the probe",
+            v.first_error().unwrap().message
+        );
+        let theirs: Vec<&str> = v.result_columns().collect();
+        let p = vigil::kql::parse(q);
+        let b = vigil::kql::binder::bind(q, &p.tree, catalog);
+        let mine: Vec<String> = match &b.result {
+            Some(s) if !s.open => s.columns.iter().map(|(c, _)| c.clone()).collect(),
+            _ => vec!["(open)".into()],
+        };
+        if mine != theirs {
+            failures.push(format!("binder: {q}: vigil {mine:?}, Kusto {theirs:?}"));
+        }
+        let opts = vigil::engine::RunOptions {
+            now: 0,
+            window: None,
+        };
+        match vigil::engine::run(q, &vigil::engine::Sandbox::default(), opts) {
+            Ok(out) => {
+                engine_checked += 1;
+                let got: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
+                if got != theirs {
+                    failures.push(format!("engine: {q}: vigil {got:?}, Kusto {theirs:?}"));
+                }
+            }
+            Err(e) if e.message.contains("not supported yet") => {
+                eprintln!("engine: {q}: {}", e.message)
+            }
+            Err(e) => failures.push(format!("engine: {q}: {}", e.message)),
+        }
+    }
+    (engine_checked, failures)
+}
+
+/// Generated names (`Column1`, ...) as Kusto.Language gives them: never twice in a query,
+/// `extend` skipping names its table has, `project` and `summarize` making a taken one unique,
+/// the `by` list before the aggregations; in the binder's schema and the engine's result alike
+/// (the lowering takes the binder's names).
+#[test]
+fn generated_column_names_agree_with_kusto_language_in_binder_and_engine() {
+    let Some(corpus) = common::corpus() else {
+        eprintln!("SKIPPED generated_column_names_agree_with_kusto_language_in_binder_and_engine: corpus not found (set VIGIL_CORPUS)");
+        return;
+    };
+    let Some(oracle) = common::oracle::Oracle::find(&corpus) else {
+        assert!(
+            !common::oracle::required(),
+            "VIGIL_REQUIRE_ORACLE is set but the oracle is not installed (node, KQL_ORACLE_PKG)"
+        );
+        eprintln!("SKIPPED generated_column_names_agree_with_kusto_language_in_binder_and_engine: oracle not installed (set KQL_ORACLE_PKG)");
+        return;
+    };
+    let queries: Vec<String> = [
+        "print a = 1 | project Column1 = 2, strcat('x', 'y')",
+        "print Column1 = 1 | project strcat('x', 'y')",
+        "print Column2 = 1 | extend strcat('a', 'b'), strcat('c', 'd')",
+        "print Column1 = 1 | summarize count() * 2 by strcat('a', 'b')",
+        "print x = 1 | summarize count() * 2, sum(x) + 1",
+        "print X = 1 | extend strcat('a', 'b') | project X | project strcat('c', 'd')",
+        "print X = 1 | extend strcat('a', 'b') | project-rename Y = Column1 | project strcat('c', 'd')",
+        "print X = 1 | extend strcat('a', 'b') | project Column1 | project Column1 = 5, strcat('c', 'd')",
+        "let t = print X = 1 | extend strcat('a', 'b'); t | project strcat('c', 'd')",
+        "print T = now(), X = 1 | summarize arg_max(T, *) by X, startofmonth(T) | summarize count() by X, startofmonth(T)",
+        "print T = now(), X = 1 | summarize arg_max(T, *) by X, Column1 = startofmonth(T) | summarize count() by X, strcat('a', 'b')",
+        "range x from 1 to 3 step 1 | summarize count() by bin(x, 2), x % 2 | extend x * 3",
+        "print a = 1 | extend b = a + 1, a * 2, a * 3 | project-away Column1 | extend a - 1",
+    ]
+    .map(String::from)
+    .to_vec();
+    let (engine_checked, failures) = names_against_the_oracle(&oracle, &corpus, &queries);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(engine_checked, queries.len());
+}

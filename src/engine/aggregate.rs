@@ -65,19 +65,16 @@ pub fn run(
     by: &[String],
     span: Span,
 ) -> R<Vec<Column>> {
-    let out_name = |default: &str| {
-        a.names
-            .first()
-            .cloned()
-            .unwrap_or_else(|| default.to_string())
-    };
-    let one = |data: Vec<Value>, ty: Type, default: &str| -> R<Vec<Column>> {
+    // The lowering names every aggregation whose rule names it (`kql::view::aggregate_names`);
+    // no name is a generated `ColumnN`, which `summarize` gives (an empty name here).
+    let out_name = || a.names.first().cloned().unwrap_or_default();
+    let one = |data: Vec<Value>, ty: Type| -> R<Vec<Column>> {
         let ty = if ty == Type::Unknown {
             infer_type(&data)
         } else {
             ty
         };
-        Ok(vec![Column::new(out_name(default), ty, data)])
+        Ok(vec![Column::new(out_name(), ty, data)])
     };
     match name {
         "count" => {
@@ -85,11 +82,7 @@ pub fn run(
             for g in ids {
                 n[*g as usize] += 1;
             }
-            one(
-                n.into_iter().map(Value::Long).collect(),
-                Type::Long,
-                "count_",
-            )
+            one(n.into_iter().map(Value::Long).collect(), Type::Long)
         }
         "countif" => {
             let p = col(args, 0, name, span)?;
@@ -99,11 +92,7 @@ pub fn run(
                     n[*g as usize] += 1;
                 }
             }
-            one(
-                n.into_iter().map(Value::Long).collect(),
-                Type::Long,
-                "countif_",
-            )
+            one(n.into_iter().map(Value::Long).collect(), Type::Long)
         }
         "dcount" | "dcountif" | "count_distinct" | "count_distinctif" => {
             let x = col(args, 0, name, span)?;
@@ -127,7 +116,6 @@ pub fn run(
                     .map(|s| Value::Long(s.len() as i64))
                     .collect(),
                 Type::Long,
-                "dcount_",
             )
         }
         "sum" | "sumif" => {
@@ -173,7 +161,7 @@ pub fn run(
                     }
                 })
                 .collect();
-            one(data, Type::Unknown, "sum_")
+            one(data, Type::Unknown)
         }
         "avg" | "avgif" => {
             let x = col(args, 0, name, span)?;
@@ -202,7 +190,7 @@ pub fn run(
                     }
                 })
                 .collect();
-            one(data, Type::Real, "avg_")
+            one(data, Type::Real)
         }
         "min" | "max" | "minif" | "maxif" => {
             let x = col(args, 0, name, span)?;
@@ -245,7 +233,7 @@ pub fn run(
                 Some(Arg::Col(_, Some(n))) => t.column(n).map(|c| c.ty).unwrap_or(Type::Unknown),
                 _ => Type::Unknown,
             };
-            one(data, ty, "min_")
+            one(data, ty)
         }
         "arg_max" | "arg_min" | "argmax" | "argmin" => {
             let x = col(args, 0, name, span)?;
@@ -286,7 +274,9 @@ pub fn run(
             let first_name = match (&a.names.first(), args.first()) {
                 (Some(n), _) => (*n).clone(),
                 (None, Some(Arg::Col(_, Some(n)))) => n.clone(),
-                _ => format!("{name}_"),
+                // `arg_max(x + 1)` → `max_`, as Kusto.Language names it.
+                _ if want_max => "max_".to_string(),
+                _ => "min_".to_string(),
             };
             let first_ty = match args.first() {
                 Some(Arg::Col(_, Some(n))) => t.column(n).map(|c| c.ty),
@@ -326,7 +316,7 @@ pub fn run(
                     data: Data::new(pick(&Cv::Col(c.data.clone()))),
                 });
             };
-            for arg in &args[1..] {
+            for (k, arg) in args.iter().enumerate().skip(1) {
                 match arg {
                     Arg::Star => {
                         for c in &t.columns {
@@ -354,7 +344,10 @@ pub fn run(
                     Arg::Col(cv, None) => {
                         let d = pick(cv);
                         let ty = infer_type(&d);
-                        let nm = format!("{name}_arg{}", out.len());
+                        // `arg_min(T, x + 1)` → `min_T_arg1`, as Kusto.Language names it.
+                        let stem = if want_max { "max" } else { "min" };
+                        let x = source_first.clone().unwrap_or_default();
+                        let nm = format!("{stem}_{x}_arg{k}");
                         out.push(Column::new(nm, ty, d));
                     }
                 }
@@ -432,7 +425,7 @@ pub fn run(
                     Value::dynamic(serde_json::Value::Array(items))
                 })
                 .collect();
-            one(data, Type::Dynamic, if set { "set_" } else { "list_" })
+            one(data, Type::Dynamic)
         }
         "make_bag" | "make_bag_if" => {
             let x = col(args, 0, name, span)?;
@@ -458,7 +451,7 @@ pub fn run(
                     Value::dynamic(serde_json::Value::Object(m))
                 })
                 .collect();
-            one(data, Type::Dynamic, "bag_")
+            one(data, Type::Dynamic)
         }
         "take_any" | "any" | "take_anyif" | "anyif" => {
             let is_if = name.ends_with("if");
@@ -510,10 +503,10 @@ pub fn run(
             };
             let cols: Vec<(Option<String>, &Cv)> =
                 cols.iter().map(|(n, c)| (n.clone(), c)).collect();
-            let single = cols.len() == 1;
             // The deprecated `any`/`anyif` prefix their columns (`any(x)` → `any_x`, as
             // Kusto.Language names them); `take_any` keeps the names.
             let prefixed = matches!(name, "any" | "anyif");
+            let several = cols.len() > 1;
             let named = a.names.len() == cols.len();
             Ok(cols
                 .into_iter()
@@ -530,11 +523,18 @@ pub fn run(
                     let nm = if named {
                         a.names[k].clone()
                     } else if prefixed {
-                        format!("{name}_{}", n.unwrap_or_default())
-                    } else if single {
-                        n.unwrap_or_else(|| format!("{name}_"))
+                        // `any(x + 1)` → `any_`, `any(x + 1, y)` → `any_arg0`.
+                        match n {
+                            Some(n) => format!("{name}_{n}"),
+                            None if several => format!("{name}_arg{k}"),
+                            None => format!("{name}_"),
+                        }
+                    } else if name == "take_anyif" {
+                        // Without a name, a generated `ColumnN` (empty here).
+                        n.unwrap_or_default()
                     } else {
-                        n.unwrap_or_else(|| format!("{name}_{k}"))
+                        // `take_any(x + 1, y)` → `any_arg0`, `y`, as Kusto.Language names it.
+                        n.unwrap_or_else(|| format!("any_arg{k}"))
                     };
                     Column::new(nm, ty, d)
                 })
@@ -615,7 +615,7 @@ pub fn run(
                         ))
                     })
                     .collect();
-                return one(data, Type::Dynamic, "percentiles_");
+                return one(data, Type::Dynamic);
             }
             let base = match args.first() {
                 Some(Arg::Col(_, Some(n))) => n.clone(),
@@ -666,7 +666,7 @@ pub fn run(
                     })
                 })
                 .collect();
-            one(data, Type::Real, "stdev_")
+            one(data, Type::Real)
         }
         "covariance" | "covarianceif" | "covariancep" | "covariancepif" => {
             // Over the rows where both values are numbers (and the predicate holds); the
@@ -695,7 +695,7 @@ pub fn run(
                     Value::Real(v.iter().map(|(a, b)| (a - mx) * (b - my)).sum::<f64>() / d)
                 })
                 .collect();
-            one(data, Type::Real, "covariance_")
+            one(data, Type::Real)
         }
         "binary_all_and" | "binary_all_or" | "binary_all_xor" => {
             // Bitwise over the group's non-null longs; null for a group without one.
@@ -716,7 +716,7 @@ pub fn run(
                 .into_iter()
                 .map(|v| v.map(Value::Long).unwrap_or(Value::Null))
                 .collect();
-            one(data, Type::Long, &format!("{name}_"))
+            one(data, Type::Long)
         }
         other => Err(EngineError::unsupported(
             format!("aggregation {other}()"),

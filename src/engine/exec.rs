@@ -848,7 +848,7 @@ impl<'a> Exec<'a> {
                 };
                 for (i, a) in items.iter().enumerate() {
                     if a.names.len() > 1 {
-                        for c in self.assign_columns(&one, a, &mut 0)? {
+                        for c in self.assign_columns(&one, a)? {
                             out.set(c);
                         }
                         continue;
@@ -1409,7 +1409,13 @@ impl<'a> Exec<'a> {
                 }
                 _ => {}
             }
-            for col in self.assign_columns(t, a, &mut unnamed)? {
+            for mut col in self.assign_columns(t, a)? {
+                // `project Column1 = x, strcat(a, b)` → `Column1`, `Column11`: the generated
+                // name counts unnamed items and is made unique, as Kusto.Language does.
+                if col.name.is_empty() {
+                    unnamed += 1;
+                    col.name = unique_name(&out, &format!("Column{unnamed}"));
+                }
                 out.set(col);
             }
         }
@@ -1422,7 +1428,7 @@ impl<'a> Exec<'a> {
         let outer = self.pack_columns.replace(t.columns.len());
         for a in items {
             // Later items see earlier ones (but `pack_all()` only the input's columns).
-            let cols = self.assign_columns(&out, a, &mut unnamed);
+            let cols = self.assign_columns(&out, a);
             let cols = match cols {
                 Ok(c) => c,
                 Err(e) => {
@@ -1430,7 +1436,18 @@ impl<'a> Exec<'a> {
                     return Err(e);
                 }
             };
-            for col in cols {
+            for mut col in cols {
+                // `extend` skips the generated names its table already has (input `Column2`:
+                // `Column1`, then `Column3`), as Kusto.Language does.
+                if col.name.is_empty() {
+                    col.name = loop {
+                        unnamed += 1;
+                        let n = format!("Column{unnamed}");
+                        if out.index_of(&n).is_none() {
+                            break n;
+                        }
+                    };
+                }
                 out.set(col);
             }
         }
@@ -1515,17 +1532,13 @@ impl<'a> Exec<'a> {
         }
     }
 
-    fn assign_columns(&mut self, t: &Table, a: &Assign, unnamed: &mut usize) -> R<Vec<Column>> {
+    /// The columns of one item of `project` or `extend`; an unnamed expression's column has an
+    /// empty name, which the caller generates (`ColumnN`) by its operator's rule.
+    fn assign_columns(&mut self, t: &Table, a: &Assign) -> R<Vec<Column>> {
         let cv = self.eval(&a.expr, t)?;
         let ty = Some(self.assign_type(a, t)).filter(|t| *t != Type::Unknown);
         let data = cv.into_data(t.rows);
-        let name = match a.names.first() {
-            Some(n) => n.clone(),
-            None => {
-                *unnamed += 1;
-                format!("Column{unnamed}")
-            }
-        };
+        let name = a.names.first().cloned().unwrap_or_default();
         if a.names.len() > 1 {
             // `(a, b) = f(...)`: the function returns an array; its parts' types are declared.
             let parts = match &a.expr {
@@ -1702,6 +1715,17 @@ impl<'a> Exec<'a> {
         for a in aggs {
             let cols = self.aggregate(t, a, &ids, ngroups, &by_set, empty_total)?;
             for c in cols {
+                // An aggregation without a name rule, or an expression over aggregations
+                // (`count() * 2`), gets a generated name, counted on from the `by` ones.
+                let c = if c.name.is_empty() {
+                    unnamed += 1;
+                    Column {
+                        name: format!("Column{unnamed}"),
+                        ..c
+                    }
+                } else {
+                    c
+                };
                 let name = if out.index_of(&c.name).is_some() && !by_set.contains(&c.name) {
                     unique_name(&out, &c.name)
                 } else {
@@ -1791,7 +1815,7 @@ impl<'a> Exec<'a> {
             st => st,
         };
         Ok(vec![Column::new(
-            a.names.first().cloned().unwrap_or_else(|| "Column1".into()),
+            a.names.first().cloned().unwrap_or_default(),
             ty,
             data,
         )])

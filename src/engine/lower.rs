@@ -4,7 +4,7 @@
 //! [`Expr::Unsupported`]/[`Op::Unsupported`] nodes that report "not supported yet" if (and
 //! only if) execution reaches them.
 
-use std::collections::HashMap;
+use crate::kql::binder::Bound;
 use std::rc::Rc;
 
 use super::ir::*;
@@ -18,13 +18,14 @@ pub fn lower(text: &str, tree: &SyntaxTree) -> Query {
     lower_bound(text, tree, None)
 }
 
-/// Lower with the binder's static types (`kql::binder::Bound::types`): each assignment's type
-/// is the one the binder decided.
-pub fn lower_bound(text: &str, tree: &SyntaxTree, types: Option<&HashMap<u32, Type>>) -> Query {
+/// Lower the binder's plan (`kql::binder::Bound`): each assignment's type is the one the
+/// binder decided (`Bound::types`), and an unnamed expression's generated name (`Column1`) the
+/// one it gave (`Bound::generated`).
+pub fn lower_bound(text: &str, tree: &SyntaxTree, bound: Option<&Bound>) -> Query {
     let l = Lower {
         text,
         tree,
-        types,
+        bound,
         depth: std::cell::Cell::new(0),
     };
     Query {
@@ -35,7 +36,7 @@ pub fn lower_bound(text: &str, tree: &SyntaxTree, types: Option<&HashMap<u32, Ty
 struct Lower<'a> {
     text: &'a str,
     tree: &'a SyntaxTree,
-    types: Option<&'a HashMap<u32, Type>>,
+    bound: Option<&'a Bound>,
     /// Nesting of the expression being lowered (see [`MAX_DEPTH`]).
     depth: std::cell::Cell<usize>,
 }
@@ -72,10 +73,16 @@ impl<'a> Lower<'a> {
 
     /// The binder's type of an expression node, where it has one.
     fn bound_type(&self, id: u32) -> Option<Type> {
-        self.types?
+        self.bound?
+            .types
             .get(&id)
             .copied()
             .filter(|t| *t != Type::Unknown)
+    }
+
+    /// The name the binder generated for an unnamed expression (`Column1`), if it gave one.
+    fn generated_name(&self, id: u32) -> Option<String> {
+        self.bound?.generated.get(&id).cloned()
     }
 
     fn span(&self, id: u32) -> Span {
@@ -748,56 +755,18 @@ impl<'a> Lower<'a> {
         self.view().default_name(id)
     }
 
-    /// Default names of aggregates: `count()` → `count_`, `dcount(x)` → `dcount_x`.
+    /// The columns of an unnamed aggregation, by the rule the binder names them with
+    /// (`kql::view::View::aggregate_names`); none when they are generated (`Column1`) or are
+    /// the arguments' own columns (`arg_max`, `take_any`), which the engine names when it runs.
+    /// An expression over aggregations takes its default name (`log(count())` → `count_`).
     fn aggregate_name(&self, call: u32) -> Vec<String> {
-        let Some(name) = self.kids(call).first().and_then(|c| self.name_of(*c)) else {
-            return Vec::new();
-        };
-        let args = self.args(call);
-        let first = args.first().and_then(|a| self.default_name(*a));
-        let prefix = match name.as_str() {
-            // `count()` → `count_`, `count(x)` → `count_x` (as Kusto names it), `countif(p)`
-            // → `countif_`.
-            "count" => return vec![format!("count_{}", first.unwrap_or_default())],
-            "countif" => return vec![format!("{name}_")],
-            "make_set" | "makeset" | "make_set_if" => "set",
-            "make_list" | "makelist" | "make_list_if" | "make_list_with_nulls" => "list",
-            "make_bag" | "make_bag_if" => "bag",
-            // Named per column when they run (`any(x)` → `any_x`; take_any keeps the names).
-            "arg_max" | "arg_min" | "argmax" | "argmin" | "take_any" | "any" | "take_anyif"
-            | "anyif" => return Vec::new(),
-            "percentiles_array" | "percentilesw_array" => "percentiles",
-            "percentile" | "percentiles" | "percentilew" | "percentilesw" => {
-                let col = first.unwrap_or_default();
-                // The weighted forms' second argument is the weight.
-                let skip = if name.ends_with('w') { 2 } else { 1 };
-                return args
-                    .iter()
-                    .skip(skip)
-                    .map(|a| {
-                        let p: String = self.toks(*a).iter().map(|t| self.tok_text(*t)).collect();
-                        let p = if p.is_empty() {
-                            self.kids(*a)
-                                .first()
-                                .map(|x| {
-                                    self.toks(*x)
-                                        .iter()
-                                        .map(|t| self.tok_text(*t))
-                                        .collect::<String>()
-                                })
-                                .unwrap_or_default()
-                        } else {
-                            p
-                        };
-                        format!("percentile_{col}_{}", p.replace('.', "_"))
-                    })
-                    .collect();
+        match self.view().aggregate_names(call) {
+            crate::kql::view::AggregateNames::Named(names) => names,
+            // `log(count())` → `count_`, as outside summarize.
+            crate::kql::view::AggregateNames::Generated => {
+                self.default_name(call).into_iter().collect()
             }
-            other => other,
-        };
-        match first {
-            Some(f) => vec![format!("{prefix}_{f}")],
-            None => vec![format!("{prefix}_")],
+            crate::kql::view::AggregateNames::Columns => Vec::new(),
         }
     }
 
@@ -876,13 +845,16 @@ impl<'a> Lower<'a> {
             let ty = k.last().and_then(|v| self.bound_type(*v));
             return Assign { names, expr, ty };
         }
-        let names = if aggregate && self.kind(item) == N::Call {
+        let mut names = if aggregate && self.kind(item) == N::Call {
             self.aggregate_name(item)
         } else if let Some(names) = self.tuple_names(item) {
             names
         } else {
             self.default_name(item).into_iter().collect()
         };
+        if names.is_empty() {
+            names.extend(self.generated_name(item));
+        }
         Assign {
             names,
             expr: self.expr(item),

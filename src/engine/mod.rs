@@ -74,7 +74,7 @@ pub fn plan(
     catalog: &crate::kql::catalog::Catalog,
 ) -> ir::Query {
     let bound = crate::kql::binder::bind(text, tree, catalog);
-    lower::lower_bound(text, tree, Some(&bound.types))
+    lower::lower_bound(text, tree, Some(&bound))
 }
 
 /// Parse, lower and run a query. Syntax errors are reported as errors (the first one).

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use super::ast::{OpKind, OpKind as K};
 use super::catalog::{BuiltinKind, Catalog, Schema, Type};
 use super::syntax::{NodeKind as N, SyntaxTree, Token, TokenKind as T};
-use super::view::View;
+use super::view::{AggregateNames, View};
 
 /// Kinds of binding errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +75,9 @@ pub struct Bound {
     /// than once with different types (a function body called with different arguments) is
     /// `Unknown`, as is one the binder cannot type.
     pub types: HashMap<u32, Type>,
+    /// The generated name (`Column1`, `Column2`, ...) of each unnamed expression that gets one
+    /// (by syntax node id): the lowering takes it, so the engine's columns are the binder's.
+    pub generated: HashMap<u32, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +107,12 @@ struct Binder<'a> {
     summarize_by: Vec<String>,
     /// See [`Bound::types`].
     types: HashMap<u32, Type>,
+    /// See [`Bound::generated`].
+    generated_at: HashMap<u32, String>,
+    /// Every name generated so far in the query, in binding order: Kusto.Language never
+    /// generates one twice (`extend strcat(a, b) | project x | project strcat(c, d)` →
+    /// `Column2`), checked with the oracle.
+    generated: Vec<String>,
 }
 
 /// How many function-body bindings one query may take (fuzzing found call trees that took
@@ -147,6 +156,8 @@ pub fn bind(text: &str, tree: &SyntaxTree, catalog: &Catalog) -> Bound {
         calls_bound: 0,
         summarize_by: Vec::new(),
         types: HashMap::new(),
+        generated_at: HashMap::new(),
+        generated: Vec::new(),
         text,
         tree,
         catalog,
@@ -162,6 +173,7 @@ pub fn bind(text: &str, tree: &SyntaxTree, catalog: &Catalog) -> Bound {
         errors: b.errors,
         result,
         types: b.types,
+        generated: b.generated_at,
     }
 }
 
@@ -934,24 +946,33 @@ impl<'a> Binder<'a> {
         }
     }
 
-    /// The name Kusto gives an unnamed expression in `out`: its default name, or the first
-    /// `ColumnN` not taken.
-    fn name_in(&self, id: u32, input: &Schema, out: &Schema) -> Option<String> {
+    /// The name Kusto gives an unnamed expression in `out`: its default name, or a generated
+    /// `ColumnN`: the first one not generated before in the query and, in `extend`
+    /// (`skip_taken`), not already a column (input `Column2`: `Column1`, then `Column3`); a
+    /// `project` or `summarize` makes a taken one unique instead ([`set_unique`]), all as
+    /// Kusto.Language does.
+    fn name_in(&mut self, id: u32, out: &Schema, skip_taken: bool) -> Option<String> {
         if let Some(n) = self.default_name(id) {
             return Some(n);
         }
         if !self.is_anonymous(id) {
             return None;
         }
-        // Generated names avoid the input's columns as well as the output's.
-        let taken = |c: &str| {
-            out.columns.iter().any(|(n, _)| n == c) || input.columns.iter().any(|(n, _)| n == c)
-        };
-        (1..).map(|i| format!("Column{i}")).find(|c| !taken(c))
+        if let Some(n) = self.generated_at.get(&id) {
+            return Some(n.clone());
+        }
+        let n = (1..)
+            .map(|i| format!("Column{i}"))
+            .find(|c| !(self.generated.contains(c) || skip_taken && out.get(c).is_some()))?;
+        self.generated.push(n.clone());
+        self.generated_at.insert(id, n.clone());
+        Some(n)
     }
 
-    /// Aggregation default names: `count()` → `count_`, `dcount(x)` → `dcount_x`, ...
-    fn aggregate_default(&self, call: u32, input: &Schema, out: &mut Schema) -> bool {
+    /// The columns of an unnamed aggregation of type `ty`, named by its rule in `builtins.tsv`
+    /// ([`View::aggregate_names`], the rule the engine's lowering follows too), or by its
+    /// arguments' columns (`arg_max`, `take_any`, `any`); false when vigil cannot tell.
+    fn aggregate_default(&mut self, call: u32, input: &Schema, out: &mut Schema, ty: Type) -> bool {
         let Some(name) = self
             .children(call)
             .first()
@@ -962,47 +983,65 @@ impl<'a> Binder<'a> {
         };
         let args = self.args(call);
         let first = args.first().and_then(|a| self.default_name(*a));
-        let prefix = match name.as_str() {
-            // `count(x)` → `count_x` (checked with the oracle); `count()` and `countif(p)` end
-            // with `_`.
-            "count" => {
-                out.set(
-                    &format!("count_{}", first.clone().unwrap_or_default()),
-                    Type::Long,
-                );
+        match self.view().aggregate_names(call) {
+            AggregateNames::Named(names) => {
+                // The declared type, else (for the aggregations typed by their input) the
+                // first argument's column type.
+                let ty = match ty {
+                    Type::Unknown => first
+                        .as_ref()
+                        .and_then(|f| input.get(f))
+                        .unwrap_or(Type::Unknown),
+                    t => t,
+                };
+                for n in names {
+                    set_unique(out, &n, ty);
+                }
                 return true;
             }
-            "countif" => {
-                out.set(&format!("{name}_"), Type::Long);
-                return true;
+            AggregateNames::Generated => {
+                return match self.name_in(call, out, false) {
+                    Some(n) => {
+                        let n = set_unique(out, &n, ty);
+                        if self.generated_at.contains_key(&call) {
+                            self.generated_at.insert(call, n);
+                        }
+                        true
+                    }
+                    None => false,
+                };
             }
-            "dcount" | "dcountif" | "sum" | "sumif" | "avg" | "avgif" | "min" | "max" | "minif"
-            | "maxif" | "stdev" | "stdevif" | "variance" | "varianceif" | "hll" | "tdigest" => {
-                name.clone()
-            }
-            "make_set" | "makeset" | "make_set_if" => "set".into(),
-            "make_list" | "makelist" | "make_list_if" | "make_list_with_nulls" => "list".into(),
-            "make_bag" | "make_bag_if" => "bag".into(),
+            AggregateNames::Columns => {}
+        }
+        match name.as_str() {
             "take_any" | "take_anyif" => {
                 // take_any(a, b) keeps the columns' names; the *if form takes one column.
                 let n = if name.ends_with("if") { 1 } else { args.len() };
-                return self.pass_through(&args[..n.min(args.len())], input, out);
+                self.pass_through(&name, &args[..n.min(args.len())], input, out)
             }
             // The deprecated `any(a, b)` / `anyif(a, p)` prefix each column (`any_a`), and an
             // unnamed argument gives `any_` (checked with the oracle).
             "any" | "anyif" if !args.iter().any(|a| self.kind(*a) == N::Wildcard) => {
                 let n = if name.ends_with("if") { 1 } else { args.len() };
-                for a in &args[..n.min(args.len())] {
+                let several = n > 1 && args.len() > 1;
+                for (k, a) in args[..n.min(args.len())].iter().enumerate() {
                     let col = self.default_name(*a);
                     let ty = col
                         .as_ref()
                         .and_then(|c| input.get(c))
+                        .or_else(|| self.types.get(a).copied())
                         .unwrap_or(Type::Unknown);
-                    out.set(&format!("{name}_{}", col.unwrap_or_default()), ty);
+                    // An unnamed argument: `any(x + 1)` → `any_`, `any(x + 1, y)` → `any_arg0`.
+                    let col = match col {
+                        Some(c) => c,
+                        None if several => format!("arg{k}"),
+                        None => String::new(),
+                    };
+                    out.set(&format!("{name}_{col}"), ty);
                 }
-                return true;
+                true
             }
-            "arg_max" | "arg_min" => return self.pass_through(&args, input, out),
+            "arg_max" | "arg_min" => self.pass_through(&name, &args, input, out),
             // The deprecated argmax/argmin name their columns `max_X`, then `max_X_col` for
             // each other column (`max_` and `max__col` when X has no name), as
             // Kusto.Language does.
@@ -1029,46 +1068,48 @@ impl<'a> Binder<'a> {
                         }
                     }
                 }
-                return true;
-            }
-            _ => return false,
-        };
-        // `max(tolower(x))` → `max_`: the argument's generated name is not used.
-        let first = first.or_else(|| {
-            args.first()
-                .filter(|a| self.is_anonymous(**a))
-                .map(|_| String::new())
-        });
-        match first {
-            Some(f) => {
-                let ty = match prefix.as_str() {
-                    "dcount" | "dcountif" => Type::Long,
-                    "set" | "list" | "bag" => Type::Dynamic,
-                    "avg" | "avgif" | "stdev" | "variance" => Type::Real,
-                    _ => input.get(&f).unwrap_or(Type::Unknown),
-                };
-                out.set(&format!("{prefix}_{f}"), ty);
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 
     /// Aggregates whose arguments come out as columns of the same name (`arg_max(T, a, *)`,
     /// `take_any(a, b)`); false if an argument has no name vigil can tell.
-    fn pass_through(&self, args: &[u32], input: &Schema, out: &mut Schema) -> bool {
+    fn pass_through(&mut self, f: &str, args: &[u32], input: &Schema, out: &mut Schema) -> bool {
         let mut ok = true;
-        for a in args {
+        for (k, a) in args.iter().enumerate() {
             if self.kind(*a) == N::Wildcard {
                 for (c, t) in &input.columns {
                     out.set(c, *t);
                 }
                 out.open |= input.open;
-            } else {
-                match self.default_name(*a) {
-                    Some(n) => out.set(&n, input.get(&n).unwrap_or(Type::Unknown)),
-                    None => ok = false,
-                }
+                continue;
+            }
+            if let Some(n) = self.default_name(*a) {
+                out.set(&n, input.get(&n).unwrap_or(Type::Unknown));
+                continue;
+            }
+            // An argument without a name, as Kusto.Language names it: `arg_max(x + 1)` →
+            // `max_`, `take_any(x + 1)` → `any_arg0`, `take_anyif(x + 1, p)` → `Column1`.
+            let ty = self.types.get(a).copied().unwrap_or(Type::Unknown);
+            let stem = if f == "arg_max" { "max" } else { "min" };
+            let name = match (f, k) {
+                ("arg_max" | "arg_min", 0) => Some(format!("{stem}_")),
+                // `arg_min(T, x + 1)` → `min_T_arg1`.
+                ("arg_max" | "arg_min", _) => args.first().map(|x| {
+                    format!(
+                        "{stem}_{}_arg{k}",
+                        self.default_name(*x).unwrap_or_default()
+                    )
+                }),
+                ("take_any", _) => Some(format!("any_arg{k}")),
+                ("take_anyif", _) => self.name_in(*a, out, false),
+                _ => None,
+            };
+            match name {
+                Some(n) => out.set(&n, ty),
+                None => ok = false,
             }
         }
         ok
@@ -1083,7 +1124,8 @@ impl<'a> Binder<'a> {
         input: &Schema,
         aggs: &mut Schema,
     ) {
-        let by_names: Vec<String> = clauses
+        let mut by_names: Vec<String> = Vec::new();
+        let items: Vec<u32> = clauses
             .iter()
             .filter_map(|c| {
                 self.children(*c)
@@ -1091,19 +1133,25 @@ impl<'a> Binder<'a> {
                     .find(|k| self.kind(*k) == N::List)
             })
             .flat_map(|l| self.children(l))
-            .filter_map(|item| match self.kind(item) {
+            .collect();
+        for item in items {
+            let name = match self.kind(item) {
                 N::Name => self.name_of(item).map(|(n, _)| n),
                 N::Assignment => self
                     .children(item)
                     .first()
                     .and_then(|k| self.name_of(*k))
                     .map(|(n, _)| n),
-                _ => self.default_name(item),
-            })
-            .collect();
+                // `by strcat(a, b)`: the name generated when the `by` list was bound.
+                _ => self
+                    .default_name(item)
+                    .or_else(|| self.generated_at.get(&item).cloned()),
+            };
+            by_names.extend(name);
+        }
         let saved = std::mem::replace(&mut self.summarize_by, by_names);
         if let Some(l) = list {
-            self.assign_list(l, input, aggs, true, false);
+            self.assign_list(l, input, aggs, true, Fill::Keep);
         }
         self.summarize_by = saved;
     }
@@ -1115,8 +1163,9 @@ impl<'a> Binder<'a> {
         input: &Schema,
         out: &mut Schema,
         aggregate: bool,
-        keep_existing: bool,
+        fill: Fill,
     ) {
+        let keep_existing = fill != Fill::Keep;
         for item in self.children(list) {
             match self.kind(item) {
                 N::Assignment => {
@@ -1141,7 +1190,7 @@ impl<'a> Binder<'a> {
                             {
                                 self.call(v, Some(input), BuiltinKind::Aggregate);
                                 let mut tmp = Schema::default();
-                                self.aggregate_default(v, input, &mut tmp);
+                                self.aggregate_default(v, input, &mut tmp, Type::Unknown);
                                 if self.kind(*first) == N::List {
                                     // `(t, who) = arg_max(T, Account)`: names in order; the
                                     // columns past the names keep theirs.
@@ -1231,7 +1280,7 @@ impl<'a> Binder<'a> {
                     let is_call = self.kind(item) == N::Call;
                     if aggregate && is_call {
                         // Aggregations have their own default names (`count_`, `dcount_x`).
-                        if !self.aggregate_default(item, input, out) {
+                        if !self.aggregate_default(item, input, out, ty) {
                             out.open = true;
                         }
                     } else if let Some(cols) = self.tuple_columns(item) {
@@ -1244,8 +1293,13 @@ impl<'a> Binder<'a> {
                         && matches!(self.kind(item), N::Literal | N::Unary | N::DynamicLiteral)
                     {
                         // `make-series x = count() default = 0`: the default value, no column.
-                    } else if let Some(n) = self.name_in(item, input, out) {
-                        if keep_existing || !out.columns.iter().any(|(c, _)| *c == n) {
+                    } else if let Some(n) = self.name_in(item, out, fill == Fill::Extend) {
+                        if self.generated_at.contains_key(&item) && fill != Fill::Extend {
+                            // `project Column1 = x, strcat(a, b)` → `Column1`, `Column11`
+                            // (the name the engine then gives it).
+                            let n = set_unique(out, &n, ty);
+                            self.generated_at.insert(item, n);
+                        } else if keep_existing || !out.columns.iter().any(|(c, _)| *c == n) {
                             out.set(&n, ty);
                         }
                     } else {
@@ -1332,7 +1386,7 @@ impl<'a> Binder<'a> {
             Some(K::Project) => {
                 let mut out = Schema::default();
                 if let Some(l) = first_list {
-                    self.assign_list(l, &input, &mut out, false, true);
+                    self.assign_list(l, &input, &mut out, false, Fill::Replace);
                 }
                 out
             }
@@ -1367,7 +1421,7 @@ impl<'a> Binder<'a> {
             Some(K::Extend | K::Serialize) => {
                 let mut out = input.clone();
                 if let Some(l) = first_list {
-                    self.assign_list(l, &input, &mut out, false, true);
+                    self.assign_list(l, &input, &mut out, false, Fill::Extend);
                 }
                 out
             }
@@ -1473,14 +1527,15 @@ impl<'a> Binder<'a> {
             Some(K::Summarize) => {
                 let mut out = Schema::default();
                 let mut aggs = Schema::default();
-                self.bind_aggregates(first_list, &clauses, &input, &mut aggs);
+                // The `by` list first: its generated names come before the aggregations'
+                // (`summarize count() * 2 by strcat(a, b)` → `Column1`, `Column2`).
                 for c in &clauses {
                     if let Some(l) = self
                         .children(*c)
                         .into_iter()
                         .find(|k| self.kind(*k) == N::List)
                     {
-                        self.assign_list(l, &input, &mut out, false, false);
+                        self.assign_list(l, &input, &mut out, false, Fill::Keep);
                         // Kusto does not group by dynamic values.
                         for item in self.children(l) {
                             if self.kind(item) != N::Name {
@@ -1498,6 +1553,7 @@ impl<'a> Binder<'a> {
                         }
                     }
                 }
+                self.bind_aggregates(first_list, &clauses, &input, &mut aggs);
                 for (c, t) in aggs.columns {
                     out.set(&c, t);
                 }
@@ -1507,7 +1563,7 @@ impl<'a> Binder<'a> {
             Some(K::Distinct) => {
                 let mut out = Schema::default();
                 match first_list {
-                    Some(l) => self.assign_list(l, &input, &mut out, false, false),
+                    Some(l) => self.assign_list(l, &input, &mut out, false, Fill::Keep),
                     None => out = input.clone(),
                 }
                 out
@@ -1683,7 +1739,7 @@ impl<'a> Binder<'a> {
                     match word.as_str() {
                         "by" => {
                             if let Some(l) = ck.iter().find(|k| self.kind(**k) == N::List) {
-                                self.assign_list(*l, &input, &mut out, false, false);
+                                self.assign_list(*l, &input, &mut out, false, Fill::Keep);
                             }
                         }
                         "on" => {
@@ -1993,6 +2049,32 @@ impl<'a> Binder<'a> {
             }
         }
     }
+}
+
+/// How an assignment list fills its output ([`Binder::assign_list`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fill {
+    /// `summarize` (its `by` list and aggregations), `distinct`: a name already there stays.
+    Keep,
+    /// `project`: a later column of a taken name replaces it.
+    Replace,
+    /// `extend`: as `Replace`, and a generated name skips the names the table has.
+    Extend,
+}
+
+/// Add an aggregation's column; a name already taken gets a number (`count(), count()` →
+/// `count_`, `count_1`), as Kusto.Language (and the engine's summarize) do.
+fn set_unique(out: &mut Schema, name: &str, ty: Type) -> String {
+    let name = if out.get(name).is_some() {
+        (1..)
+            .map(|i| format!("{name}{i}"))
+            .find(|u| out.get(u).is_none())
+            .expect("a free name")
+    } else {
+        name.to_string()
+    };
+    out.set(&name, ty);
+    name
 }
 
 #[cfg(test)]

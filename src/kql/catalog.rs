@@ -303,25 +303,39 @@ const TABLES: &str = include_str!("data/tables.tsv");
 const FUNCTIONS: &str = include_str!("data/functions.tsv");
 const BUILTINS: &str = include_str!("data/builtins.tsv");
 
-/// The result-name rule `builtins.tsv` declares for a function (its `result_name` column;
-/// None for `-` or an unknown name): how an unnamed call's column is named (`kql::view`).
+/// The result-name rule `builtins.tsv` declares for a function called outside an
+/// aggregation (its `result_name` column; None for `-` or an unknown name): how an unnamed
+/// call's column is named (`kql::view`).
 pub fn result_name_rule(name: &str) -> Option<&'static str> {
     static RULES: std::sync::OnceLock<HashMap<&'static str, &'static str>> =
         std::sync::OnceLock::new();
     RULES
-        .get_or_init(|| {
-            BUILTINS
-                .lines()
-                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-                .filter_map(|l| {
-                    let f: Vec<&str> = l.split('\t').collect();
-                    let rule = *f.get(6)?;
-                    (rule != "-").then_some((f[1], rule))
-                })
-                .collect()
-        })
+        .get_or_init(|| name_rules(|kind| kind != "aggregate"))
         .get(name)
         .copied()
+}
+
+/// The result-name rule `builtins.tsv` declares for an aggregation (`prefix:P`, `arg1`,
+/// `percentiles` or `columns`; see the file's header).
+pub fn aggregate_name_rule(name: &str) -> Option<&'static str> {
+    static RULES: std::sync::OnceLock<HashMap<&'static str, &'static str>> =
+        std::sync::OnceLock::new();
+    RULES
+        .get_or_init(|| name_rules(|kind| kind == "aggregate"))
+        .get(name)
+        .copied()
+}
+
+fn name_rules(kind: impl Fn(&str) -> bool) -> HashMap<&'static str, &'static str> {
+    BUILTINS
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let rule = *f.get(6)?;
+            (kind(f[0]) && rule != "-").then_some((f[1], rule))
+        })
+        .collect()
 }
 /// Microsoft's Azure Monitor table reference (pinned; see the file's header for its source).
 const REFERENCE: &str = include_str!("data/azure-monitor-tables.tsv");

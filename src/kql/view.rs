@@ -7,6 +7,17 @@
 use super::catalog::Type;
 use super::syntax::{NodeKind as N, SyntaxTree, Token, TokenKind as T};
 
+/// How an unnamed aggregation call's columns are named ([`View::aggregate_names`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AggregateNames {
+    /// These columns, decided by the call alone.
+    Named(Vec<String>),
+    /// A generated `ColumnN` (`binary_all_and(x + 1)`, or a name vigil does not know).
+    Generated,
+    /// The arguments' own columns (`arg_max`, `take_any`, `any`), which depend on the input.
+    Columns,
+}
+
 #[derive(Clone, Copy)]
 pub struct View<'a> {
     pub text: &'a str,
@@ -124,6 +135,16 @@ impl<'a> View<'a> {
                 if let ResultName::Fixed(n) = result_name_kind(&fname.to_ascii_lowercase()) {
                     return Some(n.to_string());
                 }
+                // An aggregation inside an expression: `log(count())` → `count_`.
+                if let (ResultName::Generated, Some(_)) = (
+                    result_name_kind(&fname.to_ascii_lowercase()),
+                    super::catalog::aggregate_name_rule(&fname.to_ascii_lowercase()),
+                ) {
+                    return match self.aggregate_names(id) {
+                        AggregateNames::Named(n) if n.len() == 1 => n.into_iter().next(),
+                        _ => None,
+                    };
+                }
                 let first = *args.first()?;
                 match result_name_kind(&fname.to_ascii_lowercase()) {
                     ResultName::FirstArgument => self.default_name(first),
@@ -147,6 +168,49 @@ impl<'a> View<'a> {
                 Some(self.tok_text(t).to_string())
             }
             _ => None,
+        }
+    }
+
+    /// The columns of an unnamed aggregation call, by the rule `builtins.tsv` declares for it
+    /// (one rule for binder and engine): `count()` → `count_`, `dcount(x)` → `dcount_x`,
+    /// `max(x + 1)` → `max_`, `make_set(x)` → `set_x`, `percentiles(x, 50, 99.5)` →
+    /// `percentile_x_50`, `percentile_x_99_5`, `binary_all_and(x)` → `x`.
+    pub fn aggregate_names(&self, call: u32) -> AggregateNames {
+        let Some((fname, _)) = self.children(call).first().and_then(|c| self.name_of(*c)) else {
+            return AggregateNames::Generated;
+        };
+        let fname = fname.to_ascii_lowercase();
+        let args = self.args(call);
+        let first = args.first().and_then(|a| self.default_name(*a));
+        let Some(rule) = super::catalog::aggregate_name_rule(&fname) else {
+            return AggregateNames::Generated;
+        };
+        if let Some(p) = rule.strip_prefix("prefix:") {
+            return AggregateNames::Named(vec![format!("{p}_{}", first.unwrap_or_default())]);
+        }
+        match rule {
+            "arg1" => first.map_or(AggregateNames::Generated, |f| {
+                AggregateNames::Named(vec![f])
+            }),
+            "percentiles" => {
+                let col = first.unwrap_or_default();
+                // The weighted forms' second argument is the weight.
+                let skip = if fname.ends_with('w') { 2 } else { 1 };
+                AggregateNames::Named(
+                    args.iter()
+                        .skip(skip)
+                        .map(|a| {
+                            let p = self
+                                .tree
+                                .node_range(*a)
+                                .map(|(s, e)| self.text[s as usize..e as usize].replace('.', "_"))
+                                .unwrap_or_default();
+                            format!("percentile_{col}_{p}")
+                        })
+                        .collect(),
+                )
+            }
+            _ => AggregateNames::Columns,
         }
     }
 
