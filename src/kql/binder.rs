@@ -1341,42 +1341,21 @@ impl<'a> Binder<'a> {
             .copied()
             .filter(|k| self.kind(*k) == N::Clause)
             .collect();
-        match OpKind::from_keyword(&kw) {
-            Some(K::Where | K::Take | K::Sample) => {
-                for k in &kids {
-                    match self.kind(*k) {
-                        N::OperatorParam => {}
-                        // `where x = <predicate>` names the predicate (Kusto.Language's
-                        // named expression); the value must still be a bool, so
-                        // `where a = 'x'` (a slip for `==`) is an error, as in Kusto.
-                        N::Assignment => {
-                            let value = self.children(*k).last().copied();
-                            let ty = value.map(|v| self.expr(v, Some(&input)));
-                            if let Some(Value::Scalar(t)) = ty {
-                                if !matches!(t, Type::Bool | Type::Unknown) {
-                                    let name = self.children(*k).first().copied();
-                                    let first = name
-                                        .and_then(|n| self.tokens(n).into_iter().next())
-                                        .or_else(|| self.tokens(*k).into_iter().next());
-                                    if let Some(first) = first {
-                                        self.error(
-                                            BindErrorKind::TypeMismatch,
-                                            first,
-                                            format!("the predicate of `{kw}` must be a bool, not {}; `=` names a value, `==` compares", t.name()),
-                                        );
-                                    }
-                                }
-                            }
-                        }
-                        _ => {
-                            self.expr(*k, Some(&input));
-                        }
-                    }
-                }
-                input
-            }
+        let kind = OpKind::from_keyword(&kw);
+        let p = OpParts {
+            op,
+            kw,
+            has_input,
+            kids,
+            first_list,
+            clauses,
+        };
+        let (kids, clauses, kw) = (&p.kids, &p.clauses, p.kw.as_str());
+        // One arm per operator: the short ones here, the others in their own `bind_*` method.
+        match kind {
+            Some(K::Where | K::Take | K::Sample) => self.bind_where(&p, input),
             Some(K::Sort | K::Top) => {
-                for k in &kids {
+                for k in kids {
                     if self.kind(*k) != N::OperatorParam {
                         self.bind_all(*k, &input);
                     }
@@ -1393,31 +1372,7 @@ impl<'a> Binder<'a> {
             // `scan`: the input, the declared columns, then the match id. The steps' conditions
             // and assignments read the steps' state (`s1.Ts`), which this binder does not
             // model, so they are not bound (no finding rather than a false one).
-            Some(K::Scan) => {
-                let mut out = input.clone();
-                for c in &clauses {
-                    if let Some(list) = self
-                        .children(*c)
-                        .into_iter()
-                        .find(|k| self.kind(*k) == N::ParamList)
-                    {
-                        for (name, ty) in self.param_types(list) {
-                            out.set(&name, ty);
-                        }
-                    }
-                }
-                // Kusto.Language's schema always ends with the match id, `match_id` unless
-                // `with_match_id` names it (the documentation's outputs show it only when
-                // named; the engine follows them, see ARCHITECTURE.md).
-                let id = kids
-                    .iter()
-                    .filter(|k| self.kind(**k) == N::OperatorParam)
-                    .find_map(|k| self.children(*k).first().and_then(|n| self.name_of(*n)))
-                    .map(|(n, _)| n)
-                    .unwrap_or_else(|| "match_id".to_string());
-                out.set(&id, Type::Long);
-                out
-            }
+            Some(K::Scan) => self.bind_scan(&p, input),
             Some(K::Extend | K::Serialize) => {
                 let mut out = input.clone();
                 if let Some(l) = first_list {
@@ -1425,141 +1380,10 @@ impl<'a> Binder<'a> {
                 }
                 out
             }
-            Some(K::ProjectAway | K::ProjectKeep) => {
-                let mut out = Schema {
-                    columns: Vec::new(),
-                    open: input.open,
-                };
-                let mut patterns = Vec::new();
-                if let Some(l) = first_list {
-                    self.check_names(l, &input);
-                    for item in self.children(l) {
-                        match self.kind(item) {
-                            N::Name => patterns.extend(self.name_of(item).map(|(n, _)| n)),
-                            N::Wildcard => patterns.push(
-                                self.tokens(item)
-                                    .iter()
-                                    .map(|t| self.tok_text(*t))
-                                    .collect::<String>(),
-                            ),
-                            _ => {}
-                        }
-                    }
-                }
-                for (c, t) in &input.columns {
-                    let hit = patterns.iter().any(|p| glob_match(p, c));
-                    if hit == (kw == "project-keep") {
-                        out.columns.push((c.clone(), *t));
-                    }
-                }
-                out
-            }
-            Some(K::ProjectRename) => {
-                let mut out = input.clone();
-                if let Some(l) = first_list {
-                    for item in self.children(l) {
-                        if self.kind(item) != N::Assignment {
-                            continue;
-                        }
-                        let k = self.children(item);
-                        let (Some((new, _)), Some(old)) =
-                            (k.first().and_then(|n| self.name_of(*n)), k.get(1))
-                        else {
-                            continue;
-                        };
-                        let ty = match self.expr(*old, Some(&input)) {
-                            Value::Scalar(t) => t,
-                            _ => Type::Unknown,
-                        };
-                        if let Some((old_name, _)) = self.name_of(*old) {
-                            if let Some(c) = out.columns.iter_mut().find(|(c, _)| *c == old_name) {
-                                *c = (new.clone(), ty);
-                                continue;
-                            }
-                        }
-                        out.set(&new, ty);
-                    }
-                }
-                out
-            }
-            Some(K::ProjectReorder) => {
-                // The named columns first, in the order given (patterns in table order), then
-                // the rest as they were.
-                let mut out = Schema {
-                    columns: Vec::new(),
-                    open: input.open,
-                };
-                if let Some(l) = first_list {
-                    self.check_names(l, &input);
-                    for item in self.children(l) {
-                        let item = match self.kind(item) {
-                            N::SortKey => match self.children(item).first() {
-                                Some(c) => *c,
-                                None => continue,
-                            },
-                            _ => item,
-                        };
-                        let pattern = match self.kind(item) {
-                            N::Name => self.name_of(item).map(|(n, _)| n),
-                            N::Wildcard => Some(
-                                self.tokens(item)
-                                    .iter()
-                                    .map(|t| self.tok_text(*t))
-                                    .collect(),
-                            ),
-                            _ => None,
-                        };
-                        let Some(pattern) = pattern else { continue };
-                        for (c, t) in &input.columns {
-                            if glob_match(&pattern, c) && out.get(c).is_none() {
-                                out.columns.push((c.clone(), *t));
-                            }
-                        }
-                    }
-                }
-                for (c, t) in &input.columns {
-                    if out.get(c).is_none() {
-                        out.columns.push((c.clone(), *t));
-                    }
-                }
-                out
-            }
-            Some(K::Summarize) => {
-                let mut out = Schema::default();
-                let mut aggs = Schema::default();
-                // The `by` list first: its generated names come before the aggregations'
-                // (`summarize count() * 2 by strcat(a, b)` → `Column1`, `Column2`).
-                for c in &clauses {
-                    if let Some(l) = self
-                        .children(*c)
-                        .into_iter()
-                        .find(|k| self.kind(*k) == N::List)
-                    {
-                        self.assign_list(l, &input, &mut out, false, Fill::Keep);
-                        // Kusto does not group by dynamic values.
-                        for item in self.children(l) {
-                            if self.kind(item) != N::Name {
-                                continue;
-                            }
-                            if let Some((n, tok)) = self.name_of(item) {
-                                if input.get(&n) == Some(Type::Dynamic) {
-                                    self.error(
-                                        BindErrorKind::TypeMismatch,
-                                        tok,
-                                        format!("`{n}` is dynamic: summarize cannot group by a dynamic value"),
-                                    );
-                                }
-                            }
-                        }
-                    }
-                }
-                self.bind_aggregates(first_list, &clauses, &input, &mut aggs);
-                for (c, t) in aggs.columns {
-                    out.set(&c, t);
-                }
-                out.open |= aggs.open;
-                out
-            }
+            Some(K::ProjectAway | K::ProjectKeep) => self.bind_project_away(&p, input),
+            Some(K::ProjectRename) => self.bind_project_rename(&p, input),
+            Some(K::ProjectReorder) => self.bind_project_reorder(&p, input),
+            Some(K::Summarize) => self.bind_summarize(&p, input),
             Some(K::Distinct) => {
                 let mut out = Schema::default();
                 match first_list {
@@ -1585,136 +1409,13 @@ impl<'a> Binder<'a> {
                 input
             }
             Some(K::Render | K::Consume) => input,
-            Some(K::Join | K::Lookup) => self.join(op, &kw, input),
-            Some(K::Union) => {
-                let fuzzy = self
-                    .operator_param(op, "isfuzzy")
-                    .is_some_and(|v| v == "true");
-                let saved = self.fuzzy;
-                self.fuzzy = fuzzy;
-                // Every input's columns in order of first appearance (the piped input first).
-                let mut legs: Vec<Schema> = Vec::new();
-                let mut open = false;
-                if has_input {
-                    open |= input.open;
-                    legs.push(input.clone());
-                }
-                if let Some(l) = first_list {
-                    for t in self.children(l) {
-                        if self.kind(t) == N::Wildcard {
-                            open = true;
-                            continue;
-                        }
-                        match self.expr(t, None) {
-                            Value::Table(s) => {
-                                open |= s.open;
-                                legs.push(s);
-                            }
-                            _ => open = true,
-                        }
-                    }
-                }
-                self.fuzzy = saved;
-                // The source column first, then Kusto's union columns (`X_string`/`X_long`
-                // for a name of different types).
-                let mut out = Schema::default();
-                if let Some(src) = self.operator_param(op, "withsource") {
-                    out.set(&src, Type::String);
-                }
-                let inner = self
-                    .operator_param(op, "kind")
-                    .is_some_and(|k| k == "inner");
-                let legs: Vec<Vec<(String, Type)>> = legs.into_iter().map(|s| s.columns).collect();
-                for c in crate::kql::catalog::union_columns(&legs, inner) {
-                    out.set(&c.name, c.ty);
-                }
-                out.open = open;
-                out
-            }
-            Some(K::MvExpand) => {
-                let mut out = input.clone();
-                if let Some(idx) = self.operator_param(op, "with_itemindex") {
-                    out.set(&idx, Type::Long);
-                }
-                if let Some(l) = first_list {
-                    // The column each item expands into; `to typeof(T)` after an item types it.
-                    let mut last: Option<String> = None;
-                    for item in self.children(l) {
-                        match self.kind(item) {
-                            N::Assignment => {
-                                let k = self.children(item);
-                                if let Some(v) = k.get(1) {
-                                    self.expr(*v, Some(&input));
-                                }
-                                last = k.first().and_then(|n| self.name_of(*n)).map(|(n, _)| n);
-                                if let Some(n) = &last {
-                                    out.set(n, Type::Dynamic);
-                                }
-                            }
-                            N::Clause => {
-                                let ty = self
-                                    .children(item)
-                                    .into_iter()
-                                    .find(|c| self.kind(*c) == N::TypeRef)
-                                    .and_then(|t| self.tokens(t).first().copied())
-                                    .map(|t| Type::parse(self.tok_text(t)));
-                                if let (Some(n), Some(ty)) = (&last, ty) {
-                                    if ty != Type::Unknown {
-                                        out.set(n, ty);
-                                    }
-                                }
-                            }
-                            _ => {
-                                self.expr(item, Some(&input));
-                                last = self.default_name(item);
-                                match &last {
-                                    Some(n) => out.set(n, Type::Dynamic),
-                                    None => out.open = true,
-                                }
-                            }
-                        }
-                    }
-                }
-                out
-            }
-            Some(K::Parse | K::ParseWhere) => {
-                let mut out = input.clone();
-                if let Some(e) = kids
-                    .iter()
-                    .find(|k| !matches!(self.kind(**k), N::OperatorParam | N::Clause))
-                {
-                    self.expr(*e, Some(&input));
-                }
-                for c in &clauses {
-                    for p in self.children(*c) {
-                        if self.kind(p) != N::Pattern {
-                            continue;
-                        }
-                        let items = self.children(p);
-                        let mut i = 0;
-                        while i < items.len() {
-                            if let Some((n, _)) = self.name_of(items[i]) {
-                                let ty = match items.get(i + 1) {
-                                    Some(t) if self.kind(*t) == N::TypeRef => {
-                                        i += 1;
-                                        self.tokens(*t)
-                                            .first()
-                                            .map(|t| Type::parse(self.tok_text(*t)))
-                                            .unwrap_or(Type::String)
-                                    }
-                                    _ => Type::String,
-                                };
-                                out.set(&n, ty);
-                            }
-                            i += 1;
-                        }
-                    }
-                }
-                out
-            }
+            Some(K::Join | K::Lookup) => self.join(op, kw, input),
+            Some(K::Union) => self.bind_union(&p, input),
+            Some(K::MvExpand) => self.bind_mv_expand(&p, input),
+            Some(K::Parse | K::ParseWhere) => self.bind_parse(&p, input),
             Some(K::ParseKv) => {
                 let mut out = input.clone();
-                for c in &clauses {
+                for c in clauses {
                     for s in self.children(*c) {
                         if self.kind(s) == N::Schema {
                             for (n, t) in self.schema_columns(s) {
@@ -1725,101 +1426,9 @@ impl<'a> Binder<'a> {
                 }
                 out
             }
-            Some(K::MakeSeries) => {
-                let mut out = Schema::default();
-                let mut aggs = Schema::default();
-                self.bind_aggregates(first_list, &clauses, &input, &mut aggs);
-                for c in &clauses {
-                    let ck = self.children(*c);
-                    let word = self
-                        .tokens(*c)
-                        .first()
-                        .map(|t| self.tok_text(*t).to_string())
-                        .unwrap_or_default();
-                    match word.as_str() {
-                        "by" => {
-                            if let Some(l) = ck.iter().find(|k| self.kind(**k) == N::List) {
-                                self.assign_list(*l, &input, &mut out, false, Fill::Keep);
-                            }
-                        }
-                        "on" => {
-                            if let Some(e) = ck.first() {
-                                self.expr(*e, Some(&input));
-                                if let Some(n) = self.default_name(*e) {
-                                    aggs.set(&n, Type::Dynamic);
-                                }
-                            }
-                        }
-                        _ => {
-                            for e in ck {
-                                self.expr(e, Some(&input));
-                            }
-                        }
-                    }
-                }
-                for (c, _) in aggs.columns {
-                    out.set(&c, Type::Dynamic);
-                }
-                out.open |= aggs.open;
-                out
-            }
-            Some(K::Print) => {
-                let mut out = Schema::default();
-                if let Some(l) = first_list {
-                    let mut i = 0;
-                    for item in self.children(l) {
-                        if self.kind(item) == N::Assignment {
-                            let k = self.children(item);
-                            let v = k.last().map(|v| self.expr(*v, None));
-                            if let Some((n, _)) = k.first().and_then(|n| self.name_of(*n)) {
-                                out.set(
-                                    &n,
-                                    if let Some(Value::Scalar(t)) = v {
-                                        t
-                                    } else {
-                                        Type::Unknown
-                                    },
-                                );
-                            }
-                        } else if let Some(cols) = self.tuple_columns(item) {
-                            self.expr(item, None);
-                            for c in cols {
-                                out.set(&c, Type::Dynamic);
-                            }
-                        } else {
-                            let v = self.expr(item, None);
-                            out.set(
-                                &format!("print_{i}"),
-                                if let Value::Scalar(t) = v {
-                                    t
-                                } else {
-                                    Type::Unknown
-                                },
-                            );
-                            i += 1;
-                        }
-                    }
-                }
-                out
-            }
-            Some(K::Range) => {
-                let name = kids
-                    .iter()
-                    .find_map(|k| self.name_of(*k))
-                    .map(|(n, _)| n)
-                    .unwrap_or_default();
-                let mut ty = Type::Long;
-                for c in &clauses {
-                    for e in self.children(*c) {
-                        if let Value::Scalar(t) = self.expr(e, None) {
-                            if t != Type::Unknown && t != Type::Long {
-                                ty = t;
-                            }
-                        }
-                    }
-                }
-                Schema::new(vec![(name, ty)])
-            }
+            Some(K::MakeSeries) => self.bind_make_series(&p, input),
+            Some(K::Print) => self.bind_print(&p),
+            Some(K::Range) => self.bind_range(&p),
             Some(K::Datatable | K::ExternalData) => {
                 let schema = kids.iter().find(|k| self.kind(**k) == N::Schema);
                 match schema {
@@ -1827,59 +1436,9 @@ impl<'a> Binder<'a> {
                     None => Schema::open(),
                 }
             }
-            Some(K::Evaluate) => {
-                // Plugin arguments name columns of the input or of other tables (ipv4_lookup);
-                // they are bound against an open row set so only unknown functions report.
-                let open = Schema {
-                    columns: input.columns.clone(),
-                    open: true,
-                };
-                let mut out = Schema::open();
-                for k in &kids {
-                    if self.kind(*k) != N::Call {
-                        continue;
-                    }
-                    let plugin = self
-                        .children(*k)
-                        .first()
-                        .and_then(|c| self.name_of(*c))
-                        .map(|(n, _)| n.to_ascii_lowercase());
-                    let args = self.args(*k);
-                    // `ipv4_lookup(Lookup, SourceKey, LookupKey [, ExtraKey...] [, unmatched])`:
-                    // the source key is a column of the input, the lookup key one of the lookup
-                    // table, and the output is the input's columns then the lookup's.
-                    if matches!(plugin.as_deref(), Some("ipv4_lookup" | "ipv6_lookup"))
-                        && args.len() >= 3
-                    {
-                        let lookup = match self.expr(args[0], None) {
-                            Value::Table(s) => s,
-                            _ => Schema::open(),
-                        };
-                        self.expr(args[1], Some(&input));
-                        self.expr(args[2], Some(&lookup));
-                        for a in &args[3..] {
-                            self.expr(*a, Some(&open));
-                        }
-                        let clash = lookup
-                            .columns
-                            .iter()
-                            .any(|(n, _)| input.columns.iter().any(|(m, _)| m == n));
-                        if !input.open && !lookup.open && !clash {
-                            let mut columns = input.columns.clone();
-                            columns.extend(lookup.columns.iter().cloned());
-                            out = Schema {
-                                columns,
-                                open: false,
-                            };
-                        }
-                        continue;
-                    }
-                    self.call(*k, Some(&open), BuiltinKind::Plugin);
-                }
-                out
-            }
+            Some(K::Evaluate) => self.bind_evaluate(&p, input),
             Some(K::Invoke) => {
-                for k in &kids {
+                for k in kids {
                     self.expr(*k, Some(&input));
                 }
                 Schema::open()
@@ -1901,6 +1460,520 @@ impl<'a> Binder<'a> {
             )
             | None => Schema::open(),
         }
+    }
+
+    /// Bind `where` (and `take`, `sample`): the schema it outputs.
+    fn bind_where(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let kw = p.kw.as_str();
+        let kids = &p.kids;
+        for k in kids {
+            match self.kind(*k) {
+                N::OperatorParam => {}
+                // `where x = <predicate>` names the predicate (Kusto.Language's
+                // named expression); the value must still be a bool, so
+                // `where a = 'x'` (a slip for `==`) is an error, as in Kusto.
+                N::Assignment => {
+                    let value = self.children(*k).last().copied();
+                    let ty = value.map(|v| self.expr(v, Some(&input)));
+                    if let Some(Value::Scalar(t)) = ty {
+                        if !matches!(t, Type::Bool | Type::Unknown) {
+                            let name = self.children(*k).first().copied();
+                            let first = name
+                                .and_then(|n| self.tokens(n).into_iter().next())
+                                .or_else(|| self.tokens(*k).into_iter().next());
+                            if let Some(first) = first {
+                                self.error(
+                                    BindErrorKind::TypeMismatch,
+                                    first,
+                                    format!("the predicate of `{kw}` must be a bool, not {}; `=` names a value, `==` compares", t.name()),
+                                );
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    self.expr(*k, Some(&input));
+                }
+            }
+        }
+        input
+    }
+
+    /// Bind `scan`: the schema it outputs.
+    fn bind_scan(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let kids = &p.kids;
+        let clauses = &p.clauses;
+        let mut out = input.clone();
+        for c in clauses {
+            if let Some(list) = self
+                .children(*c)
+                .into_iter()
+                .find(|k| self.kind(*k) == N::ParamList)
+            {
+                for (name, ty) in self.param_types(list) {
+                    out.set(&name, ty);
+                }
+            }
+        }
+        // Kusto.Language's schema always ends with the match id, `match_id` unless
+        // `with_match_id` names it (the documentation's outputs show it only when
+        // named; the engine follows them, see ARCHITECTURE.md).
+        let id = kids
+            .iter()
+            .filter(|k| self.kind(**k) == N::OperatorParam)
+            .find_map(|k| self.children(*k).first().and_then(|n| self.name_of(*n)))
+            .map(|(n, _)| n)
+            .unwrap_or_else(|| "match_id".to_string());
+        out.set(&id, Type::Long);
+        out
+    }
+
+    /// Bind `project-away` (and `project-keep`): the schema it outputs.
+    fn bind_project_away(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let kw = p.kw.as_str();
+        let first_list = p.first_list;
+        let mut out = Schema {
+            columns: Vec::new(),
+            open: input.open,
+        };
+        let mut patterns = Vec::new();
+        if let Some(l) = first_list {
+            self.check_names(l, &input);
+            for item in self.children(l) {
+                match self.kind(item) {
+                    N::Name => patterns.extend(self.name_of(item).map(|(n, _)| n)),
+                    N::Wildcard => patterns.push(
+                        self.tokens(item)
+                            .iter()
+                            .map(|t| self.tok_text(*t))
+                            .collect::<String>(),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        for (c, t) in &input.columns {
+            let hit = patterns.iter().any(|p| glob_match(p, c));
+            if hit == (kw == "project-keep") {
+                out.columns.push((c.clone(), *t));
+            }
+        }
+        out
+    }
+
+    /// Bind `project-rename`: the schema it outputs.
+    fn bind_project_rename(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let first_list = p.first_list;
+        let mut out = input.clone();
+        if let Some(l) = first_list {
+            for item in self.children(l) {
+                if self.kind(item) != N::Assignment {
+                    continue;
+                }
+                let k = self.children(item);
+                let (Some((new, _)), Some(old)) =
+                    (k.first().and_then(|n| self.name_of(*n)), k.get(1))
+                else {
+                    continue;
+                };
+                let ty = match self.expr(*old, Some(&input)) {
+                    Value::Scalar(t) => t,
+                    _ => Type::Unknown,
+                };
+                if let Some((old_name, _)) = self.name_of(*old) {
+                    if let Some(c) = out.columns.iter_mut().find(|(c, _)| *c == old_name) {
+                        *c = (new.clone(), ty);
+                        continue;
+                    }
+                }
+                out.set(&new, ty);
+            }
+        }
+        out
+    }
+
+    /// Bind `project-reorder`: the schema it outputs.
+    fn bind_project_reorder(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let first_list = p.first_list;
+        // The named columns first, in the order given (patterns in table order), then
+        // the rest as they were.
+        let mut out = Schema {
+            columns: Vec::new(),
+            open: input.open,
+        };
+        if let Some(l) = first_list {
+            self.check_names(l, &input);
+            for item in self.children(l) {
+                let item = match self.kind(item) {
+                    N::SortKey => match self.children(item).first() {
+                        Some(c) => *c,
+                        None => continue,
+                    },
+                    _ => item,
+                };
+                let pattern = match self.kind(item) {
+                    N::Name => self.name_of(item).map(|(n, _)| n),
+                    N::Wildcard => Some(
+                        self.tokens(item)
+                            .iter()
+                            .map(|t| self.tok_text(*t))
+                            .collect(),
+                    ),
+                    _ => None,
+                };
+                let Some(pattern) = pattern else { continue };
+                for (c, t) in &input.columns {
+                    if glob_match(&pattern, c) && out.get(c).is_none() {
+                        out.columns.push((c.clone(), *t));
+                    }
+                }
+            }
+        }
+        for (c, t) in &input.columns {
+            if out.get(c).is_none() {
+                out.columns.push((c.clone(), *t));
+            }
+        }
+        out
+    }
+
+    /// Bind `summarize`: the schema it outputs.
+    fn bind_summarize(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let first_list = p.first_list;
+        let clauses = &p.clauses;
+        let mut out = Schema::default();
+        let mut aggs = Schema::default();
+        // The `by` list first: its generated names come before the aggregations'
+        // (`summarize count() * 2 by strcat(a, b)` → `Column1`, `Column2`).
+        for c in clauses {
+            if let Some(l) = self
+                .children(*c)
+                .into_iter()
+                .find(|k| self.kind(*k) == N::List)
+            {
+                self.assign_list(l, &input, &mut out, false, Fill::Keep);
+                // Kusto does not group by dynamic values.
+                for item in self.children(l) {
+                    if self.kind(item) != N::Name {
+                        continue;
+                    }
+                    if let Some((n, tok)) = self.name_of(item) {
+                        if input.get(&n) == Some(Type::Dynamic) {
+                            self.error(
+                                BindErrorKind::TypeMismatch,
+                                tok,
+                                format!(
+                                    "`{n}` is dynamic: summarize cannot group by a dynamic value"
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        self.bind_aggregates(first_list, clauses, &input, &mut aggs);
+        for (c, t) in aggs.columns {
+            out.set(&c, t);
+        }
+        out.open |= aggs.open;
+        out
+    }
+
+    /// Bind `union`: the schema it outputs.
+    fn bind_union(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let op = p.op;
+        let has_input = p.has_input;
+        let first_list = p.first_list;
+        let fuzzy = self
+            .operator_param(op, "isfuzzy")
+            .is_some_and(|v| v == "true");
+        let saved = self.fuzzy;
+        self.fuzzy = fuzzy;
+        // Every input's columns in order of first appearance (the piped input first).
+        let mut legs: Vec<Schema> = Vec::new();
+        let mut open = false;
+        if has_input {
+            open |= input.open;
+            legs.push(input.clone());
+        }
+        if let Some(l) = first_list {
+            for t in self.children(l) {
+                if self.kind(t) == N::Wildcard {
+                    open = true;
+                    continue;
+                }
+                match self.expr(t, None) {
+                    Value::Table(s) => {
+                        open |= s.open;
+                        legs.push(s);
+                    }
+                    _ => open = true,
+                }
+            }
+        }
+        self.fuzzy = saved;
+        // The source column first, then Kusto's union columns (`X_string`/`X_long`
+        // for a name of different types).
+        let mut out = Schema::default();
+        if let Some(src) = self.operator_param(op, "withsource") {
+            out.set(&src, Type::String);
+        }
+        let inner = self
+            .operator_param(op, "kind")
+            .is_some_and(|k| k == "inner");
+        let legs: Vec<Vec<(String, Type)>> = legs.into_iter().map(|s| s.columns).collect();
+        for c in crate::kql::catalog::union_columns(&legs, inner) {
+            out.set(&c.name, c.ty);
+        }
+        out.open = open;
+        out
+    }
+
+    /// Bind `mv-expand`: the schema it outputs.
+    fn bind_mv_expand(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let op = p.op;
+        let first_list = p.first_list;
+        let mut out = input.clone();
+        if let Some(idx) = self.operator_param(op, "with_itemindex") {
+            out.set(&idx, Type::Long);
+        }
+        if let Some(l) = first_list {
+            // The column each item expands into; `to typeof(T)` after an item types it.
+            let mut last: Option<String> = None;
+            for item in self.children(l) {
+                match self.kind(item) {
+                    N::Assignment => {
+                        let k = self.children(item);
+                        if let Some(v) = k.get(1) {
+                            self.expr(*v, Some(&input));
+                        }
+                        last = k.first().and_then(|n| self.name_of(*n)).map(|(n, _)| n);
+                        if let Some(n) = &last {
+                            out.set(n, Type::Dynamic);
+                        }
+                    }
+                    N::Clause => {
+                        let ty = self
+                            .children(item)
+                            .into_iter()
+                            .find(|c| self.kind(*c) == N::TypeRef)
+                            .and_then(|t| self.tokens(t).first().copied())
+                            .map(|t| Type::parse(self.tok_text(t)));
+                        if let (Some(n), Some(ty)) = (&last, ty) {
+                            if ty != Type::Unknown {
+                                out.set(n, ty);
+                            }
+                        }
+                    }
+                    _ => {
+                        self.expr(item, Some(&input));
+                        last = self.default_name(item);
+                        match &last {
+                            Some(n) => out.set(n, Type::Dynamic),
+                            None => out.open = true,
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Bind `parse` (and `parse-where`): the schema it outputs.
+    fn bind_parse(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let kids = &p.kids;
+        let clauses = &p.clauses;
+        let mut out = input.clone();
+        if let Some(e) = kids
+            .iter()
+            .find(|k| !matches!(self.kind(**k), N::OperatorParam | N::Clause))
+        {
+            self.expr(*e, Some(&input));
+        }
+        for c in clauses {
+            for p in self.children(*c) {
+                if self.kind(p) != N::Pattern {
+                    continue;
+                }
+                let items = self.children(p);
+                let mut i = 0;
+                while i < items.len() {
+                    if let Some((n, _)) = self.name_of(items[i]) {
+                        let ty = match items.get(i + 1) {
+                            Some(t) if self.kind(*t) == N::TypeRef => {
+                                i += 1;
+                                self.tokens(*t)
+                                    .first()
+                                    .map(|t| Type::parse(self.tok_text(*t)))
+                                    .unwrap_or(Type::String)
+                            }
+                            _ => Type::String,
+                        };
+                        out.set(&n, ty);
+                    }
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Bind `make-series`: the schema it outputs.
+    fn bind_make_series(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let first_list = p.first_list;
+        let clauses = &p.clauses;
+        let mut out = Schema::default();
+        let mut aggs = Schema::default();
+        self.bind_aggregates(first_list, clauses, &input, &mut aggs);
+        for c in clauses {
+            let ck = self.children(*c);
+            let word = self
+                .tokens(*c)
+                .first()
+                .map(|t| self.tok_text(*t).to_string())
+                .unwrap_or_default();
+            match word.as_str() {
+                "by" => {
+                    if let Some(l) = ck.iter().find(|k| self.kind(**k) == N::List) {
+                        self.assign_list(*l, &input, &mut out, false, Fill::Keep);
+                    }
+                }
+                "on" => {
+                    if let Some(e) = ck.first() {
+                        self.expr(*e, Some(&input));
+                        if let Some(n) = self.default_name(*e) {
+                            aggs.set(&n, Type::Dynamic);
+                        }
+                    }
+                }
+                _ => {
+                    for e in ck {
+                        self.expr(e, Some(&input));
+                    }
+                }
+            }
+        }
+        for (c, _) in aggs.columns {
+            out.set(&c, Type::Dynamic);
+        }
+        out.open |= aggs.open;
+        out
+    }
+
+    /// Bind `print`: the schema it outputs.
+    fn bind_print(&mut self, p: &OpParts) -> Schema {
+        let first_list = p.first_list;
+        let mut out = Schema::default();
+        if let Some(l) = first_list {
+            let mut i = 0;
+            for item in self.children(l) {
+                if self.kind(item) == N::Assignment {
+                    let k = self.children(item);
+                    let v = k.last().map(|v| self.expr(*v, None));
+                    if let Some((n, _)) = k.first().and_then(|n| self.name_of(*n)) {
+                        out.set(
+                            &n,
+                            if let Some(Value::Scalar(t)) = v {
+                                t
+                            } else {
+                                Type::Unknown
+                            },
+                        );
+                    }
+                } else if let Some(cols) = self.tuple_columns(item) {
+                    self.expr(item, None);
+                    for c in cols {
+                        out.set(&c, Type::Dynamic);
+                    }
+                } else {
+                    let v = self.expr(item, None);
+                    out.set(
+                        &format!("print_{i}"),
+                        if let Value::Scalar(t) = v {
+                            t
+                        } else {
+                            Type::Unknown
+                        },
+                    );
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Bind `range`: the schema it outputs.
+    fn bind_range(&mut self, p: &OpParts) -> Schema {
+        let kids = &p.kids;
+        let clauses = &p.clauses;
+        let name = kids
+            .iter()
+            .find_map(|k| self.name_of(*k))
+            .map(|(n, _)| n)
+            .unwrap_or_default();
+        let mut ty = Type::Long;
+        for c in clauses {
+            for e in self.children(*c) {
+                if let Value::Scalar(t) = self.expr(e, None) {
+                    if t != Type::Unknown && t != Type::Long {
+                        ty = t;
+                    }
+                }
+            }
+        }
+        Schema::new(vec![(name, ty)])
+    }
+
+    /// Bind `evaluate`: the schema it outputs.
+    fn bind_evaluate(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let kids = &p.kids;
+        // Plugin arguments name columns of the input or of other tables (ipv4_lookup);
+        // they are bound against an open row set so only unknown functions report.
+        let open = Schema {
+            columns: input.columns.clone(),
+            open: true,
+        };
+        let mut out = Schema::open();
+        for k in kids {
+            if self.kind(*k) != N::Call {
+                continue;
+            }
+            let plugin = self
+                .children(*k)
+                .first()
+                .and_then(|c| self.name_of(*c))
+                .map(|(n, _)| n.to_ascii_lowercase());
+            let args = self.args(*k);
+            // `ipv4_lookup(Lookup, SourceKey, LookupKey [, ExtraKey...] [, unmatched])`:
+            // the source key is a column of the input, the lookup key one of the lookup
+            // table, and the output is the input's columns then the lookup's.
+            if matches!(plugin.as_deref(), Some("ipv4_lookup" | "ipv6_lookup")) && args.len() >= 3 {
+                let lookup = match self.expr(args[0], None) {
+                    Value::Table(s) => s,
+                    _ => Schema::open(),
+                };
+                self.expr(args[1], Some(&input));
+                self.expr(args[2], Some(&lookup));
+                for a in &args[3..] {
+                    self.expr(*a, Some(&open));
+                }
+                let clash = lookup
+                    .columns
+                    .iter()
+                    .any(|(n, _)| input.columns.iter().any(|(m, _)| m == n));
+                if !input.open && !lookup.open && !clash {
+                    let mut columns = input.columns.clone();
+                    columns.extend(lookup.columns.iter().cloned());
+                    out = Schema {
+                        columns,
+                        open: false,
+                    };
+                }
+                continue;
+            }
+            self.call(*k, Some(&open), BuiltinKind::Plugin);
+        }
+        out
     }
 
     fn bind_all(&mut self, id: u32, input: &Schema) {
@@ -2049,6 +2122,17 @@ impl<'a> Binder<'a> {
             }
         }
     }
+}
+
+/// The parts of the operator being bound, which each `Binder::bind_*` method reads.
+struct OpParts {
+    op: u32,
+    kw: String,
+    /// False for a source operator (`union`, `print`, ... first in a query).
+    has_input: bool,
+    kids: Vec<u32>,
+    first_list: Option<u32>,
+    clauses: Vec<u32>,
 }
 
 /// How an assignment list fills its output ([`Binder::assign_list`]).
