@@ -1001,7 +1001,17 @@ impl<'a> Lower<'a> {
         let kids = self.kids(op);
         let first_list = kids.iter().copied().find(|k| self.kind(*k) == N::List);
         let span = self.span(op);
-        match OpKind::from_keyword(&kw) {
+        let kind = OpKind::from_keyword(&kw);
+        let p = OpParts {
+            op,
+            kw,
+            kids,
+            first_list,
+            span,
+        };
+        let (kids, kw) = (&p.kids, p.kw.as_str());
+        // One arm per operator: the short ones here, the others in their own `lower_*` method.
+        match kind {
             Some(K::Where) => match self.operand(op) {
                 // `where x = <predicate>`: the name is dropped, the predicate filters.
                 Some(e) if self.kind(e) == N::Assignment => match self.kids(e).last() {
@@ -1030,21 +1040,7 @@ impl<'a> Lower<'a> {
                 }
                 Op::ProjectRename(pairs)
             }
-            Some(K::Summarize) => {
-                let by = self
-                    .clause(op, "by")
-                    .map(|c| {
-                        self.clause_items(c)
-                            .into_iter()
-                            .map(|i| self.assign(i, false))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                Op::Summarize {
-                    aggs: self.assigns(first_list, true),
-                    by,
-                }
-            }
+            Some(K::Summarize) => self.lower_summarize(&p),
             // `distinct *`: a bare `*` token, no list.
             Some(K::Distinct) if first_list.is_none() => Op::Distinct(vec![Assign {
                 names: Vec::new(),
@@ -1058,177 +1054,15 @@ impl<'a> Lower<'a> {
                 Some(n) => Op::Top(self.expr(n), self.sort_keys(self.clause(op, "by"))),
                 None => Op::Unsupported("top without a count".into(), span),
             },
-            Some(K::Join | K::Lookup) => {
-                let right = match self.operand(op) {
-                    Some(r) => self.expr(r),
-                    None => return Op::Unsupported(format!("{kw} without a right side"), span),
-                };
-                let on = self.join_on(self.clause(op, "on"));
-                let kind = self.param(op, "kind").map(|k| k.to_ascii_lowercase());
-                if kw == "lookup" {
-                    return Op::Lookup {
-                        left_outer: kind.as_deref() != Some("inner"),
-                        right,
-                        on,
-                        span,
-                    };
-                }
-                let kind = match kind.as_deref() {
-                    None | Some("innerunique") => JoinKind::InnerUnique,
-                    Some("inner") => JoinKind::Inner,
-                    Some("leftouter") => JoinKind::LeftOuter,
-                    Some("rightouter") => JoinKind::RightOuter,
-                    Some("fullouter") => JoinKind::FullOuter,
-                    Some("leftanti") | Some("anti") | Some("leftantisemi") => JoinKind::LeftAnti,
-                    Some("rightanti") | Some("rightantisemi") => JoinKind::RightAnti,
-                    Some("leftsemi") => JoinKind::LeftSemi,
-                    Some("rightsemi") => JoinKind::RightSemi,
-                    Some(other) => {
-                        return Op::Unsupported(format!("join kind={other}"), span);
-                    }
-                };
-                Op::Join {
-                    kind,
-                    right,
-                    on,
-                    span,
-                }
-            }
-            Some(K::Union) => {
-                let tables = match first_list {
-                    Some(l) => self.kids(l).into_iter().map(|t| self.expr(t)).collect(),
-                    None => Vec::new(),
-                };
-                Op::Union {
-                    tables,
-                    source_column: self.param(op, "withsource"),
-                    outer: self.param(op, "kind").as_deref() != Some("inner"),
-                    fuzzy: self.param(op, "isfuzzy").as_deref() == Some("true"),
-                }
-            }
-            Some(K::MvExpand) => {
-                let items = self.mv_items(first_list);
-                let limit = self
-                    .clause(op, "limit")
-                    .and_then(|c| self.kids(c).first().map(|e| self.expr(*e)));
-                Op::MvExpand {
-                    items,
-                    index: self.param(op, "with_itemindex"),
-                    limit,
-                    bag_as_array: self.param(op, "bagexpansion").as_deref() == Some("array")
-                        || self.param(op, "kind").as_deref() == Some("array"),
-                }
-            }
-            Some(K::MvApply) => {
-                let items = self.mv_items(first_list);
-                let Some(sub) = self
-                    .clause(op, "on")
-                    .and_then(|c| self.kids(c).first().copied())
-                else {
-                    return Op::Unsupported("mv-apply without `on (...)`".into(), span);
-                };
-                let sub = match self.kind(sub) {
-                    N::Paren => self.kids(sub).first().copied().unwrap_or(sub),
-                    _ => sub,
-                };
-                let ops: Vec<Op> = match self.kind(sub) {
-                    N::Pipeline => self
-                        .kids(sub)
-                        .into_iter()
-                        .filter(|o| self.kind(*o) == N::Operator)
-                        .map(|o| self.operator(o))
-                        .collect(),
-                    N::Operator => vec![self.operator(sub)],
-                    _ => return Op::Unsupported("mv-apply subquery".into(), span),
-                };
-                Op::MvApply {
-                    items,
-                    index: self.param(op, "with_itemindex"),
-                    ops,
-                }
-            }
+            Some(K::Join | K::Lookup) => self.lower_join(&p),
+            Some(K::Union) => self.lower_union(&p),
+            Some(K::MvExpand) => self.lower_mv_expand(&p),
+            Some(K::MvApply) => self.lower_mv_apply(&p),
             Some(K::ParseKv) => self.parse_kv(op),
             Some(K::TopNested) => self.top_nested(op),
             Some(K::Find) => self.find(op),
             Some(K::Partition) => self.partition(op),
-            Some(K::Parse | K::ParseWhere) => {
-                let Some(e) = self.operand(op) else {
-                    return Op::Unsupported("parse without a source".into(), span);
-                };
-                let Some(pat) = self.clause(op, "with").and_then(|c| {
-                    self.kids(c)
-                        .into_iter()
-                        .find(|k| self.kind(*k) == N::Pattern)
-                }) else {
-                    return Op::Unsupported("parse without a pattern".into(), span);
-                };
-                let kind = self
-                    .param(op, "kind")
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
-                let mut pattern = Vec::new();
-                let pk = self.tree.node(pat).children.clone();
-                let mut i = 0;
-                while i < pk.len() {
-                    match pk[i] {
-                        crate::kql::syntax::Child::Token(t) => {
-                            let tok = self.tree.tokens[t as usize];
-                            if tok.kind == T::Star {
-                                pattern.push(PatPart::Star);
-                            }
-                        }
-                        crate::kql::syntax::Child::Node(n) => match self.kind(n) {
-                            N::Literal => {
-                                if let Expr::Lit(v) = self.literal(n) {
-                                    pattern.push(PatPart::Text(v.to_kusto_string()));
-                                }
-                            }
-                            N::Name => {
-                                let name = self.name_of(n).unwrap_or_default();
-                                // An optional `: type` follows.
-                                let mut ty = Type::String;
-                                let mut j = i + 1;
-                                while j < pk.len() {
-                                    match pk[j] {
-                                        crate::kql::syntax::Child::Node(m)
-                                            if self.kind(m) == N::TypeRef =>
-                                        {
-                                            let t: String = self
-                                                .toks(m)
-                                                .iter()
-                                                .map(|x| self.tok_text(*x))
-                                                .collect();
-                                            ty = Type::parse(&t);
-                                            i = j;
-                                            break;
-                                        }
-                                        crate::kql::syntax::Child::Token(t)
-                                            if matches!(
-                                                self.tree.tokens[t as usize].kind,
-                                                T::Colon | T::Whitespace | T::Comment
-                                            ) =>
-                                        {
-                                            j += 1
-                                        }
-                                        _ => break,
-                                    }
-                                }
-                                pattern.push(PatPart::Column(name, ty));
-                            }
-                            _ => {}
-                        },
-                    }
-                    i += 1;
-                }
-                Op::Parse {
-                    expr: self.expr(e),
-                    regex: kind == "regex",
-                    relaxed: kind == "relaxed",
-                    flags: self.param(op, "flags").unwrap_or_default(),
-                    pattern,
-                    keep_unmatched: kw == "parse",
-                }
-            }
+            Some(K::Parse | K::ParseWhere) => self.lower_parse(&p),
             Some(K::MakeSeries) => self.make_series(op),
             Some(K::Evaluate) => match self.operand(op) {
                 Some(c) if self.kind(c) == N::Call => match self.call(c) {
@@ -1258,25 +1092,7 @@ impl<'a> Lower<'a> {
             Some(K::GetSchema) => Op::GetSchema,
             Some(K::Render) => Op::NoOp,
             Some(K::Print) => Op::Print(self.print_assigns(first_list)),
-            Some(K::Range) => {
-                let name = kids
-                    .iter()
-                    .find_map(|k| self.name_of(*k))
-                    .unwrap_or_default();
-                let get = |w: &str| {
-                    self.clause(op, w)
-                        .and_then(|c| self.kids(c).first().map(|e| self.expr(*e)))
-                };
-                match (get("from"), get("to"), get("step")) {
-                    (Some(from), Some(to), Some(step)) => Op::Range {
-                        name,
-                        from,
-                        to,
-                        step,
-                    },
-                    _ => Op::Unsupported("range without from/to/step".into(), span),
-                }
-            }
+            Some(K::Range) => self.lower_range(&p),
             Some(K::Datatable) => {
                 let columns = kids
                     .iter()
@@ -1288,62 +1104,7 @@ impl<'a> Lower<'a> {
                     .unwrap_or_default();
                 Op::Datatable { columns, values }
             }
-            Some(K::ExternalData) => {
-                let columns = kids
-                    .iter()
-                    .find(|k| self.kind(**k) == N::Schema)
-                    .map(|s| self.schema_columns(*s))
-                    .unwrap_or_default();
-                // The URL list is `[ 'url', ... ]`, lexed as one bracketed name or as a list.
-                let mut urls = Vec::new();
-                if let Some(l) = first_list {
-                    for t in self.toks(l) {
-                        let raw = self.tok_text(t);
-                        let inner = raw.trim_start_matches('[').trim_end_matches(']').trim();
-                        for part in inner.split(',') {
-                            if let Some(u) = decode_string(part.trim()) {
-                                urls.push(u);
-                            }
-                        }
-                    }
-                    for k in self.kids(l) {
-                        if let Expr::Lit(v) = self.expr(k) {
-                            urls.push(v.to_kusto_string());
-                        }
-                    }
-                }
-                let mut format = "csv".to_string();
-                let mut skip_first = false;
-                if let Some(c) = self.clause(op, "with") {
-                    for a in self.kids(c) {
-                        if self.kind(a) != N::Assignment {
-                            continue;
-                        }
-                        let k = self.kids(a);
-                        let (Some(n), Some(v)) =
-                            (k.first().and_then(|n| self.name_of(*n)), k.get(1))
-                        else {
-                            continue;
-                        };
-                        let v = match self.expr(*v) {
-                            Expr::Lit(v) => v.to_kusto_string(),
-                            Expr::Name(n, _) => n,
-                            _ => continue,
-                        };
-                        match n.to_ascii_lowercase().as_str() {
-                            "format" => format = v.to_ascii_lowercase(),
-                            "ignorefirstrecord" => skip_first = v == "true",
-                            _ => {}
-                        }
-                    }
-                }
-                Op::ExternalData {
-                    columns,
-                    urls,
-                    format,
-                    skip_first,
-                }
-            }
+            Some(K::ExternalData) => self.lower_external_data(&p),
             Some(K::Sample) => match self.operand(op) {
                 Some(e) => Op::Take(self.expr(e)),
                 None => Op::Unsupported("sample".into(), span),
@@ -1362,6 +1123,296 @@ impl<'a> Lower<'a> {
                 | K::TopHitters,
             )
             | None => Op::Unsupported(format!("operator `{kw}`"), span),
+        }
+    }
+
+    /// Lower `summarize` to its plan operator.
+    fn lower_summarize(&self, p: &OpParts) -> Op {
+        let op = p.op;
+        let first_list = p.first_list;
+        let by = self
+            .clause(op, "by")
+            .map(|c| {
+                self.clause_items(c)
+                    .into_iter()
+                    .map(|i| self.assign(i, false))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Op::Summarize {
+            aggs: self.assigns(first_list, true),
+            by,
+        }
+    }
+
+    /// Lower `join` (and `lookup`) to its plan operator.
+    fn lower_join(&self, p: &OpParts) -> Op {
+        let op = p.op;
+        let kw = p.kw.as_str();
+        let span = p.span;
+        let right = match self.operand(op) {
+            Some(r) => self.expr(r),
+            None => return Op::Unsupported(format!("{kw} without a right side"), span),
+        };
+        let on = self.join_on(self.clause(op, "on"));
+        let kind = self.param(op, "kind").map(|k| k.to_ascii_lowercase());
+        if kw == "lookup" {
+            return Op::Lookup {
+                left_outer: kind.as_deref() != Some("inner"),
+                right,
+                on,
+                span,
+            };
+        }
+        let kind = match kind.as_deref() {
+            None | Some("innerunique") => JoinKind::InnerUnique,
+            Some("inner") => JoinKind::Inner,
+            Some("leftouter") => JoinKind::LeftOuter,
+            Some("rightouter") => JoinKind::RightOuter,
+            Some("fullouter") => JoinKind::FullOuter,
+            Some("leftanti") | Some("anti") | Some("leftantisemi") => JoinKind::LeftAnti,
+            Some("rightanti") | Some("rightantisemi") => JoinKind::RightAnti,
+            Some("leftsemi") => JoinKind::LeftSemi,
+            Some("rightsemi") => JoinKind::RightSemi,
+            Some(other) => {
+                return Op::Unsupported(format!("join kind={other}"), span);
+            }
+        };
+        Op::Join {
+            kind,
+            right,
+            on,
+            span,
+        }
+    }
+
+    /// Lower `union` to its plan operator.
+    fn lower_union(&self, p: &OpParts) -> Op {
+        let op = p.op;
+        let first_list = p.first_list;
+        let tables = match first_list {
+            Some(l) => self.kids(l).into_iter().map(|t| self.expr(t)).collect(),
+            None => Vec::new(),
+        };
+        Op::Union {
+            tables,
+            source_column: self.param(op, "withsource"),
+            outer: self.param(op, "kind").as_deref() != Some("inner"),
+            fuzzy: self.param(op, "isfuzzy").as_deref() == Some("true"),
+        }
+    }
+
+    /// Lower `mv-expand` to its plan operator.
+    fn lower_mv_expand(&self, p: &OpParts) -> Op {
+        let op = p.op;
+        let first_list = p.first_list;
+        let items = self.mv_items(first_list);
+        let limit = self
+            .clause(op, "limit")
+            .and_then(|c| self.kids(c).first().map(|e| self.expr(*e)));
+        Op::MvExpand {
+            items,
+            index: self.param(op, "with_itemindex"),
+            limit,
+            bag_as_array: self.param(op, "bagexpansion").as_deref() == Some("array")
+                || self.param(op, "kind").as_deref() == Some("array"),
+        }
+    }
+
+    /// Lower `mv-apply` to its plan operator.
+    fn lower_mv_apply(&self, p: &OpParts) -> Op {
+        let op = p.op;
+        let first_list = p.first_list;
+        let span = p.span;
+        let items = self.mv_items(first_list);
+        let Some(sub) = self
+            .clause(op, "on")
+            .and_then(|c| self.kids(c).first().copied())
+        else {
+            return Op::Unsupported("mv-apply without `on (...)`".into(), span);
+        };
+        let sub = match self.kind(sub) {
+            N::Paren => self.kids(sub).first().copied().unwrap_or(sub),
+            _ => sub,
+        };
+        let ops: Vec<Op> = match self.kind(sub) {
+            N::Pipeline => self
+                .kids(sub)
+                .into_iter()
+                .filter(|o| self.kind(*o) == N::Operator)
+                .map(|o| self.operator(o))
+                .collect(),
+            N::Operator => vec![self.operator(sub)],
+            _ => return Op::Unsupported("mv-apply subquery".into(), span),
+        };
+        Op::MvApply {
+            items,
+            index: self.param(op, "with_itemindex"),
+            ops,
+        }
+    }
+
+    /// Lower `parse` (and `parse-where`) to its plan operator.
+    fn lower_parse(&self, p: &OpParts) -> Op {
+        let op = p.op;
+        let kw = p.kw.as_str();
+        let span = p.span;
+        let Some(e) = self.operand(op) else {
+            return Op::Unsupported("parse without a source".into(), span);
+        };
+        let Some(pat) = self.clause(op, "with").and_then(|c| {
+            self.kids(c)
+                .into_iter()
+                .find(|k| self.kind(*k) == N::Pattern)
+        }) else {
+            return Op::Unsupported("parse without a pattern".into(), span);
+        };
+        let kind = self
+            .param(op, "kind")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let mut pattern = Vec::new();
+        let pk = self.tree.node(pat).children.clone();
+        let mut i = 0;
+        while i < pk.len() {
+            match pk[i] {
+                crate::kql::syntax::Child::Token(t) => {
+                    let tok = self.tree.tokens[t as usize];
+                    if tok.kind == T::Star {
+                        pattern.push(PatPart::Star);
+                    }
+                }
+                crate::kql::syntax::Child::Node(n) => match self.kind(n) {
+                    N::Literal => {
+                        if let Expr::Lit(v) = self.literal(n) {
+                            pattern.push(PatPart::Text(v.to_kusto_string()));
+                        }
+                    }
+                    N::Name => {
+                        let name = self.name_of(n).unwrap_or_default();
+                        // An optional `: type` follows.
+                        let mut ty = Type::String;
+                        let mut j = i + 1;
+                        while j < pk.len() {
+                            match pk[j] {
+                                crate::kql::syntax::Child::Node(m)
+                                    if self.kind(m) == N::TypeRef =>
+                                {
+                                    let t: String =
+                                        self.toks(m).iter().map(|x| self.tok_text(*x)).collect();
+                                    ty = Type::parse(&t);
+                                    i = j;
+                                    break;
+                                }
+                                crate::kql::syntax::Child::Token(t)
+                                    if matches!(
+                                        self.tree.tokens[t as usize].kind,
+                                        T::Colon | T::Whitespace | T::Comment
+                                    ) =>
+                                {
+                                    j += 1
+                                }
+                                _ => break,
+                            }
+                        }
+                        pattern.push(PatPart::Column(name, ty));
+                    }
+                    _ => {}
+                },
+            }
+            i += 1;
+        }
+        Op::Parse {
+            expr: self.expr(e),
+            regex: kind == "regex",
+            relaxed: kind == "relaxed",
+            flags: self.param(op, "flags").unwrap_or_default(),
+            pattern,
+            keep_unmatched: kw == "parse",
+        }
+    }
+
+    /// Lower `range` to its plan operator.
+    fn lower_range(&self, p: &OpParts) -> Op {
+        let op = p.op;
+        let kids = &p.kids;
+        let span = p.span;
+        let name = kids
+            .iter()
+            .find_map(|k| self.name_of(*k))
+            .unwrap_or_default();
+        let get = |w: &str| {
+            self.clause(op, w)
+                .and_then(|c| self.kids(c).first().map(|e| self.expr(*e)))
+        };
+        match (get("from"), get("to"), get("step")) {
+            (Some(from), Some(to), Some(step)) => Op::Range {
+                name,
+                from,
+                to,
+                step,
+            },
+            _ => Op::Unsupported("range without from/to/step".into(), span),
+        }
+    }
+
+    /// Lower `externaldata` to its plan operator.
+    fn lower_external_data(&self, p: &OpParts) -> Op {
+        let op = p.op;
+        let kids = &p.kids;
+        let first_list = p.first_list;
+        let columns = kids
+            .iter()
+            .find(|k| self.kind(**k) == N::Schema)
+            .map(|s| self.schema_columns(*s))
+            .unwrap_or_default();
+        // The URL list is `[ 'url', ... ]`, lexed as one bracketed name or as a list.
+        let mut urls = Vec::new();
+        if let Some(l) = first_list {
+            for t in self.toks(l) {
+                let raw = self.tok_text(t);
+                let inner = raw.trim_start_matches('[').trim_end_matches(']').trim();
+                for part in inner.split(',') {
+                    if let Some(u) = decode_string(part.trim()) {
+                        urls.push(u);
+                    }
+                }
+            }
+            for k in self.kids(l) {
+                if let Expr::Lit(v) = self.expr(k) {
+                    urls.push(v.to_kusto_string());
+                }
+            }
+        }
+        let mut format = "csv".to_string();
+        let mut skip_first = false;
+        if let Some(c) = self.clause(op, "with") {
+            for a in self.kids(c) {
+                if self.kind(a) != N::Assignment {
+                    continue;
+                }
+                let k = self.kids(a);
+                let (Some(n), Some(v)) = (k.first().and_then(|n| self.name_of(*n)), k.get(1))
+                else {
+                    continue;
+                };
+                let v = match self.expr(*v) {
+                    Expr::Lit(v) => v.to_kusto_string(),
+                    Expr::Name(n, _) => n,
+                    _ => continue,
+                };
+                match n.to_ascii_lowercase().as_str() {
+                    "format" => format = v.to_ascii_lowercase(),
+                    "ignorefirstrecord" => skip_first = v == "true",
+                    _ => {}
+                }
+            }
+        }
+        Op::ExternalData {
+            columns,
+            urls,
+            format,
+            skip_first,
         }
     }
 
@@ -1862,4 +1913,13 @@ fn state_names(e: &mut Expr, steps: &[String]) {
         }
         _ => {}
     }
+}
+
+/// The parts of the operator being lowered, which each `Lower::lower_*` method reads.
+struct OpParts {
+    op: u32,
+    kw: String,
+    kids: Vec<u32>,
+    first_list: Option<u32>,
+    span: Span,
 }
