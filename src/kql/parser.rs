@@ -964,21 +964,7 @@ impl<'a> Parser<'a> {
         }
         let w = self.text(t);
         match OpKind::from_keyword(w) {
-            Some(K::Where) => {
-                self.bump();
-                self.operator_params(&[]);
-                // The predicate is a named expression, as in Kusto.Language: `where x = a == 1`
-                // parses (the binder then requires a bool).
-                if self.at_name() && self.nth(1).kind == T::Eq {
-                    self.start(N::Assignment);
-                    self.expect_name();
-                    self.bump();
-                    self.expr();
-                    self.finish();
-                } else {
-                    self.expr();
-                }
-            }
+            Some(K::Where) => self.op_where(),
             Some(K::ProjectKeep | K::ProjectAway) => {
                 self.bump();
                 self.operator_params(&[]);
@@ -1002,19 +988,7 @@ impl<'a> Parser<'a> {
                     self.name_list(true);
                 }
             }
-            Some(K::Summarize) => {
-                self.bump();
-                self.operator_params(&[]);
-                if !self.at_word("by") {
-                    self.column_list(true, false);
-                }
-                if self.at_word("by") {
-                    self.start(N::Clause);
-                    self.bump();
-                    self.column_list(true, false);
-                    self.finish();
-                }
-            }
+            Some(K::Summarize) => self.op_summarize(),
             Some(K::Distinct) => {
                 self.bump();
                 self.operator_params(&[]);
@@ -1051,40 +1025,8 @@ impl<'a> Parser<'a> {
                 self.sort_keys();
                 self.finish();
             }
-            Some(K::Join | K::Lookup) => {
-                self.bump();
-                self.operator_params(&["kind", "withsource"]);
-                // The right side is any expression (Kusto.Language: `join T on ...`,
-                // `join (U | ...) on ...`, even `join x == 1`, which then fails to bind).
-                self.expr();
-                if self.at_word("on") {
-                    self.start(N::Clause);
-                    self.bump();
-                    self.expr_list_until_sync();
-                    self.finish();
-                } else if w == "lookup" || !self.at_sync(false) {
-                    self.expected("`on`");
-                    self.recover(false);
-                }
-                if w == "join" && self.at_word("where") {
-                    self.start(N::Clause);
-                    self.bump();
-                    self.expr();
-                    self.finish();
-                }
-            }
-            Some(K::Union) => {
-                self.bump();
-                self.operator_params(&["kind", "withsource", "isfuzzy"]);
-                self.start(N::List);
-                loop {
-                    self.tabular_operand();
-                    if !self.eat(T::Comma) {
-                        break;
-                    }
-                }
-                self.finish();
-            }
+            Some(K::Join | K::Lookup) => self.op_join(w),
+            Some(K::Union) => self.op_union(),
             Some(K::MvExpand) => {
                 self.bump();
                 self.operator_params(&["bagexpansion", "with_itemindex", "kind"]);
@@ -1096,22 +1038,7 @@ impl<'a> Parser<'a> {
                     self.finish();
                 }
             }
-            Some(K::MvApply) => {
-                self.bump();
-                self.operator_params(&["with_itemindex", "bagexpansion", "kind"]);
-                self.expand_list();
-                if self.at_word("limit") {
-                    self.start(N::Clause);
-                    self.bump();
-                    self.expr();
-                    self.finish();
-                }
-                self.start(N::Clause);
-                if self.expect_word("on") {
-                    self.subquery_operand();
-                }
-                self.finish();
-            }
+            Some(K::MvApply) => self.op_mv_apply(),
             Some(K::Parse | K::ParseWhere) => {
                 self.bump();
                 self.operator_params(&["kind", "flags"]);
@@ -1122,18 +1049,7 @@ impl<'a> Parser<'a> {
                 }
                 self.finish();
             }
-            Some(K::ParseKv) => {
-                self.bump();
-                self.expr();
-                self.start(N::Clause);
-                if self.expect_word("as") {
-                    self.schema();
-                }
-                self.finish();
-                if self.at_word("with") {
-                    self.with_properties();
-                }
-            }
+            Some(K::ParseKv) => self.op_parse_kv(),
             Some(K::Evaluate) => {
                 self.bump();
                 self.operator_params(&[]);
@@ -1161,215 +1077,20 @@ impl<'a> Parser<'a> {
                 }
                 self.finish();
             }
-            Some(K::TopNested) => {
-                self.bump();
-                self.start(N::List);
-                loop {
-                    self.start(N::Clause);
-                    // Levels after the first repeat the keyword.
-                    self.eat_word("top-nested");
-                    if !self.at_word("of") {
-                        self.expr();
-                    }
-                    if self.expect_word("of") {
-                        self.column_item(true, false);
-                    }
-                    if self.at_word("with") {
-                        self.bump();
-                        self.expect_word("others");
-                        self.expect(T::Eq);
-                        self.expr();
-                    }
-                    if self.expect_word("by") {
-                        self.column_item(true, false);
-                        let _ = self.eat_word("asc") || self.eat_word("desc");
-                    }
-                    self.finish();
-                    if !self.eat(T::Comma) {
-                        break;
-                    }
-                }
-                self.finish();
-            }
-            Some(K::TopHitters) => {
-                self.bump();
-                self.expr();
-                self.start(N::Clause);
-                if self.expect_word("of") {
-                    self.expr();
-                }
-                self.finish();
-                if self.at_word("by") {
-                    self.start(N::Clause);
-                    self.bump();
-                    self.expr();
-                    self.finish();
-                }
-            }
-            Some(K::Search) => {
-                self.bump();
-                self.operator_params(&["kind"]);
-                if self.at_word("in") && self.nth(1).kind == T::LParen {
-                    self.start(N::Clause);
-                    self.bump();
-                    self.table_list();
-                    self.finish();
-                }
-                self.in_search = true;
-                self.expr();
-                self.in_search = false;
-            }
-            Some(K::Find) => {
-                self.bump();
-                self.operator_params(&["withsource", "kind"]);
-                if self.at_word("in") && self.nth(1).kind == T::LParen {
-                    self.start(N::Clause);
-                    self.bump();
-                    self.table_list();
-                    self.finish();
-                }
-                self.start(N::Clause);
-                if self.expect_word("where") {
-                    self.expr();
-                }
-                self.finish();
-                if self.at_word("project-smart") || self.at_word("project") {
-                    self.start(N::Clause);
-                    self.bump();
-                    if !self.at_sync(false) {
-                        self.column_list(false, false);
-                    }
-                    self.finish();
-                }
-            }
-            Some(K::Render) => {
-                self.bump();
-                self.expect_name();
-                // Legacy `render chart kind=stacked title="x"` properties.
-                while self.at_name() && self.nth(1).kind == T::Eq {
-                    self.start(N::OperatorParam);
-                    self.expect_name();
-                    self.bump();
-                    self.unary();
-                    self.finish();
-                }
-                if self.at_word("with") {
-                    self.with_properties();
-                }
-            }
-            Some(K::Facet) => {
-                self.bump();
-                self.start(N::Clause);
-                if self.expect_word("by") {
-                    self.column_list(false, false);
-                }
-                self.finish();
-                if self.at_word("with") {
-                    self.start(N::Clause);
-                    self.bump();
-                    self.subquery_operand();
-                    self.finish();
-                }
-            }
+            Some(K::TopNested) => self.op_top_nested(),
+            Some(K::TopHitters) => self.op_top_hitters(),
+            Some(K::Search) => self.op_search(),
+            Some(K::Find) => self.op_find(),
+            Some(K::Render) => self.op_render(),
+            Some(K::Facet) => self.op_facet(),
             Some(K::Consume) => {
                 self.bump();
                 self.operator_params(&["decodeblocks"]);
             }
-            Some(K::Fork) => {
-                self.bump();
-                let mut any = false;
-                while self.at(T::LParen) || (self.at_name() && self.nth(1).kind == T::Eq) {
-                    any = true;
-                    self.start(N::Clause);
-                    if self.at_name() {
-                        self.expect_name();
-                        self.bump();
-                    }
-                    self.subquery_operand();
-                    self.finish();
-                }
-                if !any {
-                    self.expected("`(` and a subquery");
-                }
-            }
-            Some(K::Partition) => {
-                self.bump();
-                self.operator_params(&[]);
-                self.start(N::Clause);
-                if self.expect_word("by") {
-                    self.expect_name();
-                }
-                self.finish();
-                if self.at(T::LBrace) {
-                    self.start(N::Block);
-                    self.bump();
-                    if self.enter() {
-                        self.pipeline();
-                    }
-                    self.leave();
-                    self.expect(T::RBrace);
-                    self.finish();
-                } else {
-                    self.subquery_operand();
-                }
-            }
-            Some(K::Reduce) => {
-                self.bump();
-                self.start(N::Clause);
-                if self.expect_word("by") {
-                    self.expr();
-                }
-                self.finish();
-                if self.at_word("with") {
-                    self.start(N::Clause);
-                    self.bump();
-                    self.column_list(true, false);
-                    self.finish();
-                }
-            }
-            Some(K::MakeSeries) => {
-                self.bump();
-                self.operator_params(&["kind"]);
-                self.start(N::List);
-                loop {
-                    self.column_item(true, false);
-                    if self.at_word("default") {
-                        self.bump();
-                        self.expect(T::Eq);
-                        self.expr();
-                    }
-                    if !self.eat(T::Comma) {
-                        break;
-                    }
-                }
-                self.finish();
-                self.start(N::Clause);
-                if self.expect_word("on") {
-                    self.expr();
-                }
-                self.finish();
-                if self.at_word("from") || self.at_word("to") || self.at_word("step") {
-                    for kw in ["from", "to", "step"] {
-                        if self.at_word(kw) {
-                            self.start(N::Clause);
-                            self.bump();
-                            self.expr();
-                            self.finish();
-                        }
-                    }
-                } else if self.at_word("in") {
-                    self.start(N::Clause);
-                    self.bump();
-                    self.expr();
-                    self.finish();
-                }
-                if self.at_word("by") {
-                    self.start(N::Clause);
-                    self.bump();
-                    self.column_list(true, false);
-                    self.finish();
-                }
-            }
+            Some(K::Fork) => self.op_fork(),
+            Some(K::Partition) => self.op_partition(),
+            Some(K::Reduce) => self.op_reduce(),
+            Some(K::MakeSeries) => self.op_make_series(),
             Some(K::Range) => {
                 self.bump();
                 self.expect_name();
@@ -1392,52 +1113,8 @@ impl<'a> Parser<'a> {
                 }
                 self.finish();
             }
-            Some(K::ExternalData) => {
-                self.bump();
-                self.operator_params(&["kind"]);
-                self.schema();
-                self.start(N::List);
-                if self.at(T::BracketedName) {
-                    self.bump();
-                } else {
-                    self.delimited(T::LBracket, T::RBracket, |p| p.expr());
-                }
-                self.finish();
-                if self.at_word("with") {
-                    self.with_properties();
-                }
-            }
-            Some(K::Scan) => {
-                // `scan [with_match_id=Name] [declare (c:type[=default], ...)] with (steps)`.
-                self.bump();
-                if self.at_word("with_match_id") {
-                    self.start(N::OperatorParam);
-                    self.bump();
-                    self.expect(T::Eq);
-                    self.expect_name();
-                    self.finish();
-                }
-                if self.at_word("declare") {
-                    self.start(N::Clause);
-                    self.bump();
-                    self.param_list();
-                    self.finish();
-                }
-                if self.at_word("with") {
-                    self.start(N::Clause);
-                    self.bump();
-                    if self.expect(T::LParen) {
-                        while self.at_word("step") {
-                            self.scan_step();
-                        }
-                        self.expect(T::RParen);
-                    }
-                    self.finish();
-                } else {
-                    self.expected("`with (step ...)`");
-                    self.recover(false);
-                }
-            }
+            Some(K::ExternalData) => self.op_external_data(),
+            Some(K::Scan) => self.op_scan(),
             Some(K::MakeGraph | K::GraphMatch) => {
                 // Rare operators: accepted as balanced token sequences.
                 self.bump();
@@ -1460,6 +1137,383 @@ impl<'a> Parser<'a> {
             }
         }
         self.finish();
+    }
+
+    /// Parse the `where` operator, from its keyword on.
+    fn op_where(&mut self) {
+        self.bump();
+        self.operator_params(&[]);
+        // The predicate is a named expression, as in Kusto.Language: `where x = a == 1`
+        // parses (the binder then requires a bool).
+        if self.at_name() && self.nth(1).kind == T::Eq {
+            self.start(N::Assignment);
+            self.expect_name();
+            self.bump();
+            self.expr();
+            self.finish();
+        } else {
+            self.expr();
+        }
+    }
+
+    /// Parse the `summarize` operator, from its keyword on.
+    fn op_summarize(&mut self) {
+        self.bump();
+        self.operator_params(&[]);
+        if !self.at_word("by") {
+            self.column_list(true, false);
+        }
+        if self.at_word("by") {
+            self.start(N::Clause);
+            self.bump();
+            self.column_list(true, false);
+            self.finish();
+        }
+    }
+
+    /// Parse the `join` operator (and `lookup`), from its keyword on.
+    fn op_join(&mut self, w: &'a str) {
+        self.bump();
+        self.operator_params(&["kind", "withsource"]);
+        // The right side is any expression (Kusto.Language: `join T on ...`,
+        // `join (U | ...) on ...`, even `join x == 1`, which then fails to bind).
+        self.expr();
+        if self.at_word("on") {
+            self.start(N::Clause);
+            self.bump();
+            self.expr_list_until_sync();
+            self.finish();
+        } else if w == "lookup" || !self.at_sync(false) {
+            self.expected("`on`");
+            self.recover(false);
+        }
+        if w == "join" && self.at_word("where") {
+            self.start(N::Clause);
+            self.bump();
+            self.expr();
+            self.finish();
+        }
+    }
+
+    /// Parse the `union` operator, from its keyword on.
+    fn op_union(&mut self) {
+        self.bump();
+        self.operator_params(&["kind", "withsource", "isfuzzy"]);
+        self.start(N::List);
+        loop {
+            self.tabular_operand();
+            if !self.eat(T::Comma) {
+                break;
+            }
+        }
+        self.finish();
+    }
+
+    /// Parse the `mv-apply` operator, from its keyword on.
+    fn op_mv_apply(&mut self) {
+        self.bump();
+        self.operator_params(&["with_itemindex", "bagexpansion", "kind"]);
+        self.expand_list();
+        if self.at_word("limit") {
+            self.start(N::Clause);
+            self.bump();
+            self.expr();
+            self.finish();
+        }
+        self.start(N::Clause);
+        if self.expect_word("on") {
+            self.subquery_operand();
+        }
+        self.finish();
+    }
+
+    /// Parse the `parse-kv` operator, from its keyword on.
+    fn op_parse_kv(&mut self) {
+        self.bump();
+        self.expr();
+        self.start(N::Clause);
+        if self.expect_word("as") {
+            self.schema();
+        }
+        self.finish();
+        if self.at_word("with") {
+            self.with_properties();
+        }
+    }
+
+    /// Parse the `top-nested` operator, from its keyword on.
+    fn op_top_nested(&mut self) {
+        self.bump();
+        self.start(N::List);
+        loop {
+            self.start(N::Clause);
+            // Levels after the first repeat the keyword.
+            self.eat_word("top-nested");
+            if !self.at_word("of") {
+                self.expr();
+            }
+            if self.expect_word("of") {
+                self.column_item(true, false);
+            }
+            if self.at_word("with") {
+                self.bump();
+                self.expect_word("others");
+                self.expect(T::Eq);
+                self.expr();
+            }
+            if self.expect_word("by") {
+                self.column_item(true, false);
+                let _ = self.eat_word("asc") || self.eat_word("desc");
+            }
+            self.finish();
+            if !self.eat(T::Comma) {
+                break;
+            }
+        }
+        self.finish();
+    }
+
+    /// Parse the `top-hitters` operator, from its keyword on.
+    fn op_top_hitters(&mut self) {
+        self.bump();
+        self.expr();
+        self.start(N::Clause);
+        if self.expect_word("of") {
+            self.expr();
+        }
+        self.finish();
+        if self.at_word("by") {
+            self.start(N::Clause);
+            self.bump();
+            self.expr();
+            self.finish();
+        }
+    }
+
+    /// Parse the `search` operator, from its keyword on.
+    fn op_search(&mut self) {
+        self.bump();
+        self.operator_params(&["kind"]);
+        if self.at_word("in") && self.nth(1).kind == T::LParen {
+            self.start(N::Clause);
+            self.bump();
+            self.table_list();
+            self.finish();
+        }
+        self.in_search = true;
+        self.expr();
+        self.in_search = false;
+    }
+
+    /// Parse the `find` operator, from its keyword on.
+    fn op_find(&mut self) {
+        self.bump();
+        self.operator_params(&["withsource", "kind"]);
+        if self.at_word("in") && self.nth(1).kind == T::LParen {
+            self.start(N::Clause);
+            self.bump();
+            self.table_list();
+            self.finish();
+        }
+        self.start(N::Clause);
+        if self.expect_word("where") {
+            self.expr();
+        }
+        self.finish();
+        if self.at_word("project-smart") || self.at_word("project") {
+            self.start(N::Clause);
+            self.bump();
+            if !self.at_sync(false) {
+                self.column_list(false, false);
+            }
+            self.finish();
+        }
+    }
+
+    /// Parse the `render` operator, from its keyword on.
+    fn op_render(&mut self) {
+        self.bump();
+        self.expect_name();
+        // Legacy `render chart kind=stacked title="x"` properties.
+        while self.at_name() && self.nth(1).kind == T::Eq {
+            self.start(N::OperatorParam);
+            self.expect_name();
+            self.bump();
+            self.unary();
+            self.finish();
+        }
+        if self.at_word("with") {
+            self.with_properties();
+        }
+    }
+
+    /// Parse the `facet` operator, from its keyword on.
+    fn op_facet(&mut self) {
+        self.bump();
+        self.start(N::Clause);
+        if self.expect_word("by") {
+            self.column_list(false, false);
+        }
+        self.finish();
+        if self.at_word("with") {
+            self.start(N::Clause);
+            self.bump();
+            self.subquery_operand();
+            self.finish();
+        }
+    }
+
+    /// Parse the `fork` operator, from its keyword on.
+    fn op_fork(&mut self) {
+        self.bump();
+        let mut any = false;
+        while self.at(T::LParen) || (self.at_name() && self.nth(1).kind == T::Eq) {
+            any = true;
+            self.start(N::Clause);
+            if self.at_name() {
+                self.expect_name();
+                self.bump();
+            }
+            self.subquery_operand();
+            self.finish();
+        }
+        if !any {
+            self.expected("`(` and a subquery");
+        }
+    }
+
+    /// Parse the `partition` operator, from its keyword on.
+    fn op_partition(&mut self) {
+        self.bump();
+        self.operator_params(&[]);
+        self.start(N::Clause);
+        if self.expect_word("by") {
+            self.expect_name();
+        }
+        self.finish();
+        if self.at(T::LBrace) {
+            self.start(N::Block);
+            self.bump();
+            if self.enter() {
+                self.pipeline();
+            }
+            self.leave();
+            self.expect(T::RBrace);
+            self.finish();
+        } else {
+            self.subquery_operand();
+        }
+    }
+
+    /// Parse the `reduce` operator, from its keyword on.
+    fn op_reduce(&mut self) {
+        self.bump();
+        self.start(N::Clause);
+        if self.expect_word("by") {
+            self.expr();
+        }
+        self.finish();
+        if self.at_word("with") {
+            self.start(N::Clause);
+            self.bump();
+            self.column_list(true, false);
+            self.finish();
+        }
+    }
+
+    /// Parse the `make-series` operator, from its keyword on.
+    fn op_make_series(&mut self) {
+        self.bump();
+        self.operator_params(&["kind"]);
+        self.start(N::List);
+        loop {
+            self.column_item(true, false);
+            if self.at_word("default") {
+                self.bump();
+                self.expect(T::Eq);
+                self.expr();
+            }
+            if !self.eat(T::Comma) {
+                break;
+            }
+        }
+        self.finish();
+        self.start(N::Clause);
+        if self.expect_word("on") {
+            self.expr();
+        }
+        self.finish();
+        if self.at_word("from") || self.at_word("to") || self.at_word("step") {
+            for kw in ["from", "to", "step"] {
+                if self.at_word(kw) {
+                    self.start(N::Clause);
+                    self.bump();
+                    self.expr();
+                    self.finish();
+                }
+            }
+        } else if self.at_word("in") {
+            self.start(N::Clause);
+            self.bump();
+            self.expr();
+            self.finish();
+        }
+        if self.at_word("by") {
+            self.start(N::Clause);
+            self.bump();
+            self.column_list(true, false);
+            self.finish();
+        }
+    }
+
+    /// Parse the `externaldata` operator, from its keyword on.
+    fn op_external_data(&mut self) {
+        self.bump();
+        self.operator_params(&["kind"]);
+        self.schema();
+        self.start(N::List);
+        if self.at(T::BracketedName) {
+            self.bump();
+        } else {
+            self.delimited(T::LBracket, T::RBracket, |p| p.expr());
+        }
+        self.finish();
+        if self.at_word("with") {
+            self.with_properties();
+        }
+    }
+
+    /// Parse the `scan` operator, from its keyword on.
+    fn op_scan(&mut self) {
+        // `scan [with_match_id=Name] [declare (c:type[=default], ...)] with (steps)`.
+        self.bump();
+        if self.at_word("with_match_id") {
+            self.start(N::OperatorParam);
+            self.bump();
+            self.expect(T::Eq);
+            self.expect_name();
+            self.finish();
+        }
+        if self.at_word("declare") {
+            self.start(N::Clause);
+            self.bump();
+            self.param_list();
+            self.finish();
+        }
+        if self.at_word("with") {
+            self.start(N::Clause);
+            self.bump();
+            if self.expect(T::LParen) {
+                while self.at_word("step") {
+                    self.scan_step();
+                }
+                self.expect(T::RParen);
+            }
+            self.finish();
+        } else {
+            self.expected("`with (step ...)`");
+            self.recover(false);
+        }
     }
 
     /// `step Name [output=all|last|none]: Condition [=> Column = Expr, ...];` (the last `;` may
