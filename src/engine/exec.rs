@@ -693,45 +693,7 @@ impl<'a> Exec<'a> {
                 source_column,
                 outer,
                 fuzzy,
-            } => {
-                let mut parts: Vec<(String, Arc<Table>)> = Vec::new();
-                // As a pipe operator the input is the first table; as a source it is empty.
-                if !t.columns.is_empty() || t.rows > 0 {
-                    parts.push(("union_arg0".into(), t.clone()));
-                }
-                // `union *` / `union T*`: every matching table of the data source.
-                let mut expanded: Vec<Expr> = Vec::new();
-                for e in tables {
-                    let pat = match e {
-                        Expr::Star => Some("*".to_string()),
-                        Expr::Wildcard(p) => Some(p.clone()),
-                        _ => None,
-                    };
-                    match pat {
-                        Some(p) => expanded.extend(
-                            self.data
-                                .table_names()
-                                .into_iter()
-                                .chain(self.view_names())
-                                .filter(|n| glob(&p, n))
-                                .map(|n| Expr::Name(n, Span::default())),
-                        ),
-                        None => expanded.push(e.clone()),
-                    }
-                }
-                for (i, e) in expanded.iter().enumerate() {
-                    let label = match e {
-                        Expr::Name(n, _) => n.clone(),
-                        _ => format!("union_arg{}", i + parts.len()),
-                    };
-                    match self.tabular(e) {
-                        Ok(t) => parts.push((label, t)),
-                        Err(_) if *fuzzy => {}
-                        Err(err) => return Err(err),
-                    }
-                }
-                Ok(union(&parts, source_column.as_deref(), *outer))
-            }
+            } => self.union_op(&t, tables, source_column, outer, fuzzy),
             Op::Take(n) => {
                 let n = self.scalar(n)?.as_i64().unwrap_or(0).max(0) as usize;
                 if n >= t.rows {
@@ -808,247 +770,311 @@ impl<'a> Exec<'a> {
             Op::Invoke(name, args, span) => {
                 Ok((*self.tabular_call(name, args, *span, Some(t.clone()))?).clone())
             }
-            Op::GetSchema => {
-                let n = t.columns.len();
-                Ok(Table::new(vec![
-                    Column::new(
-                        "ColumnName",
-                        Type::String,
-                        t.columns.iter().map(|c| Value::str(&c.name)).collect(),
-                    ),
-                    Column::new(
-                        "ColumnOrdinal",
-                        Type::Int,
-                        (0..n).map(|i| Value::Long(i as i64)).collect(),
-                    ),
-                    Column::new(
-                        "DataType",
-                        Type::String,
-                        t.columns
-                            .iter()
-                            .map(|c| Value::str(clr_type(c.ty)))
-                            .collect(),
-                    ),
-                    Column::new(
-                        "ColumnType",
-                        Type::String,
-                        t.columns.iter().map(|c| Value::str(c.ty.name())).collect(),
-                    ),
-                ]))
-            }
+            Op::GetSchema => self.get_schema_op(&t),
             Op::NoOp => Ok((*t).clone()),
-            Op::Print(items) => {
-                let one = Table {
-                    columns: Vec::new(),
-                    rows: 1,
-                };
-                let mut out = Table {
-                    columns: Vec::new(),
-                    rows: 1,
-                };
-                for (i, a) in items.iter().enumerate() {
-                    if a.names.len() > 1 {
-                        for c in self.assign_columns(&one, a)? {
-                            out.set(c);
-                        }
-                        continue;
-                    }
-                    let v = self.eval(&a.expr, &one)?.get(0).clone();
-                    let name = a
-                        .names
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| format!("print_{i}"));
-                    let ty = match self.assign_type(a, &one) {
-                        Type::Unknown => v.type_of(),
-                        st => st,
-                    };
-                    out.set(Column::new(name, ty, vec![v]));
-                }
-                Ok(out)
-            }
+            Op::Print(items) => self.print_op(items),
             Op::Range {
                 name,
                 from,
                 to,
                 step,
-            } => {
-                let (from, to, step) = (self.scalar(from)?, self.scalar(to)?, self.scalar(step)?);
-                // Kusto: a positive step counts up to `to`, a negative one down to it; the
-                // wrong direction gives no rows; a zero step is an error.
-                let zero = match &step {
-                    Value::TimeSpan(_) => Value::TimeSpan(0),
-                    Value::Real(_) => Value::Real(0.0),
-                    _ => Value::Long(0),
-                };
-                let up = match compare(&step, &zero) {
-                    Some(std::cmp::Ordering::Greater) => true,
-                    Some(std::cmp::Ordering::Less) => false,
-                    Some(std::cmp::Ordering::Equal) => {
-                        return Err(EngineError::new("range: the step must not be zero", None))
-                    }
-                    None => {
-                        return Err(EngineError::new(
-                            "range: the step must be a number or a timespan",
-                            None,
-                        ))
-                    }
-                };
-                // The row count first, so a range over the budget is refused before it is built.
-                let count = range_count(&from, &to, &step, up);
-                if let Some(c) = count {
-                    self.check_table(c.min(usize::MAX as u128) as usize, 1, "range")?;
-                }
-                let mut data = Vec::new();
-                let mut cur = from.clone();
-                loop {
-                    match compare(&cur, &to) {
-                        Some(std::cmp::Ordering::Greater) if up => break,
-                        Some(std::cmp::Ordering::Less) if !up => break,
-                        None => break,
-                        _ => {}
-                    }
-                    if data.len() >= self.budget.max_rows {
-                        return Err(super::budget::exceeded(format!(
-                            "range makes more than {} rows",
-                            self.budget.max_rows
-                        )));
-                    }
-                    data.push(cur.clone());
-                    cur = functions::add(&cur, &step);
-                    if cur.is_null() {
-                        break;
-                    }
-                }
-                let ty = from.type_of();
-                Ok(Table::new(vec![Column::new(name.clone(), ty, data)]))
-            }
-            Op::Datatable { columns, values } => {
-                if columns.is_empty() {
-                    return Err(EngineError::new("datatable without columns", None));
-                }
-                let mut data: Vec<Vec<Value>> = vec![Vec::new(); columns.len()];
-                for (i, v) in values.iter().enumerate() {
-                    let v = self.scalar(v)?;
-                    let c = i % columns.len();
-                    data[c].push(v.cast(columns[c].1));
-                }
-                let rows = data[0].len();
-                for d in data.iter_mut() {
-                    d.resize(rows, Value::Null);
-                }
-                Ok(Table::new(
-                    columns
-                        .iter()
-                        .zip(data)
-                        .map(|((n, t), d)| Column::new(n.clone(), *t, d))
-                        .collect(),
-                ))
-            }
+            } => self.range_op(name, from, to, step),
+            Op::Datatable { columns, values } => self.datatable_op(columns, values),
             Op::ExternalData {
                 columns,
                 urls,
                 format,
                 skip_first,
-            } => {
-                let mut rows: Vec<Vec<(String, Value)>> = Vec::new();
-                for url in urls {
-                    let text = match self.data.external(url) {
-                        Some(Ok(t)) => t,
-                        Some(Err(e)) => return Err(EngineError::new(e, None)),
-                        None => {
-                            return Err(EngineError::unsupported(
-                                format!("externaldata from {url} without a local copy (put the file in the sandbox's externaldata/ folder)"),
-                                None,
-                            ))
-                        }
-                    };
-                    match format.as_str() {
-                        "csv" | "txt" | "tsv" | "psv" => {
-                            let text = match format.as_str() {
-                                "tsv" => text.replace('\t', ","),
-                                "psv" => text.replace('|', ","),
-                                _ => text,
-                            };
-                            let recs = if format == "txt" {
-                                text.lines().map(|l| vec![l.to_string()]).collect()
-                            } else {
-                                crate::csv::parse(&text).map_err(|e| {
-                                    EngineError::new(
-                                        format!("{url}: line {}: {}", e.line, e.message),
-                                        None,
-                                    )
-                                })?
-                            };
-                            for (i, r) in recs.into_iter().enumerate() {
-                                if i == 0 && *skip_first {
-                                    continue;
-                                }
-                                rows.push(
-                                    columns
-                                        .iter()
-                                        .zip(
-                                            r.into_iter()
-                                                .map(Value::string)
-                                                .chain(std::iter::repeat(Value::Null)),
-                                        )
-                                        .map(|((n, _), v)| (n.clone(), v))
-                                        .collect(),
-                                );
-                            }
-                        }
-                        "json" | "multijson" => {
-                            // `json` is one record per line; `multijson` a stream of records,
-                            // each possibly over many lines, where an array is its elements.
-                            let mut records: Vec<serde_json::Value> = Vec::new();
-                            let bad = |e: serde_json::Error| {
-                                EngineError::new(format!("{url}: {e}"), None)
-                            };
-                            if format == "json" {
-                                for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                                    records.push(serde_json::from_str(line).map_err(bad)?);
-                                }
-                            } else {
-                                let stream = serde_json::Deserializer::from_str(&text)
-                                    .into_iter::<serde_json::Value>();
-                                for v in stream {
-                                    match v.map_err(bad)? {
-                                        serde_json::Value::Array(xs) => records.extend(xs),
-                                        v => records.push(v),
-                                    }
-                                }
-                            }
-                            for v in records {
-                                rows.push(
-                                    columns
-                                        .iter()
-                                        .map(|(n, _)| {
-                                            (
-                                                n.clone(),
-                                                v.get(n)
-                                                    .map(|x| {
-                                                        Value::dynamic(x.clone()).unwrap_dynamic()
-                                                    })
-                                                    .unwrap_or(Value::Null),
-                                            )
-                                        })
-                                        .collect(),
-                                );
-                            }
-                        }
-                        other => {
-                            return Err(EngineError::unsupported(
-                                format!("externaldata format {other}"),
-                                None,
-                            ))
-                        }
-                    }
-                }
-                self.rows_scanned += rows.len() as u64;
-                Ok(super::data::rows_to_table(rows, Some(columns)))
-            }
+            } => self.external_data_op(columns, urls, format, skip_first),
             Op::Unsupported(what, span) => Err(EngineError::unsupported(what, Some(*span))),
         }
+    }
+
+    /// Run the `union` operator: the input (as a pipe operator) and each table, columns by
+    /// name (`union_columns`).
+    fn union_op(
+        &mut self,
+        t: &Arc<Table>,
+        tables: &[Expr],
+        source_column: &Option<String>,
+        outer: &bool,
+        fuzzy: &bool,
+    ) -> R<Table> {
+        let mut parts: Vec<(String, Arc<Table>)> = Vec::new();
+        // As a pipe operator the input is the first table; as a source it is empty.
+        if !t.columns.is_empty() || t.rows > 0 {
+            parts.push(("union_arg0".into(), t.clone()));
+        }
+        // `union *` / `union T*`: every matching table of the data source.
+        let mut expanded: Vec<Expr> = Vec::new();
+        for e in tables {
+            let pat = match e {
+                Expr::Star => Some("*".to_string()),
+                Expr::Wildcard(p) => Some(p.clone()),
+                _ => None,
+            };
+            match pat {
+                Some(p) => expanded.extend(
+                    self.data
+                        .table_names()
+                        .into_iter()
+                        .chain(self.view_names())
+                        .filter(|n| glob(&p, n))
+                        .map(|n| Expr::Name(n, Span::default())),
+                ),
+                None => expanded.push(e.clone()),
+            }
+        }
+        for (i, e) in expanded.iter().enumerate() {
+            let label = match e {
+                Expr::Name(n, _) => n.clone(),
+                _ => format!("union_arg{}", i + parts.len()),
+            };
+            match self.tabular(e) {
+                Ok(t) => parts.push((label, t)),
+                Err(_) if *fuzzy => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(union(&parts, source_column.as_deref(), *outer))
+    }
+
+    /// Run `getschema`: the input's columns as rows.
+    fn get_schema_op(&mut self, t: &Arc<Table>) -> R<Table> {
+        let n = t.columns.len();
+        Ok(Table::new(vec![
+            Column::new(
+                "ColumnName",
+                Type::String,
+                t.columns.iter().map(|c| Value::str(&c.name)).collect(),
+            ),
+            Column::new(
+                "ColumnOrdinal",
+                Type::Int,
+                (0..n).map(|i| Value::Long(i as i64)).collect(),
+            ),
+            Column::new(
+                "DataType",
+                Type::String,
+                t.columns
+                    .iter()
+                    .map(|c| Value::str(clr_type(c.ty)))
+                    .collect(),
+            ),
+            Column::new(
+                "ColumnType",
+                Type::String,
+                t.columns.iter().map(|c| Value::str(c.ty.name())).collect(),
+            ),
+        ]))
+    }
+
+    /// Run the `print` source: one row.
+    fn print_op(&mut self, items: &[Assign]) -> R<Table> {
+        let one = Table {
+            columns: Vec::new(),
+            rows: 1,
+        };
+        let mut out = Table {
+            columns: Vec::new(),
+            rows: 1,
+        };
+        for (i, a) in items.iter().enumerate() {
+            if a.names.len() > 1 {
+                for c in self.assign_columns(&one, a)? {
+                    out.set(c);
+                }
+                continue;
+            }
+            let v = self.eval(&a.expr, &one)?.get(0).clone();
+            let name = a
+                .names
+                .first()
+                .cloned()
+                .unwrap_or_else(|| format!("print_{i}"));
+            let ty = match self.assign_type(a, &one) {
+                Type::Unknown => v.type_of(),
+                st => st,
+            };
+            out.set(Column::new(name, ty, vec![v]));
+        }
+        Ok(out)
+    }
+
+    /// Run the `range` source.
+    fn range_op(&mut self, name: &str, from: &Expr, to: &Expr, step: &Expr) -> R<Table> {
+        let (from, to, step) = (self.scalar(from)?, self.scalar(to)?, self.scalar(step)?);
+        // Kusto: a positive step counts up to `to`, a negative one down to it; the
+        // wrong direction gives no rows; a zero step is an error.
+        let zero = match &step {
+            Value::TimeSpan(_) => Value::TimeSpan(0),
+            Value::Real(_) => Value::Real(0.0),
+            _ => Value::Long(0),
+        };
+        let up = match compare(&step, &zero) {
+            Some(std::cmp::Ordering::Greater) => true,
+            Some(std::cmp::Ordering::Less) => false,
+            Some(std::cmp::Ordering::Equal) => {
+                return Err(EngineError::new("range: the step must not be zero", None))
+            }
+            None => {
+                return Err(EngineError::new(
+                    "range: the step must be a number or a timespan",
+                    None,
+                ))
+            }
+        };
+        // The row count first, so a range over the budget is refused before it is built.
+        let count = range_count(&from, &to, &step, up);
+        if let Some(c) = count {
+            self.check_table(c.min(usize::MAX as u128) as usize, 1, "range")?;
+        }
+        let mut data = Vec::new();
+        let mut cur = from.clone();
+        loop {
+            match compare(&cur, &to) {
+                Some(std::cmp::Ordering::Greater) if up => break,
+                Some(std::cmp::Ordering::Less) if !up => break,
+                None => break,
+                _ => {}
+            }
+            if data.len() >= self.budget.max_rows {
+                return Err(super::budget::exceeded(format!(
+                    "range makes more than {} rows",
+                    self.budget.max_rows
+                )));
+            }
+            data.push(cur.clone());
+            cur = functions::add(&cur, &step);
+            if cur.is_null() {
+                break;
+            }
+        }
+        let ty = from.type_of();
+        Ok(Table::new(vec![Column::new(name.to_string(), ty, data)]))
+    }
+
+    /// Run the `datatable` source.
+    fn datatable_op(&mut self, columns: &[(String, Type)], values: &[Expr]) -> R<Table> {
+        if columns.is_empty() {
+            return Err(EngineError::new("datatable without columns", None));
+        }
+        let mut data: Vec<Vec<Value>> = vec![Vec::new(); columns.len()];
+        for (i, v) in values.iter().enumerate() {
+            let v = self.scalar(v)?;
+            let c = i % columns.len();
+            data[c].push(v.cast(columns[c].1));
+        }
+        let rows = data[0].len();
+        for d in data.iter_mut() {
+            d.resize(rows, Value::Null);
+        }
+        Ok(Table::new(
+            columns
+                .iter()
+                .zip(data)
+                .map(|((n, t), d)| Column::new(n.clone(), *t, d))
+                .collect(),
+        ))
+    }
+
+    /// Run the `externaldata` source, read through the data source (sandbox files, never the
+    /// network).
+    fn external_data_op(
+        &mut self,
+        columns: &[(String, Type)],
+        urls: &[String],
+        format: &str,
+        skip_first: &bool,
+    ) -> R<Table> {
+        let mut rows: Vec<Vec<(String, Value)>> = Vec::new();
+        for url in urls {
+            let text = match self.data.external(url) {
+                Some(Ok(t)) => t,
+                Some(Err(e)) => return Err(EngineError::new(e, None)),
+                None => {
+                    return Err(EngineError::unsupported(
+                        format!("externaldata from {url} without a local copy (put the file in the sandbox's externaldata/ folder)"),
+                        None,
+                    ))
+                }
+            };
+            match format {
+                "csv" | "txt" | "tsv" | "psv" => {
+                    let text = match format {
+                        "tsv" => text.replace('\t', ","),
+                        "psv" => text.replace('|', ","),
+                        _ => text,
+                    };
+                    let recs = if format == "txt" {
+                        text.lines().map(|l| vec![l.to_string()]).collect()
+                    } else {
+                        crate::csv::parse(&text).map_err(|e| {
+                            EngineError::new(format!("{url}: line {}: {}", e.line, e.message), None)
+                        })?
+                    };
+                    for (i, r) in recs.into_iter().enumerate() {
+                        if i == 0 && *skip_first {
+                            continue;
+                        }
+                        rows.push(
+                            columns
+                                .iter()
+                                .zip(
+                                    r.into_iter()
+                                        .map(Value::string)
+                                        .chain(std::iter::repeat(Value::Null)),
+                                )
+                                .map(|((n, _), v)| (n.clone(), v))
+                                .collect(),
+                        );
+                    }
+                }
+                "json" | "multijson" => {
+                    // `json` is one record per line; `multijson` a stream of records,
+                    // each possibly over many lines, where an array is its elements.
+                    let mut records: Vec<serde_json::Value> = Vec::new();
+                    let bad = |e: serde_json::Error| EngineError::new(format!("{url}: {e}"), None);
+                    if format == "json" {
+                        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                            records.push(serde_json::from_str(line).map_err(bad)?);
+                        }
+                    } else {
+                        let stream = serde_json::Deserializer::from_str(&text)
+                            .into_iter::<serde_json::Value>();
+                        for v in stream {
+                            match v.map_err(bad)? {
+                                serde_json::Value::Array(xs) => records.extend(xs),
+                                v => records.push(v),
+                            }
+                        }
+                    }
+                    for v in records {
+                        rows.push(
+                            columns
+                                .iter()
+                                .map(|(n, _)| {
+                                    (
+                                        n.clone(),
+                                        v.get(n)
+                                            .map(|x| Value::dynamic(x.clone()).unwrap_dynamic())
+                                            .unwrap_or(Value::Null),
+                                    )
+                                })
+                                .collect(),
+                        );
+                    }
+                }
+                other => {
+                    return Err(EngineError::unsupported(
+                        format!("externaldata format {other}"),
+                        None,
+                    ))
+                }
+            }
+        }
+        self.rows_scanned += rows.len() as u64;
+        Ok(super::data::rows_to_table(rows, Some(columns)))
     }
 
     /// `scan`, by its page's matching logic: each record is checked against the steps from
