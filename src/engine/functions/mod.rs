@@ -3,7 +3,7 @@
 //! A function is a row-wise `fn(&[Value]) -> R<Value>`; [`call`] applies it to columns (once
 //! when every argument is constant). Unknown names fail with "not supported yet".
 
-use super::codec::{base64_decode, base64_encode, url_decode};
+use super::codec::{base64_decode, base64_encode, decompress_base64, url_decode, Wrapper};
 use super::error::{EngineError, R};
 use super::ir::Span;
 use super::table::{Cv, Data};

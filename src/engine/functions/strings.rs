@@ -307,6 +307,12 @@ pub(super) fn lookup(name: &str) -> Option<F> {
                 None => Value::empty_str(),
             })
         },
+        "gzip_decompress_from_base64_string" => {
+            |a| Ok(Value::string(decompress_base64(&s(a, 0), Wrapper::Gzip)))
+        }
+        "zlib_decompress_from_base64_string" => {
+            |a| Ok(Value::string(decompress_base64(&s(a, 0), Wrapper::Zlib)))
+        }
         "base64_encode_tostring" | "base64_encodestring" => {
             |a| Ok(Value::string(base64_encode(s(a, 0).as_bytes())))
         }
