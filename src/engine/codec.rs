@@ -106,6 +106,38 @@ fn gzip_body(b: &[u8]) -> Option<&[u8]> {
     Some(rest)
 }
 
+/// A GUID's 16 bytes in .NET's layout (`Guid.ToByteArray`: the first three groups
+/// little-endian), as `base64_encode_fromguid` encodes them.
+pub fn guid_bytes(guid: &str) -> Option<[u8; 16]> {
+    let hex: String = guid.trim().trim_matches(['{', '}']).replace('-', "");
+    if hex.len() != 32 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut b = [0u8; 16];
+    for (i, x) in b.iter_mut().enumerate() {
+        *x = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    b[0..4].reverse();
+    b[4..6].reverse();
+    b[6..8].reverse();
+    Some(b)
+}
+
+/// The inverse of [`guid_bytes`]: the GUID's text, lower-case.
+pub fn guid_text(b: &[u8]) -> Option<String> {
+    let b: [u8; 16] = b.try_into().ok()?;
+    let h = |r: &[u8]| r.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let rev = |r: &[u8]| h(&r.iter().rev().copied().collect::<Vec<u8>>());
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        rev(&b[0..4]),
+        rev(&b[4..6]),
+        rev(&b[6..8]),
+        h(&b[8..10]),
+        h(&b[10..16])
+    ))
+}
+
 pub fn url_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -127,6 +159,16 @@ pub fn url_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guids_use_the_dotnet_byte_order() {
+        let g = "ae3133f2-6e22-49ae-b06a-16e6a9b212eb";
+        let b = guid_bytes(g).unwrap();
+        assert_eq!(base64_encode(&b), "8jMxriJurkmwahbmqbIS6w==");
+        assert_eq!(guid_text(&b).unwrap(), g);
+        assert_eq!(guid_bytes("not a guid"), None);
+        assert_eq!(guid_text(&[1, 2, 3]), None);
+    }
 
     #[test]
     fn the_documented_payloads_decompress_and_hostile_ones_are_empty() {

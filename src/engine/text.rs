@@ -430,6 +430,49 @@ fn punycode_to_string(a: &[Value]) -> R<Value> {
         .unwrap_or(Value::Null))
 }
 
+/// The label separators of an internationalized domain name: `.` and its ideographic and
+/// full-width forms, which the encoded name writes as `.` (the page's example).
+const DOTS: &[char] = &['.', '\u{3002}', '\u{ff0e}', '\u{ff61}'];
+
+/// `punycode_domain_to_string`: each label with a non-ASCII character becomes `xn--` and its
+/// Punycode, ASCII labels stay; the empty string when a label cannot be encoded (or the name
+/// is longer than [`PUNYCODE_MAX`]), as the page says.
+fn punycode_domain_to_string(a: &[Value]) -> R<Value> {
+    let domain = s(a, 0);
+    if domain.chars().count() > PUNYCODE_MAX {
+        return Ok(Value::empty_str());
+    }
+    let labels: Option<Vec<String>> = domain
+        .split(DOTS)
+        .map(|l| match l.is_ascii() {
+            true => Some(l.to_string()),
+            false => punycode_encode(l).map(|p| format!("xn--{p}")),
+        })
+        .collect();
+    Ok(Value::string(
+        labels.map(|l| l.join(".")).unwrap_or_default(),
+    ))
+}
+
+/// `punycode_domain_from_string`: each `xn--` label decoded; the empty string when one is not
+/// valid Punycode.
+fn punycode_domain_from_string(a: &[Value]) -> R<Value> {
+    let domain = s(a, 0);
+    if domain.len() > PUNYCODE_MAX {
+        return Ok(Value::empty_str());
+    }
+    let labels: Option<Vec<String>> = domain
+        .split('.')
+        .map(|l| match l.get(..4) {
+            Some(p) if p.eq_ignore_ascii_case("xn--") => punycode_decode(&l[4..]),
+            _ => Some(l.to_string()),
+        })
+        .collect();
+    Ok(Value::string(
+        labels.map(|l| l.join(".")).unwrap_or_default(),
+    ))
+}
+
 pub(super) fn lookup(name: &str) -> Option<F> {
     Some(match name {
         "translate" => translate,
@@ -445,12 +488,43 @@ pub(super) fn lookup(name: &str) -> Option<F> {
         "parse_csv" => parse_csv,
         "punycode_from_string" => punycode_from_string,
         "punycode_to_string" => punycode_to_string,
+        "punycode_domain_to_string" => punycode_domain_to_string,
+        "punycode_domain_from_string" => punycode_domain_from_string,
         _ => return None,
     })
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn hostile_domains_give_the_empty_string() {
+        let dom =
+            |f: fn(&[Value]) -> R<Value>, x: &str| f(&[Value::str(x)]).unwrap().to_kusto_string();
+        // Digits that overflow, a bad digit, an over-long name: the empty string.
+        assert_eq!(
+            dom(
+                super::punycode_domain_from_string,
+                "xn--99999999999999999.com"
+            ),
+            ""
+        );
+        assert_eq!(dom(super::punycode_domain_from_string, "xn--ab!c.com"), "");
+        let long = format!("xn--{}.com", "a".repeat(10_000));
+        assert_eq!(dom(super::punycode_domain_from_string, &long), "");
+        assert_eq!(
+            dom(super::punycode_domain_to_string, &"\u{e9}".repeat(10_000)),
+            ""
+        );
+        assert_eq!(
+            dom(super::punycode_domain_to_string, "plain.example.com"),
+            "plain.example.com"
+        );
+        assert_eq!(
+            dom(super::punycode_domain_from_string, "XN--Ge-mia.Bulg.edu"),
+            "G\u{e1}e.Bulg.edu"
+        );
+    }
     use super::*;
 
     #[test]

@@ -6,6 +6,26 @@ use super::*;
 pub(super) fn lookup(name: &str) -> Option<F> {
     let f: F = match name {
         // math
+        // `around(value, center, delta)`: center - delta <= value <= center + delta, on
+        // integers, reals, datetimes and timespans (integer ticks compared exactly).
+        "around" => |a| {
+            let v: Vec<Value> = (0..3).map(|i| arg(a, i).unwrap_dynamic()).collect();
+            let ticks = |x: &Value| match x {
+                Value::Long(i) | Value::DateTime(i) | Value::TimeSpan(i) => Some(*i as i128),
+                _ => None,
+            };
+            let float = |x: &Value| match x {
+                Value::Real(r) => Some(*r),
+                other => ticks(other).map(|t| t as f64),
+            };
+            Ok(match (ticks(&v[0]), ticks(&v[1]), ticks(&v[2])) {
+                (Some(x), Some(c), Some(d)) => Value::Bool(c - d <= x && x <= c + d),
+                _ => match (float(&v[0]), float(&v[1]), float(&v[2])) {
+                    (Some(x), Some(c), Some(d)) => Value::Bool(c - d <= x && x <= c + d),
+                    _ => Value::Null,
+                },
+            })
+        },
         "abs" => |a| {
             Ok(match arg(a, 0).unwrap_dynamic() {
                 Value::Long(x) => Value::Long(x.abs()),

@@ -3,7 +3,9 @@
 //! A function is a row-wise `fn(&[Value]) -> R<Value>`; [`call`] applies it to columns (once
 //! when every argument is constant). Unknown names fail with "not supported yet".
 
-use super::codec::{base64_decode, base64_encode, decompress_base64, url_decode, Wrapper};
+use super::codec::{
+    base64_decode, base64_encode, decompress_base64, guid_bytes, guid_text, url_decode, Wrapper,
+};
 use super::error::{EngineError, R};
 use super::ir::Span;
 use super::table::{Cv, Data};

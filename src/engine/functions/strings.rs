@@ -180,7 +180,7 @@ pub(super) fn lookup(name: &str) -> Option<F> {
                 (None, _) => Value::empty_str(),
             })
         },
-        "extract_all" => |a| {
+        "extract_all" | "extractall" => |a| {
             let re = regex(&s(a, 0))?;
             let (groups, text) = if a.len() >= 3 {
                 (as_array(arg(a, 1)), s(a, 2))
@@ -307,6 +307,21 @@ pub(super) fn lookup(name: &str) -> Option<F> {
                 None => Value::empty_str(),
             })
         },
+        // A guid is held as its text; its bytes are .NET's (`Guid.ToByteArray`).
+        "base64_encode_fromguid" => |a| {
+            Ok(match guid_bytes(&s(a, 0)) {
+                Some(b) => Value::string(base64_encode(&b)),
+                None => Value::Null,
+            })
+        },
+        "base64_decode_toguid" => |a| {
+            Ok(base64_decode(&s(a, 0))
+                .and_then(|b| guid_text(&b))
+                .map(Value::string)
+                .unwrap_or(Value::Null))
+        },
+        // Every string the engine holds is UTF-8 (files are decoded when loaded).
+        "isutf8" => |_| Ok(Value::Bool(true)),
         "gzip_decompress_from_base64_string" => {
             |a| Ok(Value::string(decompress_base64(&s(a, 0), Wrapper::Gzip)))
         }
