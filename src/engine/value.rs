@@ -175,9 +175,10 @@ impl Value {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Long(i) => serde_json::Value::from(*i),
+            // JSON has no NaN or infinity: Kusto's results write them as strings.
             Value::Real(r) => serde_json::Number::from_f64(*r)
                 .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
+                .unwrap_or_else(|| serde_json::Value::String(format_real(*r))),
             Value::DateTime(_) | Value::TimeSpan(_) => {
                 serde_json::Value::String(self.to_kusto_string())
             }
