@@ -2794,56 +2794,71 @@ impl<'a> Exec<'a> {
             "pivot" => self.pivot(t, args, span, schema),
             "bag_unpack" => self.bag_unpack(t, args, span, schema),
             "ipv4_lookup" | "ipv6_lookup" => self.ip_lookup(name, t, args, span),
-            "activity_counts_metrics" => {
+            // `activity_counts_metrics(Id, Time, Start, End, Step [, Dims...])` and
+            // `sliding_window_counts(Id, Time, Start, End, Lookback, Bin [, Dims...])`.
+            "activity_counts_metrics" | "sliding_window_counts" => {
+                let sliding = name == "sliding_window_counts";
                 let usage = || {
                     EngineError::new(
-                        "activity_counts_metrics needs IdColumn, TimelineColumn, Start, End, Step [, Dimensions...]",
+                        if sliding {
+                            "sliding_window_counts needs IdColumn, TimelineColumn, Start, End, LookbackWindow, Bin [, Dimensions...]"
+                        } else {
+                            "activity_counts_metrics needs IdColumn, TimelineColumn, Start, End, Step [, Dimensions...]"
+                        },
                         Some(span),
                     )
                 };
-                let (
-                    Some(Expr::Name(id, _)),
-                    Some(Expr::Name(time, _)),
-                    Some(s),
-                    Some(e),
-                    Some(st),
-                ) = (
-                    args.first(),
-                    args.get(1),
-                    args.get(2),
-                    args.get(3),
-                    args.get(4),
-                )
+                let fixed = if sliding { 6 } else { 5 };
+                let (Some(Expr::Name(id, _)), Some(Expr::Name(time, _))) =
+                    (args.first(), args.get(1))
                 else {
                     return Err(usage());
                 };
-                let step = self.scalar(st)?;
+                if args.len() < fixed {
+                    return Err(usage());
+                }
+                let mut scalars = Vec::new();
+                for a in &args[2..fixed] {
+                    scalars.push(self.scalar(a)?);
+                }
+                let step = scalars.last().expect("a step").clone();
                 if matches!(step, Value::Str(_)) {
                     return Err(EngineError::unsupported(
-                        "activity_counts_metrics with a calendar step (week, month, year)",
+                        format!("{name} with a calendar step (week, month, year)"),
                         Some(span),
                     ));
                 }
-                let (Some(start), Some(end), Some(step)) = (
-                    self.scalar(s)?.as_i64(),
-                    self.scalar(e)?.as_i64(),
-                    step.as_i64(),
-                ) else {
+                let Some(n) = scalars
+                    .iter()
+                    .map(|v| v.as_i64())
+                    .collect::<Option<Vec<i64>>>()
+                else {
                     return Err(usage());
                 };
                 let mut dims = Vec::new();
-                for d in &args[5..] {
+                for d in &args[fixed..] {
                     match d {
                         Expr::Name(n, _) => dims.push(n.clone()),
                         _ => return Err(usage()),
                     }
                 }
-                super::activity::counts_metrics(t, id, time, (start, end, step), &dims).map_err(
-                    |mut e| {
-                        e.span.get_or_insert(span);
-                        e
-                    },
-                )
+                let r = if sliding {
+                    let check = |rows: usize| self.check_table(rows, dims.len() + 3, name);
+                    super::activity::sliding_window_counts(
+                        t,
+                        id,
+                        time,
+                        (n[0], n[1], n[3], n[2]),
+                        &dims,
+                        &check,
+                    )
+                } else {
+                    super::activity::counts_metrics(t, id, time, (n[0], n[1], n[2]), &dims)
+                };
+                r.map_err(|mut e| {
+                    e.span.get_or_insert(span);
+                    e
+                })
             }
             "basket" | "diffpatterns" | "autocluster" if schema.is_none() => {
                 let a = self.plugin_args(args)?;

@@ -402,7 +402,11 @@ impl<'a> Lower<'a> {
                     Some(Value::Null)
                 } else {
                     match word.as_str() {
-                        "datetime" | "date" => parse_datetime(body).map(Value::DateTime),
+                        // `datetime(2017 - 08 - 01)` (the sliding_window_counts page): spaces
+                        // around the date's separators are allowed.
+                        "datetime" | "date" => parse_datetime(body)
+                            .or_else(|| parse_datetime(&squeeze_separators(body)))
+                            .map(Value::DateTime),
                         "timespan" | "time" => parse_timespan_text(body).map(Value::TimeSpan),
                         "guid" => Some(Value::str(body)),
                         _ => None,
@@ -1913,6 +1917,24 @@ fn state_names(e: &mut Expr, steps: &[String]) {
         }
         _ => {}
     }
+}
+
+/// A date literal's text without the spaces around `-`, `/` and `:` (`2017 - 08 - 01` →
+/// `2017-08-01`); the space between a date and its time stays.
+fn squeeze_separators(text: &str) -> String {
+    let mut out = String::new();
+    let mut after_separator = false;
+    for c in text.chars() {
+        if matches!(c, '-' | '/' | ':') {
+            out.truncate(out.trim_end().len());
+            out.push(c);
+            after_separator = true;
+        } else if !(after_separator && c.is_whitespace()) {
+            out.push(c);
+            after_separator = false;
+        }
+    }
+    out
 }
 
 /// The parts of the operator being lowered, which each `Lower::lower_*` method reads.
