@@ -475,8 +475,41 @@ fn fit_2lines(a: &[Value]) -> R<Value> {
     ]))
 }
 
+/// `series_fit_2lines_dynamic`: `series_fit_2lines`'s values as a property bag, the sides'
+/// values nested under `right` and `left` (the page's `right.rsquare`, ...).
+fn fit_2lines_dynamic(a: &[Value]) -> R<Value> {
+    let Value::Dyn(v) = fit_2lines(a)? else {
+        return Ok(Value::Null);
+    };
+    let Some(values) = v.as_array() else {
+        return Ok(Value::Null);
+    };
+    let parts = crate::kql::view::tuple_parts("series_fit_2lines").unwrap_or(&[]);
+    let mut bag = serde_json::Map::new();
+    for (part, value) in parts.iter().zip(values) {
+        match part
+            .split_once('_')
+            .filter(|(side, _)| matches!(*side, "right" | "left"))
+        {
+            Some((side, key)) => {
+                let side = bag
+                    .entry(side.to_string())
+                    .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+                if let Some(side) = side.as_object_mut() {
+                    side.insert(key.to_string(), value.clone());
+                }
+            }
+            None => {
+                bag.insert(part.to_string(), value.clone());
+            }
+        }
+    }
+    Ok(Value::dynamic(serde_json::Value::Object(bag)))
+}
+
 pub(super) fn lookup(name: &str) -> Option<F> {
     Some(match name {
+        "series_fit_2lines_dynamic" => fit_2lines_dynamic,
         "series_outliers" => outliers,
         "series_decompose" => decompose,
         "series_decompose_anomalies" => decompose_anomalies,
@@ -515,6 +548,32 @@ mod tests {
             y[*i] += d;
         }
         y
+    }
+
+    /// The bag holds the tuple's values, the sides' nested: two exact lines (1..5 rising by 1,
+    /// then 10..6 falling by 1) split at index 5 with perfect fits.
+    #[test]
+    fn fit_2lines_dynamic_is_the_tuple_as_a_bag() {
+        let y = dynv(&[1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 9.0, 8.0, 7.0, 6.0]);
+        let tuple = fit_2lines(std::slice::from_ref(&y)).unwrap();
+        let Value::Dyn(bag) = fit_2lines_dynamic(&[y]).unwrap() else {
+            panic!("a bag")
+        };
+        let Value::Dyn(t) = tuple else {
+            panic!("a tuple")
+        };
+        assert_eq!(bag["split_idx"], t[1]);
+        assert_eq!(bag["split_idx"], serde_json::json!(4));
+        assert_eq!(bag["rsquare"], t[0]);
+        assert_eq!(bag["line_fit"], t[4]);
+        assert_eq!(bag["right"]["slope"], t[6]);
+        assert_eq!(bag["right"]["slope"].as_f64(), Some(-1.0));
+        assert_eq!(bag["left"]["slope"].as_f64(), Some(1.0));
+        assert_eq!(bag["left"]["interception"].as_f64(), Some(0.0));
+        assert_eq!(bag.as_object().unwrap().len(), 7, "{bag}");
+        assert!(fit_2lines_dynamic(&[Value::str("not a series")])
+            .unwrap()
+            .is_null());
     }
 
     #[test]

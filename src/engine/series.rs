@@ -385,8 +385,45 @@ fn as_tuple(v: Value, parts: &[&str]) -> Value {
     }
 }
 
+/// `series_fir(series, filter [, normalize [, center]])`: `y[i] = sum_k filter[k] * x[i - k]`
+/// (points before the series count as 0; nulls too), divided by the coefficients' sum when
+/// normalized (the default unless a coefficient is negative; an explicit normalization of a
+/// filter with a negative coefficient is null, as the page says); `center` moves the output
+/// back by `(len(filter) - 1) / 2` points so a symmetric filter keeps peaks in place.
+fn fir(a: &[Value]) -> R<Value> {
+    let (Some(x), Some(f)) = (nums(arg(a, 0)), nums(arg(a, 1))) else {
+        return Ok(Value::Null);
+    };
+    let negative = f.iter().any(|c| *c < 0.0);
+    let normalize = arg(a, 2).as_bool().unwrap_or(!negative);
+    let center = arg(a, 3).as_bool().unwrap_or(false);
+    if f.is_empty() || (normalize && negative) {
+        return Ok(Value::Null);
+    }
+    let scale = if normalize {
+        f.iter().sum::<f64>()
+    } else {
+        1.0
+    };
+    let shift = if center { (f.len() - 1) / 2 } else { 0 };
+    let y: Vec<serde_json::Value> = (0..x.len())
+        .map(|i| {
+            let at = i + shift;
+            let v: f64 = f
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k <= at && at - k < x.len())
+                .map(|(k, c)| c * x[at - k])
+                .sum();
+            out(v / scale)
+        })
+        .collect();
+    Ok(dynamic(serde_json::Value::Array(y)))
+}
+
 pub(super) fn lookup(name: &str) -> Option<F> {
     Some(match name {
+        "series_fir" => fir,
         "series_stats" => |a| Ok(as_tuple(stats_dynamic(a)?, parts("series_stats"))),
         "series_fit_line" => |a| Ok(as_tuple(fit_line_dynamic(a)?, parts("series_fit_line"))),
         "series_fill_forward" => fill_forward,
@@ -456,4 +493,52 @@ pub(super) fn lookup(name: &str) -> Option<F> {
         "series_seasonal" => seasonal,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(x: &[f64]) -> Value {
+        Value::dynamic(serde_json::json!(x))
+    }
+
+    fn values(v: Value) -> Vec<Option<f64>> {
+        let Value::Dyn(d) = v else { panic!("{v:?}") };
+        d.as_array().unwrap().iter().map(|x| x.as_f64()).collect()
+    }
+
+    /// Worked by hand: a 3-point moving average (normalized by default), centered or not, the
+    /// page's difference filter [1, -1], and the null cases the page names.
+    #[test]
+    fn series_fir_filters_as_the_page_describes() {
+        let x = series(&[0.0, 0.0, 3.0, 6.0, 3.0, 0.0]);
+        let avg = series(&[1.0, 1.0, 1.0]);
+        assert_eq!(
+            values(fir(&[x.clone(), avg.clone()]).unwrap()),
+            [0.0, 0.0, 1.0, 3.0, 4.0, 3.0].map(Some)
+        );
+        let centered = fir(&[x.clone(), avg.clone(), Value::Bool(true), Value::Bool(true)]);
+        assert_eq!(
+            values(centered.unwrap()),
+            [0.0, 1.0, 3.0, 4.0, 3.0, 1.0].map(Some)
+        );
+        let diff = series(&[1.0, -1.0]);
+        let steps = series(&[0.0, 0.0, 2.0, 2.0, 3.0]);
+        let d = fir(&[
+            steps.clone(),
+            diff.clone(),
+            Value::Bool(false),
+            Value::Bool(false),
+        ]);
+        assert_eq!(values(d.unwrap()), [0.0, 0.0, 2.0, 0.0, 1.0].map(Some));
+        // A negative coefficient is not normalized by default, and cannot be normalized.
+        assert_eq!(
+            values(fir(&[steps.clone(), diff.clone()]).unwrap())[2],
+            Some(2.0)
+        );
+        assert!(fir(&[steps, diff, Value::Bool(true)]).unwrap().is_null());
+        assert!(fir(&[x, series(&[])]).unwrap().is_null());
+        assert!(fir(&[Value::str("x"), avg]).unwrap().is_null());
+    }
 }
