@@ -221,6 +221,7 @@ impl<'a> Exec<'a> {
                 Some(Binding::Scalar(v)) => Ok(Err(v)),
                 Some(Binding::Table(t)) => Ok(Ok(t)),
                 Some(Binding::Failed(err)) => Err(err),
+                Some(Binding::Func(f)) if !self.returns_table(&f) => self.scalar(e).map(Err),
                 Some(Binding::Func(_)) => self.tabular(e).map(Ok),
                 None => self
                     .tabular(e)
@@ -3326,6 +3327,11 @@ impl<'a> Exec<'a> {
                             Some(c) if tab.rows >= 1 => Ok(Cv::Const(c.data[0].clone())),
                             _ => Ok(Cv::Const(Value::Null)),
                         }
+                    }
+                    // `has_any (Keywords)` with `let Keywords = () { pack_array(...) };`: a
+                    // function of no parameters named without parentheses is called.
+                    Some(Binding::Func(f)) if !self.returns_table(&f) => {
+                        self.scalar_function_call(name, &f, &[], t, *span)
                     }
                     Some(Binding::Func(_)) => {
                         let tab = self.tabular_call(name, &[], *span, None)?;

@@ -336,6 +336,23 @@ mod tests {
     /// The bound plan: the binder's types are the result's types. For each query the columns
     /// the engine returns (names and types) are the closed schema the binder announces, over
     /// catalog tables (empty here, so no value can decide a type).
+    /// A let-bound function of no parameters whose body is a scalar, named without
+    /// parentheses (`has_any (Keywords)`, as a corpus query writes it), is called: its value,
+    /// not a table.
+    #[test]
+    fn a_scalar_function_named_without_parentheses_is_called() {
+        let q = r#"let K = () { pack_array("login", "password"); };
+            datatable(S:string)["reset your password", "hello"]
+            | where S has_any (K) | extend k = K, n = array_length(K)"#;
+        let out = run(q, &Sandbox::default(), OPTS).unwrap().table;
+        assert_eq!(out.rows, 1);
+        assert_eq!(
+            out.columns[1].data.get(0).to_kusto_string(),
+            r#"["login","password"]"#
+        );
+        assert_eq!(out.columns[2].data.get(0).as_i64(), Some(2));
+    }
+
     #[test]
     fn the_engine_returns_the_schema_the_binder_announces() {
         use crate::kql::catalog::Catalog;
