@@ -641,11 +641,13 @@ impl<'a> Lower<'a> {
 
     /// The operator at `op`, for the accessors the binder shares (`crate::kql::ast`).
     fn op_view(&self, op: u32) -> crate::kql::ast::Operator<'a> {
-        crate::kql::ast::Operator {
-            view: self.view(),
-            id: op,
-            kind: None,
-        }
+        crate::kql::ast::Operator::cast(self.tree, self.text, op).unwrap_or(
+            crate::kql::ast::Operator {
+                view: self.view(),
+                id: op,
+                kind: None,
+            },
+        )
     }
 
     fn param(&self, op: u32, key: &str) -> Option<String> {
@@ -952,12 +954,9 @@ impl<'a> Lower<'a> {
             .collect()
     }
 
-    fn join_on(&self, clause: Option<u32>) -> Vec<(Expr, Expr)> {
-        let Some(c) = clause else {
-            return Vec::new();
-        };
+    fn join_on(&self, items: &[u32]) -> Vec<(Expr, Expr)> {
         let mut out = Vec::new();
-        for item in self.clause_items(c) {
+        for &item in items {
             match self.kind(item) {
                 N::Name => {
                     let n = self.name_of(item).unwrap_or_default();
@@ -1132,53 +1131,46 @@ impl<'a> Lower<'a> {
 
     /// Lower `summarize` to its plan operator.
     fn lower_summarize(&self, p: &OpParts) -> Op {
-        let op = p.op;
-        let first_list = p.first_list;
-        let by = self
-            .clause(op, "by")
-            .map(|c| {
-                self.clause_items(c)
-                    .into_iter()
-                    .map(|i| self.assign(i, false))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let view = crate::kql::ast::Summarize(self.op_view(p.op));
         Op::Summarize {
-            aggs: self.assigns(first_list, true),
-            by,
+            aggs: self.assigns(view.aggregates(), true),
+            by: view
+                .by()
+                .into_iter()
+                .map(|i| self.assign(i, false))
+                .collect(),
         }
     }
 
     /// Lower `join` (and `lookup`) to its plan operator.
     fn lower_join(&self, p: &OpParts) -> Op {
-        let op = p.op;
-        let kw = p.kw.as_str();
+        let view = crate::kql::ast::Join(self.op_view(p.op));
         let span = p.span;
-        let right = match self.operand(op) {
+        let right = match view.right() {
             Some(r) => self.expr(r),
-            None => return Op::Unsupported(format!("{kw} without a right side"), span),
+            None => return Op::Unsupported(format!("{} without a right side", p.kw), span),
         };
-        let on = self.join_on(self.clause(op, "on"));
-        let kind = self.param(op, "kind").map(|k| k.to_ascii_lowercase());
-        if kw == "lookup" {
+        let on = self.join_on(&view.on());
+        let kind = view.kind();
+        if view.is_lookup() {
             return Op::Lookup {
-                left_outer: kind.as_deref() != Some("inner"),
+                left_outer: kind != "inner",
                 right,
                 on,
                 span,
             };
         }
-        let kind = match kind.as_deref() {
-            None | Some("innerunique") => JoinKind::InnerUnique,
-            Some("inner") => JoinKind::Inner,
-            Some("leftouter") => JoinKind::LeftOuter,
-            Some("rightouter") => JoinKind::RightOuter,
-            Some("fullouter") => JoinKind::FullOuter,
-            Some("leftanti") | Some("anti") | Some("leftantisemi") => JoinKind::LeftAnti,
-            Some("rightanti") | Some("rightantisemi") => JoinKind::RightAnti,
-            Some("leftsemi") => JoinKind::LeftSemi,
-            Some("rightsemi") => JoinKind::RightSemi,
-            Some(other) => {
+        let kind = match kind.as_str() {
+            "innerunique" => JoinKind::InnerUnique,
+            "inner" => JoinKind::Inner,
+            "leftouter" => JoinKind::LeftOuter,
+            "rightouter" => JoinKind::RightOuter,
+            "fullouter" => JoinKind::FullOuter,
+            "leftanti" | "anti" | "leftantisemi" => JoinKind::LeftAnti,
+            "rightanti" | "rightantisemi" => JoinKind::RightAnti,
+            "leftsemi" => JoinKind::LeftSemi,
+            "rightsemi" => JoinKind::RightSemi,
+            other => {
                 return Op::Unsupported(format!("join kind={other}"), span);
             }
         };

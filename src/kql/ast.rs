@@ -248,6 +248,77 @@ impl<'a> Operator<'a> {
     }
 }
 
+impl<'a> Operator<'a> {
+    /// The items of the clause that starts with `word`: its list's elements, or its single
+    /// expression (`by x` and `by x, y` alike).
+    pub fn clause_items(&self, word: &str) -> Vec<u32> {
+        let Some(c) = self.clause(word) else {
+            return Vec::new();
+        };
+        let kids = self.view.children(c);
+        match kids.first() {
+            Some(&l) if self.view.kind(l) == N::List => self.view.children(l),
+            _ => kids,
+        }
+    }
+}
+
+/// `summarize [params] aggregations [by keys]`, as the binder and the lowering read it.
+#[derive(Clone, Copy)]
+pub struct Summarize<'a>(pub Operator<'a>);
+
+impl<'a> Summarize<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<Summarize<'a>> {
+        (op.kind == Some(OpKind::Summarize)).then_some(Summarize(op))
+    }
+
+    /// The aggregation list (`count(), n = dcount(x)`), if there is one.
+    pub fn aggregates(&self) -> Option<u32> {
+        self.0.first_list()
+    }
+
+    /// The `by` keys, in order.
+    pub fn by(&self) -> Vec<u32> {
+        self.0.clause_items("by")
+    }
+}
+
+/// `join` and `lookup`, as the binder and the lowering read them.
+#[derive(Clone, Copy)]
+pub struct Join<'a>(pub Operator<'a>);
+
+impl<'a> Join<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<Join<'a>> {
+        matches!(op.kind, Some(OpKind::Join | OpKind::Lookup)).then_some(Join(op))
+    }
+
+    /// Whether this is `lookup` (whose default kind is `leftouter`).
+    pub fn is_lookup(&self) -> bool {
+        self.0.kind == Some(OpKind::Lookup)
+    }
+
+    /// The right side.
+    pub fn right(&self) -> Option<u32> {
+        self.0.operand()
+    }
+
+    /// `kind=` in lower case, or the default: `innerunique` for `join`, `leftouter` for
+    /// `lookup`.
+    pub fn kind(&self) -> String {
+        match self.0.param("kind") {
+            Some(k) => k.to_ascii_lowercase(),
+            None if self.is_lookup() => "leftouter".into(),
+            None => "innerunique".into(),
+        }
+    }
+
+    /// The `on` conditions: column names, `$left.a == $right.b` comparisons (`and`-joined or
+    /// listed).
+    pub fn on(&self) -> Vec<u32> {
+        self.0.clause_items("on")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +337,25 @@ mod tests {
             "a kind without a keyword (or a new kind: update)"
         );
         assert_eq!(OpKind::from_keyword("filter"), Some(OpKind::Where));
+        let q = "T | summarize count(), dcount(b) by a, bin(t, 1h) | join kind=LeftOuter (U) on a, $left.b == $right.c | lookup (V) on a";
+        let p = crate::kql::parse(q);
+        let ops: Vec<Operator> = (0..p.tree.nodes.len() as u32)
+            .filter_map(|id| Operator::cast(&p.tree, q, id))
+            .collect();
+        let s = ops.iter().find_map(|o| Summarize::cast(*o)).unwrap();
+        assert_eq!(s.by().len(), 2);
+        assert_eq!(s.0.view.children(s.aggregates().unwrap()).len(), 2);
+        let joins: Vec<Join> = ops.iter().filter_map(|o| Join::cast(*o)).collect();
+        assert_eq!(joins.len(), 2);
+        assert_eq!(
+            (joins[0].kind().as_str(), joins[0].on().len()),
+            ("leftouter", 2)
+        );
+        assert!(joins[0].right().is_some() && !joins[0].is_lookup());
+        assert_eq!(
+            (joins[1].kind().as_str(), joins[1].is_lookup()),
+            ("leftouter", true)
+        );
         assert!(!OpKind::is_pipe_keyword("range"));
         assert!(OpKind::is_pipe_keyword("mvexpand"));
     }

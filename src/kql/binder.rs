@@ -913,12 +913,16 @@ impl<'a> Binder<'a> {
     }
 
     fn operator_param(&self, op: u32, key: &str) -> Option<String> {
-        super::ast::Operator {
+        self.op_view(op).param(key)
+    }
+
+    /// The typed view of the operator at `op`.
+    fn op_view(&self, op: u32) -> super::ast::Operator<'a> {
+        super::ast::Operator::cast(self.tree, self.text, op).unwrap_or(super::ast::Operator {
             view: self.view(),
             id: op,
             kind: None,
-        }
-        .param(key)
+        })
     }
 
     /// The default column name Kusto gives an unnamed expression, if vigil knows it.
@@ -1120,21 +1124,12 @@ impl<'a> Binder<'a> {
     fn bind_aggregates(
         &mut self,
         list: Option<u32>,
-        clauses: &[u32],
+        by: &[u32],
         input: &Schema,
         aggs: &mut Schema,
     ) {
         let mut by_names: Vec<String> = Vec::new();
-        let items: Vec<u32> = clauses
-            .iter()
-            .filter_map(|c| {
-                self.children(*c)
-                    .into_iter()
-                    .find(|k| self.kind(*k) == N::List)
-            })
-            .flat_map(|l| self.children(l))
-            .collect();
-        for item in items {
+        for &item in by {
             let name = match self.kind(item) {
                 N::Name => self.name_of(item).map(|(n, _)| n),
                 N::Assignment => self
@@ -1165,8 +1160,21 @@ impl<'a> Binder<'a> {
         aggregate: bool,
         fill: Fill,
     ) {
+        let items = self.children(list);
+        self.assign_items(&items, input, out, aggregate, fill);
+    }
+
+    /// [`Binder::assign_list`] over the items themselves (a clause's keys).
+    fn assign_items(
+        &mut self,
+        items: &[u32],
+        input: &Schema,
+        out: &mut Schema,
+        aggregate: bool,
+        fill: Fill,
+    ) {
         let keep_existing = fill != Fill::Keep;
-        for item in self.children(list) {
+        for &item in items {
             match self.kind(item) {
                 N::Assignment => {
                     let kids = self.children(item);
@@ -1350,7 +1358,7 @@ impl<'a> Binder<'a> {
             first_list,
             clauses,
         };
-        let (kids, clauses, kw) = (&p.kids, &p.clauses, p.kw.as_str());
+        let (kids, clauses) = (&p.kids, &p.clauses);
         // One arm per operator: the short ones here, the others in their own `bind_*` method.
         match kind {
             Some(K::Where | K::Take | K::Sample) => self.bind_where(&p, input),
@@ -1409,7 +1417,7 @@ impl<'a> Binder<'a> {
                 input
             }
             Some(K::Render | K::Consume) => input,
-            Some(K::Join | K::Lookup) => self.join(op, kw, input),
+            Some(K::Join | K::Lookup) => self.join(op, input),
             Some(K::Union) => self.bind_union(&p, input),
             Some(K::MvExpand) => self.bind_mv_expand(&p, input),
             Some(K::Parse | K::ParseWhere) => self.bind_parse(&p, input),
@@ -1639,39 +1647,29 @@ impl<'a> Binder<'a> {
 
     /// Bind `summarize`: the schema it outputs.
     fn bind_summarize(&mut self, p: &OpParts, input: Schema) -> Schema {
-        let first_list = p.first_list;
-        let clauses = &p.clauses;
+        let view = super::ast::Summarize(self.op_view(p.op));
+        let by = view.by();
         let mut out = Schema::default();
         let mut aggs = Schema::default();
         // The `by` list first: its generated names come before the aggregations'
         // (`summarize count() * 2 by strcat(a, b)` → `Column1`, `Column2`).
-        for c in clauses {
-            if let Some(l) = self
-                .children(*c)
-                .into_iter()
-                .find(|k| self.kind(*k) == N::List)
-            {
-                self.assign_list(l, &input, &mut out, false, Fill::Keep);
-                // Kusto does not group by dynamic values.
-                for item in self.children(l) {
-                    if self.kind(item) != N::Name {
-                        continue;
-                    }
-                    if let Some((n, tok)) = self.name_of(item) {
-                        if input.get(&n) == Some(Type::Dynamic) {
-                            self.error(
-                                BindErrorKind::TypeMismatch,
-                                tok,
-                                format!(
-                                    "`{n}` is dynamic: summarize cannot group by a dynamic value"
-                                ),
-                            );
-                        }
-                    }
+        self.assign_items(&by, &input, &mut out, false, Fill::Keep);
+        // Kusto does not group by dynamic values.
+        for &item in &by {
+            if self.kind(item) != N::Name {
+                continue;
+            }
+            if let Some((n, tok)) = self.name_of(item) {
+                if input.get(&n) == Some(Type::Dynamic) {
+                    self.error(
+                        BindErrorKind::TypeMismatch,
+                        tok,
+                        format!("`{n}` is dynamic: summarize cannot group by a dynamic value"),
+                    );
                 }
             }
         }
-        self.bind_aggregates(first_list, clauses, &input, &mut aggs);
+        self.bind_aggregates(view.aggregates(), &by, &input, &mut aggs);
         for (c, t) in aggs.columns {
             out.set(&c, t);
         }
@@ -1824,7 +1822,8 @@ impl<'a> Binder<'a> {
         let clauses = &p.clauses;
         let mut out = Schema::default();
         let mut aggs = Schema::default();
-        self.bind_aggregates(first_list, clauses, &input, &mut aggs);
+        let by = self.op_view(p.op).clause_items("by");
+        self.bind_aggregates(first_list, &by, &input, &mut aggs);
         for c in clauses {
             let ck = self.children(*c);
             let word = self
@@ -2009,38 +2008,16 @@ impl<'a> Binder<'a> {
             .collect()
     }
 
-    fn join(&mut self, op: u32, kw: &str, left: Schema) -> Schema {
-        let kids = self.children(op);
-        let right_node = kids
-            .iter()
-            .copied()
-            .find(|k| !matches!(self.kind(*k), N::OperatorParam | N::Clause));
-        let right = match right_node.map(|r| self.expr(r, None)) {
+    fn join(&mut self, op: u32, left: Schema) -> Schema {
+        let view = super::ast::Join(self.op_view(op));
+        let right = match view.right().map(|r| self.expr(r, None)) {
             Some(Value::Table(s)) => s,
             _ => Schema::open(),
         };
-        let kind = self.operator_param(op, "kind").unwrap_or_else(|| {
-            if kw == "lookup" {
-                "leftouter".into()
-            } else {
-                "innerunique".into()
-            }
-        });
+        let kind = view.kind();
         let mut keys: Vec<String> = Vec::new();
-        let clauses: Vec<u32> = kids
-            .iter()
-            .copied()
-            .filter(|k| self.kind(*k) == N::Clause)
-            .collect();
-        for c in clauses {
-            for l in self.children(c) {
-                if self.kind(l) != N::List {
-                    continue;
-                }
-                for e in self.children(l) {
-                    self.join_condition(e, &left, &right, &mut keys);
-                }
-            }
+        for e in view.on() {
+            self.join_condition(e, &left, &right, &mut keys);
         }
         let mut out = Schema {
             columns: Vec::new(),
@@ -2056,7 +2033,7 @@ impl<'a> Binder<'a> {
         }
         if take_right {
             for (c, t) in &right.columns {
-                if kw == "lookup" && keys.contains(c) {
+                if view.is_lookup() && keys.contains(c) {
                     continue;
                 }
                 if take_left && out.get(c).is_some() {

@@ -100,6 +100,11 @@ impl<'a> LintContext<'a> {
         super::ast::OpKind::from_keyword(self.operator_keyword(id)?)
     }
 
+    /// The typed view of an `Operator` node (the accessors binder and lowering use too).
+    pub fn operator(&self, id: u32) -> Option<super::ast::Operator<'a>> {
+        super::ast::Operator::cast(self.tree, self.text, id)
+    }
+
     /// The operator token of a `Binary` node.
     pub fn binary_operator(&self, id: u32) -> Option<Token> {
         self.tokens(id).into_iter().next()

@@ -57,14 +57,14 @@ fn time_filter_columns<'a>(cx: &LintContext<'a>, op: u32) -> Vec<&'a str> {
 /// Whether the operator names `column` (it may create or replace it); for `join` and
 /// `lookup`, in their `on` clause only (the right side's own columns do not matter).
 fn mentions(cx: &LintContext<'_>, op: u32, column: &str) -> bool {
-    let scope: Vec<u32> = if matches!(cx.operator_kind(op), Some(OpKind::Join | OpKind::Lookup)) {
-        cx.children(op)
+    let scope: Vec<u32> = match cx.operator(op).and_then(crate::kql::ast::Join::cast) {
+        // The `on` conditions, as the binder and the engine read them.
+        Some(join) => join
+            .on()
             .into_iter()
-            .filter(|c| cx.kind(*c) == NodeKind::Clause)
             .flat_map(|c| cx.nodes_under(c))
-            .collect()
-    } else {
-        cx.nodes_under(op)
+            .collect(),
+        None => cx.nodes_under(op),
     };
     scope.into_iter().any(|n| {
         cx.kind(n) == NodeKind::Name

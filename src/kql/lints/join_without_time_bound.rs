@@ -11,7 +11,7 @@
 
 use super::{Finding, LintContext};
 use crate::diagnostics::code;
-use crate::kql::ast::OpKind;
+use crate::kql::ast::Join;
 use crate::kql::syntax::NodeKind;
 
 /// Whether a subtree restricts time somewhere.
@@ -30,15 +30,8 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
         let Some(kw) = cx.operator_keyword(id) else {
             continue;
         };
-        if !matches!(cx.operator_kind(id), Some(OpKind::Join | OpKind::Lookup)) {
-            continue;
-        }
-        // The right side: the first child that is not a parameter or clause.
-        let Some(right) = cx
-            .children(id)
-            .into_iter()
-            .find(|c| !matches!(cx.kind(*c), NodeKind::OperatorParam | NodeKind::Clause))
-        else {
+        // The right side, as the binder and the engine read it.
+        let Some(right) = cx.operator(id).and_then(Join::cast).and_then(|j| j.right()) else {
             continue;
         };
         // Only parenthesised queries: a bare name may be a let-bound, already bounded table.
