@@ -1781,8 +1781,9 @@ impl<'a> Lower<'a> {
 
     fn make_series(&self, op: u32) -> Op {
         let span = self.span(op);
+        let view = crate::kql::ast::MakeSeries(self.op_view(op));
         let mut aggs = Vec::new();
-        if let Some(list) = self.kids(op).into_iter().find(|k| self.kind(*k) == N::List) {
+        if let Some(list) = view.aggregates() {
             let children = self.tree.node(list).children.clone();
             for c in children {
                 let crate::kql::syntax::Child::Node(n) = c else {
@@ -1804,23 +1805,19 @@ impl<'a> Lower<'a> {
                 }
             }
         }
-        let get = |w: &str| {
-            self.clause(op, w)
-                .and_then(|c| self.kids(c).first().copied())
-        };
-        let Some(on) = get("on") else {
+        let Some(on) = view.on() else {
             return Op::Unsupported("make-series without `on`".into(), span);
         };
         // The alternate syntax `on T in range(start, stop, step)`: bins of `bin()` (aligned to
         // the step, not to start) and an inclusive stop, so the axis runs from bin(start) to
         // bin(stop) + step.
-        let alternate = get("in").and_then(|r| {
+        let alternate = view.in_range().and_then(|r| {
             let callee = self.name_of(*self.kids(r).first()?)?;
             let a = self.args(r);
             (self.kind(r) == N::Call && callee.eq_ignore_ascii_case("range") && a.len() == 3)
                 .then(|| (self.expr(a[0]), self.expr(a[1]), self.expr(a[2])))
         });
-        if get("in").is_some() && alternate.is_none() {
+        if view.in_range().is_some() && alternate.is_none() {
             return Op::Unsupported(
                 "make-series ... in (not range(start, stop, step))".into(),
                 span,
@@ -1841,25 +1838,22 @@ impl<'a> Lower<'a> {
                 )
             }
             None => {
-                let Some(step) = get("step") else {
+                let [from, to, step] = view.from_to_step();
+                let Some(step) = step else {
                     return Op::Unsupported("make-series without `step`".into(), span);
                 };
                 (
-                    get("from").map(|e| self.expr(e)),
-                    get("to").map(|e| self.expr(e)),
+                    from.map(|e| self.expr(e)),
+                    to.map(|e| self.expr(e)),
                     self.expr(step),
                 )
             }
         };
-        let by = self
-            .clause(op, "by")
-            .map(|c| {
-                self.clause_items(c)
-                    .into_iter()
-                    .map(|i| self.assign(i, false))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let by = view
+            .by()
+            .into_iter()
+            .map(|i| self.assign(i, false))
+            .collect();
         Op::MakeSeries(Box::new(MakeSeries {
             aggs,
             on_name: self.default_name(on).unwrap_or_else(|| "Column1".into()),
@@ -1868,7 +1862,7 @@ impl<'a> Lower<'a> {
             to,
             step,
             by,
-            nonempty: self.param(op, "kind").as_deref() == Some("nonempty"),
+            nonempty: view.nonempty(),
         }))
     }
 }

@@ -263,6 +263,57 @@ impl<'a> Operator<'a> {
     }
 }
 
+impl<'a> Operator<'a> {
+    /// The single expression of the clause that starts with `word` (`on T`, `step 1h`).
+    pub fn clause_expr(&self, word: &str) -> Option<u32> {
+        self.clause(word)
+            .and_then(|c| self.view.children(c).first().copied())
+    }
+}
+
+/// `make-series [kind=nonempty] aggregations [default=v] on T (from a to b step s | in
+/// range(a, b, s)) [by keys]`, as the binder and the lowering read it.
+#[derive(Clone, Copy)]
+pub struct MakeSeries<'a>(pub Operator<'a>);
+
+impl<'a> MakeSeries<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<MakeSeries<'a>> {
+        (op.kind == Some(OpKind::MakeSeries)).then_some(MakeSeries(op))
+    }
+
+    /// The aggregation list, with each aggregation's `default = v` after it.
+    pub fn aggregates(&self) -> Option<u32> {
+        self.0.first_list()
+    }
+
+    /// The axis column (`on TimeGenerated`).
+    pub fn on(&self) -> Option<u32> {
+        self.0.clause_expr("on")
+    }
+
+    /// `from`, `to` and `step`, each if written.
+    pub fn from_to_step(&self) -> [Option<u32>; 3] {
+        ["from", "to", "step"].map(|w| self.0.clause_expr(w))
+    }
+
+    /// The alternate axis `in range(start, stop, step)`, if written.
+    pub fn in_range(&self) -> Option<u32> {
+        self.0.clause_expr("in")
+    }
+
+    /// The `by` keys, in order.
+    pub fn by(&self) -> Vec<u32> {
+        self.0.clause_items("by")
+    }
+
+    /// Whether `kind=nonempty` is set.
+    pub fn nonempty(&self) -> bool {
+        self.0
+            .param("kind")
+            .is_some_and(|k| k.eq_ignore_ascii_case("nonempty"))
+    }
+}
+
 /// `summarize [params] aggregations [by keys]`, as the binder and the lowering read it.
 #[derive(Clone, Copy)]
 pub struct Summarize<'a>(pub Operator<'a>);
@@ -342,6 +393,14 @@ mod tests {
         let ops: Vec<Operator> = (0..p.tree.nodes.len() as u32)
             .filter_map(|id| Operator::cast(&p.tree, q, id))
             .collect();
+        let q2 = "T | make-series kind=nonempty n = count() default = 0 on t from a to b step 1h by k, j";
+        let p2 = crate::kql::parse(q2);
+        let m = (0..p2.tree.nodes.len() as u32)
+            .filter_map(|id| Operator::cast(&p2.tree, q2, id))
+            .find_map(MakeSeries::cast)
+            .unwrap();
+        assert!(m.on().is_some() && m.from_to_step().iter().all(Option::is_some));
+        assert_eq!((m.by().len(), m.nonempty(), m.in_range()), (2, true, None));
         let s = ops.iter().find_map(|o| Summarize::cast(*o)).unwrap();
         assert_eq!(s.by().len(), 2);
         assert_eq!(s.0.view.children(s.aggregates().unwrap()).len(), 2);

@@ -1818,39 +1818,25 @@ impl<'a> Binder<'a> {
 
     /// Bind `make-series`: the schema it outputs.
     fn bind_make_series(&mut self, p: &OpParts, input: Schema) -> Schema {
-        let first_list = p.first_list;
-        let clauses = &p.clauses;
+        let view = super::ast::MakeSeries(self.op_view(p.op));
+        let by = view.by();
         let mut out = Schema::default();
         let mut aggs = Schema::default();
-        let by = self.op_view(p.op).clause_items("by");
-        self.bind_aggregates(first_list, &by, &input, &mut aggs);
-        for c in clauses {
-            let ck = self.children(*c);
-            let word = self
-                .tokens(*c)
-                .first()
-                .map(|t| self.tok_text(*t).to_string())
-                .unwrap_or_default();
-            match word.as_str() {
-                "by" => {
-                    if let Some(l) = ck.iter().find(|k| self.kind(**k) == N::List) {
-                        self.assign_list(*l, &input, &mut out, false, Fill::Keep);
-                    }
-                }
-                "on" => {
-                    if let Some(e) = ck.first() {
-                        self.expr(*e, Some(&input));
-                        if let Some(n) = self.default_name(*e) {
-                            aggs.set(&n, Type::Dynamic);
-                        }
-                    }
-                }
-                _ => {
-                    for e in ck {
-                        self.expr(e, Some(&input));
-                    }
-                }
+        self.bind_aggregates(view.aggregates(), &by, &input, &mut aggs);
+        self.assign_items(&by, &input, &mut out, false, Fill::Keep);
+        if let Some(e) = view.on() {
+            self.expr(e, Some(&input));
+            if let Some(n) = self.default_name(e) {
+                aggs.set(&n, Type::Dynamic);
             }
+        }
+        for e in view
+            .from_to_step()
+            .into_iter()
+            .chain([view.in_range()])
+            .flatten()
+        {
+            self.expr(e, Some(&input));
         }
         for (c, _) in aggs.columns {
             out.set(&c, Type::Dynamic);
