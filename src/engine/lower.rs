@@ -1200,27 +1200,26 @@ impl<'a> Lower<'a> {
 
     /// Lower `mv-expand` to its plan operator.
     fn lower_mv_expand(&self, p: &OpParts) -> Op {
-        let op = p.op;
-        let first_list = p.first_list;
-        let items = self.mv_items(first_list);
-        let limit = self
-            .clause(op, "limit")
-            .and_then(|c| self.kids(c).first().map(|e| self.expr(*e)));
+        let view = crate::kql::ast::MvExpand(self.op_view(p.op));
+        let items = view.items().iter().map(|it| self.mv_item(it)).collect();
         Op::MvExpand {
             items,
-            index: self.param(op, "with_itemindex"),
-            limit,
-            bag_as_array: self.param(op, "bagexpansion").as_deref() == Some("array")
-                || self.param(op, "kind").as_deref() == Some("array"),
+            index: view.item_index(),
+            limit: view.limit().map(|e| self.expr(e)),
+            bag_as_array: view.bags_as_arrays(),
         }
     }
 
     /// Lower `mv-apply` to its plan operator.
     fn lower_mv_apply(&self, p: &OpParts) -> Op {
         let op = p.op;
-        let first_list = p.first_list;
         let span = p.span;
-        let items = self.mv_items(first_list);
+        let items = self
+            .op_view(op)
+            .expansion_items()
+            .iter()
+            .map(|it| self.mv_item(it))
+            .collect();
         let Some(sub) = self
             .clause(op, "on")
             .and_then(|c| self.kids(c).first().copied())
@@ -1516,49 +1515,17 @@ impl<'a> Lower<'a> {
         }
     }
 
-    /// The items of mv-expand / mv-apply: `name = expr` or `expr`, each optionally followed by
-    /// `to typeof(T)`.
-    fn mv_items(&self, first_list: Option<u32>) -> Vec<MvItem> {
-        let mut items = Vec::new();
-        let Some(l) = first_list else {
-            return items;
-        };
-        for item in self.kids(l) {
-            match self.kind(item) {
-                N::Clause => {
-                    if let Some(t) = self
-                        .kids(item)
-                        .into_iter()
-                        .find(|k| self.kind(*k) == N::TypeRef)
-                    {
-                        let ty: String = self.toks(t).iter().map(|x| self.tok_text(*x)).collect();
-                        if let Some(it) = items.last_mut() {
-                            let it: &mut MvItem = it;
-                            it.to = Some(Type::parse(&ty));
-                        }
-                    }
-                }
-                N::Assignment => {
-                    let k = self.kids(item);
-                    if let Some(e) = k.get(1) {
-                        items.push(MvItem {
-                            name: k
-                                .first()
-                                .and_then(|n| self.name_of(*n))
-                                .unwrap_or_else(|| "Column1".into()),
-                            expr: self.expr(*e),
-                            to: None,
-                        });
-                    }
-                }
-                _ => items.push(MvItem {
-                    name: self.default_name(item).unwrap_or_else(|| "Column1".into()),
-                    expr: self.expr(item),
-                    to: None,
-                }),
+    /// One expanded column of `mv-expand` or `mv-apply` (`kql::ast::MvExpandItem`).
+    fn mv_item(&self, it: &crate::kql::ast::MvExpandItem) -> MvItem {
+        MvItem {
+            name: match it.name {
+                Some(n) => self.name_of(n),
+                None => self.default_name(it.value),
             }
+            .unwrap_or_else(|| "Column1".into()),
+            expr: self.expr(it.value),
+            to: it.to,
         }
-        items
     }
 
     fn schema_columns(&self, schema: u32) -> Vec<(String, Type)> {

@@ -8,6 +8,7 @@
 //! place that must decide what the new operator does; the engine's executor (`engine/exec.rs`)
 //! then runs the `engine::ir::Op` the lowering produces.
 
+use super::catalog::Type;
 use super::syntax::{NodeKind as N, SyntaxTree, Token};
 use super::view::View;
 
@@ -314,6 +315,100 @@ impl<'a> MakeSeries<'a> {
     }
 }
 
+impl<'a> Operator<'a> {
+    /// The expansion list of `mv-expand` and `mv-apply`: `[Name =] value [to typeof(T)]`,
+    /// each item with the type its `to typeof(T)` gives.
+    pub fn expansion_items(&self) -> Vec<MvExpandItem> {
+        let v = self.view;
+        let mut out: Vec<MvExpandItem> = Vec::new();
+        let Some(list) = self.first_list() else {
+            return out;
+        };
+        for node in v.children(list) {
+            match v.kind(node) {
+                // `to typeof(long)` types the item before it.
+                N::Clause => {
+                    let ty = v
+                        .children(node)
+                        .into_iter()
+                        .find(|c| v.kind(*c) == N::TypeRef)
+                        .map(|t| {
+                            let text: String = v.tokens(t).iter().map(|x| v.tok_text(*x)).collect();
+                            Type::parse(&text)
+                        });
+                    if let Some(last) = out.last_mut() {
+                        last.to = ty;
+                    }
+                }
+                N::Assignment => {
+                    let k = v.children(node);
+                    if let Some(&value) = k.get(1) {
+                        out.push(MvExpandItem {
+                            node,
+                            name: k.first().copied(),
+                            value,
+                            to: None,
+                        });
+                    }
+                }
+                _ => out.push(MvExpandItem {
+                    node,
+                    name: None,
+                    value: node,
+                    to: None,
+                }),
+            }
+        }
+        out
+    }
+}
+
+/// One expanded column of `mv-expand` or `mv-apply`: `[Name =] value [to typeof(T)]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MvExpandItem {
+    /// The item node (an assignment or the value itself).
+    pub node: u32,
+    /// The `Name` node of `Name = value`.
+    pub name: Option<u32>,
+    /// The expanded expression.
+    pub value: u32,
+    /// The type of `to typeof(T)`, when written.
+    pub to: Option<Type>,
+}
+
+/// `mv-expand [bagexpansion=...] [with_itemindex=I] items [limit n]`, as the binder and the
+/// lowering read it.
+#[derive(Clone, Copy)]
+pub struct MvExpand<'a>(pub Operator<'a>);
+
+impl<'a> MvExpand<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<MvExpand<'a>> {
+        (op.kind == Some(OpKind::MvExpand)).then_some(MvExpand(op))
+    }
+
+    /// The expanded columns, each with the type its `to typeof(T)` gives.
+    pub fn items(&self) -> Vec<MvExpandItem> {
+        self.0.expansion_items()
+    }
+
+    /// `with_itemindex=I`: the index column's name.
+    pub fn item_index(&self) -> Option<String> {
+        self.0.param("with_itemindex")
+    }
+
+    /// `limit n`.
+    pub fn limit(&self) -> Option<u32> {
+        self.0.clause_expr("limit")
+    }
+
+    /// Whether bags expand into `[key, value]` arrays (`bagexpansion=array`, or the older
+    /// `kind=array`).
+    pub fn bags_as_arrays(&self) -> bool {
+        self.0.param("bagexpansion").as_deref() == Some("array")
+            || self.0.param("kind").as_deref() == Some("array")
+    }
+}
+
 /// `summarize [params] aggregations [by keys]`, as the binder and the lowering read it.
 #[derive(Clone, Copy)]
 pub struct Summarize<'a>(pub Operator<'a>);
@@ -401,6 +496,19 @@ mod tests {
             .unwrap();
         assert!(m.on().is_some() && m.from_to_step().iter().all(Option::is_some));
         assert_eq!((m.by().len(), m.nonempty(), m.in_range()), (2, true, None));
+        let q3 =
+            "T | mv-expand bagexpansion=array with_itemindex=i x = d to typeof(long), e limit 5";
+        let p3 = crate::kql::parse(q3);
+        let mv = (0..p3.tree.nodes.len() as u32)
+            .filter_map(|id| Operator::cast(&p3.tree, q3, id))
+            .find_map(MvExpand::cast)
+            .unwrap();
+        let items = mv.items();
+        assert_eq!(items.len(), 2);
+        assert_eq!((items[0].to, items[1].to), (Some(Type::Long), None));
+        assert!(items[0].name.is_some() && items[1].name.is_none());
+        assert_eq!(mv.item_index().as_deref(), Some("i"));
+        assert!(mv.limit().is_some() && mv.bags_as_arrays());
         let s = ops.iter().find_map(|o| Summarize::cast(*o)).unwrap();
         assert_eq!(s.by().len(), 2);
         assert_eq!(s.0.view.children(s.aggregates().unwrap()).len(), 2);

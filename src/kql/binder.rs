@@ -1729,50 +1729,30 @@ impl<'a> Binder<'a> {
 
     /// Bind `mv-expand`: the schema it outputs.
     fn bind_mv_expand(&mut self, p: &OpParts, input: Schema) -> Schema {
-        let op = p.op;
-        let first_list = p.first_list;
+        let view = super::ast::MvExpand(self.op_view(p.op));
         let mut out = input.clone();
-        if let Some(idx) = self.operator_param(op, "with_itemindex") {
+        if let Some(idx) = view.item_index() {
             out.set(&idx, Type::Long);
         }
-        if let Some(l) = first_list {
-            // The column each item expands into; `to typeof(T)` after an item types it.
-            let mut last: Option<String> = None;
-            for item in self.children(l) {
-                match self.kind(item) {
-                    N::Assignment => {
-                        let k = self.children(item);
-                        if let Some(v) = k.get(1) {
-                            self.expr(*v, Some(&input));
-                        }
-                        last = k.first().and_then(|n| self.name_of(*n)).map(|(n, _)| n);
-                        if let Some(n) = &last {
-                            out.set(n, Type::Dynamic);
-                        }
-                    }
-                    N::Clause => {
-                        let ty = self
-                            .children(item)
-                            .into_iter()
-                            .find(|c| self.kind(*c) == N::TypeRef)
-                            .and_then(|t| self.tokens(t).first().copied())
-                            .map(|t| Type::parse(self.tok_text(t)));
-                        if let (Some(n), Some(ty)) = (&last, ty) {
-                            if ty != Type::Unknown {
-                                out.set(n, ty);
-                            }
-                        }
-                    }
-                    _ => {
-                        self.expr(item, Some(&input));
-                        last = self.default_name(item);
-                        match &last {
-                            Some(n) => out.set(n, Type::Dynamic),
-                            None => out.open = true,
-                        }
-                    }
-                }
+        // Each item's column: dynamic, or the type its `to typeof(T)` gives.
+        for item in view.items() {
+            self.expr(item.value, Some(&input));
+            let name = match item.name {
+                Some(n) => self.name_of(n).map(|(n, _)| n),
+                None => self.default_name(item.value),
+            };
+            match name {
+                Some(n) => out.set(
+                    &n,
+                    item.to
+                        .filter(|t| *t != Type::Unknown)
+                        .unwrap_or(Type::Dynamic),
+                ),
+                None => out.open = true,
             }
+        }
+        if let Some(l) = view.limit() {
+            self.expr(l, Some(&input));
         }
         out
     }
