@@ -1249,81 +1249,35 @@ impl<'a> Lower<'a> {
 
     /// Lower `parse` (and `parse-where`) to its plan operator.
     fn lower_parse(&self, p: &OpParts) -> Op {
-        let op = p.op;
-        let kw = p.kw.as_str();
+        let view = crate::kql::ast::Parse(self.op_view(p.op));
         let span = p.span;
-        let Some(e) = self.operand(op) else {
+        let Some(e) = view.source() else {
             return Op::Unsupported("parse without a source".into(), span);
         };
-        let Some(pat) = self.clause(op, "with").and_then(|c| {
-            self.kids(c)
-                .into_iter()
-                .find(|k| self.kind(*k) == N::Pattern)
-        }) else {
+        let Some(parts) = view.parts() else {
             return Op::Unsupported("parse without a pattern".into(), span);
         };
-        let kind = self
-            .param(op, "kind")
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let mut pattern = Vec::new();
-        let pk = self.tree.node(pat).children.clone();
-        let mut i = 0;
-        while i < pk.len() {
-            match pk[i] {
-                crate::kql::syntax::Child::Token(t) => {
-                    let tok = self.tree.tokens[t as usize];
-                    if tok.kind == T::Star {
-                        pattern.push(PatPart::Star);
-                    }
-                }
-                crate::kql::syntax::Child::Node(n) => match self.kind(n) {
-                    N::Literal => {
-                        if let Expr::Lit(v) = self.literal(n) {
-                            pattern.push(PatPart::Text(v.to_kusto_string()));
-                        }
-                    }
-                    N::Name => {
-                        let name = self.name_of(n).unwrap_or_default();
-                        // An optional `: type` follows.
-                        let mut ty = Type::String;
-                        let mut j = i + 1;
-                        while j < pk.len() {
-                            match pk[j] {
-                                crate::kql::syntax::Child::Node(m)
-                                    if self.kind(m) == N::TypeRef =>
-                                {
-                                    let t: String =
-                                        self.toks(m).iter().map(|x| self.tok_text(*x)).collect();
-                                    ty = Type::parse(&t);
-                                    i = j;
-                                    break;
-                                }
-                                crate::kql::syntax::Child::Token(t)
-                                    if matches!(
-                                        self.tree.tokens[t as usize].kind,
-                                        T::Colon | T::Whitespace | T::Comment
-                                    ) =>
-                                {
-                                    j += 1
-                                }
-                                _ => break,
-                            }
-                        }
-                        pattern.push(PatPart::Column(name, ty));
-                    }
-                    _ => {}
+        let pattern = parts
+            .into_iter()
+            .filter_map(|part| match part {
+                crate::kql::ast::PatternPart::Star => Some(PatPart::Star),
+                crate::kql::ast::PatternPart::Text(n) => match self.literal(n) {
+                    Expr::Lit(v) => Some(PatPart::Text(v.to_kusto_string())),
+                    _ => None,
                 },
-            }
-            i += 1;
-        }
+                crate::kql::ast::PatternPart::Column(n, ty) => {
+                    Some(PatPart::Column(self.name_of(n).unwrap_or_default(), ty))
+                }
+            })
+            .collect();
+        let kind = view.kind();
         Op::Parse {
             expr: self.expr(e),
             regex: kind == "regex",
             relaxed: kind == "relaxed",
-            flags: self.param(op, "flags").unwrap_or_default(),
+            flags: view.flags(),
             pattern,
-            keep_unmatched: kw == "parse",
+            keep_unmatched: view.keeps_unmatched(),
         }
     }
 

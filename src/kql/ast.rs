@@ -9,7 +9,7 @@
 //! then runs the `engine::ir::Op` the lowering produces.
 
 use super::catalog::Type;
-use super::syntax::{NodeKind as N, SyntaxTree, Token};
+use super::syntax::{Child, NodeKind as N, SyntaxTree, Token, TokenKind as T};
 use super::view::View;
 
 /// A tabular query operator (after `|`, or a source at the start of a query).
@@ -409,6 +409,82 @@ impl<'a> MvExpand<'a> {
     }
 }
 
+/// A part of a `parse` pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatternPart {
+    /// `*`: any text.
+    Star,
+    /// A string literal to match (its `Literal` node).
+    Text(u32),
+    /// A column to extract (its `Name` node) and its type (`: long`; string when unwritten).
+    Column(u32, Type),
+}
+
+/// `parse` and `parse-where`: `[kind=simple|regex|relaxed] [flags=f] source with pattern`, as
+/// the binder and the lowering read them.
+#[derive(Clone, Copy)]
+pub struct Parse<'a>(pub Operator<'a>);
+
+impl<'a> Parse<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<Parse<'a>> {
+        matches!(op.kind, Some(OpKind::Parse | OpKind::ParseWhere)).then_some(Parse(op))
+    }
+
+    /// Whether rows that do not match are kept (`parse`; `parse-where` drops them).
+    pub fn keeps_unmatched(&self) -> bool {
+        self.0.kind == Some(OpKind::Parse)
+    }
+
+    /// The parsed expression.
+    pub fn source(&self) -> Option<u32> {
+        self.0.operand()
+    }
+
+    /// `kind=` in lower case (empty for the default, `simple`).
+    pub fn kind(&self) -> String {
+        self.0
+            .param("kind")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    }
+
+    /// `flags=` (regex flags), empty when unwritten.
+    pub fn flags(&self) -> String {
+        self.0.param("flags").unwrap_or_default()
+    }
+
+    /// The pattern after `with`, in order.
+    pub fn parts(&self) -> Option<Vec<PatternPart>> {
+        let v = self.0.view;
+        let pattern = v
+            .children(self.0.clause("with")?)
+            .into_iter()
+            .find(|k| v.kind(*k) == N::Pattern)?;
+        let mut parts = Vec::new();
+        for child in &v.tree.node(pattern).children {
+            match *child {
+                Child::Token(t) if v.tree.tokens[t as usize].kind == T::Star => {
+                    parts.push(PatternPart::Star)
+                }
+                Child::Token(_) => {}
+                Child::Node(n) => match v.kind(n) {
+                    N::Literal => parts.push(PatternPart::Text(n)),
+                    N::Name => parts.push(PatternPart::Column(n, Type::String)),
+                    // `: long` types the column before it.
+                    N::TypeRef => {
+                        let text: String = v.tokens(n).iter().map(|x| v.tok_text(*x)).collect();
+                        if let Some(PatternPart::Column(_, ty)) = parts.last_mut() {
+                            *ty = Type::parse(&text);
+                        }
+                    }
+                    _ => {}
+                },
+            }
+        }
+        Some(parts)
+    }
+}
+
 /// `summarize [params] aggregations [by keys]`, as the binder and the lowering read it.
 #[derive(Clone, Copy)]
 pub struct Summarize<'a>(pub Operator<'a>);
@@ -509,6 +585,24 @@ mod tests {
         assert!(items[0].name.is_some() && items[1].name.is_none());
         assert_eq!(mv.item_index().as_deref(), Some("i"));
         assert!(mv.limit().is_some() && mv.bags_as_arrays());
+        let q4 = r#"T | parse-where kind=regex flags=i s with "a=" x:long ", b=" * "c" y"#;
+        let p4 = crate::kql::parse(q4);
+        let pw = (0..p4.tree.nodes.len() as u32)
+            .filter_map(|id| Operator::cast(&p4.tree, q4, id))
+            .find_map(Parse::cast)
+            .unwrap();
+        let parts = pw.parts().unwrap();
+        let shape: Vec<String> = parts
+            .iter()
+            .map(|p| match p {
+                PatternPart::Star => "*".into(),
+                PatternPart::Text(_) => "text".into(),
+                PatternPart::Column(_, t) => t.name().to_string(),
+            })
+            .collect();
+        assert_eq!(shape, ["text", "long", "text", "*", "text", "string"]);
+        assert_eq!((pw.kind().as_str(), pw.flags().as_str()), ("regex", "i"));
+        assert!(!pw.keeps_unmatched() && pw.source().is_some());
         let s = ops.iter().find_map(|o| Summarize::cast(*o)).unwrap();
         assert_eq!(s.by().len(), 2);
         assert_eq!(s.0.view.children(s.aggregates().unwrap()).len(), 2);

@@ -1759,37 +1759,15 @@ impl<'a> Binder<'a> {
 
     /// Bind `parse` (and `parse-where`): the schema it outputs.
     fn bind_parse(&mut self, p: &OpParts, input: Schema) -> Schema {
-        let kids = &p.kids;
-        let clauses = &p.clauses;
+        let view = super::ast::Parse(self.op_view(p.op));
         let mut out = input.clone();
-        if let Some(e) = kids
-            .iter()
-            .find(|k| !matches!(self.kind(**k), N::OperatorParam | N::Clause))
-        {
-            self.expr(*e, Some(&input));
+        if let Some(e) = view.source() {
+            self.expr(e, Some(&input));
         }
-        for c in clauses {
-            for p in self.children(*c) {
-                if self.kind(p) != N::Pattern {
-                    continue;
-                }
-                let items = self.children(p);
-                let mut i = 0;
-                while i < items.len() {
-                    if let Some((n, _)) = self.name_of(items[i]) {
-                        let ty = match items.get(i + 1) {
-                            Some(t) if self.kind(*t) == N::TypeRef => {
-                                i += 1;
-                                self.tokens(*t)
-                                    .first()
-                                    .map(|t| Type::parse(self.tok_text(*t)))
-                                    .unwrap_or(Type::String)
-                            }
-                            _ => Type::String,
-                        };
-                        out.set(&n, ty);
-                    }
-                    i += 1;
+        for part in view.parts().unwrap_or_default() {
+            if let super::ast::PatternPart::Column(n, ty) = part {
+                if let Some((n, _)) = self.name_of(n) {
+                    out.set(&n, ty);
                 }
             }
         }
