@@ -147,16 +147,9 @@ fn binding_verdicts_agree_with_kusto_language() {
 /// both, and the live oracle is the referee.
 #[test]
 fn aggregation_column_names_agree_with_kusto_language_in_binder_and_engine() {
-    let Some(corpus) = common::corpus() else {
-        eprintln!("SKIPPED aggregation_column_names_agree_with_kusto_language_in_binder_and_engine: corpus not found (set VIGIL_CORPUS)");
-        return;
-    };
-    let Some(oracle) = common::oracle::Oracle::find(&corpus) else {
-        assert!(
-            !common::oracle::required(),
-            "VIGIL_REQUIRE_ORACLE is set but the oracle is not installed (node, KQL_ORACLE_PKG)"
-        );
-        eprintln!("SKIPPED aggregation_column_names_agree_with_kusto_language_in_binder_and_engine: oracle not installed (set KQL_ORACLE_PKG)");
+    let Some((corpus, oracle)) = corpus_and_oracle(
+        "aggregation_column_names_agree_with_kusto_language_in_binder_and_engine",
+    ) else {
         return;
     };
     const BASE: &str = "range x from 1 to 3 step 1 | extend EventID = toint(x), Account = tostring(x), D = pack_array(x), B = bag_pack('a', x)";
@@ -226,6 +219,24 @@ fn aggregation_column_names_agree_with_kusto_language_in_binder_and_engine() {
         engine_checked >= 100,
         "the engine ran only {engine_checked} probes"
     );
+}
+
+/// The corpus folder and the live oracle, or None (after saying why) when either is missing;
+/// a missing oracle fails under `VIGIL_REQUIRE_ORACLE`.
+fn corpus_and_oracle(test: &str) -> Option<(std::path::PathBuf, common::oracle::Oracle)> {
+    let Some(corpus) = common::corpus() else {
+        eprintln!("SKIPPED {test}: corpus not found (set VIGIL_CORPUS)");
+        return None;
+    };
+    let Some(oracle) = common::oracle::Oracle::find(&corpus) else {
+        assert!(
+            !common::oracle::required(),
+            "VIGIL_REQUIRE_ORACLE is set but the oracle is not installed (node, KQL_ORACLE_PKG)"
+        );
+        eprintln!("SKIPPED {test}: oracle not installed (set KQL_ORACLE_PKG)");
+        return None;
+    };
+    Some((corpus, oracle))
 }
 
 /// Each query's result column names from the binder's schema and from the engine's run, each
@@ -298,16 +309,9 @@ fn names_against_the_oracle(
 /// (the lowering takes the binder's names).
 #[test]
 fn generated_column_names_agree_with_kusto_language_in_binder_and_engine() {
-    let Some(corpus) = common::corpus() else {
-        eprintln!("SKIPPED generated_column_names_agree_with_kusto_language_in_binder_and_engine: corpus not found (set VIGIL_CORPUS)");
-        return;
-    };
-    let Some(oracle) = common::oracle::Oracle::find(&corpus) else {
-        assert!(
-            !common::oracle::required(),
-            "VIGIL_REQUIRE_ORACLE is set but the oracle is not installed (node, KQL_ORACLE_PKG)"
-        );
-        eprintln!("SKIPPED generated_column_names_agree_with_kusto_language_in_binder_and_engine: oracle not installed (set KQL_ORACLE_PKG)");
+    let Some((corpus, oracle)) =
+        corpus_and_oracle("generated_column_names_agree_with_kusto_language_in_binder_and_engine")
+    else {
         return;
     };
     let queries: Vec<String> = [

@@ -247,9 +247,6 @@ impl<'a> Operator<'a> {
         }
         None
     }
-}
-
-impl<'a> Operator<'a> {
     /// The items of the clause that starts with `word`: its list's elements, or its single
     /// expression (`by x` and `by x, y` alike).
     pub fn clause_items(&self, word: &str) -> Vec<u32> {
@@ -262,60 +259,11 @@ impl<'a> Operator<'a> {
             _ => kids,
         }
     }
-}
-
-impl<'a> Operator<'a> {
     /// The single expression of the clause that starts with `word` (`on T`, `step 1h`).
     pub fn clause_expr(&self, word: &str) -> Option<u32> {
         self.clause(word)
             .and_then(|c| self.view.children(c).first().copied())
     }
-}
-
-/// `make-series [kind=nonempty] aggregations [default=v] on T (from a to b step s | in
-/// range(a, b, s)) [by keys]`, as the binder and the lowering read it.
-#[derive(Clone, Copy)]
-pub struct MakeSeries<'a>(pub Operator<'a>);
-
-impl<'a> MakeSeries<'a> {
-    pub fn cast(op: Operator<'a>) -> Option<MakeSeries<'a>> {
-        (op.kind == Some(OpKind::MakeSeries)).then_some(MakeSeries(op))
-    }
-
-    /// The aggregation list, with each aggregation's `default = v` after it.
-    pub fn aggregates(&self) -> Option<u32> {
-        self.0.first_list()
-    }
-
-    /// The axis column (`on TimeGenerated`).
-    pub fn on(&self) -> Option<u32> {
-        self.0.clause_expr("on")
-    }
-
-    /// `from`, `to` and `step`, each if written.
-    pub fn from_to_step(&self) -> [Option<u32>; 3] {
-        ["from", "to", "step"].map(|w| self.0.clause_expr(w))
-    }
-
-    /// The alternate axis `in range(start, stop, step)`, if written.
-    pub fn in_range(&self) -> Option<u32> {
-        self.0.clause_expr("in")
-    }
-
-    /// The `by` keys, in order.
-    pub fn by(&self) -> Vec<u32> {
-        self.0.clause_items("by")
-    }
-
-    /// Whether `kind=nonempty` is set.
-    pub fn nonempty(&self) -> bool {
-        self.0
-            .param("kind")
-            .is_some_and(|k| k.eq_ignore_ascii_case("nonempty"))
-    }
-}
-
-impl<'a> Operator<'a> {
     /// The expansion list of `mv-expand` and `mv-apply`: `[Name =] value [to typeof(T)]`,
     /// each item with the type its `to typeof(T)` gives.
     pub fn expansion_items(&self) -> Vec<MvExpandItem> {
@@ -360,6 +308,49 @@ impl<'a> Operator<'a> {
             }
         }
         out
+    }
+}
+
+/// `make-series [kind=nonempty] aggregations [default=v] on T (from a to b step s | in
+/// range(a, b, s)) [by keys]`, as the binder and the lowering read it.
+#[derive(Clone, Copy)]
+pub struct MakeSeries<'a>(pub Operator<'a>);
+
+impl<'a> MakeSeries<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<MakeSeries<'a>> {
+        (op.kind == Some(OpKind::MakeSeries)).then_some(MakeSeries(op))
+    }
+
+    /// The aggregation list, with each aggregation's `default = v` after it.
+    pub fn aggregates(&self) -> Option<u32> {
+        self.0.first_list()
+    }
+
+    /// The axis column (`on TimeGenerated`).
+    pub fn on(&self) -> Option<u32> {
+        self.0.clause_expr("on")
+    }
+
+    /// `from`, `to` and `step`, each if written.
+    pub fn from_to_step(&self) -> [Option<u32>; 3] {
+        ["from", "to", "step"].map(|w| self.0.clause_expr(w))
+    }
+
+    /// The alternate axis `in range(start, stop, step)`, if written.
+    pub fn in_range(&self) -> Option<u32> {
+        self.0.clause_expr("in")
+    }
+
+    /// The `by` keys, in order.
+    pub fn by(&self) -> Vec<u32> {
+        self.0.clause_items("by")
+    }
+
+    /// Whether `kind=nonempty` is set.
+    pub fn nonempty(&self) -> bool {
+        self.0
+            .param("kind")
+            .is_some_and(|k| k.eq_ignore_ascii_case("nonempty"))
     }
 }
 
@@ -559,50 +550,22 @@ mod tests {
             "a kind without a keyword (or a new kind: update)"
         );
         assert_eq!(OpKind::from_keyword("filter"), Some(OpKind::Where));
+        assert!(!OpKind::is_pipe_keyword("range"));
+        assert!(OpKind::is_pipe_keyword("mvexpand"));
+    }
+
+    /// The operators of a parsed query, in node order.
+    fn operators<'a>(p: &'a crate::kql::parser::Parse, q: &'a str) -> Vec<Operator<'a>> {
+        (0..p.tree.nodes.len() as u32)
+            .filter_map(|id| Operator::cast(&p.tree, q, id))
+            .collect()
+    }
+
+    #[test]
+    fn summarize_and_join_views() {
         let q = "T | summarize count(), dcount(b) by a, bin(t, 1h) | join kind=LeftOuter (U) on a, $left.b == $right.c | lookup (V) on a";
         let p = crate::kql::parse(q);
-        let ops: Vec<Operator> = (0..p.tree.nodes.len() as u32)
-            .filter_map(|id| Operator::cast(&p.tree, q, id))
-            .collect();
-        let q2 = "T | make-series kind=nonempty n = count() default = 0 on t from a to b step 1h by k, j";
-        let p2 = crate::kql::parse(q2);
-        let m = (0..p2.tree.nodes.len() as u32)
-            .filter_map(|id| Operator::cast(&p2.tree, q2, id))
-            .find_map(MakeSeries::cast)
-            .unwrap();
-        assert!(m.on().is_some() && m.from_to_step().iter().all(Option::is_some));
-        assert_eq!((m.by().len(), m.nonempty(), m.in_range()), (2, true, None));
-        let q3 =
-            "T | mv-expand bagexpansion=array with_itemindex=i x = d to typeof(long), e limit 5";
-        let p3 = crate::kql::parse(q3);
-        let mv = (0..p3.tree.nodes.len() as u32)
-            .filter_map(|id| Operator::cast(&p3.tree, q3, id))
-            .find_map(MvExpand::cast)
-            .unwrap();
-        let items = mv.items();
-        assert_eq!(items.len(), 2);
-        assert_eq!((items[0].to, items[1].to), (Some(Type::Long), None));
-        assert!(items[0].name.is_some() && items[1].name.is_none());
-        assert_eq!(mv.item_index().as_deref(), Some("i"));
-        assert!(mv.limit().is_some() && mv.bags_as_arrays());
-        let q4 = r#"T | parse-where kind=regex flags=i s with "a=" x:long ", b=" * "c" y"#;
-        let p4 = crate::kql::parse(q4);
-        let pw = (0..p4.tree.nodes.len() as u32)
-            .filter_map(|id| Operator::cast(&p4.tree, q4, id))
-            .find_map(Parse::cast)
-            .unwrap();
-        let parts = pw.parts().unwrap();
-        let shape: Vec<String> = parts
-            .iter()
-            .map(|p| match p {
-                PatternPart::Star => "*".into(),
-                PatternPart::Text(_) => "text".into(),
-                PatternPart::Column(_, t) => t.name().to_string(),
-            })
-            .collect();
-        assert_eq!(shape, ["text", "long", "text", "*", "text", "string"]);
-        assert_eq!((pw.kind().as_str(), pw.flags().as_str()), ("regex", "i"));
-        assert!(!pw.keeps_unmatched() && pw.source().is_some());
+        let ops = operators(&p, q);
         let s = ops.iter().find_map(|o| Summarize::cast(*o)).unwrap();
         assert_eq!(s.by().len(), 2);
         assert_eq!(s.0.view.children(s.aggregates().unwrap()).len(), 2);
@@ -617,7 +580,54 @@ mod tests {
             (joins[1].kind().as_str(), joins[1].is_lookup()),
             ("leftouter", true)
         );
-        assert!(!OpKind::is_pipe_keyword("range"));
-        assert!(OpKind::is_pipe_keyword("mvexpand"));
+    }
+
+    #[test]
+    fn make_series_view() {
+        let q = "T | make-series kind=nonempty n = count() default = 0 on t from a to b step 1h by k, j";
+        let p = crate::kql::parse(q);
+        let m = operators(&p, q)
+            .into_iter()
+            .find_map(MakeSeries::cast)
+            .unwrap();
+        assert!(m.on().is_some() && m.from_to_step().iter().all(Option::is_some));
+        assert_eq!((m.by().len(), m.nonempty(), m.in_range()), (2, true, None));
+    }
+
+    #[test]
+    fn mv_expand_view() {
+        let q =
+            "T | mv-expand bagexpansion=array with_itemindex=i x = d to typeof(long), e limit 5";
+        let p = crate::kql::parse(q);
+        let mv = operators(&p, q)
+            .into_iter()
+            .find_map(MvExpand::cast)
+            .unwrap();
+        let items = mv.items();
+        assert_eq!(items.len(), 2);
+        assert_eq!((items[0].to, items[1].to), (Some(Type::Long), None));
+        assert!(items[0].name.is_some() && items[1].name.is_none());
+        assert_eq!(mv.item_index().as_deref(), Some("i"));
+        assert!(mv.limit().is_some() && mv.bags_as_arrays());
+    }
+
+    #[test]
+    fn parse_view() {
+        let q = r#"T | parse-where kind=regex flags=i s with "a=" x:long ", b=" * "c" y"#;
+        let p = crate::kql::parse(q);
+        let pw = operators(&p, q).into_iter().find_map(Parse::cast).unwrap();
+        let shape: Vec<String> = pw
+            .parts()
+            .unwrap()
+            .iter()
+            .map(|p| match p {
+                PatternPart::Star => "*".into(),
+                PatternPart::Text(_) => "text".into(),
+                PatternPart::Column(_, t) => t.name().to_string(),
+            })
+            .collect();
+        assert_eq!(shape, ["text", "long", "text", "*", "text", "string"]);
+        assert_eq!((pw.kind().as_str(), pw.flags().as_str()), ("regex", "i"));
+        assert!(!pw.keeps_unmatched() && pw.source().is_some());
     }
 }

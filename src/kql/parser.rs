@@ -1163,12 +1163,7 @@ impl<'a> Parser<'a> {
         if !self.at_word("by") {
             self.column_list(true, false);
         }
-        if self.at_word("by") {
-            self.start(N::Clause);
-            self.bump();
-            self.column_list(true, false);
-            self.finish();
-        }
+        self.clause_column_list("by");
     }
 
     /// Parse the `join` operator (and `lookup`), from its keyword on.
@@ -1405,6 +1400,17 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// An optional clause `word col, col = expr, ...` (`by ...` in make-series and
+    /// top-hitters, `with ...` in reduce).
+    fn clause_column_list(&mut self, word: &str) {
+        if self.at_word(word) {
+            self.start(N::Clause);
+            self.bump();
+            self.column_list(true, false);
+            self.finish();
+        }
+    }
+
     /// Parse the `reduce` operator, from its keyword on.
     fn op_reduce(&mut self) {
         self.bump();
@@ -1413,12 +1419,7 @@ impl<'a> Parser<'a> {
             self.expr();
         }
         self.finish();
-        if self.at_word("with") {
-            self.start(N::Clause);
-            self.bump();
-            self.column_list(true, false);
-            self.finish();
-        }
+        self.clause_column_list("with");
     }
 
     /// Parse the `make-series` operator, from its keyword on.
@@ -1458,12 +1459,7 @@ impl<'a> Parser<'a> {
             self.expr();
             self.finish();
         }
-        if self.at_word("by") {
-            self.start(N::Clause);
-            self.bump();
-            self.column_list(true, false);
-            self.finish();
-        }
+        self.clause_column_list("by");
     }
 
     /// Parse the `externaldata` operator, from its keyword on.
