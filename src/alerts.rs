@@ -225,8 +225,9 @@ fn run_once_by_table(
     Ok((t, exec.rows_scanned, by_table))
 }
 
-/// Parse and lower a rule's query for repeated runs.
-pub fn prepare(query: &str) -> R<Query> {
+/// Parse, bind (against the catalog of the data the runs read) and lower a rule's query for
+/// repeated runs.
+pub fn prepare(query: &str, catalog: &crate::kql::catalog::Catalog) -> R<Query> {
     let parsed = crate::kql::parse(query);
     if let Some(e) = parsed.errors.first() {
         return Err(EngineError::new(
@@ -234,11 +235,7 @@ pub fn prepare(query: &str) -> R<Query> {
             None,
         ));
     }
-    Ok(crate::engine::plan(
-        query,
-        &parsed.tree,
-        crate::kql::catalog::Catalog::embedded(),
-    ))
+    Ok(crate::engine::plan(query, &parsed.tree, catalog))
 }
 
 /// The tables a query reads, when every row of its result can only come from them: no
@@ -298,7 +295,7 @@ fn windowed_sources(query: &str, data: &dyn DataSource) -> Option<Vec<String>> {
 /// windows over sparse data (an NRT rule runs 43,200 times in 30 days) cost what their rows
 /// cost.
 pub fn simulate(rule: &Rule, data: &dyn DataSource, start: i64, end: i64) -> R<Vec<Run>> {
-    let q = prepare(&rule.query)?;
+    let q = prepare(&rule.query, data.catalog())?;
     let (freq, period) = schedule(rule);
     let sources = windowed_sources(&rule.query, data);
     let indexes: Vec<_> = sources

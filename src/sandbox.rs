@@ -238,6 +238,9 @@ impl DataSource for WithLogs<'_> {
     fn missing_table(&self, name: &str) -> String {
         self.base.missing_table(name)
     }
+    fn catalog(&self) -> &crate::kql::catalog::Catalog {
+        self.base.catalog()
+    }
     /// A table with no workspace logs is the sandbox's, so its index serves (a table with
     /// logs has more rows than the index, which the engine then ignores).
     fn time_index(&self, name: &str) -> Option<Arc<crate::engine::source::TimeIndex>> {
@@ -406,8 +409,8 @@ impl crate::emulator::QueryEngine for SandboxEngine {
     ) -> Result<RuleRun, String> {
         let rule = rule_of(kind, properties)?;
         let at = parse_datetime(end).ok_or_else(|| format!("invalid time `{end}`"))?;
-        let q = crate::alerts::prepare(&rule.query).map_err(|e| e.message)?;
         let data = self.with_logs(workspace, logs);
+        let q = crate::alerts::prepare(&rule.query, data.catalog()).map_err(|e| e.message)?;
         let (table, _) = crate::alerts::run_once(&rule, &q, &data, at).map_err(|e| e.message)?;
         Ok(RuleRun {
             rows: table.rows,

@@ -443,7 +443,9 @@ pub fn run_rule_tests(
             sb.add_table(table, rows_to_table(rows, schema.as_deref()));
         }
         let (mut nalerts, mut nrows) = (0, 0);
-        match alerts::prepare(&rule.query).and_then(|q| alerts::run_once(rule, &q, &sb, now)) {
+        match alerts::prepare(&rule.query, crate::engine::DataSource::catalog(&sb))
+            .and_then(|q| alerts::run_once(rule, &q, &sb, now))
+        {
             Err(e) => failures.push(format!("the query failed: {}", e.message)),
             Ok((table, _)) => {
                 let alerts = alerts::alerts_for(rule, &table);

@@ -34,6 +34,9 @@ pub struct Sandbox {
     /// The geo-IP database: where it is (or why it cannot be used), loaded on first use.
     geoip_source: Option<Result<PathBuf, String>>,
     geoip: std::sync::OnceLock<Result<Arc<super::geoip::GeoIp>, String>>,
+    /// The embedded catalog with this sandbox's declared schemas, stored functions and
+    /// watchlists, built on first use (see [`Sandbox::catalog_of`]).
+    catalog: std::sync::OnceLock<Box<Catalog>>,
 }
 
 impl Sandbox {
@@ -139,15 +142,48 @@ impl Sandbox {
 
     pub fn add_function(&mut self, name: &str, f: StoredFunction) {
         self.functions.insert(name.to_string(), f);
+        self.catalog.take();
     }
 
     pub fn add_watchlist(&mut self, alias: &str, t: Table) {
         self.watchlists.insert(alias.to_string(), Arc::new(t));
+        self.catalog.take();
     }
 
     /// Declare a table's schema (used for typing file data of custom tables).
     pub fn add_schema(&mut self, name: &str, cols: Vec<(String, Type)>) {
         self.schemas.insert(name.to_string(), cols);
+        self.catalog.take();
+    }
+
+    /// The catalog queries over this sandbox bind against: the embedded one, plus the declared
+    /// table schemas (`[schemas.tables]`), the watchlists with their columns, and the stored
+    /// functions, each body bound with its parameters, in name order (a function that calls
+    /// one later in that order sees it as unknown, and its own result is open). With none of these it is the embedded catalog itself.
+    fn catalog_of(&self) -> Catalog {
+        let mut c = Catalog::embedded().clone();
+        for (name, cols) in &self.schemas {
+            c.tables
+                .insert(name.clone(), crate::kql::catalog::Schema::new(cols.clone()));
+        }
+        if !self.watchlists.is_empty() {
+            let w = c.watchlists.get_or_insert_with(Default::default);
+            for (alias, t) in &self.watchlists {
+                w.insert(
+                    alias.to_ascii_lowercase(),
+                    Some(t.columns.iter().map(|c| c.name.clone()).collect()),
+                );
+            }
+        }
+        for (name, f) in &self.functions {
+            let params = f.params.trim();
+            let params = params
+                .strip_prefix('(')
+                .and_then(|p| p.strip_suffix(')'))
+                .unwrap_or(params);
+            crate::kql::binder::add_saved_function(&mut c, name, params, &f.body);
+        }
+        c
     }
 
     /// The load error of a table file, if loading it failed.
@@ -182,6 +218,12 @@ impl Sandbox {
 impl DataSource for Sandbox {
     fn table(&self, name: &str) -> Option<Arc<Table>> {
         self.load(name).ok().flatten()
+    }
+    fn catalog(&self) -> &Catalog {
+        if self.schemas.is_empty() && self.functions.is_empty() && self.watchlists.is_empty() {
+            return Catalog::embedded();
+        }
+        self.catalog.get_or_init(|| Box::new(self.catalog_of()))
     }
     fn missing_table(&self, name: &str) -> String {
         self.missing_table_message(name)

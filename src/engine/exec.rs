@@ -528,7 +528,7 @@ impl<'a> Exec<'a> {
         let func = match self.lookup(name).cloned() {
             Some(Binding::Func(f)) => f,
             _ => match self.data.function(name) {
-                Some(sf) => Rc::new(stored_function(name, &sf)?),
+                Some(sf) => Rc::new(stored_function(name, &sf, self.data.catalog())?),
                 None => {
                     return Err(EngineError::new(
                         format!("`{name}` is not a function that returns a table"),
@@ -4317,21 +4317,45 @@ fn binary(op: BinOp, x: Cv, y: Cv, n: usize, span: Span) -> R<Cv> {
     }
 }
 
-/// Parse and lower a stored function into a callable definition.
-fn stored_function(name: &str, sf: &StoredFunction) -> R<FuncDef> {
-    let text = if sf.params.trim().is_empty() {
+/// Parse, bind and lower a stored function into a callable definition. The body is bound as
+/// the binder binds a call with typed null arguments (`f(string(null), long(null))`), so its
+/// plan carries the binder's names and types like any query's; a function with a tabular
+/// parameter is bound through a call with no arguments (its parameters' types unknown).
+fn stored_function(
+    name: &str,
+    sf: &StoredFunction,
+    catalog: &crate::kql::catalog::Catalog,
+) -> R<FuncDef> {
+    let params = sf.params.trim();
+    let decl = if params.is_empty() {
         format!("let {name} = () {{ {} }};", sf.body)
     } else {
-        format!("let {name} = {} {{ {} }};", sf.params, sf.body)
+        format!("let {name} = {params} {{ {} }};", sf.body)
     };
-    let parsed = crate::kql::parse(&text);
+    let args: Vec<String> = param_types(params)
+        .map(|types| {
+            types
+                .iter()
+                .map(|t| format!("{t}(null)"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let call = format!("\n{name}({})", args.join(", "));
+    let parsed = crate::kql::parse(&decl);
     if let Some(e) = parsed.errors.first() {
         return Err(EngineError::new(
             format!("the function `{name}` does not parse: {}", e.message),
             None,
         ));
     }
-    let q = super::lower::lower(&text, &parsed.tree);
+    // The declaration and a call, bound together; the call adds nothing to the plan taken.
+    let text = format!("{decl}{call}");
+    let with_call = crate::kql::parse(&text);
+    let q = if with_call.errors.is_empty() {
+        super::plan(&text, &with_call.tree, catalog)
+    } else {
+        super::lower::lower(&decl, &parsed.tree)
+    };
     for s in q.statements {
         if let Stmt::Func(n, f) = s {
             if n == name {
@@ -4343,4 +4367,37 @@ fn stored_function(name: &str, sf: &StoredFunction) -> R<FuncDef> {
         format!("the function `{name}` has no body"),
         None,
     ))
+}
+
+/// The scalar types of a parameter list as written (`(a:string, b:long=5)`), or None when a
+/// parameter is tabular (`T:(*)`) or a type is missing.
+fn param_types(params: &str) -> Option<Vec<String>> {
+    let inner = params.strip_prefix('(')?.strip_suffix(')')?;
+    let mut out = Vec::new();
+    let (mut depth, mut quote, mut start) = (0i32, None::<char>, 0usize);
+    let mut parts = Vec::new();
+    for (i, ch) in inner.char_indices() {
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(ch),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                parts.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&inner[start..]);
+    for p in parts.iter().filter(|p| !p.trim().is_empty()) {
+        let (_, rest) = p.split_once(':')?;
+        let ty = rest.split('=').next()?.trim();
+        if ty.is_empty() || !ty.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        out.push(ty.to_string());
+    }
+    Some(out)
 }

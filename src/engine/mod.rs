@@ -390,6 +390,81 @@ mod tests {
         assert!(shown.contains("ty: Some(Int)"), "{shown}");
     }
 
+    /// A sandbox's own tables (`[schemas.tables]`), stored functions and watchlists are in the
+    /// catalog the binder binds against, so queries over them get the binder's closed schema
+    /// from the engine too, and a stored function's body is planned with the binder's names:
+    /// a generated name is never given twice (`Column2` after an earlier `Column1`), where the
+    /// executor's own counter said `Column1` again.
+    #[test]
+    fn sandbox_tables_functions_and_watchlists_are_bound() {
+        use crate::kql::catalog::Type as T;
+        let mut sb = Sandbox::default();
+        let cols = vec![
+            ("TimeGenerated".to_string(), T::DateTime),
+            ("User".to_string(), T::String),
+            ("Bytes".to_string(), T::Long),
+        ];
+        sb.add_schema("Transfers_CL", cols.clone());
+        sb.add_table("Transfers_CL", data::rows_to_table(Vec::new(), Some(&cols)));
+        sb.add_function(
+            "BigTransfers",
+            StoredFunction {
+                params: "(min:long, suffix:string = \"-x\")".into(),
+                body: "Transfers_CL | where Bytes > min | extend strcat(User, suffix) | project User, Column1, strcat(User, 'y'), kb = Bytes / 1024.0".into(),
+            },
+        );
+        sb.add_function(
+            "Reshaped",
+            StoredFunction {
+                params: "(T:(User:string))".into(),
+                body: "T | extend strlen(User)".into(),
+            },
+        );
+        sb.add_watchlist(
+            "vips",
+            data::rows_to_table(
+                Vec::new(),
+                Some(&[
+                    ("SearchKey".to_string(), T::String),
+                    ("Upn".to_string(), T::String),
+                ]),
+            ),
+        );
+        let queries = [
+            "Transfers_CL | summarize total = sum(Bytes) by User",
+            "BigTransfers(10)",
+            "BigTransfers(10) | join kind=inner (_GetWatchlist('vips') | project User = Upn) on User",
+        ];
+        for q in queries {
+            let parsed = crate::kql::parse(q);
+            let bound = crate::kql::binder::bind(q, &parsed.tree, sb.catalog());
+            assert!(bound.errors.is_empty(), "{q}: {:?}", bound.errors);
+            let want = bound.result.expect("a result");
+            assert!(!want.open, "{q}: the sandbox catalog closes the schema");
+            let out = run(q, &sb, OPTS).expect("runs");
+            let got: Vec<(String, T)> = out
+                .table
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.ty))
+                .collect();
+            assert_eq!(got, want.columns, "{q}");
+        }
+        let out = run("BigTransfers(10)", &sb, OPTS).expect("runs");
+        let names: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["User", "Column1", "Column2", "kb"]);
+        // A tabular parameter leaves the stored result open (the binder binds stored functions
+        // once, not per call); the engine still runs it with the binder's names.
+        let out = run("Reshaped(Transfers_CL | project User)", &sb, OPTS).expect("runs");
+        let names: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["User", "strlen_User"]);
+        // Without the declarations the catalog is the embedded one, shared, not a copy.
+        assert!(std::ptr::eq(
+            Sandbox::default().catalog(),
+            crate::kql::catalog::Catalog::embedded()
+        ));
+    }
+
     /// Named arguments of `arg_min`/`arg_max` name the result columns (Kusto.Language's
     /// schemas: I, P, PC, Q, QC and I, P, R); they used to be lost, so a later reference to
     /// them failed on real content (the `activity_counts_metrics` rules).

@@ -42,9 +42,9 @@ pub trait DataSource {
     fn geoip(&self) -> Option<Result<Arc<super::geoip::GeoIp>, String>> {
         None
     }
-    /// The catalog the source's tables are typed by, which the binder binds queries against
-    /// (the bound plan's types come from it).
-    fn catalog(&self) -> &'static crate::kql::catalog::Catalog {
+    /// The catalog the source's tables, functions and watchlists are typed by, which the
+    /// binder binds queries against (the bound plan's names and types come from it).
+    fn catalog(&self) -> &crate::kql::catalog::Catalog {
         crate::kql::catalog::Catalog::embedded()
     }
 }
