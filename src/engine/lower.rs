@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use super::ir::*;
 use super::value::{parse_datetime, parse_timespan_text, Type, Value};
-use crate::kql::ast::{OpKind, OpKind as K};
+use crate::kql::ast::{OpKind, OpKind as K, StepOutput};
 use crate::kql::literal::decode_string;
 use crate::kql::syntax::{NodeKind as N, SyntaxTree, Token, TokenKind as T};
 
@@ -158,30 +158,19 @@ impl<'a> Lower<'a> {
     /// A parameter list's parameters (with each one's node): `name[:type][=default]`; a
     /// tabular type (`(*)`, `(a:string)`) is `None`.
     fn params(&self, list: u32) -> Vec<(u32, Param)> {
-        let mut out = Vec::new();
-        for p in self.kids(list) {
-            let pk = self.kids(p);
-            let Some(name) = pk.first().and_then(|n| self.name_of(*n)) else {
-                continue;
-            };
-            let mut ty = Some(Type::Unknown);
-            let mut default = None;
-            for x in pk.iter().skip(1) {
-                match self.kind(*x) {
-                    N::TypeRef => {
-                        let t: String = self.toks(*x).iter().map(|t| self.tok_text(*t)).collect();
-                        ty = if t.starts_with('(') || !self.kids(*x).is_empty() {
-                            None
-                        } else {
-                            Some(Type::parse(&t))
-                        };
-                    }
-                    _ => default = Some(self.expr(*x)),
-                }
-            }
-            out.push((p, Param { name, ty, default }));
-        }
-        out
+        crate::kql::ast::param_decls(self.view(), list)
+            .into_iter()
+            .map(|p| {
+                (
+                    p.node,
+                    Param {
+                        name: p.name,
+                        ty: p.ty,
+                        default: p.default.map(|d| self.expr(d)),
+                    },
+                )
+            })
+            .collect()
     }
 
     fn function(&self, decl: u32) -> FuncDef {
@@ -657,68 +646,40 @@ impl<'a> Lower<'a> {
     /// `scan`: the match id's name, the declared columns and the steps, each step's
     /// references to the state (`s1.Ts`) lowered to the names `s1.Ts` the executor binds.
     fn scan(&self, op: u32) -> Op {
-        let mut match_id = None;
-        let mut declare = Vec::new();
-        let mut steps = Vec::new();
-        for k in self.kids(op) {
-            match self.kind(k) {
-                N::OperatorParam => match_id = self.kids(k).first().and_then(|n| self.name_of(*n)),
-                N::Clause => {
-                    for c in self.kids(k) {
-                        match self.kind(c) {
-                            N::ParamList => {
-                                declare.extend(self.params(c).into_iter().map(|(_, p)| {
-                                    (p.name, p.ty.unwrap_or(Type::Unknown), p.default)
-                                }))
-                            }
-                            N::ScanStep => {
-                                let sk = self.kids(c);
-                                let Some(name) = sk.first().and_then(|n| self.name_of(*n)) else {
-                                    continue;
-                                };
-                                let mut output = ScanOutput::All;
-                                let mut cond = None;
-                                let mut assigns = Vec::new();
-                                for x in sk.iter().skip(1) {
-                                    match self.kind(*x) {
-                                        N::OperatorParam => {
-                                            let word = self
-                                                .toks(*x)
-                                                .last()
-                                                .map(|t| self.tok_text(*t).to_ascii_lowercase());
-                                            output = match word.as_deref() {
-                                                Some("last") => ScanOutput::Last,
-                                                Some("none") => ScanOutput::None,
-                                                _ => ScanOutput::All,
-                                            };
-                                        }
-                                        N::Assignment => {
-                                            let ak = self.kids(*x);
-                                            if let (Some(n), Some(v)) = (
-                                                ak.first().and_then(|n| self.name_of(*n)),
-                                                ak.get(1),
-                                            ) {
-                                                assigns.push((n, self.expr(*v)));
-                                            }
-                                        }
-                                        _ if cond.is_none() => cond = Some(self.expr(*x)),
-                                        _ => {}
-                                    }
-                                }
-                                steps.push(ScanStep {
-                                    name,
-                                    output,
-                                    cond: cond.unwrap_or(Expr::Lit(Value::Bool(false))),
-                                    assigns,
-                                });
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
+        let view = crate::kql::ast::Scan(self.op_view(op));
+        let mut declare: Vec<_> = view
+            .declare()
+            .into_iter()
+            .map(|p| {
+                (
+                    p.name,
+                    p.ty.unwrap_or(Type::Unknown),
+                    p.default.map(|d| self.expr(d)),
+                )
+            })
+            .collect();
+        let mut steps: Vec<ScanStep> = view
+            .steps()
+            .into_iter()
+            .map(|st| ScanStep {
+                name: st.name,
+                output: match st.output {
+                    StepOutput::All => ScanOutput::All,
+                    StepOutput::Last => ScanOutput::Last,
+                    StepOutput::None => ScanOutput::None,
+                },
+                cond: st
+                    .cond
+                    .map(|c| self.expr(c))
+                    .unwrap_or(Expr::Lit(Value::Bool(false))),
+                assigns: st
+                    .assigns
+                    .into_iter()
+                    .map(|(n, v)| (n, self.expr(v)))
+                    .collect(),
+            })
+            .collect();
+        let match_id = view.match_id();
         let names: Vec<String> = steps.iter().map(|s| s.name.clone()).collect();
         for s in &mut steps {
             state_names(&mut s.cond, &names);
@@ -1184,17 +1145,21 @@ impl<'a> Lower<'a> {
 
     /// Lower `union` to its plan operator.
     fn lower_union(&self, p: &OpParts) -> Op {
-        let op = p.op;
-        let first_list = p.first_list;
-        let tables = match first_list {
-            Some(l) => self.kids(l).into_iter().map(|t| self.expr(t)).collect(),
-            None => Vec::new(),
-        };
+        let view = crate::kql::ast::Union(self.op_view(p.op));
+        let tables = view
+            .legs()
+            .into_iter()
+            .map(|leg| match leg {
+                crate::kql::ast::UnionLeg::Table(n) | crate::kql::ast::UnionLeg::Pattern(n) => {
+                    self.expr(n)
+                }
+            })
+            .collect();
         Op::Union {
             tables,
-            source_column: self.param(op, "withsource"),
-            outer: self.param(op, "kind").as_deref() != Some("inner"),
-            fuzzy: self.param(op, "isfuzzy").as_deref() == Some("true"),
+            source_column: view.source_column(),
+            outer: !view.inner(),
+            fuzzy: view.fuzzy(),
         }
     }
 

@@ -532,6 +532,214 @@ impl<'a> Join<'a> {
     }
 }
 
+/// `union [kind=inner|outer] [withsource=C] [isfuzzy=true] legs`, as the binder and the
+/// lowering read it.
+#[derive(Clone, Copy)]
+pub struct Union<'a>(pub Operator<'a>);
+
+/// One input of a `union`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UnionLeg {
+    /// A table expression: a name, a call or a parenthesized query.
+    Table(u32),
+    /// A name pattern (`Security*`, `*`): every table whose name matches.
+    Pattern(u32),
+}
+
+impl<'a> Union<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<Union<'a>> {
+        (op.kind == Some(OpKind::Union)).then_some(Union(op))
+    }
+
+    /// The inputs after the parameters, in order (the piped input, if any, comes first and is
+    /// not among them).
+    pub fn legs(&self) -> Vec<UnionLeg> {
+        let v = self.0.view;
+        self.0
+            .first_list()
+            .map(|l| v.children(l))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| match v.kind(n) {
+                N::Wildcard => UnionLeg::Pattern(n),
+                _ => UnionLeg::Table(n),
+            })
+            .collect()
+    }
+
+    /// `withsource=C` (also spelled `withsource = C`): the column naming each row's input.
+    pub fn source_column(&self) -> Option<String> {
+        self.0.param("withsource")
+    }
+
+    /// `kind=inner`: only the columns every input has. Kusto accepts only the lower-case
+    /// `inner` and `outer` (the default).
+    pub fn inner(&self) -> bool {
+        self.0.param("kind").is_some_and(|k| k == "inner")
+    }
+
+    /// `isfuzzy=true` (a bool literal, any case): inputs that do not resolve are left out.
+    pub fn fuzzy(&self) -> bool {
+        self.0
+            .param("isfuzzy")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+}
+
+/// One declared parameter (`name: type [= default]`) of a function, a `let` function or
+/// `scan`'s `declare`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamDecl {
+    pub node: u32,
+    pub name: String,
+    /// The scalar type written (`Unknown` when none is); None for a tabular parameter
+    /// (`T:(*)`, `T:(a:string)`).
+    pub ty: Option<Type>,
+    /// The default value's expression.
+    pub default: Option<u32>,
+}
+
+/// The parameters of a `ParamList` node, in order.
+pub fn param_decls(v: View<'_>, list: u32) -> Vec<ParamDecl> {
+    let mut out = Vec::new();
+    for node in v.children(list) {
+        let kids = v.children(node);
+        let Some((name, _)) = kids.first().and_then(|n| v.name_of(*n)) else {
+            continue;
+        };
+        let mut ty = Some(Type::Unknown);
+        let mut default = None;
+        for &x in kids.iter().skip(1) {
+            match v.kind(x) {
+                N::TypeRef => {
+                    let text: String = v.tokens(x).iter().map(|t| v.tok_text(*t)).collect();
+                    ty = if text.starts_with('(') || !v.children(x).is_empty() {
+                        None
+                    } else {
+                        Some(Type::parse(&text))
+                    };
+                }
+                _ => default = Some(x),
+            }
+        }
+        out.push(ParamDecl {
+            node,
+            name,
+            ty,
+            default,
+        });
+    }
+    out
+}
+
+/// `scan [with_match_id=Id] [declare (params)] with (steps)`, as the binder and the lowering
+/// read it.
+#[derive(Clone, Copy)]
+pub struct Scan<'a>(pub Operator<'a>);
+
+/// What a `scan` step outputs when a row matches it (`output=all|last|none`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOutput {
+    All,
+    Last,
+    None,
+}
+
+/// One `step s [output=...]: condition => assignments;` of a `scan`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanStepDecl {
+    pub node: u32,
+    pub name: String,
+    pub output: StepOutput,
+    /// The condition (a step without one never matches).
+    pub cond: Option<u32>,
+    /// `Name = value` assignments to the state.
+    pub assigns: Vec<(String, u32)>,
+}
+
+impl<'a> Scan<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<Scan<'a>> {
+        (op.kind == Some(OpKind::Scan)).then_some(Scan(op))
+    }
+
+    /// `with_match_id=Id`: the name of the match id column, when given.
+    pub fn match_id(&self) -> Option<String> {
+        let v = self.0.view;
+        self.0
+            .children()
+            .into_iter()
+            .filter(|k| v.kind(*k) == N::OperatorParam)
+            .find_map(|k| v.children(k).first().and_then(|n| v.name_of(*n)))
+            .map(|(n, _)| n)
+    }
+
+    /// The `declare (...)` state columns.
+    pub fn declare(&self) -> Vec<ParamDecl> {
+        self.clause_nodes(N::ParamList)
+            .into_iter()
+            .flat_map(|l| param_decls(self.0.view, l))
+            .collect()
+    }
+
+    /// The steps, in order.
+    pub fn steps(&self) -> Vec<ScanStepDecl> {
+        let v = self.0.view;
+        let mut out = Vec::new();
+        for node in self.clause_nodes(N::ScanStep) {
+            let kids = v.children(node);
+            let Some((name, _)) = kids.first().and_then(|n| v.name_of(*n)) else {
+                continue;
+            };
+            let mut step = ScanStepDecl {
+                node,
+                name,
+                output: StepOutput::All,
+                cond: None,
+                assigns: Vec::new(),
+            };
+            for &x in kids.iter().skip(1) {
+                match v.kind(x) {
+                    N::OperatorParam => {
+                        let word = v
+                            .tokens(x)
+                            .last()
+                            .map(|t| v.tok_text(*t).to_ascii_lowercase());
+                        step.output = match word.as_deref() {
+                            Some("last") => StepOutput::Last,
+                            Some("none") => StepOutput::None,
+                            _ => StepOutput::All,
+                        };
+                    }
+                    N::Assignment => {
+                        let a = v.children(x);
+                        if let (Some((n, _)), Some(&value)) =
+                            (a.first().and_then(|n| v.name_of(*n)), a.get(1))
+                        {
+                            step.assigns.push((n, value));
+                        }
+                    }
+                    _ if step.cond.is_none() => step.cond = Some(x),
+                    _ => {}
+                }
+            }
+            out.push(step);
+        }
+        out
+    }
+
+    /// The nodes of kind `kind` directly under the operator's clauses.
+    fn clause_nodes(&self, kind: N) -> Vec<u32> {
+        let v = self.0.view;
+        self.0
+            .children()
+            .into_iter()
+            .filter(|c| v.kind(*c) == N::Clause)
+            .flat_map(|c| v.children(c))
+            .filter(|n| v.kind(*n) == kind)
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -629,5 +837,73 @@ mod tests {
         assert_eq!(shape, ["text", "long", "text", "*", "text", "string"]);
         assert_eq!((pw.kind().as_str(), pw.flags().as_str()), ("regex", "i"));
         assert!(!pw.keeps_unmatched() && pw.source().is_some());
+    }
+
+    #[test]
+    fn union_view() {
+        let q =
+            "T | union withsource=Src isfuzzy=TRUE kind=inner Security*, (U | project-keep *), V";
+        let p = crate::kql::parse(q);
+        let u = operators(&p, q).into_iter().find_map(Union::cast).unwrap();
+        let legs: Vec<&str> = u
+            .legs()
+            .iter()
+            .map(|l| match l {
+                UnionLeg::Table(_) => "table",
+                UnionLeg::Pattern(_) => "pattern",
+            })
+            .collect();
+        assert_eq!(legs, ["pattern", "table", "table"]);
+        assert_eq!(u.source_column().as_deref(), Some("Src"));
+        assert!(u.inner() && u.fuzzy());
+        let q = "union kind=outer A, B";
+        let p = crate::kql::parse(q);
+        let u = operators(&p, q).into_iter().find_map(Union::cast).unwrap();
+        assert!(!u.inner() && !u.fuzzy() && u.source_column().is_none());
+    }
+
+    #[test]
+    fn scan_view() {
+        let q = "T | scan with_match_id=Id declare (s:long = 0, d:dynamic) with (step a output=last: x > 1 => s = x; step b: x < 0;)";
+        let p = crate::kql::parse(q);
+        let sc = operators(&p, q).into_iter().find_map(Scan::cast).unwrap();
+        assert_eq!(sc.match_id().as_deref(), Some("Id"));
+        let d = sc.declare();
+        assert_eq!(
+            d.iter()
+                .map(|p| (p.name.as_str(), p.ty))
+                .collect::<Vec<_>>(),
+            [("s", Some(Type::Long)), ("d", Some(Type::Dynamic))]
+        );
+        assert!(d[0].default.is_some() && d[1].default.is_none());
+        let steps = sc.steps();
+        assert_eq!(steps.len(), 2);
+        assert_eq!(
+            (steps[0].name.as_str(), steps[0].output),
+            ("a", StepOutput::Last)
+        );
+        assert_eq!(steps[0].assigns.len(), 1);
+        assert!(steps[0].cond.is_some() && steps[1].assigns.is_empty());
+        assert_eq!(steps[1].output, StepOutput::All);
+    }
+
+    #[test]
+    fn tabular_parameters_have_no_scalar_type() {
+        let q = "let f = (T:(a:string), n:int, m = 5) { T }; f(U, 1)";
+        let p = crate::kql::parse(q);
+        let v = View {
+            tree: &p.tree,
+            text: q,
+        };
+        let decl = (0..p.tree.nodes.len() as u32)
+            .find(|&i| v.kind(i) == N::FunctionDecl)
+            .unwrap();
+        let list = v.children(decl)[0];
+        let ps = param_decls(v, list);
+        assert_eq!(
+            ps.iter().map(|p| p.ty).collect::<Vec<_>>(),
+            [None, Some(Type::Int), Some(Type::Unknown)]
+        );
+        assert!(ps[2].default.is_some());
     }
 }

@@ -315,19 +315,9 @@ impl<'a> Binder<'a> {
     /// The names and scalar types of a parameter list (`declare query_parameters(...)`,
     /// `scan declare (...)`); a parameter without a type is `Unknown`.
     fn param_types(&self, list: u32) -> Vec<(String, Type)> {
-        self.children(list)
+        super::ast::param_decls(self.view(), list)
             .into_iter()
-            .filter_map(|p| {
-                let kids = self.children(p);
-                let (name, _) = kids.first().and_then(|n| self.name_of(*n))?;
-                let ty = kids
-                    .iter()
-                    .find(|k| self.kind(**k) == N::TypeRef)
-                    .and_then(|t| self.tokens(*t).first().copied())
-                    .map(|t| Type::parse(self.tok_text(t)))
-                    .unwrap_or(Type::Unknown);
-                Some((name, ty))
-            })
+            .map(|p| (p.name, p.ty.unwrap_or(Type::Unknown)))
             .collect()
     }
 
@@ -353,14 +343,9 @@ impl<'a> Binder<'a> {
                 .children(value_node)
                 .first()
                 .map(|pl| {
-                    self.children(*pl)
+                    super::ast::param_decls(self.view(), *pl)
                         .into_iter()
-                        .filter_map(|p| {
-                            self.children(p)
-                                .first()
-                                .and_then(|n| self.name_of(*n))
-                                .map(|(n, _)| n)
-                        })
+                        .map(|p| p.name)
                         .collect()
                 })
                 .unwrap_or_default();
@@ -910,10 +895,6 @@ impl<'a> Binder<'a> {
             }
         }
         Value::Table(current)
-    }
-
-    fn operator_param(&self, op: u32, key: &str) -> Option<String> {
-        self.op_view(op).param(key)
     }
 
     /// The typed view of the operator at `op`.
@@ -1509,29 +1490,15 @@ impl<'a> Binder<'a> {
 
     /// Bind `scan`: the schema it outputs.
     fn bind_scan(&mut self, p: &OpParts, input: Schema) -> Schema {
-        let kids = &p.kids;
-        let clauses = &p.clauses;
+        let view = super::ast::Scan(self.op_view(p.op));
         let mut out = input.clone();
-        for c in clauses {
-            if let Some(list) = self
-                .children(*c)
-                .into_iter()
-                .find(|k| self.kind(*k) == N::ParamList)
-            {
-                for (name, ty) in self.param_types(list) {
-                    out.set(&name, ty);
-                }
-            }
+        for d in view.declare() {
+            out.set(&d.name, d.ty.unwrap_or(Type::Unknown));
         }
         // Kusto.Language's schema always ends with the match id, `match_id` unless
         // `with_match_id` names it (the documentation's outputs show it only when
         // named; the engine follows them, see ARCHITECTURE.md).
-        let id = kids
-            .iter()
-            .filter(|k| self.kind(**k) == N::OperatorParam)
-            .find_map(|k| self.children(*k).first().and_then(|n| self.name_of(*n)))
-            .map(|(n, _)| n)
-            .unwrap_or_else(|| "match_id".to_string());
+        let id = view.match_id().unwrap_or_else(|| "match_id".to_string());
         out.set(&id, Type::Long);
         out
     }
@@ -1679,48 +1646,37 @@ impl<'a> Binder<'a> {
 
     /// Bind `union`: the schema it outputs.
     fn bind_union(&mut self, p: &OpParts, input: Schema) -> Schema {
-        let op = p.op;
-        let has_input = p.has_input;
-        let first_list = p.first_list;
-        let fuzzy = self
-            .operator_param(op, "isfuzzy")
-            .is_some_and(|v| v == "true");
+        let view = super::ast::Union(self.op_view(p.op));
         let saved = self.fuzzy;
-        self.fuzzy = fuzzy;
+        self.fuzzy = view.fuzzy();
         // Every input's columns in order of first appearance (the piped input first).
         let mut legs: Vec<Schema> = Vec::new();
         let mut open = false;
-        if has_input {
+        if p.has_input {
             open |= input.open;
             legs.push(input.clone());
         }
-        if let Some(l) = first_list {
-            for t in self.children(l) {
-                if self.kind(t) == N::Wildcard {
-                    open = true;
-                    continue;
-                }
-                match self.expr(t, None) {
+        for leg in view.legs() {
+            match leg {
+                super::ast::UnionLeg::Pattern(_) => open = true,
+                super::ast::UnionLeg::Table(t) => match self.expr(t, None) {
                     Value::Table(s) => {
                         open |= s.open;
                         legs.push(s);
                     }
                     _ => open = true,
-                }
+                },
             }
         }
         self.fuzzy = saved;
         // The source column first, then Kusto's union columns (`X_string`/`X_long`
         // for a name of different types).
         let mut out = Schema::default();
-        if let Some(src) = self.operator_param(op, "withsource") {
+        if let Some(src) = view.source_column() {
             out.set(&src, Type::String);
         }
-        let inner = self
-            .operator_param(op, "kind")
-            .is_some_and(|k| k == "inner");
         let legs: Vec<Vec<(String, Type)>> = legs.into_iter().map(|s| s.columns).collect();
-        for c in crate::kql::catalog::union_columns(&legs, inner) {
+        for c in crate::kql::catalog::union_columns(&legs, view.inner()) {
             out.set(&c.name, c.ty);
         }
         out.open = open;

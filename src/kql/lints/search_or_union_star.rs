@@ -9,7 +9,7 @@
 
 use super::{Finding, LintContext, QueryUse};
 use crate::diagnostics::{code, Severity};
-use crate::kql::ast::OpKind;
+use crate::kql::ast::{OpKind, Union, UnionLeg};
 use crate::kql::syntax::NodeKind;
 
 pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
@@ -24,11 +24,19 @@ pub fn check(cx: &LintContext<'_>) -> Vec<Finding> {
         if !matches!(cx.operator_kind(id), Some(OpKind::Search | OpKind::Union)) {
             continue;
         }
-        let star = cx.nodes_under(id).into_iter().find(|&n| {
-            cx.kind(n) == NodeKind::Wildcard
-                && cx.tokens(n).len() == 1
-                && cx.text_of(cx.tokens(n)[0]) == "*"
-        });
+        let is_star = |n: u32| cx.tokens(n).len() == 1 && cx.text_of(cx.tokens(n)[0]) == "*";
+        // `union`: a leg that is `*` (not a `*` inside a leg's own query); `search`: its
+        // table scope.
+        let star = match cx.operator(id).and_then(Union::cast) {
+            Some(u) => u.legs().into_iter().find_map(|leg| match leg {
+                UnionLeg::Pattern(n) if is_star(n) => Some(n),
+                _ => None,
+            }),
+            None => cx
+                .nodes_under(id)
+                .into_iter()
+                .find(|&n| cx.kind(n) == NodeKind::Wildcard && is_star(n)),
+        };
         if let Some(s) = star {
             let (start, _) = cx.range(id);
             let (_, end) = cx.range(s);
@@ -59,6 +67,10 @@ mod tests {
             "union SigninLogs, AuditLogs | take 1",
             "search in (SigninLogs) \"x\"",
             "T | project a, b",
+            // A `*` inside a leg's own query is not `union *`.
+            "union (SigninLogs | project-keep *), AuditLogs",
+            // Two published Azure-Sentinel rules (TimeSeriesAnomaly-MultiVendor_DataExfiltration).
+            "union isfuzzy=true (T | summarize arg_max(TimeGenerated, *) by x), U",
         ] {
             assert!(
                 lint(q, QueryUse::Rule)
