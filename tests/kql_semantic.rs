@@ -335,3 +335,53 @@ fn generated_column_names_agree_with_kusto_language_in_binder_and_engine() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(engine_checked, queries.len());
 }
+
+/// `mv-apply`'s result schema (the row's columns except those expanded in place, retyped by
+/// the subquery, then the subquery's other columns) and errors inside its subquery, in the
+/// binder and the engine alike, against Kusto.Language.
+#[test]
+fn mv_apply_schemas_agree_with_kusto_language_in_binder_and_engine() {
+    let Some((corpus, oracle)) =
+        corpus_and_oracle("mv_apply_schemas_agree_with_kusto_language_in_binder_and_engine")
+    else {
+        return;
+    };
+    let row = "print d = dynamic([1, 2]), a = 1, m = dynamic([3])";
+    let queries: Vec<String> = [
+        "mv-apply x = d to typeof(long) on (where x > 0 | extend y = x * 2)",
+        "mv-apply d to typeof(long) on (project d)",
+        "mv-apply with_itemindex = i d on (top 1 by tolong(d))",
+        "mv-apply d on (project z = 1)",
+        "mv-apply d on (where a > 0)",
+        "mv-apply d on (extend a = tostring(a))",
+        "mv-apply d on (summarize c = count() by a)",
+        "mv-apply x = d on (project y = 1, a)",
+        "mv-apply d = m on (extend z = 1)",
+        "mv-apply d limit 1 on (summarize c = count())",
+        "mv-apply x = m on (extend z = 1) | mv-apply x = m on (extend y = 1)",
+        "mv-apply d, m on (take 1)",
+    ]
+    .map(|t| format!("{row} | {t}"))
+    .to_vec();
+    let (engine_checked, failures) = names_against_the_oracle(&oracle, &corpus, &queries);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(engine_checked, queries.len());
+    // An unknown name inside the subquery is an error in both.
+    let bad = format!("{row} | mv-apply d on (where nope > 0)");
+    let schema = corpus.join("schemas/sentinel-schema.json");
+    let verdicts = oracle.ask(
+        &["--mode", "semantic", "--schema", schema.to_str().unwrap()],
+        &[("bad".to_string(), bad.clone())],
+    );
+    assert!(
+        verdicts["bad"].first_error().is_some(),
+        "Kusto.Language rejects it"
+    );
+    let p = vigil::kql::parse(&bad);
+    let b = vigil::kql::binder::bind(&bad, &p.tree, Catalog::oracle_base());
+    assert!(
+        b.errors.iter().any(|e| e.message.contains("nope")),
+        "{:?}",
+        b.errors
+    );
+}

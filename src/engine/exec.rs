@@ -738,7 +738,12 @@ impl<'a> Exec<'a> {
                 limit,
                 bag_as_array,
             } => self.mv_expand(&t, items, index.as_deref(), limit.as_ref(), *bag_as_array),
-            Op::MvApply { items, index, ops } => self.mv_apply(&t, items, index.as_deref(), ops),
+            Op::MvApply {
+                items,
+                index,
+                limit,
+                ops,
+            } => self.mv_apply(&t, items, index.as_deref(), limit.as_ref(), ops),
             Op::Parse {
                 expr,
                 regex,
@@ -2104,13 +2109,25 @@ impl<'a> Exec<'a> {
         Ok(out)
     }
 
+    /// `mv-apply`: the subquery over each row's expanded items. The result has Kusto's
+    /// columns (Kusto.Language's schema): the row's columns except the expanded ones, each
+    /// taking the subquery's version when it has one, then the subquery's other columns
+    /// ([`applied`]).
     fn mv_apply(
         &mut self,
         t: &Table,
         items: &[MvItem],
         index: Option<&str>,
+        limit: Option<&Expr>,
         ops: &[Op],
     ) -> R<Table> {
+        // The columns expanded in place (`mv-apply d`); a named item (`x = d`, even `d = m`)
+        // leaves the row's column of that name where it is.
+        let expanded: Vec<&str> = items
+            .iter()
+            .filter(|i| matches!(&i.expr, Expr::Name(n, _) if *n == i.name))
+            .map(|i| i.name.as_str())
+            .collect();
         // Row-local subqueries give the same answer over all rows at once.
         let row_local = ops.iter().all(|o| {
             matches!(
@@ -2133,11 +2150,13 @@ impl<'a> Exec<'a> {
             )
         });
         if row_local && !projects {
-            let mut cur = Arc::new(self.mv_expand(t, items, index, None, false)?);
+            // Every column of the row is still there, in its row (these operators drop none),
+            // so the outer table only gives the order.
+            let mut cur = Arc::new(self.mv_expand(t, items, index, limit, false)?);
             for op in ops {
                 cur = Arc::new(self.op(cur, op)?);
             }
-            return Ok((*cur).clone());
+            return Ok(applied(&t.take(&[]), &expanded, &cur));
         }
         if row_local {
             // A subquery that projects still has the row's own columns beside its result (as
@@ -2150,7 +2169,7 @@ impl<'a> Exec<'a> {
                 Type::Long,
                 (0..t.rows as i64).map(Value::Long).collect(),
             ));
-            let mut cur = Arc::new(self.mv_expand(&numbered, items, index, None, false)?);
+            let mut cur = Arc::new(self.mv_expand(&numbered, items, index, limit, false)?);
             for op in ops {
                 // Projections keep rows in place: run them without the numbers, then put the
                 // numbers back (so `project-away *` cannot drop them either).
@@ -2186,65 +2205,37 @@ impl<'a> Exec<'a> {
             let src: Vec<usize> = (0..cur.rows)
                 .map(|i| rows.data.get(i).as_i64().unwrap_or(0) as usize)
                 .collect();
-            let mut out = Table {
-                columns: Vec::new(),
+            let bare = Table {
+                columns: cur
+                    .columns
+                    .iter()
+                    .filter(|c| c.name != ROW)
+                    .cloned()
+                    .collect(),
                 rows: cur.rows,
             };
-            let outer = t.take(&src);
-            for c in &outer.columns {
-                if cur.index_of(&c.name).is_none() {
-                    out.columns.push(c.clone());
-                }
-            }
-            out.columns
-                .extend(cur.columns.iter().filter(|c| c.name != ROW).cloned());
-            return Ok(out);
+            return Ok(applied(&t.take(&src), &expanded, &bare));
         }
         let mut parts: Vec<(String, Arc<Table>)> = Vec::new();
         for i in 0..t.rows {
             let one = t.take(&[i]);
-            let mut cur = Arc::new(self.mv_expand(&one, items, index, None, false)?);
+            let mut cur = Arc::new(self.mv_expand(&one, items, index, limit, false)?);
             for op in ops {
                 cur = Arc::new(self.op(cur, op)?);
             }
             // The row's own columns stay beside the subquery's result.
-            let mut res = Table {
-                columns: Vec::new(),
-                rows: cur.rows,
-            };
-            for c in &t.columns {
-                if cur.index_of(&c.name).is_none() && cur.rows > 0 {
-                    let v = c.data[i].clone();
-                    res.columns
-                        .push(Column::new(c.name.clone(), c.ty, vec![v; cur.rows]));
-                }
-            }
-            res.columns.extend(cur.columns.iter().cloned());
-            parts.push((String::new(), Arc::new(res)));
+            let outer = t.take(&vec![i; cur.rows]);
+            parts.push((String::new(), Arc::new(applied(&outer, &expanded, &cur))));
         }
         if parts.is_empty() {
             // No rows: still the columns a row would give (the subquery run over nothing).
             let empty = t.take(&[]);
-            let mut cur = Arc::new(self.mv_expand(&empty, items, index, None, false)?);
+            let mut cur = Arc::new(self.mv_expand(&empty, items, index, limit, false)?);
             for op in ops {
                 cur = Arc::new(self.op(cur, op)?);
             }
-            let mut out = Table {
-                columns: Vec::new(),
-                rows: 0,
-            };
-            for c in empty
-                .columns
-                .iter()
-                .filter(|c| cur.index_of(&c.name).is_none())
-            {
-                out.columns.push(c.clone());
-            }
-            for c in &cur.columns {
-                out.columns
-                    .push(Column::new(c.name.clone(), c.ty, Vec::new()));
-            }
-            return Ok(out);
+            // (A subquery can make rows of nothing, `summarize count()`; no row, no result.)
+            return Ok(applied(&empty, &expanded, &cur.take(&[])));
         }
         Ok(union(&parts, None, true))
     }
@@ -4314,6 +4305,35 @@ fn binary(op: BinOp, x: Cv, y: Cv, n: usize, span: Span) -> R<Cv> {
         _ => Ok(Cv::Col(Data::new(
             (0..n).map(|i| f(x.get(i), y.get(i))).collect(),
         ))),
+    }
+}
+
+/// `mv-apply`'s result from the outer rows (aligned with the subquery's rows) and the
+/// subquery's result: the outer columns except those expanded in place, each the subquery's column
+/// when it has one of that name, then the subquery's other columns.
+fn applied(outer: &Table, expanded: &[&str], sub: &Table) -> Table {
+    let kept: Vec<&Column> = outer
+        .columns
+        .iter()
+        .filter(|c| !expanded.contains(&c.name.as_str()))
+        .collect();
+    let mut columns: Vec<Column> = kept
+        .iter()
+        .filter_map(|c| match sub.column(&c.name) {
+            Some(s) => Some(s.clone()),
+            None if outer.rows == sub.rows => Some((*c).clone()),
+            None => None,
+        })
+        .collect();
+    columns.extend(
+        sub.columns
+            .iter()
+            .filter(|c| !kept.iter().any(|k| k.name == c.name))
+            .cloned(),
+    );
+    Table {
+        columns,
+        rows: sub.rows,
     }
 }
 

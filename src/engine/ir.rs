@@ -265,6 +265,8 @@ pub enum Op {
     MvApply {
         items: Vec<MvItem>,
         index: Option<String>,
+        /// `limit n`: at most n items of each row.
+        limit: Option<Expr>,
         ops: Vec<Op>,
     },
     Parse {

@@ -1177,38 +1177,16 @@ impl<'a> Lower<'a> {
 
     /// Lower `mv-apply` to its plan operator.
     fn lower_mv_apply(&self, p: &OpParts) -> Op {
-        let op = p.op;
-        let span = p.span;
-        let items = self
-            .op_view(op)
-            .expansion_items()
-            .iter()
-            .map(|it| self.mv_item(it))
-            .collect();
-        let Some(sub) = self
-            .clause(op, "on")
-            .and_then(|c| self.kids(c).first().copied())
-        else {
-            return Op::Unsupported("mv-apply without `on (...)`".into(), span);
-        };
-        let sub = match self.kind(sub) {
-            N::Paren => self.kids(sub).first().copied().unwrap_or(sub),
-            _ => sub,
-        };
-        let ops: Vec<Op> = match self.kind(sub) {
-            N::Pipeline => self
-                .kids(sub)
-                .into_iter()
-                .filter(|o| self.kind(*o) == N::Operator)
-                .map(|o| self.operator(o))
-                .collect(),
-            N::Operator => vec![self.operator(sub)],
-            _ => return Op::Unsupported("mv-apply subquery".into(), span),
+        let view = crate::kql::ast::MvApply(self.op_view(p.op));
+        let items = view.items().iter().map(|it| self.mv_item(it)).collect();
+        let Some(sub) = view.subquery() else {
+            return Op::Unsupported("mv-apply without an `on (...)` subquery".into(), p.span);
         };
         Op::MvApply {
             items,
-            index: self.param(op, "with_itemindex"),
-            ops,
+            index: view.item_index(),
+            limit: view.limit().map(|e| self.expr(e)),
+            ops: sub.into_iter().map(|o| self.operator(o)).collect(),
         }
     }
 

@@ -465,6 +465,16 @@ mod tests {
         ));
     }
 
+    /// `mv-apply` over no rows gives no rows, even when its subquery makes a row of nothing
+    /// (`summarize count()`), and still has the row's columns beside the subquery's.
+    #[test]
+    fn mv_apply_over_no_rows_keeps_the_columns_and_no_row() {
+        let q = "print d = dynamic([1]), a = 1 | where a > 5 | mv-apply x = d on (summarize c = count())";
+        let out = run(q, &Sandbox::default(), OPTS).expect("runs");
+        let names: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!((names, out.table.rows), (vec!["d", "a", "c"], 0));
+    }
+
     /// Named arguments of `arg_min`/`arg_max` name the result columns (Kusto.Language's
     /// schemas: I, P, PC, Q, QC and I, P, R); they used to be lost, so a later reference to
     /// them failed on real content (the `activity_counts_metrics` rules).

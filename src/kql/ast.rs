@@ -532,6 +532,50 @@ impl<'a> Join<'a> {
     }
 }
 
+/// `mv-apply [with_itemindex=I] items [limit n] on (subquery)`, as the binder and the
+/// lowering read it.
+#[derive(Clone, Copy)]
+pub struct MvApply<'a>(pub Operator<'a>);
+
+impl<'a> MvApply<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<MvApply<'a>> {
+        (op.kind == Some(OpKind::MvApply)).then_some(MvApply(op))
+    }
+
+    /// The expanded columns, each with the type its `to typeof(T)` gives.
+    pub fn items(&self) -> Vec<MvExpandItem> {
+        self.0.expansion_items()
+    }
+
+    /// `with_itemindex=I`: the index column's name.
+    pub fn item_index(&self) -> Option<String> {
+        self.0.param("with_itemindex")
+    }
+
+    /// `limit n`.
+    pub fn limit(&self) -> Option<u32> {
+        self.0.clause_expr("limit")
+    }
+
+    /// The subquery's operators, in order (`on (where x > 0 | extend y = x)`); None when the
+    /// `on` clause is missing or is not a pipeline of operators.
+    pub fn subquery(&self) -> Option<Vec<u32>> {
+        let v = self.0.view;
+        let mut sub = self.0.clause_expr("on")?;
+        while v.kind(sub) == N::Paren {
+            sub = *v.children(sub).first()?;
+        }
+        match v.kind(sub) {
+            N::Pipeline => {
+                let ops: Vec<u32> = v.children(sub);
+                ops.iter().all(|o| v.kind(*o) == N::Operator).then_some(ops)
+            }
+            N::Operator => Some(vec![sub]),
+            _ => None,
+        }
+    }
+}
+
 /// `union [kind=inner|outer] [withsource=C] [isfuzzy=true] legs`, as the binder and the
 /// lowering read it.
 #[derive(Clone, Copy)]
@@ -905,5 +949,28 @@ mod tests {
             [None, Some(Type::Int), Some(Type::Unknown)]
         );
         assert!(ps[2].default.is_some());
+    }
+
+    #[test]
+    fn mv_apply_view() {
+        let q = "T | mv-apply with_itemindex=i x = d to typeof(long), e limit 3 on (where x > 0 | take 1)";
+        let p = crate::kql::parse(q);
+        let m = operators(&p, q)
+            .into_iter()
+            .find_map(MvApply::cast)
+            .unwrap();
+        assert_eq!(m.items().len(), 2);
+        assert_eq!(m.items()[0].to, Some(Type::Long));
+        assert_eq!(m.item_index().as_deref(), Some("i"));
+        assert!(m.limit().is_some());
+        assert_eq!(m.subquery().map(|s| s.len()), Some(2));
+        let q = "T | mv-apply d on (take 1)";
+        let p = crate::kql::parse(q);
+        let m = operators(&p, q)
+            .into_iter()
+            .find_map(MvApply::cast)
+            .unwrap();
+        assert_eq!(m.subquery().map(|s| s.len()), Some(1));
+        assert!(m.limit().is_none() && m.item_index().is_none());
     }
 }

@@ -1426,6 +1426,7 @@ impl<'a> Binder<'a> {
                 }
             }
             Some(K::Evaluate) => self.bind_evaluate(&p, input),
+            Some(K::MvApply) => self.bind_mv_apply(&p, input),
             Some(K::Invoke) => {
                 for k in kids {
                     self.expr(*k, Some(&input));
@@ -1439,7 +1440,6 @@ impl<'a> Binder<'a> {
                 | K::Fork
                 | K::GraphMatch
                 | K::MakeGraph
-                | K::MvApply
                 | K::Partition
                 | K::Reduce
                 | K::SampleDistinct
@@ -1709,6 +1709,65 @@ impl<'a> Binder<'a> {
         }
         if let Some(l) = view.limit() {
             self.expr(l, Some(&input));
+        }
+        out
+    }
+
+    /// Bind `mv-apply`: the subquery runs over the row with each item's column (dynamic, or
+    /// its `to typeof(T)`) and the item index; the result is the row's columns except those
+    /// expanded in place, each retyped by the subquery when it has it, then the subquery's
+    /// other columns (Kusto.Language's schema).
+    fn bind_mv_apply(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let view = super::ast::MvApply(self.op_view(p.op));
+        let mut row = input.clone();
+        let mut expanded: Vec<String> = Vec::new();
+        for item in view.items() {
+            self.expr(item.value, Some(&input));
+            let name = match item.name {
+                Some(n) => self.name_of(n).map(|(n, _)| n),
+                None => self.default_name(item.value),
+            };
+            match name {
+                Some(n) => {
+                    row.set(
+                        &n,
+                        item.to
+                            .filter(|t| *t != Type::Unknown)
+                            .unwrap_or(Type::Dynamic),
+                    );
+                    // A column expanded in place (`mv-apply d`) leaves the row's columns; a
+                    // named item (`x = d`, even `d = m`) leaves the row's `d` where it is.
+                    if item.name.is_none() && self.kind(item.value) == N::Name {
+                        expanded.push(n);
+                    }
+                }
+                None => row.open = true,
+            }
+        }
+        if let Some(idx) = view.item_index() {
+            row.set(&idx, Type::Long);
+        }
+        if let Some(l) = view.limit() {
+            self.expr(l, Some(&input));
+        }
+        let Some(ops) = view.subquery() else {
+            return Schema::open();
+        };
+        let mut sub = row;
+        for op in ops {
+            sub = self.operator(op, Some(sub));
+        }
+        let mut out = Schema {
+            columns: input
+                .columns
+                .iter()
+                .filter(|(n, _)| !expanded.contains(n))
+                .cloned()
+                .collect(),
+            open: input.open || sub.open,
+        };
+        for (n, t) in &sub.columns {
+            out.set(n, *t);
         }
         out
     }
