@@ -385,3 +385,26 @@ fn mv_apply_schemas_agree_with_kusto_language_in_binder_and_engine() {
         b.errors
     );
 }
+
+/// A plugin's declared output schema (`: (...)`) and `narrow`'s fixed one are the result in
+/// the binder (a closed schema) and the engine alike, as in Kusto.Language.
+#[test]
+fn plugin_output_schemas_agree_with_kusto_language_in_binder_and_engine() {
+    let Some((corpus, oracle)) =
+        corpus_and_oracle("plugin_output_schemas_agree_with_kusto_language_in_binder_and_engine")
+    else {
+        return;
+    };
+    let data = r#"datatable(a:string, b:long, c:string)["x", 1, "p", "x", 1, "q"]"#;
+    let queries: Vec<String> = [
+        "evaluate narrow()",
+        r#"extend d = dynamic({"k": 1}) | evaluate bag_unpack(d) : (a:string, k:long)"#,
+        "evaluate pivot(c) : (a:string, p:long, q:long)",
+        "evaluate pivot(c, sum(b)) : (a:string, p:long, q:long)",
+    ]
+    .map(|t| format!("{data} | {t}"))
+    .to_vec();
+    let (engine_checked, failures) = names_against_the_oracle(&oracle, &corpus, &queries);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(engine_checked, queries.len());
+}

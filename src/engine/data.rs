@@ -418,7 +418,9 @@ fn parse_range(
     let mut b = TableBuilder::new(schema);
     let file = std::fs::File::open(path).map_err(|e| (0, e.to_string()))?;
     let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
-    let mut line = String::new();
+    // Bytes, not a String: serde_json checks the UTF-8 of what it reads (`from_slice`), so
+    // the line is not validated twice.
+    let mut line: Vec<u8> = Vec::with_capacity(1024);
     let mut pos = start;
     if start > 0 {
         // The line that holds byte `start - 1` belongs to the range before.
@@ -435,17 +437,17 @@ fn parse_range(
     while pos < end {
         line.clear();
         let n = reader
-            .read_line(&mut line)
+            .read_until(b'\n', &mut line)
             .map_err(|e| (0, e.to_string()))?;
         if n == 0 {
             break;
         }
         pos += n as u64;
         lines += 1;
-        if line.trim().is_empty() {
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let mut de = serde_json::Deserializer::from_str(&line);
+        let mut de = serde_json::Deserializer::from_slice(&line);
         serde::de::DeserializeSeed::deserialize(RowSeed(&mut b), &mut de)
             .and_then(|_| de.end())
             .map_err(|e| (lines, e.to_string()))?;
@@ -1017,6 +1019,26 @@ mod tests {
         );
         let e = load_text("T.json", "[{\"A\": 1}, 3]", None).unwrap_err();
         assert!(e.contains("each row must be a JSON object"), "{e}");
+    }
+
+    /// Lines are read as bytes and serde_json checks their UTF-8: a line with invalid UTF-8
+    /// (inside a string or out of one) is an error at its line, not a panic or a mangled value.
+    #[test]
+    fn invalid_utf8_is_reported_at_its_line() {
+        let dir = std::env::temp_dir().join(format!("vigil-data-{}-utf8", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (i, bad) in [&b"{\"A\": \"x\xff\"}\n"[..], &b"{\"A\": 1}\xfe\n"[..]]
+            .iter()
+            .enumerate()
+        {
+            let p = dir.join(format!("T{i}.jsonl"));
+            let mut bytes = b"{\"A\": \"ok\"}\n".to_vec();
+            bytes.extend_from_slice(bad);
+            std::fs::write(&p, bytes).unwrap();
+            let e = load_file(&p, None).unwrap_err();
+            assert!(e.contains(&format!("T{i}.jsonl:2:")), "{e}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

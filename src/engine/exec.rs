@@ -2785,6 +2785,7 @@ impl<'a> Exec<'a> {
         match name {
             "pivot" => self.pivot(t, args, span, schema),
             "bag_unpack" => self.bag_unpack(t, args, span, schema),
+            "narrow" if args.is_empty() => self.narrow(t),
             "ipv4_lookup" | "ipv6_lookup" => self.ip_lookup(name, t, args, span),
             // `activity_counts_metrics(Id, Time, Start, End, Step [, Dims...])` and
             // `sliding_window_counts(Id, Time, Start, End, Lookback, Bin [, Dims...])`.
@@ -2895,6 +2896,33 @@ impl<'a> Exec<'a> {
     /// default), replaces it (`'replace_source'`) or is dropped (`'keep_source'`);
     /// `ignoredProperties` keys are not unpacked. With an output schema, the columns are the
     /// schema's, typed by it, and `*` in it stands for the other columns at its place.
+    /// `narrow()`: one row per cell, with the row's number (from 0), the column's name and the
+    /// value as `tostring` gives it (the plugin page's three columns).
+    fn narrow(&self, t: &Table) -> R<Table> {
+        let n = t.rows.saturating_mul(t.columns.len());
+        self.check_table(n, 3, "narrow()")?;
+        let (mut row, mut col, mut val) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let names: Vec<Value> = t.columns.iter().map(|c| Value::str(&c.name)).collect();
+        for i in 0..t.rows {
+            for (c, name) in t.columns.iter().zip(&names) {
+                row.push(Value::Long(i as i64));
+                col.push(name.clone());
+                val.push(Value::string(c.data.get(i).to_kusto_string()));
+            }
+        }
+        let schema = crate::kql::catalog::plugin_output("narrow").unwrap_or_default();
+        let columns = schema
+            .iter()
+            .zip([row, col, val])
+            .map(|((name, ty), data)| Column::new(*name, *ty, data))
+            .collect();
+        Ok(Table::new(columns))
+    }
+
     fn bag_unpack(
         &mut self,
         t: &Table,

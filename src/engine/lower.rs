@@ -1028,20 +1028,18 @@ impl<'a> Lower<'a> {
             Some(K::Partition) => self.partition(op),
             Some(K::Parse | K::ParseWhere) => self.lower_parse(&p),
             Some(K::MakeSeries) => self.make_series(op),
-            Some(K::Evaluate) => match self.operand(op) {
-                Some(c) if self.kind(c) == N::Call => match self.call(c) {
-                    Expr::Call(name, args, span) => Op::Evaluate(
+            Some(K::Evaluate) => {
+                let view = crate::kql::ast::Evaluate(self.op_view(op));
+                match view.call().map(|c| self.call(c)) {
+                    Some(Expr::Call(name, args, span)) => Op::Evaluate(
                         name,
                         args,
                         span,
-                        kids.iter()
-                            .find(|k| self.kind(**k) == N::Schema)
-                            .map(|s| self.schema_columns(*s)),
+                        view.output_schema_node().map(|s| self.schema_columns(s)),
                     ),
                     _ => Op::Unsupported("evaluate".into(), span),
-                },
-                _ => Op::Unsupported("evaluate".into(), span),
-            },
+                }
+            }
             Some(K::As) => match kids.iter().find_map(|k| self.name_of(*k)) {
                 Some(n) => Op::As(n),
                 None => Op::NoOp,
@@ -1425,30 +1423,14 @@ impl<'a> Lower<'a> {
         }
     }
 
+    /// A declared schema's columns; `*` (a plugin's other columns, at this place) as a column
+    /// named `*`.
     fn schema_columns(&self, schema: u32) -> Vec<(String, Type)> {
-        self.kids(schema)
+        crate::kql::ast::schema_decl(self.view(), schema)
             .into_iter()
-            .filter(|c| matches!(self.kind(*c), N::ColumnDecl | N::Wildcard))
-            .filter_map(|c| {
-                if self.kind(c) == N::Wildcard {
-                    // `*`: the plugin's other columns, at this place.
-                    return Some(("*".to_string(), Type::Dynamic));
-                }
-                let k = self.kids(c);
-                let name = self.name_of(*k.first()?)?;
-                let ty = k
-                    .get(1)
-                    .map(|t| {
-                        Type::parse(
-                            &self
-                                .toks(*t)
-                                .iter()
-                                .map(|x| self.tok_text(*x))
-                                .collect::<String>(),
-                        )
-                    })
-                    .unwrap_or(Type::String);
-                Some((name, ty))
+            .map(|c| match c {
+                crate::kql::ast::SchemaColumn::Column(n, t) => (n, t),
+                crate::kql::ast::SchemaColumn::Rest => ("*".to_string(), Type::Dynamic),
             })
             .collect()
     }

@@ -475,6 +475,25 @@ mod tests {
         assert_eq!((names, out.table.rows), (vec!["d", "a", "c"], 0));
     }
 
+    /// `narrow()`: a row per cell, numbered from 0, the value as `tostring` gives it (an empty
+    /// string for null).
+    #[test]
+    fn narrow_gives_a_row_per_cell() {
+        let q = "datatable(a:string, b:long)['x', 1, '', long(null)] | evaluate narrow()";
+        let out = run(q, &Sandbox::default(), OPTS).expect("runs");
+        let rows: Vec<String> = (0..out.table.rows)
+            .map(|i| {
+                out.table
+                    .columns
+                    .iter()
+                    .map(|c| c.data.get(i).to_kusto_string())
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect();
+        assert_eq!(rows, ["0|a|x", "0|b|1", "1|a|", "1|b|"]);
+    }
+
     /// Named arguments of `arg_min`/`arg_max` name the result columns (Kusto.Language's
     /// schemas: I, P, PC, Q, QC and I, P, R); they used to be lost, so a later reference to
     /// them failed on real content (the `activity_counts_metrics` rules).

@@ -532,6 +532,79 @@ impl<'a> Join<'a> {
     }
 }
 
+/// One entry of a declared schema (`datatable(a:string, ...)`, `externaldata (...)`,
+/// `parse-kv ... as (...)`, `evaluate plugin(...) : (...)`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SchemaColumn {
+    /// `Name: type` (the whole type text parsed; `Unknown` when it is missing, which Kusto
+    /// rejects as a syntax error).
+    Column(String, Type),
+    /// `*`: the input's other columns, at this place.
+    Rest,
+}
+
+/// The entries of a `Schema` node, in order.
+pub fn schema_decl(v: View<'_>, schema: u32) -> Vec<SchemaColumn> {
+    v.children(schema)
+        .into_iter()
+        .filter_map(|c| match v.kind(c) {
+            N::Wildcard => Some(SchemaColumn::Rest),
+            N::ColumnDecl => {
+                let k = v.children(c);
+                let (name, _) = v.name_of(*k.first()?)?;
+                let ty = k
+                    .get(1)
+                    .map(|t| {
+                        let text: String = v.tokens(*t).iter().map(|x| v.tok_text(*x)).collect();
+                        Type::parse(&text)
+                    })
+                    .unwrap_or(Type::Unknown);
+                Some(SchemaColumn::Column(name, ty))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// `evaluate [hints] plugin(args) [: (output schema)]`, as the binder and the lowering read
+/// it.
+#[derive(Clone, Copy)]
+pub struct Evaluate<'a>(pub Operator<'a>);
+
+impl<'a> Evaluate<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<Evaluate<'a>> {
+        (op.kind == Some(OpKind::Evaluate)).then_some(Evaluate(op))
+    }
+
+    /// The plugin call.
+    pub fn call(&self) -> Option<u32> {
+        self.0.operand().filter(|c| self.0.view.kind(*c) == N::Call)
+    }
+
+    /// The plugin's name in lower case.
+    pub fn plugin(&self) -> Option<String> {
+        let v = self.0.view;
+        let call = self.call()?;
+        let (name, _) = v.children(call).first().and_then(|n| v.name_of(*n))?;
+        Some(name.to_ascii_lowercase())
+    }
+
+    /// The declared output schema's node (`: (a:string, *)`), if any.
+    pub fn output_schema_node(&self) -> Option<u32> {
+        let v = self.0.view;
+        self.0
+            .children()
+            .into_iter()
+            .find(|k| v.kind(*k) == N::Schema)
+    }
+
+    /// The declared output schema, if any.
+    pub fn output_schema(&self) -> Option<Vec<SchemaColumn>> {
+        self.output_schema_node()
+            .map(|s| schema_decl(self.0.view, s))
+    }
+}
+
 /// `mv-apply [with_itemindex=I] items [limit n] on (subquery)`, as the binder and the
 /// lowering read it.
 #[derive(Clone, Copy)]
@@ -972,5 +1045,35 @@ mod tests {
             .unwrap();
         assert_eq!(m.subquery().map(|s| s.len()), Some(1));
         assert!(m.limit().is_none() && m.item_index().is_none());
+    }
+
+    #[test]
+    fn evaluate_view_and_schemas() {
+        let q = "T | evaluate hint.distribution = per_node bag_unpack(d, 'p_') : (a:string, *, b:dynamic)";
+        let p = crate::kql::parse(q);
+        let e = operators(&p, q)
+            .into_iter()
+            .find_map(Evaluate::cast)
+            .unwrap();
+        assert_eq!(e.plugin().as_deref(), Some("bag_unpack"));
+        assert!(e.call().is_some());
+        assert_eq!(
+            e.output_schema().unwrap(),
+            [
+                SchemaColumn::Column("a".into(), Type::String),
+                SchemaColumn::Rest,
+                SchemaColumn::Column("b".into(), Type::Dynamic)
+            ]
+        );
+        let q = "T | evaluate Narrow()";
+        let p = crate::kql::parse(q);
+        let e = operators(&p, q)
+            .into_iter()
+            .find_map(Evaluate::cast)
+            .unwrap();
+        assert_eq!(
+            (e.plugin().as_deref(), e.output_schema()),
+            (Some("narrow"), None)
+        );
     }
 }

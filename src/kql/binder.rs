@@ -1931,6 +1931,31 @@ impl<'a> Binder<'a> {
             }
             self.call(*k, Some(&open), BuiltinKind::Plugin);
         }
+        // A declared output schema (`: (a:string, b:long)`) is the result, as in
+        // Kusto.Language; with `*` (the input's other columns) it stays open. A plugin with a
+        // fixed output (`narrow`) has it.
+        let view = super::ast::Evaluate(self.op_view(p.op));
+        match view.output_schema() {
+            Some(cols) if !cols.contains(&super::ast::SchemaColumn::Rest) => {
+                out = Schema::new(
+                    cols.into_iter()
+                        .filter_map(|c| match c {
+                            super::ast::SchemaColumn::Column(n, t) => Some((n, t)),
+                            super::ast::SchemaColumn::Rest => None,
+                        })
+                        .collect(),
+                );
+            }
+            Some(_) => {}
+            None => {
+                if let Some(fixed) = view
+                    .plugin()
+                    .and_then(|n| crate::kql::catalog::plugin_output(&n))
+                {
+                    out = Schema::new(fixed.iter().map(|(n, t)| (n.to_string(), *t)).collect());
+                }
+            }
+        }
         out
     }
 
@@ -1947,22 +1972,13 @@ impl<'a> Binder<'a> {
         }
     }
 
+    /// A declared schema's named columns (`*` left out).
     fn schema_columns(&self, schema: u32) -> Vec<(String, Type)> {
-        self.children(schema)
+        super::ast::schema_decl(self.view(), schema)
             .into_iter()
-            .filter(|c| self.kind(*c) == N::ColumnDecl)
-            .filter_map(|c| {
-                let k = self.children(c);
-                let (n, _) = self.name_of(*k.first()?)?;
-                let ty = k
-                    .get(1)
-                    .and_then(|t| {
-                        self.tokens(*t)
-                            .first()
-                            .map(|t| Type::parse(self.tok_text(*t)))
-                    })
-                    .unwrap_or(Type::Unknown);
-                Some((n, ty))
+            .filter_map(|c| match c {
+                super::ast::SchemaColumn::Column(n, t) => Some((n, t)),
+                super::ast::SchemaColumn::Rest => None,
             })
             .collect()
     }

@@ -303,6 +303,20 @@ const TABLES: &str = include_str!("data/tables.tsv");
 const FUNCTIONS: &str = include_str!("data/functions.tsv");
 const BUILTINS: &str = include_str!("data/builtins.tsv");
 
+/// The fixed output schema of a plugin whose columns do not depend on its input or data
+/// (Kusto.Language's): `narrow()` gives `Row`, `Column` and `Value`. The binder announces it
+/// and the engine builds its result with these names and types.
+pub fn plugin_output(name: &str) -> Option<&'static [(&'static str, Type)]> {
+    match name {
+        "narrow" => Some(&[
+            ("Row", Type::Long),
+            ("Column", Type::String),
+            ("Value", Type::String),
+        ]),
+        _ => None,
+    }
+}
+
 /// The result-name rule `builtins.tsv` declares for a function called outside an
 /// aggregation (its `result_name` column; None for `-` or an unknown name): how an unnamed
 /// call's column is named (`kql::view`).
