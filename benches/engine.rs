@@ -142,6 +142,9 @@ fn main() {
     let path = dir.join("SecurityEvent.jsonl");
     std::fs::write(&path, secevent::to_jsonl(&rows, format_datetime)).unwrap();
     drop(rows);
+    // Flushed before either engine runs, so the first to run (vigil) does not load while the
+    // kernel writes the file back.
+    std::fs::File::open(&path).unwrap().sync_all().unwrap();
     let raw = raw_bytes(&path);
 
     let run = |cmd: &mut std::process::Command, who: &str| -> Option<serde_json::Value> {
