@@ -512,6 +512,10 @@ struct ColBuilder {
     values: Vec<Value>,
     strs: HashMap<Arc<str>, u32, foldhash::fast::FixedState>,
     scalars: HashMap<(u8, u64), u32, foldhash::fast::FixedState>,
+    /// The schema types the column `datetime`: a string cell is parsed as it arrives and
+    /// interned as its instant (no string is hashed or kept); one that does not parse is kept
+    /// as a string, which [`TableBuilder::finish`] casts as before.
+    datetime: bool,
 }
 
 impl ColBuilder {
@@ -521,6 +525,7 @@ impl ColBuilder {
             values: vec![Value::Null],
             strs: HashMap::default(),
             scalars: HashMap::default(),
+            datetime: false,
         }
     }
 
@@ -581,6 +586,7 @@ impl TableBuilder {
         for (n, t) in schema.unwrap_or_default() {
             let i = b.column(n);
             b.names[i].1 = Some(*t);
+            b.cols[i].datetime = *t == Type::DateTime;
         }
         b
     }
@@ -832,6 +838,11 @@ impl<'de> serde::de::Visitor<'de> for CellSeed<'_> {
         f.write_str("a JSON value")
     }
     fn visit_str<E>(self, s: &str) -> Result<u32, E> {
+        if self.0.datetime {
+            if let Some(t) = super::value::parse_datetime(s) {
+                return Ok(self.0.intern(Value::DateTime(t)));
+            }
+        }
         Ok(self.0.intern_str(s))
     }
     fn visit_unit<E>(self) -> Result<u32, E> {
@@ -1039,6 +1050,26 @@ mod tests {
             assert!(e.contains(&format!("T{i}.jsonl:2:")), "{e}");
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A column the schema types `datetime` is parsed as it loads: the instants are what the
+    /// cast gave before, two spellings of one instant are one value, and a cell that does not
+    /// parse is null, as the cast makes it.
+    #[test]
+    fn declared_datetime_columns_parse_as_they_load() {
+        let schema = [("T".to_string(), Type::DateTime)];
+        let t = load_text(
+            "D.jsonl",
+            "{\"T\": \"2026-01-01T00:00:00Z\"}\n{\"T\": \"2026-01-01 00:00:00\"}\n{\"T\": \"not a date\"}\n{\"T\": null}\n",
+            Some(&schema),
+        )
+        .unwrap();
+        let c = t.column("T").unwrap();
+        assert_eq!(c.ty, Type::DateTime);
+        let want = super::super::value::parse_datetime("2026-01-01T00:00:00Z").unwrap();
+        assert!(matches!(c.data.get(0), Value::DateTime(x) if *x == want));
+        assert!(matches!(c.data.get(1), Value::DateTime(x) if *x == want));
+        assert!(c.data.get(2).is_null() && c.data.get(3).is_null());
     }
 
     #[test]
