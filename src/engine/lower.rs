@@ -830,46 +830,23 @@ impl<'a> Lower<'a> {
     }
 
     fn patterns(&self, list: Option<u32>) -> Vec<String> {
-        let Some(l) = list else {
-            return Vec::new();
-        };
-        self.kids(l)
+        list.map(|l| crate::kql::ast::column_patterns(self.view(), l))
+            .unwrap_or_default()
             .into_iter()
-            .filter_map(|item| match self.kind(item) {
-                N::Name => self.name_of(item),
-                N::Wildcard => Some(self.toks(item).iter().map(|t| self.tok_text(*t)).collect()),
-                N::SortKey => self.kids(item).first().and_then(|n| self.name_of(*n)),
-                _ => None,
-            })
+            .map(|c| c.pattern)
             .collect()
     }
 
     fn reorder_patterns(&self, list: Option<u32>) -> Vec<(String, Option<NameOrder>)> {
-        let Some(l) = list else {
-            return Vec::new();
-        };
-        let pattern = |item: u32| match self.kind(item) {
-            N::Name => self.name_of(item),
-            N::Wildcard => Some(self.toks(item).iter().map(|t| self.tok_text(*t)).collect()),
-            _ => None,
-        };
-        self.kids(l)
+        list.map(|l| crate::kql::ast::column_patterns(self.view(), l))
+            .unwrap_or_default()
             .into_iter()
-            .filter_map(|item| {
-                if self.kind(item) != N::SortKey {
-                    return pattern(item).map(|p| (p, None));
-                }
-                let p = pattern(*self.kids(item).first()?)?;
-                let words: String = self
-                    .toks(item)
-                    .iter()
-                    .map(|t| self.tok_text(*t).to_ascii_lowercase())
-                    .collect();
-                let order = NameOrder {
-                    desc: words.ends_with("desc"),
-                    granny: words.contains("granny"),
-                };
-                Some((p, Some(order)))
+            .map(|c| {
+                let order = c.order.map(|o| NameOrder {
+                    desc: o.desc,
+                    granny: o.granny,
+                });
+                (c.pattern, order)
             })
             .collect()
     }
@@ -995,15 +972,14 @@ impl<'a> Lower<'a> {
             Some(K::ProjectAway) => Op::ProjectAway(self.patterns(first_list)),
             Some(K::ProjectKeep) => Op::ProjectKeep(self.patterns(first_list)),
             Some(K::ProjectReorder) => Op::ProjectReorder(self.reorder_patterns(first_list)),
-            Some(K::ProjectRename) => {
-                let mut pairs = Vec::new();
-                for a in self.assigns(first_list, false) {
-                    if let (Some(new), Expr::Name(old, _)) = (a.names.first(), &a.expr) {
-                        pairs.push((new.clone(), old.clone()));
-                    }
-                }
-                Op::ProjectRename(pairs)
-            }
+            Some(K::ProjectRename) => Op::ProjectRename(
+                first_list
+                    .map(|l| crate::kql::ast::renames(self.view(), l))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(new, old)| Some((new, self.name_of(old)?)))
+                    .collect(),
+            ),
             Some(K::Summarize) => self.lower_summarize(&p),
             // `distinct *`: a bare `*` token, no list.
             Some(K::Distinct) if first_list.is_none() => Op::Distinct(vec![Assign {

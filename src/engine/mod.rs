@@ -494,6 +494,22 @@ mod tests {
         assert_eq!(rows, ["0|a|x", "0|b|1", "1|a|", "1|b|"]);
     }
 
+    /// `project-reorder ... granny-asc` orders names with their numbers as numbers (`a2`
+    /// before `a10`); it used to be a syntax error.
+    #[test]
+    fn project_reorder_granny_orders_numbers_as_numbers() {
+        for (order, want) in [
+            ("granny-asc", ["a1", "a2", "a10", "b"]),
+            ("asc", ["a1", "a10", "a2", "b"]),
+            ("granny-desc", ["a10", "a2", "a1", "b"]),
+        ] {
+            let q = format!("print b = 1, a10 = 3, a2 = 4, a1 = 2 | project-reorder a* {order}");
+            let out = run(&q, &Sandbox::default(), OPTS).expect("runs");
+            let names: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(names, want, "{order}");
+        }
+    }
+
     /// Named arguments of `arg_min`/`arg_max` name the result columns (Kusto.Language's
     /// schemas: I, P, PC, Q, QC and I, P, R); they used to be lost, so a later reference to
     /// them failed on real content (the `activity_counts_metrics` rules).

@@ -532,6 +532,71 @@ impl<'a> Join<'a> {
     }
 }
 
+/// `project-reorder`'s order for a pattern (`asc`/`desc`, `granny-asc`/`granny-desc`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PatternOrder {
+    pub desc: bool,
+    pub granny: bool,
+}
+
+/// One column pattern of `project-away`, `project-keep` and `project-reorder`: a name or a
+/// wildcard pattern (`Event*`), with `project-reorder`'s order when one is given.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnPattern {
+    /// The `Name` or `Wildcard` node.
+    pub node: u32,
+    pub pattern: String,
+    pub order: Option<PatternOrder>,
+}
+
+/// The column patterns of a `project-away`/`project-keep`/`project-reorder` list, in order.
+pub fn column_patterns(v: View<'_>, list: u32) -> Vec<ColumnPattern> {
+    let pattern = |item: u32| match v.kind(item) {
+        N::Name => v.name_of(item).map(|(n, _)| n),
+        N::Wildcard => Some(v.tokens(item).iter().map(|t| v.tok_text(*t)).collect()),
+        _ => None,
+    };
+    v.children(list)
+        .into_iter()
+        .filter_map(|item| {
+            if v.kind(item) != N::SortKey {
+                return pattern(item).map(|p| ColumnPattern {
+                    node: item,
+                    pattern: p,
+                    order: None,
+                });
+            }
+            let node = *v.children(item).first()?;
+            let words: String = v
+                .tokens(item)
+                .iter()
+                .map(|t| v.tok_text(*t).to_ascii_lowercase())
+                .collect();
+            Some(ColumnPattern {
+                node,
+                pattern: pattern(node)?,
+                order: Some(PatternOrder {
+                    desc: words.ends_with("desc"),
+                    granny: words.contains("granny"),
+                }),
+            })
+        })
+        .collect()
+}
+
+/// The `New = Old` pairs of a `project-rename` list: the new name and the old name's node.
+pub fn renames(v: View<'_>, list: u32) -> Vec<(String, u32)> {
+    v.children(list)
+        .into_iter()
+        .filter(|item| v.kind(*item) == N::Assignment)
+        .filter_map(|item| {
+            let k = v.children(item);
+            let (new, _) = k.first().and_then(|n| v.name_of(*n))?;
+            Some((new, *k.get(1)?))
+        })
+        .collect()
+}
+
 /// One entry of a declared schema (`datatable(a:string, ...)`, `externaldata (...)`,
 /// `parse-kv ... as (...)`, `evaluate plugin(...) : (...)`).
 #[derive(Clone, Debug, PartialEq)]
@@ -1075,5 +1140,34 @@ mod tests {
             (e.plugin().as_deref(), e.output_schema()),
             (Some("narrow"), None)
         );
+    }
+
+    #[test]
+    fn project_patterns_and_renames() {
+        let q = "T | project-reorder B, Event* desc, C granny-asc | project-rename X = A, Y = B";
+        let p = crate::kql::parse(q);
+        let v = View {
+            tree: &p.tree,
+            text: q,
+        };
+        let lists: Vec<u32> = operators(&p, q)
+            .iter()
+            .filter_map(|o| o.first_list())
+            .collect();
+        let pats = column_patterns(v, lists[0]);
+        let shape: Vec<(&str, Option<(bool, bool)>)> = pats
+            .iter()
+            .map(|c| (c.pattern.as_str(), c.order.map(|o| (o.desc, o.granny))))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("B", None),
+                ("Event*", Some((true, false))),
+                ("C", Some((false, true)))
+            ]
+        );
+        let r: Vec<String> = renames(v, lists[1]).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(r, ["X", "Y"]);
     }
 }

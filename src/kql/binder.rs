@@ -1514,18 +1514,11 @@ impl<'a> Binder<'a> {
         let mut patterns = Vec::new();
         if let Some(l) = first_list {
             self.check_names(l, &input);
-            for item in self.children(l) {
-                match self.kind(item) {
-                    N::Name => patterns.extend(self.name_of(item).map(|(n, _)| n)),
-                    N::Wildcard => patterns.push(
-                        self.tokens(item)
-                            .iter()
-                            .map(|t| self.tok_text(*t))
-                            .collect::<String>(),
-                    ),
-                    _ => {}
-                }
-            }
+            patterns.extend(
+                super::ast::column_patterns(self.view(), l)
+                    .into_iter()
+                    .map(|c| c.pattern),
+            );
         }
         for (c, t) in &input.columns {
             let hit = patterns.iter().any(|p| glob_match(p, c));
@@ -1541,21 +1534,12 @@ impl<'a> Binder<'a> {
         let first_list = p.first_list;
         let mut out = input.clone();
         if let Some(l) = first_list {
-            for item in self.children(l) {
-                if self.kind(item) != N::Assignment {
-                    continue;
-                }
-                let k = self.children(item);
-                let (Some((new, _)), Some(old)) =
-                    (k.first().and_then(|n| self.name_of(*n)), k.get(1))
-                else {
-                    continue;
-                };
-                let ty = match self.expr(*old, Some(&input)) {
+            for (new, old) in super::ast::renames(self.view(), l) {
+                let ty = match self.expr(old, Some(&input)) {
                     Value::Scalar(t) => t,
                     _ => Type::Unknown,
                 };
-                if let Some((old_name, _)) = self.name_of(*old) {
+                if let Some((old_name, _)) = self.name_of(old) {
                     if let Some(c) = out.columns.iter_mut().find(|(c, _)| *c == old_name) {
                         *c = (new.clone(), ty);
                         continue;
@@ -1578,25 +1562,9 @@ impl<'a> Binder<'a> {
         };
         if let Some(l) = first_list {
             self.check_names(l, &input);
-            for item in self.children(l) {
-                let item = match self.kind(item) {
-                    N::SortKey => match self.children(item).first() {
-                        Some(c) => *c,
-                        None => continue,
-                    },
-                    _ => item,
-                };
-                let pattern = match self.kind(item) {
-                    N::Name => self.name_of(item).map(|(n, _)| n),
-                    N::Wildcard => Some(
-                        self.tokens(item)
-                            .iter()
-                            .map(|t| self.tok_text(*t))
-                            .collect(),
-                    ),
-                    _ => None,
-                };
-                let Some(pattern) = pattern else { continue };
+            for super::ast::ColumnPattern { pattern, .. } in
+                super::ast::column_patterns(self.view(), l)
+            {
                 for (c, t) in &input.columns {
                     if glob_match(&pattern, c) && out.get(c).is_none() {
                         out.columns.push((c.clone(), *t));

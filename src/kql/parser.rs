@@ -1828,10 +1828,29 @@ impl<'a> Parser<'a> {
             || self.eat_word("desc")
             || self.eat_word("granny-asc")
             || self.eat_word("granny-desc")
+            || self.eat_granny()
         {
             self.start_at(cp, N::SortKey);
             self.finish();
         }
+    }
+
+    /// `granny-asc`/`granny-desc` as the lexer gives them: `granny`, `-` and `asc`/`desc`,
+    /// written without spaces.
+    fn eat_granny(&mut self) -> bool {
+        let (g, m, w) = (self.nth(0), self.nth(1), self.nth(2));
+        let glued = g.end() == m.start && m.end() == w.start;
+        if !(glued
+            && self.at_word("granny")
+            && m.kind == T::Minus
+            && (self.nth_word(2, "asc") || self.nth_word(2, "desc")))
+        {
+            return false;
+        }
+        for _ in 0..3 {
+            self.bump();
+        }
+        true
     }
 
     fn column_item(&mut self, allow_assign: bool, allow_order: bool) {
