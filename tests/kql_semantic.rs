@@ -408,3 +408,76 @@ fn plugin_output_schemas_agree_with_kusto_language_in_binder_and_engine() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(engine_checked, queries.len());
 }
+
+/// `range`'s column type (a datetime or timespan start gives its type; numbers give real when
+/// any bound or the step is real, else long), in the binder's schema and the engine's result,
+/// names and types, against Kusto.Language. The binder used to take the step's type, so a
+/// datetime range with a timespan step was a timespan and a union with it split
+/// `TimeGenerated` in two (a false rejection of a published Sentinel health query).
+#[test]
+fn range_types_agree_with_kusto_language_in_binder_and_engine() {
+    let Some((corpus, oracle)) =
+        corpus_and_oracle("range_types_agree_with_kusto_language_in_binder_and_engine")
+    else {
+        return;
+    };
+    let queries: Vec<(String, String)> = [
+        "range x from 1 to 10 step 0.5",
+        "range x from 1.0 to 10 step 1",
+        "range x from datetime(2026-01-01) to datetime(2026-01-02) step 5m",
+        "range x from 1 to 10.5 step 1",
+        "range x from int(1) to 10 step 1",
+        "range x from 1h to 2h step 1m",
+        "let f = (s: datetime) { print TimeGenerated = now() | union (range TimeGenerated from s to s + 1h step 5m) }; f(datetime(2026-01-01))",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, q)| (i.to_string(), q.to_string()))
+    .collect();
+    let schema = corpus.join("schemas/sentinel-schema.json");
+    let verdicts = oracle.ask(
+        &[
+            "--mode",
+            "semantic",
+            "--result",
+            "--schema",
+            schema.to_str().unwrap(),
+        ],
+        &queries,
+    );
+    let mut failures = Vec::new();
+    for (id, q) in &queries {
+        let v = &verdicts[id];
+        assert!(
+            v.first_error().is_none(),
+            "probe {q}: Kusto.Language rejects it"
+        );
+        let theirs: Vec<(String, String)> = v.result.as_ref().unwrap().columns.clone();
+        let p = vigil::kql::parse(q);
+        let b = vigil::kql::binder::bind(q, &p.tree, Catalog::oracle_base());
+        let mine: Vec<(String, String)> = b
+            .result
+            .iter()
+            .flat_map(|s| s.columns.iter())
+            .map(|(n, t)| (n.clone(), t.name().to_string()))
+            .collect();
+        if mine != theirs {
+            failures.push(format!("binder: {q}: vigil {mine:?}, Kusto {theirs:?}"));
+        }
+        let opts = vigil::engine::RunOptions {
+            now: 0,
+            window: None,
+        };
+        let out = vigil::engine::run(q, &vigil::engine::Sandbox::default(), opts).expect("runs");
+        let got: Vec<(String, String)> = out
+            .table
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.ty.name().to_string()))
+            .collect();
+        if got != theirs {
+            failures.push(format!("engine: {q}: vigil {got:?}, Kusto {theirs:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

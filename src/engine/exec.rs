@@ -935,8 +935,11 @@ impl<'a> Exec<'a> {
         if let Some(c) = count {
             self.check_table(c.min(usize::MAX as u128) as usize, 1, "range")?;
         }
+        // The column's type is the binder's rule (`catalog::range_type`): `range x from 1 to
+        // 3 step 0.5` is real from its first value.
+        let ty = crate::kql::catalog::range_type(from.type_of(), to.type_of(), step.type_of());
         let mut data = Vec::new();
-        let mut cur = from.clone();
+        let mut cur = from.cast(ty);
         loop {
             match compare(&cur, &to) {
                 Some(std::cmp::Ordering::Greater) if up => break,
@@ -956,7 +959,6 @@ impl<'a> Exec<'a> {
                 break;
             }
         }
-        let ty = from.type_of();
         Ok(Table::new(vec![Column::new(name.to_string(), ty, data)]))
     }
 

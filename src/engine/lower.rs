@@ -1200,18 +1200,11 @@ impl<'a> Lower<'a> {
 
     /// Lower `range` to its plan operator.
     fn lower_range(&self, p: &OpParts) -> Op {
-        let op = p.op;
-        let kids = &p.kids;
+        let view = crate::kql::ast::Range(self.op_view(p.op));
         let span = p.span;
-        let name = kids
-            .iter()
-            .find_map(|k| self.name_of(*k))
-            .unwrap_or_default();
-        let get = |w: &str| {
-            self.clause(op, w)
-                .and_then(|c| self.kids(c).first().map(|e| self.expr(*e)))
-        };
-        match (get("from"), get("to"), get("step")) {
+        let name = view.name().unwrap_or_default();
+        let [from, to, step] = view.from_to_step().map(|e| e.map(|e| self.expr(e)));
+        match (from, to, step) {
             (Some(from), Some(to), Some(step)) => Op::Range {
                 name,
                 from,

@@ -532,6 +532,31 @@ impl<'a> Join<'a> {
     }
 }
 
+/// `range Name from a to b step s`, as the binder and the lowering read it.
+#[derive(Clone, Copy)]
+pub struct Range<'a>(pub Operator<'a>);
+
+impl<'a> Range<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<Range<'a>> {
+        (op.kind == Some(OpKind::Range)).then_some(Range(op))
+    }
+
+    /// The column's name.
+    pub fn name(&self) -> Option<String> {
+        let v = self.0.view;
+        self.0
+            .children()
+            .into_iter()
+            .find_map(|k| v.name_of(k))
+            .map(|(n, _)| n)
+    }
+
+    /// The `from`, `to` and `step` expressions.
+    pub fn from_to_step(&self) -> [Option<u32>; 3] {
+        ["from", "to", "step"].map(|w| self.0.clause_expr(w))
+    }
+}
+
 /// `project-reorder`'s order for a pattern (`asc`/`desc`, `granny-asc`/`granny-desc`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PatternOrder {
@@ -1169,5 +1194,14 @@ mod tests {
         );
         let r: Vec<String> = renames(v, lists[1]).into_iter().map(|(n, _)| n).collect();
         assert_eq!(r, ["X", "Y"]);
+    }
+
+    #[test]
+    fn range_view() {
+        let q = "range x from 1 to 10 step 2";
+        let p = crate::kql::parse(q);
+        let r = operators(&p, q).into_iter().find_map(Range::cast).unwrap();
+        assert_eq!(r.name().as_deref(), Some("x"));
+        assert!(r.from_to_step().iter().all(Option::is_some));
     }
 }

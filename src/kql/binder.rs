@@ -1830,23 +1830,17 @@ impl<'a> Binder<'a> {
 
     /// Bind `range`: the schema it outputs.
     fn bind_range(&mut self, p: &OpParts) -> Schema {
-        let kids = &p.kids;
-        let clauses = &p.clauses;
-        let name = kids
-            .iter()
-            .find_map(|k| self.name_of(*k))
-            .map(|(n, _)| n)
-            .unwrap_or_default();
-        let mut ty = Type::Long;
-        for c in clauses {
-            for e in self.children(*c) {
-                if let Value::Scalar(t) = self.expr(e, None) {
-                    if t != Type::Unknown && t != Type::Long {
-                        ty = t;
-                    }
-                }
-            }
-        }
+        let view = super::ast::Range(self.op_view(p.op));
+        let name = view.name().unwrap_or_default();
+        let types: Vec<Type> = view
+            .from_to_step()
+            .into_iter()
+            .map(|e| match e.map(|e| self.expr(e, None)) {
+                Some(Value::Scalar(t)) => t,
+                _ => Type::Unknown,
+            })
+            .collect();
+        let ty = crate::kql::catalog::range_type(types[0], types[1], types[2]);
         Schema::new(vec![(name, ty)])
     }
 

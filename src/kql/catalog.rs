@@ -303,6 +303,22 @@ const TABLES: &str = include_str!("data/tables.tsv");
 const FUNCTIONS: &str = include_str!("data/functions.tsv");
 const BUILTINS: &str = include_str!("data/builtins.tsv");
 
+/// The type of `range`'s column from the types of `from`, `to` and `step` (Kusto.Language's
+/// rule): a datetime or timespan start gives its type; numbers give real when any of the
+/// three is real, else long.
+pub fn range_type(from: Type, to: Type, step: Type) -> Type {
+    match from {
+        Type::DateTime | Type::TimeSpan => from,
+        _ if [from, to, step]
+            .iter()
+            .any(|t| matches!(t, Type::Real | Type::Decimal)) =>
+        {
+            Type::Real
+        }
+        _ => Type::Long,
+    }
+}
+
 /// The fixed output schema of a plugin whose columns do not depend on its input or data
 /// (Kusto.Language's): `narrow()` gives `Row`, `Column` and `Value`. The binder announces it
 /// and the engine builds its result with these names and types.
