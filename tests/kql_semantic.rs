@@ -247,22 +247,30 @@ fn names_against_the_oracle(
     corpus: &std::path::Path,
     queries: &[String],
 ) -> (usize, Vec<String>) {
+    columns_against_the_oracle(oracle, corpus, queries, false)
+}
+
+/// [`names_against_the_oracle`], comparing each column's type too (`name:type`) when
+/// `with_types` is set.
+fn columns_against_the_oracle(
+    oracle: &common::oracle::Oracle,
+    corpus: &std::path::Path,
+    queries: &[String],
+    with_types: bool,
+) -> (usize, Vec<String>) {
     let queries: Vec<(String, String)> = queries
         .iter()
         .enumerate()
         .map(|(i, q)| (i.to_string(), q.clone()))
         .collect();
-    let schema = corpus.join("schemas/sentinel-schema.json");
-    let verdicts = oracle.ask(
-        &[
-            "--mode",
-            "semantic",
-            "--result",
-            "--schema",
-            schema.to_str().unwrap(),
-        ],
-        &queries,
-    );
+    let verdicts = ask_semantic(oracle, corpus, &queries);
+    let column = |n: &str, t: &str| {
+        if with_types {
+            format!("{n}:{t}")
+        } else {
+            n.to_string()
+        }
+    };
     let catalog = Catalog::oracle_base();
     let (mut engine_checked, mut failures) = (0, Vec::new());
     for (id, q) in &queries {
@@ -272,11 +280,15 @@ fn names_against_the_oracle(
             "probe {q}: Kusto.Language rejects it ({}); fix the probe",
             v.first_error().unwrap().message
         );
-        let theirs: Vec<&str> = v.result_columns().collect();
+        let theirs: Vec<String> = v
+            .result
+            .iter()
+            .flat_map(|r| r.columns.iter().map(|(n, t)| column(n, t)))
+            .collect();
         let p = vigil::kql::parse(q);
         let b = vigil::kql::binder::bind(q, &p.tree, catalog);
         let mine: Vec<String> = match &b.result {
-            Some(s) if !s.open => s.columns.iter().map(|(c, _)| c.clone()).collect(),
+            Some(s) if !s.open => s.columns.iter().map(|(c, t)| column(c, t.name())).collect(),
             _ => vec!["(open)".into()],
         };
         if mine != theirs {
@@ -289,7 +301,12 @@ fn names_against_the_oracle(
         match vigil::engine::run(q, &vigil::engine::Sandbox::default(), opts) {
             Ok(out) => {
                 engine_checked += 1;
-                let got: Vec<&str> = out.table.columns.iter().map(|c| c.name.as_str()).collect();
+                let got: Vec<String> = out
+                    .table
+                    .columns
+                    .iter()
+                    .map(|c| column(&c.name, c.ty.name()))
+                    .collect();
                 if got != theirs {
                     failures.push(format!("engine: {q}: vigil {got:?}, Kusto {theirs:?}"));
                 }
@@ -301,6 +318,25 @@ fn names_against_the_oracle(
         }
     }
     (engine_checked, failures)
+}
+
+/// Kusto.Language's semantic verdicts, with result columns, against the shared schema.
+fn ask_semantic(
+    oracle: &common::oracle::Oracle,
+    corpus: &std::path::Path,
+    queries: &[(String, String)],
+) -> std::collections::BTreeMap<String, common::oracle::Verdict> {
+    let schema = corpus.join("schemas/sentinel-schema.json");
+    oracle.ask(
+        &[
+            "--mode",
+            "semantic",
+            "--result",
+            "--schema",
+            schema.to_str().unwrap(),
+        ],
+        queries,
+    )
 }
 
 /// Generated names (`Column1`, ...) as Kusto.Language gives them: never twice in a query,
@@ -368,11 +404,7 @@ fn mv_apply_schemas_agree_with_kusto_language_in_binder_and_engine() {
     assert_eq!(engine_checked, queries.len());
     // An unknown name inside the subquery is an error in both.
     let bad = format!("{row} | mv-apply d on (where nope > 0)");
-    let schema = corpus.join("schemas/sentinel-schema.json");
-    let verdicts = oracle.ask(
-        &["--mode", "semantic", "--schema", schema.to_str().unwrap()],
-        &[("bad".to_string(), bad.clone())],
-    );
+    let verdicts = ask_semantic(&oracle, &corpus, &[("bad".to_string(), bad.clone())]);
     assert!(
         verdicts["bad"].first_error().is_some(),
         "Kusto.Language rejects it"
@@ -421,7 +453,7 @@ fn range_types_agree_with_kusto_language_in_binder_and_engine() {
     else {
         return;
     };
-    let queries: Vec<(String, String)> = [
+    let queries: Vec<String> = [
         "range x from 1 to 10 step 0.5",
         "range x from 1.0 to 10 step 1",
         "range x from datetime(2026-01-01) to datetime(2026-01-02) step 5m",
@@ -430,54 +462,9 @@ fn range_types_agree_with_kusto_language_in_binder_and_engine() {
         "range x from 1h to 2h step 1m",
         "let f = (s: datetime) { print TimeGenerated = now() | union (range TimeGenerated from s to s + 1h step 5m) }; f(datetime(2026-01-01))",
     ]
-    .iter()
-    .enumerate()
-    .map(|(i, q)| (i.to_string(), q.to_string()))
-    .collect();
-    let schema = corpus.join("schemas/sentinel-schema.json");
-    let verdicts = oracle.ask(
-        &[
-            "--mode",
-            "semantic",
-            "--result",
-            "--schema",
-            schema.to_str().unwrap(),
-        ],
-        &queries,
-    );
-    let mut failures = Vec::new();
-    for (id, q) in &queries {
-        let v = &verdicts[id];
-        assert!(
-            v.first_error().is_none(),
-            "probe {q}: Kusto.Language rejects it"
-        );
-        let theirs: Vec<(String, String)> = v.result.as_ref().unwrap().columns.clone();
-        let p = vigil::kql::parse(q);
-        let b = vigil::kql::binder::bind(q, &p.tree, Catalog::oracle_base());
-        let mine: Vec<(String, String)> = b
-            .result
-            .iter()
-            .flat_map(|s| s.columns.iter())
-            .map(|(n, t)| (n.clone(), t.name().to_string()))
-            .collect();
-        if mine != theirs {
-            failures.push(format!("binder: {q}: vigil {mine:?}, Kusto {theirs:?}"));
-        }
-        let opts = vigil::engine::RunOptions {
-            now: 0,
-            window: None,
-        };
-        let out = vigil::engine::run(q, &vigil::engine::Sandbox::default(), opts).expect("runs");
-        let got: Vec<(String, String)> = out
-            .table
-            .columns
-            .iter()
-            .map(|c| (c.name.clone(), c.ty.name().to_string()))
-            .collect();
-        if got != theirs {
-            failures.push(format!("engine: {q}: vigil {got:?}, Kusto {theirs:?}"));
-        }
-    }
+    .map(String::from)
+    .to_vec();
+    let (engine_checked, failures) = columns_against_the_oracle(&oracle, &corpus, &queries, true);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(engine_checked, queries.len());
 }

@@ -2182,15 +2182,7 @@ impl<'a> Exec<'a> {
                 let numbers = cur.column(ROW).cloned();
                 match numbers {
                     Some(numbers) if is_projection => {
-                        let bare = Table {
-                            columns: cur
-                                .columns
-                                .iter()
-                                .filter(|c| c.name != ROW)
-                                .cloned()
-                                .collect(),
-                            rows: cur.rows,
-                        };
+                        let bare = without_column(&cur, ROW);
                         let mut next = self.op(Arc::new(bare), op)?;
                         next.set(numbers);
                         cur = Arc::new(next);
@@ -2207,15 +2199,7 @@ impl<'a> Exec<'a> {
             let src: Vec<usize> = (0..cur.rows)
                 .map(|i| rows.data.get(i).as_i64().unwrap_or(0) as usize)
                 .collect();
-            let bare = Table {
-                columns: cur
-                    .columns
-                    .iter()
-                    .filter(|c| c.name != ROW)
-                    .cloned()
-                    .collect(),
-                rows: cur.rows,
-            };
+            let bare = without_column(&cur, ROW);
             return Ok(applied(&t.take(&src), &expanded, &bare));
         }
         let mut parts: Vec<(String, Arc<Table>)> = Vec::new();
@@ -4338,6 +4322,19 @@ fn binary(op: BinOp, x: Cv, y: Cv, n: usize, span: Span) -> R<Cv> {
     }
 }
 
+/// `t` without its column `name`.
+fn without_column(t: &Table, name: &str) -> Table {
+    Table {
+        columns: t
+            .columns
+            .iter()
+            .filter(|c| c.name != name)
+            .cloned()
+            .collect(),
+        rows: t.rows,
+    }
+}
+
 /// `mv-apply`'s result from the outer rows (aligned with the subquery's rows) and the
 /// subquery's result: the outer columns except those expanded in place, each the subquery's column
 /// when it has one of that name, then the subquery's other columns.
@@ -4390,20 +4387,21 @@ fn stored_function(
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
-    let call = format!("\n{name}({})", args.join(", "));
-    let parsed = crate::kql::parse(&decl);
-    if let Some(e) = parsed.errors.first() {
-        return Err(EngineError::new(
-            format!("the function `{name}` does not parse: {}", e.message),
-            None,
-        ));
-    }
-    // The declaration and a call, bound together; the call adds nothing to the plan taken.
-    let text = format!("{decl}{call}");
+    // The declaration and a call, parsed and bound together (one parse on the usual path);
+    // the call adds nothing to the plan taken. The declaration alone is parsed only to report
+    // its own error.
+    let text = format!("{decl}\n{name}({})", args.join(", "));
     let with_call = crate::kql::parse(&text);
     let q = if with_call.errors.is_empty() {
         super::plan(&text, &with_call.tree, catalog)
     } else {
+        let parsed = crate::kql::parse(&decl);
+        if let Some(e) = parsed.errors.first() {
+            return Err(EngineError::new(
+                format!("the function `{name}` does not parse: {}", e.message),
+                None,
+            ));
+        }
         super::lower::lower(&decl, &parsed.tree)
     };
     for s in q.statements {

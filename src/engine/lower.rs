@@ -1152,14 +1152,19 @@ impl<'a> Lower<'a> {
     /// Lower `mv-apply` to its plan operator.
     fn lower_mv_apply(&self, p: &OpParts) -> Op {
         let view = crate::kql::ast::MvApply(self.op_view(p.op));
-        let items = view.items().iter().map(|it| self.mv_item(it)).collect();
+        let expansion = view.expansion();
+        let items = expansion
+            .items()
+            .iter()
+            .map(|it| self.mv_item(it))
+            .collect();
         let Some(sub) = view.subquery() else {
             return Op::Unsupported("mv-apply without an `on (...)` subquery".into(), p.span);
         };
         Op::MvApply {
             items,
-            index: view.item_index(),
-            limit: view.limit().map(|e| self.expr(e)),
+            index: expansion.item_index(),
+            limit: expansion.limit().map(|e| self.expr(e)),
             ops: sub.into_iter().map(|o| self.operator(o)).collect(),
         }
     }

@@ -705,19 +705,9 @@ impl<'a> MvApply<'a> {
         (op.kind == Some(OpKind::MvApply)).then_some(MvApply(op))
     }
 
-    /// The expanded columns, each with the type its `to typeof(T)` gives.
-    pub fn items(&self) -> Vec<MvExpandItem> {
-        self.0.expansion_items()
-    }
-
-    /// `with_itemindex=I`: the index column's name.
-    pub fn item_index(&self) -> Option<String> {
-        self.0.param("with_itemindex")
-    }
-
-    /// `limit n`.
-    pub fn limit(&self) -> Option<u32> {
-        self.0.clause_expr("limit")
+    /// The expansion it shares with `mv-expand`: items, `with_itemindex`, `limit`.
+    pub fn expansion(&self) -> MvExpand<'a> {
+        MvExpand(self.0)
     }
 
     /// The subquery's operators, in order (`on (where x > 0 | extend y = x)`); None when the
@@ -1122,10 +1112,11 @@ mod tests {
             .into_iter()
             .find_map(MvApply::cast)
             .unwrap();
-        assert_eq!(m.items().len(), 2);
-        assert_eq!(m.items()[0].to, Some(Type::Long));
-        assert_eq!(m.item_index().as_deref(), Some("i"));
-        assert!(m.limit().is_some());
+        let e = m.expansion();
+        assert_eq!(e.items().len(), 2);
+        assert_eq!(e.items()[0].to, Some(Type::Long));
+        assert_eq!(e.item_index().as_deref(), Some("i"));
+        assert!(e.limit().is_some());
         assert_eq!(m.subquery().map(|s| s.len()), Some(2));
         let q = "T | mv-apply d on (take 1)";
         let p = crate::kql::parse(q);
@@ -1134,7 +1125,7 @@ mod tests {
             .find_map(MvApply::cast)
             .unwrap();
         assert_eq!(m.subquery().map(|s| s.len()), Some(1));
-        assert!(m.limit().is_none() && m.item_index().is_none());
+        assert!(m.expansion().limit().is_none() && m.expansion().item_index().is_none());
     }
 
     #[test]

@@ -1658,27 +1658,42 @@ impl<'a> Binder<'a> {
         if let Some(idx) = view.item_index() {
             out.set(&idx, Type::Long);
         }
-        // Each item's column: dynamic, or the type its `to typeof(T)` gives.
+        self.bind_expansion(view, &input, &mut out);
+        out
+    }
+
+    /// Bind the items and `limit` of `mv-expand`/`mv-apply` over `input`, setting each item's
+    /// column in `out` (dynamic, or the type its `to typeof(T)` gives; `out` is open when an
+    /// item has no name). Returns the columns expanded in place: an unnamed column item
+    /// (`mv-apply d`), not a named one (`x = d`, even `d = m`).
+    fn bind_expansion(
+        &mut self,
+        view: super::ast::MvExpand<'_>,
+        input: &Schema,
+        out: &mut Schema,
+    ) -> Vec<String> {
+        let mut in_place = Vec::new();
         for item in view.items() {
-            self.expr(item.value, Some(&input));
+            self.expr(item.value, Some(input));
             let name = match item.name {
                 Some(n) => self.name_of(n).map(|(n, _)| n),
                 None => self.default_name(item.value),
             };
             match name {
-                Some(n) => out.set(
-                    &n,
-                    item.to
-                        .filter(|t| *t != Type::Unknown)
-                        .unwrap_or(Type::Dynamic),
-                ),
+                Some(n) => {
+                    let ty = item.to.filter(|t| *t != Type::Unknown);
+                    out.set(&n, ty.unwrap_or(Type::Dynamic));
+                    if item.name.is_none() && self.kind(item.value) == N::Name {
+                        in_place.push(n);
+                    }
+                }
                 None => out.open = true,
             }
         }
         if let Some(l) = view.limit() {
-            self.expr(l, Some(&input));
+            self.expr(l, Some(input));
         }
-        out
+        in_place
     }
 
     /// Bind `mv-apply`: the subquery runs over the row with each item's column (dynamic, or
@@ -1688,35 +1703,9 @@ impl<'a> Binder<'a> {
     fn bind_mv_apply(&mut self, p: &OpParts, input: Schema) -> Schema {
         let view = super::ast::MvApply(self.op_view(p.op));
         let mut row = input.clone();
-        let mut expanded: Vec<String> = Vec::new();
-        for item in view.items() {
-            self.expr(item.value, Some(&input));
-            let name = match item.name {
-                Some(n) => self.name_of(n).map(|(n, _)| n),
-                None => self.default_name(item.value),
-            };
-            match name {
-                Some(n) => {
-                    row.set(
-                        &n,
-                        item.to
-                            .filter(|t| *t != Type::Unknown)
-                            .unwrap_or(Type::Dynamic),
-                    );
-                    // A column expanded in place (`mv-apply d`) leaves the row's columns; a
-                    // named item (`x = d`, even `d = m`) leaves the row's `d` where it is.
-                    if item.name.is_none() && self.kind(item.value) == N::Name {
-                        expanded.push(n);
-                    }
-                }
-                None => row.open = true,
-            }
-        }
-        if let Some(idx) = view.item_index() {
+        let expanded = self.bind_expansion(view.expansion(), &input, &mut row);
+        if let Some(idx) = view.expansion().item_index() {
             row.set(&idx, Type::Long);
-        }
-        if let Some(l) = view.limit() {
-            self.expr(l, Some(&input));
         }
         let Some(ops) = view.subquery() else {
             return Schema::open();
