@@ -21,6 +21,7 @@ pub mod functions;
 pub mod geoip;
 pub mod hashes;
 pub mod ir;
+pub mod jsonl;
 pub mod lower;
 pub mod parse_kv;
 pub mod patterns;
