@@ -468,3 +468,42 @@ fn range_types_agree_with_kusto_language_in_binder_and_engine() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(engine_checked, queries.len());
 }
+
+/// The columns of `top-nested` (keys made unique over the levels, `aggregated_<key>` unless
+/// named), `top-hitters`, `sample-distinct`, `reduce`, `partition` and `T | search`, names and
+/// types, in the binder's schema and (where the engine runs the operator) its result, against
+/// Kusto.Language. The binder used to leave all of them open, so nothing after them was
+/// checked and the engine named their columns alone.
+#[test]
+fn ranking_and_partition_schemas_agree_with_kusto_language_in_binder_and_engine() {
+    let Some((corpus, oracle)) = corpus_and_oracle(
+        "ranking_and_partition_schemas_agree_with_kusto_language_in_binder_and_engine",
+    ) else {
+        return;
+    };
+    let data = r#"datatable(a:string, b:long, c:real, t:datetime)["x", 1, 0.5, datetime(2026-01-01), "y", 2, 1.5, datetime(2026-01-02), "x", 3, 2.5, datetime(2026-01-03)]"#;
+    let engine_runs = [
+        "top-nested 2 of a by sum(b), top-nested of a by count() asc",
+        "top-nested of tostring(b) by avg(c), top-nested 1 of bin(t, 1d) by max(c)",
+        "top-nested of U = a by s = max(t), top-nested of strlen(a) by dcount(b)",
+        "partition by a (summarize n = count(), m = max(t) by b)",
+        "partition hint.strategy=shuffle by a (top 1 by b | project a, c)",
+        r#"search "x""#,
+        r#"top-nested of a by count() | where aggregated_a > 1 | project a"#,
+    ];
+    let binder_only = [
+        r#"top-nested 2 of a with others = "rest" by count()"#,
+        "top-hitters 2 of a",
+        "top-hitters 2 of a by c",
+        "sample-distinct 2 of b",
+        r#"reduce by a with threshold=0.5, characters="-""#,
+    ];
+    let queries: Vec<String> = engine_runs
+        .iter()
+        .chain(&binder_only)
+        .map(|t| format!("{data} | {t}"))
+        .collect();
+    let (engine_checked, failures) = columns_against_the_oracle(&oracle, &corpus, &queries, true);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(engine_checked, engine_runs.len());
+}

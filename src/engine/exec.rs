@@ -593,6 +593,20 @@ impl<'a> Exec<'a> {
     fn op(&mut self, t: Arc<Table>, op: &Op) -> R<Table> {
         match op {
             Op::Where(pred) => self.where_(&t, pred),
+            Op::Search { predicate, table } => {
+                let found = self.where_(&t, predicate)?;
+                let rest = without_column(&found, "$table");
+                let mut columns = vec![Column {
+                    name: "$table".into(),
+                    ty: Type::String,
+                    data: Data::dict(vec![0; rest.rows], vec![Value::string(table.clone())]),
+                }];
+                columns.extend(rest.columns);
+                Ok(Table {
+                    columns,
+                    rows: rest.rows,
+                })
+            }
             Op::Scan {
                 match_id,
                 declare,

@@ -284,6 +284,12 @@ pub enum Op {
         predicate: Expr,
         project: Option<Vec<String>>,
     },
+    /// `T | search Predicate`: the rows that match, after a `$table` column naming the source
+    /// (the pipeline's table as written; empty when the source is not a name).
+    Search {
+        predicate: Expr,
+        table: String,
+    },
     /// `top-nested [N] of Key by Aggregation [asc|desc], top-nested ...`.
     TopNested(Vec<TopLevel>),
     /// `partition by Column (subquery)`: the subquery run over each value's rows, the

@@ -606,7 +606,7 @@ impl<'a> Lower<'a> {
 
     fn pipeline(&self, id: u32) -> Expr {
         let k = self.kids(id);
-        let mut iter = k.into_iter().peekable();
+        let mut iter = k.clone().into_iter().peekable();
         let source = match iter.peek() {
             Some(&first) if self.kind(first) == N::Operator => {
                 iter.next();
@@ -619,9 +619,19 @@ impl<'a> Lower<'a> {
             }
             None => return self.unsupported("empty pipeline".into(), id),
         };
+        let source_name = k
+            .first()
+            .filter(|f| self.kind(**f) == N::Name)
+            .and_then(|f| self.name_of(*f));
         let ops = iter
             .filter(|o| self.kind(*o) == N::Operator)
-            .map(|o| self.operator(o))
+            .map(|o| match self.operator(o) {
+                Op::Search { predicate, .. } => Op::Search {
+                    predicate,
+                    table: source_name.clone().unwrap_or_default(),
+                },
+                op => op,
+            })
             .collect();
         Expr::Pipe(Box::new(source), ops)
     }
@@ -1048,8 +1058,12 @@ impl<'a> Lower<'a> {
                 None => Op::Unsupported("sample".into(), span),
             },
             Some(K::Scan) => self.scan(op),
-            // `T | search ...`: a filter (the source form is lowered in `search_source`).
-            Some(K::Search) => Op::Where(self.search_predicate(op)),
+            // `T | search ...`: a filter with `$table` (the source form is lowered in
+            // `search_source`); `pipeline` names the table.
+            Some(K::Search) => Op::Search {
+                predicate: self.search_predicate(op),
+                table: String::new(),
+            },
             Some(
                 K::Consume
                 | K::Facet
@@ -1451,80 +1465,57 @@ impl<'a> Lower<'a> {
 
     /// `partition [hints] by Column (operators)`.
     fn partition(&self, op: u32) -> Op {
-        let span = self.span(op);
-        let by = self
-            .clause(op, "by")
-            .and_then(|c| self.kids(c).first().and_then(|n| self.name_of(*n)));
-        let sub = self.operand(op).map(|s| match self.kind(s) {
-            N::Paren => self.kids(s).first().copied().unwrap_or(s),
-            _ => s,
-        });
-        // `( operators )` over each partition; the `{ ... }` form with a source is not
-        // supported yet.
-        let ops: Option<Vec<Op>> = sub.and_then(|s| match self.kind(s) {
-            N::Pipeline
-                if self
-                    .kids(s)
-                    .first()
-                    .is_some_and(|k| self.kind(*k) == N::Operator) =>
-            {
-                Some(
-                    self.kids(s)
-                        .into_iter()
-                        .filter(|o| self.kind(*o) == N::Operator)
-                        .map(|o| self.operator(o))
-                        .collect(),
-                )
-            }
-            N::Operator => Some(vec![self.operator(s)]),
-            _ => None,
-        });
+        let view = crate::kql::ast::Partition(self.op_view(op));
+        let by = view.by().and_then(|n| self.name_of(n));
+        // The `{ ... }` form with a source of its own is not supported yet.
+        let ops = view
+            .subquery()
+            .map(|ops| ops.into_iter().map(|o| self.operator(o)).collect());
         match (by, ops) {
             (Some(by), Some(ops)) => Op::Partition { by, ops },
-            _ => Op::Unsupported("partition other than `by Column (operators)`".into(), span),
+            _ => Op::Unsupported(
+                "partition other than `by Column (operators)`".into(),
+                self.span(op),
+            ),
         }
     }
 
-    /// `top-nested [N] of [Name =] Expr [with others = X] by [Name =] Aggregation [asc|desc],
-    /// ...`: one level per clause; the aggregation's column is `aggregated_{key}` unless named.
+    /// `top-nested [N] of [Name =] Expr by [Name =] Aggregation [asc|desc], ...`: one level per
+    /// clause, named as the binder named them (the key's name made unique, the aggregation
+    /// `aggregated_{key}` unless named).
     fn top_nested(&self, op: u32) -> Op {
         let span = self.span(op);
-        let Some(list) = self.kids(op).into_iter().find(|k| self.kind(*k) == N::List) else {
-            return Op::Unsupported("top-nested without levels".into(), span);
+        let Some(levels) = crate::kql::ast::TopNested(self.op_view(op)).levels() else {
+            return Op::Unsupported("top-nested level".into(), span);
         };
-        let mut levels = Vec::new();
-        for c in self.kids(list) {
-            let words: Vec<String> = self
-                .toks(c)
-                .iter()
-                .map(|t| self.tok_text(*t).to_ascii_lowercase())
-                .collect();
-            if words.iter().any(|w| w == "others") {
+        let mut out = Vec::new();
+        for l in levels {
+            if l.others.is_some() {
                 return Op::Unsupported("top-nested with others".into(), span);
             }
-            let kids = self.kids(c);
-            // [N], key, aggregation.
-            let (n, key, agg) = match kids.as_slice() {
-                [n, key, agg] => (Some(self.expr(*n)), *key, *agg),
-                [key, agg] => (None, *key, *agg),
-                _ => return Op::Unsupported("top-nested level".into(), span),
-            };
-            let key = self.assign(key, false);
-            let Some(key_name) = key.names.first().cloned() else {
+            let mut key = self.assign(l.key, false);
+            let Some(key_name) = self
+                .generated_name(l.key)
+                .or_else(|| key.names.first().cloned())
+            else {
                 return Op::Unsupported("top-nested key without a name".into(), span);
             };
-            let mut agg_assign = self.assign(agg, true);
-            if self.kind(agg) != N::Assignment {
-                agg_assign.names = vec![format!("aggregated_{key_name}")];
-            }
-            levels.push(TopLevel {
-                n,
+            key.names = vec![key_name.clone()];
+            let mut agg = self.assign(l.aggregation, true);
+            agg.names = vec![self.generated_name(l.aggregation).unwrap_or_else(|| {
+                match self.kind(l.aggregation) {
+                    N::Assignment => agg.names.first().cloned().unwrap_or_default(),
+                    _ => format!("aggregated_{key_name}"),
+                }
+            })];
+            out.push(TopLevel {
+                n: l.count.map(|n| self.expr(n)),
                 key,
-                agg: agg_assign,
-                desc: !words.iter().any(|w| w == "asc"),
+                agg,
+                desc: !l.asc,
             });
         }
-        Op::TopNested(levels)
+        Op::TopNested(out)
     }
 
     /// `parse-kv Expr as (Key:type, ...) [with (pair_delimiter=..., kv_delimiter=...,

@@ -713,19 +713,136 @@ impl<'a> MvApply<'a> {
     /// The subquery's operators, in order (`on (where x > 0 | extend y = x)`); None when the
     /// `on` clause is missing or is not a pipeline of operators.
     pub fn subquery(&self) -> Option<Vec<u32>> {
+        subquery_operators(self.0.view, self.0.clause_expr("on")?)
+    }
+}
+
+/// The operators of a parenthesized subquery that reads its input row set (`(where x > 0 |
+/// extend y = x)`); None when it is not a pipeline of operators.
+fn subquery_operators(v: View<'_>, mut sub: u32) -> Option<Vec<u32>> {
+    while v.kind(sub) == N::Paren {
+        sub = *v.children(sub).first()?;
+    }
+    match v.kind(sub) {
+        N::Pipeline => {
+            let ops: Vec<u32> = v.children(sub);
+            ops.iter().all(|o| v.kind(*o) == N::Operator).then_some(ops)
+        }
+        N::Operator => Some(vec![sub]),
+        _ => None,
+    }
+}
+
+/// One level of `top-nested`: `[N] of Key [with others = X] by Aggregation [asc | desc]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TopNestedLevel {
+    pub count: Option<u32>,
+    /// The key (`Name = Expr` or an expression).
+    pub key: u32,
+    /// `with others = X`.
+    pub others: Option<u32>,
+    /// The aggregation (`Name = Aggregation` or an aggregation).
+    pub aggregation: u32,
+    pub asc: bool,
+}
+
+/// `top-nested` levels, as the binder and the lowering read them.
+#[derive(Clone, Copy)]
+pub struct TopNested<'a>(pub Operator<'a>);
+
+impl<'a> TopNested<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<TopNested<'a>> {
+        (op.kind == Some(OpKind::TopNested)).then_some(TopNested(op))
+    }
+
+    /// The levels in order; None when one lacks its key or its aggregation.
+    pub fn levels(&self) -> Option<Vec<TopNestedLevel>> {
         let v = self.0.view;
-        let mut sub = self.0.clause_expr("on")?;
-        while v.kind(sub) == N::Paren {
-            sub = *v.children(sub).first()?;
-        }
-        match v.kind(sub) {
-            N::Pipeline => {
-                let ops: Vec<u32> = v.children(sub);
-                ops.iter().all(|o| v.kind(*o) == N::Operator).then_some(ops)
-            }
-            N::Operator => Some(vec![sub]),
-            _ => None,
-        }
+        let list = self.0.first_list()?;
+        v.children(list)
+            .into_iter()
+            .map(|clause| {
+                // Each node takes its role from the word before it.
+                let (mut count, mut key, mut others, mut aggregation) = (None, None, None, None);
+                let mut asc = false;
+                let mut word = String::new();
+                for child in &v.tree.node(clause).children {
+                    match *child {
+                        Child::Token(t) => {
+                            let tok = v.tree.tokens[t as usize];
+                            if tok.kind == T::Ident {
+                                word = v.tok_text(tok).to_ascii_lowercase();
+                                asc |= word == "asc";
+                                asc &= word != "desc";
+                            }
+                        }
+                        Child::Node(n) => match word.as_str() {
+                            "of" => key = Some(n),
+                            "others" => others = Some(n),
+                            "by" => aggregation = Some(n),
+                            _ => count = Some(n),
+                        },
+                    }
+                }
+                Some(TopNestedLevel {
+                    count,
+                    key: key?,
+                    others,
+                    aggregation: aggregation?,
+                    asc,
+                })
+            })
+            .collect()
+    }
+}
+
+/// `partition [hints] by Column (operators)`, as the binder and the lowering read it.
+#[derive(Clone, Copy)]
+pub struct Partition<'a>(pub Operator<'a>);
+
+impl<'a> Partition<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<Partition<'a>> {
+        (op.kind == Some(OpKind::Partition)).then_some(Partition(op))
+    }
+
+    /// The partition column's `Name` node.
+    pub fn by(&self) -> Option<u32> {
+        let v = self.0.view;
+        v.children(self.0.clause("by")?)
+            .into_iter()
+            .find(|n| v.kind(*n) == N::Name)
+    }
+
+    /// The operators run over each partition; None for the `{ ... }` form (a subquery with
+    /// its own source) and anything else that is not `( operators )`.
+    pub fn subquery(&self) -> Option<Vec<u32>> {
+        subquery_operators(self.0.view, self.0.operand()?)
+    }
+}
+
+/// `sample-distinct N of Column` and `top-hitters N of Column [by Expr]`, as the binder and
+/// the lowering read them.
+#[derive(Clone, Copy)]
+pub struct OfColumn<'a>(pub Operator<'a>);
+
+impl<'a> OfColumn<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<OfColumn<'a>> {
+        matches!(op.kind, Some(OpKind::SampleDistinct | OpKind::TopHitters)).then_some(OfColumn(op))
+    }
+
+    /// N.
+    pub fn count(&self) -> Option<u32> {
+        self.0.operand()
+    }
+
+    /// The column after `of` (its node: Kusto takes only a column name there).
+    pub fn of(&self) -> Option<u32> {
+        self.0.clause_expr("of")
+    }
+
+    /// `by Expr` (top-hitters: what is summed instead of counted).
+    pub fn by(&self) -> Option<u32> {
+        self.0.clause_expr("by")
     }
 }
 

@@ -75,8 +75,10 @@ pub struct Bound {
     /// than once with different types (a function body called with different arguments) is
     /// `Unknown`, as is one the binder cannot type.
     pub types: HashMap<u32, Type>,
-    /// The generated name (`Column1`, `Column2`, ...) of each unnamed expression that gets one
-    /// (by syntax node id): the lowering takes it, so the engine's columns are the binder's.
+    /// The generated name (`Column1`, `Column2`, ...) of each unnamed expression that gets one,
+    /// and the names an operator gives its items (`top-nested`'s keys made unique and its
+    /// `aggregated_<key>`), by syntax node id: the lowering takes them, so the engine's
+    /// columns are the binder's.
     pub generated: HashMap<u32, String>,
 }
 
@@ -1433,20 +1435,31 @@ impl<'a> Binder<'a> {
                 }
                 Schema::open()
             }
+            Some(K::TopNested) => self.bind_top_nested(&p, input),
+            Some(K::Partition) => self.bind_partition(&p, input),
+            Some(K::SampleDistinct | K::TopHitters) => self.bind_of_column(&p, input),
+            Some(K::Reduce) => {
+                if let Some(by) = self.op_view(op).clause_expr("by") {
+                    self.expr(by, Some(&input));
+                }
+                Schema::new(vec![
+                    ("Pattern".into(), Type::String),
+                    ("Count".into(), Type::Long),
+                    ("Representative".into(), Type::String),
+                ])
+            }
+            // `T | search ...`: `$table`, then T's columns (its predicate's `Column:value` forms
+            // are not bound); a `search` that starts a query reads every table.
+            Some(K::Search) if p.has_input => {
+                let mut out = Schema::new(vec![("$table".into(), Type::String)]);
+                out.open = input.open;
+                for (n, t) in input.columns.iter().filter(|(n, _)| n != "$table") {
+                    out.set(n, *t);
+                }
+                out
+            }
             // Operators whose output vigil does not model yet: keep going with an open schema.
-            Some(
-                K::Facet
-                | K::Find
-                | K::Fork
-                | K::GraphMatch
-                | K::MakeGraph
-                | K::Partition
-                | K::Reduce
-                | K::SampleDistinct
-                | K::Search
-                | K::TopHitters
-                | K::TopNested,
-            )
+            Some(K::Facet | K::Find | K::Fork | K::GraphMatch | K::MakeGraph | K::Search)
             | None => Schema::open(),
         }
     }
@@ -1725,6 +1738,102 @@ impl<'a> Binder<'a> {
         };
         for (n, t) in &sub.columns {
             out.set(n, *t);
+        }
+        out
+    }
+
+    /// Bind `top-nested`: per level, the key and its aggregation (`aggregated_<key>` unless
+    /// named), each name made unique over the output. A key with no name of its own leaves
+    /// the output open (Kusto.Language names it ``).
+    fn bind_top_nested(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let Some(levels) = super::ast::TopNested(self.op_view(p.op)).levels() else {
+            return Schema::open();
+        };
+        let mut out = Schema::default();
+        for l in levels {
+            if let Some(n) = l.count {
+                self.expr(n, None);
+            }
+            let (key_name, key) = self.named(l.key);
+            let key_name = key_name.or_else(|| self.default_name(key));
+            let kt = scalar(self.value_in(key, &input, false));
+            if let Some(o) = l.others {
+                self.expr(o, Some(&input));
+            }
+            let (agg_name, agg) = self.named(l.aggregation);
+            let at = scalar(self.value_in(agg, &input, true));
+            match key_name {
+                Some(k) => {
+                    let k = set_unique(&mut out, &k, kt);
+                    let a = agg_name.unwrap_or_else(|| format!("aggregated_{k}"));
+                    let a = set_unique(&mut out, &a, at);
+                    // The lowering takes both names.
+                    self.generated_at.insert(l.key, k);
+                    self.generated_at.insert(l.aggregation, a);
+                }
+                None => out.open = true,
+            }
+        }
+        out
+    }
+
+    /// `Name = Expr` as its name and expression; any other expression without a name.
+    fn named(&self, item: u32) -> (Option<String>, u32) {
+        if self.kind(item) == N::Assignment {
+            let kids = self.children(item);
+            if let (Some(n), Some(&v)) = (kids.first(), kids.last()) {
+                return (self.name_of(*n).map(|(n, _)| n), v);
+            }
+        }
+        (None, item)
+    }
+
+    /// Bind `partition by Column (operators)`: the operators over the input's columns.
+    fn bind_partition(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let view = super::ast::Partition(self.op_view(p.op));
+        if let Some(by) = view.by() {
+            self.expr(by, Some(&input));
+        }
+        let Some(ops) = view.subquery() else {
+            return Schema::open();
+        };
+        let mut sub = input;
+        for op in ops {
+            sub = self.operator(op, Some(sub));
+        }
+        sub
+    }
+
+    /// Bind `sample-distinct N of Column` (that column) and `top-hitters N of Column [by
+    /// Expr]` (the column and `approximate_count_<Column>`, or `approximate_sum_<Expr>`).
+    fn bind_of_column(&mut self, p: &OpParts, input: Schema) -> Schema {
+        let view = super::ast::OfColumn(self.op_view(p.op));
+        if let Some(n) = view.count() {
+            self.expr(n, None);
+        }
+        let Some(of) = view.of() else {
+            return Schema::open();
+        };
+        let ty = scalar(self.expr(of, Some(&input)));
+        let Some(name) = self.default_name(of) else {
+            return Schema::open();
+        };
+        let mut out = Schema::new(vec![(name.clone(), ty)]);
+        if OpKind::from_keyword(&p.kw) == Some(K::TopHitters) {
+            match view.by() {
+                None => {
+                    set_unique(&mut out, &format!("approximate_count_{name}"), Type::Long);
+                }
+                Some(by) => {
+                    let t = scalar(self.expr(by, Some(&input)));
+                    match self.default_name(by) {
+                        Some(b) => {
+                            set_unique(&mut out, &format!("approximate_sum_{b}"), t);
+                        }
+                        None => out.open = true,
+                    }
+                }
+            }
         }
         out
     }
@@ -2047,6 +2156,14 @@ enum Fill {
     Replace,
     /// `extend`: as `Replace`, and a generated name skips the names the table has.
     Extend,
+}
+
+/// The scalar type of a bound value (unknown for anything else).
+fn scalar(v: Value) -> Type {
+    match v {
+        Value::Scalar(t) => t,
+        _ => Type::Unknown,
+    }
 }
 
 /// Add an aggregation's column; a name already taken gets a number (`count(), count()` →
