@@ -490,12 +490,13 @@ fn ranking_and_partition_schemas_agree_with_kusto_language_in_binder_and_engine(
         "partition hint.strategy=shuffle by a (top 1 by b | project a, c)",
         r#"search "x""#,
         r#"top-nested of a by count() | where aggregated_a > 1 | project a"#,
+        "top-hitters 2 of a",
+        "top-hitters 2 of a by c",
+        "top-hitters 1 of t by b",
+        "sample-distinct 2 of b",
     ];
     let binder_only = [
         r#"top-nested 2 of a with others = "rest" by count()"#,
-        "top-hitters 2 of a",
-        "top-hitters 2 of a by c",
-        "sample-distinct 2 of b",
         r#"reduce by a with threshold=0.5, characters="-""#,
     ];
     let queries: Vec<String> = engine_runs

@@ -593,6 +593,13 @@ impl<'a> Exec<'a> {
     fn op(&mut self, t: Arc<Table>, op: &Op) -> R<Table> {
         match op {
             Op::Where(pred) => self.where_(&t, pred),
+            Op::Chain(ops) => {
+                let mut cur = t;
+                for op in ops {
+                    cur = Arc::new(self.op(cur, op)?);
+                }
+                Ok(Arc::unwrap_or_clone(cur))
+            }
             Op::Search { predicate, table } => {
                 let found = self.where_(&t, predicate)?;
                 let rest = without_column(&found, "$table");

@@ -290,6 +290,9 @@ pub enum Op {
         predicate: Expr,
         table: String,
     },
+    /// Operators run one after the other: what one Kusto operator means in vigil's simpler
+    /// ones (`sample-distinct` is `distinct` then `take`).
+    Chain(Vec<Op>),
     /// `top-nested [N] of Key by Aggregation [asc|desc], top-nested ...`.
     TopNested(Vec<TopLevel>),
     /// `partition by Column (subquery)`: the subquery run over each value's rows, the

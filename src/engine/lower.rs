@@ -1060,20 +1060,12 @@ impl<'a> Lower<'a> {
             Some(K::Scan) => self.scan(op),
             // `T | search ...`: a filter with `$table` (the source form is lowered in
             // `search_source`); `pipeline` names the table.
+            Some(K::SampleDistinct | K::TopHitters) => self.of_column(op),
             Some(K::Search) => Op::Search {
                 predicate: self.search_predicate(op),
                 table: String::new(),
             },
-            Some(
-                K::Consume
-                | K::Facet
-                | K::Fork
-                | K::GraphMatch
-                | K::MakeGraph
-                | K::Reduce
-                | K::SampleDistinct
-                | K::TopHitters,
-            )
+            Some(K::Consume | K::Facet | K::Fork | K::GraphMatch | K::MakeGraph | K::Reduce)
             | None => Op::Unsupported(format!("operator `{kw}`"), span),
         }
     }
@@ -1478,6 +1470,65 @@ impl<'a> Lower<'a> {
                 self.span(op),
             ),
         }
+    }
+
+    /// `sample-distinct N of Column`: the first N distinct values (Kusto picks any N; vigil's
+    /// choice is deterministic). `top-hitters N of Column [by Expr]`: the N values with the
+    /// largest count (or sum of Expr), exactly rather than approximately, largest first.
+    fn of_column(&self, op: u32) -> Op {
+        let span = self.span(op);
+        let o = crate::kql::ast::OfColumn(self.op_view(op));
+        let (Some(n), Some(of)) = (o.count(), o.of()) else {
+            return Op::Unsupported(format!("`{}` without N or `of`", o.0.keyword()), span);
+        };
+        let Some(col) = (self.kind(of) == N::Name)
+            .then(|| self.name_of(of))
+            .flatten()
+        else {
+            return Op::Unsupported(format!("`{}` of an expression", o.0.keyword()), span);
+        };
+        let key = Assign {
+            names: vec![col.clone()],
+            expr: self.expr(of),
+            ty: self.bound_type(of),
+        };
+        let n = self.expr(n);
+        if o.0.kind == Some(K::SampleDistinct) {
+            return Op::Chain(vec![Op::Distinct(vec![key]), Op::Take(n)]);
+        }
+        let (name, agg) = match o.by() {
+            None => (
+                format!("approximate_count_{col}"),
+                Expr::Call("count".into(), Vec::new(), span),
+            ),
+            Some(by) => match self.view().default_name(by) {
+                Some(b) => (
+                    format!("approximate_sum_{b}"),
+                    Expr::Call("sum".into(), vec![self.expr(by)], span),
+                ),
+                None => {
+                    return Op::Unsupported("`top-hitters` by an unnamed expression".into(), span)
+                }
+            },
+        };
+        Op::Chain(vec![
+            Op::Summarize {
+                aggs: vec![Assign {
+                    names: vec![name.clone()],
+                    expr: agg,
+                    ty: None,
+                }],
+                by: vec![key],
+            },
+            Op::Top(
+                n,
+                vec![SortKey {
+                    expr: Expr::Name(name, span),
+                    desc: true,
+                    nulls_first: false,
+                }],
+            ),
+        ])
     }
 
     /// `top-nested [N] of [Name =] Expr by [Name =] Aggregation [asc|desc], ...`: one level per

@@ -495,6 +495,48 @@ mod tests {
         assert_eq!(rows, ["0|a|x", "0|b|1", "1|a|", "1|b|"]);
     }
 
+    /// `top-hitters` ranks values by count (or by the sum of `by`), largest first, and
+    /// `sample-distinct` takes distinct values in order of first appearance; `T | search`
+    /// names the table its rows came from.
+    #[test]
+    fn top_hitters_sample_distinct_and_search_rows() {
+        let data = "datatable(a:string, c:real)['x', 0.5, 'y', 1.5, 'x', 2.5, 'z', 9.0, 'y', 0.0, 'x', 1.0]";
+        let rows = |q: &str| -> Vec<String> {
+            let out = run(q, &Sandbox::default(), OPTS).expect("runs");
+            (0..out.table.rows)
+                .map(|i| {
+                    out.table
+                        .columns
+                        .iter()
+                        .map(|c| c.data.get(i).to_kusto_string())
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .collect()
+        };
+        assert_eq!(
+            rows(&format!("{data} | top-hitters 2 of a")),
+            ["x|3", "y|2"]
+        );
+        assert_eq!(rows(&format!("{data} | top-hitters 1 of a by c")), ["z|9"]);
+        assert_eq!(
+            rows(&format!("{data} | sample-distinct 5 of a")),
+            ["x", "y", "z"]
+        );
+        assert_eq!(rows(&format!("{data} | search 'z'")), ["|z|9"]);
+        let mut sb = Sandbox::default();
+        sb.add_table(
+            "Events",
+            crate::engine::data::rows_to_table(
+                vec![vec![("Host".to_string(), Value::string("web-1".into()))]],
+                None,
+            ),
+        );
+        let out = run("Events | search 'web'", &sb, OPTS).expect("runs");
+        assert_eq!(out.table.columns[0].name, "$table");
+        assert_eq!(out.table.columns[0].data.get(0).to_kusto_string(), "Events");
+    }
+
     /// `project-reorder ... granny-asc` orders names with their numbers as numbers (`a2`
     /// before `a10`); it used to be a syntax error.
     #[test]

@@ -1072,8 +1072,9 @@ impl<'a> Parser<'a> {
                 self.operator_params(&[]);
                 self.expr();
                 self.start(N::Clause);
+                // Kusto takes a column name here, not an expression.
                 if self.expect_word("of") {
-                    self.expr();
+                    self.expect_name();
                 }
                 self.finish();
             }
@@ -1273,8 +1274,9 @@ impl<'a> Parser<'a> {
         self.bump();
         self.expr();
         self.start(N::Clause);
+        // Kusto takes a column name here, not an expression.
         if self.expect_word("of") {
-            self.expr();
+            self.expect_name();
         }
         self.finish();
         if self.at_word("by") {
