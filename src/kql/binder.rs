@@ -115,6 +115,10 @@ struct Binder<'a> {
     /// generates one twice (`extend strcat(a, b) | project x | project strcat(c, d)` →
     /// `Column2`), checked with the oracle.
     generated: Vec<String>,
+    /// The let-bound names (per scope, as `scopes`) whose value is a known string: a string
+    /// literal, or a function's parameter in the pass that binds a call with its arguments'
+    /// values (see the let-function call in [`Binder::call`]); `table(name)` reads them.
+    consts: Vec<HashMap<String, String>>,
 }
 
 /// How many function-body bindings one query may take (fuzzing found call trees that took
@@ -164,6 +168,7 @@ pub fn bind(text: &str, tree: &SyntaxTree, catalog: &Catalog) -> Bound {
         tree,
         catalog,
         scopes: vec![HashMap::new()],
+        consts: vec![HashMap::new()],
         errors: Vec::new(),
         depth: 0,
         fuzzy: false,
@@ -274,6 +279,17 @@ impl<'a> Binder<'a> {
         self.scopes.iter().rev().find_map(|s| s.get(name))
     }
 
+    /// The value of a string expression known before the query runs: a literal, or a name
+    /// bound to one (the innermost binding of the name decides).
+    fn const_string(&self, id: u32) -> Option<String> {
+        if let Some(s) = self.string_literal(id) {
+            return Some(s);
+        }
+        let (name, _) = self.name_of(id)?;
+        let level = self.scopes.iter().rposition(|s| s.contains_key(&name))?;
+        self.consts.get(level)?.get(&name).cloned()
+    }
+
     // ---- statements ----
 
     fn statements(&mut self, id: u32) -> Option<Schema> {
@@ -357,6 +373,12 @@ impl<'a> Binder<'a> {
             }
         } else {
             self.expr(value_node, None)
+        };
+        let literal = self.string_literal(value_node);
+        let consts = self.consts.last_mut().expect("a scope");
+        match literal {
+            Some(v) => consts.insert(name.clone(), v),
+            None => consts.remove(&name),
         };
         self.scopes.last_mut().expect("a scope").insert(name, value);
     }
@@ -666,33 +688,63 @@ impl<'a> Binder<'a> {
         // A let-bound function.
         if let Some(Value::Func { decl, params }) = self.lookup_var(&name).cloned() {
             let mut scope = HashMap::new();
+            let mut consts = HashMap::new();
             for (i, p) in params.iter().enumerate() {
                 let v = match args.get(i) {
-                    Some(a) => self.expr(*a, row),
+                    Some(a) => {
+                        if let Some(c) = self.const_string(*a) {
+                            consts.insert(p.clone(), c);
+                        }
+                        self.expr(*a, row)
+                    }
                     None => Value::Scalar(Type::Unknown),
                 };
                 scope.insert(p.clone(), v);
             }
-            if self.depth > 40
-                || self.active_calls.contains(&decl)
-                || self.calls_bound >= CALL_BUDGET
-            {
-                return Value::Table(Schema::open());
-            }
-            self.calls_bound += 1;
-            self.active_calls.push(decl);
-            self.scopes.push(scope);
-            let body = self
-                .children(decl)
-                .into_iter()
-                .find(|c| self.kind(*c) == N::Block);
-            let r = body.and_then(|b| self.statements(b));
-            self.scopes.pop();
-            self.active_calls.pop();
+            // The body is bound with its parameters' types, and its errors are reported, as
+            // Kusto.Language reports a declaration's; when an argument is a known string, it
+            // is bound again with the values (`table(name)` then reads the table) for the
+            // result only, as Kusto.Language expands a call (errors found only there are not
+            // reported: a fuzzy union drops a leg that fails, and Kusto.Language says nothing).
+            let r = match self.call_body(decl, scope.clone(), HashMap::new()) {
+                Some(s) if !consts.is_empty() => {
+                    let kept = self.errors.len();
+                    let expanded = self.call_body(decl, scope, consts);
+                    self.errors.truncate(kept);
+                    expanded.or(Some(s))
+                }
+                r => r,
+            };
             return match r {
                 Some(s) => Value::Table(s),
                 None => Value::Scalar(Type::Unknown),
             };
+        }
+        // `table(name)` of a known string: that table (`let t = "X"; table(t)`, or a
+        // function's parameter in the call's expansion).
+        if name == "table" {
+            for a in &args {
+                self.expr(*a, row);
+            }
+            let Some(t) = args.first().and_then(|a| self.const_string(*a)) else {
+                return Value::Table(Schema::open());
+            };
+            if let Some(schema) = self.catalog.tables.get(&t) {
+                return Value::Table(schema.clone());
+            }
+            if self.fuzzy {
+                return Value::Table(Schema::default());
+            }
+            if let Some(a) = args.first() {
+                if let Some(tok) = self.tokens(*a).first() {
+                    self.error(
+                        BindErrorKind::UnknownTable,
+                        *tok,
+                        format!("`{t}` is not a known table"),
+                    );
+                }
+            }
+            return Value::Table(Schema::open());
         }
         if let Some(v) = self.lookup_var(&name) {
             // Calling a let-bound table or scalar: treat as a reference.
@@ -858,6 +910,33 @@ impl<'a> Binder<'a> {
     }
 
     /// The type a `typeof(T)` argument names.
+    /// The result of a let-bound function's body with its parameters bound to `scope` (and,
+    /// where known, to the string values in `consts`); open past the recursion and budget
+    /// limits.
+    fn call_body(
+        &mut self,
+        decl: u32,
+        scope: HashMap<String, Value>,
+        consts: HashMap<String, String>,
+    ) -> Option<Schema> {
+        if self.depth > 40 || self.active_calls.contains(&decl) || self.calls_bound >= CALL_BUDGET {
+            return Some(Schema::open());
+        }
+        self.calls_bound += 1;
+        self.active_calls.push(decl);
+        self.scopes.push(scope);
+        self.consts.push(consts);
+        let body = self
+            .children(decl)
+            .into_iter()
+            .find(|c| self.kind(*c) == N::Block);
+        let r = body.and_then(|b| self.statements(b));
+        self.consts.pop();
+        self.scopes.pop();
+        self.active_calls.pop();
+        r
+    }
+
     fn typeof_type(&self, id: u32) -> Option<Type> {
         let (s, e) = self.tree.node_range(id)?;
         let text = self.text.get(s as usize..e as usize)?.trim();
