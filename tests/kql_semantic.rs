@@ -577,3 +577,34 @@ fn table_of_a_known_string_agrees_with_kusto_language() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The aggregations whose columns are their arguments' (`arg_max`, `arg_min`, `take_any`,
+/// `take_anyif`, `any`) name an expression argument by its default name and type it by the
+/// expression, not by the column it is named after (`arg_max(T, tostring(Id))` is a string
+/// `Id` even where `Id` is a long; a union of such a summarize with the table used to split
+/// `ReportId` in two in the binder, and the engine named it `max_T_arg1`); `Name = x` takes
+/// x's type. Names and types, binder and engine, against Kusto.Language.
+#[test]
+fn aggregations_named_after_expression_arguments_take_their_types() {
+    let Some((corpus, oracle)) =
+        corpus_and_oracle("aggregations_named_after_expression_arguments_take_their_types")
+    else {
+        return;
+    };
+    let data = r#"datatable(t:datetime, r:long, d:string)[datetime(2026-01-01), 5, "a", datetime(2026-01-02), 6, "b"]"#;
+    let queries: Vec<String> = [
+        "summarize arg_max(t, w = d, tostring(r)) by d",
+        "summarize take_any(tostring(r), d) by t",
+        "summarize arg_min(tostring(r), d) by t",
+        "summarize any(tostring(r))",
+        "summarize any(tostring(r), d)",
+        "summarize take_anyif(tostring(r), r > 1)",
+        "summarize arg_max(t, *) by d",
+        "summarize arg_max(t, tostring(r)) by d | union (print r = 1)",
+    ]
+    .map(|q| format!("{data} | {q}"))
+    .to_vec();
+    let (engine_checked, failures) = columns_against_the_oracle(&oracle, &corpus, &queries, true);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(engine_checked, queries.len());
+}

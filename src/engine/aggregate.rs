@@ -12,7 +12,10 @@ use super::table::{Column, Data, Table};
 use super::value::{sort_cmp, Key, Type, Value};
 
 pub enum Arg {
-    Col(Cv, Option<String>),
+    /// An argument's values, its name (a column's, `Name = x`'s, or the default name of an
+    /// expression such as `tostring(Id)` → `Id`), and its type when it is a column as is
+    /// (otherwise the values' type).
+    Col(Cv, Option<String>, Option<Type>),
     Star,
     Wildcard(String),
 }
@@ -28,7 +31,7 @@ pub fn is_aggregate(name: &str) -> bool {
 
 fn col<'a>(args: &'a [Arg], i: usize, name: &str, span: Span) -> R<&'a Cv> {
     match args.get(i) {
-        Some(Arg::Col(c, _)) => Ok(c),
+        Some(Arg::Col(c, ..)) => Ok(c),
         _ => Err(EngineError::new(
             format!("{name}() is missing an argument"),
             Some(span),
@@ -38,7 +41,7 @@ fn col<'a>(args: &'a [Arg], i: usize, name: &str, span: Span) -> R<&'a Cv> {
 
 fn scalar_arg(args: &[Arg], i: usize) -> Option<Value> {
     match args.get(i) {
-        Some(Arg::Col(c, _)) => Some(c.get(0).clone()),
+        Some(Arg::Col(c, ..)) => Some(c.get(0).clone()),
         _ => None,
     }
 }
@@ -230,7 +233,7 @@ pub fn run(
                 .map(|b| b.map(|i| x.get(i).clone()).unwrap_or(Value::Null))
                 .collect();
             let ty = match args.first() {
-                Some(Arg::Col(_, Some(n))) => t.column(n).map(|c| c.ty).unwrap_or(Type::Unknown),
+                Some(Arg::Col(_, _, Some(ty))) => *ty,
                 _ => Type::Unknown,
             };
             one(data, ty)
@@ -273,13 +276,13 @@ pub fn run(
             let mut out: Vec<Column> = Vec::new();
             let first_name = match (&a.names.first(), args.first()) {
                 (Some(n), _) => (*n).clone(),
-                (None, Some(Arg::Col(_, Some(n)))) => n.clone(),
+                (None, Some(Arg::Col(_, Some(n), _))) => n.clone(),
                 // `arg_max(x + 1)` → `max_`, as Kusto.Language names it.
                 _ if want_max => "max_".to_string(),
                 _ => "min_".to_string(),
             };
             let first_ty = match args.first() {
-                Some(Arg::Col(_, Some(n))) => t.column(n).map(|c| c.ty),
+                Some(Arg::Col(_, _, ty)) => *ty,
                 _ => None,
             };
             let d = pick(x);
@@ -289,7 +292,7 @@ pub fn run(
                 d,
             ));
             let source_first = match args.first() {
-                Some(Arg::Col(_, Some(n))) => Some(n.clone()),
+                Some(Arg::Col(_, Some(n), _)) => Some(n.clone()),
                 _ => None,
             };
             let push = |out: &mut Vec<Column>, c: &Column| {
@@ -332,16 +335,17 @@ pub fn run(
                             push(&mut out, c);
                         }
                     }
-                    Arg::Col(cv, Some(n)) => {
-                        let ty = t.column(n).map(|c| c.ty).unwrap_or(Type::Unknown);
+                    Arg::Col(cv, Some(n), ty) => {
+                        let data = cv.clone().into_data(t.rows);
+                        let ty = ty.unwrap_or_else(|| infer_type(&data.to_vec()));
                         let c = Column {
                             name: n.clone(),
                             ty,
-                            data: cv.clone().into_data(t.rows),
+                            data,
                         };
                         push(&mut out, &c);
                     }
-                    Arg::Col(cv, None) => {
+                    Arg::Col(cv, None, _) => {
                         let d = pick(cv);
                         let ty = infer_type(&d);
                         // `arg_min(T, x + 1)` → `min_T_arg1`, as Kusto.Language names it.
@@ -462,9 +466,9 @@ pub fn run(
             };
             let groups = rows_by_group(ids, ngroups, pred);
             let first: Vec<Option<usize>> = groups.iter().map(|r| r.first().copied()).collect();
-            let cols: Vec<(Option<String>, Cv)> = if is_if {
+            let cols: Vec<(Option<String>, Cv, Option<Type>)> = if is_if {
                 vec![match args.first() {
-                    Some(Arg::Col(c, n)) => (n.clone(), c.clone()),
+                    Some(Arg::Col(c, n, ty)) => (n.clone(), c.clone(), *ty),
                     _ => {
                         return Err(EngineError::new(
                             format!("{name}() needs a column"),
@@ -475,20 +479,20 @@ pub fn run(
             } else {
                 // `*` is every column but the `by` keys (each once), as Kusto.Language names
                 // them; a column named twice is taken once.
-                let mut v: Vec<(Option<String>, Cv)> = Vec::new();
+                let mut v: Vec<(Option<String>, Cv, Option<Type>)> = Vec::new();
                 for x in args {
-                    let mut add = |n: Option<String>, c: Cv| {
+                    let mut add = |n: Option<String>, c: Cv, ty: Option<Type>| {
                         if n.as_ref().is_none_or(|n| {
-                            !by.contains(n) && !v.iter().any(|(m, _)| m.as_ref() == Some(n))
+                            !by.contains(n) && !v.iter().any(|(m, ..)| m.as_ref() == Some(n))
                         }) {
-                            v.push((n, c));
+                            v.push((n, c, ty));
                         }
                     };
                     match x {
-                        Arg::Col(c, n) => add(n.clone(), c.clone()),
+                        Arg::Col(c, n, ty) => add(n.clone(), c.clone(), *ty),
                         Arg::Star => {
                             for c in &t.columns {
-                                add(Some(c.name.clone()), Cv::Col(c.data.clone()));
+                                add(Some(c.name.clone()), Cv::Col(c.data.clone()), Some(c.ty));
                             }
                         }
                         Arg::Wildcard(_) => {
@@ -501,8 +505,8 @@ pub fn run(
                 }
                 v
             };
-            let cols: Vec<(Option<String>, &Cv)> =
-                cols.iter().map(|(n, c)| (n.clone(), c)).collect();
+            let cols: Vec<(Option<String>, &Cv, Option<Type>)> =
+                cols.iter().map(|(n, c, ty)| (n.clone(), c, *ty)).collect();
             // The deprecated `any`/`anyif` prefix their columns (`any(x)` → `any_x`, as
             // Kusto.Language names them); `take_any` keeps the names.
             let prefixed = matches!(name, "any" | "anyif");
@@ -511,15 +515,12 @@ pub fn run(
             Ok(cols
                 .into_iter()
                 .enumerate()
-                .map(|(k, (n, c))| {
+                .map(|(k, (n, c, ty))| {
                     let d: Vec<Value> = first
                         .iter()
                         .map(|f| f.map(|i| c.get(i).clone()).unwrap_or(Value::Null))
                         .collect();
-                    let ty = n
-                        .as_ref()
-                        .and_then(|n| t.column(n).map(|c| c.ty))
-                        .unwrap_or_else(|| infer_type(&d));
+                    let ty = ty.unwrap_or_else(|| infer_type(&d));
                     let nm = if named {
                         a.names[k].clone()
                     } else if prefixed {
@@ -618,7 +619,7 @@ pub fn run(
                 return one(data, Type::Dynamic);
             }
             let base = match args.first() {
-                Some(Arg::Col(_, Some(n))) => n.clone(),
+                Some(Arg::Col(_, Some(n), _)) => n.clone(),
                 _ => String::new(),
             };
             Ok(ps

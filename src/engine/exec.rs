@@ -1816,11 +1816,12 @@ impl<'a> Exec<'a> {
                         other => {
                             // A column keeps its name; `arg_max(Last = T, Who = Account)`
                             // names the result columns.
-                            let name = match other {
-                                Expr::Name(n, _) | Expr::Named(n, _) => Some(n.clone()),
-                                _ => None,
+                            let (name, ty) = match other {
+                                Expr::Name(n, _) => (Some(n.clone()), t.column(n).map(|c| c.ty)),
+                                Expr::Named(n, _) => (Some(n.clone()), None),
+                                _ => (None, None),
                             };
-                            aggregate::Arg::Col(self.eval(other, t)?, name)
+                            aggregate::Arg::Col(self.eval(other, t)?, name, ty)
                         }
                     });
                 }

@@ -600,7 +600,28 @@ impl<'a> Lower<'a> {
                 .collect();
             return Expr::Lit(Value::string(t));
         }
-        let args: Vec<Expr> = self.args(id).iter().map(|a| self.expr(*a)).collect();
+        // The aggregations whose columns are their arguments' take an expression's default
+        // name (`arg_max(T, tostring(Id))` → `Id`, as Kusto.Language names it); not the
+        // predicate of the `*if` forms.
+        let by_argument = matches!(
+            name.as_str(),
+            "arg_max" | "arg_min" | "take_any" | "take_anyif" | "any" | "anyif"
+        );
+        let args: Vec<Expr> = self
+            .args(id)
+            .iter()
+            .enumerate()
+            .map(|(k, a)| {
+                let e = self.expr(*a);
+                let named = by_argument
+                    && !(k == 1 && name.ends_with("if"))
+                    && !matches!(self.kind(*a), N::Name | N::NamedArg);
+                match self.default_name(*a).filter(|_| named) {
+                    Some(n) => Expr::Named(n, Box::new(e)),
+                    None => e,
+                }
+            })
+            .collect();
         Expr::Call(name, args, self.span(id))
     }
 

@@ -1092,11 +1092,12 @@ impl<'a> Binder<'a> {
                 let several = n > 1 && args.len() > 1;
                 for (k, a) in args[..n.min(args.len())].iter().enumerate() {
                     let col = self.default_name(*a);
-                    let ty = col
-                        .as_ref()
-                        .and_then(|c| input.get(c))
-                        .or_else(|| self.types.get(a).copied())
-                        .unwrap_or(Type::Unknown);
+                    // A column keeps its type; `any(tostring(x))` has the expression's.
+                    let ty = match self.kind(*a) {
+                        N::Name => col.as_ref().and_then(|c| input.get(c)),
+                        _ => self.types.get(a).copied(),
+                    }
+                    .unwrap_or(Type::Unknown);
                     // An unnamed argument: `any(x + 1)` → `any_`, `any(x + 1, y)` → `any_arg0`.
                     let col = match col {
                         Some(c) => c,
@@ -1153,7 +1154,13 @@ impl<'a> Binder<'a> {
                 continue;
             }
             if let Some(n) = self.default_name(*a) {
-                out.set(&n, input.get(&n).unwrap_or(Type::Unknown));
+                // A column keeps its type; an expression named after one (`tostring(Id)`) has
+                // the expression's.
+                let ty = match self.kind(*a) {
+                    N::Name => input.get(&n),
+                    _ => self.types.get(a).copied(),
+                };
+                out.set(&n, ty.unwrap_or(Type::Unknown));
                 continue;
             }
             // An argument without a name, as Kusto.Language names it: `arg_max(x + 1)` →
