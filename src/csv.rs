@@ -90,19 +90,130 @@ pub fn parse(text: &str) -> Result<Vec<Vec<String>>, CsvError> {
 /// sandbox table of millions of rows is read a block at a time). A field is borrowed from the
 /// block unless it has doubled quotes.
 pub fn read_records<R: std::io::Read>(r: R, f: impl FnMut(&[&str])) -> Result<(), CsvError> {
-    read_records_in(r, 1 << 20, f)
+    read_records_in(r, 1 << 20, true, f)
+}
+
+/// [`read_records`] over a part of a text that starts at a record boundary after its start
+/// (no byte-order mark is looked for; lines count from the part's start).
+pub fn read_part<R: std::io::Read>(r: R, f: impl FnMut(&[&str])) -> Result<(), CsvError> {
+    read_records_in(r, 1 << 20, false, f)
+}
+
+/// The first record and the bytes it takes (with a leading byte-order mark): a table's
+/// header and where its rows start. None for an empty text.
+pub fn header<R: std::io::Read>(r: R) -> Result<Option<(Vec<String>, u64)>, CsvError> {
+    let mut r = r;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut block = vec![0u8; 1 << 16];
+    let (mut fields, mut scratch) = (Vec::new(), String::new());
+    loop {
+        let n = read_some(&mut r, &mut block, 1)?;
+        buf.extend_from_slice(&block[..n]);
+        let eof = n == 0;
+        if buf.len() < 3 && !eof {
+            continue;
+        }
+        let bom = if buf.starts_with("\u{feff}".as_bytes()) {
+            3
+        } else {
+            0
+        };
+        if let Some((len, _)) = record(&buf[bom..], eof, 1, &mut fields, &mut scratch)? {
+            let s = &buf[bom..bom + len];
+            let mut out = Vec::with_capacity(fields.len());
+            for fl in &fields {
+                out.push(match *fl {
+                    Field::Raw(a, b) => std::str::from_utf8(&s[a..b])
+                        .map_err(|_| CsvError {
+                            line: 1,
+                            message: "a field is not valid UTF-8".into(),
+                        })?
+                        .to_string(),
+                    Field::Decoded(a, b) => scratch[a..b].to_string(),
+                });
+            }
+            return Ok(Some((out, (bom + len) as u64)));
+        }
+        if eof {
+            return Ok(None);
+        }
+    }
+}
+
+/// Where records start: for each target offset (ascending, at or after `from`, which is a
+/// record boundary of the text `r` reads from its start), the first record boundary at or
+/// after it, or the text's length. Quotes are counted from `from` on, so a line end inside a
+/// quoted field is never taken for one (exact for any text `parse` accepts).
+pub fn record_starts<R: std::io::Read + std::io::Seek>(
+    mut r: R,
+    from: u64,
+    targets: &[u64],
+) -> Result<Vec<u64>, CsvError> {
+    r.seek(std::io::SeekFrom::Start(from))
+        .map_err(|e| CsvError {
+            line: 0,
+            message: e.to_string(),
+        })?;
+    let mut out = Vec::with_capacity(targets.len());
+    let mut block = vec![0u8; 1 << 20];
+    let (mut base, mut quoted) = (from, false);
+    let mut next = targets.iter().peekable();
+    'read: loop {
+        let n = read_some(&mut r, &mut block, 0)?;
+        if n == 0 {
+            break;
+        }
+        let s = &block[..n];
+        let mut i = 0;
+        while let Some(k) = memchr::memchr2(b'"', b'\n', &s[i..]).map(|k| i + k) {
+            if s[k] == b'"' {
+                quoted = !quoted;
+            } else if !quoted {
+                // A record starts after this line end.
+                let start = base + k as u64 + 1;
+                while next.peek().is_some_and(|t| **t <= start) {
+                    next.next();
+                    out.push(start);
+                }
+                if next.peek().is_none() {
+                    break 'read;
+                }
+            }
+            i = k + 1;
+        }
+        base += n as u64;
+    }
+    out.resize(targets.len(), base);
+    Ok(out)
+}
+
+/// Read into `buf`, retrying interrupted reads; errors name `line`.
+fn read_some<R: std::io::Read>(r: &mut R, buf: &mut [u8], line: usize) -> Result<usize, CsvError> {
+    loop {
+        match r.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(CsvError {
+                    line,
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
 }
 
 /// [`read_records`] with the first block's size (tests use tiny blocks to cut records).
 fn read_records_in<R: std::io::Read>(
     mut r: R,
     block: usize,
+    bom: bool,
     mut f: impl FnMut(&[&str]),
 ) -> Result<(), CsvError> {
     let mut buf = vec![0u8; block.max(4)];
     let (mut filled, mut at, mut eof) = (0usize, 0usize, false);
     let mut line = 1usize;
-    let mut first = true;
+    let mut first = bom;
     let mut fields: Vec<Field> = Vec::new();
     let mut scratch = String::new();
     loop {
@@ -144,18 +255,7 @@ fn read_records_in<R: std::io::Read>(
                 if filled == buf.len() {
                     buf.resize(buf.len() * 2, 0);
                 }
-                let n = loop {
-                    match r.read(&mut buf[filled..]) {
-                        Ok(n) => break n,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(e) => {
-                            return Err(CsvError {
-                                line,
-                                message: e.to_string(),
-                            })
-                        }
-                    }
-                };
+                let n = read_some(&mut r, &mut buf[filled..], line)?;
                 filled += n;
                 eof = n == 0;
             }
@@ -340,7 +440,7 @@ mod tests {
             let want = parse(&text);
             for block in [4, 5, 7, 16, 1 << 20] {
                 let mut got = Vec::new();
-                let r = read_records_in(text.as_bytes(), block, |fs: &[&str]| {
+                let r = read_records_in(text.as_bytes(), block, true, |fs: &[&str]| {
                     got.push(fs.iter().map(|f| f.to_string()).collect::<Vec<_>>())
                 });
                 match (&want, r) {
