@@ -608,3 +608,25 @@ fn aggregations_named_after_expression_arguments_take_their_types() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(engine_checked, queries.len());
 }
+
+/// A `summarize ... by` expression named after a column the list already has gets a number
+/// (`by b, tostring(b)` → `b`, `b1`), in the binder's schema and the engine's result; the
+/// binder used to drop the second column (a published hunting query grouped by
+/// `tostring(LoggedOnUsers)` twice). Names and types against Kusto.Language.
+#[test]
+fn summarize_by_names_taken_twice_get_numbers() {
+    let Some((corpus, oracle)) = corpus_and_oracle("summarize_by_names_taken_twice_get_numbers")
+    else {
+        return;
+    };
+    let queries: Vec<String> = [
+        r#"datatable(a:string, b:long)["x", 1] | summarize count() by b, tostring(b)"#,
+        "datatable(a:dynamic)[dynamic(1)] | summarize by tostring(a), tostring(a)",
+        "datatable(a:dynamic, b:long)[dynamic(1), 2] | summarize by b, tostring(a), bin(b, 1), tostring(a)",
+    ]
+    .map(String::from)
+    .to_vec();
+    let (engine_checked, failures) = columns_against_the_oracle(&oracle, &corpus, &queries, true);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(engine_checked, queries.len());
+}

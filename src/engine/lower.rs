@@ -848,7 +848,12 @@ impl<'a> Lower<'a> {
         } else if let Some(names) = self.tuple_names(item) {
             names
         } else {
-            self.default_name(item).into_iter().collect()
+            // The binder's name when it gave one (`by b, tostring(b)` → `b1`), else the
+            // default.
+            self.generated_name(item)
+                .or_else(|| self.default_name(item))
+                .into_iter()
+                .collect()
         };
         if names.is_empty() {
             names.extend(self.generated_name(item));

@@ -1242,7 +1242,7 @@ impl<'a> Binder<'a> {
         aggregate: bool,
         fill: Fill,
     ) {
-        let keep_existing = fill != Fill::Keep;
+        let keep_existing = !matches!(fill, Fill::Keep | Fill::Group);
         for &item in items {
             match self.kind(item) {
                 N::Assignment => {
@@ -1378,6 +1378,10 @@ impl<'a> Binder<'a> {
                             self.generated_at.insert(item, n);
                         } else if keep_existing || !out.columns.iter().any(|(c, _)| *c == n) {
                             out.set(&n, ty);
+                        } else if fill == Fill::Group {
+                            // The lowering takes the number.
+                            let n = set_unique(out, &n, ty);
+                            self.generated_at.insert(item, n);
                         }
                     } else {
                         out.open = true;
@@ -1687,7 +1691,7 @@ impl<'a> Binder<'a> {
         let mut aggs = Schema::default();
         // The `by` list first: its generated names come before the aggregations'
         // (`summarize count() * 2 by strcat(a, b)` → `Column1`, `Column2`).
-        self.assign_items(&by, &input, &mut out, false, Fill::Keep);
+        self.assign_items(&by, &input, &mut out, false, Fill::Group);
         // Kusto does not group by dynamic values.
         for &item in &by {
             if self.kind(item) != N::Name {
@@ -2236,8 +2240,11 @@ struct OpParts {
 /// How an assignment list fills its output ([`Binder::assign_list`]).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Fill {
-    /// `summarize` (its `by` list and aggregations), `distinct`: a name already there stays.
+    /// `summarize`'s aggregations, `distinct`: a name already there stays.
     Keep,
+    /// `summarize`'s `by` list: as `Keep`, but an expression named after a column that is
+    /// already there gets a number (`by b, tostring(b)` → `b`, `b1`, as Kusto.Language does).
+    Group,
     /// `project`: a later column of a taken name replaces it.
     Replace,
     /// `extend`: as `Replace`, and a generated name skips the names the table has.
