@@ -543,13 +543,15 @@ impl<'a> Binder<'a> {
         if matches!(name.as_str(), "True" | "False" | "TRUE" | "FALSE") {
             return Value::Scalar(Type::Bool);
         }
-        if let Some(t) = self.catalog.tables.get(&name) {
-            return Value::Table(t.clone());
-        }
+        // A stored function shadows a table of its name (ASIM's `imProcess`, `VMwareESXi`), as
+        // in Kusto.
         if let Some(f) = self.catalog.functions.get(&name) {
             if f.min_args == 0 {
                 return Value::Table(f.result.clone());
             }
+        }
+        if let Some(t) = self.catalog.tables.get(&name) {
+            return Value::Table(t.clone());
         }
         if row.is_some_and(|r| r.open) {
             return Value::Scalar(Type::Unknown);
