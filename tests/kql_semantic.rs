@@ -664,3 +664,29 @@ fn a_function_shadows_a_table_of_its_name() {
     let failures = binder_against_the_oracle(&oracle, &corpus, &queries);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A let-function no call binds is bound at the end with its declared parameter types, so a
+/// misspelt column in its body is reported, as Kusto.Language reports a declaration's errors;
+/// a tabular parameter is an open table (its declared columns are a minimum), and a body that
+/// is right says nothing. Verdicts against the oracle.
+#[test]
+fn uncalled_functions_are_bound_with_their_declared_types() {
+    let Some((corpus, oracle)) =
+        corpus_and_oracle("uncalled_functions_are_bound_with_their_declared_types")
+    else {
+        return;
+    };
+    let queries: Vec<(String, String)> = [
+        "let f = (t:string) { SigninLogs | project Foo }; print 1",
+        "let f = view () { SigninLogs | where ResultTyp == 0 }; print 1",
+        "let f = (n:long) { SigninLogs | where DurationMs > n | project UserPrincipalName }; print 1",
+        "let f = (T:(TimeGenerated:datetime)) { T | where TimeGenerated > ago(1d) }; print 1",
+        "let g = (t:string) { SigninLogs | take 1 }; let f = () { g('x') | project UserPrincipalName }; print 1",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, q)| (i.to_string(), q.to_string()))
+    .collect();
+    let failures = binder_against_the_oracle(&oracle, &corpus, &queries);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

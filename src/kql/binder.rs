@@ -119,6 +119,11 @@ struct Binder<'a> {
     /// literal, or a function's parameter in the pass that binds a call with its arguments'
     /// values (see the let-function call in [`Binder::call`]); `table(name)` reads them.
     consts: Vec<HashMap<String, String>>,
+    /// The functions declared at the top level, and those called: a declared function no
+    /// call binds is bound once at the end with its declared parameter types, so the errors
+    /// in its body are reported as Kusto.Language reports a declaration's.
+    declared: Vec<u32>,
+    called: std::collections::HashSet<u32>,
 }
 
 /// How many function-body bindings one query may take (fuzzing found call trees that took
@@ -169,11 +174,14 @@ pub fn bind(text: &str, tree: &SyntaxTree, catalog: &Catalog) -> Bound {
         catalog,
         scopes: vec![HashMap::new()],
         consts: vec![HashMap::new()],
+        declared: Vec::new(),
+        called: std::collections::HashSet::new(),
         errors: Vec::new(),
         depth: 0,
         fuzzy: false,
     };
     let result = b.statements(tree.root);
+    b.bind_uncalled();
     b.errors.sort_by_key(|e| (e.start, e.end));
     b.errors.dedup();
     Bound {
@@ -367,6 +375,9 @@ impl<'a> Binder<'a> {
                         .collect()
                 })
                 .unwrap_or_default();
+            if self.scopes.len() == 1 {
+                self.declared.push(value_node);
+            }
             Value::Func {
                 decl: value_node,
                 params,
@@ -689,6 +700,7 @@ impl<'a> Binder<'a> {
         }
         // A let-bound function.
         if let Some(Value::Func { decl, params }) = self.lookup_var(&name).cloned() {
+            self.called.insert(decl);
             let mut scope = HashMap::new();
             let mut consts = HashMap::new();
             for (i, p) in params.iter().enumerate() {
@@ -912,6 +924,35 @@ impl<'a> Binder<'a> {
     }
 
     /// The type a `typeof(T)` argument names.
+    /// Bind each top-level function no call bound, with its declared parameter types (a
+    /// tabular parameter as an open table: its declared columns are a minimum, not a limit,
+    /// so nothing is reported against them), in the top-level scope.
+    fn bind_uncalled(&mut self) {
+        for decl in std::mem::take(&mut self.declared) {
+            if self.called.contains(&decl) {
+                continue;
+            }
+            let scope: HashMap<String, Value> = self
+                .children(decl)
+                .first()
+                .filter(|pl| self.kind(**pl) == N::ParamList)
+                .map(|pl| {
+                    super::ast::param_decls(self.view(), *pl)
+                        .into_iter()
+                        .map(|p| {
+                            let v = match p.ty {
+                                Some(t) => Value::Scalar(t),
+                                None => Value::Table(Schema::open()),
+                            };
+                            (p.name, v)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.call_body(decl, scope, HashMap::new());
+        }
+    }
+
     /// The result of a let-bound function's body with its parameters bound to `scope` (and,
     /// where known, to the string values in `consts`); open past the recursion and budget
     /// limits.
