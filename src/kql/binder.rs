@@ -629,7 +629,26 @@ impl<'a> Binder<'a> {
             || crate::kql::parser::is_string_word_op(op_text);
         let string_mismatch = string_op
             && (lt.is_numeric() || matches!(lt, Type::Bool | Type::DateTime | Type::TimeSpan));
-        if ordering_mismatch || string_mismatch {
+        // Arithmetic Kusto does not define (`TimeGenerated + 1`, `Name * 2`, `n + "a"`): both
+        // operands of a plain type and no result type for them (decimal, guid and dynamic are
+        // left alone).
+        let plain = |t: Type| {
+            matches!(
+                t,
+                Type::Int
+                    | Type::Long
+                    | Type::Real
+                    | Type::String
+                    | Type::Bool
+                    | Type::DateTime
+                    | Type::TimeSpan
+            )
+        };
+        let arithmetic_mismatch = matches!(op_text, "+" | "-" | "*" | "/" | "%")
+            && plain(lt)
+            && plain(rt)
+            && crate::kql::catalog::arithmetic_type(op_text, lt, rt) == Type::Unknown;
+        if ordering_mismatch || string_mismatch || arithmetic_mismatch {
             if let Some(t) = op {
                 self.error(
                     BindErrorKind::TypeMismatch,

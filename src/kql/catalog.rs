@@ -154,19 +154,31 @@ impl Builtin {
 }
 
 /// The type of an arithmetic operator's result (`+ - * / %`) over operands of these types;
-/// Unknown when Kusto defines none or an operand is unknown. Shared by the binder and the
-/// engine.
+/// Unknown when Kusto defines none or an operand is unknown. Shared by the binder (which
+/// rejects an operator Kusto does not define for two plain types) and the engine. The table is
+/// Kusto.Language's, probed with the oracle over int, long, real, string, bool, datetime and
+/// timespan on both sides (`tests/kql_semantic.rs`), odd entries included (`datetime +
+/// datetime` is a datetime there, `1 + 1d` is an error).
 pub fn arithmetic_type(op: &str, lt: Type, rt: Type) -> Type {
-    match (lt, rt) {
-        (Type::DateTime, Type::DateTime) if op == "-" => Type::TimeSpan,
-        (Type::DateTime, Type::TimeSpan) | (Type::TimeSpan, Type::DateTime) => Type::DateTime,
-        // `1d / 5h` is a ratio (real); `1d % 5h` a timespan.
-        (Type::TimeSpan, Type::TimeSpan) if op == "/" => Type::Real,
-        (Type::TimeSpan, Type::TimeSpan) => Type::TimeSpan,
-        (Type::TimeSpan, t) | (t, Type::TimeSpan) if t.is_numeric() => Type::TimeSpan,
-        (Type::Real, t) | (t, Type::Real) if t.is_numeric() => Type::Real,
-        // Integers widen to long, `int(1) + int(2)` included (as Kusto.Language types it).
-        (Type::Long | Type::Int, Type::Long | Type::Int) => Type::Long,
+    use Type::{DateTime, Int, Long, Real, TimeSpan};
+    let num = |t: Type| matches!(t, Int | Long | Real);
+    match (op, lt, rt) {
+        (_, Int | Long, Int | Long) => Long,
+        (_, a, b) if num(a) && num(b) => Real,
+        ("+", DateTime, DateTime)
+        | ("+" | "-", DateTime, TimeSpan)
+        | ("+" | "-", TimeSpan, DateTime) => DateTime,
+        ("-", DateTime, DateTime) => TimeSpan,
+        ("+" | "-", TimeSpan, TimeSpan) => TimeSpan,
+        ("*", a, DateTime) if num(a) => DateTime,
+        ("*", a, TimeSpan) if num(a) => TimeSpan,
+        ("*" | "/" | "%", DateTime, b) if num(b) => DateTime,
+        ("*" | "/" | "%", TimeSpan, b) if num(b) => TimeSpan,
+        ("*", TimeSpan, TimeSpan) => TimeSpan,
+        ("/", DateTime, DateTime | TimeSpan) | ("/", TimeSpan, TimeSpan) => Real,
+        ("%", DateTime, DateTime | TimeSpan) | ("%", TimeSpan, TimeSpan) => TimeSpan,
+        // Decimal: real with a real, as before the table above was probed.
+        (_, Real, t) | (_, t, Real) if t.is_numeric() => Real,
         _ => Type::Unknown,
     }
 }
