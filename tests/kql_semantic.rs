@@ -723,3 +723,31 @@ fn arithmetic_operand_types_agree_with_kusto_language() {
     let failures = binder_against_the_oracle(&oracle, &corpus, &queries);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// An aggregation's column named like a `by` column, or like an earlier aggregation's, gets a
+/// number (`arg_max(t, d) by d` → `d1`, `any(t), any(t)` → `any_t1`, `arg_max(t, *) by
+/// bin(t, 1d)` → `t1`), while `*` leaves the `by` columns out; the binder used to drop the
+/// second column and the engine dropped some. Names and types, binder and engine, against
+/// Kusto.Language.
+#[test]
+fn aggregation_columns_named_like_by_columns_get_numbers() {
+    let Some((corpus, oracle)) =
+        corpus_and_oracle("aggregation_columns_named_like_by_columns_get_numbers")
+    else {
+        return;
+    };
+    let data = r#"datatable(t:datetime, d:string, x:long)[datetime(2026-01-01), "a", 1, datetime(2026-01-02), "b", 2]"#;
+    let queries: Vec<String> = [
+        "summarize any(t), any(t) by d",
+        "summarize arg_max(t, d) by d",
+        "summarize c = count(), arg_max(t, *) by d, bin(t, 1d)",
+        "summarize arg_max(t, *) by d",
+        "summarize take_any(*) by d",
+        "summarize arg_min(x, d, t) by d, t",
+    ]
+    .map(|q| format!("{data} | {q}"))
+    .to_vec();
+    let (engine_checked, failures) = columns_against_the_oracle(&oracle, &corpus, &queries, true);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(engine_checked, queries.len());
+}

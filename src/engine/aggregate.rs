@@ -286,8 +286,18 @@ pub fn run(
                 _ => None,
             };
             let d = pick(x);
+            // A first column named like a `by` column gets a number (`arg_max(t, *) by bin(t,
+            // 1d)` → `t1`), as Kusto.Language names it.
+            let first_out = if a.names.is_empty() && by.contains(&first_name) {
+                (1..)
+                    .map(|k| format!("{first_name}{k}"))
+                    .find(|n| !by.contains(n))
+                    .expect("a free name")
+            } else {
+                first_name.clone()
+            };
             out.push(Column::new(
-                first_name.clone(),
+                first_out,
                 first_ty.unwrap_or_else(|| infer_type(&d)),
                 d,
             ));
@@ -295,20 +305,24 @@ pub fn run(
                 Some(Arg::Col(_, Some(n), _)) => Some(n.clone()),
                 _ => None,
             };
-            let push = |out: &mut Vec<Column>, c: &Column| {
+            // `explicit`: an argument written out, not a column `*` or a wildcard brings.
+            let push = |out: &mut Vec<Column>, c: &Column, explicit: bool| {
                 // `R = arg_max(T, R)`: the name given to the first column is taken, so the
-                // column R is `R1` (Kusto.Language's name); other repeats appear once.
-                let renamed = c.name == first_name && source_first.as_deref() != Some(&c.name);
+                // column R is `R1` (Kusto.Language's name); other repeats appear once. An
+                // argument named like a `by` column is numbered too (`arg_max(t, d) by d` →
+                // `d1`); `*` leaves the `by` columns out.
+                let renamed = (c.name == first_name && source_first.as_deref() != Some(&c.name))
+                    || (explicit && by.contains(&c.name));
                 let name = if renamed {
                     (1..)
                         .map(|k| format!("{}{k}", c.name))
-                        .find(|n| out.iter().all(|o| &o.name != n))
+                        .find(|n| out.iter().all(|o| &o.name != n) && !by.contains(n))
                         .expect("a free name")
                 } else {
                     c.name.clone()
                 };
                 if (!renamed && out.iter().any(|o| o.name == c.name))
-                    || by.contains(&c.name)
+                    || (!explicit && by.contains(&c.name))
                     || source_first.as_deref() == Some(c.name.as_str())
                 {
                     return;
@@ -323,7 +337,7 @@ pub fn run(
                 match arg {
                     Arg::Star => {
                         for c in &t.columns {
-                            push(&mut out, c);
+                            push(&mut out, c, false);
                         }
                     }
                     Arg::Wildcard(p) => {
@@ -332,7 +346,7 @@ pub fn run(
                             .iter()
                             .filter(|c| super::strings::glob(p, &c.name))
                         {
-                            push(&mut out, c);
+                            push(&mut out, c, false);
                         }
                     }
                     Arg::Col(cv, Some(n), ty) => {
@@ -343,7 +357,7 @@ pub fn run(
                             ty,
                             data,
                         };
-                        push(&mut out, &c);
+                        push(&mut out, &c, true);
                     }
                     Arg::Col(cv, None, _) => {
                         let d = pick(cv);

@@ -1166,7 +1166,7 @@ impl<'a> Binder<'a> {
                         None if several => format!("arg{k}"),
                         None => String::new(),
                     };
-                    out.set(&format!("{name}_{col}"), ty);
+                    set_unique(out, &format!("{name}_{col}"), ty);
                 }
                 true
             }
@@ -1209,8 +1209,11 @@ impl<'a> Binder<'a> {
         let mut ok = true;
         for (k, a) in args.iter().enumerate() {
             if self.kind(*a) == N::Wildcard {
+                // `*` leaves out the `by` columns.
                 for (c, t) in &input.columns {
-                    out.set(c, *t);
+                    if !self.summarize_by.contains(c) {
+                        out.set(c, *t);
+                    }
                 }
                 out.open |= input.open;
                 continue;
@@ -1770,8 +1773,10 @@ impl<'a> Binder<'a> {
             }
         }
         self.bind_aggregates(view.aggregates(), &by, &input, &mut aggs);
+        // An aggregation's column named like a `by` column gets a number (`arg_max(t, d) by
+        // d` → `d`, `t`, `d1`), as in Kusto.Language and the engine.
         for (c, t) in aggs.columns {
-            out.set(&c, t);
+            set_unique(&mut out, &c, t);
         }
         out.open |= aggs.open;
         out
