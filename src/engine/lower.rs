@@ -1444,23 +1444,16 @@ impl<'a> Lower<'a> {
     /// `find [withsource=C] [in (T, ...)] where Predicate [project c, ... | project-smart]`.
     fn find(&self, op: u32) -> Op {
         let span = self.span(op);
-        let tables = match self.clause(op, "in") {
-            Some(c) => match self.kids(c).into_iter().find(|k| self.kind(*k) == N::List) {
-                Some(l) => self.kids(l).into_iter().map(|t| self.expr(t)).collect(),
-                None => Vec::new(),
-            },
+        let view = crate::kql::ast::Find(self.op_view(op));
+        let tables = match view.tables() {
+            Some(ts) => ts.into_iter().map(|t| self.expr(t)).collect(),
             None => vec![Expr::Star],
         };
-        let Some(pred) = self
-            .clause(op, "where")
-            .and_then(|c| self.kids(c).first().copied())
-        else {
+        let Some(pred) = view.predicate() else {
             return Op::Unsupported("find without `where`".into(), span);
         };
-        let project = match self.clause(op, "project") {
-            Some(c) => {
-                let list = self.kids(c).into_iter().find(|k| self.kind(*k) == N::List);
-                let items = list.map(|l| self.kids(l)).unwrap_or_default();
+        let project = match view.project() {
+            Some(items) => {
                 if items.iter().any(|i| self.kind(*i) != N::Name) {
                     return Op::Unsupported(
                         "find ... project with types or pack_all()".into(),
@@ -1473,9 +1466,7 @@ impl<'a> Lower<'a> {
         };
         Op::Find {
             tables,
-            source_column: self
-                .param(op, "withsource")
-                .unwrap_or_else(|| "source_".into()),
+            source_column: view.source_column(),
             predicate: self.search_expr(pred, false),
             project,
         }

@@ -820,6 +820,55 @@ impl<'a> Partition<'a> {
     }
 }
 
+/// `find [withsource=C] [in (T, ...)] where Predicate [project c, ... | project-smart]`, as the
+/// binder and the lowering read it.
+#[derive(Clone, Copy)]
+pub struct Find<'a>(pub Operator<'a>);
+
+impl<'a> Find<'a> {
+    pub fn cast(op: Operator<'a>) -> Option<Find<'a>> {
+        (op.kind == Some(OpKind::Find)).then_some(Find(op))
+    }
+
+    /// The column naming each row's table (`withsource=C`, else `source_`).
+    pub fn source_column(&self) -> String {
+        self.0
+            .param("withsource")
+            .unwrap_or_else(|| "source_".into())
+    }
+
+    /// The tables of `in (...)`; None when there is no `in` (every table).
+    pub fn tables(&self) -> Option<Vec<u32>> {
+        let v = self.0.view;
+        let c = self.0.clause("in")?;
+        Some(
+            v.children(c)
+                .into_iter()
+                .find(|k| v.kind(*k) == N::List)
+                .map(|l| v.children(l))
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The predicate after `where`.
+    pub fn predicate(&self) -> Option<u32> {
+        self.0.clause_expr("where")
+    }
+
+    /// The items of `project c, ...`; None without it (`project-smart` or nothing).
+    pub fn project(&self) -> Option<Vec<u32>> {
+        let v = self.0.view;
+        let c = self.0.clause("project")?;
+        Some(
+            v.children(c)
+                .into_iter()
+                .find(|k| v.kind(*k) == N::List)
+                .map(|l| v.children(l))
+                .unwrap_or_default(),
+        )
+    }
+}
+
 /// `sample-distinct N of Column` and `top-hitters N of Column [by Expr]`, as the binder and
 /// the lowering read them.
 #[derive(Clone, Copy)]

@@ -1614,8 +1614,10 @@ impl<'a> Binder<'a> {
                 out
             }
             // Operators whose output vigil does not model yet: keep going with an open schema.
-            Some(K::Facet | K::Find | K::Fork | K::GraphMatch | K::MakeGraph | K::Search)
-            | None => Schema::open(),
+            Some(K::Find) => self.bind_find(&p),
+            Some(K::Facet | K::Fork | K::GraphMatch | K::MakeGraph | K::Search) | None => {
+                Schema::open()
+            }
         }
     }
 
@@ -1895,6 +1897,41 @@ impl<'a> Binder<'a> {
         };
         for (n, t) in &sub.columns {
             out.set(n, *t);
+        }
+        out
+    }
+
+    /// Bind `find ... project c, ...`: the source column, then each projected column with its
+    /// type in the first table of `in (...)` that has it. The predicate is bound against no
+    /// known columns (each table has its own), and `project-smart` (or no `project`, or no
+    /// `in`) leaves the output open.
+    fn bind_find(&mut self, p: &OpParts) -> Schema {
+        let view = super::ast::Find(self.op_view(p.op));
+        let tables: Vec<Schema> = view
+            .tables()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| match self.expr(t, None) {
+                Value::Table(s) => s,
+                _ => Schema::open(),
+            })
+            .collect();
+        if let Some(pred) = view.predicate() {
+            self.expr(pred, Some(&Schema::open()));
+        }
+        let (Some(items), true) = (view.project(), view.tables().is_some()) else {
+            return Schema::open();
+        };
+        let mut out = Schema::new(vec![(view.source_column(), Type::String)]);
+        for item in items {
+            let Some((name, _)) = self.name_of(item) else {
+                return Schema::open();
+            };
+            let ty = tables
+                .iter()
+                .find_map(|t| t.get(&name))
+                .unwrap_or(Type::Unknown);
+            out.set(&name, ty);
         }
         out
     }
