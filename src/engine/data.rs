@@ -375,7 +375,14 @@ fn load_csv(path: &Path, schema: Option<&[(String, Type)]>) -> Result<TableBuild
         .map(|k| start + (len - start) * k / parts)
         .collect();
     let mut bounds = vec![start];
-    bounds.extend(crate::csv::record_starts(open()?, start, &targets).map_err(at_line)?);
+    // Clamped to the length measured first: a file that grows while it is read cannot make a
+    // part run into the next one.
+    bounds.extend(
+        crate::csv::record_starts(open()?, start, &targets)
+            .map_err(at_line)?
+            .into_iter()
+            .map(|b| b.min(len)),
+    );
     bounds.push(len);
     let built: Vec<Option<TableBuilder>> = (0..parts as usize)
         .into_par_iter()
@@ -384,12 +391,15 @@ fn load_csv(path: &Path, schema: Option<&[(String, Type)]>) -> Result<TableBuild
             file.seek(std::io::SeekFrom::Start(bounds[k])).ok()?;
             let mut b = TableBuilder::new(schema);
             let cols: Vec<usize> = header.iter().map(|h| b.column(h)).collect();
-            crate::csv::read_part(file.take(bounds[k + 1] - bounds[k]), |fields| {
-                for (c, v) in cols.iter().zip(fields) {
-                    b.set_str(*c, v);
-                }
-                b.end_row();
-            })
+            crate::csv::read_part(
+                file.take(bounds[k + 1].saturating_sub(bounds[k])),
+                |fields| {
+                    for (c, v) in cols.iter().zip(fields) {
+                        b.set_str(*c, v);
+                    }
+                    b.end_row();
+                },
+            )
             .ok()?;
             Some(b)
         })
