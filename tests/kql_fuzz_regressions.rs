@@ -45,6 +45,27 @@ fn doubling_call_trees_and_recursion_are_bounded() {
     }
     q.push_str("f30() | count");
     exercise(&q);
+    // The same tree with a known string argument: each call is bound twice (its types, then
+    // its expansion, where `table(t)` reads the table), 4^30 bodies without the budget; and
+    // functions nobody calls, each bound once at the end, reaching into the tree.
+    let mut q = String::from("let f0 = (t:string) { table(t) | take 1 };\n");
+    for i in 1..=30 {
+        q.push_str(&format!(
+            "let f{i} = (t:string) {{ union f{p}(t), f{p}(t) }};\n",
+            p = i - 1
+        ));
+    }
+    for i in 0..50 {
+        q.push_str(&format!("let g{i} = () {{ f30('SecurityEvent') }};\n"));
+    }
+    q.push_str("f30('SecurityEvent') | count");
+    let started = std::time::Instant::now();
+    exercise(&q);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     // Recursion (Kusto rejects it; vigil must not loop).
     exercise("let f = (n:long) { f(n - 1) }; print x = toscalar(f(3))");
     exercise("let a = () { b() }; let b = () { a() }; a()");

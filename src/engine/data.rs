@@ -1040,6 +1040,15 @@ fn parquet_rows(path: &Path) -> Result<Vec<Vec<(String, Value)>>, String> {
 mod tests {
     use super::*;
 
+    /// `f` on a pool of `threads` threads.
+    fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(f)
+    }
+
     fn load_text(
         name: &str,
         text: &str,
@@ -1238,13 +1247,8 @@ mod tests {
             }
             i += 1;
         }
-        let load = |threads: usize, text: &str| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| load_text("P.jsonl", text, None))
-        };
+        let load =
+            |threads: usize, text: &str| on_threads(threads, || load_text("P.jsonl", text, None));
         let one = load(1, &text).unwrap();
         let three = load(3, &text).unwrap();
         assert_eq!(one.schema(), three.schema());
@@ -1269,7 +1273,7 @@ mod tests {
     }
 
     /// CSV tables are streamed: quoted fields across lines, doubled quotes, a BOM, CRLF and a
-    /// short record load as `csv::parse` reads them, and a broken record is reported at its
+    /// short record load as the CSV reader reads them, and a broken record is reported at its
     /// file and line.
     #[test]
     fn csv_tables_stream_and_report_errors_at_their_line() {
@@ -1311,13 +1315,8 @@ mod tests {
             }
             i += 1;
         }
-        let load = |threads: usize, text: &str| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| load_text("P.csv", text, None))
-        };
+        let load =
+            |threads: usize, text: &str| on_threads(threads, || load_text("P.csv", text, None));
         let one = load(1, &text).unwrap();
         let three = load(3, &text).unwrap();
         assert_eq!(one.schema(), three.schema());
@@ -1351,11 +1350,7 @@ mod tests {
         }
         text.push_str(&format!("{{\"A\": \"{long}y\"}}\n{{\"A\": \"end\"}}"));
         for threads in [1, 3] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            let t = pool.install(|| load_text("L.jsonl", &text, None)).unwrap();
+            let t = on_threads(threads, || load_text("L.jsonl", &text, None)).unwrap();
             assert_eq!(t.rows, 300_003, "{threads} threads");
             let a = &t.column("A").unwrap().data;
             assert_eq!(a[0].text().len(), 3 << 20);
@@ -1560,11 +1555,7 @@ mod tests {
                 now: 0,
                 window: None,
             };
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| super::super::run(q, &sb, opts))
+            on_threads(threads, || super::super::run(q, &sb, opts))
                 .map(|o| (o.table.schema(), o.table.json_rows()))
                 .map_err(|e| e.message)
         };

@@ -1518,7 +1518,7 @@ impl<'a> Lower<'a> {
                 format!("approximate_count_{col}"),
                 Expr::Call("count".into(), Vec::new(), span),
             ),
-            Some(by) => match self.view().default_name(by) {
+            Some(by) => match self.default_name(by) {
                 Some(b) => (
                     format!("approximate_sum_{b}"),
                     Expr::Call("sum".into(), vec![self.expr(by)], span),

@@ -476,13 +476,10 @@ mod tests {
         assert_eq!((names, out.table.rows), (vec!["d", "a", "c"], 0));
     }
 
-    /// `narrow()`: a row per cell, numbered from 0, the value as `tostring` gives it (an empty
-    /// string for null).
-    #[test]
-    fn narrow_gives_a_row_per_cell() {
-        let q = "datatable(a:string, b:long)['x', 1, '', long(null)] | evaluate narrow()";
-        let out = run(q, &Sandbox::default(), OPTS).expect("runs");
-        let rows: Vec<String> = (0..out.table.rows)
+    /// Each row of `q`'s result, its cells as `tostring` gives them, joined with `|`.
+    fn rows_of(q: &str, sb: &Sandbox) -> Vec<String> {
+        let out = run(q, sb, OPTS).expect("runs");
+        (0..out.table.rows)
             .map(|i| {
                 out.table
                     .columns
@@ -491,8 +488,18 @@ mod tests {
                     .collect::<Vec<_>>()
                     .join("|")
             })
-            .collect();
-        assert_eq!(rows, ["0|a|x", "0|b|1", "1|a|", "1|b|"]);
+            .collect()
+    }
+
+    /// `narrow()`: a row per cell, numbered from 0, the value as `tostring` gives it (an empty
+    /// string for null).
+    #[test]
+    fn narrow_gives_a_row_per_cell() {
+        let q = "datatable(a:string, b:long)['x', 1, '', long(null)] | evaluate narrow()";
+        assert_eq!(
+            rows_of(q, &Sandbox::default()),
+            ["0|a|x", "0|b|1", "1|a|", "1|b|"]
+        );
     }
 
     /// `top-hitters` ranks values by count (or by the sum of `by`), largest first, and
@@ -501,19 +508,7 @@ mod tests {
     #[test]
     fn top_hitters_sample_distinct_and_search_rows() {
         let data = "datatable(a:string, c:real)['x', 0.5, 'y', 1.5, 'x', 2.5, 'z', 9.0, 'y', 0.0, 'x', 1.0]";
-        let rows = |q: &str| -> Vec<String> {
-            let out = run(q, &Sandbox::default(), OPTS).expect("runs");
-            (0..out.table.rows)
-                .map(|i| {
-                    out.table
-                        .columns
-                        .iter()
-                        .map(|c| c.data.get(i).to_kusto_string())
-                        .collect::<Vec<_>>()
-                        .join("|")
-                })
-                .collect()
-        };
+        let rows = |q: &str| rows_of(q, &Sandbox::default());
         assert_eq!(
             rows(&format!("{data} | top-hitters 2 of a")),
             ["x|3", "y|2"]
@@ -588,18 +583,10 @@ mod tests {
         let opts = OPTS;
         let q = "range x from 1 to 6 step 1 | scan with_match_id=m declare (c:long) with \
                  (step s1: x == 1 or x == 4; step s2 output=last: x != 1 and x != 4 => c = x;)";
-        let out = run(q, &Sandbox::default(), opts).expect("runs");
-        let rows: Vec<String> = (0..out.table.rows)
-            .map(|i| {
-                out.table
-                    .columns
-                    .iter()
-                    .map(|c| c.data.get(i).to_kusto_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .collect();
-        assert_eq!(rows, ["1,,0", "3,3,0", "4,,1", "6,6,1"]);
+        assert_eq!(
+            rows_of(q, &Sandbox::default()),
+            ["1||0", "3|3|0", "4||1", "6|6|1"]
+        );
         let e = run(
             "range x from 1 to 3 step 1 | scan declare (c:long) with (step s1: true => d = x;)",
             &Sandbox::default(),

@@ -839,15 +839,8 @@ impl<'a> Find<'a> {
 
     /// The tables of `in (...)`; None when there is no `in` (every table).
     pub fn tables(&self) -> Option<Vec<u32>> {
-        let v = self.0.view;
-        let c = self.0.clause("in")?;
-        Some(
-            v.children(c)
-                .into_iter()
-                .find(|k| v.kind(*k) == N::List)
-                .map(|l| v.children(l))
-                .unwrap_or_default(),
-        )
+        self.0.clause("in")?;
+        Some(self.0.clause_items("in"))
     }
 
     /// The predicate after `where`.
@@ -857,15 +850,8 @@ impl<'a> Find<'a> {
 
     /// The items of `project c, ...`; None without it (`project-smart` or nothing).
     pub fn project(&self) -> Option<Vec<u32>> {
-        let v = self.0.view;
-        let c = self.0.clause("project")?;
-        Some(
-            v.children(c)
-                .into_iter()
-                .find(|k| v.kind(*k) == N::List)
-                .map(|l| v.children(l))
-                .unwrap_or_default(),
-        )
+        self.0.clause("project")?;
+        Some(self.0.clause_items("project"))
     }
 }
 

@@ -1907,11 +1907,11 @@ impl<'a> Binder<'a> {
     /// `in`) leaves the output open.
     fn bind_find(&mut self, p: &OpParts) -> Schema {
         let view = super::ast::Find(self.op_view(p.op));
-        let tables: Vec<Schema> = view
-            .tables()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| match self.expr(t, None) {
+        let listed = view.tables();
+        let tables: Vec<Schema> = listed
+            .iter()
+            .flatten()
+            .map(|t| match self.expr(*t, None) {
                 Value::Table(s) => s,
                 _ => Schema::open(),
             })
@@ -1919,7 +1919,7 @@ impl<'a> Binder<'a> {
         if let Some(pred) = view.predicate() {
             self.expr(pred, Some(&Schema::open()));
         }
-        let (Some(items), true) = (view.project(), view.tables().is_some()) else {
+        let (Some(items), Some(_)) = (view.project(), listed) else {
             return Schema::open();
         };
         let mut out = Schema::new(vec![(view.source_column(), Type::String)]);
