@@ -9,6 +9,8 @@
 //! per number or datetime) and the bytes vigil's column layout holds.
 //!
 //! `cargo bench --bench engine` (`VIGIL_ENGINE_ROWS` to change the row count;
+//! `VIGIL_ENGINE_FORMAT=parquet` to load the same rows from a Snappy Parquet file, in row
+//! groups of 122,880 rows as DuckDB writes them, instead of JSON Lines;
 //! `VIGIL_ENGINE_KEEP=1` keeps the data file for profiling).
 
 #[path = "../tests/common/secevent.rs"]
@@ -48,7 +50,8 @@ con = duckdb_kql.connect()
 con.execute("SET TimeZone='UTC'")
 import resource
 t0 = time.perf_counter()
-con.execute(f"CREATE TABLE SecurityEvent AS SELECT CAST(TimeGenerated AS TIMESTAMP) AS TimeGenerated, Computer, Account, CAST(EventID AS INTEGER) AS EventID, CommandLine, Process, EventData FROM read_json('{path}', format='newline_delimited')")
+source = f"read_parquet('{path}')" if path.endswith(".parquet") else f"read_json('{path}', format='newline_delimited')"
+con.execute(f"CREATE TABLE SecurityEvent AS SELECT CAST(TimeGenerated AS TIMESTAMP) AS TimeGenerated, Computer, Account, CAST(EventID AS INTEGER) AS EventID, CommandLine, Process, EventData FROM {source}")
 load = time.perf_counter() - t0
 out = {"load_s": load}
 for name, q in queries:
@@ -79,6 +82,45 @@ fn raw_bytes(path: &std::path::Path) -> u64 {
         }
     }
     total
+}
+
+/// The rows as a Parquet file: Snappy, row groups of 122,880 rows (DuckDB's default),
+/// dictionary-encoded where the writer finds it pays (arrow-rs's default).
+fn write_parquet(path: &std::path::Path, rows: &[secevent::Row]) {
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+    use std::sync::Arc;
+    let strings = |f: fn(&secevent::Row) -> &str| {
+        Arc::new(StringArray::from_iter_values(rows.iter().map(f))) as ArrayRef
+    };
+    let batch = RecordBatch::try_from_iter(vec![
+        (
+            "TimeGenerated",
+            Arc::new(
+                TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.time / 10))
+                    .with_timezone("UTC"),
+            ) as ArrayRef,
+        ),
+        ("Computer", strings(|r| &r.computer)),
+        ("Account", strings(|r| &r.account)),
+        (
+            "EventID",
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| r.event_id),
+            )) as ArrayRef,
+        ),
+        ("CommandLine", strings(|r| &r.command_line)),
+        ("Process", strings(|r| &r.process)),
+        ("EventData", strings(|r| &r.event_data)),
+    ])
+    .unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(122_880))
+        .build();
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
 }
 
 /// The child: load the file and time the queries; prints one JSON object.
@@ -139,13 +181,30 @@ fn main() {
     let rows = secevent::make_table(n, now, 42);
     let dir = std::env::temp_dir().join(format!("vigil-engine-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("SecurityEvent.jsonl");
-    std::fs::write(&path, secevent::to_jsonl(&rows, format_datetime)).unwrap();
+    let parquet = std::env::var("VIGIL_ENGINE_FORMAT").is_ok_and(|f| f == "parquet");
+    // The raw column data is counted on the JSON Lines form (kept beside the folder when the
+    // engines read Parquet).
+    let jsonl = if parquet {
+        dir.with_extension("jsonl")
+    } else {
+        dir.join("SecurityEvent.jsonl")
+    };
+    std::fs::write(&jsonl, secevent::to_jsonl(&rows, format_datetime)).unwrap();
+    let path = if parquet {
+        let p = dir.join("SecurityEvent.parquet");
+        write_parquet(&p, &rows);
+        p
+    } else {
+        jsonl.clone()
+    };
     drop(rows);
     // Flushed before either engine runs, so the first to run (vigil) does not load while the
     // kernel writes the file back.
     std::fs::File::open(&path).unwrap().sync_all().unwrap();
-    let raw = raw_bytes(&path);
+    let raw = raw_bytes(&jsonl);
+    if parquet {
+        let _ = std::fs::remove_file(&jsonl);
+    }
 
     let run = |cmd: &mut std::process::Command, who: &str| -> Option<serde_json::Value> {
         let out = match cmd.output() {
@@ -197,8 +256,9 @@ fn main() {
     });
     let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     println!(
-        "engine: {} rows loaded from JSON Lines in {:.3} s",
+        "engine: {} rows loaded from {} in {:.3} s",
         ours["rows"],
+        if parquet { "Parquet" } else { "JSON Lines" },
         f(&ours, "load_s")
     );
     if let Some(p) = &peer {

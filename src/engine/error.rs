@@ -35,3 +35,34 @@ impl std::fmt::Display for EngineError {
 }
 
 pub type R<T> = Result<T, EngineError>;
+
+thread_local! {
+    static CONTAINED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run a third-party decoder on untrusted bytes (a Parquet file, a geo-IP database) where a
+/// panic in it must become an error about the input, not end the run: the panic is caught, and
+/// the panic hook (installed once, chained to the one before it) stays silent for it, so the
+/// user sees one diagnostic. Each thread that decodes calls this itself.
+pub fn contain_panics<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CONTAINED.with(|c| c.get()) {
+                previous(info)
+            }
+        }));
+    });
+    let was = CONTAINED.with(|c| c.replace(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CONTAINED.with(|c| c.set(was));
+    r.unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| p.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        Err(format!("the decoder failed on this input ({why})"))
+    })
+}

@@ -52,9 +52,10 @@ struct City {
 impl GeoIp {
     /// A database from its bytes; a file that is not a MaxMind database is an error.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<GeoIp, String> {
-        let reader = std::panic::catch_unwind(|| maxminddb::Reader::from_source(bytes))
-            .map_err(|_| "not a readable MaxMind database".to_string())?
-            .map_err(|e| format!("not a readable MaxMind database: {e}"))?;
+        let reader = super::error::contain_panics(|| {
+            maxminddb::Reader::from_source(bytes).map_err(|e| e.to_string())
+        })
+        .map_err(|e| format!("not a readable MaxMind database: {e}"))?;
         Ok(GeoIp { reader })
     }
 
@@ -63,10 +64,10 @@ impl GeoIp {
         let Ok(ip) = text.trim().parse::<IpAddr>() else {
             return Ok(Value::Null);
         };
-        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.reader.lookup(ip).and_then(|r| r.decode::<City>())
-        }))
-        .map_err(|_| "the geo-IP database is damaged".to_string())?;
+        let found = super::error::contain_panics(|| {
+            Ok(self.reader.lookup(ip).and_then(|r| r.decode::<City>()))
+        })
+        .map_err(|e| format!("the geo-IP database is damaged: {e}"))?;
         let city = match found {
             Ok(c) => c.unwrap_or_default(),
             // An IPv6 address in an IPv4-only database: not there.
