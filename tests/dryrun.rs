@@ -283,6 +283,33 @@ fn parquet_tables_load_with_their_types() {
     );
 }
 
+/// A table file that is there but cannot be read says why (its path, and the line for text
+/// formats), not that the sandbox has no data: a damaged Parquet file (cut short) and a JSON
+/// Lines file with a broken second line.
+#[test]
+fn a_table_file_that_cannot_be_read_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let good =
+        std::fs::read(common::manifest_dir().join("tests/data/engine/ParquetSample.parquet"))
+            .unwrap();
+    std::fs::write(dir.path().join("Cut.parquet"), &good[..good.len() / 2]).unwrap();
+    std::fs::write(dir.path().join("Broken.jsonl"), "{\"a\": 1}\n{\"a\":\n").unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (code, out) = vigil(dir.path(), &["query", "--data", data, "Cut | count"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("table `Cut` cannot be loaded") && out.contains("Cut.parquet"),
+        "{out}"
+    );
+    assert!(!out.contains("panicked"), "{out}");
+    let (code, out) = vigil(dir.path(), &["query", "--data", data, "Broken | count"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("table `Broken` cannot be loaded") && out.contains("Broken.jsonl:2"),
+        "{out}"
+    );
+}
+
 /// `search`: a bare term is matched (as `has`) in every column of every searched table, with a
 /// `$table` column naming the table; `Col:value` is `Col has value`; `x*` is a prefix; piped,
 /// it filters. Expected rows worked out by hand from the inputs.
