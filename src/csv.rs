@@ -178,16 +178,19 @@ fn texts<'s>(
     scratch: &'s str,
     line: usize,
 ) -> Result<Vec<&'s str>, CsvError> {
-    fields
+    // The record is checked once: fields start and end at ASCII delimiters, so their slices
+    // of a valid record are valid (a decoded field's bytes were checked as it was decoded).
+    let rec = std::str::from_utf8(s).map_err(|_| CsvError {
+        line,
+        message: "a field is not valid UTF-8".into(),
+    })?;
+    Ok(fields
         .iter()
         .map(|fl| match *fl {
-            Field::Raw(a, b) => std::str::from_utf8(&s[a..b]).map_err(|_| CsvError {
-                line,
-                message: "a field is not valid UTF-8".into(),
-            }),
-            Field::Decoded(a, b) => Ok(&scratch[a..b]),
+            Field::Raw(a, b) => &rec[a..b],
+            Field::Decoded(a, b) => &scratch[a..b],
         })
-        .collect()
+        .collect())
 }
 
 /// Where a field's text is: bytes of the record, or decoded (doubled quotes) into scratch.

@@ -20,6 +20,9 @@ pub struct TableBuilder {
     cols: Vec<ColBuilder>,
     /// The current row's key per column (`ABSENT` when the row has no such cell).
     pending: Vec<u32>,
+    /// The columns the current row has set (so ending a row costs its cells, not the width
+    /// of the table: a catalog table has hundreds of columns, a row a handful).
+    touched: Vec<usize>,
     /// The columns of the previous row, in the order its cells came, and the position in it
     /// of the current cell: rows of one file usually repeat their keys in the same order, so
     /// a key is checked against that guess before it is looked up.
@@ -111,6 +114,7 @@ impl TableBuilder {
             index: HashMap::new(),
             cols: Vec::new(),
             pending: Vec::new(),
+            touched: Vec::new(),
             order: Vec::new(),
             pos: 0,
             rows: 0,
@@ -161,12 +165,12 @@ impl TableBuilder {
     /// Set a cell of the current row (a repeated name keeps the last value).
     pub fn set(&mut self, col: usize, v: Value) {
         let k = self.cols[col].intern(v);
-        self.pending[col] = k;
+        self.pend(col, k);
     }
 
     pub fn set_str(&mut self, col: usize, s: &str) {
         let k = self.cols[col].intern_str(s);
-        self.pending[col] = k;
+        self.pend(col, k);
     }
 
     /// The column of the current row's next cell (see `order`).
@@ -218,28 +222,33 @@ impl TableBuilder {
     #[cfg(test)]
     pub(super) fn discard_row(&mut self) {
         self.pending.fill(ABSENT);
+        self.touched.clear();
         self.pos = 0;
     }
 
-    /// End the current row: cells it lacks are null.
+    /// A cell of the current row (a repeated name keeps the last value).
+    #[inline]
+    fn pend(&mut self, col: usize, key: u32) {
+        if self.pending[col] == ABSENT {
+            self.touched.push(col);
+        }
+        self.pending[col] = key;
+    }
+
+    /// End the current row: cells it lacks are null. Only the columns the row set are
+    /// visited; a column's keys are padded with nulls when it is next set (or when the table
+    /// is finished or appended to), not row by row.
     pub fn end_row(&mut self) {
         let rows = self.rows;
-        for (c, p) in self.cols.iter_mut().zip(self.pending.iter_mut()) {
-            if *p == ABSENT {
-                if let Some(k) = &mut c.keys {
-                    k.push(0);
-                }
-            } else {
-                c.keys
-                    .get_or_insert_with(|| {
-                        let mut v = Vec::with_capacity(rows.max(1024));
-                        v.resize(rows, 0);
-                        v
-                    })
-                    .push(*p);
-                *p = ABSENT;
-            }
+        for &c in &self.touched {
+            let key = std::mem::replace(&mut self.pending[c], ABSENT);
+            let keys = self.cols[c]
+                .keys
+                .get_or_insert_with(|| Vec::with_capacity(rows.max(1024)));
+            keys.resize(rows, 0);
+            keys.push(key);
         }
+        self.touched.clear();
         self.rows += 1;
         self.pos = 0;
     }
@@ -263,7 +272,7 @@ impl TableBuilder {
             .zip(self.cols)
             .map(|((name, ty), c)| {
                 let ColBuilder { keys, values, .. } = c;
-                let Some(keys) = keys else {
+                let Some(mut keys) = keys else {
                     let ty = ty.unwrap_or(Type::String);
                     let keys = zeros.get_or_insert_with(|| Arc::new(vec![0; n])).clone();
                     return Column {
@@ -272,6 +281,8 @@ impl TableBuilder {
                         data: Data::Dict(keys, Arc::new(vec![Value::Null.cast(ty)])),
                     };
                 };
+                // Rows after the column's last cell are null.
+                keys.resize(n, 0);
                 let ty = ty.unwrap_or_else(|| {
                     let t = infer_type(&values);
                     if t == Type::String
@@ -321,10 +332,12 @@ impl super::jsonl::Sink for TableBuilder {
         self.next_column(key)
     }
     fn string(&mut self, col: usize, s: &str) {
-        self.pending[col] = self.cols[col].intern_str(s);
+        let k = self.cols[col].intern_str(s);
+        self.pend(col, k);
     }
     fn value(&mut self, col: usize, v: Value) {
-        self.pending[col] = self.cols[col].intern(v);
+        let k = self.cols[col].intern(v);
+        self.pend(col, k);
     }
 }
 
@@ -348,7 +361,7 @@ impl<'de> serde::de::Visitor<'de> for RowSeed<'_> {
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let col = self.0.next_column(&key.0);
             let cell = map.next_value_seed(CellSeed(&mut self.0.cols[col]))?;
-            self.0.pending[col] = cell;
+            self.0.pend(col, cell);
         }
         self.0.end_row();
         Ok(())
@@ -459,4 +472,61 @@ fn looks_like_datetime(s: &str) -> bool {
         && b[7] == b'-'
         && b[..4].iter().all(|c| c.is_ascii_digit())
         && super::value::parse_datetime(s).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A wide schema and rows that set a few of its columns: the cells a row does not set are
+    /// null, before, between and after the rows that set them (keys are padded when a column
+    /// is next set and when the table is finished, not row by row).
+    #[test]
+    fn cells_rows_leave_out_are_null_wherever_they_fall() {
+        let schema: Vec<(String, Type)> = (0..300).map(|i| (format!("c{i}"), Type::Long)).collect();
+        let mut b = TableBuilder::new(Some(&schema));
+        for r in 0..10i64 {
+            if r % 2 == 0 {
+                let c = b.column("c7");
+                b.set(c, Value::Long(r));
+            }
+            if r == 1 {
+                let c = b.column("late");
+                b.set_str(c, "only here");
+                // A repeated cell keeps the last value.
+                let c7 = b.column("c7");
+                b.set(c7, Value::Long(-1));
+                b.set(c7, Value::Long(-2));
+            }
+            b.end_row();
+        }
+        let t = b.finish();
+        assert_eq!(t.rows, 10);
+        let c7: Vec<Option<i64>> = (0..10)
+            .map(|i| t.column("c7").unwrap().data[i].as_i64())
+            .collect();
+        assert_eq!(
+            c7,
+            vec![
+                Some(0),
+                Some(-2),
+                Some(2),
+                None,
+                Some(4),
+                None,
+                Some(6),
+                None,
+                Some(8),
+                None
+            ]
+        );
+        let late = t.column("late").unwrap();
+        let texts: Vec<String> = (0..10).map(|i| late.data[i].text().into_owned()).collect();
+        assert_eq!(texts[1], "only here");
+        assert!(texts
+            .iter()
+            .enumerate()
+            .all(|(i, s)| i == 1 || s.is_empty()));
+        assert!((0..10).all(|i| t.column("c200").unwrap().data[i].as_i64().is_none()));
+    }
 }
