@@ -38,7 +38,14 @@ pub(super) fn load(path: &Path, schema: Option<&[(String, Type)]>) -> Result<Tab
     use super::error::contain_panics;
     use rayon::prelude::*;
     let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let file = std::fs::File::open(path).map_err(|e| err(&e))?;
+    let mut file = std::fs::File::open(path).map_err(|e| err(&e))?;
+    // The reader builds the schema tree recursively: a deeper one is refused first.
+    let depth = schema_depth(&mut file).map_err(|e| err(&e))?;
+    if depth > MAX_DEPTH {
+        return Err(err(&format!(
+            "not supported yet: a Parquet schema nested {depth} levels deep (at most {MAX_DEPTH})"
+        )));
+    }
     // The reader can panic on a damaged file: every decoding thread contains it.
     let meta = contain_panics(|| {
         ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| e.to_string())
@@ -121,6 +128,179 @@ fn read_column(
         column_keys(&mut col, array.as_ref(), &mut remap, &mut keys)?;
     }
     Ok((col, keys))
+}
+
+/// Deepest schema nesting read (a list is two or three levels, so about 20 nested lists).
+const MAX_DEPTH: usize = 64;
+
+/// The nesting depth of the file's schema, read from its footer without building the tree:
+/// the footer is Thrift's compact encoding of `FileMetaData`, whose field 2 is the schema as a
+/// flat list of elements in depth-first order, each with its number of children (field 5).
+/// A file without a readable footer gives depth 0 and is left to the reader to report.
+fn schema_depth(file: &mut std::fs::File) -> Result<usize, String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata().map_err(|e| e.to_string())?.len();
+    if len < 12 {
+        return Ok(0);
+    }
+    let mut tail = [0u8; 8];
+    file.seek(SeekFrom::End(-8)).map_err(|e| e.to_string())?;
+    file.read_exact(&mut tail).map_err(|e| e.to_string())?;
+    let meta_len = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]) as u64;
+    if &tail[4..] != b"PAR1" || meta_len + 8 > len {
+        return Ok(0);
+    }
+    let mut footer = vec![0u8; meta_len as usize];
+    file.seek(SeekFrom::End(-8 - meta_len as i64))
+        .map_err(|e| e.to_string())?;
+    file.read_exact(&mut footer).map_err(|e| e.to_string())?;
+    let mut t = Thrift { b: &footer, at: 0 };
+    let children = t.schema_children().unwrap_or_default();
+    // Depth-first: a stack of the children each open group still has to come.
+    let (mut open, mut deepest) = (Vec::<i64>::new(), 0);
+    for n in children {
+        if let Some(top) = open.last_mut() {
+            *top -= 1;
+        }
+        if n > 0 {
+            open.push(n);
+            deepest = deepest.max(open.len());
+        }
+        while open.last() == Some(&0) {
+            open.pop();
+        }
+    }
+    Ok(deepest)
+}
+
+/// Just enough of Thrift's compact protocol to read the schema's child counts.
+struct Thrift<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Thrift<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let x = *self.b.get(self.at)?;
+        self.at += 1;
+        Some(x)
+    }
+
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let x = self.byte()?;
+            v |= ((x & 0x7f) as u64) << shift;
+            if x & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    fn zigzag(&mut self) -> Option<i64> {
+        let v = self.varint()?;
+        Some((v >> 1) as i64 ^ -((v & 1) as i64))
+    }
+
+    /// The next field's id and type (None at the struct's end).
+    fn field(&mut self, last: &mut i16) -> Option<Option<(i16, u8)>> {
+        let h = self.byte()?;
+        if h == 0 {
+            return Some(None);
+        }
+        let delta = (h >> 4) as i16;
+        *last = if delta == 0 {
+            self.zigzag()? as i16
+        } else {
+            last.wrapping_add(delta)
+        };
+        Some(Some((*last, h & 0x0f)))
+    }
+
+    /// Skip a value of compact type `ty`; nesting deeper than Thrift's own skip limit is an
+    /// unreadable footer.
+    fn skip(&mut self, ty: u8, depth: usize) -> Option<()> {
+        if depth > 64 {
+            return None;
+        }
+        match ty {
+            1 | 2 => {}
+            3 => self.at += 1,
+            4..=6 => {
+                self.varint()?;
+            }
+            7 => self.at += 8,
+            8 => {
+                let n = self.varint()? as usize;
+                self.at = self.at.checked_add(n)?;
+            }
+            9 | 10 => {
+                let (n, et) = self.list_header()?;
+                for _ in 0..n {
+                    self.skip(if et == 1 || et == 2 { 3 } else { et }, depth + 1)?;
+                }
+            }
+            11 => {
+                let n = self.varint()?;
+                if n > 0 {
+                    let kv = self.byte()?;
+                    for _ in 0..n {
+                        self.skip(kv >> 4, depth + 1)?;
+                        self.skip(kv & 0x0f, depth + 1)?;
+                    }
+                }
+            }
+            12 => {
+                let mut last = 0;
+                while let Some((_, t)) = self.field(&mut last)? {
+                    self.skip(t, depth + 1)?;
+                }
+            }
+            13 => self.at += 16,
+            _ => return None,
+        }
+        (self.at <= self.b.len()).then_some(())
+    }
+
+    fn list_header(&mut self) -> Option<(u64, u8)> {
+        let h = self.byte()?;
+        let n = match h >> 4 {
+            15 => self.varint()?,
+            n => n as u64,
+        };
+        // Each element takes at least a byte: a larger count is a damaged footer.
+        (n <= (self.b.len() - self.at) as u64).then_some((n, h & 0x0f))
+    }
+
+    /// `FileMetaData.schema` (field 2): each element's `num_children` (field 5), 0 if absent.
+    fn schema_children(&mut self) -> Option<Vec<i64>> {
+        let mut last = 0;
+        while let Some((id, ty)) = self.field(&mut last)? {
+            if id != 2 || ty != 9 {
+                self.skip(ty, 0)?;
+                continue;
+            }
+            let (n, et) = self.list_header()?;
+            if et != 12 {
+                return None;
+            }
+            let mut out = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                let (mut last, mut children) = (0, 0);
+                while let Some((id, ty)) = self.field(&mut last)? {
+                    if id == 5 && ty == 5 {
+                        children = self.zigzag()?;
+                    } else {
+                        self.skip(ty, 1)?;
+                    }
+                }
+                out.push(children);
+            }
+            return Some(out);
+        }
+        None
+    }
 }
 
 /// The file's declared size against the budget: rows, a 4-byte key per row and column, and
@@ -813,6 +993,85 @@ mod tests {
             errors > bytes.len(),
             "{errors} errors over {} files",
             2 * bytes.len()
+        );
+    }
+
+    /// The footer scan's depth is the schema's: the longest column path the parquet crate
+    /// itself reads from the same file (flat columns, a list, a struct, and lists nested
+    /// twenty deep, which load).
+    #[test]
+    fn the_footer_scan_finds_the_schema_depth_the_reader_finds() {
+        use arrow_array::new_null_array;
+        let dir = tempfile::tempdir().unwrap();
+        let mut deep = DataType::Int32;
+        for _ in 0..20 {
+            deep = DataType::List(Arc::new(Field::new("item", deep, true)));
+        }
+        let nested = RecordBatch::try_from_iter_with_nullable(vec![(
+            "Deep",
+            new_null_array(&deep, 3),
+            true,
+        )])
+        .unwrap();
+        for (name, batch) in [("sample", sample()), ("deep", nested)] {
+            let path = dir.path().join(format!("{name}.parquet"));
+            write(&path, &batch, WriterProperties::builder().build());
+            let reader = parquet::file::reader::SerializedFileReader::new(
+                std::fs::File::open(&path).unwrap(),
+            )
+            .unwrap();
+            use parquet::file::reader::FileReader;
+            let want = reader
+                .metadata()
+                .file_metadata()
+                .schema_descr()
+                .columns()
+                .iter()
+                .map(|c| c.path().parts().len())
+                .max()
+                .unwrap();
+            let got = schema_depth(&mut std::fs::File::open(&path).unwrap()).unwrap();
+            assert_eq!(got, want, "{name}");
+            let t = load_on(2, &path, None).unwrap();
+            assert_eq!(t.rows, batch.num_rows(), "{name}");
+        }
+    }
+
+    /// A footer that declares a schema 100,000 groups deep (a few hundred kilobytes) would
+    /// overflow the stack of the reader, which builds the tree recursively: it is refused
+    /// from the footer scan, before the reader sees it.
+    #[test]
+    fn a_schema_too_deep_for_the_reader_is_refused_before_it_reads() {
+        let n = 100_000u64;
+        let mut footer = vec![0x15, 0x02, 0x19, 0xfc];
+        let mut v = n;
+        while v >= 0x80 {
+            footer.push((v as u8 & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        footer.push(v as u8);
+        for i in 0..n {
+            if i + 1 < n {
+                // name "x", num_children 1
+                footer.extend([0x48, 0x01, b'x', 0x15, 0x02, 0x00]);
+            } else {
+                // type INT32, name "x"
+                footer.extend([0x15, 0x02, 0x38, 0x01, b'x', 0x00]);
+            }
+        }
+        // num_rows 0, row_groups [], end of FileMetaData.
+        footer.extend([0x16, 0x00, 0x19, 0x0c, 0x00]);
+        let mut file = b"PAR1".to_vec();
+        file.extend(&footer);
+        file.extend((footer.len() as u32).to_le_bytes());
+        file.extend(b"PAR1");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("T.parquet");
+        std::fs::write(&path, &file).unwrap();
+        let e = load_on(1, &path, None).unwrap_err();
+        assert!(
+            e.contains("not supported yet: a Parquet schema nested 99999 levels deep"),
+            "{e}"
         );
     }
 }
