@@ -148,7 +148,6 @@ impl TableBuilder {
     /// core): its dictionary and its keys, one per row [`Self::add_rows`] then counts.
     pub(super) fn set_column(&mut self, col: usize, mut built: ColBuilder, keys: Vec<u32>) {
         built.keys = Some(keys);
-        built.last = 0;
         self.cols[col] = built;
     }
 

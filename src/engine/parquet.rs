@@ -136,7 +136,8 @@ const MAX_DEPTH: usize = 64;
 /// The nesting depth of the file's schema, read from its footer without building the tree:
 /// the footer is Thrift's compact encoding of `FileMetaData`, whose field 2 is the schema as a
 /// flat list of elements in depth-first order, each with its number of children (field 5).
-/// A file without a readable footer gives depth 0 and is left to the reader to report.
+/// A file without the `PAR1` footer gives depth 0 and is left to the reader to report (it
+/// reads no schema); one whose footer's schema cannot be scanned is an error.
 fn schema_depth(file: &mut std::fs::File) -> Result<usize, String> {
     use std::io::{Read, Seek, SeekFrom};
     let len = file.metadata().map_err(|e| e.to_string())?.len();
@@ -155,7 +156,11 @@ fn schema_depth(file: &mut std::fs::File) -> Result<usize, String> {
         .map_err(|e| e.to_string())?;
     file.read_exact(&mut footer).map_err(|e| e.to_string())?;
     let mut t = Thrift { b: &footer, at: 0 };
-    let children = t.schema_children().unwrap_or_default();
+    // A footer this scan cannot read is not handed to the reader either: the scan is the
+    // guard in front of its recursion.
+    let children = t
+        .schema_children()
+        .ok_or("not a readable Parquet file: its footer's schema cannot be read")?;
     // Depth-first: a stack of the children each open group still has to come.
     let (mut open, mut deepest) = (Vec::<i64>::new(), 0);
     for n in children {
@@ -424,40 +429,7 @@ fn column_keys(
                     .map(Value::DateTime)
                     .unwrap_or(Value::Null)
             };
-            match unit {
-                TimeUnit::Second => scalars(
-                    &mut a
-                        .as_primitive::<TimestampSecondType>()
-                        .values()
-                        .iter()
-                        .copied(),
-                    &to,
-                ),
-                TimeUnit::Millisecond => scalars(
-                    &mut a
-                        .as_primitive::<TimestampMillisecondType>()
-                        .values()
-                        .iter()
-                        .copied(),
-                    &to,
-                ),
-                TimeUnit::Microsecond => scalars(
-                    &mut a
-                        .as_primitive::<TimestampMicrosecondType>()
-                        .values()
-                        .iter()
-                        .copied(),
-                    &to,
-                ),
-                TimeUnit::Nanosecond => scalars(
-                    &mut a
-                        .as_primitive::<TimestampNanosecondType>()
-                        .values()
-                        .iter()
-                        .copied(),
-                    &to,
-                ),
-            }
+            scalars(&mut timestamps(a, unit).iter().copied(), &to)
         }
         _ => {
             for i in 0..a.len() {
@@ -578,13 +550,7 @@ fn value_at(a: &dyn Array, i: usize) -> Result<Value, String> {
         DataType::FixedSizeBinary(16) => guid(a.as_fixed_size_binary().value(i)),
         DataType::FixedSizeBinary(_) => bytes(a.as_fixed_size_binary().value(i))?,
         DataType::Timestamp(unit, _) => {
-            let v = match unit {
-                TimeUnit::Second => a.as_primitive::<TimestampSecondType>().value(i),
-                TimeUnit::Millisecond => a.as_primitive::<TimestampMillisecondType>().value(i),
-                TimeUnit::Microsecond => a.as_primitive::<TimestampMicrosecondType>().value(i),
-                TimeUnit::Nanosecond => a.as_primitive::<TimestampNanosecondType>().value(i),
-            };
-            opt(unit_ticks(unit, v), Value::DateTime)
+            opt(unit_ticks(unit, timestamps(a, *unit)[i]), Value::DateTime)
         }
         DataType::Date32 => opt(
             ticks(a.as_primitive::<Date32Type>().value(i) as i64, DAY),
@@ -617,10 +583,16 @@ fn value_at(a: &dyn Array, i: usize) -> Result<Value, String> {
             };
             opt(unit_ticks(unit, v), Value::TimeSpan)
         }
+        // A dictionary inside a nested value: its one key, not every key normalized per cell.
         DataType::Dictionary(..) => {
             let d = a.as_any_dictionary();
-            let k = d.normalized_keys()[i];
-            value_at(d.values().as_ref(), k)?
+            match value_at(d.keys(), i)? {
+                Value::Long(k) if k >= 0 && (k as usize) < d.values().len() => {
+                    value_at(d.values().as_ref(), k as usize)?
+                }
+                Value::Null => Value::Null,
+                other => return Err(format!("dictionary key {other:?} out of range")),
+            }
         }
         DataType::List(_)
         | DataType::LargeList(_)
@@ -633,6 +605,16 @@ fn value_at(a: &dyn Array, i: usize) -> Result<Value, String> {
             ))
         }
     })
+}
+
+/// The values of a timestamp array of any unit (each unit is its own Arrow type).
+fn timestamps(a: &dyn Array, unit: TimeUnit) -> &[i64] {
+    match unit {
+        TimeUnit::Second => a.as_primitive::<TimestampSecondType>().values(),
+        TimeUnit::Millisecond => a.as_primitive::<TimestampMillisecondType>().values(),
+        TimeUnit::Microsecond => a.as_primitive::<TimestampMicrosecondType>().values(),
+        TimeUnit::Nanosecond => a.as_primitive::<TimestampNanosecondType>().values(),
+    }
 }
 
 fn decimal(unscaled: f64, scale: i8) -> Value {
@@ -1073,5 +1055,50 @@ mod tests {
             e.contains("not supported yet: a Parquet schema nested 99999 levels deep"),
             "{e}"
         );
+    }
+
+    /// A footer that ends in `PAR1` but whose schema the scan cannot read is refused by the
+    /// scan (it guards the reader's recursion), not passed on as depth 0.
+    #[test]
+    fn a_footer_the_scan_cannot_read_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("T.parquet");
+        // FileMetaData with field 2 (the schema) a list of i32s, not of structs.
+        let footer = [0x15u8, 0x02, 0x19, 0x15, 0x02, 0x00];
+        let mut file = b"PAR1".to_vec();
+        file.extend(footer);
+        file.extend((footer.len() as u32).to_le_bytes());
+        file.extend(b"PAR1");
+        std::fs::write(&path, &file).unwrap();
+        let e = schema_depth(&mut std::fs::File::open(&path).unwrap()).unwrap_err();
+        assert!(e.contains("footer's schema cannot be read"), "{e}");
+    }
+
+    /// Dictionary-encoded strings inside lists (the Arrow schema the writer embeds keeps the
+    /// dictionary type) load as the lists' values.
+    #[test]
+    fn dictionary_values_inside_lists_load() {
+        use arrow_array::builder::{ListBuilder, StringDictionaryBuilder};
+        let mut b = ListBuilder::new(StringDictionaryBuilder::<Int32Type>::new());
+        for i in 0..3_000 {
+            b.values().append_value(format!("v{}", i % 3));
+            b.values().append_value("w");
+            b.append(true);
+        }
+        let batch =
+            RecordBatch::try_from_iter(vec![("L", Arc::new(b.finish()) as ArrayRef)]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("T.parquet");
+        write(&path, &batch, WriterProperties::builder().build());
+        let t = load_on(2, &path, None).unwrap();
+        let l = t.column("L").unwrap();
+        assert_eq!(l.ty, Type::Dynamic);
+        for i in [0, 1, 2_999] {
+            assert_eq!(
+                l.data[i].to_json(),
+                serde_json::json!([format!("v{}", i % 3), "w"]),
+                "row {i}"
+            );
+        }
     }
 }
